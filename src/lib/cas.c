@@ -6,7 +6,6 @@
  * temporary in tmp/ or staging/. Must never: open a content file for
  * writing.
  */
-#define _GNU_SOURCE
 #include "cas.h"
 
 #include "fsutil.h"

@@ -6,7 +6,6 @@
  * name or lose the new one. Must never: rename a file before its data is
  * fsynced.
  */
-#define _GNU_SOURCE
 #include "fsutil.h"
 
 #include <errno.h>
