@@ -1,17 +1,999 @@
 /*
- * main.c — the `reel` command: argument dispatch only.
+ * main.c — the `reel` command: argument parsing and output only; every
+ * operation is a libreel call.
+ *
+ * Exit status: 0 success, 1 runtime failure, 2 usage error. Every failure
+ * prints exactly one line on stderr: "reel: <what was wrong>".
  */
 #include "reel.h"
 
+#include "audio_out.h"
+#include "fsck.h"
+#include "recorder.h"
+#include "slice.h"
+#include "source.h"
+#include "store.h"
+#include "timespec.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+typedef struct cli {
+    const char *store; /* --store, or NULL for the default */
+    bool json;
+    int argc;          /* command arguments (global options removed) */
+    char **argv;
+} cli;
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("reel: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return reel_error_exit_status(code);
+}
+
+static int fail_err(const reel_error *e)
+{
+    return fail(e->code ? e->code : REEL_EIO, "%s", e->msg[0] ? e->msg : reel_strerror(e->code));
+}
+
+static void print_json(json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (s) {
+        puts(s);
+        free(s);
+    }
+    json_decref(j);
+}
+
+static const char *hs(const reel_hash *h, char *buf)
+{
+    reel_hash_to_string(h, buf);
+    return buf;
+}
+
+/* Option helpers: `--name VALUE` or `--name=VALUE`. */
+static bool opt_value(cli *c, int *i, const char *name, const char **out, int *rc)
+{
+    const char *a = c->argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return false;
+    if (a[n] == '=') {
+        *out = a + n + 1;
+        return true;
+    }
+    if (a[n] != '\0')
+        return false;
+    if (*i + 1 >= c->argc) {
+        *rc = fail(REEL_EINVAL, "%s needs a value", name);
+        return true;
+    }
+    *out = c->argv[++*i];
+    return true;
+}
+
+static int parse_u64(const char *s, const char *what, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno || s[0] == '-')
+        return fail(REEL_EINVAL, "bad %s '%s' (want a whole number)", what, s);
+    *out = v;
+    return 0;
+}
+
+static int open_store(cli *c, reel_store **st, bool create)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    if (reel_store_open(st, c->store, create, &e))
+        return fail_err(&e);
+    return 0;
+}
+
+/* ---- init ---------------------------------------------------------------- */
+
+static int cmd_init(cli *c)
+{
+    if (c->argc > 1)
+        return fail(REEL_EINVAL, "init takes no arguments (got '%s')", c->argv[1]);
+    reel_store *st;
+    int rc = open_store(c, &st, true);
+    if (rc)
+        return rc;
+    if (c->json)
+        print_json(json_pack("{s:s}", "store", st->root));
+    else
+        printf("store ready at %s\n", st->root);
+    reel_store_close(st);
+    return 0;
+}
+
+/* ---- record -------------------------------------------------------------- */
+
+static volatile sig_atomic_t g_stop; /* set by SIGINT/SIGTERM; read by the loop */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void default_uri(const char *src, char *out, size_t len)
+{
+    if (strncmp(src, "file:", 5) == 0) {
+        const char *base = strrchr(src + 5, '/');
+        base = base ? base + 1 : src + 5;
+        char name[256];
+        size_t k = 0;
+        for (const char *p = base; *p && *p != '.' && k + 1 < sizeof name; p++)
+            name[k++] = (char)((*p > 0x20 && *p < 0x7f && *p != '/' && *p != '"' && *p != '\\')
+                                   ? *p
+                                   : '_');
+        name[k] = '\0';
+        snprintf(out, len, "stream://file/%s", k ? name : "main");
+    } else {
+        snprintf(out, len, "stream://tone/main");
+    }
+}
+
+static int cmd_record(cli *c)
+{
+    const char *source = NULL, *uri = NULL, *v;
+    reel_source_opts so = {0};
+    uint64_t chunk_bytes = 0, chunk_frames = 0;
+    int rc = 0;
+    for (int i = 1; i < c->argc && rc == 0; i++) {
+        const char *a = c->argv[i];
+        if (opt_value(c, &i, "--source", &source, &rc)) {
+        } else if (opt_value(c, &i, "--stream", &uri, &rc)) {
+        } else if (opt_value(c, &i, "--seconds", &v, &rc)) {
+            if (rc)
+                break;
+            char *end;
+            so.seconds = strtod(v, &end);
+            if (*end || !(so.seconds > 0) || !isfinite(so.seconds))
+                rc = fail(REEL_EINVAL, "bad --seconds '%s' (want a positive number)", v);
+        } else if (opt_value(c, &i, "--chunk-bytes", &v, &rc)) {
+            if (!rc)
+                rc = parse_u64(v, "--chunk-bytes", &chunk_bytes);
+        } else if (opt_value(c, &i, "--chunk-frames", &v, &rc)) {
+            if (!rc)
+                rc = parse_u64(v, "--chunk-frames", &chunk_frames);
+        } else if (opt_value(c, &i, "--rate", &v, &rc)) {
+            uint64_t x = 0;
+            if (!rc && !(rc = parse_u64(v, "--rate", &x)))
+                so.rate = (uint32_t)x;
+            if (!rc && (x == 0 || x > 1536000))
+                rc = fail(REEL_EINVAL, "bad --rate '%s'", v);
+        } else if (opt_value(c, &i, "--channels", &v, &rc)) {
+            uint64_t x = 0;
+            if (!rc && !(rc = parse_u64(v, "--channels", &x)))
+                so.channels = (uint32_t)x;
+            if (!rc && (x == 0 || x > REEL_MAX_CHANNELS))
+                rc = fail(REEL_EINVAL, "bad --channels '%s' (1 to %d)", v, REEL_MAX_CHANNELS);
+        } else if (opt_value(c, &i, "--sample-format", &v, &rc)) {
+            reel_error e;
+            if (!rc && reel_sample_format_parse(v, &so.sample_format, &e))
+                rc = fail_err(&e);
+            so.has_sample_format = true;
+        } else if (strcmp(a, "--fast") == 0) {
+            so.fast = true;
+        } else {
+            rc = fail(REEL_EINVAL, "record: unknown argument '%s'", a);
+        }
+    }
+    if (rc)
+        return rc;
+    if (!source)
+        return fail(REEL_EINVAL, "record needs --source (tone[:FREQ] or file:PATH)");
+    reel_error e;
+    reel_error_clear(&e);
+    reel_stream_def def;
+    reel_source *src;
+    if (reel_source_open(&src, source, &so, &def, &e))
+        return fail_err(&e);
+    char uribuf[REEL_URI_MAX];
+    if (!uri) {
+        default_uri(source, uribuf, sizeof uribuf);
+        uri = uribuf;
+    }
+    if (strlen(uri) >= sizeof def.uri) {
+        reel_source_close(src);
+        return fail(REEL_EINVAL, "stream URI too long");
+    }
+    snprintf(def.uri, sizeof def.uri, "%s", uri);
+    size_t fb = reel_stream_def_frame_bytes(&def);
+    def.chunk_size_bytes = chunk_bytes ? chunk_bytes
+                           : chunk_frames ? chunk_frames * fb
+                                          : 131072 * (uint64_t)fb; /* ~2.7 s at 48 kHz */
+    if (reel_stream_def_validate(&def, &e)) {
+        reel_source_close(src);
+        return fail_err(&e);
+    }
+    reel_store *st;
+    if ((rc = open_store(c, &st, false))) {
+        reel_source_close(src);
+        return rc;
+    }
+    reel_recorder *rec;
+    if (reel_recorder_open(&rec, st, &def, &e)) {
+        reel_source_close(src);
+        reel_store_close(st);
+        return fail_err(&e);
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (!c->json)
+        fprintf(stderr, "recording %s from %s (%u Hz, %u ch, %s)%s\n", def.uri, source,
+                def.sample_rate, def.channels, reel_sample_format_name(def.sample_format),
+                so.seconds > 0 ? "" : "; Ctrl-C stops");
+    int prc = 0;
+    if (reel_source_start(src, reel_recorder_writer(rec), &e)) {
+        prc = e.code;
+    } else {
+        while (!g_stop && !reel_source_done(src)) {
+            if ((prc = reel_recorder_poll(rec, &e)))
+                break;
+            usleep(5000);
+        }
+    }
+    reel_error se;
+    reel_error_clear(&se);
+    int src_rc = reel_source_stop(src, &se);
+    reel_recorder_status status;
+    reel_recorder_get_status(rec, &status);
+    reel_error ce;
+    reel_error_clear(&ce);
+    int crc = reel_recorder_close(rec, &ce);
+    reel_source_close(src);
+    reel_store_close(st);
+    if (prc)
+        return fail_err(&e);
+    if (src_rc)
+        return fail_err(&se);
+    if (crc)
+        return fail_err(&ce);
+    double secs = (double)status.frames / def.sample_rate;
+    if (c->json)
+        print_json(json_pack("{s:s, s:I, s:f, s:I, s:I, s:I}", "stream", def.uri, "frames",
+                             (json_int_t)status.frames, "seconds", secs, "chunks",
+                             (json_int_t)status.chunks, "overrun_frames",
+                             (json_int_t)status.overrun_frames, "xruns",
+                             (json_int_t)status.xruns));
+    else
+        printf("%s: %llu frames (%.3f s) in %llu chunks\n", def.uri,
+               (unsigned long long)status.frames, secs, (unsigned long long)status.chunks);
+    return 0;
+}
+
+/* ---- streams / status ---------------------------------------------------- */
+
+static json_t *stream_json(reel_store *st, const reel_db_stream *row, reel_error *e)
+{
+    reel_stream_view v;
+    if (reel_store_stream_open(st, row->uri, &v, e))
+        return NULL;
+    const reel_manifest *m = &v.manifest;
+    char b1[80], b2[80];
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:s}", "uri",
+        row->uri, "state", row->state, "kind", m->kind == REEL_STREAM_MIDI ? "midi" : "audio",
+        "definition_hash", hs(&row->definition_hash, b1), "sample_rate", (json_int_t)m->rate,
+        "channels", (json_int_t)v.def.channels, "first_frame", (json_int_t)m->first_frame,
+        "head_frame", (json_int_t)m->total_frames, "chunks", (json_int_t)m->n_chunks, "seconds",
+        (double)(m->total_frames - m->first_frame) / m->rate, "bytes", (json_int_t)m->total_bytes,
+        "xruns", (json_int_t)m->xruns, "overrun_frames", (json_int_t)m->overrun_frames, "gaps",
+        (json_int_t)m->gaps, "definition_artifact", row->definition_artifact);
+    json_object_set_new(j, "sample_format",
+                        json_string(reel_sample_format_name(v.def.sample_format)));
+    json_object_set_new(j, "last_updated_ns", json_integer(m->last_updated_ns));
+    json_object_set_new(j, "started_at_ns", json_integer(m->started_at_ns));
+    if (!reel_hash_is_zero(&row->sealed_manifest))
+        json_object_set_new(j, "manifest", json_string(hs(&row->sealed_manifest, b2)));
+    if (row->pid)
+        json_object_set_new(j, "pid", json_integer(row->pid));
+    reel_stream_view_free(&v);
+    return j;
+}
+
+typedef struct list_ctx {
+    reel_store *st;
+    json_t *arr;
+    reel_error *e;
+    int rc;
+} list_ctx;
+
+static int collect_stream(const reel_db_stream *row, void *ud)
+{
+    list_ctx *l = ud;
+    json_t *j = stream_json(l->st, row, l->e);
+    if (!j) {
+        l->rc = l->e->code;
+        return 1;
+    }
+    json_array_append_new(l->arr, j);
+    return 0;
+}
+
+static void print_stream_human(json_t *s)
+{
+    printf("%-32s %-9s %6lld Hz %3lld ch %-3s  %10.3f s  %5lld chunks  xruns %lld  overruns %lld\n",
+           json_string_value(json_object_get(s, "uri")),
+           json_string_value(json_object_get(s, "state")),
+           (long long)json_integer_value(json_object_get(s, "sample_rate")),
+           (long long)json_integer_value(json_object_get(s, "channels")),
+           json_string_value(json_object_get(s, "sample_format")),
+           json_real_value(json_object_get(s, "seconds")),
+           (long long)json_integer_value(json_object_get(s, "chunks")),
+           (long long)json_integer_value(json_object_get(s, "xruns")),
+           (long long)json_integer_value(json_object_get(s, "overrun_frames")));
+}
+
+static int cmd_streams(cli *c)
+{
+    if (c->argc > 1)
+        return fail(REEL_EINVAL, "streams takes no arguments (got '%s')", c->argv[1]);
+    reel_store *st;
+    int rc = open_store(c, &st, false);
+    if (rc)
+        return rc;
+    reel_error e;
+    reel_error_clear(&e);
+    list_ctx l = {.st = st, .arr = json_array(), .e = &e};
+    int r = reel_db_stream_list(st->db, collect_stream, &l, &e);
+    reel_store_close(st);
+    if (r < 0 || l.rc) {
+        json_decref(l.arr);
+        return fail_err(&e);
+    }
+    if (c->json) {
+        print_json(l.arr);
+    } else {
+        size_t i;
+        json_t *s;
+        json_array_foreach(l.arr, i, s) print_stream_human(s);
+        if (json_array_size(l.arr) == 0)
+            printf("no streams yet (reel record --source tone)\n");
+        json_decref(l.arr);
+    }
+    return 0;
+}
+
+static int cmd_status(cli *c)
+{
+    if (c->argc != 2)
+        return fail(REEL_EINVAL, "usage: reel status STREAM");
+    reel_store *st;
+    int rc = open_store(c, &st, false);
+    if (rc)
+        return rc;
+    reel_error e;
+    reel_error_clear(&e);
+    reel_db_stream row;
+    json_t *j = NULL;
+    if (reel_db_stream_get(st->db, c->argv[1], &row, &e) == 0)
+        j = stream_json(st, &row, &e);
+    reel_store_close(st);
+    if (!j) {
+        if (e.code == REEL_ENOENT)
+            return fail(REEL_ENOENT, "unknown stream '%s' (see 'reel streams')", c->argv[1]);
+        return fail_err(&e);
+    }
+    if (c->json) {
+        print_json(j);
+    } else {
+        print_stream_human(j);
+        json_decref(j);
+    }
+    return 0;
+}
+
+/* ---- slice / render ------------------------------------------------------ */
+
+static bool format_from_path(const char *path, reel_out_format *f)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/'))
+        return false;
+    return reel_out_format_parse(dot + 1, f, NULL) == 0;
+}
+
+static json_t *slice_result_json(const reel_slice_result *r, const char *out)
+{
+    char b[80];
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:s, s:s}", "artifact",
+                          r->artifact_id, "content_hash", hs(&r->content, b), "mime", r->mime,
+                          "from_frame", (json_int_t)r->from_frame, "to_frame",
+                          (json_int_t)r->to_frame, "frames",
+                          (json_int_t)(r->to_frame - r->from_frame), "from_wall_ns",
+                          (json_int_t)r->from_wall_ns, "to_wall_ns", (json_int_t)r->to_wall_ns,
+                          "clamped", r->clamped, "format", reel_out_format_name(r->format),
+                          "sample_format", reel_sample_format_name(r->sample_format));
+    json_object_set_new(j, "source_chunks", json_integer((json_int_t)r->n_chunks));
+    if (out)
+        json_object_set_new(j, "out", json_string(out));
+    return j;
+}
+
+static void print_slice_human(const reel_slice_result *r, const char *out, bool is_virtual)
+{
+    char b[80];
+    double secs = r->sample_rate ? (double)(r->to_frame - r->from_frame) / r->sample_rate : 0;
+    printf("%s %s %s  frames #%llu..#%llu (%.3f s, %llu chunks)%s\n", r->artifact_id,
+           is_virtual ? "virtual slice" : reel_out_format_name(r->format), hs(&r->content, b),
+           (unsigned long long)r->from_frame, (unsigned long long)r->to_frame, secs,
+           (unsigned long long)r->n_chunks, r->clamped ? " (clamped to the start)" : "");
+    if (out)
+        printf("wrote %s\n", out);
+}
+
+static int cmd_slice(cli *c)
+{
+    const char *stream = NULL, *from = NULL, *to = NULL, *last = NULL, *out = NULL, *v;
+    const char *format = NULL, *sfmt = NULL;
+    const char *tags[64];
+    size_t n_tags = 0;
+    bool is_virtual = false;
+    int rc = 0;
+    for (int i = 1; i < c->argc && rc == 0; i++) {
+        const char *a = c->argv[i];
+        if (opt_value(c, &i, "--from", &from, &rc) || opt_value(c, &i, "--to", &to, &rc) ||
+            opt_value(c, &i, "--last", &last, &rc) || opt_value(c, &i, "--out", &out, &rc) ||
+            opt_value(c, &i, "--format", &format, &rc) ||
+            opt_value(c, &i, "--sample-format", &sfmt, &rc)) {
+        } else if (opt_value(c, &i, "--tag", &v, &rc)) {
+            if (!rc && n_tags >= sizeof tags / sizeof tags[0])
+                rc = fail(REEL_EINVAL, "too many --tag options");
+            else if (!rc)
+                tags[n_tags++] = v;
+        } else if (strcmp(a, "--virtual") == 0) {
+            is_virtual = true;
+        } else if (a[0] == '-' && a[1] == '-') {
+            rc = fail(REEL_EINVAL, "slice: unknown option '%s'", a);
+        } else if (!stream) {
+            stream = a;
+        } else {
+            rc = fail(REEL_EINVAL, "slice: unexpected argument '%s'", a);
+        }
+    }
+    if (rc)
+        return rc;
+    if (!stream)
+        return fail(REEL_EINVAL,
+                    "usage: reel slice STREAM (--last DUR | --from T --to T) [--out PATH]");
+    if (last && (from || to))
+        return fail(REEL_EINVAL, "give --last or --from/--to, not both");
+    if (!last && !(from && to))
+        return fail(REEL_EINVAL, "slice needs --last DUR, or both --from and --to");
+    reel_error e;
+    reel_error_clear(&e);
+    reel_slice_request req = {.stream_uri = stream, .is_virtual = is_virtual, .out_path = out,
+                              .tags = tags, .n_tags = n_tags, .creator = "reel slice"};
+    if (last) {
+        int64_t ns;
+        if (reel_duration_parse(last, &ns, &e))
+            return fail_err(&e);
+        if (ns <= 0)
+            return fail(REEL_EINVAL, "--last must be longer than zero");
+        req.from.kind = REEL_TS_AGO;
+        req.from.ago_ns = ns;
+        req.to.kind = REEL_TS_HEAD;
+        req.clamp = true;
+    } else {
+        if (reel_timespec_parse(from, &req.from, &e) || reel_timespec_parse(to, &req.to, &e))
+            return fail_err(&e);
+    }
+    req.format = REEL_OUT_WAV;
+    if (format) {
+        if (reel_out_format_parse(format, &req.format, &e))
+            return fail_err(&e);
+    } else if (out) {
+        format_from_path(out, &req.format);
+    }
+    if (sfmt) {
+        if (reel_sample_format_parse(sfmt, &req.sample_format, &e))
+            return fail_err(&e);
+        req.has_sample_format = true;
+    }
+    reel_store *st;
+    if ((rc = open_store(c, &st, false)))
+        return rc;
+    reel_slice_result res;
+    rc = reel_slice(st, &req, &res, &e);
+    reel_store_close(st);
+    if (rc)
+        return fail_err(&e);
+    if (c->json)
+        print_json(slice_result_json(&res, out));
+    else
+        print_slice_human(&res, out, is_virtual);
+    if (res.clamped && !c->json)
+        fprintf(stderr, "reel: note: the stream holds less than %s; sliced from its start\n",
+                last);
+    return 0;
+}
+
+static int cmd_render(cli *c)
+{
+    const char *art = NULL, *out = NULL;
+    int rc = 0;
+    for (int i = 1; i < c->argc && rc == 0; i++) {
+        if (opt_value(c, &i, "--out", &out, &rc)) {
+        } else if (c->argv[i][0] == '-') {
+            rc = fail(REEL_EINVAL, "render: unknown option '%s'", c->argv[i]);
+        } else if (!art) {
+            art = c->argv[i];
+        } else {
+            rc = fail(REEL_EINVAL, "render: unexpected argument '%s'", c->argv[i]);
+        }
+    }
+    if (rc)
+        return rc;
+    if (!art || !out)
+        return fail(REEL_EINVAL, "usage: reel render ARTIFACT --out PATH");
+    reel_store *st;
+    if ((rc = open_store(c, &st, false)))
+        return rc;
+    reel_error e;
+    reel_error_clear(&e);
+    reel_slice_result res;
+    rc = reel_render(st, art, out, &res, &e);
+    reel_store_close(st);
+    if (rc)
+        return fail_err(&e);
+    if (c->json)
+        print_json(slice_result_json(&res, out));
+    else
+        print_slice_human(&res, out, false);
+    return 0;
+}
+
+/* ---- artifacts / show ---------------------------------------------------- */
+
+typedef struct tag_ctx {
+    json_t *arr;
+} tag_ctx;
+
+static int collect_tag(const char *tag, void *ud)
+{
+    json_array_append_new(((tag_ctx *)ud)->arr, json_string(tag));
+    return 0;
+}
+
+static json_t *artifact_json(reel_db *db, const reel_artifact *a, bool full)
+{
+    char b[80];
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", a->id, "content_hash",
+                          hs(&a->content, b), "mime", a->mime, "kind", a->kind, "creator",
+                          a->creator, "created_ns", (json_int_t)a->created_ns);
+    json_object_set_new(j, "parent", a->parent[0] ? json_string(a->parent) : json_null());
+    if (a->stream_uri[0])
+        json_object_set_new(j, "stream", json_string(a->stream_uri));
+    if (a->from_frame >= 0) {
+        json_object_set_new(j, "source_window",
+                            json_pack("{s:I, s:I, s:I, s:I}", "from_frame",
+                                      (json_int_t)a->from_frame, "to_frame",
+                                      (json_int_t)a->to_frame, "from_wall_ns",
+                                      (json_int_t)a->from_wall_ns, "to_wall_ns",
+                                      (json_int_t)a->to_wall_ns));
+    }
+    tag_ctx t = {json_array()};
+    reel_db_artifact_tags(db, a->id, collect_tag, &t, NULL);
+    json_object_set_new(j, "tags", t.arr);
+    if (full) {
+        json_object_set_new(j, "source_chunks",
+                            a->source_chunks_json ? json_loads(a->source_chunks_json, 0, NULL)
+                                                  : json_array());
+        json_object_set_new(j, "clock_snapshots",
+                            a->clock_json ? json_loads(a->clock_json, 0, NULL) : json_array());
+        json_object_set_new(j, "meta",
+                            a->meta_json ? json_loads(a->meta_json, 0, NULL) : json_object());
+    }
+    return j;
+}
+
+typedef struct art_ctx {
+    reel_db *db;
+    json_t *arr;
+} art_ctx;
+
+static int collect_artifact(const reel_artifact *a, void *ud)
+{
+    art_ctx *x = ud;
+    json_array_append_new(x->arr, artifact_json(x->db, a, false));
+    return 0;
+}
+
+static void print_artifact_line(json_t *a)
+{
+    json_t *w = json_object_get(a, "source_window");
+    char win[96] = "";
+    if (w)
+        snprintf(win, sizeof win, "#%lld..#%lld",
+                 (long long)json_integer_value(json_object_get(w, "from_frame")),
+                 (long long)json_integer_value(json_object_get(w, "to_frame")));
+    printf("%-21s %-17s %-28s %.19s  %s\n", json_string_value(json_object_get(a, "id")),
+           json_string_value(json_object_get(a, "kind")),
+           json_string_value(json_object_get(a, "mime")),
+           json_string_value(json_object_get(a, "content_hash")), win);
+}
+
+static int cmd_artifacts(cli *c)
+{
+    const char *tags[64];
+    size_t n = 0;
+    int rc = 0;
+    const char *v;
+    for (int i = 1; i < c->argc && rc == 0; i++) {
+        if (opt_value(c, &i, "--tag", &v, &rc)) {
+            if (!rc && n >= 64)
+                rc = fail(REEL_EINVAL, "too many --tag options");
+            else if (!rc)
+                tags[n++] = v;
+        } else {
+            rc = fail(REEL_EINVAL, "artifacts: unknown argument '%s'", c->argv[i]);
+        }
+    }
+    if (rc)
+        return rc;
+    reel_store *st;
+    if ((rc = open_store(c, &st, false)))
+        return rc;
+    reel_error e;
+    reel_error_clear(&e);
+    art_ctx x = {st->db, json_array()};
+    rc = reel_db_artifact_list(st->db, tags, n, collect_artifact, &x, &e);
+    reel_store_close(st);
+    if (rc < 0) {
+        json_decref(x.arr);
+        return fail_err(&e);
+    }
+    if (c->json) {
+        print_json(x.arr);
+    } else {
+        size_t i;
+        json_t *a;
+        json_array_foreach(x.arr, i, a) print_artifact_line(a);
+        json_decref(x.arr);
+    }
+    return 0;
+}
+
+static int collect_child(const reel_artifact *a, void *ud)
+{
+    json_array_append_new(ud, json_string(a->id));
+    return 0;
+}
+
+static int cmd_show(cli *c)
+{
+    if (c->argc != 2)
+        return fail(REEL_EINVAL, "usage: reel show ARTIFACT");
+    reel_store *st;
+    int rc = open_store(c, &st, false);
+    if (rc)
+        return rc;
+    reel_error e;
+    reel_error_clear(&e);
+    reel_artifact a;
+    memset(&a, 0, sizeof a);
+    if ((rc = reel_db_artifact_get(st->db, c->argv[1], &a, &e))) {
+        reel_store_close(st);
+        return fail_err(&e);
+    }
+    json_t *j = artifact_json(st->db, &a, true);
+    json_t *children = json_array();
+    reel_db_artifact_children(st->db, a.id, collect_child, children, NULL);
+    json_object_set_new(j, "children", children);
+    /* Ancestors: walk the parent chain (lineage upwards). */
+    json_t *anc = json_array();
+    char parent[REEL_ARTIFACT_ID_MAX];
+    snprintf(parent, sizeof parent, "%s", a.parent);
+    for (int depth = 0; parent[0] && depth < 64; depth++) {
+        reel_artifact p;
+        memset(&p, 0, sizeof p);
+        if (reel_db_artifact_get(st->db, parent, &p, NULL))
+            break;
+        json_array_append_new(anc, json_string(p.id));
+        snprintf(parent, sizeof parent, "%s", p.parent);
+        reel_artifact_clear(&p);
+    }
+    json_object_set_new(j, "ancestors", anc);
+    reel_artifact_clear(&a);
+    reel_store_close(st);
+    if (c->json) {
+        print_json(j);
+    } else {
+        char *s = json_dumps(j, JSON_INDENT(2));
+        puts(s ? s : "");
+        free(s);
+        json_decref(j);
+    }
+    return 0;
+}
+
+/* ---- cas ----------------------------------------------------------------- */
+
+typedef struct verify_ctx {
+    reel_cas *cas;
+    uint64_t n, bad;
+} verify_ctx;
+
+static int verify_one(const reel_hash *h, const char *path, void *ud)
+{
+    verify_ctx *v = ud;
+    reel_error e;
+    v->n++;
+    if (reel_cas_verify(v->cas, h, &e)) {
+        v->bad++;
+        fprintf(stderr, "reel: %s\n", e.msg);
+    }
+    return 0;
+}
+
+static int cmd_cas(cli *c)
+{
+    if (c->argc < 2)
+        return fail(REEL_EINVAL, "usage: reel cas put FILE | get HASH [--out PATH] | has HASH | "
+                                 "verify [HASH]");
+    const char *sub = c->argv[1];
+    reel_store *st;
+    int rc;
+    reel_error e;
+    reel_error_clear(&e);
+    char b[80];
+    if (strcmp(sub, "put") == 0) {
+        if (c->argc != 3)
+            return fail(REEL_EINVAL, "usage: reel cas put FILE");
+        if ((rc = open_store(c, &st, false)))
+            return rc;
+        reel_hash h;
+        rc = reel_cas_put_file(st->cas, c->argv[2], &h, &e);
+        reel_store_close(st);
+        if (rc)
+            return fail_err(&e);
+        if (c->json)
+            print_json(json_pack("{s:s}", "hash", hs(&h, b)));
+        else
+            puts(hs(&h, b));
+        return 0;
+    }
+    if (strcmp(sub, "get") == 0 || strcmp(sub, "has") == 0) {
+        const char *hash = NULL, *out = NULL;
+        rc = 0;
+        for (int i = 2; i < c->argc && rc == 0; i++) {
+            if (strcmp(sub, "get") == 0 && opt_value(c, &i, "--out", &out, &rc)) {
+            } else if (!hash && c->argv[i][0] != '-') {
+                hash = c->argv[i];
+            } else {
+                rc = fail(REEL_EINVAL, "cas %s: unexpected argument '%s'", sub, c->argv[i]);
+            }
+        }
+        if (rc)
+            return rc;
+        if (!hash)
+            return fail(REEL_EINVAL, "usage: reel cas %s HASH", sub);
+        if ((rc = open_store(c, &st, false)))
+            return rc;
+        reel_hash h;
+        rc = reel_cas_resolve(st->cas, hash, &h, &e);
+        if (strcmp(sub, "has") == 0) {
+            reel_store_close(st);
+            if (rc == REEL_ENOENT) {
+                if (c->json)
+                    print_json(json_pack("{s:b}", "present", 0));
+                else
+                    puts("no");
+                return 1;
+            }
+            if (rc)
+                return fail_err(&e);
+            if (c->json)
+                print_json(json_pack("{s:b, s:s}", "present", 1, "hash", hs(&h, b)));
+            else
+                printf("yes %s\n", hs(&h, b));
+            return 0;
+        }
+        if (rc == 0) {
+            if (out) {
+                rc = reel_cas_get(st->cas, &h, out, &e);
+            } else {
+                /* To stdout: verify first, then stream the bytes. */
+                rc = reel_cas_verify(st->cas, &h, &e);
+                int fd;
+                if (rc == 0 && (rc = reel_cas_open_content(st->cas, &h, &fd, &e)) == 0) {
+                    char buf[65536];
+                    ssize_t n;
+                    while ((n = read(fd, buf, sizeof buf)) > 0)
+                        if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+                            rc = reel_error_set(&e, REEL_EIO, "cannot write to stdout");
+                            break;
+                        }
+                    close(fd);
+                }
+            }
+        }
+        reel_store_close(st);
+        if (rc)
+            return fail_err(&e);
+        if (out && c->json)
+            print_json(json_pack("{s:s, s:s}", "hash", hs(&h, b), "out", out));
+        return 0;
+    }
+    if (strcmp(sub, "verify") == 0) {
+        if (c->argc > 3)
+            return fail(REEL_EINVAL, "usage: reel cas verify [HASH]");
+        if ((rc = open_store(c, &st, false)))
+            return rc;
+        verify_ctx v = {.cas = st->cas};
+        if (c->argc == 3) {
+            reel_hash h;
+            rc = reel_cas_resolve(st->cas, c->argv[2], &h, &e);
+            if (rc == 0)
+                rc = reel_cas_verify(st->cas, &h, &e);
+            reel_store_close(st);
+            if (rc)
+                return fail_err(&e);
+            if (c->json)
+                print_json(json_pack("{s:s, s:b}", "hash", hs(&h, b), "ok", 1));
+            else
+                printf("ok %s\n", hs(&h, b));
+            return 0;
+        }
+        rc = reel_cas_foreach(st->cas, 0, verify_one, &v, &e);
+        reel_store_close(st);
+        if (rc < 0)
+            return fail_err(&e);
+        if (c->json)
+            print_json(json_pack("{s:I, s:I}", "blobs", (json_int_t)v.n, "corrupt",
+                                 (json_int_t)v.bad));
+        else
+            printf("%llu blobs, %llu corrupt\n", (unsigned long long)v.n,
+                   (unsigned long long)v.bad);
+        return v.bad ? 1 : 0;
+    }
+    return fail(REEL_EINVAL, "unknown cas command '%s' (put, get, has, verify)", sub);
+}
+
+/* ---- fsck ---------------------------------------------------------------- */
+
+static void fsck_line(const char *line, void *ud)
+{
+    json_t *arr = ud;
+    if (arr)
+        json_array_append_new(arr, json_string(line));
+    else
+        printf("%s\n", line);
+}
+
+static int cmd_fsck(cli *c)
+{
+    if (c->argc > 1)
+        return fail(REEL_EINVAL, "fsck takes no arguments (got '%s')", c->argv[1]);
+    reel_store *st;
+    int rc = open_store(c, &st, false);
+    if (rc)
+        return rc;
+    reel_error e;
+    reel_error_clear(&e);
+    reel_fsck_report rep;
+    json_t *problems = c->json ? json_array() : NULL;
+    rc = reel_fsck(st, &rep, fsck_line, problems, &e);
+    reel_store_close(st);
+    if (c->json)
+        print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "blobs", (json_int_t)rep.blobs,
+                             "corrupt", (json_int_t)rep.corrupt, "missing",
+                             (json_int_t)rep.missing, "streams", (json_int_t)rep.streams,
+                             "staging_files", (json_int_t)rep.staging_files, "problems", problems,
+                             "clean", rc == 0));
+    else if (rc == 0)
+        printf("clean: %llu blobs, %llu streams, %llu staging files\n",
+               (unsigned long long)rep.blobs, (unsigned long long)rep.streams,
+               (unsigned long long)rep.staging_files);
+    if (rc)
+        return fail_err(&e);
+    return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fputs("usage: reel [--store DIR] [--json] COMMAND ...\n"
+          "  init                                   create the store\n"
+          "  record --source SRC [--stream URI] [--seconds N] [--fast]\n"
+          "         [--chunk-bytes N | --chunk-frames N] [--rate R] [--channels C]\n"
+          "         [--sample-format f32|i16|i24]   SRC: tone[:FREQ] | file:PATH\n"
+          "  streams                                list streams\n"
+          "  status STREAM                          one stream's state\n"
+          "  slice STREAM (--last DUR | --from T --to T) [--virtual] [--out PATH]\n"
+          "        [--format wav|rf64|w64|flac|raw] [--sample-format f32|i16|i24] [--tag T]...\n"
+          "  render ARTIFACT --out PATH             render a virtual slice\n"
+          "  artifacts [--tag T]...                 list artifacts\n"
+          "  show ARTIFACT                          an artifact with its lineage\n"
+          "  cas put FILE | get HASH [--out PATH] | has HASH | verify [HASH]\n"
+          "  fsck                                   check every blob and reference\n"
+          "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME\n"
+          "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
+          f);
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("reel 0.1.0\n");
-        return 0;
+    cli c = {0};
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args)
+        return fail(REEL_ENOMEM, "out of memory");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            c.json = true;
+        } else if (strcmp(argv[i], "--store") == 0) {
+            if (i + 1 >= argc) {
+                free(args);
+                return fail(REEL_EINVAL, "--store needs a directory");
+            }
+            c.store = argv[++i];
+        } else if (strncmp(argv[i], "--store=", 8) == 0) {
+            c.store = argv[i] + 8;
+        } else {
+            args[c.argc++] = argv[i];
+        }
     }
-    fprintf(stderr, "reel: usage: reel <command> [options]\n");
-    return 2;
+    c.argv = args;
+    int rc;
+    const char *cmd = c.argc ? c.argv[0] : NULL;
+    if (!cmd) {
+        usage(stderr);
+        rc = 2;
+    } else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        rc = 0;
+    } else if (strcmp(cmd, "--version") == 0) {
+        puts("reel 0.1.0");
+        rc = 0;
+    } else if (c.store && !*c.store) {
+        rc = fail(REEL_EINVAL, "--store needs a directory");
+    } else if (strcmp(cmd, "init") == 0) {
+        rc = cmd_init(&c);
+    } else if (strcmp(cmd, "record") == 0) {
+        rc = cmd_record(&c);
+    } else if (strcmp(cmd, "streams") == 0) {
+        rc = cmd_streams(&c);
+    } else if (strcmp(cmd, "status") == 0) {
+        rc = cmd_status(&c);
+    } else if (strcmp(cmd, "slice") == 0) {
+        rc = cmd_slice(&c);
+    } else if (strcmp(cmd, "render") == 0) {
+        rc = cmd_render(&c);
+    } else if (strcmp(cmd, "artifacts") == 0) {
+        rc = cmd_artifacts(&c);
+    } else if (strcmp(cmd, "show") == 0) {
+        rc = cmd_show(&c);
+    } else if (strcmp(cmd, "cas") == 0) {
+        rc = cmd_cas(&c);
+    } else if (strcmp(cmd, "fsck") == 0) {
+        rc = cmd_fsck(&c);
+    } else {
+        rc = fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
+    }
+    free(args);
+    return rc;
 }

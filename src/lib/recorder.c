@@ -1,0 +1,495 @@
+/*
+ * recorder.c — control-plane side of one stream (see recorder.h).
+ *
+ * Chunks are prepared REEL_READY_CHUNKS ahead: a staging file of the full
+ * chunk size is allocated (not sparse), mapped shared read-write and
+ * pre-faulted for writing, so the realtime thread never waits for a block
+ * allocation or a page fault. A full chunk is hashed from its mapping (the
+ * bytes are hot in cache), truncated to its exact length, fsynced and
+ * renamed into content.
+ */
+#include "recorder.h"
+
+#include "fsutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define REEL_READY_CHUNKS 3
+#define HEAD_INTERVAL_NS 100000000LL      /* head position: ~100 ms */
+#define SNAPSHOT_INTERVAL_NS 10000000000LL /* periodic clock snapshot: 10 s */
+
+typedef struct chunk_rec {
+    uint32_t tag;
+    reel_hash id;
+    uint8_t *map;
+    size_t cap;
+    bool started;
+} chunk_rec;
+
+struct reel_recorder {
+    reel_store *st;
+    reel_stream_def def;
+    reel_db_stream row;
+    reel_manifest m;
+    reel_chunk_writer *cw;
+    chunk_rec recs[REEL_READY_CHUNKS + 2];
+    size_t n_recs;
+    uint32_t next_tag;
+    uint64_t chunk_cap;
+    int64_t last_head_ns, last_snap_ns;
+    uint64_t sealed;
+    bool final_seen;
+    bool dirty;
+};
+
+static int prepare_chunk(reel_recorder *r, reel_error *err)
+{
+    if (r->n_recs >= sizeof r->recs / sizeof r->recs[0])
+        return REEL_OK;
+    chunk_rec *c = &r->recs[r->n_recs];
+    memset(c, 0, sizeof *c);
+    int fd;
+    int rc = reel_cas_staging_create(r->st->cas, r->chunk_cap, &c->id, &fd, err);
+    if (rc)
+        return rc;
+    void *map = mmap(NULL, r->chunk_cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        reel_cas_staging_remove(r->st->cas, &c->id, NULL);
+        return reel_error_set(err, REEL_EIO, "cannot map a staging chunk: %s", strerror(errno));
+    }
+    /* Fault every page in for writing now, not on the realtime thread. */
+    if (madvise(map, r->chunk_cap, MADV_POPULATE_WRITE) != 0) {
+        volatile uint8_t *p = map;
+        for (size_t off = 0; off < r->chunk_cap; off += 4096)
+            p[off] = 0;
+    }
+    c->map = map;
+    c->cap = r->chunk_cap;
+    c->tag = r->next_tag++;
+    reel_chunk_slot slot = {.base = c->map, .capacity = c->cap, .tag = c->tag};
+    if (!reel_cw_offer(r->cw, &slot)) {
+        munmap(c->map, c->cap);
+        reel_cas_staging_remove(r->st->cas, &c->id, NULL);
+        return REEL_OK;
+    }
+    r->n_recs++;
+    return REEL_OK;
+}
+
+static chunk_rec *find_rec(reel_recorder *r, uint32_t tag)
+{
+    for (size_t i = 0; i < r->n_recs; i++)
+        if (r->recs[i].tag == tag)
+            return &r->recs[i];
+    return NULL;
+}
+
+static void drop_rec(reel_recorder *r, chunk_rec *c)
+{
+    size_t i = (size_t)(c - r->recs);
+    memmove(&r->recs[i], &r->recs[i + 1], (r->n_recs - i - 1) * sizeof r->recs[0]);
+    r->n_recs--;
+}
+
+static int save_manifest(reel_recorder *r, reel_error *err)
+{
+    r->m.last_updated_ns = reel_clock_wall_now();
+    int rc = reel_manifest_save(&r->m, r->st->cas, &r->row.manifest_id, err);
+    if (rc == 0)
+        r->dirty = false;
+    return rc;
+}
+
+static int on_chunk_started(reel_recorder *r, const reel_cw_event *ev, reel_error *err)
+{
+    chunk_rec *c = find_rec(r, ev->tag);
+    if (!c)
+        return reel_error_set(err, REEL_ESTATE, "writer started unknown chunk %u", ev->tag);
+    c->started = true;
+    reel_chunk_entry e = {.sealed = false, .hash = c->id, .first_frame = ev->first_frame};
+    e.clock.frame = ev->first_frame;
+    e.clock.wall_ns = ev->wall_ns;
+    e.clock.mono_ns = ev->mono_ns;
+    e.clock.device_frame = ev->device_frame;
+    e.clock.has_device_frame = true;
+    int rc = reel_manifest_add_chunk(&r->m, &e, err);
+    if (rc)
+        return rc;
+    /* Save now so crash recovery knows this staging file belongs here. */
+    return save_manifest(r, err);
+}
+
+static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *err)
+{
+    if (ev->final)
+        r->final_seen = true;
+    if (ev->tag == UINT32_MAX)
+        return REEL_OK;
+    chunk_rec *c = find_rec(r, ev->tag);
+    if (!c)
+        return reel_error_set(err, REEL_ESTATE, "writer filled unknown chunk %u", ev->tag);
+    reel_chunk_entry *e = reel_manifest_find_staging(&r->m, &c->id);
+    reel_hash h;
+    reel_hash_buf(c->map, (size_t)ev->bytes, &h);
+    munmap(c->map, c->cap);
+    int rc;
+    if (ev->bytes == 0) {
+        /* An empty last chunk: nothing to keep. */
+        rc = reel_cas_staging_remove(r->st->cas, &c->id, err);
+        if (e) {
+            size_t i = (size_t)(e - r->m.tail);
+            memmove(e, e + 1, (r->m.n_tail - i - 1) * sizeof *e);
+            r->m.n_tail--;
+        }
+    } else {
+        rc = reel_cas_seal(r->st->cas, &c->id, ev->bytes, &h, &h, err);
+        if (rc == 0 && e) {
+            e->sealed = true;
+            e->hash = h;
+            e->bytes = ev->bytes;
+            if (r->def.kind == REEL_STREAM_AUDIO) {
+                e->frames = ev->frames;
+            } else {
+                e->events = ev->frames;
+                e->frames = ev->end_frame - e->first_frame;
+            }
+            r->sealed++;
+        }
+    }
+    drop_rec(r, c);
+    if (rc)
+        return rc;
+    reel_manifest_update_totals(&r->m);
+    if ((rc = reel_manifest_page_out(&r->m, r->st->cas, err)))
+        return rc;
+    if ((rc = save_manifest(r, err)))
+        return rc;
+    if (!ev->final)
+        rc = prepare_chunk(r, err);
+    return rc;
+}
+
+/* Fold the writer's head into the manifest: the live edge of the current
+ * staging chunk, counters and the newest clock pairing. */
+static void absorb_head(reel_recorder *r, bool snapshot)
+{
+    reel_cw_head h;
+    reel_cw_read_head(r->cw, &h);
+    if (h.tag != UINT32_MAX) {
+        chunk_rec *c = find_rec(r, h.tag);
+        reel_chunk_entry *e = c && c->started ? reel_manifest_find_staging(&r->m, &c->id) : NULL;
+        if (e) {
+            e->bytes = h.chunk_bytes;
+            if (r->def.kind == REEL_STREAM_AUDIO) {
+                e->frames = h.chunk_frames;
+            } else {
+                e->events = h.chunk_frames;
+                e->frames = h.frames > e->first_frame ? h.frames - e->first_frame : 0;
+            }
+        }
+    }
+    r->m.total_events = h.events;
+    r->m.xruns = h.xruns;
+    r->m.overrun_frames = h.overrun_frames;
+    r->m.overrun_events = h.overrun_events;
+    reel_manifest_update_totals(&r->m);
+    if (h.wall_ns != 0) {
+        reel_clock_snapshot s = {.frame = h.clock_frame, .wall_ns = h.wall_ns,
+                                 .mono_ns = h.mono_ns, .device_frame = h.device_frame,
+                                 .has_device_frame = true};
+        if (s.frame <= r->m.total_frames) {
+            r->m.head_clock = s;
+            r->m.has_head_clock = true;
+            if (snapshot)
+                reel_manifest_add_snapshot(&r->m, &s, NULL);
+        }
+    }
+    r->dirty = true;
+}
+
+int reel_recorder_poll(reel_recorder *r, reel_error *err)
+{
+    reel_cw_event ev;
+    int rc = REEL_OK;
+    while (rc == 0 && reel_cw_next_event(r->cw, &ev)) {
+        switch (ev.type) {
+        case REEL_CW_CHUNK_STARTED: rc = on_chunk_started(r, &ev, err); break;
+        case REEL_CW_CHUNK_FULL: rc = on_chunk_full(r, &ev, err); break;
+        default: r->dirty = true; break; /* counters arrive with the head */
+        }
+    }
+    if (rc)
+        return rc;
+    /* Keep the ready queue topped up (a failed prepare is retried here). */
+    while (!r->final_seen && reel_cw_ready_count(r->cw) < REEL_READY_CHUNKS &&
+           r->n_recs < sizeof r->recs / sizeof r->recs[0]) {
+        size_t before = r->n_recs;
+        if ((rc = prepare_chunk(r, err)))
+            return rc;
+        if (r->n_recs == before)
+            break;
+    }
+    int64_t now = reel_clock_mono_now();
+    if (now - r->last_head_ns >= HEAD_INTERVAL_NS) {
+        bool snap = now - r->last_snap_ns >= SNAPSHOT_INTERVAL_NS;
+        absorb_head(r, snap);
+        if (snap)
+            r->last_snap_ns = now;
+        r->last_head_ns = now;
+        rc = save_manifest(r, err);
+    }
+    return rc;
+}
+
+void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
+{
+    reel_cw_head h;
+    reel_cw_read_head(r->cw, &h);
+    s->frames = h.frames;
+    s->chunks = r->m.n_chunks;
+    s->sealed = r->sealed;
+    s->bytes = r->m.total_bytes;
+    s->events = h.events;
+    s->xruns = h.xruns;
+    s->overrun_frames = h.overrun_frames;
+    s->overrun_events = h.overrun_events;
+}
+
+reel_chunk_writer *reel_recorder_writer(reel_recorder *r)
+{
+    return r->cw;
+}
+
+/* Seal every staging chunk a manifest lists at the length it recorded (the
+ * last head position reported); drop those whose file is gone. */
+static int seal_staging_entries(reel_store *st, reel_manifest *m, reel_error *err)
+{
+    for (size_t i = 0; i < m->n_tail;) {
+        reel_chunk_entry *e = &m->tail[i];
+        if (e->sealed) {
+            i++;
+            continue;
+        }
+        reel_hash h;
+        int rc = e->bytes ? reel_cas_seal(st->cas, &e->hash, e->bytes, NULL, &h, err)
+                          : REEL_ENOENT;
+        if (rc == REEL_OK) {
+            e->sealed = true;
+            e->hash = h;
+            i++;
+            continue;
+        }
+        if (rc != REEL_ENOENT)
+            return rc;
+        reel_cas_staging_remove(st->cas, &e->hash, NULL);
+        memmove(e, e + 1, (m->n_tail - i - 1) * sizeof *e);
+        m->n_tail--;
+    }
+    reel_manifest_update_totals(m);
+    return REEL_OK;
+}
+
+static int seal_manifest(reel_store *st, reel_manifest *m, reel_db_stream *row, reel_error *err)
+{
+    int rc = reel_manifest_page_out(m, st->cas, err);
+    if (rc)
+        return rc;
+    char *json;
+    if ((rc = reel_manifest_to_json(m, &json, err)))
+        return rc;
+    reel_hash sealed;
+    rc = reel_cas_put_buf(st->cas, json, strlen(json), &sealed, err);
+    free(json);
+    if (rc)
+        return rc;
+    reel_hash live = row->manifest_id;
+    row->sealed_manifest = sealed;
+    snprintf(row->state, sizeof row->state, "stopped");
+    row->pid = 0;
+    row->updated_ns = reel_clock_wall_now();
+    if ((rc = reel_db_stream_put(st->db, row, err)))
+        return rc;
+    return reel_cas_staging_remove(st->cas, &live, err);
+}
+
+int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
+{
+    reel_db_stream row;
+    int rc = reel_db_stream_get(st->db, uri, &row, err);
+    if (rc)
+        return rc;
+    if (strcmp(row.state, "recording") != 0)
+        return REEL_OK;
+    if (row.pid > 0 && row.pid != getpid() && kill((pid_t)row.pid, 0) == 0)
+        return reel_error_set(err, REEL_ESTATE, "stream %s is being recorded by process %lld", uri,
+                              (long long)row.pid);
+    reel_manifest m;
+    rc = reel_manifest_load(&m, st->cas, &row.manifest_id, err);
+    if (rc)
+        return rc;
+    rc = seal_staging_entries(st, &m, err);
+    if (rc == 0)
+        rc = seal_manifest(st, &m, &row, err);
+    reel_manifest_free(&m);
+    return rc;
+}
+
+static int define_stream(reel_recorder *r, reel_error *err)
+{
+    reel_store *st = r->st;
+    char *json;
+    int rc = reel_stream_def_to_json(&r->def, &json, err);
+    if (rc)
+        return rc;
+    reel_hash dh;
+    rc = reel_cas_put_buf(st->cas, json, strlen(json), &dh, err);
+    free(json);
+    if (rc)
+        return rc;
+    memset(&r->row, 0, sizeof r->row);
+    snprintf(r->row.uri, sizeof r->row.uri, "%s", r->def.uri);
+    r->row.definition_hash = dh;
+    r->row.created_ns = reel_clock_wall_now();
+    reel_artifact a;
+    memset(&a, 0, sizeof a);
+    if ((rc = reel_artifact_new_id(&a, err)))
+        return rc;
+    a.content = dh;
+    snprintf(a.mime, sizeof a.mime, "application/json");
+    snprintf(a.kind, sizeof a.kind, "stream-definition");
+    snprintf(a.creator, sizeof a.creator, "reel");
+    snprintf(a.stream_uri, sizeof a.stream_uri, "%s", r->def.uri);
+    a.created_ns = r->row.created_ns;
+    a.from_frame = a.to_frame = -1;
+    char tag_stream[REEL_URI_MAX + 8];
+    snprintf(tag_stream, sizeof tag_stream, "stream:%s", r->def.uri);
+    const char *tags[] = {"type:stream-definition", tag_stream};
+    if ((rc = reel_db_artifact_insert(st->db, &a, tags, 2, NULL, 0, err)))
+        return rc;
+    snprintf(r->row.definition_artifact, sizeof r->row.definition_artifact, "%s", a.id);
+    reel_manifest_init(&r->m, &r->def, &dh);
+    r->m.started_at_ns = r->row.created_ns;
+    return REEL_OK;
+}
+
+static int resume_stream(reel_recorder *r, reel_error *err)
+{
+    reel_store *st = r->st;
+    reel_stream_def old;
+    int rc = reel_store_load_definition(st, &r->row.definition_hash, &old, err);
+    if (rc)
+        return rc;
+    if (old.kind != r->def.kind || old.sample_rate != r->def.sample_rate ||
+        old.channels != r->def.channels || old.sample_format != r->def.sample_format)
+        return reel_error_set(err, REEL_EEXIST,
+                              "stream %s exists with another format (%u Hz, %u ch, %s); "
+                              "record to another --stream",
+                              r->def.uri, old.sample_rate, old.channels,
+                              reel_sample_format_name(old.sample_format));
+    r->def.chunk_size_bytes = old.chunk_size_bytes;
+    char path[PATH_MAX];
+    reel_cas_content_path(st->cas, &r->row.sealed_manifest, path);
+    if ((rc = reel_manifest_load_path(&r->m, path, err)))
+        return rc;
+    r->m.gaps++;
+    return REEL_OK;
+}
+
+int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_def *def,
+                       reel_error *err)
+{
+    int rc = reel_stream_def_validate(def, err);
+    if (rc)
+        return rc;
+    reel_recorder *r = calloc(1, sizeof *r);
+    if (!r)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    r->st = st;
+    r->def = *def;
+    rc = reel_db_stream_get(st->db, def->uri, &r->row, NULL);
+    if (rc == REEL_OK) {
+        if ((rc = reel_recorder_recover(st, def->uri, err)) ||
+            (rc = reel_db_stream_get(st->db, def->uri, &r->row, err)) ||
+            (rc = resume_stream(r, err)))
+            goto fail;
+    } else if ((rc = define_stream(r, err))) {
+        goto fail;
+    }
+    /* Audio chunks hold whole frames. */
+    r->chunk_cap = r->def.chunk_size_bytes;
+    size_t fb = reel_stream_def_frame_bytes(&r->def);
+    if (fb)
+        r->chunk_cap -= r->chunk_cap % fb;
+    if ((rc = reel_hash_random(&r->row.manifest_id, err)))
+        goto fail;
+    r->row.sealed_manifest = (reel_hash){0};
+    snprintf(r->row.state, sizeof r->row.state, "recording");
+    r->row.pid = getpid();
+    r->row.updated_ns = reel_clock_wall_now();
+    if ((rc = reel_cw_create(&r->cw, &r->def, r->m.total_frames, REEL_READY_CHUNKS + 1, err)))
+        goto fail;
+    for (int i = 0; i < REEL_READY_CHUNKS && rc == 0; i++)
+        rc = prepare_chunk(r, err);
+    if (rc)
+        goto fail;
+    if ((rc = save_manifest(r, err)) || (rc = reel_db_stream_put(st->db, &r->row, err)))
+        goto fail;
+    r->last_head_ns = r->last_snap_ns = reel_clock_mono_now();
+    *out = r;
+    return REEL_OK;
+fail:
+    for (size_t i = 0; i < r->n_recs; i++) {
+        munmap(r->recs[i].map, r->recs[i].cap);
+        reel_cas_staging_remove(st->cas, &r->recs[i].id, NULL);
+    }
+    if (r->cw)
+        reel_cw_destroy(r->cw);
+    reel_manifest_free(&r->m);
+    free(r);
+    return rc;
+}
+
+int reel_recorder_close(reel_recorder *r, reel_error *err)
+{
+    int rc = REEL_OK;
+    /* Drain until the writer's final chunk report (it was finished). */
+    for (int spins = 0; rc == 0 && !r->final_seen && spins < 5000; spins++) {
+        rc = reel_recorder_poll(r, err);
+        if (!r->final_seen)
+            usleep(1000);
+    }
+    if (rc == 0 && !r->final_seen)
+        rc = reel_error_set(err, REEL_ESTATE, "the producer never finished the stream");
+    if (rc == 0) {
+        absorb_head(r, true);
+        reel_chunk_slot slot;
+        while (reel_cw_reclaim(r->cw, &slot)) {
+            chunk_rec *c = find_rec(r, slot.tag);
+            if (c) {
+                munmap(c->map, c->cap);
+                reel_cas_staging_remove(r->st->cas, &c->id, NULL);
+                drop_rec(r, c);
+            }
+        }
+        rc = seal_staging_entries(r->st, &r->m, err);
+        if (rc == 0)
+            rc = seal_manifest(r->st, &r->m, &r->row, err);
+    }
+    for (size_t i = 0; i < r->n_recs; i++)
+        munmap(r->recs[i].map, r->recs[i].cap);
+    reel_cw_destroy(r->cw);
+    reel_manifest_free(&r->m);
+    free(r);
+    return rc;
+}

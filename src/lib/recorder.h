@@ -1,0 +1,54 @@
+/*
+ * recorder.h — the control-plane side of recording one stream.
+ *
+ * Owns: the stream's registry row and definition artifact, the live
+ * manifest, and the lifecycle of its staging chunks: create, size, map and
+ * pre-fault them ahead of need, seal full ones at their exact length, keep
+ * the manifest (atomically replaced) and the clock snapshots, and publish
+ * the head position about every 100 ms. Must never: run on the realtime
+ * thread, or report a chunk sealed before it and its directory are fsynced.
+ *
+ * Resuming: recording a URI that already exists continues that stream (its
+ * frame positions go on; the pause is recorded as a gap). A stream left
+ * "recording" by a process that died is recovered first: its staging
+ * chunks are sealed up to the last head position the manifest recorded.
+ */
+#ifndef REEL_RECORDER_H
+#define REEL_RECORDER_H
+
+#include "chunk_writer.h"
+#include "store.h"
+
+typedef struct reel_recorder reel_recorder;
+
+typedef struct reel_recorder_status {
+    uint64_t frames;      /* head */
+    uint64_t chunks;      /* chunks held */
+    uint64_t sealed;      /* chunks sealed by this recorder */
+    uint64_t bytes;
+    uint64_t events;
+    uint64_t xruns, overrun_frames, overrun_events;
+} reel_recorder_status;
+
+int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_def *def,
+                       reel_error *err);
+
+/* The writer the producer (engine callback, file or tone thread) feeds. */
+reel_chunk_writer *reel_recorder_writer(reel_recorder *r);
+
+/* One control step: handle writer events (seal, prepare), and every ~100 ms
+ * write the head position into the live manifest. Call often (~10 ms). */
+int reel_recorder_poll(reel_recorder *r, reel_error *err);
+
+void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s);
+
+/* After the producer called reel_cw_finish: seal the last chunk at its exact
+ * length, seal the manifest into content, mark the stream stopped. Frees r
+ * in every case. */
+int reel_recorder_close(reel_recorder *r, reel_error *err);
+
+/* Seal the staging chunks of a stream whose recorder died (manifest says
+ * "recording", process gone) and mark it stopped. */
+int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * slice.h — cutting a time range out of a stream.
+ *
+ * Materialize: write the frames as a file (WAV, RF64, W64, FLAC, raw), store
+ * it in CAS, record an artifact. Virtual: store only a list of chunk
+ * references (the live edge, still in a staging chunk, is copied into a
+ * small blob of its own so the reference stays immutable); `reel_render`
+ * turns it into a file byte-identical to materializing the same range.
+ * Sealed history and the live edge slice alike.
+ *
+ * Owns: range resolution against a manifest, reading chunk bytes, and the
+ * slice artifacts with their lineage. Must never: leave a partial output
+ * file or blob behind on failure.
+ */
+#ifndef REEL_SLICE_H
+#define REEL_SLICE_H
+
+#include "audio_out.h"
+#include "store.h"
+#include "timespec.h"
+
+typedef struct reel_slice_request {
+    const char *stream_uri;
+    reel_timespec from, to;
+    bool clamp;      /* --last: a start before the first held frame becomes it */
+    bool is_virtual;
+    reel_out_format format;
+    bool has_sample_format;
+    reel_sample_format sample_format;
+    const char *out_path; /* also write the file here (NULL: store only) */
+    const char *const *tags;
+    size_t n_tags;
+    const char *creator;
+} reel_slice_request;
+
+typedef struct reel_slice_result {
+    char artifact_id[REEL_ARTIFACT_ID_MAX];
+    reel_hash content;
+    char mime[96];
+    uint64_t from_frame, to_frame;
+    int64_t from_wall_ns, to_wall_ns;
+    size_t n_chunks;
+    bool clamped;
+    uint32_t sample_rate, channels;
+    reel_sample_format sample_format; /* of the output */
+    reel_out_format format;
+} reel_slice_result;
+
+int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result *res,
+               reel_error *err);
+
+/* Render a virtual slice artifact to `out_path` (and into CAS, with an
+ * artifact whose parent is the virtual slice). */
+int reel_render(reel_store *st, const char *artifact, const char *out_path,
+                reel_slice_result *res, reel_error *err);
+
+#endif
