@@ -220,9 +220,12 @@ static int cmd_record(cli *c)
     }
     snprintf(def.uri, sizeof def.uri, "%s", uri);
     size_t fb = reel_stream_def_frame_bytes(&def);
+    /* Default 4 MiB of whole frames: ~10.9 s of stereo float at 48 kHz,
+     * 85 ms of 256 channels. Fewer, larger seals cost fewer fsyncs; the
+     * live edge is sliceable whatever the size. */
     def.chunk_size_bytes = chunk_bytes ? chunk_bytes
                            : chunk_frames ? chunk_frames * fb
-                                          : 131072 * (uint64_t)fb; /* ~2.7 s at 48 kHz */
+                                          : (4u << 20) / fb * fb;
     if (reel_stream_def_validate(&def, &e)) {
         reel_source_close(src);
         return fail_err(&e);

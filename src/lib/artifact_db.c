@@ -740,6 +740,8 @@ int reel_db_artifact_get(reel_db *db, const char *id, reel_artifact *out, reel_e
 int reel_db_artifact_tags(reel_db *db, const char *id, reel_db_tag_fn fn, void *ud,
                           reel_error *err)
 {
+    if (!id || !id[0])
+        return reel_error_set(err, REEL_EINVAL, "missing artifact id");
     sqlite3_stmt *st;
     int rc = prepare(db, "SELECT tag FROM artifact_tags WHERE artifact_id = ?1 ORDER BY tag", &st,
                      "list tags", err);
@@ -800,6 +802,8 @@ int reel_db_artifact_list(reel_db *db, const char *const *tags, size_t n_tags,
 int reel_db_artifact_children(reel_db *db, const char *id, reel_db_artifact_fn fn, void *ud,
                               reel_error *err)
 {
+    if (!id || !id[0])
+        return reel_error_set(err, REEL_EINVAL, "missing artifact id");
     sqlite3_stmt *st;
     int rc = prepare(db, "SELECT " ARTIFACT_COLS " FROM artifacts WHERE parent_id = ?1"
                      NEWEST_FIRST, &st, "list children", err);
@@ -823,6 +827,8 @@ int reel_db_artifact_children(reel_db *db, const char *id, reel_db_artifact_fn f
 int reel_db_artifacts_from_chunk(reel_db *db, const reel_hash *chunk, reel_db_artifact_fn fn,
                                  void *ud, reel_error *err)
 {
+    if (!chunk)
+        return reel_error_set(err, REEL_EINVAL, "missing chunk hash");
     sqlite3_stmt *st;
     int rc = prepare(db,
                      "SELECT " ARTIFACT_COLS " FROM artifacts WHERE id IN"
@@ -929,6 +935,8 @@ static int row_to_stream(reel_db *db, sqlite3_stmt *st, reel_db_stream *s, reel_
 int reel_db_stream_get(reel_db *db, const char *uri, reel_db_stream *out, reel_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (!uri || !uri[0])
+        return reel_error_set(err, REEL_EINVAL, "missing stream uri");
     sqlite3_stmt *st;
     int rc = prepare(db, "SELECT " STREAM_COLS " FROM streams WHERE uri = ?1", &st,
                      "look up stream", err);

@@ -233,7 +233,7 @@ static inline int32_t scaled_to_int(float s, int32_t lo, int32_t hi)
 #define I24_HI 8388607
 
 /* Convert n samples from `in` to `out` (different formats). One loop per
- * pair keeps the inner loops branch-free. */
+ * pair keeps the format dispatch out of the inner loops. */
 static void convert_samples(const uint8_t *src, reel_sample_format in, uint8_t *dst,
                             reel_sample_format out, size_t n)
 {
@@ -305,9 +305,10 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
                         uint32_t sample_rate, uint32_t channels, reel_sample_format in_fmt,
                         reel_sample_format out_fmt, uint64_t total_frames, reel_error *err)
 {
+    if (out)
+        *out = NULL;
     if (!out || !path || !*path)
         return reel_error_set(err, REEL_EINVAL, "audio output needs a path");
-    *out = NULL;
     if (!out_format_valid(fmt))
         return reel_error_set(err, REEL_EINVAL, "bad output format %d", (int)fmt);
     if (!sample_format_valid(in_fmt))
@@ -342,7 +343,8 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
         /* Ask before creating anything, so a refusal leaves no file. */
         if (!sf_format_check(&info))
             return reel_error_set(err, REEL_EFORMAT,
-                                  "cannot write %u-channel %s %s at %u Hz to %s", channels,
+                                  "cannot write %u-channel %s %s at %u Hz to %s: "
+                                  "libsndfile does not support it", channels,
                                   reel_out_format_name(fmt), sample_name(out_fmt), sample_rate,
                                   path);
     }
@@ -504,33 +506,36 @@ int reel_audio_out_write(reel_audio_out *ao, const void *data, size_t frames, re
  * and claims nothing wrong. Sizes stay the same, so no offset moves. */
 static int scrub_peak_chunk(reel_audio_out *ao, reel_error *err)
 {
-    uint8_t head[4096];
-    ssize_t got = pread(ao->fd, head, sizeof head, 0);
-    if (got < 12)
-        return reel_error_set(err, REEL_EIO, "cannot reread the header of %s: %s", ao->path,
-                              got < 0 ? strerror(errno) : "file too short");
-    size_t end = (size_t)got;
+    static const uint8_t zeros[512];
     /* Chunks start after "RIFF"/"RF64", size, "WAVE"; each is id, u32 size,
-     * payload padded to even. The header chunks all come before "data". */
-    for (size_t off = 12; off + 8 <= end;) {
-        const uint8_t *c = head + off;
+     * payload padded to even. The header chunks all come before "data", and
+     * libsndfile writes only a handful of them. */
+    off_t off = 12;
+    for (int n = 0; n < 32; n++) {
+        uint8_t c[8];
+        if (pread(ao->fd, c, sizeof c, off) != (ssize_t)sizeof c)
+            break; /* a file without "data" is libsndfile's business */
         uint32_t size = (uint32_t)c[4] | (uint32_t)c[5] << 8 | (uint32_t)c[6] << 16 |
                         (uint32_t)c[7] << 24;
         if (memcmp(c, "data", 4) == 0)
             break;
         if (memcmp(c, "PEAK", 4) == 0) {
-            if (size > end - off - 8)
-                break; /* not all in our buffer: cannot be libsndfile's */
-            memcpy(head + off, "JUNK", 4);
-            memset(head + off + 8, 0, size);
-            if (pwrite(ao->fd, head + off, 8 + (size_t)size, (off_t)off) != 8 + (ssize_t)size)
-                return reel_error_set(err, REEL_EIO, "cannot rewrite the header of %s: %s",
-                                      ao->path, strerror(errno));
+            if (pwrite(ao->fd, "JUNK", 4, off) != 4)
+                goto fail;
+            for (uint32_t done = 0; done < size;) {
+                size_t k = size - done < sizeof zeros ? size - done : sizeof zeros;
+                if (pwrite(ao->fd, zeros, k, off + 8 + (off_t)done) != (ssize_t)k)
+                    goto fail;
+                done += (uint32_t)k;
+            }
             break;
         }
-        off += 8 + (size_t)size + (size & 1);
+        off += 8 + (off_t)size + (size & 1);
     }
     return REEL_OK;
+fail:
+    return reel_error_set(err, REEL_EIO, "cannot rewrite the header of %s: %s", ao->path,
+                          strerror(errno));
 }
 
 int reel_audio_out_close(reel_audio_out *ao, reel_error *err)
@@ -544,6 +549,12 @@ int reel_audio_out_close(reel_audio_out *ao, reel_error *err)
         rc = reel_error_set(err, REEL_EIO, "%s: wrote %llu of %llu frames", ao->path,
                             (unsigned long long)ao->written,
                             (unsigned long long)ao->total_frames);
+
+    /* libsndfile starts a FLAC stream on the first write; with no frames it
+     * would leave an empty file, which no reader accepts. Forcing the header
+     * gives a valid stream of zero samples. */
+    if (rc == REEL_OK && ao->flac && ao->written == 0)
+        sf_command(ao->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
 
     /* sf_close rewrites the header sizes (and FLAC's STREAMINFO). */
     if (ao->sf) {

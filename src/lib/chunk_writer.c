@@ -31,6 +31,7 @@ struct reel_chunk_writer {
 
     /* realtime-only state */
     reel_chunk_slot cur;
+    size_t last_capacity; /* of the last chunk taken (room estimates) */
     bool have_cur;
     size_t cur_bytes;
     uint64_t cur_frames;
@@ -206,6 +207,7 @@ static bool take_next(reel_chunk_writer *cw)
     if (!reel_ring_pop(&cw->ready, &cw->cur))
         return false;
     cw->have_cur = true;
+    cw->last_capacity = cw->cur.capacity;
     cw->cur_bytes = 0;
     cw->cur_frames = 0;
     uint64_t first = cw->kind == REEL_STREAM_AUDIO ? cw->frames : cw->boundary;
@@ -409,6 +411,19 @@ void reel_cw_advance(reel_chunk_writer *cw, size_t n)
         return;
     cw->frames += n;
     publish(cw);
+}
+
+size_t reel_cw_room(reel_chunk_writer *cw)
+{
+    if (cw->kind != REEL_STREAM_AUDIO)
+        return 0;
+    if (!cw->have_cur)
+        take_next(cw); /* producer side: the capacity becomes known */
+    size_t cap = cw->have_cur ? cw->cur.capacity : cw->last_capacity;
+    size_t bytes = (cw->have_cur ? cw->cur.capacity - cw->cur_bytes : 0) +
+                   reel_ring_count(&cw->ready) * cap;
+    size_t frames = bytes / cw->frame_bytes;
+    return frames > cw->pending_silence ? frames - (size_t)cw->pending_silence : 0;
 }
 
 void reel_cw_note_xrun(reel_chunk_writer *cw)

@@ -101,6 +101,10 @@ bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *d
 /* MIDI streams: move the frame clock on by a period. */
 void reel_cw_advance(reel_chunk_writer *cw, size_t n);
 void reel_cw_note_xrun(reel_chunk_writer *cw);
+/* Frames (audio) that can be written now without an overrun: the rest of
+ * the current chunk plus the chunks waiting. Producers that may wait (file
+ * ingest with --fast) use it for back-pressure; a device callback cannot. */
+size_t reel_cw_room(reel_chunk_writer *cw);
 /* End of stream: reports the current chunk as CHUNK_FULL with final = 1. */
 void reel_cw_finish(reel_chunk_writer *cw);
 

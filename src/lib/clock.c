@@ -91,9 +91,9 @@ static int store_i64(i128 v, int64_t *out, const char *what, reel_error *err)
 }
 
 /* Index of the first snapshot whose wall time is > wall_ns (n if none).
- * Assumes wall times do not decrease with frame; if the wall clock was
- * stepped back the search still ends on some neighbouring pair, and the
- * callers below cope with a pair whose wall times are not increasing. */
+ * Wall times normally rise with frame; if the wall clock was stepped back
+ * the search still ends on a neighbouring pair with snaps[j-1].wall <=
+ * wall_ns < snaps[j].wall, i.e. one of the frames that instant had. */
 static size_t upper_bound_wall(const reel_clock_snapshot *snaps, size_t n, int64_t wall_ns)
 {
     size_t lo = 0, hi = n;
@@ -143,14 +143,15 @@ int reel_clock_wall_to_frame(const reel_clock_snapshot *snaps, size_t n, uint32_
         f = wall_to_frame_nominal(&snaps[n - 1], rate, wall_ns);
     } else {
         const reel_clock_snapshot *a = &snaps[j - 1], *b = &snaps[j];
-        if (b->wall_ns <= a->wall_ns || wall_ns < a->wall_ns || b->frame < a->frame) {
-            /* Only reachable when the wall clock went backwards or the
-             * snapshots are out of order: there is no line to follow, so
-             * do not divide by a zero or negative span. */
+        /* The search leaves a->wall <= wall_ns < b->wall whatever the order
+         * of the array, so the wall span is never zero: equal wall times
+         * are stepped over, never divided by. Snapshots out of frame order
+         * (a caller's bug) leave no line to follow; use the nominal rate. */
+        if (b->frame < a->frame) {
             f = wall_to_frame_nominal(a, rate, wall_ns);
         } else {
-            /* a->wall <= wall_ns < b->wall, so the quotient is <= b->frame -
-             * a->frame and the sum stays within [a->frame, b->frame]. */
+            /* The quotient is <= b->frame - a->frame, so the sum stays
+             * within [a->frame, b->frame]. */
             uint64_t dt = (uint64_t)wall_ns - (uint64_t)a->wall_ns;
             uint64_t dw = (uint64_t)b->wall_ns - (uint64_t)a->wall_ns;
             uint64_t df = b->frame - a->frame;
@@ -181,21 +182,17 @@ int reel_clock_frame_to_wall(const reel_clock_snapshot *snaps, size_t n, uint32_
     } else if (j == n) {
         w = frame_to_wall_nominal(&snaps[n - 1], rate, frame);
     } else {
+        /* The search leaves a->frame <= frame < b->frame whatever the
+         * order of the array, so the frame span is never zero. The wall
+         * span may be negative if the wall clock was stepped back:
+         * interpolate its magnitude and put the sign back. */
         const reel_clock_snapshot *a = &snaps[j - 1], *b = &snaps[j];
-        if (b->frame <= a->frame) {
-            /* Unsorted input; the search guarantees a->frame <= frame. */
-            w = frame_to_wall_nominal(a, rate, frame);
-        } else {
-            /* a->frame <= frame < b->frame. The wall span may be negative
-             * if the wall clock was stepped back; interpolate its magnitude
-             * and put the sign back. */
-            uint64_t df = frame - a->frame;
-            uint64_t dspan = b->frame - a->frame;
-            bool back = b->wall_ns < a->wall_ns;
-            uint64_t dw = back ? (uint64_t)a->wall_ns - (uint64_t)b->wall_ns
-                               : (uint64_t)b->wall_ns - (uint64_t)a->wall_ns;
-            w = (i128)a->wall_ns + signed_muldiv(back, df, dw, dspan);
-        }
+        uint64_t df = frame - a->frame;
+        uint64_t dspan = b->frame - a->frame;
+        bool back = b->wall_ns < a->wall_ns;
+        uint64_t dw = back ? (uint64_t)a->wall_ns - (uint64_t)b->wall_ns
+                           : (uint64_t)b->wall_ns - (uint64_t)a->wall_ns;
+        w = (i128)a->wall_ns + signed_muldiv(back, df, dw, dspan);
     }
     return store_i64(w, wall_ns, "the wall-clock time of that frame", err);
 }

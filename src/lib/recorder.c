@@ -124,10 +124,9 @@ static int on_chunk_started(reel_recorder *r, const reel_cw_event *ev, reel_erro
     e.clock.device_frame = ev->device_frame;
     e.clock.has_device_frame = true;
     int rc = reel_manifest_add_chunk(&r->m, &e, err);
-    if (rc)
-        return rc;
-    /* Save now so crash recovery knows this staging file belongs here. */
-    return save_manifest(r, err);
+    /* Saved at the end of this poll, so crash recovery knows the file. */
+    r->dirty = true;
+    return rc;
 }
 
 static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *err)
@@ -173,8 +172,7 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     reel_manifest_update_totals(&r->m);
     if ((rc = reel_manifest_page_out(&r->m, r->st->cas, err)))
         return rc;
-    if ((rc = save_manifest(r, err)))
-        return rc;
+    r->dirty = true;
     if (!ev->final)
         rc = prepare_chunk(r, err);
     return rc;
@@ -247,8 +245,10 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
         if (snap)
             r->last_snap_ns = now;
         r->last_head_ns = now;
-        rc = save_manifest(r, err);
     }
+    /* One atomic replace per poll, however many chunks it handled. */
+    if (r->dirty)
+        rc = save_manifest(r, err);
     return rc;
 }
 

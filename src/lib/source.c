@@ -118,6 +118,12 @@ static void *producer(void *arg)
             while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
                 ;
         }
+        /* As fast as possible, but never faster than chunks are sealed:
+         * ingest must not turn into overruns. */
+        while (s->opts.fast && !atomic_load(&s->stop) && reel_cw_room(s->cw) < want) {
+            struct timespec nap = {0, 200000};
+            nanosleep(&nap, NULL);
+        }
         long got = s->impl->read(s->state, s->buf, want, &s->err);
         if (got < 0) {
             s->rc = s->err.code ? s->err.code : REEL_EIO;

@@ -26,7 +26,8 @@ __extension__ typedef unsigned __int128 u128;
 #define WHY_MAX 256
 #define QUOTE_MAX 64 /* input characters shown in a message */
 #define UNIT_HINT "(use h, m, s, ms, us, ns)"
-#define FORMS_HINT "use head, start, -30s, 2026-11-20T10:00:00Z, @EPOCH, #FRAME or session:ID:start|end"
+#define FORMS_HINT                                                                          \
+    "use head, start, -30s, 2026-11-20T10:00:00Z, @EPOCH, #FRAME or session:ID:start|end"
 #define ISO_HINT "expected YYYY-MM-DDTHH:MM:SS[.fff] and Z or +hh:mm"
 
 /* Duration units, largest first: components must appear in this order. */
