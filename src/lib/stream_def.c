@@ -61,17 +61,32 @@ static int valid_uri_char(unsigned char c)
     return c > 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-int reel_stream_uri_validate(const char *uri, reel_error *err)
+/* A copy of untrusted text fit for a one-line message. */
+static const char *printable(const char *s, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (; s && *s && k + 4 < cap; s++)
+        buf[k++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+    if (s && *s && k + 4 >= cap) {
+        memcpy(buf + k, "...", 3);
+        k += 3;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+int reel_stream_uri_validate(const char *uri_raw, reel_error *err)
 {
     static const char scheme[] = "stream://";
-    if (!uri || strncmp(uri, scheme, sizeof scheme - 1) != 0)
+    char uri[128];
+    printable(uri_raw, uri, sizeof uri);
+    if (!uri_raw || strncmp(uri_raw, scheme, sizeof scheme - 1) != 0)
         return reel_error_set(err, REEL_EINVAL,
-                              "bad stream URI '%s' (want stream://<device>/<name>)",
-                              uri ? uri : "");
-    size_t n = strlen(uri);
+                              "bad stream URI '%s' (want stream://<device>/<name>)", uri);
+    size_t n = strlen(uri_raw);
     if (n >= REEL_URI_MAX)
         return reel_error_set(err, REEL_EINVAL, "stream URI too long (%zu bytes)", n);
-    const char *dev = uri + sizeof scheme - 1;
+    const char *dev = uri_raw + sizeof scheme - 1;
     const char *slash = strchr(dev, '/');
     if (!slash || slash == dev || slash[1] == '\0')
         return reel_error_set(err, REEL_EINVAL,
