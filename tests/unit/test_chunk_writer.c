@@ -27,7 +27,7 @@
 /* ---- harness --------------------------------------------------------------- */
 
 #define MAX_TAGS 256
-#define MAX_EVENTS 4096
+#define MAX_EVENTS 8192
 
 typedef struct harness {
     reel_chunk_writer *cw;
@@ -607,6 +607,41 @@ static void test_offer_limit_and_create_errors(void **state)
     assert_null(cw);
 }
 
+/* When the event ring is full, events wait in the writer and later leave
+ * in their original order, ahead of newer ones. */
+static void test_events_keep_order_through_backlog(void **state)
+{
+    (void)state;
+    reel_stream_def def = audio_def(REEL_SAMPLE_F32, 2, 100);
+    harness *h = h_new(&def, 0, 2);
+    assert_true(h_offer(h, 100 * h->fb));
+    assert_true(h_offer(h, 100 * h->fb));
+    for (int i = 0; i < 4096; i++) /* exactly fills the event ring */
+        reel_cw_note_xrun(h->cw);
+    uint8_t *in = audio_input(210, h->fb, 9);
+    reel_cw_write(h->cw, in, 150); /* STARTED 10, FULL 10, STARTED 11: held back */
+    assert_int_equal(h_drain(h), 4096);
+    for (size_t i = 0; i < 4096; i++)
+        assert_int_equal(h->ev[i].type, REEL_CW_XRUN);
+    reel_cw_write(h->cw, in + 150 * h->fb, 60); /* FULL 11, then an overrun */
+    h_drain(h);
+    const uint32_t types[] = {REEL_CW_CHUNK_STARTED, REEL_CW_CHUNK_FULL, REEL_CW_CHUNK_STARTED,
+                              REEL_CW_CHUNK_FULL, REEL_CW_OVERRUN};
+    const uint32_t tags[] = {10, 10, 11, 11, 0};
+    assert_int_equal(h->n_ev, 4096 + 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(h->ev[4096 + i].type, types[i]);
+        assert_int_equal(h->ev[4096 + i].tag, tags[i]);
+    }
+    reel_cw_head hd;
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.xruns == 4096 && hd.frames == 200 && hd.overrun_frames == 10);
+    assert_memory_equal(h->buf[10], in, 100 * h->fb);
+    assert_memory_equal(h->buf[11], in + 100 * h->fb, 100 * h->fb);
+    free(in);
+    h_free(h);
+}
+
 /* ---- MIDI ----------------------------------------------------------------- */
 
 typedef struct sent {
@@ -896,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_head_and_clock_values),
         cmocka_unit_test(test_finish_and_reclaim),
         cmocka_unit_test(test_offer_limit_and_create_errors),
+        cmocka_unit_test(test_events_keep_order_through_backlog),
         cmocka_unit_test(test_midi_records_and_boundaries),
         cmocka_unit_test(test_midi_overrun_and_limits),
         cmocka_unit_test(test_two_threads_ten_seconds),

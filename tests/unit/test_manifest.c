@@ -528,6 +528,16 @@ static void test_snapshots_near(void **state)
     assert_int_equal(in_p1, 2);
     free(s);
 
+    /* An instant after page 0's last pairing but before page 1 starts
+     * still belongs to page 0. */
+    t = wall_at(255 * C + 3 * C / 4);
+    assert_int_equal(reel_manifest_snapshots_near(&m, f->cas, t, &s, &n, &err), REEL_OK);
+    in_p0 = 0;
+    for (size_t i = 0; i < n; i++)
+        in_p0 += s[i].frame < p1_first;
+    assert_true(in_p0 >= 256);
+    free(s);
+
     /* An instant in the tail: both pages coarse. */
     t = wall_at(550 * C);
     assert_int_equal(reel_manifest_snapshots_near(&m, f->cas, t, &s, &n, &err), REEL_OK);
@@ -680,6 +690,64 @@ static void test_foreach_hash(void **state)
     reel_manifest_free(&m);
 }
 
+/* What from_json accepts, to_json must write in a form from_json reads
+ * back: the recorder loads, updates and saves this file all the time.
+ * Positions are JSON integers (int64); a chunk whose end lies past
+ * INT64_MAX must be refused, not turned into a negative total. */
+static void test_accepts_only_what_it_can_write(void **state)
+{
+    fixture *f = *state;
+    reel_manifest m;
+    reel_error err = {0};
+    reel_manifest_init(&m, &f->def, &f->def_hash);
+    reel_chunk_entry e = chunk_n(0, true);
+    e.first_frame = 9000000000000000000ull;
+    e.frames = 9000000000000000000ull;
+    e.clock.frame = e.first_frame;
+    m.tail = &e;
+    m.n_tail = 1;
+    char *j = to_json(&m); /* the chunk as JSON, totals still 0 */
+    m.tail = NULL;
+    m.n_tail = 0;
+    reel_manifest_free(&m);
+
+    int rc = reel_manifest_from_json(&m, j, &err);
+    free(j);
+    if (rc != REEL_OK) {
+        assert_int_equal(rc, REEL_ECORRUPT); /* refusing it is fine */
+        return;
+    }
+    char *j2 = to_json(&m);
+    reel_manifest back;
+    memset(&err, 0, sizeof err);
+    rc = reel_manifest_from_json(&back, j2, &err);
+    reel_manifest_free(&m);
+    if (rc != REEL_OK) {
+        char written[48] = "?";
+        const char *t = strstr(j2, "\"total_samples\":");
+        if (t)
+            snprintf(written, sizeof written, "%.40s", t);
+        free(j2);
+        fail_msg("from_json accepted a manifest whose own to_json it rejects (%s); to_json wrote "
+                 "%s",
+                 err.msg, written);
+    }
+    free(j2);
+    reel_manifest_free(&back);
+}
+
+/* reel.h: the error receives "one human-readable line". */
+static void test_error_messages_are_one_line(void **state)
+{
+    (void)state;
+    reel_manifest m;
+    reel_error err = {0};
+    assert_int_equal(reel_manifest_from_json(&m, "{\"stream_uri\":\"a\\\nb\"}", &err),
+                     REEL_ECORRUPT);
+    if (strchr(err.msg, '\n'))
+        fail_msg("from_json error message spans lines: [%s]", err.msg);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -693,6 +761,8 @@ int main(void)
         T(test_snapshots_near),
         T(test_from_json_rejects),
         T(test_foreach_hash),
+        T(test_accepts_only_what_it_can_write),
+        T(test_error_messages_are_one_line),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

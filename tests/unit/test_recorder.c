@@ -429,6 +429,62 @@ static void test_recover_dead_recorder(void **state)
     reel_store_close(st);
 }
 
+/* Opening a stream whose recorder died recovers it first, then resumes. */
+static void test_open_after_crash_recovers_and_resumes(void **state)
+{
+    fixture *f = *state;
+    const size_t n2 = CHUNK_FRAMES + 10;
+    float *in = make_input(REC_SEEN + REC_MORE + n2, 55);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(child_record_and_die(f->dir, in));
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* The second session continues right after the recovered frames. */
+    float *want = malloc((REC_SEEN + n2) * FB);
+    assert_non_null(want);
+    memcpy(want, in, REC_SEEN * FB);
+    memcpy((uint8_t *)want + REC_SEEN * FB, (uint8_t *)in + (REC_SEEN + REC_MORE) * FB, n2 * FB);
+    reel_store *st = open_store(f);
+    reel_stream_def def = audio_def();
+    record_session(st, &def, (const float *)((const uint8_t *)want + REC_SEEN * FB), n2);
+
+    reel_stream_view view;
+    size_t n = 0;
+    reel_chunk_entry *c = check_sealed_stream(st, want, REC_SEEN + n2, &n, &view);
+    assert_int_equal(n, 5);
+    assert_true(c[3].first_frame == REC_SEEN);
+    assert_true(view.manifest.gaps == 1);
+    free(c);
+    reel_stream_view_free(&view);
+    free(want);
+    free(in);
+    reel_store_close(st);
+}
+
+/* A stream that ends exactly on a chunk boundary has no empty last chunk. */
+static void test_exact_chunk_multiple(void **state)
+{
+    fixture *f = *state;
+    reel_store *st = open_store(f);
+    reel_stream_def def = audio_def();
+    const size_t frames = 3 * CHUNK_FRAMES;
+    float *in = make_input(frames, 66);
+    record_session(st, &def, in, frames);
+    reel_stream_view view;
+    size_t n = 0;
+    reel_chunk_entry *c = check_sealed_stream(st, in, frames, &n, &view);
+    assert_int_equal(n, 3);
+    free(c);
+    reel_stream_view_free(&view);
+    assert_int_equal(staging_files(st), 0);
+    free(in);
+    reel_store_close(st);
+}
+
 /* ---- resume and format mismatch -------------------------------------------- */
 
 static void test_resume_continues_frames(void **state)
@@ -622,6 +678,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_record_threaded),
         T(test_recover_dead_recorder),
+        T(test_open_after_crash_recovers_and_resumes),
+        T(test_exact_chunk_multiple),
         T(test_resume_continues_frames),
         T(test_resume_other_format_fails),
         T(test_record_midi),

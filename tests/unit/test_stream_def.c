@@ -326,6 +326,28 @@ static void test_sample_formats(void **state)
     assert_int_equal(reel_stream_def_frame_bytes(&d), 18);
 }
 
+/* reel.h: the error receives "one human-readable line". Inputs with line
+ * breaks (in the JSON text or inside a URI) must not leak them into it. */
+static void test_json_error_message_is_one_line(void **state)
+{
+    (void)state;
+    reel_error err = {0};
+    reel_stream_def d;
+    /* A JSON syntax error right after a backslash-newline inside a string. */
+    assert_int_equal(reel_stream_def_from_json("{\"uri\":\"a\\\nb\"}", &d, &err), REEL_EINVAL);
+    if (strchr(err.msg, '\n'))
+        fail_msg("from_json error message spans lines: [%s]", err.msg);
+}
+
+static void test_uri_error_message_is_one_line(void **state)
+{
+    (void)state;
+    reel_error err = {0};
+    assert_int_equal(reel_stream_uri_validate("stream://dev\nname", &err), REEL_EINVAL);
+    if (strchr(err.msg, '\n'))
+        fail_msg("uri_validate error message spans lines: [%s]", err.msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +358,8 @@ int main(void)
         cmocka_unit_test(test_definition_validation),
         cmocka_unit_test(test_from_json_rejects),
         cmocka_unit_test(test_sample_formats),
+        cmocka_unit_test(test_json_error_message_is_one_line),
+        cmocka_unit_test(test_uri_error_message_is_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
