@@ -154,8 +154,12 @@ void reel_cw_read_head(const reel_chunk_writer *cwc, reel_cw_head *h)
 
 /* ---- realtime side ---------------------------------------------------- */
 
+static void emit(reel_chunk_writer *cw, const reel_cw_event *ev);
+
 static void publish(reel_chunk_writer *cw)
 {
+    if (cw->n_backlog > 0)
+        emit(cw, NULL); /* retry held-back events every period */
     uint32_t s = atomic_load_explicit(&cw->seq, memory_order_relaxed);
     atomic_store_explicit(&cw->seq, s + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);

@@ -1,8 +1,9 @@
 /*
  * error.c — the one error type of libreel.
  *
- * Owns: code names and message formatting. Must never: allocate, log, or
- * keep state between calls (each error lives in the caller's reel_error).
+ * Owns: code names and message formatting. Must never: allocate, log, keep
+ * state between calls (each error lives in the caller's reel_error), or let
+ * a message span more than one line.
  */
 #include "reel.h"
 
@@ -38,6 +39,11 @@ int reel_error_set(reel_error *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        /* One line, always: messages quote untrusted input (JSON parser
+         * excerpts, file names), so control characters become '?'. */
+        for (char *p = err->msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
         err->code = code;
     }
     return code;

@@ -137,6 +137,8 @@ static json_t *chunk_json(const reel_chunk_entry *e)
         json_object_set_new(o, "device_frame", json_integer((json_int_t)e->clock.device_frame));
     if (e->events)
         json_object_set_new(o, "events", json_integer((json_int_t)e->events));
+    if (e->sealed && e->has_staging_id)
+        json_object_set_new(o, "staging_id", hash_json(&e->staging_id));
     return o;
 }
 
@@ -227,8 +229,15 @@ static int chunk_from(json_t *o, reel_chunk_entry *e, reel_error *err)
         e->clock.has_device_frame = true;
         e->clock.device_frame = (uint64_t)json_integer_value(d);
     }
-    if (e->first_frame > UINT64_MAX / 2 || e->frames > UINT64_MAX / 2)
+    /* Everything must survive being written back as a JSON (int64) number. */
+    if (e->first_frame > (uint64_t)INT64_MAX - e->frames || e->bytes > ((uint64_t)1 << 40))
         return reel_error_set(err, REEL_ECORRUPT, "manifest: chunk position out of range");
+    json_t *sid = json_object_get(o, "staging_id");
+    if (sid) {
+        if (!json_is_string(sid) || reel_hash_from_hex(&e->staging_id, json_string_value(sid), NULL))
+            return reel_error_set(err, REEL_ECORRUPT, "manifest: bad staging_id");
+        e->has_staging_id = true;
+    }
     return REEL_OK;
 }
 
@@ -344,6 +353,11 @@ int reel_manifest_from_json(reel_manifest *m, const char *text, reel_error *err)
             (rc = snap_from(json_object_get(it, "first_clock"), &p.first_clock, err)) ||
             (rc = snap_from(json_object_get(it, "last_clock"), &p.last_clock, err)))
             goto out;
+        if (p.first_frame > (uint64_t)INT64_MAX - p.frames || p.bytes > ((uint64_t)1 << 56) ||
+            p.n_chunks > (uint64_t)INT64_MAX / 4 || p.first_chunk > (uint64_t)INT64_MAX / 4) {
+            rc = reel_error_set(err, REEL_ECORRUPT, "manifest: page out of range");
+            goto out;
+        }
         if (m->n_pages == m->cap_pages) {
             size_t nc = m->cap_pages ? m->cap_pages * 2 : 16;
             void *np = realloc(m->pages, nc * sizeof *m->pages);
@@ -403,6 +417,11 @@ int reel_manifest_from_json(reel_manifest *m, const char *text, reel_error *err)
         reel_manifest_update_totals(m);
         if (tf > m->total_frames)
             m->total_frames = tf;
+        if (m->total_frames > (uint64_t)INT64_MAX || m->total_bytes > (uint64_t)INT64_MAX ||
+            m->n_chunks > (uint64_t)INT64_MAX) {
+            rc = reel_error_set(err, REEL_ECORRUPT, "manifest: totals out of range");
+            goto out;
+        }
     }
 out:
     json_decref(root);

@@ -33,6 +33,10 @@ typedef struct reel_chunk_entry {
     uint64_t events;      /* MIDI events (0 for audio) */
     uint64_t bytes;
     reel_clock_snapshot clock; /* at first_frame */
+    /* While a seal is in flight (manifest saved, rename not yet durable):
+     * the staging file the content comes from, so recovery can finish it. */
+    reel_hash staging_id;
+    bool has_staging_id;
 } reel_chunk_entry;
 
 typedef struct reel_manifest_page {

@@ -151,20 +151,29 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
             memmove(e, e + 1, (r->m.n_tail - i - 1) * sizeof *e);
             r->m.n_tail--;
         }
-    } else {
-        rc = reel_cas_seal(r->st->cas, &c->id, ev->bytes, &h, &h, err);
-        if (rc == 0 && e) {
-            e->sealed = true;
-            e->hash = h;
-            e->bytes = ev->bytes;
-            if (r->def.kind == REEL_STREAM_AUDIO) {
-                e->frames = ev->frames;
-            } else {
-                e->events = ev->frames;
-                e->frames = ev->end_frame - e->first_frame;
-            }
+    } else if (e) {
+        /* Name the content in the manifest before the rename, keeping the
+         * staging id: a crash in between leaves enough to finish the seal. */
+        e->sealed = true;
+        e->hash = h;
+        e->staging_id = c->id;
+        e->has_staging_id = true;
+        e->bytes = ev->bytes;
+        if (r->def.kind == REEL_STREAM_AUDIO) {
+            e->frames = ev->frames;
+        } else {
+            e->events = ev->frames;
+            e->frames = ev->end_frame - e->first_frame;
+        }
+        rc = save_manifest(r, err);
+        if (rc == 0)
+            rc = reel_cas_seal(r->st->cas, &c->id, ev->bytes, &h, &h, err);
+        if (rc == 0) {
+            e->has_staging_id = false;
             r->sealed++;
         }
+    } else {
+        rc = reel_error_set(err, REEL_ESTATE, "chunk %u is not in the manifest", ev->tag);
     }
     drop_rec(r, c);
     if (rc)
@@ -277,13 +286,23 @@ static int seal_staging_entries(reel_store *st, reel_manifest *m, reel_error *er
 {
     for (size_t i = 0; i < m->n_tail;) {
         reel_chunk_entry *e = &m->tail[i];
+        reel_hash h;
+        int rc;
         if (e->sealed) {
+            /* A seal that was in flight: finish it from the staging file. */
+            if (e->has_staging_id && !reel_cas_has(st->cas, &e->hash)) {
+                rc = reel_cas_seal(st->cas, &e->staging_id, e->bytes, NULL, &h, err);
+                if (rc && rc != REEL_ENOENT)
+                    return rc;
+                if (rc == 0 && !reel_hash_equal(&h, &e->hash))
+                    return reel_error_set(err, REEL_ECORRUPT,
+                                          "a chunk of %s does not match its manifest", m->uri);
+            }
+            e->has_staging_id = false;
             i++;
             continue;
         }
-        reel_hash h;
-        int rc = e->bytes ? reel_cas_seal(st->cas, &e->hash, e->bytes, NULL, &h, err)
-                          : REEL_ENOENT;
+        rc = e->bytes ? reel_cas_seal(st->cas, &e->hash, e->bytes, NULL, &h, err) : REEL_ENOENT;
         if (rc == REEL_OK) {
             e->sealed = true;
             e->hash = h;
