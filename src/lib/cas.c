@@ -94,14 +94,18 @@ bool reel_cas_has(const reel_cas *cas, const reel_hash *h)
     return access(path, F_OK) == 0;
 }
 
-/* Make the two shard directories of `path`, fsyncing each parent whose
- * listing changed so the new names survive a crash. */
-static int ensure_shard_dirs(const char *path, reel_error *err)
+/* Make the two shard directories of `path`; with `durable`, fsync each
+ * parent whose listing changed so the new names survive a crash. Staging
+ * files need no durable name until they are sealed (their data is not
+ * fsynced before that either), so staging skips the fsyncs. */
+static int ensure_shard_dirs(const char *path, bool durable, reel_error *err)
 {
     char leaf[PATH_MAX], mid[PATH_MAX], top[PATH_MAX];
     reel_fs_dirname(path, leaf, sizeof leaf);
     if (access(leaf, F_OK) == 0)
         return REEL_OK;
+    if (!durable)
+        return reel_fs_mkdirs(leaf, err);
     reel_fs_dirname(leaf, mid, sizeof mid);
     reel_fs_dirname(mid, top, sizeof top);
     bool mid_new = access(mid, F_OK) != 0;
@@ -123,7 +127,7 @@ static int move_into_content(reel_cas *cas, const char *src, const reel_hash *h,
         unlink(src);
         return REEL_OK;
     }
-    int rc = ensure_shard_dirs(dst, err);
+    int rc = ensure_shard_dirs(dst, true, err);
     if (rc)
         return rc;
     if (chmod(src, 0444) != 0)
@@ -425,7 +429,7 @@ int reel_cas_staging_create(reel_cas *cas, uint64_t size, reel_hash *id, int *fd
         if (rc)
             return rc;
         reel_cas_staging_path(cas, id, path);
-        rc = ensure_shard_dirs(path, err);
+        rc = ensure_shard_dirs(path, false, err);
         if (rc)
             return rc;
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -439,6 +439,14 @@ void reel_cw_note_xrun(reel_chunk_writer *cw)
     publish(cw);
 }
 
+void reel_cw_note_gap(reel_chunk_writer *cw)
+{
+    reel_cw_event ev = {.type = REEL_CW_GAP, .count = 1, .first_frame = cw->frames};
+    clock_at(cw, cw->frames, &ev);
+    emit(cw, &ev);
+    publish(cw);
+}
+
 void reel_cw_finish(reel_chunk_writer *cw)
 {
     if (cw->kind == REEL_STREAM_AUDIO)

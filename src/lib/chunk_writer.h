@@ -40,6 +40,7 @@ typedef enum reel_cw_event_type {
     REEL_CW_CHUNK_FULL = 2,    /* chunk `tag` is done: bytes/frames final */
     REEL_CW_OVERRUN = 3,       /* no chunk was ready: `count` frames or events */
     REEL_CW_XRUN = 4,          /* the device reported an xrun */
+    REEL_CW_GAP = 5,           /* the device went away (silence follows) or changed */
 } reel_cw_event_type;
 
 typedef struct reel_cw_event {
@@ -101,6 +102,8 @@ bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *d
 /* MIDI streams: move the frame clock on by a period. */
 void reel_cw_advance(reel_chunk_writer *cw, size_t n);
 void reel_cw_note_xrun(reel_chunk_writer *cw);
+/* The device went away or changed (counted as a gap in the manifest). */
+void reel_cw_note_gap(reel_chunk_writer *cw);
 /* Frames (audio) that can be written now without an overrun: the rest of
  * the current chunk plus the chunks waiting. Producers that may wait (file
  * ingest with --fast) use it for back-pressure; a device callback cannot. */

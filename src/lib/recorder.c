@@ -13,6 +13,7 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,17 @@ struct reel_recorder {
     reel_db_stream row;
     reel_manifest m;
     reel_chunk_writer *cw;
+    /* Chunks prepared or in use. Shared with the preparer thread, which
+     * creates, maps and pre-faults chunks ahead of need (a 4 MiB chunk costs
+     * milliseconds of page zeroing: kept off the control thread so sealing
+     * and preparing overlap). The preparer is the only producer of the
+     * writer's ready ring. */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    pthread_t preparer;
+    bool preparer_running, preparer_stop;
+    int prep_rc;
+    reel_error prep_err;
     chunk_rec recs[REEL_READY_CHUNKS + 2];
     size_t n_recs;
     uint32_t next_tag;
@@ -52,20 +64,22 @@ struct reel_recorder {
     bool dirty;
 };
 
+#define MAX_RECS (sizeof ((reel_recorder *)0)->recs / sizeof ((reel_recorder *)0)->recs[0])
+
+/* Create, map and pre-fault one chunk (slow; no lock held), then register
+ * it and offer it to the writer. */
 static int prepare_chunk(reel_recorder *r, reel_error *err)
 {
-    if (r->n_recs >= sizeof r->recs / sizeof r->recs[0])
-        return REEL_OK;
-    chunk_rec *c = &r->recs[r->n_recs];
-    memset(c, 0, sizeof *c);
+    chunk_rec c;
+    memset(&c, 0, sizeof c);
     int fd;
-    int rc = reel_cas_staging_create(r->st->cas, r->chunk_cap, &c->id, &fd, err);
+    int rc = reel_cas_staging_create(r->st->cas, r->chunk_cap, &c.id, &fd, err);
     if (rc)
         return rc;
     void *map = mmap(NULL, r->chunk_cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (map == MAP_FAILED) {
-        reel_cas_staging_remove(r->st->cas, &c->id, NULL);
+        reel_cas_staging_remove(r->st->cas, &c.id, NULL);
         return reel_error_set(err, REEL_EIO, "cannot map a staging chunk: %s", strerror(errno));
     }
     /* Fault every page in for writing now, not on the realtime thread. */
@@ -74,32 +88,112 @@ static int prepare_chunk(reel_recorder *r, reel_error *err)
         for (size_t off = 0; off < r->chunk_cap; off += 4096)
             p[off] = 0;
     }
-    c->map = map;
-    c->cap = r->chunk_cap;
-    c->tag = r->next_tag++;
-    reel_chunk_slot slot = {.base = c->map, .capacity = c->cap, .tag = c->tag};
-    if (!reel_cw_offer(r->cw, &slot)) {
-        munmap(c->map, c->cap);
-        reel_cas_staging_remove(r->st->cas, &c->id, NULL);
-        return REEL_OK;
+    c.map = map;
+    c.cap = r->chunk_cap;
+    pthread_mutex_lock(&r->mu);
+    bool kept = false;
+    if (r->n_recs < MAX_RECS) {
+        c.tag = r->next_tag++;
+        reel_chunk_slot slot = {.base = c.map, .capacity = c.cap, .tag = c.tag};
+        r->recs[r->n_recs] = c;
+        if (reel_cw_offer(r->cw, &slot)) {
+            r->n_recs++;
+            kept = true;
+        }
     }
-    r->n_recs++;
+    pthread_mutex_unlock(&r->mu);
+    if (!kept) {
+        munmap(c.map, c.cap);
+        reel_cas_staging_remove(r->st->cas, &c.id, NULL);
+    }
     return REEL_OK;
 }
 
-static chunk_rec *find_rec(reel_recorder *r, uint32_t tag)
+static bool need_chunk(const reel_recorder *r)
 {
-    for (size_t i = 0; i < r->n_recs; i++)
-        if (r->recs[i].tag == tag)
-            return &r->recs[i];
+    return !r->final_seen && reel_cw_ready_count(r->cw) < REEL_READY_CHUNKS && r->n_recs < MAX_RECS;
+}
+
+static void *preparer_main(void *arg)
+{
+    reel_recorder *r = arg;
+    pthread_mutex_lock(&r->mu);
+    while (!r->preparer_stop) {
+        if (!need_chunk(r)) {
+            /* Woken when a chunk is retired; the timeout covers the writer
+             * taking a chunk, which signals nobody. */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 2000000;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&r->wake, &r->mu, &until);
+            continue;
+        }
+        pthread_mutex_unlock(&r->mu);
+        reel_error e;
+        reel_error_clear(&e);
+        int rc = prepare_chunk(r, &e);
+        pthread_mutex_lock(&r->mu);
+        if (rc) {
+            r->prep_rc = rc;
+            r->prep_err = e;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
     return NULL;
 }
 
-static void drop_rec(reel_recorder *r, chunk_rec *c)
+static void stop_preparer(reel_recorder *r)
 {
-    size_t i = (size_t)(c - r->recs);
-    memmove(&r->recs[i], &r->recs[i + 1], (r->n_recs - i - 1) * sizeof r->recs[0]);
-    r->n_recs--;
+    if (!r->preparer_running)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->preparer_stop = true;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->preparer, NULL);
+    r->preparer_running = false;
+}
+
+/* Copy of the record for `tag` (control thread). */
+static bool find_rec(reel_recorder *r, uint32_t tag, chunk_rec *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n_recs; i++)
+        if (r->recs[i].tag == tag) {
+            *out = r->recs[i];
+            found = true;
+            break;
+        }
+    pthread_mutex_unlock(&r->mu);
+    return found;
+}
+
+static void drop_rec(reel_recorder *r, uint32_t tag)
+{
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n_recs; i++)
+        if (r->recs[i].tag == tag) {
+            memmove(&r->recs[i], &r->recs[i + 1], (r->n_recs - i - 1) * sizeof r->recs[0]);
+            r->n_recs--;
+            break;
+        }
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void mark_started(reel_recorder *r, uint32_t tag)
+{
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n_recs; i++)
+        if (r->recs[i].tag == tag)
+            r->recs[i].started = true;
+    pthread_mutex_unlock(&r->mu);
 }
 
 static int save_manifest(reel_recorder *r, reel_error *err)
@@ -113,10 +207,10 @@ static int save_manifest(reel_recorder *r, reel_error *err)
 
 static int on_chunk_started(reel_recorder *r, const reel_cw_event *ev, reel_error *err)
 {
-    chunk_rec *c = find_rec(r, ev->tag);
-    if (!c)
+    chunk_rec cr, *c = &cr;
+    if (!find_rec(r, ev->tag, &cr))
         return reel_error_set(err, REEL_ESTATE, "writer started unknown chunk %u", ev->tag);
-    c->started = true;
+    mark_started(r, ev->tag);
     reel_chunk_entry e = {.sealed = false, .hash = c->id, .first_frame = ev->first_frame};
     e.clock.frame = ev->first_frame;
     e.clock.wall_ns = ev->wall_ns;
@@ -131,12 +225,14 @@ static int on_chunk_started(reel_recorder *r, const reel_cw_event *ev, reel_erro
 
 static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *err)
 {
-    if (ev->final)
+    if (ev->tag == UINT32_MAX) {
+        pthread_mutex_lock(&r->mu);
         r->final_seen = true;
-    if (ev->tag == UINT32_MAX)
+        pthread_mutex_unlock(&r->mu);
         return REEL_OK;
-    chunk_rec *c = find_rec(r, ev->tag);
-    if (!c)
+    }
+    chunk_rec cr, *c = &cr;
+    if (!find_rec(r, ev->tag, &cr))
         return reel_error_set(err, REEL_ESTATE, "writer filled unknown chunk %u", ev->tag);
     reel_chunk_entry *e = reel_manifest_find_staging(&r->m, &c->id);
     reel_hash h;
@@ -175,15 +271,18 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     } else {
         rc = reel_error_set(err, REEL_ESTATE, "chunk %u is not in the manifest", ev->tag);
     }
-    drop_rec(r, c);
+    if (ev->final) {
+        pthread_mutex_lock(&r->mu);
+        r->final_seen = true;
+        pthread_mutex_unlock(&r->mu);
+    }
+    drop_rec(r, c->tag);
     if (rc)
         return rc;
     reel_manifest_update_totals(&r->m);
     if ((rc = reel_manifest_page_out(&r->m, r->st->cas, err)))
         return rc;
     r->dirty = true;
-    if (!ev->final)
-        rc = prepare_chunk(r, err);
     return rc;
 }
 
@@ -194,8 +293,10 @@ static void absorb_head(reel_recorder *r, bool snapshot)
     reel_cw_head h;
     reel_cw_read_head(r->cw, &h);
     if (h.tag != UINT32_MAX) {
-        chunk_rec *c = find_rec(r, h.tag);
-        reel_chunk_entry *e = c && c->started ? reel_manifest_find_staging(&r->m, &c->id) : NULL;
+        chunk_rec c;
+        reel_chunk_entry *e = find_rec(r, h.tag, &c) && c.started
+                                  ? reel_manifest_find_staging(&r->m, &c.id)
+                                  : NULL;
         if (e) {
             e->bytes = h.chunk_bytes;
             if (r->def.kind == REEL_STREAM_AUDIO) {
@@ -233,20 +334,19 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
         switch (ev.type) {
         case REEL_CW_CHUNK_STARTED: rc = on_chunk_started(r, &ev, err); break;
         case REEL_CW_CHUNK_FULL: rc = on_chunk_full(r, &ev, err); break;
+        case REEL_CW_GAP: r->m.gaps += ev.count; r->dirty = true; break;
         default: r->dirty = true; break; /* counters arrive with the head */
         }
     }
     if (rc)
         return rc;
-    /* Keep the ready queue topped up (a failed prepare is retried here). */
-    while (!r->final_seen && reel_cw_ready_count(r->cw) < REEL_READY_CHUNKS &&
-           r->n_recs < sizeof r->recs / sizeof r->recs[0]) {
-        size_t before = r->n_recs;
-        if ((rc = prepare_chunk(r, err)))
-            return rc;
-        if (r->n_recs == before)
-            break;
-    }
+    pthread_mutex_lock(&r->mu);
+    rc = r->prep_rc;
+    if (rc && err)
+        *err = r->prep_err;
+    pthread_mutex_unlock(&r->mu);
+    if (rc)
+        return rc;
     int64_t now = reel_clock_mono_now();
     if (now - r->last_head_ns >= HEAD_INTERVAL_NS) {
         bool snap = now - r->last_snap_ns >= SNAPSHOT_INTERVAL_NS;
@@ -436,6 +536,8 @@ int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_de
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     r->st = st;
     r->def = *def;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->wake, NULL);
     rc = reel_db_stream_get(st->db, def->uri, &r->row, NULL);
     if (rc == REEL_OK) {
         if ((rc = reel_recorder_recover(st, def->uri, err)) ||
@@ -464,6 +566,11 @@ int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_de
         goto fail;
     if ((rc = save_manifest(r, err)) || (rc = reel_db_stream_put(st->db, &r->row, err)))
         goto fail;
+    if ((rc = pthread_create(&r->preparer, NULL, preparer_main, r)) != 0) {
+        rc = reel_error_set(err, REEL_EIO, "cannot start the chunk preparer: %s", strerror(rc));
+        goto fail;
+    }
+    r->preparer_running = true;
     r->last_head_ns = r->last_snap_ns = reel_clock_mono_now();
     *out = r;
     return REEL_OK;
@@ -475,6 +582,8 @@ fail:
     if (r->cw)
         reel_cw_destroy(r->cw);
     reel_manifest_free(&r->m);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->wake);
     free(r);
     return rc;
 }
@@ -490,15 +599,16 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
     }
     if (rc == 0 && !r->final_seen)
         rc = reel_error_set(err, REEL_ESTATE, "the producer never finished the stream");
+    stop_preparer(r);
     if (rc == 0) {
         absorb_head(r, true);
         reel_chunk_slot slot;
+        chunk_rec c;
         while (reel_cw_reclaim(r->cw, &slot)) {
-            chunk_rec *c = find_rec(r, slot.tag);
-            if (c) {
-                munmap(c->map, c->cap);
-                reel_cas_staging_remove(r->st->cas, &c->id, NULL);
-                drop_rec(r, c);
+            if (find_rec(r, slot.tag, &c)) {
+                munmap(c.map, c.cap);
+                reel_cas_staging_remove(r->st->cas, &c.id, NULL);
+                drop_rec(r, c.tag);
             }
         }
         rc = seal_staging_entries(r->st, &r->m, err);
@@ -509,6 +619,8 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
         munmap(r->recs[i].map, r->recs[i].cap);
     reel_cw_destroy(r->cw);
     reel_manifest_free(&r->m);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->wake);
     free(r);
     return rc;
 }

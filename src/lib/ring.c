@@ -21,6 +21,10 @@ int reel_ring_init(reel_ring *r, size_t elem_size, size_t capacity, reel_error *
     r->buf = calloc(cap, elem_size);
     if (!r->buf)
         return reel_error_set(err, REEL_ENOMEM, "out of memory for a ring of %zu", cap);
+    /* Fault every page in now: calloc leaves fresh pages unmapped, and the
+     * realtime side must not take its first fault on a slot hours later. */
+    for (size_t off = 0; off < cap * elem_size; off += 4096)
+        ((volatile uint8_t *)r->buf)[off] = 0;
     r->mask = cap - 1;
     r->elem_size = elem_size;
     atomic_init(&r->head, 0);

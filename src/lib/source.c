@@ -91,7 +91,7 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
     }
     s->def = *def;
     if (s->opts.period == 0)
-        s->opts.period = s->opts.fast ? 8192 : 256;
+        s->opts.period = s->opts.fast ? 65536 : 256;
     *out = s;
     return REEL_OK;
 }

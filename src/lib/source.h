@@ -22,7 +22,7 @@ typedef struct reel_source_opts {
     uint32_t channels;     /* tone: channel count (default 2) */
     bool has_sample_format;
     reel_sample_format sample_format; /* default: tone f32, file its own */
-    uint32_t period;       /* frames per write (default 256 real time, 8192 fast) */
+    uint32_t period;       /* frames per write (default 256 real time, 65536 fast) */
 } reel_source_opts;
 
 typedef struct reel_source reel_source;

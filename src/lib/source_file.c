@@ -18,6 +18,8 @@ typedef struct file_state {
     SF_INFO info;
     reel_sample_format fmt;
     bool convert; /* decode through float into fmt */
+    bool raw;     /* the file's bytes are already our format: copy them */
+    size_t frame_bytes;
     void *tmp;    /* decode buffer */
     size_t tmp_frames;
 } file_state;
@@ -29,7 +31,10 @@ static long file_read(void *st, void *buf, size_t n, reel_error *err)
         n = f->tmp_frames;
     const size_t ch = (size_t)f->info.channels;
     sf_count_t got;
-    if (f->convert) {
+    if (f->raw) {
+        sf_count_t bytes = sf_read_raw(f->sf, buf, (sf_count_t)(n * f->frame_bytes));
+        got = bytes < 0 ? bytes : bytes / (sf_count_t)f->frame_bytes;
+    } else if (f->convert) {
         got = sf_readf_float(f->sf, f->tmp, (sf_count_t)n);
         if (got > 0)
             reel_samples_from_f32(buf, f->fmt, f->tmp, (size_t)got * ch);
@@ -89,7 +94,19 @@ int reel_source_file_open(const char *path, const reel_source_opts *opts, reel_s
                                                           : REEL_SAMPLE_F32;
     f->fmt = opts->has_sample_format ? opts->sample_format : native;
     f->convert = f->fmt != native;
-    f->tmp_frames = opts->period ? opts->period : (opts->fast ? 8192 : 256);
+    /* Little-endian containers holding exactly our sample layout are read
+     * as bytes: no conversion pass, and the samples are exact by
+     * construction. */
+    int major = f->info.format & SF_FORMAT_TYPEMASK;
+    bool little = major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX || major == SF_FORMAT_W64 ||
+                  major == SF_FORMAT_RF64;
+    bool same = (sub == SF_FORMAT_PCM_16 && f->fmt == REEL_SAMPLE_I16) ||
+                (sub == SF_FORMAT_PCM_24 && f->fmt == REEL_SAMPLE_I24) ||
+                (sub == SF_FORMAT_FLOAT && f->fmt == REEL_SAMPLE_F32);
+    f->raw = little && same && (f->info.format & SF_FORMAT_ENDMASK) != SF_ENDIAN_BIG;
+    f->frame_bytes = (size_t)f->info.channels *
+                     (f->fmt == REEL_SAMPLE_F32 ? 4 : f->fmt == REEL_SAMPLE_I16 ? 2 : 3);
+    f->tmp_frames = opts->period ? opts->period : (opts->fast ? 65536 : 256);
     f->tmp = malloc(f->tmp_frames * (size_t)f->info.channels * 4);
     if (!f->tmp) {
         file_close(f);

@@ -77,7 +77,7 @@ int reel_source_tone_open(const char *arg, const reel_source_opts *opts, reel_st
     t->rate = rate;
     t->channels = ch;
     t->fmt = opts->has_sample_format ? opts->sample_format : REEL_SAMPLE_F32;
-    t->tmp_frames = opts->period ? opts->period : (opts->fast ? 8192 : 256);
+    t->tmp_frames = opts->period ? opts->period : (opts->fast ? 65536 : 256);
     t->tmp = malloc(t->tmp_frames * ch * sizeof(float));
     if (!t->tmp) {
         free(t);
