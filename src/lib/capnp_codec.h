@@ -9,10 +9,12 @@
  * socket, or trust a single byte of its input (every offset is checked
  * against the bytes actually received).
  *
- * Encoding writes into the caller's buffer and is realtime-safe when `err` is
- * NULL (with an error struct it formats a message with vsnprintf, which is
- * not). Decoding copies every Text field into fixed-size arrays of the C
- * structs below, so a decoded message holds no pointer into the input.
+ * Encoding writes into the caller's buffer with memset/memcpy only, so the
+ * engine can build events in preallocated scratch space on the realtime
+ * side; only a failure with a non-NULL `err` formats a message (vsnprintf),
+ * so pass NULL there. Decoding copies every Text field into fixed-size
+ * arrays of the C structs below, so a decoded message holds no pointer into
+ * the input.
  *
  * Errors: REEL_ECORRUPT for input that is not a well-formed message of our
  * schema (bad segment table, pointer out of bounds, wrong pointer kind, text
