@@ -518,7 +518,8 @@ int reel_manifest_page_out(reel_manifest *m, reel_cas *cas, reel_error *err)
         m->pages[m->n_pages++] = p;
         memmove(m->tail, m->tail + n, (m->n_tail - n) * sizeof *m->tail);
         m->n_tail -= n;
-        memmove(m->snaps, m->snaps + ns, (m->n_snaps - ns) * sizeof *m->snaps);
+        if (ns > 0) /* m->snaps may be NULL: memmove(NULL, ..., 0) is undefined */
+            memmove(m->snaps, m->snaps + ns, (m->n_snaps - ns) * sizeof *m->snaps);
         m->n_snaps -= ns;
     }
 }
