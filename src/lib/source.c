@@ -119,10 +119,17 @@ static void *producer(void *arg)
                 ;
         }
         /* As fast as possible, but never faster than chunks are sealed:
-         * ingest must not turn into overruns. */
-        while (s->opts.fast && !atomic_load(&s->stop) && reel_cw_room(s->cw) < want) {
-            struct timespec nap = {0, 200000};
-            nanosleep(&nap, NULL);
+         * ingest must not turn into overruns. Write what fits. */
+        if (s->opts.fast) {
+            size_t room;
+            while ((room = reel_cw_room(s->cw)) == 0 && !atomic_load(&s->stop)) {
+                struct timespec nap = {0, 200000};
+                nanosleep(&nap, NULL);
+            }
+            if (room < want)
+                want = room;
+            if (want == 0)
+                continue;
         }
         long got = s->impl->read(s->state, s->buf, want, &s->err);
         if (got < 0) {
