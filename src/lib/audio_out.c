@@ -275,6 +275,24 @@ static void convert_samples(const uint8_t *src, reel_sample_format in, uint8_t *
 /* ---- opening ------------------------------------------------------------ */
 
 /* Would `frames` of this shape overflow a RIFF's 32-bit sizes? */
+static void put_le16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
 static bool wav_needs_rf64(uint64_t frames, uint32_t channels, size_t bytes)
 {
     uint64_t data;
@@ -325,8 +343,15 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
         return reel_error_set(err, REEL_EFORMAT, "FLAC holds at most %d channels, not %u",
                               FLAC_MAX_CHANNELS, channels);
 
+    /* Float RIFF WAV: we write the header ourselves. libsndfile writes a
+     * 16-byte fmt chunk for IEEE float, without the cbSize field the format
+     * requires for non-PCM data (sox warns about it); ours is the 18-byte
+     * WAVEFORMATEX with a fact chunk, and the sizes are known up front. */
+    bool own_header = (fmt == REEL_OUT_WAV || fmt == REEL_OUT_RF64) && out_fmt == REEL_SAMPLE_F32;
+    bool own_rf64 = fmt == REEL_OUT_RF64 ||
+                    wav_needs_rf64(total_frames, channels, sample_bytes(out_fmt));
     SF_INFO info = {0};
-    if (fmt != REEL_OUT_RAW) {
+    if (fmt != REEL_OUT_RAW && !own_header) {
         int container;
         switch (fmt) {
         case REEL_OUT_WAV:
@@ -382,7 +407,53 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
         return rc;
     }
 
-    if (fmt != REEL_OUT_RAW) {
+    if (own_header) {
+        /* RIFF: RIFF fmt fact data. RF64 (past 4 GiB, or asked for): the
+         * 32-bit sizes are 0xFFFFFFFF and a ds64 chunk holds the real ones. */
+        uint8_t h[94];
+        size_t n = 0;
+        uint64_t data = total_frames * channels * 4;
+        uint32_t block = channels * 4;
+        uint64_t riff = 4 + (own_rf64 ? 36 : 0) + 26 + 12 + 8 + data;
+        memcpy(h, own_rf64 ? "RF64" : "RIFF", 4);
+        put_le32(h + 4, own_rf64 ? 0xFFFFFFFFu : (uint32_t)riff);
+        memcpy(h + 8, "WAVE", 4);
+        n = 12;
+        if (own_rf64) {
+            memcpy(h + n, "ds64", 4);
+            put_le32(h + n + 4, 28);
+            put_le64(h + n + 8, riff);
+            put_le64(h + n + 16, data);
+            put_le64(h + n + 24, total_frames);
+            put_le32(h + n + 32, 0); /* no table */
+            n += 36;
+        }
+        memcpy(h + n, "fmt ", 4);
+        put_le32(h + n + 4, 18);
+        put_le16(h + n + 8, 3); /* WAVE_FORMAT_IEEE_FLOAT */
+        put_le16(h + n + 10, (uint16_t)channels);
+        put_le32(h + n + 12, sample_rate);
+        put_le32(h + n + 16, sample_rate * block);
+        put_le16(h + n + 20, (uint16_t)block);
+        put_le16(h + n + 22, 32);
+        put_le16(h + n + 24, 0); /* cbSize */
+        n += 26;
+        memcpy(h + n, "fact", 4);
+        put_le32(h + n + 4, 4);
+        put_le32(h + n + 8, own_rf64 ? 0xFFFFFFFFu : (uint32_t)total_frames);
+        n += 12;
+        memcpy(h + n, "data", 4);
+        put_le32(h + n + 4, own_rf64 ? 0xFFFFFFFFu : (uint32_t)data);
+        n += 8;
+        reel_error inner;
+        if (reel_fs_write_all(ao->fd, h, n, &inner)) {
+            rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", path, inner.msg);
+            close(ao->fd);
+            unlink(path);
+            audio_out_free(ao);
+            return rc;
+        }
+    } else if (fmt != REEL_OUT_RAW) {
         /* We keep the descriptor (close_desc false) so close can fsync it
          * after libsndfile has rewritten the header. */
         ao->sf = sf_open_fd(ao->fd, SFM_WRITE, &info, SF_FALSE);
