@@ -1,7 +1,8 @@
 /*
  * recorder.c — control-plane side of one stream (see recorder.h).
  *
- * Chunks are prepared REEL_READY_CHUNKS ahead: a staging file of the full
+ * Chunks are prepared ahead (at least 3, and enough to hold about two
+ * seconds of audio, so small chunks survive a busy disk): a staging file of the full
  * chunk size is allocated (not sparse), mapped shared read-write and
  * pre-faulted for writing, so the realtime thread never waits for a block
  * allocation or a page fault. A full chunk is hashed from its mapping (the
@@ -25,7 +26,9 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-#define REEL_READY_CHUNKS 3
+#define REEL_READY_MIN 3
+#define REEL_READY_MAX 64
+#define READY_SECONDS 2
 #define HEAD_INTERVAL_NS 100000000LL      /* head position: ~100 ms */
 #define SNAPSHOT_INTERVAL_NS 10000000000LL /* periodic clock snapshot: 10 s */
 
@@ -54,7 +57,8 @@ struct reel_recorder {
     bool preparer_running, preparer_stop;
     int prep_rc;
     reel_error prep_err;
-    chunk_rec recs[REEL_READY_CHUNKS + 2];
+    chunk_rec recs[REEL_READY_MAX + 2];
+    size_t ready_target; /* chunks to keep prepared */
     size_t n_recs;
     uint32_t next_tag;
     uint64_t chunk_cap;
@@ -111,7 +115,8 @@ static int prepare_chunk(reel_recorder *r, reel_error *err)
 
 static bool need_chunk(const reel_recorder *r)
 {
-    return !r->final_seen && reel_cw_ready_count(r->cw) < REEL_READY_CHUNKS && r->n_recs < MAX_RECS;
+    return !r->final_seen && reel_cw_ready_count(r->cw) < r->ready_target &&
+           r->n_recs < r->ready_target + 2;
 }
 
 static void *preparer_main(void *arg)
@@ -558,9 +563,16 @@ int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_de
     snprintf(r->row.state, sizeof r->row.state, "recording");
     r->row.pid = getpid();
     r->row.updated_ns = reel_clock_wall_now();
-    if ((rc = reel_cw_create(&r->cw, &r->def, r->m.total_frames, REEL_READY_CHUNKS + 1, err)))
+    {
+        uint64_t per_s = fb ? (uint64_t)fb * r->def.sample_rate : 4096;
+        uint64_t want = (per_s * READY_SECONDS + r->chunk_cap - 1) / r->chunk_cap;
+        r->ready_target = want < REEL_READY_MIN ? REEL_READY_MIN
+                          : want > REEL_READY_MAX ? REEL_READY_MAX
+                                                  : (size_t)want;
+    }
+    if ((rc = reel_cw_create(&r->cw, &r->def, r->m.total_frames, r->ready_target + 1, err)))
         goto fail;
-    for (int i = 0; i < REEL_READY_CHUNKS && rc == 0; i++)
+    for (size_t i = 0; i < REEL_READY_MIN && rc == 0; i++)
         rc = prepare_chunk(r, err);
     if (rc)
         goto fail;
