@@ -3,7 +3,9 @@
  *
  * Real time: the thread wakes on an absolute CLOCK_MONOTONIC schedule, one
  * period at a time, and stamps each period's clocks before writing, as a
- * device callback would. Fast: it writes as quickly as the source decodes.
+ * device callback would. Device sources (ALSA) block in read() instead and
+ * stamp with the device's clock. Fast: it writes as quickly as the source
+ * decodes.
  * Must never: allocate inside the loop (the buffer is made at start).
  */
 #include "source.h"
@@ -78,13 +80,18 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
         rc = reel_source_tone_open(spec + 5, &s->opts, def, &s->state, &s->impl, err);
     else if (strncmp(spec, "file:", 5) == 0)
         rc = reel_source_file_open(spec + 5, &s->opts, def, &s->state, &s->impl, err);
-    else if (strncmp(spec, "jack", 4) == 0 || strncmp(spec, "alsa", 4) == 0)
+    else if (strcmp(spec, "alsa") == 0)
+        rc = reel_source_alsa_open(NULL, &s->opts, def, &s->state, &s->impl, err);
+    else if (strncmp(spec, "alsa:", 5) == 0)
+        rc = reel_source_alsa_open(spec + 5, &s->opts, def, &s->state, &s->impl, err);
+    else if (strncmp(spec, "jack", 4) == 0)
         rc = reel_error_set(err, REEL_EINVAL,
                             "source '%s' needs the live engine, which this build does not have yet",
                             spec);
     else
         rc = reel_error_set(err, REEL_EINVAL,
-                            "unknown source '%s' (use tone[:FREQ] or file:PATH)", spec);
+                            "unknown source '%s' (use tone[:FREQ], file:PATH or alsa[:DEVICE])",
+                            spec);
     if (rc) {
         free(s);
         return rc;
@@ -110,7 +117,7 @@ static void *producer(void *arg)
         size_t want = period;
         if (limit - produced < want)
             want = (size_t)(limit - produced);
-        if (!s->opts.fast) {
+        if (!s->opts.fast && !s->impl->device_paced) {
             /* Sleep until this period's frames would have arrived. */
             int64_t due = t0 + (int64_t)((produced + want) * 1000000000ULL / rate);
             next.tv_sec = due / 1000000000LL;
@@ -138,10 +145,21 @@ static void *producer(void *arg)
         }
         if (got == 0)
             break;
-        /* The clocks of the period's first frame. */
+        /* The clocks of the period's first frame: the device's own stamp
+         * when it has one, else now less the period's length. */
         int64_t mono = reel_clock_mono_now(), wall = reel_clock_wall_now();
         int64_t back = s->opts.fast ? 0 : (int64_t)((uint64_t)got * 1000000000ULL / rate);
-        reel_cw_set_clock(s->cw, mono - back, wall - back, produced);
+        uint64_t device_frame = produced;
+        if (s->impl->period) {
+            reel_source_period p = {0};
+            s->impl->period(s->state, &p);
+            for (uint32_t x = 0; x < p.xruns; x++)
+                reel_cw_note_xrun(s->cw);
+            if (p.mono_ns > 0 && p.mono_ns <= mono)
+                back = mono - p.mono_ns;
+            device_frame = p.device_frame;
+        }
+        reel_cw_set_clock(s->cw, mono - back, wall - back, device_frame);
         reel_cw_write(s->cw, s->buf, (size_t)got);
         produced += (uint64_t)got;
         atomic_store(&s->frames, produced);

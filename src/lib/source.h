@@ -1,7 +1,8 @@
 /*
  * source.h — producers that feed a chunk writer from a thread of their own:
- * the built-in tone (`tone[:FREQ]`) and audio files (`file:PATH`, anything
- * libsndfile reads), in real time or as fast as possible.
+ * the built-in tone (`tone[:FREQ]`), audio files (`file:PATH`, anything
+ * libsndfile reads), in real time or as fast as possible, and ALSA capture
+ * devices (`alsa[:DEVICE]`), paced by the device.
  *
  * Owns: parsing a source spec into a stream format, and the producer thread
  * (it plays the realtime role: it only generates or decodes into a buffer
@@ -18,10 +19,10 @@
 typedef struct reel_source_opts {
     double seconds;        /* stop after this long (0: until stopped / end of file) */
     bool fast;             /* as fast as possible instead of real time */
-    uint32_t rate;         /* tone: sample rate (default 48000) */
-    uint32_t channels;     /* tone: channel count (default 2) */
+    uint32_t rate;         /* tone, alsa: sample rate (default 48000) */
+    uint32_t channels;     /* tone, alsa: channel count (default 2) */
     bool has_sample_format;
-    reel_sample_format sample_format; /* default: tone f32, file its own */
+    reel_sample_format sample_format; /* default: tone f32, file its own, alsa the best */
     uint32_t period;       /* frames per write (default 256 real time, 65536 fast) */
 } reel_source_opts;
 
@@ -49,16 +50,31 @@ uint64_t reel_source_frames(const reel_source *s);
 
 /* ---- for the implementations ---- */
 
+/* What a device source knows about the frames its last read() returned. */
+typedef struct reel_source_period {
+    int64_t mono_ns;       /* CLOCK_MONOTONIC capture time of the first frame; 0: unknown */
+    uint64_t device_frame; /* the device's frame count at the first frame */
+    uint32_t xruns;        /* device xruns since the previous report */
+} reel_source_period;
+
 typedef struct reel_source_impl {
     /* Fill up to `n` frames into buf (interleaved, the stream's format);
      * return frames produced, 0 at the end, < 0 on error. */
     long (*read)(void *state, void *buf, size_t n, reel_error *err);
     void (*close)(void *state);
+    /* read() blocks until a device has the frames: the producer must not
+     * pace in real time itself. */
+    bool device_paced;
+    /* Optional, called right after each read() that returned frames. */
+    void (*period)(void *state, reel_source_period *p);
 } reel_source_impl;
 
 int reel_source_tone_open(const char *arg, const reel_source_opts *opts, reel_stream_def *def,
                           void **state, const reel_source_impl **impl, reel_error *err);
 int reel_source_file_open(const char *path, const reel_source_opts *opts, reel_stream_def *def,
+                          void **state, const reel_source_impl **impl, reel_error *err);
+/* `alsa[:DEVICE]`: an ALSA PCM capture device (default "default"). */
+int reel_source_alsa_open(const char *device, const reel_source_opts *opts, reel_stream_def *def,
                           void **state, const reel_source_impl **impl, reel_error *err);
 
 /* Float to a stored sample format (clamped), n samples. */

@@ -70,7 +70,7 @@ static void file_close(void *st)
     free(f);
 }
 
-static const reel_source_impl file_impl = {file_read, file_close};
+static const reel_source_impl file_impl = {.read = file_read, .close = file_close};
 
 int reel_source_file_open(const char *path, const reel_source_opts *opts, reel_stream_def *def,
                           void **state, const reel_source_impl **impl, reel_error *err)
