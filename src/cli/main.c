@@ -9,6 +9,7 @@
 
 #include "audio_out.h"
 #include "fsck.h"
+#include "jack_backend.h"
 #include "recorder.h"
 #include "slice.h"
 #include "source.h"
@@ -148,21 +149,311 @@ static void default_uri(const char *src, char *out, size_t len)
                                    : '_');
         name[k] = '\0';
         snprintf(out, len, "stream://file/%s", k ? name : "main");
+    } else if (strncmp(src, "alsa", 4) == 0) {
+        snprintf(out, len, "stream://alsa/main");
     } else {
         snprintf(out, len, "stream://tone/main");
     }
 }
 
+/* Live JACK capture: `--source jack[:PORT,...]` (one audio stream, a channel
+ * per port; default the physical capture ports) and `--source
+ * jack-midi[:PORT]` (one MIDI stream). Several jack sources share one
+ * client; the i-th --stream names the i-th source's stream. */
+#define JACK_MAX_SOURCES 16
+
+static bool is_jack_source(const char *s)
+{
+    return strcmp(s, "jack") == 0 || strncmp(s, "jack:", 5) == 0 ||
+           strcmp(s, "jack-midi") == 0 || strncmp(s, "jack-midi:", 10) == 0;
+}
+
+typedef struct jack_src {
+    const char *spec;
+    bool midi;
+    uint32_t n_ports;
+    char (*ports)[REEL_JACK_PORT_MAX]; /* sources to connect ("" = none) */
+    const char **port_ptrs;
+    reel_stream_def def;
+    reel_recorder *rec;
+    reel_recorder_status status;
+    char prefix[64];
+} jack_src;
+
+/* Port names of `jack:A,B,...`, or the physical capture ports. */
+static int jack_resolve_ports(reel_jack *jk, jack_src *s, reel_error *e)
+{
+    const char *arg = NULL;
+    if (s->midi)
+        arg = s->spec[9] == ':' ? s->spec + 10 : NULL;
+    else
+        arg = s->spec[4] == ':' ? s->spec + 5 : NULL;
+    size_t max = s->midi ? 1 : REEL_MAX_CHANNELS;
+    s->ports = calloc(max, sizeof *s->ports);
+    s->port_ptrs = calloc(max, sizeof *s->port_ptrs);
+    if (!s->ports || !s->port_ptrs)
+        return reel_error_set(e, REEL_ENOMEM, "out of memory");
+    if (!arg) {
+        size_t n = reel_jack_physical_capture(jk, s->midi, s->ports, max);
+        if (n == 0 && !s->midi)
+            return reel_error_set(e, REEL_EDEVICE,
+                                  "the JACK server has no physical capture ports; name them: "
+                                  "--source jack:PORT,PORT,...");
+        s->n_ports = s->midi ? 1 : (uint32_t)n; /* MIDI: "" = leave unconnected */
+    } else if (s->midi) {
+        if (!*arg || strlen(arg) >= REEL_JACK_PORT_MAX)
+            return reel_error_set(e, REEL_EINVAL, "bad JACK MIDI port in '%s'", s->spec);
+        snprintf(s->ports[0], REEL_JACK_PORT_MAX, "%s", arg);
+        s->n_ports = 1;
+    } else {
+        const char *p = arg;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            if (len == 0 || len >= REEL_JACK_PORT_MAX)
+                return reel_error_set(e, REEL_EINVAL,
+                                      "bad port list in '%s' (want jack:PORT,PORT,...)", s->spec);
+            if (s->n_ports >= max)
+                return reel_error_set(e, REEL_EINVAL, "too many JACK ports (at most %d)",
+                                      REEL_MAX_CHANNELS);
+            memcpy(s->ports[s->n_ports], p, len);
+            s->ports[s->n_ports++][len] = '\0';
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+    }
+    for (uint32_t i = 0; i < s->n_ports; i++)
+        s->port_ptrs[i] = s->ports[i];
+    return REEL_OK;
+}
+
+static int record_jack(cli *c, const char *const *specs, int n_src, const char *const *uris,
+                       int n_uris, const reel_source_opts *so, uint64_t chunk_bytes,
+                       uint64_t chunk_frames, const char *server)
+{
+    if (so->rate || so->channels || so->fast)
+        return fail(REEL_EINVAL,
+                    "--rate, --channels and --fast do not apply to jack sources (the server's "
+                    "rate and the port count are used)");
+    if (n_uris > n_src)
+        return fail(REEL_EINVAL, "more --stream than --source");
+    reel_error e;
+    reel_error_clear(&e);
+    jack_src src[JACK_MAX_SOURCES];
+    memset(src, 0, sizeof src);
+    reel_jack *jk = NULL;
+    reel_store *st = NULL;
+    int rc = 0, opened = 0;
+    bool jack_closed = false;
+    if (reel_jack_open(&jk, "reel", server, &e)) {
+        rc = fail_err(&e);
+        goto out;
+    }
+    uint32_t rate = reel_jack_sample_rate(jk);
+    int n_audio = 0, n_midi = 0;
+    for (int i = 0; i < n_src; i++) {
+        jack_src *s = &src[i];
+        s->spec = specs[i];
+        s->midi = strncmp(specs[i], "jack-midi", 9) == 0;
+        if (jack_resolve_ports(jk, s, &e)) {
+            rc = fail_err(&e);
+            goto out;
+        }
+        reel_stream_def *d = &s->def;
+        d->kind = s->midi ? REEL_STREAM_MIDI : REEL_STREAM_AUDIO;
+        d->sample_rate = rate;
+        d->channels = s->midi ? 0 : s->n_ports;
+        d->sample_format = so->has_sample_format ? so->sample_format : REEL_SAMPLE_F32;
+        snprintf(d->device_identity, sizeof d->device_identity, "%s:%s",
+                 s->midi ? "jack-midi" : "jack", server ? server : "default");
+        int k = s->midi ? n_midi++ : n_audio++;
+        if (i < n_uris) {
+            if (strlen(uris[i]) >= sizeof d->uri) {
+                rc = fail(REEL_EINVAL, "stream URI too long");
+                goto out;
+            }
+            snprintf(d->uri, sizeof d->uri, "%s", uris[i]);
+        } else if (k == 0) {
+            snprintf(d->uri, sizeof d->uri, "stream://jack/%s", s->midi ? "midi" : "main");
+        } else {
+            snprintf(d->uri, sizeof d->uri, "stream://jack/%s%d", s->midi ? "midi" : "main",
+                     k + 1);
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(src[j].def.uri, d->uri) == 0) {
+                rc = fail(REEL_EINVAL, "two sources record into %s; give each a --stream",
+                          d->uri);
+                goto out;
+            }
+        size_t fb = reel_stream_def_frame_bytes(d);
+        if (s->midi)
+            d->chunk_size_bytes = chunk_bytes ? chunk_bytes : 512u << 10;
+        else
+            d->chunk_size_bytes = chunk_bytes    ? chunk_bytes
+                                  : chunk_frames ? chunk_frames * fb
+                                                 : ((4u << 20) / fb ? (4u << 20) / fb : 1) * fb;
+        if (reel_stream_def_validate(d, &e)) {
+            rc = fail_err(&e);
+            goto out;
+        }
+        /* Port prefix: the stream's name, as JACK allows it. */
+        const char *name = strrchr(d->uri, '/');
+        name = name && name[1] ? name + 1 : (s->midi ? "midi" : "in");
+        size_t p = 0;
+        for (; name[p] && p + 1 < sizeof s->prefix && p < 40; p++)
+            s->prefix[p] = (char)((name[p] > 0x20 && name[p] < 0x7f && name[p] != ':')
+                                      ? name[p]
+                                      : '_');
+        s->prefix[p] = '\0';
+    }
+    if ((rc = open_store(c, &st, false)))
+        goto out;
+    for (; opened < n_src; opened++) {
+        jack_src *s = &src[opened];
+        if (reel_recorder_open(&s->rec, st, &s->def, &e)) {
+            rc = fail_err(&e);
+            goto out;
+        }
+        reel_chunk_writer *cw = reel_recorder_writer(s->rec);
+        int arc = s->midi ? reel_jack_add_midi(jk, s->prefix, s->ports[0][0] ? s->ports[0] : NULL,
+                                               cw, &e)
+                          : reel_jack_add_audio(jk, s->prefix, s->n_ports, s->port_ptrs, cw, &e);
+        if (arc) {
+            reel_cw_finish(cw); /* not handed to the client: end it here */
+            opened++;
+            rc = fail_err(&e);
+            goto out;
+        }
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (reel_jack_activate(jk, &e)) {
+        rc = fail_err(&e);
+        goto out;
+    }
+    if (!c->json)
+        for (int i = 0; i < n_src; i++) {
+            jack_src *s = &src[i];
+            if (s->midi)
+                fprintf(stderr, "recording %s from %s (MIDI, %u Hz frame clock)%s%s\n",
+                        s->def.uri, s->spec, rate, s->ports[0][0] ? "" : "; port unconnected",
+                        so->seconds > 0 ? "" : "; Ctrl-C stops");
+            else
+                fprintf(stderr, "recording %s from %s (%u Hz, %u ch, %s)%s\n", s->def.uri,
+                        s->spec, rate, s->def.channels,
+                        reel_sample_format_name(s->def.sample_format),
+                        so->seconds > 0 ? "" : "; Ctrl-C stops");
+        }
+    int64_t t_end = so->seconds > 0 ? reel_clock_mono_now() + (int64_t)(so->seconds * 1e9) : 0;
+    int prc = 0;
+    while (!g_stop && prc == 0) {
+        for (int i = 0; i < n_src && prc == 0; i++)
+            prc = reel_recorder_poll(src[i].rec, &e);
+        if (t_end > 0 && reel_clock_mono_now() >= t_end)
+            break;
+        usleep(5000);
+    }
+    reel_jack_stats js;
+    reel_jack_get_stats(jk, &js);
+    reel_jack_close(jk); /* finishes every writer */
+    jk = NULL;
+    jack_closed = true;
+    for (int i = 0; i < n_src; i++)
+        reel_recorder_get_status(src[i].rec, &src[i].status);
+    int crc = 0;
+    reel_error ce;
+    reel_error_clear(&ce);
+    for (int i = 0; i < n_src; i++) {
+        reel_error e2;
+        reel_error_clear(&e2);
+        int r = reel_recorder_close(src[i].rec, &e2);
+        src[i].rec = NULL;
+        if (r && !crc) {
+            crc = r;
+            ce = e2;
+        }
+    }
+    opened = 0;
+    if (prc) {
+        rc = fail_err(&e);
+        goto out;
+    }
+    if (crc) {
+        rc = fail_err(&ce);
+        goto out;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < n_src; i++) {
+        jack_src *s = &src[i];
+        double secs = (double)s->status.frames / rate;
+        json_t *o = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I, s:I}", "stream", s->def.uri,
+                              "frames", (json_int_t)s->status.frames, "seconds", secs, "chunks",
+                              (json_int_t)s->status.chunks, "overrun_frames",
+                              (json_int_t)s->status.overrun_frames, "xruns",
+                              (json_int_t)s->status.xruns, "gaps", (json_int_t)js.gaps);
+        json_object_set_new(o, "dropped_frames", json_integer((json_int_t)js.dropped_frames));
+        if (s->midi)
+            json_object_set_new(o, "events", json_integer((json_int_t)s->status.events));
+        json_array_append_new(arr, o);
+        if (!c->json)
+            printf("%s: %llu frames (%.3f s) in %llu chunks, xruns %llu, gaps %llu\n",
+                   s->def.uri, (unsigned long long)s->status.frames, secs,
+                   (unsigned long long)s->status.chunks,
+                   (unsigned long long)s->status.xruns, (unsigned long long)js.gaps);
+    }
+    if (c->json) {
+        if (n_src == 1) {
+            json_t *one = json_incref(json_array_get(arr, 0));
+            json_decref(arr);
+            print_json(one);
+        } else {
+            print_json(json_pack("{s:o}", "streams", arr));
+        }
+    } else {
+        json_decref(arr);
+    }
+out:
+    if (jk && !jack_closed)
+        reel_jack_close(jk); /* finishes the writers it was given */
+    for (int i = 0; i < opened; i++) {
+        if (!src[i].rec)
+            continue;
+        if (!reel_cw_finished(reel_recorder_writer(src[i].rec)))
+            reel_cw_finish(reel_recorder_writer(src[i].rec));
+        reel_recorder_close(src[i].rec, NULL);
+    }
+    if (st)
+        reel_store_close(st);
+    for (int i = 0; i < n_src; i++) {
+        free(src[i].ports);
+        free(src[i].port_ptrs);
+    }
+    return rc;
+}
+
 static int cmd_record(cli *c)
 {
-    const char *source = NULL, *uri = NULL, *v;
+    const char *source = NULL, *uri = NULL, *v, *jack_server = NULL;
+    const char *sources[JACK_MAX_SOURCES], *uris[JACK_MAX_SOURCES];
+    int n_sources = 0, n_uris = 0;
     reel_source_opts so = {0};
     uint64_t chunk_bytes = 0, chunk_frames = 0;
     int rc = 0;
     for (int i = 1; i < c->argc && rc == 0; i++) {
         const char *a = c->argv[i];
         if (opt_value(c, &i, "--source", &source, &rc)) {
+            if (!rc && n_sources == JACK_MAX_SOURCES)
+                rc = fail(REEL_EINVAL, "too many --source (at most %d)", JACK_MAX_SOURCES);
+            else if (!rc)
+                sources[n_sources++] = source;
         } else if (opt_value(c, &i, "--stream", &uri, &rc)) {
+            if (!rc && n_uris == JACK_MAX_SOURCES)
+                rc = fail(REEL_EINVAL, "too many --stream (at most %d)", JACK_MAX_SOURCES);
+            else if (!rc)
+                uris[n_uris++] = uri;
+        } else if (opt_value(c, &i, "--jack-server", &jack_server, &rc)) {
         } else if (opt_value(c, &i, "--seconds", &v, &rc)) {
             if (rc)
                 break;
@@ -203,6 +494,20 @@ static int cmd_record(cli *c)
         return rc;
     if (!source)
         return fail(REEL_EINVAL, "record needs --source (tone[:FREQ] or file:PATH)");
+    int n_jack = 0;
+    for (int i = 0; i < n_sources; i++)
+        n_jack += is_jack_source(sources[i]);
+    if (n_jack > 0 && n_jack == n_sources)
+        return record_jack(c, sources, n_sources, uris, n_uris, &so, chunk_bytes, chunk_frames,
+                           jack_server);
+    if (n_sources > 1)
+        return fail(REEL_EINVAL, "several --source only work for jack sources");
+    if (n_uris > 1)
+        return fail(REEL_EINVAL, "one --stream per --source");
+    if (jack_server)
+        return fail(REEL_EINVAL, "--jack-server only applies to jack sources");
+    source = sources[0];
+    uri = n_uris ? uris[0] : NULL;
     reel_error e;
     reel_error_clear(&e);
     reel_stream_def def;

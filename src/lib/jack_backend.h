@@ -15,6 +15,17 @@
  * the timeline has no hole, counts a gap, and reconnects once a server is
  * back (same client name, ports re-registered and re-connected).
  *
+ * Timeline: positions follow the device's frame clock. A period the server
+ * skipped for this client (its frame time jumped) is written as zeros and
+ * counted in dropped_frames; while the server is away the supervisor's
+ * silence keeps time by the monotonic clock, and the first period after a
+ * reconnect fills up to its own first frame. A sample-rate change counts a
+ * gap (the streams keep their nominal rate); a server that comes back at
+ * another rate is not reconnected (silence goes on, retried every 500 ms).
+ *
+ * Profiling: REEL_JACK_PROFILE=PATH stores each callback's duration (ns)
+ * and writes them to PATH at close (not the steady-state path).
+ *
  * Must never (in the process callback): allocate, lock, log, or make a
  * system call.
  */
@@ -35,6 +46,7 @@ typedef struct reel_jack_stats {
     uint32_t sample_rate;
     uint32_t buffer_size;
     bool connected;
+    uint64_t dropped_frames; /* frames of periods the server skipped (written as zeros) */
 } reel_jack_stats;
 
 /* Open a client (JackNoStartServer). REEL_EDEVICE with a clear line if no

@@ -66,6 +66,13 @@ typedef struct reel_jack_rt {
     bool dev_valid;
     bool dev_new_epoch;
 
+    /* Periods JACK skipped for this client (the frame time jumped further
+     * than the last period's length, e.g. after a server-side xrun): the
+     * frames in between are written as zeros so positions stay true to the
+     * device clock. Jumps over 10 s are taken as a new clock instead. */
+    uint64_t expect_dev;
+    _Atomic uint64_t dropped_frames;
+
     /* Hand-over from the supervisor: the frames between fill_from_mono (the
      * end of the silence it wrote) and this period's first frame are written
      * as zeros by the first period after re-activation. */
