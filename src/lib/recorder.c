@@ -360,9 +360,13 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
             r->last_snap_ns = now;
         r->last_head_ns = now;
     }
-    /* One atomic replace per poll, however many chunks it handled. */
-    if (r->dirty)
+    /* One atomic replace per poll, however many chunks it handled; when it
+     * happens anyway, it carries the live edge too (otherwise a seal cadence
+     * in phase with the head interval would hide the staging chunk). */
+    if (r->dirty) {
+        absorb_head(r, false);
         rc = save_manifest(r, err);
+    }
     return rc;
 }
 
