@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# bench/jack_channels.sh — live JACK capture capacity (a helper of bench/run.sh).
+#
+#   1 callback  the process callback's own cost at 64 channels: median and p99 as a fraction
+#               of the period, measured inside the callback (REEL_JACK_PROFILE: one more
+#               vDSO clock read per period into a pre-faulted array, written at close; that
+#               profiling mode is not the steady-state path).
+#   2 channels  the largest channel count `reel record --source jack:<N ports>` records for
+#               REEL_BENCH_SECONDS (60) on `jackd -d dummy -p 64` (1.33 ms periods at
+#               48 kHz) with zero xruns, zero overruns and no skipped period. The ports are
+#               the dummy driver's capture ports (zeros, copied like any other samples; past
+#               512 channels one capture port feeds several reel ports). Screening runs of
+#               SCREEN_SECONDS (5) try 64, 128, 256, 512, 1024 (two runs each at most: xruns
+#               also come from the machine); the largest that passed is then confirmed for
+#               the full time, stepping down if it fails.
+#   3 capacity  the same search with a criterion the machine's noise cannot fail: zero
+#               overruns and the callback's p99 under half the period.
+#
+# The dummy driver counts a wake-up a few microseconds late as an xrun, and on a VM with a
+# PREEMPT_NONE kernel every client's thread wakes late now and then: the baseline line
+# shows how often the server alone, and a trivial client (jack_metro), xrun here.
+#
+# Environment:
+#   REEL=PATH               the reel binary (default: build/src/cli/reel)
+#   BENCH_DIR=DIR           scratch space (default /tmp/reel-bench-jack); each run's store is
+#                           removed after it (1024 ch for 60 s is 11.8 GB)
+#   REEL_BENCH_SECONDS=S    length of the confirming runs (default 60)
+#   SCREEN_SECONDS=S        length of the screening runs and baselines (default 5)
+#   PROFILE_SECONDS=S       length of the 64-channel profile run (default 10)
+#   CHANNELS="64 128 ..."   counts to screen
+#   CHUNK_BYTES=N           reel's --chunk-bytes (default: reel's own, 4 MiB)
+#   JACK_PERIOD=N           jackd's period in frames (default 64)
+#   REEL_JACK_RT=0          run jackd with -r (no realtime scheduling)
+# Result lines:
+#   bench jack_callback: 64 ch, period 64 frames (1333 us): p50 <x> us (<f>), p99 ...
+#   bench jack_channels: <N> channels for <S> s with 0 xruns, 0 overruns, 0 skipped periods
+#   bench jack_capacity: <N> channels for <S> s with 0 overruns, callback p99 <f> of the period
+set -euo pipefail
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+REEL=${REEL:-$ROOT/build/src/cli/reel}
+[[ $REEL == /* ]] || REEL=$PWD/$REEL
+BENCH_DIR=${BENCH_DIR:-/tmp/reel-bench-jack}
+SECONDS_FULL=${REEL_BENCH_SECONDS:-60}
+SCREEN=${SCREEN_SECONDS:-5}
+PROFILE_SECONDS=${PROFILE_SECONDS:-10}
+CHANNELS=${CHANNELS:-64 128 256 512 1024}
+PERIOD=${JACK_PERIOD:-64}
+RATE=48000
+MAXCH=0
+for n in $CHANNELS; do ((n > MAXCH)) && MAXCH=$n; done
+
+say() { printf '%s\n' "$*"; }
+die() {
+    printf 'bench jack: %s\n' "$*" >&2
+    exit 1
+}
+for t in jackd jack_wait jack_metro python3; do
+    command -v "$t" >/dev/null || die "needs $t"
+done
+[[ -x $REEL ]] || die "no reel binary at $REEL (make build)"
+
+SRV=reelbench$$
+export JACK_DEFAULT_SERVER=$SRV
+mkdir -p "$BENCH_DIR"
+WORK=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+JACKD_PID=
+cleanup() {
+    if [[ -n $JACKD_PID ]]; then
+        kill "$JACKD_PID" 2>/dev/null || true
+        wait "$JACKD_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK" "/dev/shm/jack_db-$SRV" 2>/dev/null || true
+    rm -f /dev/shm/jack_sem.*_"${SRV}"_* 2>/dev/null || true
+}
+trap cleanup EXIT
+
+flags=(-n "$SRV")
+if [[ ${REEL_JACK_RT:-auto} == 0 ]] || ! chrt -f 10 true 2>/dev/null; then
+    flags+=(-r)
+fi
+# The dummy driver aborts with about 1000 capture ports (jackd 1.9.21): give it at most
+# 512, and feed more reel ports from the same ones (one output to several inputs).
+CAPTURE=$((MAXCH < 512 ? MAXCH : 512))
+jackd "${flags[@]}" -p 4096 -d dummy -r $RATE -p "$PERIOD" -C "$CAPTURE" -P 2 >"$WORK/jackd.log" 2>&1 &
+JACKD_PID=$!
+i=0
+until [[ $(jack_wait -s "$SRV" -c 2>/dev/null) == running ]]; do
+    i=$((i + 1))
+    ((i <= 250)) || die "jackd did not start: $(tail -n 2 "$WORK/jackd.log" | tr '\n' ' ')"
+    sleep 0.02
+done
+
+ports() { # ports N: system:capture_1,...,system:capture_N (wrapping at $CAPTURE)
+    local n=$1 k out=system:capture_1
+    for ((k = 2; k <= n; k++)); do out+=",system:capture_$(((k - 1) % CAPTURE + 1))"; done
+    printf '%s' "$out"
+}
+
+# xrun_lines PATTERN: jackd's log lines matching so far.
+xrun_lines() { grep -c -E "$1" "$WORK/jackd.log" || true; }
+
+# run_once N SECONDS: one profiled recording on a fresh store (removed after). Prints a
+# line and sets STRICT_OK (no xrun, overrun or skipped period), CAP_OK (no overrun,
+# callback p99 < half the period) and P99 (fraction of the period).
+run_once() {
+    local n=$1 secs=$2 store=$WORK/store prof=$WORK/profile.txt
+    rm -rf "$store" "$prof"
+    "$REEL" --store "$store" init >/dev/null
+    local args=(--json record --source "jack:$(ports "$n")" --seconds "$secs")
+    [[ -n ${CHUNK_BYTES:-} ]] && args+=(--chunk-bytes "$CHUNK_BYTES")
+    local rc=0 b0
+    b0=$(xrun_lines 'client = reel|client reel ')
+    REEL_JACK_PROFILE=$prof "$REEL" --store "$store" "${args[@]}" >"$WORK/rec.json" 2>"$WORK/rec.err" || rc=$?
+    STRICT_OK=0 CAP_OK=0 P99=1
+    if ((rc != 0)); then
+        say "  $n ch, $secs s: failed: $(head -c 200 "$WORK/rec.err" | tr '\n' ' ')"
+        rm -rf "$store"
+        return 0
+    fi
+    "$REEL" --store "$store" --json status stream://jack/main >"$WORK/st.json"
+    local blamed=$(($(xrun_lines 'client = reel|client reel ') - b0)) line
+    line=$(python3 - "$WORK/rec.json" "$WORK/st.json" "$prof" "$PERIOD" "$RATE" "$blamed" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))
+period, rate, blamed = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+d = sorted(int(l) for l in open(sys.argv[3]) if l.strip() and not l.startswith("#"))
+pns = period * 1e9 / rate
+p50, p99 = d[len(d) // 2], d[min(len(d) - 1, int(len(d) * 0.99))]
+xr, ov, dr = s["xruns"], s["overrun_frames"], r.get("dropped_frames", 0)
+strict = int(xr == 0 and ov == 0 and dr == 0)
+cap = int(ov == 0 and p99 < pns / 2)
+print(strict, cap, f"{p99 / pns:.4f}",
+      f"{s['head_frame'] - s['first_frame']} frames, xruns {xr} (jackd blames reel for {blamed}), "
+      f"overrun frames {ov}, skipped frames {dr}, callback p50 {p50 / 1000:.1f} us "
+      f"({p50 / pns:.4f}) p99 {p99 / 1000:.1f} us ({p99 / pns:.4f}) max {d[-1] / 1000:.1f} us")
+EOF
+)
+    read -r STRICT_OK CAP_OK P99 line <<<"$line"
+    LAST_LINE=$line
+    say "  $n ch, $secs s: $line"
+    rm -rf "$store"
+}
+
+say "jack capture on jackd -d dummy -p $PERIOD -r $RATE ($([[ ${flags[*]} == *-r* ]] && echo non-realtime || echo SCHED_FIFO)), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); reel $REEL"
+
+# Baselines: the server alone, then with a trivial client.
+x0=$(xrun_lines 'XRun')
+sleep "$SCREEN"
+x1=$(xrun_lines 'XRun')
+jack_metro -b 120 -n metro >/dev/null 2>&1 &
+metro=$!
+sleep "$SCREEN"
+kill "$metro" 2>/dev/null || true
+wait "$metro" 2>/dev/null || true
+say "baseline: in $SCREEN s jackd alone logged $((x1 - x0)) xruns; with jack_metro, $(($(xrun_lines 'XRun') - x1)) ($(xrun_lines 'client = metro') blaming metro)"
+
+# ---- 1: callback cost at 64 channels
+say "bench jack_callback: profiling 64 channels for $PROFILE_SECONDS s"
+run_once 64 "$PROFILE_SECONDS"
+say "bench jack_callback: 64 ch, period $PERIOD frames ($((PERIOD * 1000000 / RATE)) us): ${LAST_LINE#*callback }"
+
+# ---- 2 and 3: screen (two runs at most each), then confirm for the full time
+best_strict=0 best_cap=0
+for n in $CHANNELS; do
+    s_ok=0 c_ok=0
+    for t in 1 2; do
+        run_once "$n" "$SCREEN"
+        ((STRICT_OK)) && s_ok=1
+        ((CAP_OK)) && c_ok=1
+        ((s_ok)) && break
+    done
+    ((s_ok)) && best_strict=$n
+    ((c_ok)) && best_cap=$n
+    ((s_ok || c_ok)) || break
+done
+
+# confirm VAR BEST: the largest count <= BEST that meets VAR (STRICT_OK / CAP_OK) for the
+# full time (two runs at most each); prints it, 0 if none.
+confirm() {
+    local n t
+    for n in $(printf '%s\n' $CHANNELS | sort -rn); do
+        ((n <= $2)) || continue
+        for t in 1 2; do
+            run_once "$n" "$SECONDS_FULL" >&2
+            if [[ ${!1} == 1 ]]; then
+                echo "$n $P99"
+                return 0
+            fi
+        done
+    done
+    echo "0 1"
+}
+
+chunk="chunk ${CHUNK_BYTES:-4 MiB default}"
+rc=0
+if ((best_strict > 0)); then
+    read -r n _ < <(confirm STRICT_OK "$best_strict")
+    say "bench jack_channels: $n channels for $SECONDS_FULL s with 0 xruns, 0 overruns, 0 skipped periods (screened up to $best_strict; $chunk)"
+    ((n > 0)) || rc=1
+else
+    say "bench jack_channels: 0 channels for $SECONDS_FULL s with 0 xruns: none held even $SCREEN s here (see the baseline)"
+    rc=1
+fi
+if ((best_cap > 0)); then
+    read -r n p99 < <(confirm CAP_OK "$best_cap")
+    say "bench jack_capacity: $n channels for $SECONDS_FULL s with 0 overruns, callback p99 $p99 of the period (screened up to $best_cap; $chunk)"
+else
+    say "bench jack_capacity: 0 channels"
+    rc=1
+fi
+exit $rc

@@ -1,0 +1,302 @@
+/*
+ * reelbench.c — in-process timings for bench/run.sh.
+ *
+ *   reelbench hash FILE
+ *       BLAKE3 of FILE through libreel's reel_hash_file (mmap, one thread),
+ *       prints the seconds it took.
+ *   reelbench vslice STORE URI N
+ *       N virtual slices `--last 30s` of URI through reel_slice(), prints
+ *       each one's cost in microseconds: "<wall_us> <thread_cpu_us>" per line.
+ *   reelbench rotation STORE SIM_SECONDS RATE CHUNK_FRAMES
+ *       Records a simulated mono i16 stream through reel_recorder + the chunk
+ *       writer, one chunk per step: write CHUNK_FRAMES frames, then time the
+ *       reel_recorder_poll that handles the CHUNK_FULL (seal + manifest
+ *       update). For the last 2 minutes (SIM_SECONDS +- 1 min) a fresh
+ *       stream in the same store seals chunks in alternation with it, so the
+ *       1-minute reference is measured beside the long stream ("pair" lines:
+ *       j fresh_history_s fresh_wall_us fresh_cpu_us long_history_s
+ *       long_wall_us long_cpu_us). The recorder's monotonic clock is simulated (the link wraps
+ *       reel_clock_mono_now), so the head updates (100 ms) and periodic clock
+ *       snapshots (10 s) land in the manifest as often per stream-second as
+ *       in a real recording. Prints "rot <k> <history_s> <wall_us> <cpu_us>"
+ *       per chunk, "mf <k> <bytes>" (live manifest size; "mf2" for the fresh
+ *       stream) every 8 chunks and
+ *       "rot_total <wall seconds> ..." at the end.
+ *
+ * Not part of the library; built by bench/run.sh with gcc against libreel.a.
+ */
+#include "recorder.h"
+#include "slice.h"
+#include "store.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- simulated monotonic clock (link: -Wl,--wrap=reel_clock_mono_now) ---- */
+int64_t __real_reel_clock_mono_now(void);
+int64_t __wrap_reel_clock_mono_now(void);
+static _Atomic int64_t g_sim_mono; /* 0: real clock */
+
+int64_t __wrap_reel_clock_mono_now(void)
+{
+    int64_t s = atomic_load(&g_sim_mono);
+    return s ? s : __real_reel_clock_mono_now();
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int die(const char *what, const reel_error *e)
+{
+    fprintf(stderr, "reelbench: %s: %s\n", what, e && e->msg[0] ? e->msg : "failed");
+    return 1;
+}
+
+static int cmd_hash(const char *path)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    reel_hash h;
+    int64_t t0 = now_ns();
+    if (reel_hash_file(path, &h, &e))
+        return die("hash", &e);
+    int64_t t1 = now_ns();
+    char hex[REEL_HASH_HEX + 1];
+    reel_hash_to_hex(&h, hex);
+    printf("%.6f %s\n", (double)(t1 - t0) / 1e9, hex);
+    return 0;
+}
+
+static int cmd_vslice(const char *root, const char *uri, int n)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    reel_store *st;
+    if (reel_store_open(&st, root, false, &e))
+        return die("open store", &e);
+    for (int i = 0; i < n; i++) {
+        reel_slice_request req;
+        memset(&req, 0, sizeof req);
+        req.stream_uri = uri;
+        req.from.kind = REEL_TS_AGO;
+        req.from.ago_ns = 30LL * 1000000000LL;
+        req.to.kind = REEL_TS_HEAD;
+        req.clamp = true;
+        req.is_virtual = true;
+        req.format = REEL_OUT_WAV;
+        req.creator = "bench";
+        reel_slice_result res;
+        int64_t c0 = cpu_ns(), t0 = now_ns();
+        int rc = reel_slice(st, &req, &res, &e);
+        int64_t t1 = now_ns(), c1 = cpu_ns();
+        if (rc) {
+            reel_store_close(st);
+            return die("virtual slice", &e);
+        }
+        printf("%.1f %.1f\n", (double)(t1 - t0) / 1e3, (double)(c1 - c0) / 1e3);
+    }
+    reel_store_close(st);
+    return 0;
+}
+
+/* Size of the live manifest file (outside the timed region). */
+static void print_manifest_size(reel_store *st, const char *uri, const char *tag, uint64_t k)
+{
+    reel_db_stream row;
+    if (reel_db_stream_get(st->db, uri, &row, NULL))
+        return;
+    char path[PATH_MAX];
+    reel_cas_staging_path(st->cas, &row.manifest_id, path);
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        printf("%s %llu %lld\n", tag, (unsigned long long)k, (long long)sb.st_size);
+}
+
+/* One simulated stream: its recorder and where it is. */
+typedef struct sim {
+    reel_recorder *r;
+    reel_chunk_writer *cw;
+    reel_stream_def def;
+    uint64_t k; /* chunks written */
+} sim;
+
+static int sim_open(sim *sm, reel_store *st, const char *uri, uint32_t rate,
+                    uint64_t chunk_frames, reel_error *e)
+{
+    memset(sm, 0, sizeof *sm);
+    snprintf(sm->def.uri, sizeof sm->def.uri, "%s", uri);
+    snprintf(sm->def.device_identity, sizeof sm->def.device_identity, "bench:simulated");
+    sm->def.kind = REEL_STREAM_AUDIO;
+    sm->def.sample_rate = rate;
+    sm->def.channels = 1;
+    sm->def.sample_format = REEL_SAMPLE_I16;
+    sm->def.chunk_size_bytes = chunk_frames * 2;
+    if (reel_recorder_open(&sm->r, st, &sm->def, e))
+        return -1;
+    sm->cw = reel_recorder_writer(sm->r);
+    return 0;
+}
+
+/* Write one full chunk stamped with simulated clocks, then time the poll
+ * that seals it. `mono_at(pos)` is this stream's simulated clock. */
+static int sim_step(sim *sm, int16_t *buf, uint64_t chunk_frames, int64_t mono_base,
+                    int64_t wall_base, double *wall_us, double *cpu_us, reel_error *e)
+{
+    const uint32_t rate = sm->def.sample_rate;
+    uint64_t k = sm->k++;
+    /* Every chunk different (and different between streams): no dedup. */
+    uint64_t tagv[2] = {k, (uint64_t)(uintptr_t)sm};
+    memcpy(buf, tagv, sizeof tagv);
+    /* Let the preparer thread refill the ready queue first (a real
+     * producer runs slower than this loop), so no frame overruns. */
+    for (int spin = 0; spin < 5000 && reel_cw_ready_count(sm->cw) < 3; spin++)
+        usleep(100);
+    uint64_t pos = k * chunk_frames;
+    int64_t t = (int64_t)((double)pos * 1e9 / rate);
+    int64_t dt = (int64_t)((double)chunk_frames * 1e9 / rate);
+    reel_cw_set_clock(sm->cw, mono_base + t, wall_base + t, pos);
+    reel_cw_write(sm->cw, buf, chunk_frames);
+    /* The control thread wakes at the end of the chunk's time span. */
+    atomic_store(&g_sim_mono, mono_base + t + dt);
+    int64_t c0 = cpu_ns(), t0 = now_ns();
+    int rc = reel_recorder_poll(sm->r, e);
+    int64_t t1 = now_ns(), c1 = cpu_ns();
+    *wall_us = (double)(t1 - t0) / 1e3;
+    *cpu_us = (double)(c1 - c0) / 1e3;
+    return rc;
+}
+
+static int sim_close(sim *sm, uint64_t *chunks, uint64_t *overruns, reel_error *e)
+{
+    reel_recorder_status s;
+    reel_recorder_get_status(sm->r, &s);
+    *chunks = s.chunks;
+    *overruns = s.overrun_frames;
+    reel_cw_finish(sm->cw);
+    return reel_recorder_close(sm->r, e);
+}
+
+/* The long stream runs alone up to SIM_SECONDS - PAIR_SECONDS; then a
+ * fresh short stream starts in the same store and the two seal chunks
+ * alternately for 2 * PAIR_SECONDS, so the ~24 h and the ~1 min costs are
+ * sampled side by side under the same machine and disk load. */
+#define PAIR_SECONDS 60.0
+
+static int cmd_rotation(const char *root, double sim_seconds, uint32_t rate,
+                        uint64_t chunk_frames)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    reel_store *st;
+    if (reel_store_open(&st, root, false, &e))
+        return die("open store", &e);
+    const int64_t mono0 = __real_reel_clock_mono_now(), wall0 = wall_ns();
+    atomic_store(&g_sim_mono, mono0);
+    sim L, S;
+    if (sim_open(&L, st, "stream://bench/rotation", rate, chunk_frames, &e)) {
+        reel_store_close(st);
+        return die("recorder open", &e);
+    }
+    int16_t *buf = malloc(chunk_frames * 2);
+    if (!buf)
+        return die("out of memory", NULL);
+    uint32_t x = 12345;
+    for (uint64_t i = 0; i < chunk_frames; i++) {
+        x = x * 1664525u + 1013904223u;
+        buf[i] = (int16_t)(x >> 16);
+    }
+    const double chunk_s = (double)chunk_frames / rate;
+    double pair_s = sim_seconds > 4 * PAIR_SECONDS ? PAIR_SECONDS : sim_seconds / 4;
+    const uint64_t n_alone = (uint64_t)((sim_seconds - pair_s) / chunk_s + 0.5);
+    const uint64_t n_pair = (uint64_t)(2 * pair_s / chunk_s + 0.5);
+    int64_t t_start = now_ns();
+    int rc = 0;
+    double w, c, w2, c2;
+    for (uint64_t k = 0; k < n_alone && rc == 0; k++) {
+        rc = sim_step(&L, buf, chunk_frames, mono0, wall0, &w, &c, &e);
+        printf("rot %llu %.3f %.1f %.1f\n", (unsigned long long)k, (double)(k + 1) * chunk_s, w,
+               c);
+        if (rc == 0 && k % 8 == 0)
+            print_manifest_size(st, L.def.uri, "mf", k);
+    }
+    double alone = (double)(now_ns() - t_start) / 1e9;
+    if (rc == 0 && sim_open(&S, st, "stream://bench/rotation-fresh", rate, chunk_frames, &e))
+        rc = -1;
+    /* The short stream's clock starts where the long one is now. */
+    const int64_t s_off = (int64_t)((double)L.k * chunk_frames * 1e9 / rate);
+    for (uint64_t j = 0; j < n_pair && rc == 0; j++) {
+        /* Alternate which goes first, so neither always follows the other. */
+        bool long_first = (j % 2) == 0;
+        uint64_t k = L.k;
+        if (long_first)
+            rc = sim_step(&L, buf, chunk_frames, mono0, wall0, &w, &c, &e);
+        if (rc == 0)
+            rc = sim_step(&S, buf, chunk_frames, mono0 + s_off, wall0 + s_off, &w2, &c2, &e);
+        if (rc == 0 && !long_first)
+            rc = sim_step(&L, buf, chunk_frames, mono0, wall0, &w, &c, &e);
+        if (rc)
+            break;
+        printf("rot %llu %.3f %.1f %.1f\n", (unsigned long long)k, (double)(k + 1) * chunk_s, w,
+               c);
+        printf("pair %llu %.3f %.1f %.1f %.3f %.1f %.1f\n", (unsigned long long)j,
+               (double)(j + 1) * chunk_s, w2, c2, (double)(k + 1) * chunk_s, w, c);
+        if (k % 8 == 0)
+            print_manifest_size(st, L.def.uri, "mf", k);
+        if (j % 8 == 0)
+            print_manifest_size(st, S.def.uri, "mf2", j);
+    }
+    double total = (double)(now_ns() - t_start) / 1e9;
+    if (rc) {
+        free(buf);
+        return die("poll", &e);
+    }
+    uint64_t chunks, over, chunks2, over2;
+    if (sim_close(&L, &chunks, &over, &e) || sim_close(&S, &chunks2, &over2, &e)) {
+        reel_store_close(st);
+        return die("recorder close", &e);
+    }
+    reel_store_close(st);
+    free(buf);
+    printf("rot_total %.3f chunks %llu overrun_frames %llu alone_s %.3f fresh_chunks %llu\n", total,
+           (unsigned long long)chunks, (unsigned long long)(over + over2), alone,
+           (unsigned long long)chunks2);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    if (argc == 3 && strcmp(argv[1], "hash") == 0)
+        return cmd_hash(argv[2]);
+    if (argc == 5 && strcmp(argv[1], "vslice") == 0)
+        return cmd_vslice(argv[2], argv[3], atoi(argv[4]));
+    if (argc == 6 && strcmp(argv[1], "rotation") == 0)
+        return cmd_rotation(argv[2], atof(argv[3]), (uint32_t)atoi(argv[4]),
+                            strtoull(argv[5], NULL, 10));
+    fprintf(stderr, "usage: reelbench hash FILE | vslice STORE URI N |\n"
+                    "       rotation STORE SIM_SECONDS RATE CHUNK_FRAMES\n");
+    return 2;
+}

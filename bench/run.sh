@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# bench/run.sh — reel's benchmarks (run by `make bench` after the normal build).
+#
+#   1 ingest    reel record --fast of a 1-hour WAV  vs  dd conv=fdatasync of it
+#   2 hashing   reel cas put of 1 GiB               vs  b3sum --num-threads 1
+#   3 grab      reel slice --last 30s (process)     vs  sox trim of the same 30 s
+#               + in-process virtual slice (reel_slice, is_virtual)
+#   4 rotation  seal + manifest update after ~1 min vs after ~24 h of history
+#
+# Environment:
+#   REEL=PATH        the reel binary (default: build/src/cli/reel)
+#   REEL_BUILD=DIR   build dir holding src/lib/libreel.a (default: from REEL)
+#   BENCH_DIR=DIR    scratch space, on the filesystem to measure (default /tmp/reel-bench)
+#   RUNS=N           repetitions for medians (default 5)
+#   ROT_SECONDS=S    simulated history for the rotation benchmark (default 86400)
+#   ROT_RATE, ROT_CHUNK  its mono i16 stream: rate and chunk frames (48000, 131072)
+#   KEEP_INPUTS=1    keep the generated WAV and random file for the next run
+#   ONLY="a b"       run only these of: ingest hashing grab rotation
+# Every result line reads:
+#   bench <name>: reel <v> <unit>, reference <v> <unit>, ratio <x.xx> (<target>)
+set -euo pipefail
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+REEL=${REEL:-$ROOT/build/src/cli/reel}
+[[ $REEL == /* ]] || REEL=$PWD/$REEL
+REEL_BUILD=${REEL_BUILD:-$(cd "$(dirname "$REEL")/../.." && pwd)}
+BENCH_DIR=${BENCH_DIR:-/tmp/reel-bench}
+RUNS=${RUNS:-5}
+VSLICE_RUNS=${VSLICE_RUNS:-20}
+ROT_SECONDS=${ROT_SECONDS:-86400}
+ROT_RATE=${ROT_RATE:-48000}
+ROT_CHUNK=${ROT_CHUNK:-131072}
+KEEP_INPUTS=${KEEP_INPUTS:-0}
+ONLY=${ONLY:-}   # e.g. ONLY="grab rotation": run just those benchmarks
+want() { [[ -z $ONLY || " $ONLY " == *" $1 "* ]]; }
+
+die() { echo "bench: $*" >&2; exit 1; }
+[[ -x $REEL ]] || die "no reel binary at $REEL (build first, or set REEL=...)"
+for t in sox b3sum dd gcc pkg-config awk; do
+    command -v "$t" >/dev/null || die "$t is needed (apt-get install sox b3sum coreutils gcc pkg-config)"
+done
+
+mkdir -p "$BENCH_DIR"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+WAV=$BENCH_DIR/long.wav      # 1 hour, 48 kHz, stereo, float: 1.38 GB
+RAND=$BENCH_DIR/rand.bin     # 1 GiB of random bytes
+HELPER=$BENCH_DIR/reelbench
+WAV_SECONDS=3600
+WAV_BYTES=$((WAV_SECONDS * 48000 * 2 * 4 + 58))
+RAND_BYTES=$((1 << 30))
+
+cleanup() {
+    rm -rf "$BENCH_DIR"/s-* "$BENCH_DIR"/out-* "$BENCH_DIR"/dd.out "$HELPER" "$BENCH_DIR"/*.txt "$BENCH_DIR/last.err"
+    if [[ $KEEP_INPUTS != 1 ]]; then rm -f "$WAV" "$RAND"; fi
+}
+trap cleanup EXIT
+
+# ---- small helpers ---------------------------------------------------------
+now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
+# Time a command (its output discarded); prints seconds.
+timeit() {
+    local t0 t1
+    t0=$(now_us)
+    "$@" >/dev/null 2>"$BENCH_DIR/last.err" || { cat "$BENCH_DIR/last.err" >&2; die "failed: $*"; }
+    t1=$(now_us)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", (b - a) / 1e6 }'
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+    if (NR == 0) { print "nan"; exit } if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "nan" }'; }
+fmt() { awk -v x="$1" -v d="${2:-3}" 'BEGIN { printf "%.*f\n", d, x }'; }
+list() { local IFS=' '; echo "$*"; }
+fresh_store() { rm -rf "$1"; "$REEL" --store "$1" init >/dev/null; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+hl() { awk -v t="$1" 'BEGIN { if (t >= 3600 && t % 3600 == 0) printf "%dh", t / 3600; else if (t % 60 == 0) printf "%dmin", t / 60; else printf "%ds", t }'; }
+settle() { sync; sleep 0.5; }   # writeback of the previous step must not bill the next one
+
+declare -A RATIO TARGET
+
+# ---- header -----------------------------------------------------------------
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+git -C "$ROOT" diff --quiet HEAD 2>/dev/null || rev="$rev+local changes"
+echo "reel benchmarks — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "machine: $(nproc) cores, ${cpu:-unknown CPU}, $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
+echo "scratch: $BENCH_DIR ($(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 " on " $1 }'))"
+echo "reel:    $REEL (commit $rev)"
+echo "runs:    medians of $RUNS (virtual slice: $VSLICE_RUNS); ratios are reference/reel unless noted"
+echo
+
+# ---- helper build -------------------------------------------------------------
+LIBREEL=$REEL_BUILD/src/lib/libreel.a
+[[ -f $LIBREEL ]] || die "no $LIBREEL (set REEL_BUILD to the build dir of $REEL)"
+B3LIB=-lblake3
+[[ -f $REEL_BUILD/libblake3.a ]] && B3LIB=$REEL_BUILD/libblake3.a
+LIBS=$(pkg-config --libs sndfile sqlite3 jansson)
+for opt in jack libzmq; do
+    if pkg-config --exists "$opt"; then LIBS="$LIBS $(pkg-config --libs "$opt")"; fi
+done
+# shellcheck disable=SC2086
+gcc -std=gnu17 -O2 -Wall -Wextra -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src/lib" \
+    "$HERE/reelbench.c" -o "$HELPER" -Wl,--wrap=reel_clock_mono_now \
+    "$LIBREEL" "$B3LIB" $LIBS -lpthread -lm || die "cannot build bench/reelbench.c"
+
+# ---- inputs -----------------------------------------------------------------
+if want ingest || want grab; then
+if [[ ! -f $WAV || $(stat -c %s "$WAV") != "$WAV_BYTES" ]]; then
+    t=$(timeit sox -n -r 48000 -c 2 -b 32 -e floating-point "$WAV" synth "$WAV_SECONDS" whitenoise vol 0.5)
+    echo "input:   $WAV: ${WAV_SECONDS} s white noise, 48 kHz stereo f32, $(stat -c %s "$WAV") bytes (sox, ${t} s)"
+else
+    echo "input:   $WAV reused ($(stat -c %s "$WAV") bytes)"
+fi
+fi
+if want hashing; then
+    if [[ ! -f $RAND || $(stat -c %s "$RAND") != "$RAND_BYTES" ]]; then
+        head -c "$RAND_BYTES" /dev/urandom >"$RAND"
+    fi
+    echo "input:   $RAND: $RAND_BYTES random bytes"
+fi
+echo
+
+# The stream the ingest left (grab slices it); checks it holds the whole file.
+check_ingest() {
+    st_json=$("$REEL" --store "$BENCH_DIR/s-ingest" --json status stream://bench/long)
+    jget() { printf '%s' "$st_json" | sed -n "s/.*\"$1\": *\([0-9.e+]*\).*/\1/p" | head -n 1; }
+    head_frame=$(jget head_frame)
+    overruns=$(jget overrun_frames)
+    chunks=$(jget chunks)
+    [[ $head_frame == $((WAV_SECONDS * 48000)) ]] || die "ingest holds $head_frame frames, expected $((WAV_SECONDS * 48000))"
+    [[ $overruns == 0 ]] || echo "warning: ingest reported $overruns overrun frames"
+}
+
+# ---- 1. ingest ----------------------------------------------------------------
+if want ingest; then
+cat "$WAV" >/dev/null   # warm the source once; both sides read it from cache
+reel_t=() dd_t=()
+for ((i = 1; i <= RUNS; i++)); do
+    # Alternate which side goes first, so drift in machine load hits both.
+    for side in $( ((i % 2)) && echo "reel dd" || echo "dd reel"); do
+        if [[ $side == reel ]]; then
+            fresh_store "$BENCH_DIR/s-ingest"; settle
+            reel_t+=("$(timeit "$REEL" --store "$BENCH_DIR/s-ingest" record --source "file:$WAV" --fast --stream stream://bench/long)")
+        else
+            rm -f "$BENCH_DIR/dd.out"; settle
+            dd_t+=("$(timeit dd if="$WAV" of="$BENCH_DIR/dd.out" bs=1M conv=fdatasync)")
+        fi
+    done
+    rm -f "$BENCH_DIR/dd.out"
+done
+check_ingest
+r=$(median "${reel_t[@]}"); d=$(median "${dd_t[@]}")
+mb=$(awk -v b="$WAV_BYTES" 'BEGIN { printf "%.2f", b / 1e9 }')
+echo "  ingest $mb GB, $chunks chunks, 0 overruns; reel runs: $(list "${reel_t[@]}") s; dd runs: $(list "${dd_t[@]}") s"
+echo "  throughput: reel $(awk -v b="$WAV_BYTES" -v t="$r" 'BEGIN { printf "%.0f", b / t / 1e6 }') MB/s, dd $(awk -v b="$WAV_BYTES" -v t="$d" 'BEGIN { printf "%.0f", b / t / 1e6 }') MB/s"
+RATIO[ingest]=$(ratio "$d" "$r"); TARGET[ingest]=">= 0.75"
+echo "bench ingest: reel $(fmt "$r") s, reference $(fmt "$d") s, ratio ${RATIO[ingest]} (dd time / reel time, target >= 0.75)"
+echo
+fi
+
+# ---- 2. hashing ------------------------------------------------------------------
+if want hashing; then
+cat "$RAND" >/dev/null
+put_t=() b3_t=() hash_t=() cp_t=()
+for ((i = 1; i <= RUNS; i++)); do
+    fresh_store "$BENCH_DIR/s-put"; settle
+    put_t+=("$(timeit "$REEL" --store "$BENCH_DIR/s-put" cas put "$RAND")")
+    rm -rf "$BENCH_DIR/s-put"; settle
+    b3_t+=("$(timeit b3sum --num-threads 1 "$RAND")")
+    hash_t+=("$("$HELPER" hash "$RAND" | awk '{ print $1 }')")
+    rm -f "$BENCH_DIR/dd.out"; settle
+    cp_t+=("$(timeit dd if="$RAND" of="$BENCH_DIR/dd.out" bs=1M conv=fdatasync)")
+    rm -f "$BENCH_DIR/dd.out"
+done
+want=$(b3sum --num-threads 1 "$RAND" | awk '{ print $1 }')
+got=$("$HELPER" hash "$RAND" | awk '{ print $2 }')
+[[ $want == "$got" ]] || die "reel's BLAKE3 ($got) differs from b3sum ($want)"
+p=$(median "${put_t[@]}"); b=$(median "${b3_t[@]}"); h=$(median "${hash_t[@]}"); c=$(median "${cp_t[@]}")
+echo "  cas put runs: $(list "${put_t[@]}") s; b3sum runs: $(list "${b3_t[@]}") s"
+echo "  reel's put = hash (in-process, reel_hash_file) $(fmt "$h") s  overlapped with  copy + fdatasync into the store;"
+echo "  a dd conv=fdatasync copy of the same file takes $(fmt "$c") s on this disk, so the put is bound by the copy, not the hash"
+echo "  hash only: reel $(fmt "$h") s ($(awk -v t="$h" 'BEGIN { printf "%.2f", 1.073741824 / t }') GB/s), b3sum $(fmt "$b") s, ratio $(ratio "$b" "$h") (b3sum / reel hash, target >= 1.0)"
+RATIO[hashing]=$(ratio "$b" "$p"); TARGET[hashing]=">= 1.0"
+RATIO[hashonly]=$(ratio "$b" "$h")
+echo "bench hashing: reel $(fmt "$p") s, reference $(fmt "$b") s, ratio ${RATIO[hashing]} (b3sum time / reel cas put time incl. copy+fsync, target >= 1.0)"
+echo
+fi
+
+# ---- 3. grab ------------------------------------------------------------------
+if want grab; then
+S=$BENCH_DIR/s-ingest
+if [[ ! -d $S ]]; then   # ONLY=grab: make the 1-hour stream, untimed
+    fresh_store "$S"
+    "$REEL" --store "$S" record --source "file:$WAV" --fast --stream stream://bench/long >/dev/null 2>"$BENCH_DIR/last.err" \
+        || { cat "$BENCH_DIR/last.err" >&2; die "ingest failed"; }
+fi
+check_ingest
+SLICE_FRAMES=$((30 * 48000))
+start=$((head_frame - SLICE_FRAMES))
+cat "$WAV" >/dev/null
+# Same 30 s from both: check the samples once.
+"$REEL" --store "$S" slice stream://bench/long --last 30s --out "$BENCH_DIR/out-reel.wav" >/dev/null
+sox "$WAV" "$BENCH_DIR/out-sox.wav" trim "${start}s" "${SLICE_FRAMES}s"
+cmp -s <(sox "$BENCH_DIR/out-reel.wav" -t f32 - 2>/dev/null) <(sox "$BENCH_DIR/out-sox.wav" -t f32 - 2>/dev/null) \
+    || die "reel's slice and sox's trim differ"
+slice_t=() sox_t=()
+for ((i = 1; i <= RUNS; i++)); do
+    rm -f "$BENCH_DIR"/out-*; settle
+    slice_t+=("$(timeit "$REEL" --store "$S" slice stream://bench/long --last 30s --out "$BENCH_DIR/out-reel.wav")")
+    sox_t+=("$(timeit sox "$WAV" "$BENCH_DIR/out-sox.wav" trim "${start}s" "${SLICE_FRAMES}s")")
+done
+g=$(median "${slice_t[@]}"); x=$(median "${sox_t[@]}")
+echo "  slice runs: $(list "${slice_t[@]}") s; sox runs: $(list "${sox_t[@]}") s (samples identical)"
+echo "  (reel also stores the slice in CAS, fsyncs it and records an artifact in reel.db; sox only writes the file)"
+RATIO[grab]=$(ratio "$x" "$g"); TARGET[grab]=">= 1.0"
+echo "bench grab: reel $(fmt "$(awk -v t="$g" 'BEGIN { print t * 1000 }')" 1) ms, reference $(fmt "$(awk -v t="$x" 'BEGIN { print t * 1000 }')" 1) ms, ratio ${RATIO[grab]} (sox time / reel slice time, whole processes, target >= 1.0)"
+mapfile -t vs < <("$HELPER" vslice "$S" stream://bench/long "$VSLICE_RUNS")
+vw=() vc=()
+for l in "${vs[@]}"; do vw+=("${l% *}"); vc+=("${l#* }"); done
+vm=$(median "${vw[@]}"); vcm=$(median "${vc[@]}")
+vms=$(awk -v u="$vm" 'BEGIN { printf "%.3f", u / 1000 }')
+echo "  virtual slice runs (us): $(list "${vw[@]}")"
+echo "  virtual slice thread CPU median $(fmt "$(awk -v u="$vcm" 'BEGIN { print u / 1000 }')") ms; the rest is waiting on I/O (reel.db WAL commit, fdatasync)"
+RATIO[vslice]=$(ratio 1 "$vms"); TARGET[vslice]="< 1 ms"
+echo "bench grab-virtual: reel $vms ms, reference 1.000 ms, ratio ${RATIO[vslice]} (in-process reel_slice is_virtual, median of $VSLICE_RUNS; target < 1 ms, i.e. ratio > 1)"
+rm -rf "$S" "$BENCH_DIR"/out-*
+echo
+fi
+
+# ---- 4. rotation -------------------------------------------------------------------
+if want rotation; then
+R=$BENCH_DIR/s-rot
+fresh_store "$R"; settle
+chunk_s=$(awk -v f="$ROT_CHUNK" -v r="$ROT_RATE" 'BEGIN { printf "%.3f", f / r }')
+n_chunks=$(awk -v s="$((ROT_SECONDS + 60))" -v f="$ROT_CHUNK" -v r="$ROT_RATE" 'BEGIN { printf "%d", s * r / f + 0.5 }')
+echo "  simulating $(hl "$ROT_SECONDS") + 1 min of a mono i16 ${ROT_RATE} Hz stream in ${ROT_CHUNK}-frame chunks (${chunk_s} s each, $n_chunks chunks, $(awk -v n="$n_chunks" -v f="$ROT_CHUNK" 'BEGIN { printf "%.1f", n * f * 2 / 1e9 }') GB);"
+echo "  over its last 2 minutes a fresh stream in the same store seals chunks in alternation with it (its first 2 minutes)"
+t=$(now_us)
+"$HELPER" rotation "$R" "$ROT_SECONDS" "$ROT_RATE" "$ROT_CHUNK" >"$BENCH_DIR/rot.txt" || die "rotation helper failed"
+t=$(awk -v a="$t" -v b="$(now_us)" 'BEGIN { printf "%.0f", (b - a) / 1e6 }')
+# A virtual slice of the last 30 s of this long (stopped) stream: its cost
+# follows the manifest's size, not the 30 s.
+mapfile -t vs < <("$HELPER" vslice "$R" stream://bench/rotation "$VSLICE_RUNS")
+rvw=() rvc=()
+for l in "${vs[@]}"; do rvw+=("${l% *}"); rvc+=("${l#* }"); done
+rot_vslice="virtual slice --last 30s of this $(hl "$ROT_SECONDS") stream: $(ms "$(median "${rvw[@]}")") ms wall, $(ms "$(median "${rvc[@]}")") ms CPU (median of $VSLICE_RUNS)"
+rm -rf "$R"
+col() { median $(awk -v f="$2" -v t="$1" '$1 == t { print $f }' "$BENCH_DIR/rot.txt"); }
+# Median wall and CPU cost of the long stream's CHUNK_FULL polls whose chunk
+# ends in (lo, hi] of history, and its live manifest's size there.
+stats() {
+    awk -v lo="$1" -v hi="$2" '$1 == "rot" && $3 > lo && $3 <= hi { print $4, $5 }' "$BENCH_DIR/rot.txt" >"$BENCH_DIR/win.txt"
+    local w c n m
+    n=$(wc -l <"$BENCH_DIR/win.txt")
+    w=$(median $(awk '{ print $1 }' "$BENCH_DIR/win.txt"))
+    c=$(median $(awk '{ print $2 }' "$BENCH_DIR/win.txt"))
+    m=$(awk -v lo="$1" -v hi="$2" -v s="$chunk_s" '$1 == "mf" && ($2 + 1) * s > lo && ($2 + 1) * s <= hi { print $3 }' "$BENCH_DIR/rot.txt")
+    m=$(median $m)
+    echo "$w $c $n ${m%.*}"
+}
+read -r _ total _ lchunks _ over _ alone _ fchunks < <(awk '$1 == "rot_total"' "$BENCH_DIR/rot.txt")
+echo "  simulation took $t s (the long stream alone: $(fmt "$alone" 0) s); $lchunks + $fchunks chunks, $over overrun frames"
+echo "  long stream, cost of the poll that seals a chunk (medians over +-1 min of history; manifest = live manifest file):"
+printf '  %-10s %9s %9s %8s %12s\n' history "wall ms" "cpu ms" samples "manifest B"
+for T in 60 600 3600 21600 43200 "$ROT_SECONDS"; do
+    ((T <= ROT_SECONDS)) || continue
+    read -r w c n m < <(stats $((T - 60)) $((T + 60)))
+    printf '  %-10s %9s %9s %8s %12s\n' "$(hl "$T")" "$(ms "$w")" "$(ms "$c")" "$n" "$m"
+    [[ $T == "$ROT_SECONDS" ]] && break
+done
+# The live manifest keeps sealed chunks until REEL_MANIFEST_PAGE of them
+# page out, so its size (and the cost) saw-tooths over each page cycle;
+# comparing whole cycles removes where in the cycle a point happens to fall.
+PAGE=$(sed -n 's/^#define REEL_MANIFEST_PAGE \([0-9]*\).*/\1/p' "$ROOT/src/lib/manifest.h")
+PAGE=${PAGE:-256}
+cyc=$(awk -v p="$PAGE" -v s="$chunk_s" 'BEGIN { printf "%.3f", p * s }')
+last_end=$(awk -v T="$ROT_SECONDS" -v c="$cyc" 'BEGIN { printf "%.3f", int(T / c) * c }')
+read -r cw1 cc1 _ _ < <(stats 0 "$cyc")
+read -r cwN ccN _ _ < <(stats "$(awk -v e="$last_end" -v c="$cyc" 'BEGIN { print e - c }')" "$last_end")
+echo "  whole page cycles ($PAGE chunks = $(awk -v c="$cyc" 'BEGIN { printf "%.1f", c / 60 }') min): first wall $(ms "$cw1") / cpu $(ms "$cc1") ms, last before $(hl "$ROT_SECONDS") wall $(ms "$cwN") / cpu $(ms "$ccN") ms (not side by side: wall ratio $(ratio "$cwN" "$cw1"), cpu ratio $(ratio "$ccN" "$cc1"))"
+awk -v p="$PAGE" -v lo="$BENCH_DIR/saw-lo.txt" -v hi="$BENCH_DIR/saw-hi.txt" \
+    '$1 == "rot" { i = $2 % p; if (i < p / 8) print $5 > lo; else if (i >= p - p / 8) print $5 > hi }' "$BENCH_DIR/rot.txt"
+echo "  saw-tooth (cpu): seals in the first 1/8 of a page cycle $(ms "$(median $(cat "$BENCH_DIR/saw-lo.txt"))") ms, in the last 1/8 $(ms "$(median $(cat "$BENCH_DIR/saw-hi.txt"))") ms"
+rm -f "$BENCH_DIR"/saw-*.txt "$BENCH_DIR/win.txt"
+echo "  $rot_vslice"
+# The headline: the paired phase, long stream at ROT_SECONDS +- 1 min vs the
+# fresh stream at 0-2 min, sealed alternately.
+fw=$(col pair 4); fc=$(col pair 5); lw=$(col pair 7); lc=$(col pair 8)
+pr=$(median $(awk '$1 == "pair" && $4 > 0 { printf "%.4f\n", $7 / $4 }' "$BENCH_DIR/rot.txt"))
+fm=$(median $(awk '$1 == "mf2" { print $3 }' "$BENCH_DIR/rot.txt"))
+lm=$(median $(awk -v lo="$((ROT_SECONDS - 60))" -v s="$chunk_s" '$1 == "mf" && ($2 + 1) * s > lo { print $3 }' "$BENCH_DIR/rot.txt"))
+np=$(awk '$1 == "pair"' "$BENCH_DIR/rot.txt" | wc -l)
+echo "  side by side ($np pairs): fresh stream (0-2 min) wall $(ms "$fw") ms, cpu $(ms "$fc") ms, manifest ${fm%.*} B;" \
+     "long stream ($(hl "$ROT_SECONDS") +- 1 min) wall $(ms "$lw") ms, cpu $(ms "$lc") ms, manifest ${lm%.*} B"
+echo "  median of the per-pair wall ratios $(fmt "$pr" 2); cpu ratio $(ratio "$lc" "$fc")"
+RATIO[rotation]=$(ratio "$lw" "$fw")
+RATIO[rotcpu]=$(ratio "$lc" "$fc")
+label=$(hl "$ROT_SECONDS")
+echo "bench rotation: reel $(ms "$lw") ms at $label, reference $(ms "$fw") ms at 1min, ratio ${RATIO[rotation]} (seal+manifest cost at $label / at ~1 min of history, sealed alternately; target <= 2; thread-CPU ratio ${RATIO[rotcpu]})"
+echo
+fi
+
+# ---- summary --------------------------------------------------------------------
+pass() { awk -v r="$1" -v t="$2" 'BEGIN {
+    split(t, a, " "); op = a[1]; v = a[2] + 0
+    if (op == ">=") ok = r >= v; else if (op == "<=") ok = r <= v; else ok = (1 / r) < v
+    print ok ? "meets target" : "MISSES target" }'; }
+echo "summary (ratio, target):"
+row() { [[ -n ${RATIO[$1]:-} ]] || return 0
+    printf '  %-15s %6s  %-8s %s%s\n' "$2" "${RATIO[$1]}" "$3" "$(pass "${RATIO[$1]}" "$3")" "${4:-}"; }
+row ingest ingest ">= 0.75"
+row hashing hashing ">= 1.0" " (cas put incl. copy+fsync)"
+row hashonly "  hash only" ">= 1.0" " (reel_hash_file vs b3sum)"
+row grab grab ">= 1.0"
+row vslice grab-virtual "< 1 ms" " (${vms:-} ms)"
+row rotation rotation "<= 2" " ($(hl "$ROT_SECONDS") vs 1min, wall)"
+row rotcpu "  cpu only" "<= 2" " (thread CPU of the same polls)"
