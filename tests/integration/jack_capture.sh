@@ -55,7 +55,7 @@ _jack_cleanup() {
     stop_clients
     stop_jackd
     rm -rf "/dev/shm/jack_db-$SRV" 2>/dev/null || true
-    rm -f /dev/shm/jack_sem.*_"${SRV}"_* 2>/dev/null || true
+    rm -f /dev/shm/jack_sem.*_"${SRV}"_* /dev/shm/jack_"${SRV}"_* 2>/dev/null || true
 }
 trap '_jack_cleanup; _cleanup' EXIT
 
@@ -153,8 +153,12 @@ def spacing(ons, label):
     print(f"{label}: onsets {ons}: spacings {d}", file=sys.stderr)
     return 3
 
-def beeps(path, min_count, max_count, label):
+def beeps(path, min_count, max_count, label, first_partial=False):
     n, ons = onsets(path)
+    if first_partial:
+        # The first beep of a recording may be cut: its port gets connected at a moment
+        # of JACK's choosing, perhaps inside a beep.
+        ons = ons[1:]
     if not (min_count <= len(ons) <= max_count):
         sys.exit(f"{label}: {len(ons)} beeps at {ons} in {n} frames, want {min_count}..{max_count}")
     return spacing(ons, label)
@@ -233,7 +237,8 @@ def midi(store, manifest, dump, min_count):
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "beeps":
-        sys.exit(beeps(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]))
+        sys.exit(beeps(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
+                       len(sys.argv) > 6 and sys.argv[6] == "first-partial"))
     if cmd == "midi":
         sys.exit(midi(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])))
     if cmd == "gap":
@@ -243,8 +248,9 @@ if __name__ == "__main__":
         if len(gaps) != 1:
             sys.exit(f"want one silent stretch, onsets {ons}")
         a, b = gaps[0]
-        before = [o for o in ons if o <= a]
-        after = [o for o in ons if o >= b]
+        # The first beep of each side may be cut (connected inside a beep).
+        before = [o for o in ons if o <= a][1:]
+        after = [o for o in ons if o >= b][1:]
         if len(before) < 2 or len(after) < 2:
             sys.exit(f"too few beeps around the gap: {before} / {after}")
         r = max(spacing(before, "before the restart"), spacing(after, "after the restart"))
@@ -289,7 +295,7 @@ for take in 1 2 3 4 5; do
         fail "(a) stream format/state: $(json "(d['channels'], d['sample_rate'], d['sample_format'], d['state'])" st-a.json)"
     slice_ok "$uri" --from start --to head --out "$TMP/a$take.wav"
     rc=0
-    jc beeps "$TMP/a$take.wav" 7 9 "(a) take $take" || rc=$?
+    jc beeps "$TMP/a$take.wav" 6 8 "(a) take $take" first-partial || rc=$?
     if take_done $rc "(a) take $take" "$(json "d['xruns']" rec-a.json)"; then
         exact=1
         break
@@ -402,7 +408,7 @@ want=$((secs * RATE))
 tol=1
 [[ $(json "d['xruns']" st-d.json) == 0 ]] || tol=10 # the dummy clock lags when cycles run late
 [[ $((frames * 100)) -ge $((want * (100 - tol))) && $((frames * 100)) -le $((want * (100 + tol))) ]] ||
-    fail "(d) $frames frames for $secs s of wall time (want $want within $tol %)"
+    fail "(d) $frames frames for $secs s of wall time (want $want within $tol %): $(tr -d ' \n' <"$TMP/rec-d.log")"
 [[ $tol == 1 ]] || echo "note: (d) the take had xruns: frames checked within 10 %"
 slice_ok "$uri" --from start --to head --out "$TMP/d.wav"
 rc=0
