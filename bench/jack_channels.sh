@@ -73,7 +73,7 @@ cleanup() {
         wait "$JACKD_PID" 2>/dev/null || true
     fi
     rm -rf "$WORK" "/dev/shm/jack_db-$SRV" 2>/dev/null || true
-    rm -f /dev/shm/jack_sem.*_"${SRV}"_* 2>/dev/null || true
+    rm -f /dev/shm/jack_sem.*_"${SRV}"_* /dev/shm/jack_"${SRV}"_* 2>/dev/null || true
 }
 trap cleanup EXIT
 

@@ -18,6 +18,8 @@
 #   ONLY="a b"       run only these of: ingest hashing grab rotation
 # Every result line reads:
 #   bench <name>: reel <v> <unit>, reference <v> <unit>, ratio <x.xx> (<target>)
+# Word splitting of $(...) into median's arguments is intended (lists of numbers).
+# shellcheck disable=SC2046
 set -euo pipefail
 export LC_ALL=C
 
@@ -77,7 +79,7 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 hl() { awk -v t="$1" 'BEGIN { if (t >= 3600 && t % 3600 == 0) printf "%dh", t / 3600; else if (t % 60 == 0) printf "%dmin", t / 60; else printf "%ds", t }'; }
 settle() { sync; sleep 0.5; }   # writeback of the previous step must not bill the next one
 
-declare -A RATIO TARGET
+declare -A RATIO
 
 # ---- header -----------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -154,7 +156,7 @@ r=$(median "${reel_t[@]}"); d=$(median "${dd_t[@]}")
 mb=$(awk -v b="$WAV_BYTES" 'BEGIN { printf "%.2f", b / 1e9 }')
 echo "  ingest $mb GB, $chunks chunks, 0 overruns; reel runs: $(list "${reel_t[@]}") s; dd runs: $(list "${dd_t[@]}") s"
 echo "  throughput: reel $(awk -v b="$WAV_BYTES" -v t="$r" 'BEGIN { printf "%.0f", b / t / 1e6 }') MB/s, dd $(awk -v b="$WAV_BYTES" -v t="$d" 'BEGIN { printf "%.0f", b / t / 1e6 }') MB/s"
-RATIO[ingest]=$(ratio "$d" "$r"); TARGET[ingest]=">= 0.75"
+RATIO[ingest]=$(ratio "$d" "$r")
 echo "bench ingest: reel $(fmt "$r") s, reference $(fmt "$d") s, ratio ${RATIO[ingest]} (dd time / reel time, target >= 0.75)"
 echo
 fi
@@ -181,7 +183,7 @@ echo "  cas put runs: $(list "${put_t[@]}") s; b3sum runs: $(list "${b3_t[@]}") 
 echo "  reel's put = hash (in-process, reel_hash_file) $(fmt "$h") s  overlapped with  copy + fdatasync into the store;"
 echo "  a dd conv=fdatasync copy of the same file takes $(fmt "$c") s on this disk, so the put is bound by the copy, not the hash"
 echo "  hash only: reel $(fmt "$h") s ($(awk -v t="$h" 'BEGIN { printf "%.2f", 1.073741824 / t }') GB/s), b3sum $(fmt "$b") s, ratio $(ratio "$b" "$h") (b3sum / reel hash, target >= 1.0)"
-RATIO[hashing]=$(ratio "$b" "$p"); TARGET[hashing]=">= 1.0"
+RATIO[hashing]=$(ratio "$b" "$p")
 RATIO[hashonly]=$(ratio "$b" "$h")
 echo "bench hashing: reel $(fmt "$p") s, reference $(fmt "$b") s, ratio ${RATIO[hashing]} (b3sum time / reel cas put time incl. copy+fsync, target >= 1.0)"
 echo
@@ -213,7 +215,7 @@ done
 g=$(median "${slice_t[@]}"); x=$(median "${sox_t[@]}")
 echo "  slice runs: $(list "${slice_t[@]}") s; sox runs: $(list "${sox_t[@]}") s (samples identical)"
 echo "  (reel also stores the slice in CAS, fsyncs it and records an artifact in reel.db; sox only writes the file)"
-RATIO[grab]=$(ratio "$x" "$g"); TARGET[grab]=">= 1.0"
+RATIO[grab]=$(ratio "$x" "$g")
 echo "bench grab: reel $(fmt "$(awk -v t="$g" 'BEGIN { print t * 1000 }')" 1) ms, reference $(fmt "$(awk -v t="$x" 'BEGIN { print t * 1000 }')" 1) ms, ratio ${RATIO[grab]} (sox time / reel slice time, whole processes, target >= 1.0)"
 mapfile -t vs < <("$HELPER" vslice "$S" stream://bench/long "$VSLICE_RUNS")
 vw=() vc=()
@@ -222,7 +224,7 @@ vm=$(median "${vw[@]}"); vcm=$(median "${vc[@]}")
 vms=$(awk -v u="$vm" 'BEGIN { printf "%.3f", u / 1000 }')
 echo "  virtual slice runs (us): $(list "${vw[@]}")"
 echo "  virtual slice thread CPU median $(fmt "$(awk -v u="$vcm" 'BEGIN { print u / 1000 }')") ms; the rest is waiting on I/O (reel.db WAL commit, fdatasync)"
-RATIO[vslice]=$(ratio 1 "$vms"); TARGET[vslice]="< 1 ms"
+RATIO[vslice]=$(ratio 1 "$vms")
 echo "bench grab-virtual: reel $vms ms, reference 1.000 ms, ratio ${RATIO[vslice]} (in-process reel_slice is_virtual, median of $VSLICE_RUNS; target < 1 ms, i.e. ratio > 1)"
 rm -rf "$S" "$BENCH_DIR"/out-*
 echo
@@ -259,7 +261,7 @@ stats() {
     m=$(median $m)
     echo "$w $c $n ${m%.*}"
 }
-read -r _ total _ lchunks _ over _ alone _ fchunks < <(awk '$1 == "rot_total"' "$BENCH_DIR/rot.txt")
+read -r _ _ _ lchunks _ over _ alone _ fchunks < <(awk '$1 == "rot_total"' "$BENCH_DIR/rot.txt")
 echo "  simulation took $t s (the long stream alone: $(fmt "$alone" 0) s); $lchunks + $fchunks chunks, $over overrun frames"
 echo "  long stream, cost of the poll that seals a chunk (medians over +-1 min of history; manifest = live manifest file):"
 printf '  %-10s %9s %9s %8s %12s\n' history "wall ms" "cpu ms" samples "manifest B"

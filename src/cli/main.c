@@ -20,7 +20,9 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +230,29 @@ static int jack_resolve_ports(reel_jack *jk, jack_src *s, reel_error *e)
     return REEL_OK;
 }
 
+typedef struct jack_poller {
+    jack_src *src;
+    int n;
+    _Atomic bool stop, failed;
+    int rc;
+    reel_error err;
+} jack_poller;
+
+static void *jack_poll_main(void *arg)
+{
+    jack_poller *p = arg;
+    reel_error_clear(&p->err);
+    while (!atomic_load(&p->stop)) {
+        for (int i = 0; i < p->n; i++)
+            if ((p->rc = reel_recorder_poll(p->src[i].rec, &p->err))) {
+                atomic_store(&p->failed, true);
+                return NULL;
+            }
+        usleep(5000);
+    }
+    return NULL;
+}
+
 static int record_jack(cli *c, const char *const *specs, int n_src, const char *const *uris,
                        int n_uris, const reel_source_opts *so, uint64_t chunk_bytes,
                        uint64_t chunk_frames, const char *server)
@@ -346,11 +371,18 @@ static int record_jack(cli *c, const char *const *specs, int n_src, const char *
                         reel_sample_format_name(s->def.sample_format),
                         so->seconds > 0 ? "" : "; Ctrl-C stops");
         }
+    /* The recorders are polled on a thread of their own: a poll seals what is
+     * full and returns when the writer has nothing more, which, while a disk
+     * seals slower than JACK delivers, can take long. This thread keeps the
+     * clock and Ctrl-C, and stops the producer first. */
     int64_t t_end = so->seconds > 0 ? reel_clock_mono_now() + (int64_t)(so->seconds * 1e9) : 0;
+    jack_poller poller = {.src = src, .n = n_src};
+    pthread_t poll_thread;
     int prc = 0;
-    while (!g_stop && prc == 0) {
-        for (int i = 0; i < n_src && prc == 0; i++)
-            prc = reel_recorder_poll(src[i].rec, &e);
+    bool polling = pthread_create(&poll_thread, NULL, jack_poll_main, &poller) == 0;
+    if (!polling)
+        prc = reel_error_set(&e, REEL_EIO, "cannot start the recorder thread");
+    while (polling && !g_stop && !atomic_load(&poller.failed)) {
         if (t_end > 0 && reel_clock_mono_now() >= t_end)
             break;
         usleep(5000);
@@ -360,6 +392,14 @@ static int record_jack(cli *c, const char *const *specs, int n_src, const char *
     reel_jack_close(jk); /* finishes every writer */
     jk = NULL;
     jack_closed = true;
+    if (polling) {
+        atomic_store(&poller.stop, true);
+        pthread_join(poll_thread, NULL);
+        if (poller.rc) {
+            prc = poller.rc;
+            e = poller.err;
+        }
+    }
     for (int i = 0; i < n_src; i++)
         reel_recorder_get_status(src[i].rec, &src[i].status);
     int crc = 0;

@@ -160,7 +160,9 @@ def beeps(path, min_count, max_count, label, first_partial=False):
         # of JACK's choosing, perhaps inside a beep.
         ons = ons[1:]
     if not (min_count <= len(ons) <= max_count):
-        sys.exit(f"{label}: {len(ons)} beeps at {ons} in {n} frames, want {min_count}..{max_count}")
+        print(f"{label}: {len(ons)} beeps at {ons} in {n} frames, want {min_count}..{max_count}",
+              file=sys.stderr)
+        return 3
     return spacing(ons, label)
 
 def blob(store, h):
@@ -248,11 +250,14 @@ if __name__ == "__main__":
         if len(gaps) != 1:
             sys.exit(f"want one silent stretch, onsets {ons}")
         a, b = gaps[0]
+        if b - a < 2.5 * 48000:
+            sys.exit(f"the silence from {a} to {b} is shorter than the server's absence")
         # The first beep of each side may be cut (connected inside a beep).
         before = [o for o in ons if o <= a][1:]
         after = [o for o in ons if o >= b][1:]
         if len(before) < 2 or len(after) < 2:
-            sys.exit(f"too few beeps around the gap: {before} / {after}")
+            print(f"too few beeps around the gap: {before} / {after}", file=sys.stderr)
+            sys.exit(3)
         r = max(spacing(before, "before the restart"), spacing(after, "after the restart"))
         print(f"{len(before)} beeps, {(b - a) / 48000:.2f} s, {len(after)} beeps", file=sys.stderr)
         sys.exit(r)
@@ -285,10 +290,15 @@ for take in 1 2 3 4 5; do
     frames=$(json "d['frames']" rec-a.json)
     # The dummy driver's clock falls behind wall time when its cycles run late (xruns).
     # (The end is when reel stops polling plus the time to deactivate: allow 0.25 s.)
-    low=$((4 * RATE - 4 * PERIOD))
-    [[ $(json "d['xruns']" rec-a.json) == 0 ]] || low=$((4 * RATE * 9 / 10))
-    [[ $frames -ge $low && $frames -le $((4 * RATE + RATE / 4)) ]] ||
-        fail "(a) 4 s recorded as $frames frames ($(json "d['xruns']" rec-a.json) xruns)"
+    # The dummy driver's clock falls behind wall time when its cycles run late: with xruns
+    # a short count is a retry, not a failure.
+    xr=$(json "d['xruns']" rec-a.json)
+    if [[ $frames -lt $((4 * RATE - 4 * PERIOD)) || $frames -gt $((4 * RATE + RATE / 4)) ]]; then
+        [[ $xr -gt 0 ]] || fail "(a) 4 s recorded as $frames frames"
+        echo "(a) take $take: 4 s recorded as $frames frames, with $xr xruns" >&2
+        inexact_takes=$((inexact_takes + 1))
+        continue
+    fi
     [[ $(json "d['overrun_frames']" rec-a.json) == 0 ]] || fail "(a) overruns: $(cat rec-a.json)"
     reel --json status "$uri" >st-a.json
     [[ $(json "(d['channels'], d['sample_rate'], d['sample_format'], d['state'])" st-a.json) == "(1, 48000, 'f32', 'stopped')" ]] ||
@@ -382,39 +392,51 @@ done
 [[ $exact == 1 ]] || echo "note: (c) every take had xruns; exact spacing not checked"
 
 # ---- (d) the server dies and comes back -------------------------------------------------
-uri=stream://jack/survivor
 secs=9
-reel_bg "$TMP/rec-d.log" --json record --source jack:metro:120_bpm --stream "$uri" --seconds $secs
-rec_pid=$BG_PID
-sleep 2.5
-kill -9 "$JACKD_PID"
-wait "$JACKD_PID" 2>/dev/null || true
-JACKD_PID=
-stop_clients # jack_metro does not survive its server
-sleep 2
-kill -0 "$rec_pid" 2>/dev/null || fail "(d) reel died with the server: $(cat "$TMP/rec-d.log")"
-head1=$(status_field "$uri" head_frame)
-sleep 0.5
-head2=$(status_field "$uri" head_frame)
-[[ $head2 -gt $head1 ]] || fail "(d) the timeline stood still while the server was away ($head1 -> $head2)"
-start_jackd
-start_metro
-wait_bg "$rec_pid"
-reel --json status "$uri" >st-d.json
-[[ $(json "d['gaps']" st-d.json) -ge 1 ]] || fail "(d) status shows no gap: $(cat st-d.json)"
-[[ $(json "d['state']" st-d.json) == stopped ]] || fail "(d) stream not stopped"
-frames=$(json "d['head_frame'] - d['first_frame']" st-d.json)
-want=$((secs * RATE))
-tol=1
-[[ $(json "d['xruns']" st-d.json) == 0 ]] || tol=10 # the dummy clock lags when cycles run late
-[[ $((frames * 100)) -ge $((want * (100 - tol))) && $((frames * 100)) -le $((want * (100 + tol))) ]] ||
-    fail "(d) $frames frames for $secs s of wall time (want $want within $tol %): $(tr -d ' \n' <"$TMP/rec-d.log")"
-[[ $tol == 1 ]] || echo "note: (d) the take had xruns: frames checked within 10 %"
-slice_ok "$uri" --from start --to head --out "$TMP/d.wav"
-rc=0
-jc gap "$TMP/d.wav" || rc=$?
-take_done $rc "(d)" "$(json "d['xruns']" st-d.json)" ||
-    echo "note: (d) the take had xruns; exact spacing not checked"
+exact=0
+for take in 1 2 3; do
+    uri=stream://jack/survivor$take
+    reel_bg "$TMP/rec-d.log" --json record --source jack:metro:120_bpm --stream "$uri" --seconds $secs
+    rec_pid=$BG_PID
+    sleep 2.5
+    kill -9 "$JACKD_PID"
+    wait "$JACKD_PID" 2>/dev/null || true
+    JACKD_PID=
+    stop_clients # jack_metro does not survive its server
+    sleep 2
+    kill -0 "$rec_pid" 2>/dev/null || fail "(d) reel died with the server: $(cat "$TMP/rec-d.log")"
+    head1=$(status_field "$uri" head_frame)
+    sleep 0.5
+    head2=$(status_field "$uri" head_frame)
+    [[ $head2 -gt $head1 ]] || fail "(d) the timeline stood still while the server was away ($head1 -> $head2)"
+    start_jackd
+    start_metro
+    wait_bg "$rec_pid"
+    reel --json status "$uri" >st-d.json
+    [[ $(json "d['gaps']" st-d.json) -ge 1 ]] || fail "(d) status shows no gap: $(cat st-d.json)"
+    [[ $(json "d['state']" st-d.json) == stopped ]] || fail "(d) stream not stopped"
+    xr=$(json "d['xruns']" st-d.json)
+    # The silence while the server was away follows the wall clock: at least the 2.5 s
+    # between the kill and the restart, whatever the server's clock did.
+    slice_ok "$uri" --from start --to head --out "$TMP/d.wav"
+    rc=0
+    jc gap "$TMP/d.wav" || rc=$?
+    [[ $rc == 0 || $rc == 3 ]] || fail "(d) take $take: check failed"
+    frames=$(json "d['head_frame'] - d['first_frame']" st-d.json)
+    want=$((secs * RATE))
+    if [[ $((frames * 100)) -lt $((want * 99)) || $((frames * 100)) -gt $((want * 101)) ]]; then
+        # The dummy driver's clock falls behind wall time when its cycles run late.
+        [[ $xr -gt 0 ]] ||
+            fail "(d) $frames frames for $secs s of wall time (want $want within 1 %): $(tr -d ' \n' <"$TMP/rec-d.log")"
+        echo "(d) take $take: $frames frames for $secs s, with $xr xruns" >&2
+        rc=3
+    fi
+    if take_done $rc "(d) take $take" "$xr"; then
+        exact=1
+        break
+    fi
+done
+[[ $exact == 1 ]] || echo "note: (d) every take had xruns; frame count and exact spacing not checked"
 fsck_clean
 stop_clients
 [[ $inexact_takes -eq 0 ]] || echo "note: $inexact_takes takes were retried for xruns"
