@@ -5,7 +5,7 @@
  * Exit status: 0 success, 1 runtime failure, 2 usage error. Every failure
  * prints exactly one line on stderr: "reel: <what was wrong>".
  */
-#include "reel.h"
+#include "cli.h"
 
 #include "audio_out.h"
 #include "fsck.h"
@@ -29,86 +29,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-typedef struct cli {
-    const char *store; /* --store, or NULL for the default */
-    bool json;
-    int argc;          /* command arguments (global options removed) */
-    char **argv;
-} cli;
-
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("reel: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return reel_error_exit_status(code);
-}
-
-static int fail_err(const reel_error *e)
-{
-    return fail(e->code ? e->code : REEL_EIO, "%s", e->msg[0] ? e->msg : reel_strerror(e->code));
-}
-
-static void print_json(json_t *j)
-{
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-    if (s) {
-        puts(s);
-        free(s);
-    }
-    json_decref(j);
-}
-
-static const char *hs(const reel_hash *h, char *buf)
-{
-    reel_hash_to_string(h, buf);
-    return buf;
-}
-
-/* Option helpers: `--name VALUE` or `--name=VALUE`. */
-static bool opt_value(cli *c, int *i, const char *name, const char **out, int *rc)
-{
-    const char *a = c->argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0)
-        return false;
-    if (a[n] == '=') {
-        *out = a + n + 1;
-        return true;
-    }
-    if (a[n] != '\0')
-        return false;
-    if (*i + 1 >= c->argc) {
-        *rc = fail(REEL_EINVAL, "%s needs a value", name);
-        return true;
-    }
-    *out = c->argv[++*i];
-    return true;
-}
-
-static int parse_u64(const char *s, const char *what, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || s[0] == '-')
-        return fail(REEL_EINVAL, "bad %s '%s' (want a whole number)", what, s);
-    *out = v;
-    return 0;
-}
-
-static int open_store(cli *c, reel_store **st, bool create)
-{
-    reel_error e;
-    reel_error_clear(&e);
-    if (reel_store_open(st, c->store, create, &e))
-        return fail_err(&e);
-    return 0;
-}
 
 /* ---- init ---------------------------------------------------------------- */
 
@@ -1263,6 +1183,24 @@ static int cmd_fsck(cli *c)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
+typedef struct cli_command {
+    const char *name;
+    int (*run)(cli *c);
+} cli_command;
+
+static const cli_command commands[] = {
+    {"init", cmd_init},
+    {"record", cmd_record},
+    {"streams", cmd_streams},
+    {"status", cmd_status},
+    {"slice", cmd_slice},
+    {"render", cmd_render},
+    {"artifacts", cmd_artifacts},
+    {"show", cmd_show},
+    {"cas", cmd_cas},
+    {"fsck", cmd_fsck},
+};
+
 static void usage(FILE *f)
 {
     fputs("usage: reel [--store DIR] [--json] COMMAND ...\n"
@@ -1319,28 +1257,12 @@ int main(int argc, char **argv)
         rc = 0;
     } else if (c.store && !*c.store) {
         rc = fail(REEL_EINVAL, "--store needs a directory");
-    } else if (strcmp(cmd, "init") == 0) {
-        rc = cmd_init(&c);
-    } else if (strcmp(cmd, "record") == 0) {
-        rc = cmd_record(&c);
-    } else if (strcmp(cmd, "streams") == 0) {
-        rc = cmd_streams(&c);
-    } else if (strcmp(cmd, "status") == 0) {
-        rc = cmd_status(&c);
-    } else if (strcmp(cmd, "slice") == 0) {
-        rc = cmd_slice(&c);
-    } else if (strcmp(cmd, "render") == 0) {
-        rc = cmd_render(&c);
-    } else if (strcmp(cmd, "artifacts") == 0) {
-        rc = cmd_artifacts(&c);
-    } else if (strcmp(cmd, "show") == 0) {
-        rc = cmd_show(&c);
-    } else if (strcmp(cmd, "cas") == 0) {
-        rc = cmd_cas(&c);
-    } else if (strcmp(cmd, "fsck") == 0) {
-        rc = cmd_fsck(&c);
     } else {
-        rc = fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
+        const cli_command *k = NULL;
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(cmd, commands[i].name) == 0)
+                k = &commands[i];
+        rc = k ? k->run(&c) : fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
     }
     free(args);
     return rc;

@@ -1,0 +1,36 @@
+/*
+ * cli.h — shared by the `reel` command's files: the parsed command line and
+ * the helpers every command uses. Each command is `int cmd_<name>(cli *c)`,
+ * returning the process exit status (0, 1 runtime failure, 2 usage error).
+ */
+#ifndef REEL_CLI_H
+#define REEL_CLI_H
+
+#include "reel.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct cli {
+    const char *store; /* --store, or NULL for the default */
+    bool json;
+    int argc;          /* command arguments (global options removed) */
+    char **argv;
+} cli;
+
+/* Print "reel: <message>" on stderr; returns the exit status for `code`. */
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int fail_err(const reel_error *e);
+/* Print `j` (indented, sorted keys) and release it. */
+void print_json(json_t *j);
+const char *hs(const reel_hash *h, char *buf);
+/* `--name VALUE` or `--name=VALUE` at argv[*i]: true if it matched (then
+ * *rc is set on a missing value). */
+bool opt_value(cli *c, int *i, const char *name, const char **out, int *rc);
+int parse_u64(const char *s, const char *what, uint64_t *out);
+int open_store(cli *c, reel_store **st, bool create);
+
+#endif
