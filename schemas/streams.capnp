@@ -64,6 +64,19 @@ struct StreamHeadPosition {
   samplePosition @1 :UInt64;
   bytePosition @2 :UInt64;
   wallClock @3 :Common.Timestamp;
+  # reel's additions (new ordinals after hootenanny's: readers of the
+  # original schema skip them). What the control plane needs to keep clock
+  # snapshots, counters and the live edge without another message.
+  clockFrame @4 :UInt64;        # the stream frame wallClock and the clocks below refer to
+  monotonicNanos @5 :Int64;     # CLOCK_MONOTONIC at clockFrame
+  deviceFrame @6 :UInt64;       # the device's frame clock (JACK frame time) at clockFrame
+  events @7 :UInt64;            # MIDI events written
+  xruns @8 :UInt64;             # device xruns
+  overrunFrames @9 :UInt64;     # internal overruns: frames written as silence
+  overrunEvents @10 :UInt64;    # internal overruns: MIDI events dropped
+  gaps @11 :UInt64;             # device losses and format changes
+  chunkBytes @12 :UInt64;       # bytes written into the current chunk
+  chunkFrames @13 :UInt64;      # frames (audio) or events (MIDI) in the current chunk
 }
 
 struct StreamChunkFull {
@@ -72,6 +85,11 @@ struct StreamChunkFull {
   bytesWritten @2 :UInt64;
   samplesWritten @3 :UInt64;  # 0 for MIDI
   wallClock @4 :Common.Timestamp;
+  # reel's additions (new ordinals, see StreamHeadPosition).
+  firstFrame @5 :UInt64;      # stream position of the chunk's first frame
+  endFrame @6 :UInt64;        # where it ends (exclusive); for MIDI the frame clock then
+  events @7 :UInt64;          # MIDI events in the chunk
+  final @8 :Bool;             # the stream ended with this chunk (after streamStop)
 }
 
 struct StreamError {

@@ -22,7 +22,10 @@
  *     error                code message details
  *   broadcast
  *     head_position        stream_uri sample_position byte_position wall_clock_ns
+ *                          clock_frame mono_ns device_frame events xruns overrun_frames
+ *                          overrun_events gaps chunk_bytes chunk_frames
  *     chunk_full           stream_uri path bytes_written samples_written wall_clock_ns
+ *                          first_frame end_frame events final
  *     stream_error         stream_uri message recoverable=true|false
  *
  * Exit status: 0 success, 1 codec error (one line on stderr naming the error
@@ -235,12 +238,36 @@ static int set_event_field(reel_msg_event *e, const char *key, const char *val)
         U64_FIELD("sample_position", e->head.sample_position);
         U64_FIELD("byte_position", e->head.byte_position);
         U64_FIELD("wall_clock_ns", e->head.wall_clock_ns);
+        U64_FIELD("clock_frame", e->head.clock_frame);
+        if (strcmp(key, "mono_ns") == 0) {
+            char *end;
+            errno = 0;
+            e->head.mono_ns = strtoll(val, &end, 10);
+            return (*val && !*end && !errno) ? 0 : -1;
+        }
+        U64_FIELD("device_frame", e->head.device_frame);
+        U64_FIELD("events", e->head.events);
+        U64_FIELD("xruns", e->head.xruns);
+        U64_FIELD("overrun_frames", e->head.overrun_frames);
+        U64_FIELD("overrun_events", e->head.overrun_events);
+        U64_FIELD("gaps", e->head.gaps);
+        U64_FIELD("chunk_bytes", e->head.chunk_bytes);
+        U64_FIELD("chunk_frames", e->head.chunk_frames);
         break;
     case REEL_EVT_CHUNK_FULL:
         TEXT_FIELD("path", e->chunk_full.path);
         U64_FIELD("bytes_written", e->chunk_full.bytes_written);
         U64_FIELD("samples_written", e->chunk_full.samples_written);
         U64_FIELD("wall_clock_ns", e->chunk_full.wall_clock_ns);
+        U64_FIELD("first_frame", e->chunk_full.first_frame);
+        U64_FIELD("end_frame", e->chunk_full.end_frame);
+        U64_FIELD("events", e->chunk_full.events);
+        if (strcmp(key, "final") == 0) {
+            if (strcmp(val, "true") && strcmp(val, "false"))
+                return -1;
+            e->chunk_full.final = strcmp(val, "true") == 0;
+            return 0;
+        }
         break;
     case REEL_EVT_STREAM_ERROR:
         TEXT_FIELD("message", e->stream_error.message);
@@ -375,6 +402,16 @@ static void print_event(const reel_msg_event *e)
         print_u64("sample_position", e->head.sample_position);
         print_u64("byte_position", e->head.byte_position);
         print_u64("wall_clock_ns", e->head.wall_clock_ns);
+        print_u64("clock_frame", e->head.clock_frame);
+        printf("mono_ns=%lld\n", (long long)e->head.mono_ns);
+        print_u64("device_frame", e->head.device_frame);
+        print_u64("events", e->head.events);
+        print_u64("xruns", e->head.xruns);
+        print_u64("overrun_frames", e->head.overrun_frames);
+        print_u64("overrun_events", e->head.overrun_events);
+        print_u64("gaps", e->head.gaps);
+        print_u64("chunk_bytes", e->head.chunk_bytes);
+        print_u64("chunk_frames", e->head.chunk_frames);
         break;
     case REEL_EVT_CHUNK_FULL:
         printf("chunk_full\n");
@@ -383,6 +420,10 @@ static void print_event(const reel_msg_event *e)
         print_u64("bytes_written", e->chunk_full.bytes_written);
         print_u64("samples_written", e->chunk_full.samples_written);
         print_u64("wall_clock_ns", e->chunk_full.wall_clock_ns);
+        print_u64("first_frame", e->chunk_full.first_frame);
+        print_u64("end_frame", e->chunk_full.end_frame);
+        print_u64("events", e->chunk_full.events);
+        printf("final=%s\n", e->chunk_full.final ? "true" : "false");
         break;
     case REEL_EVT_STREAM_ERROR:
         printf("stream_error\n");

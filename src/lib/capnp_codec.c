@@ -319,20 +319,30 @@ int reel_capnp_encode_broadcast(const reel_msg_event *ev, uint8_t *buf, size_t c
 
     switch (ev->kind) {
     case REEL_EVT_HEAD_POSITION: {
-        bstruct h = b_struct(&b, bc.ptrs, 2, 2);
+        bstruct h = b_struct(&b, bc.ptrs, 12, 2);
         TRY(B_TEXT(&b, h.ptrs + 0, ev->stream_uri, "StreamHeadPosition.streamUri", err));
         b_put(&b, h.data + 0, 0, ev->head.sample_position, 8);
         b_put(&b, h.data + 1, 0, ev->head.byte_position, 8);
+        const uint64_t more[10] = {ev->head.clock_frame, (uint64_t)ev->head.mono_ns,
+                                   ev->head.device_frame, ev->head.events, ev->head.xruns,
+                                   ev->head.overrun_frames, ev->head.overrun_events,
+                                   ev->head.gaps, ev->head.chunk_bytes, ev->head.chunk_frames};
+        for (unsigned i = 0; i < 10; i++)
+            b_put(&b, h.data + 2 + i, 0, more[i], 8);
         bstruct ts = b_struct(&b, h.ptrs + 1, 1, 0);
         b_put(&b, ts.data, 0, ev->head.wall_clock_ns, 8);
         break;
     }
     case REEL_EVT_CHUNK_FULL: {
-        bstruct c = b_struct(&b, bc.ptrs, 2, 3);
+        bstruct c = b_struct(&b, bc.ptrs, 6, 3);
         TRY(B_TEXT(&b, c.ptrs + 0, ev->stream_uri, "StreamChunkFull.streamUri", err));
         TRY(B_TEXT(&b, c.ptrs + 1, ev->chunk_full.path, "StreamChunkFull.path", err));
         b_put(&b, c.data + 0, 0, ev->chunk_full.bytes_written, 8);
         b_put(&b, c.data + 1, 0, ev->chunk_full.samples_written, 8);
+        b_put(&b, c.data + 2, 0, ev->chunk_full.first_frame, 8);
+        b_put(&b, c.data + 3, 0, ev->chunk_full.end_frame, 8);
+        b_put(&b, c.data + 4, 0, ev->chunk_full.events, 8);
+        b_put(&b, c.data + 5, 0, ev->chunk_full.final ? 1 : 0, 1);
         bstruct ts = b_struct(&b, c.ptrs + 2, 1, 0);
         b_put(&b, ts.data, 0, ev->chunk_full.wall_clock_ns, 8);
         break;
@@ -629,6 +639,16 @@ int reel_capnp_decode_broadcast(const uint8_t *buf, size_t len, reel_msg_event *
         TRY(R_TEXT(&r, &s, 0, out->stream_uri, "StreamHeadPosition.streamUri"));
         out->head.sample_position = r_data(&s, 0, 8);
         out->head.byte_position = r_data(&s, 8, 8);
+        out->head.clock_frame = r_data(&s, 16, 8);
+        out->head.mono_ns = (int64_t)r_data(&s, 24, 8);
+        out->head.device_frame = r_data(&s, 32, 8);
+        out->head.events = r_data(&s, 40, 8);
+        out->head.xruns = r_data(&s, 48, 8);
+        out->head.overrun_frames = r_data(&s, 56, 8);
+        out->head.overrun_events = r_data(&s, 64, 8);
+        out->head.gaps = r_data(&s, 72, 8);
+        out->head.chunk_bytes = r_data(&s, 80, 8);
+        out->head.chunk_frames = r_data(&s, 88, 8);
         TRY(r_struct(&r, &s, 1, &ts, "StreamHeadPosition.wallClock"));
         out->head.wall_clock_ns = r_data(&ts, 0, 8);
         break;
@@ -638,6 +658,10 @@ int reel_capnp_decode_broadcast(const uint8_t *buf, size_t len, reel_msg_event *
         TRY(R_TEXT(&r, &s, 1, out->chunk_full.path, "StreamChunkFull.path"));
         out->chunk_full.bytes_written = r_data(&s, 0, 8);
         out->chunk_full.samples_written = r_data(&s, 8, 8);
+        out->chunk_full.first_frame = r_data(&s, 16, 8);
+        out->chunk_full.end_frame = r_data(&s, 24, 8);
+        out->chunk_full.events = r_data(&s, 32, 8);
+        out->chunk_full.final = (r_data(&s, 40, 1) & 1) != 0;
         TRY(r_struct(&r, &s, 2, &ts, "StreamChunkFull.wallClock"));
         out->chunk_full.wall_clock_ns = r_data(&ts, 0, 8);
         break;

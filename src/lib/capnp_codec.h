@@ -108,12 +108,28 @@ typedef struct reel_msg_event {
             uint64_t sample_position; /* frames */
             uint64_t byte_position;
             uint64_t wall_clock_ns;   /* wallClock.nanos, ns since the UNIX epoch */
+            /* reel's additions (schemas/streams.capnp, ordinals 4..13) */
+            uint64_t clock_frame;
+            int64_t mono_ns;
+            uint64_t device_frame;
+            uint64_t events;
+            uint64_t xruns;
+            uint64_t overrun_frames;
+            uint64_t overrun_events;
+            uint64_t gaps;
+            uint64_t chunk_bytes;
+            uint64_t chunk_frames;
         } head;
         struct {
             char path[REEL_CAPNP_PATH_MAX];
             uint64_t bytes_written;
             uint64_t samples_written; /* frames; 0 for MIDI */
             uint64_t wall_clock_ns;
+            /* reel's additions (ordinals 5..8) */
+            uint64_t first_frame;
+            uint64_t end_frame;
+            uint64_t events;
+            bool final;
         } chunk_full;
         struct {
             char message[REEL_CAPNP_TEXT_MAX]; /* StreamError.error */

@@ -45,7 +45,8 @@ struct reel_recorder {
     reel_stream_def def;
     reel_db_stream row;
     reel_manifest m;
-    reel_chunk_writer *cw;
+    reel_chunk_writer *cw; /* the local writer, NULL with a remote port */
+    reel_chunk_port port;  /* how chunks and events travel to and from the producer */
     /* Chunks prepared or in use. Shared with the preparer thread, which
      * creates, maps and pre-faults chunks ahead of need (a 4 MiB chunk costs
      * milliseconds of page zeroing: kept off the control thread so sealing
@@ -64,6 +65,7 @@ struct reel_recorder {
     uint64_t chunk_cap;
     int64_t last_head_ns, last_snap_ns;
     uint64_t sealed;
+    uint64_t start_frame; /* where this recording begins on the stream's timeline */
     bool final_seen;
     bool dirty;
 };
@@ -100,7 +102,7 @@ static int prepare_chunk(reel_recorder *r, reel_error *err)
         c.tag = r->next_tag++;
         reel_chunk_slot slot = {.base = c.map, .capacity = c.cap, .tag = c.tag};
         r->recs[r->n_recs] = c;
-        if (reel_cw_offer(r->cw, &slot)) {
+        if (r->port.offer(r->port.ctx, &slot, &c.id)) {
             r->n_recs++;
             kept = true;
         }
@@ -115,7 +117,7 @@ static int prepare_chunk(reel_recorder *r, reel_error *err)
 
 static bool need_chunk(const reel_recorder *r)
 {
-    return !r->final_seen && reel_cw_ready_count(r->cw) < r->ready_target &&
+    return !r->final_seen && r->port.ready_count(r->port.ctx) < r->ready_target &&
            r->n_recs < r->ready_target + 2;
 }
 
@@ -296,7 +298,7 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
 static void absorb_head(reel_recorder *r, bool snapshot)
 {
     reel_cw_head h;
-    reel_cw_read_head(r->cw, &h);
+    r->port.read_head(r->port.ctx, &h);
     if (h.tag != UINT32_MAX) {
         chunk_rec c;
         reel_chunk_entry *e = find_rec(r, h.tag, &c) && c.started
@@ -335,7 +337,7 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
 {
     reel_cw_event ev;
     int rc = REEL_OK;
-    while (rc == 0 && reel_cw_next_event(r->cw, &ev)) {
+    while (rc == 0 && r->port.next_event(r->port.ctx, &ev)) {
         switch (ev.type) {
         case REEL_CW_CHUNK_STARTED: rc = on_chunk_started(r, &ev, err); break;
         case REEL_CW_CHUNK_FULL: rc = on_chunk_full(r, &ev, err); break;
@@ -373,7 +375,7 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
 void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
 {
     reel_cw_head h;
-    reel_cw_read_head(r->cw, &h);
+    r->port.read_head(r->port.ctx, &h);
     s->frames = h.frames;
     s->chunks = r->m.n_chunks;
     s->sealed = r->sealed;
@@ -387,6 +389,16 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
 reel_chunk_writer *reel_recorder_writer(reel_recorder *r)
 {
     return r->cw;
+}
+
+const reel_stream_def *reel_recorder_def(const reel_recorder *r)
+{
+    return &r->def;
+}
+
+uint64_t reel_recorder_start_frame(const reel_recorder *r)
+{
+    return r->start_frame;
 }
 
 /* Seal every staging chunk a manifest lists at the length it recorded (the
@@ -534,8 +546,25 @@ static int resume_stream(reel_recorder *r, reel_error *err)
     return REEL_OK;
 }
 
+/* The local port: the chunk writer in this process. */
+static bool local_offer(void *ctx, const reel_chunk_slot *slot, const reel_hash *id)
+{
+    (void)id;
+    return reel_cw_offer(ctx, slot);
+}
+static size_t local_ready(void *ctx) { return reel_cw_ready_count(ctx); }
+static bool local_next(void *ctx, reel_cw_event *ev) { return reel_cw_next_event(ctx, ev); }
+static void local_head(void *ctx, reel_cw_head *h) { reel_cw_read_head(ctx, h); }
+static bool local_reclaim(void *ctx, reel_chunk_slot *s) { return reel_cw_reclaim(ctx, s); }
+
 int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_def *def,
                        reel_error *err)
+{
+    return reel_recorder_open_port(out, st, def, NULL, err);
+}
+
+int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stream_def *def,
+                            const reel_chunk_port *port, reel_error *err)
 {
     int rc = reel_stream_def_validate(def, err);
     if (rc)
@@ -574,8 +603,16 @@ int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_de
                           : want > REEL_READY_MAX ? REEL_READY_MAX
                                                   : (size_t)want;
     }
-    if ((rc = reel_cw_create(&r->cw, &r->def, r->m.total_frames, r->ready_target + 1, err)))
-        goto fail;
+    if (port) {
+        r->port = *port;
+    } else {
+        if ((rc = reel_cw_create(&r->cw, &r->def, r->m.total_frames, r->ready_target + 1, err)))
+            goto fail;
+        r->port = (reel_chunk_port){.ctx = r->cw, .offer = local_offer,
+                                    .ready_count = local_ready, .next_event = local_next,
+                                    .read_head = local_head, .reclaim = local_reclaim};
+    }
+    r->start_frame = r->m.total_frames;
     for (size_t i = 0; i < REEL_READY_MIN && rc == 0; i++)
         rc = prepare_chunk(r, err);
     if (rc)
@@ -596,6 +633,7 @@ fail:
         reel_cas_staging_remove(st->cas, &r->recs[i].id, NULL);
     }
     if (r->cw)
+        if (r->cw)
         reel_cw_destroy(r->cw);
     reel_manifest_free(&r->m);
     pthread_mutex_destroy(&r->mu);
@@ -603,6 +641,7 @@ fail:
     free(r);
     return rc;
 }
+
 
 int reel_recorder_close(reel_recorder *r, reel_error *err)
 {
@@ -620,7 +659,7 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
         absorb_head(r, true);
         reel_chunk_slot slot;
         chunk_rec c;
-        while (reel_cw_reclaim(r->cw, &slot)) {
+        while (r->port.reclaim(r->port.ctx, &slot)) {
             if (find_rec(r, slot.tag, &c)) {
                 munmap(c.map, c.cap);
                 reel_cas_staging_remove(r->st->cas, &c.id, NULL);
@@ -633,7 +672,8 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
     }
     for (size_t i = 0; i < r->n_recs; i++)
         munmap(r->recs[i].map, r->recs[i].cap);
-    reel_cw_destroy(r->cw);
+    if (r->cw)
+        reel_cw_destroy(r->cw);
     reel_manifest_free(&r->m);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->wake);

@@ -33,8 +33,35 @@ typedef struct reel_recorder_status {
 int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_def *def,
                        reel_error *err);
 
-/* The writer the producer (engine callback, file or tone thread) feeds. */
+/* The chunk writer as the recorder sees it. The default (reel_recorder_open)
+ * is a writer in this process; the control plane passes a proxy for a writer
+ * in the engine, reached over the protocol (control.c). Calls come from the
+ * recorder's control thread and its preparer thread (offer, ready_count):
+ * an implementation must be safe for both. `offer` receives the chunk's
+ * staging id too, so a proxy can name the file to the engine. */
+typedef struct reel_chunk_port {
+    void *ctx;
+    bool (*offer)(void *ctx, const reel_chunk_slot *slot, const reel_hash *staging_id);
+    size_t (*ready_count)(void *ctx);
+    bool (*next_event)(void *ctx, reel_cw_event *ev);
+    void (*read_head)(void *ctx, reel_cw_head *head);
+    /* After the final CHUNK_FULL: take back chunks offered but never used. */
+    bool (*reclaim)(void *ctx, reel_chunk_slot *slot);
+} reel_chunk_port;
+
+int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stream_def *def,
+                            const reel_chunk_port *port, reel_error *err);
+
+/* The writer the producer (engine callback, file or tone thread) feeds;
+ * NULL for a recorder opened with a port. */
 reel_chunk_writer *reel_recorder_writer(reel_recorder *r);
+
+/* The definition recorded (a resumed stream keeps its chunk size). */
+const reel_stream_def *reel_recorder_def(const reel_recorder *r);
+
+/* The stream position this recording starts at (0, or the end of the
+ * earlier recording of a resumed stream). */
+uint64_t reel_recorder_start_frame(const reel_recorder *r);
 
 /* One control step: handle writer events (seal, prepare), and every ~100 ms
  * write the head position into the live manifest. Call often (~10 ms). */

@@ -193,21 +193,49 @@ EOF
 
 # ---- Broadcast: events ----------------------------------------------------
 
-both_ways broadcast "streamHeadPosition" "(streamHeadPosition = (streamUri = \"stream://tone/a440\", samplePosition = 480000, bytePosition = 3840000, wallClock = (nanos = 1763632800250000000)))" <<'EOF'
+both_ways broadcast "streamHeadPosition" "(streamHeadPosition = (streamUri = \"stream://tone/a440\", samplePosition = 480000, bytePosition = 3840000, wallClock = (nanos = 1763632800250000000), clockFrame = 479744, monotonicNanos = -5, deviceFrame = 18446744073709551615, events = 7, xruns = 2, overrunFrames = 256, overrunEvents = 1, gaps = 3, chunkBytes = 4096, chunkFrames = 512))" <<'EOF'
 head_position
 stream_uri=stream://tone/a440
 sample_position=480000
 byte_position=3840000
 wall_clock_ns=1763632800250000000
+clock_frame=479744
+mono_ns=-5
+device_frame=18446744073709551615
+events=7
+xruns=2
+overrun_frames=256
+overrun_events=1
+gaps=3
+chunk_bytes=4096
+chunk_frames=512
 EOF
 
-both_ways broadcast "streamChunkFull" "(streamChunkFull = (streamUri = \"stream://tone/a440\", path = \"/store/cas/staging/blake3/ab/cd/abcd\", bytesWritten = 18446744073709551615, samplesWritten = 0, wallClock = (nanos = 1)))" <<'EOF'
+both_ways broadcast "streamChunkFull" "(streamChunkFull = (streamUri = \"stream://tone/a440\", path = \"/store/cas/staging/blake3/ab/cd/abcd\", bytesWritten = 18446744073709551615, samplesWritten = 0, wallClock = (nanos = 1), firstFrame = 96000, endFrame = 144000, events = 12, final = true))" <<'EOF'
 chunk_full
 stream_uri=stream://tone/a440
 path=/store/cas/staging/blake3/ab/cd/abcd
 bytes_written=18446744073709551615
 samples_written=0
 wall_clock_ns=1
+first_frame=96000
+end_frame=144000
+events=12
+final=true
+EOF
+
+# A message from a writer of hootenanny's original schema (no reel additions): they read as 0.
+capnp_to_reel broadcast "streamChunkFull without reel's fields" "(streamChunkFull = (streamUri = \"s\", path = \"p\", bytesWritten = 5, samplesWritten = 1, wallClock = (nanos = 2)))" <<'EOF'
+chunk_full
+stream_uri=s
+path=p
+bytes_written=5
+samples_written=1
+wall_clock_ns=2
+first_frame=0
+end_frame=0
+events=0
+final=false
 EOF
 
 both_ways broadcast "streamError recoverable" "(streamError = (streamUri = \"stream://jack/system\", error = \"xrun: 3 frames lost\", recoverable = true))" <<'EOF'
@@ -263,6 +291,16 @@ stream_uri=s
 sample_position=0
 byte_position=9
 wall_clock_ns=0
+clock_frame=0
+mono_ns=0
+device_frame=0
+events=0
+xruns=0
+overrun_frames=0
+overrun_events=0
+gaps=0
+chunk_bytes=0
+chunk_frames=0
 EOF
 
 capnp_to_reel broadcast "empty stream error" "(streamError = ())" <<'EOF'
