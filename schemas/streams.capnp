@@ -4,12 +4,12 @@
 # field names, ordinals and types), so messages reel sends are read by
 # hootenanny and the `capnp` tool, and the other way round.
 #
-# One limit comes with that: AudioFormat.channels is a UInt8, while reel
-# records streams of up to 4096 channels. Nothing is added here to lift it;
-# a stream of more than 255 channels cannot be described in a StreamStart,
-# and reel's encoder refuses such a definition with REEL_ERANGE.
-# A MIDI definition carries no sample rate either (midi is Void): reel's
-# decoder returns sample rate 0 for it and the engine uses its own clock.
+# reel adds fields after hootenanny's, at new ordinals (Cap'n Proto's
+# evolution rules: a reader of the original schema skips them, and a message
+# without them reads as zeros): AudioFormat.channelsWide (channels is a
+# UInt8, reel records up to 4096), StreamStart.startFrame and clockRate (a
+# resumed stream goes on at its old position; a MIDI definition carries no
+# rate), and the clocks and counters of StreamHeadPosition/StreamChunkFull.
 
 @0xf6c97ca6e0cdcd69;
 
@@ -32,8 +32,9 @@ struct StreamFormat {
 
 struct AudioFormat {
   sampleRate @0 :UInt32;
-  channels @1 :UInt8;       # at most 255: see the note at the top
+  channels @1 :UInt8;       # 0 when the count does not fit: see channelsWide
   sampleFormat @2 :SampleFormat;
+  channelsWide @3 :UInt32;  # reel: the channel count (read channels when 0)
 }
 
 enum SampleFormat {
@@ -47,6 +48,8 @@ struct StreamStart {
   uri @0 :Text;
   definition @1 :StreamDefinition;
   chunkPath @2 :Text;
+  startFrame @3 :UInt64;    # reel: the stream position of the first frame written
+  clockRate @4 :UInt32;     # reel: a MIDI stream's frame clock rate (Hz)
 }
 
 struct StreamSwitchChunk {

@@ -182,6 +182,7 @@ static int set_field(fields *f, const char *key, const char *val)
         TEXT_FIELD("device", d->device_identity);
         TEXT_FIELD("chunk_path", c->start.chunk_path);
         U64_FIELD("chunk_size", d->chunk_size_bytes);
+        U64_FIELD("start_frame", c->start.start_frame);
         if (strcmp(key, "def.uri") == 0) {
             f->def_uri_set = true;
             return unescape(val, d->uri, sizeof d->uri) ? 0 : -1;
@@ -192,6 +193,8 @@ static int set_field(fields *f, const char *key, const char *val)
             d->kind = strcmp(val, "audio") == 0 ? REEL_STREAM_AUDIO : REEL_STREAM_MIDI;
             return 0;
         }
+        if (strcmp(key, "clock_rate") == 0)
+            key = "sample_rate";
         if (strcmp(key, "sample_rate") == 0 || strcmp(key, "channels") == 0) {
             if (!parse_u64(val, &v) || v > UINT32_MAX)
                 return -1;
@@ -371,9 +374,11 @@ static void print_command(const reel_msg_command *c)
             printf("sample_format=%s\n", sample_format_names[d->sample_format]);
         } else {
             printf("format=midi\n");
+            print_u64("clock_rate", d->sample_rate);
         }
         print_u64("chunk_size", d->chunk_size_bytes);
         print_escaped("chunk_path", c->start.chunk_path);
+        print_u64("start_frame", c->start.start_frame);
         break;
     case REEL_CMD_STREAM_SWITCH_CHUNK:
         print_escaped("uri", c->switch_chunk.uri);

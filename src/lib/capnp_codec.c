@@ -212,10 +212,6 @@ static int b_finish(builder *b, uint8_t *buf, size_t cap, size_t *len, reel_erro
 static int encode_definition(builder *b, size_t at, const reel_stream_def *d, reel_error *err)
 {
     if (d->kind == REEL_STREAM_AUDIO) {
-        if (d->channels > 255)
-            return reel_error_set(err, REEL_ERANGE,
-                                  "a stream of %u channels cannot be described in a StreamStart "
-                                  "(AudioFormat.channels is a UInt8)", d->channels);
         if ((unsigned)d->sample_format > REEL_SAMPLE_I24)
             return reel_error_set(err, REEL_EINVAL, "unknown sample format %d",
                                   (int)d->sample_format);
@@ -229,9 +225,10 @@ static int encode_definition(builder *b, size_t at, const reel_stream_def *d, re
     bstruct f = b_struct(b, s.ptrs + 2, 1, 1);
     if (d->kind == REEL_STREAM_AUDIO) {
         b_put(b, f.data, 0, 0, 2);
-        bstruct a = b_struct(b, f.ptrs + 0, 1, 0);
+        bstruct a = b_struct(b, f.ptrs + 0, 2, 0);
         b_put(b, a.data, 0, d->sample_rate, 4);
-        b_put(b, a.data, 4, d->channels, 1);
+        b_put(b, a.data, 4, d->channels <= 255 ? d->channels : 0, 1);
+        b_put(b, a.data + 1, 0, d->channels, 4);
         b_put(b, a.data, 6, (uint64_t)d->sample_format, 2);
     } else {
         b_put(b, f.data, 0, 1, 2);
@@ -280,10 +277,13 @@ int reel_capnp_encode_envelope(const reel_msg_command *cmd, uint8_t *buf, size_t
         break;
     }
     case REEL_CMD_STREAM_START: {
-        bstruct s = b_struct(&b, pl.ptrs, 0, 3);
+        bstruct s = b_struct(&b, pl.ptrs, 2, 3);
         TRY(B_TEXT(&b, s.ptrs + 0, cmd->start.uri, "StreamStart.uri", err));
         TRY(encode_definition(&b, s.ptrs + 1, &cmd->start.def, err));
         TRY(B_TEXT(&b, s.ptrs + 2, cmd->start.chunk_path, "StreamStart.chunkPath", err));
+        b_put(&b, s.data, 0, cmd->start.start_frame, 8);
+        if (cmd->start.def.kind == REEL_STREAM_MIDI)
+            b_put(&b, s.data + 1, 0, cmd->start.def.sample_rate, 4);
         break;
     }
     case REEL_CMD_STREAM_SWITCH_CHUNK: {
@@ -538,7 +538,9 @@ static int decode_definition(const reader *r, const rstruct *parent, unsigned sl
                                   "%u is beyond the schema (f32, i16, i24)", sf);
         d->kind = REEL_STREAM_AUDIO;
         d->sample_rate = (uint32_t)r_data(&a, 0, 4);
-        d->channels = (uint32_t)r_data(&a, 4, 1);
+        d->channels = (uint32_t)r_data(&a, 8, 4);
+        if (d->channels == 0)
+            d->channels = (uint32_t)r_data(&a, 4, 1);
         d->sample_format = (reel_sample_format)sf;
     } else if (tag == 1) {
         d->kind = REEL_STREAM_MIDI; /* no rate, channels or format on the wire */
@@ -598,6 +600,9 @@ int reel_capnp_decode_envelope(const uint8_t *buf, size_t len, reel_msg_command 
         TRY(R_TEXT(&r, &s, 0, out->start.uri, "StreamStart.uri"));
         TRY(decode_definition(&r, &s, 1, &out->start.def));
         TRY(R_TEXT(&r, &s, 2, out->start.chunk_path, "StreamStart.chunkPath"));
+        out->start.start_frame = r_data(&s, 0, 8);
+        if (out->start.def.kind == REEL_STREAM_MIDI)
+            out->start.def.sample_rate = (uint32_t)r_data(&s, 8, 4);
         break;
     case REEL_CMD_STREAM_SWITCH_CHUNK:
         TRY(r_struct(&r, &pl, 0, &s, "Payload.streamSwitchChunk"));

@@ -22,7 +22,7 @@
  * capability pointers, more than one segment); REEL_EFORMAT for a
  * well-formed member of the union that reel does not handle (the
  * placeholders: ping, configUpdate, ...); REEL_ERANGE for a text longer than
- * its C field, or a stream of more than 255 channels on encode; REEL_EFULL
+ * its C field; REEL_EFULL
  * when the output buffer is too small (*len then holds the size needed);
  * REEL_EINVAL for bad arguments.
  */
@@ -68,10 +68,11 @@ typedef struct reel_msg_command {
     union {
         struct {
             char uri[REEL_CAPNP_URI_MAX];
-            /* StreamDefinition. On the wire a MIDI definition carries no
-             * sample rate, so it decodes as 0; channels must be <= 255. */
+            /* StreamDefinition. A MIDI definition's rate travels as
+             * StreamStart.clockRate; channels beyond 255 as channelsWide. */
             reel_stream_def def;
             char chunk_path[REEL_CAPNP_PATH_MAX];
+            uint64_t start_frame; /* StreamStart.startFrame */
         } start;
         struct {
             char uri[REEL_CAPNP_URI_MAX];
