@@ -1199,6 +1199,8 @@ static const cli_command commands[] = {
     {"show", cmd_show},
     {"cas", cmd_cas},
     {"fsck", cmd_fsck},
+    {"serve", cmd_serve},
+    {"engine", cmd_engine},
 };
 
 static void usage(FILE *f)
@@ -1217,6 +1219,10 @@ static void usage(FILE *f)
           "  show ARTIFACT                          an artifact with its lineage\n"
           "  cas put FILE | get HASH [--out PATH] | has HASH | verify [HASH]\n"
           "  fsck                                   check every blob and reference\n"
+          "  serve [--source SRC]... [--stream URI]... [--engine EP] [--publish EP]\n"
+          "        [--seconds N]                    record until stopped (default source:\n"
+          "                                         jack if a server runs, else alsa, else tone)\n"
+          "  engine --control EP                    the realtime engine for serve --engine EP\n"
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME\n"
           "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
           f);

@@ -1,0 +1,292 @@
+/*
+ * cmd_serve.c — `reel serve` (the control plane, with an engine in the same
+ * process unless --engine names an endpoint) and `reel engine` (the engine
+ * alone, for a control plane elsewhere).
+ *
+ * serve's first line on stderr says what it records; SIGINT/SIGTERM stop
+ * every stream and seal it before exiting.
+ */
+#include "cli.h"
+
+#include "capture.h"
+#include "clock.h"
+#include "control.h"
+#include "engine.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SERVE_SOURCES_MAX 16
+
+static volatile sig_atomic_t g_serve_stop;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    g_serve_stop = 1;
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void log_line(void *ud, const char *line)
+{
+    (void)ud;
+    fprintf(stderr, "reel serve: %s\n", line);
+}
+
+/* Options shared by serve and engine. */
+typedef struct serve_args {
+    const char *sources[SERVE_SOURCES_MAX], *uris[SERVE_SOURCES_MAX];
+    int n_sources, n_uris;
+    const char *engine, *publish, *control;
+    double seconds;
+    reel_capture_opts co;
+} serve_args;
+
+static int parse_args(cli *c, serve_args *a, bool engine_cmd)
+{
+    int rc = 0;
+    const char *v;
+    for (int i = 1; i < c->argc && rc == 0; i++) {
+        const char *arg = c->argv[i];
+        if (!engine_cmd && opt_value(c, &i, "--source", &v, &rc)) {
+            if (!rc && a->n_sources == SERVE_SOURCES_MAX)
+                rc = fail(REEL_EINVAL, "too many --source (at most %d)", SERVE_SOURCES_MAX);
+            else if (!rc)
+                a->sources[a->n_sources++] = v;
+        } else if (!engine_cmd && opt_value(c, &i, "--stream", &v, &rc)) {
+            if (!rc && a->n_uris == SERVE_SOURCES_MAX)
+                rc = fail(REEL_EINVAL, "too many --stream (at most %d)", SERVE_SOURCES_MAX);
+            else if (!rc)
+                a->uris[a->n_uris++] = v;
+        } else if (!engine_cmd && opt_value(c, &i, "--engine", &a->engine, &rc)) {
+        } else if (!engine_cmd && opt_value(c, &i, "--publish", &a->publish, &rc)) {
+        } else if (engine_cmd && opt_value(c, &i, "--control", &a->control, &rc)) {
+        } else if (opt_value(c, &i, "--jack-server", &a->co.jack_server, &rc)) {
+        } else if (opt_value(c, &i, "--seconds", &v, &rc)) {
+            char *end;
+            if (!rc && (a->seconds = strtod(v, &end), *end || !(a->seconds > 0) ||
+                        !isfinite(a->seconds)))
+                rc = fail(REEL_EINVAL, "bad --seconds '%s' (want a positive number)", v);
+        } else if (!engine_cmd && opt_value(c, &i, "--chunk-bytes", &v, &rc)) {
+            if (!rc)
+                rc = parse_u64(v, "--chunk-bytes", &a->co.chunk_bytes);
+        } else if (!engine_cmd && opt_value(c, &i, "--chunk-frames", &v, &rc)) {
+            if (!rc)
+                rc = parse_u64(v, "--chunk-frames", &a->co.chunk_frames);
+        } else if (!engine_cmd && opt_value(c, &i, "--rate", &v, &rc)) {
+            uint64_t x = 0;
+            if (!rc && !(rc = parse_u64(v, "--rate", &x)) && (x == 0 || x > 1536000))
+                rc = fail(REEL_EINVAL, "bad --rate '%s'", v);
+            a->co.source.rate = (uint32_t)x;
+        } else if (!engine_cmd && opt_value(c, &i, "--channels", &v, &rc)) {
+            uint64_t x = 0;
+            if (!rc && !(rc = parse_u64(v, "--channels", &x)) &&
+                (x == 0 || x > REEL_MAX_CHANNELS))
+                rc = fail(REEL_EINVAL, "bad --channels '%s' (1 to %d)", v, REEL_MAX_CHANNELS);
+            a->co.source.channels = (uint32_t)x;
+        } else if (!engine_cmd && opt_value(c, &i, "--sample-format", &v, &rc)) {
+            reel_error e;
+            if (!rc && reel_sample_format_parse(v, &a->co.source.sample_format, &e))
+                rc = fail_err(&e);
+            a->co.source.has_sample_format = true;
+        } else if (!rc) {
+            rc = fail(REEL_EINVAL, "%s: unknown argument '%s'", engine_cmd ? "engine" : "serve",
+                      arg);
+        }
+    }
+    if (!rc && a->n_uris > (a->n_sources ? a->n_sources : 1))
+        rc = fail(REEL_EINVAL, "more --stream than --source");
+    return rc;
+}
+
+/* No --source: JACK if a server runs, else the default ALSA capture
+ * device, else the built-in tone. */
+static int pick_default(serve_args *a, reel_stream_def *def, char *why, size_t whylen)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    static const char *const order[] = {"jack", "alsa", "tone"};
+    char notes[512] = "";
+    for (size_t i = 0; i < 3; i++) {
+        memset(def, 0, sizeof *def);
+        if (a->n_uris)
+            snprintf(def->uri, sizeof def->uri, "%s", a->uris[0]);
+        reel_capture_opts co = a->co;
+        if (i == 0) /* jack takes the server's rate and ports */
+            co.source.rate = co.source.channels = 0;
+        if (reel_capture_define(order[i], &co, def, &e) == 0) {
+            a->sources[0] = order[i];
+            a->n_sources = 1;
+            snprintf(why, whylen, "%s", notes);
+            return 0;
+        }
+        size_t used = strlen(notes);
+        snprintf(notes + used, sizeof notes - used, "%s%s: %s", used ? "; " : "", order[i],
+                 e.msg);
+    }
+    return fail(REEL_EDEVICE, "no source to record (%s)", notes);
+}
+
+typedef struct engine_thread {
+    reel_engine *eng;
+    volatile sig_atomic_t stop;
+    pthread_t th;
+    int rc;
+    reel_error err;
+} engine_thread;
+
+static void *engine_main(void *arg)
+{
+    engine_thread *t = arg;
+    t->rc = reel_engine_run(t->eng, &t->stop, &t->err);
+    return NULL;
+}
+
+int cmd_serve(cli *c)
+{
+    serve_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse_args(c, &a, false);
+    if (rc)
+        return rc;
+    reel_stream_def defs[SERVE_SOURCES_MAX];
+    memset(defs, 0, sizeof defs);
+    char why[512] = "";
+    reel_error e;
+    reel_error_clear(&e);
+    int n = a.n_sources;
+    if (n == 0) {
+        if ((rc = pick_default(&a, &defs[0], why, sizeof why)))
+            return rc;
+        n = 1;
+    } else {
+        for (int i = 0; i < n; i++) {
+            if (i < a.n_uris)
+                snprintf(defs[i].uri, sizeof defs[i].uri, "%s", a.uris[i]);
+            if (reel_capture_define(a.sources[i], &a.co, &defs[i], &e))
+                return fail_err(&e);
+        }
+    }
+    reel_store *st;
+    if ((rc = open_store(c, &st, false)))
+        return rc;
+    char publish[512];
+    if (a.publish)
+        snprintf(publish, sizeof publish, "%s", a.publish);
+    else if ((size_t)snprintf(publish, sizeof publish, "ipc://%s/events.sock", st->root) >= 100)
+        publish[0] = '\0'; /* an ipc path must fit a socket address */
+    reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
+                            .publish = publish[0] ? publish : NULL,
+                            .on_log = log_line};
+    reel_control *ctl = NULL;
+    engine_thread et;
+    memset(&et, 0, sizeof et);
+    bool engine_running = false;
+    if ((rc = reel_control_open(&ctl, st, &co, &e)))
+        goto out;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = reel_control_add_stream(ctl, &defs[i], &e);
+    if (rc)
+        goto out;
+    if (!a.engine) {
+        reel_engine_opts eo = {.control = co.engine, .zmq_context = reel_control_zmq_context(ctl),
+                               .capture = a.co};
+        if ((rc = reel_engine_open(&et.eng, &eo, &e)))
+            goto out;
+        if (pthread_create(&et.th, NULL, engine_main, &et) != 0) {
+            rc = reel_error_set(&e, REEL_EIO, "cannot start the engine thread");
+            goto out;
+        }
+        engine_running = true;
+    }
+    for (int i = 0; i < n; i++) {
+        const reel_stream_def *d = &defs[i];
+        if (d->kind == REEL_STREAM_MIDI)
+            fprintf(stderr, "reel serve: recording %s from %s (MIDI, %u Hz clock)", d->uri,
+                    a.sources[i], d->sample_rate);
+        else
+            fprintf(stderr, "reel serve: recording %s from %s (%u Hz, %u ch, %s)", d->uri,
+                    a.sources[i], d->sample_rate, d->channels,
+                    reel_sample_format_name(d->sample_format));
+        if (i == 0 && why[0])
+            fprintf(stderr, "; not %s", why);
+        fputc('\n', stderr);
+    }
+    fprintf(stderr, "reel serve: engine %s%s%s; store %s%s%s\n",
+            a.engine ? "expected at " : "in this process", a.engine ? a.engine : "",
+            a.engine ? " (start: reel engine --control ENDPOINT)" : "", st->root,
+            co.publish ? "; events on " : "", co.publish ? co.publish : "");
+    catch_stop_signals();
+    int64_t t_end = a.seconds > 0 ? reel_clock_mono_now() + (int64_t)(a.seconds * 1e9) : 0;
+    while (!g_serve_stop && (t_end == 0 || reel_clock_mono_now() < t_end)) {
+        if ((rc = reel_control_poll(ctl, 10, &e)))
+            break;
+        if (reel_control_active_streams(ctl) == 0) {
+            fprintf(stderr, "reel serve: every stream ended\n");
+            break;
+        }
+    }
+    {
+        reel_error se;
+        reel_error_clear(&se);
+        int src = reel_control_stop(ctl, 5000000000LL, &se);
+        if (src && !rc) {
+            rc = src;
+            e = se;
+        }
+    }
+out:
+    if (engine_running) {
+        et.stop = 1;
+        pthread_join(et.th, NULL);
+    }
+    reel_engine_close(et.eng);
+    reel_control_close(ctl);
+    reel_store_close(st);
+    if (rc)
+        return fail_err(&e);
+    fprintf(stderr, "reel serve: stopped; every stream sealed\n");
+    return 0;
+}
+
+int cmd_engine(cli *c)
+{
+    serve_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse_args(c, &a, true);
+    if (rc)
+        return rc;
+    if (!a.control)
+        return fail(REEL_EINVAL, "engine needs --control ENDPOINT (the one reel serve --engine "
+                    "binds)");
+    reel_error e;
+    reel_error_clear(&e);
+    reel_engine *eng;
+    reel_engine_opts eo = {.control = a.control, .capture = a.co};
+    if (reel_engine_open(&eng, &eo, &e))
+        return fail_err(&e);
+    fprintf(stderr, "reel engine: serving %s\n", a.control);
+    catch_stop_signals();
+    if (a.seconds > 0) {
+        /* --seconds for tests: the signal flag doubles as the timer. */
+        struct sigaction sa = {.sa_handler = on_stop_signal};
+        sigaction(SIGALRM, &sa, NULL);
+        alarm((unsigned)ceil(a.seconds));
+    }
+    rc = reel_engine_run(eng, &g_serve_stop, &e);
+    reel_engine_close(eng);
+    if (rc)
+        return fail_err(&e);
+    return 0;
+}
