@@ -1,0 +1,81 @@
+# jack_lib.sh — a private `jackd -d dummy` for a test, and JACK clients on it; sourced after
+# lib.sh by the tests that need JACK. Everything it starts is stopped on exit.
+# Set before sourcing (optional): PERIOD (default 256), RATE (default 48000).
+
+need jackd jack_wait jack_lsp jack_connect
+
+SRV=reeltest$$
+export JACK_DEFAULT_SERVER=$SRV
+PERIOD=${PERIOD:-256}
+RATE=${RATE:-48000}
+JACKD_PID=
+CLIENT_PIDS=()
+JACK_FLAGS=(-n "$SRV")
+if [[ ${REEL_JACK_RT:-auto} == 0 ]] || ! chrt -f 10 true 2>/dev/null; then
+    JACK_FLAGS+=(-r)
+fi
+
+stop_clients() {
+    local p
+    for p in ${CLIENT_PIDS[@]+"${CLIENT_PIDS[@]}"}; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    CLIENT_PIDS=()
+}
+
+stop_jackd() {
+    if [[ -n $JACKD_PID ]]; then
+        kill "$JACKD_PID" 2>/dev/null || true
+        wait "$JACKD_PID" 2>/dev/null || true
+        JACKD_PID=
+    fi
+}
+
+_jack_cleanup() {
+    stop_clients
+    stop_jackd
+    rm -rf "/dev/shm/jack_db-$SRV" 2>/dev/null || true
+    rm -f /dev/shm/jack_sem.*_"${SRV}"_* /dev/shm/jack_"${SRV}"_* 2>/dev/null || true
+}
+trap '_jack_cleanup; _cleanup' EXIT
+
+start_jackd() {
+    jackd "${JACK_FLAGS[@]}" -d dummy -r $RATE -p $PERIOD >>"$TMP/jackd.log" 2>&1 &
+    JACKD_PID=$!
+    local i=0
+    until [[ $(jack_wait -s "$SRV" -c 2>/dev/null) == running ]]; do
+        i=$((i + 1))
+        [[ $i -le 250 ]] || fail "jackd did not come up: $(tail -n 3 "$TMP/jackd.log" | tr '\n' ' ')"
+        kill -0 "$JACKD_PID" 2>/dev/null || fail "jackd exited: $(tail -n 3 "$TMP/jackd.log" | tr '\n' ' ')"
+        sleep 0.02
+    done
+}
+
+# wait_port NAME: until the server lists the port.
+wait_port() {
+    local i=0
+    until jack_lsp -s "$SRV" 2>/dev/null | grep -qxF "$1"; do
+        i=$((i + 1))
+        [[ $i -le 250 ]] || fail "JACK port $1 did not appear"
+        sleep 0.02
+    done
+}
+
+# connect SRC DST: until the server lists the connection (a busy server may refuse once).
+connect() {
+    local i
+    for i in $(seq 50); do
+        jack_connect -s "$SRV" "$1" "$2" >/dev/null 2>&1 || true
+        jack_lsp -s "$SRV" -c "$1" 2>/dev/null | grep -qxF "   $2" && return 0
+        sleep 0.05
+    done
+    fail "cannot connect $1 to $2"
+}
+
+start_metro() {
+    jack_metro -b 120 -n metro >>"$TMP/metro.log" 2>&1 &
+    CLIENT_PIDS+=($!)
+    wait_port metro:120_bpm
+}
+
