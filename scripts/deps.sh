@@ -20,7 +20,7 @@ PACKAGES=(
   # BLAKE3 C sources (compiled into reel) and the b3sum oracle
   librust-blake3-dev b3sum
   # oracles and tools used by tests, demo and CI
-  sox capnproto curl python3 python3-zmq git
+  sox capnproto curl python3 python3-zmq git midicsv
 )
 
 # Debconf answers given before installing a package (package => selection).

@@ -696,6 +696,10 @@ static json_t *slice_result_json(const reel_slice_result *r, const char *out)
                           "clamped", r->clamped, "format", reel_out_format_name(r->format),
                           "sample_format", reel_sample_format_name(r->sample_format));
     json_object_set_new(j, "source_chunks", json_integer((json_int_t)r->n_chunks));
+    if (r->midi) {
+        json_object_del(j, "sample_format");
+        json_object_set_new(j, "events", json_integer((json_int_t)r->events));
+    }
     if (out)
         json_object_set_new(j, "out", json_string(out));
     return j;
@@ -773,8 +777,9 @@ static int cmd_slice(cli *c)
     if (format) {
         if (reel_out_format_parse(format, &req.format, &e))
             return fail_err(&e);
+        req.format_given = true;
     } else if (out) {
-        format_from_path(out, &req.format);
+        req.format_given = format_from_path(out, &req.format);
     }
     if (sfmt) {
         if (reel_sample_format_parse(sfmt, &req.sample_format, &e))
@@ -1213,7 +1218,7 @@ static void usage(FILE *f)
           "  streams                                list streams\n"
           "  status STREAM                          one stream's state\n"
           "  slice STREAM (--last DUR | --from T --to T) [--virtual] [--out PATH]\n"
-          "        [--format wav|rf64|w64|flac|raw] [--sample-format f32|i16|i24] [--tag T]...\n"
+          "        [--format wav|rf64|w64|flac|raw|mid] [--sample-format f32|i16|i24] [--tag T]...\n"
           "  render ARTIFACT --out PATH             render a virtual slice\n"
           "  artifacts [--tag T]...                 list artifacts\n"
           "  show ARTIFACT                          an artifact with its lineage\n"

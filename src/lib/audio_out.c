@@ -70,12 +70,12 @@ struct reel_audio_out {
 
 static const char *const format_names[] = {
     [REEL_OUT_WAV] = "wav", [REEL_OUT_RF64] = "rf64", [REEL_OUT_W64] = "w64",
-    [REEL_OUT_FLAC] = "flac", [REEL_OUT_RAW] = "raw",
+    [REEL_OUT_FLAC] = "flac", [REEL_OUT_RAW] = "raw", [REEL_OUT_MID] = "mid",
 };
 
 static bool out_format_valid(reel_out_format f)
 {
-    return (unsigned)f <= REEL_OUT_RAW;
+    return (unsigned)f <= REEL_OUT_MID;
 }
 
 static bool sample_format_valid(reel_sample_format f)
@@ -107,14 +107,18 @@ static const char *sample_name(reel_sample_format f)
 
 int reel_out_format_parse(const char *s, reel_out_format *out, reel_error *err)
 {
-    for (int f = REEL_OUT_WAV; s && f <= REEL_OUT_RAW; f++) {
+    if (s && strcmp(s, "smf") == 0) {
+        *out = REEL_OUT_MID;
+        return REEL_OK;
+    }
+    for (int f = REEL_OUT_WAV; s && f <= REEL_OUT_MID; f++) {
         if (strcmp(s, format_names[f]) == 0) {
             *out = (reel_out_format)f;
             return REEL_OK;
         }
     }
     return reel_error_set(err, REEL_EINVAL,
-                          "unknown output format '%s' (expected wav, rf64, w64, flac or raw)",
+                          "unknown output format '%s' (expected wav, rf64, w64, flac, raw or mid)",
                           s ? s : "");
 }
 
@@ -131,6 +135,7 @@ const char *reel_out_format_mime(reel_out_format f)
     case REEL_OUT_W64: return "audio/x-w64";
     case REEL_OUT_FLAC: return "audio/flac";
     case REEL_OUT_RAW: return "application/octet-stream";
+    case REEL_OUT_MID: return "audio/midi";
     }
     return "application/octet-stream";
 }
@@ -143,6 +148,7 @@ const char *reel_out_format_extension(reel_out_format f)
     case REEL_OUT_W64: return "w64";
     case REEL_OUT_FLAC: return "flac";
     case REEL_OUT_RAW: return "raw";
+    case REEL_OUT_MID: return "mid";
     }
     return "bin";
 }
@@ -160,6 +166,9 @@ int reel_out_check(reel_out_format f, reel_sample_format out_fmt, reel_error *er
         return reel_error_set(err, REEL_EINVAL, "bad output format %d", (int)f);
     if (!sample_format_valid(out_fmt))
         return reel_error_set(err, REEL_EINVAL, "bad sample format %d", (int)out_fmt);
+    if (f == REEL_OUT_MID)
+        return reel_error_set(err, REEL_EFORMAT,
+                              "a MIDI file holds MIDI streams, not audio (use wav, flac, ...)");
     if (f == REEL_OUT_FLAC && out_fmt == REEL_SAMPLE_F32)
         return reel_error_set(err, REEL_EFORMAT,
                               "FLAC cannot hold f32 samples (use i16 or i24)");

@@ -22,7 +22,8 @@ typedef enum reel_out_format {
     REEL_OUT_RF64, /* always RF64 */
     REEL_OUT_W64,
     REEL_OUT_FLAC,
-    REEL_OUT_RAW,  /* headerless little-endian interleaved */
+    REEL_OUT_RAW,  /* headerless little-endian interleaved (MIDI: the stored records) */
+    REEL_OUT_MID,  /* Standard MIDI File, for MIDI streams (midi_out.h); "smf" parses too */
 } reel_out_format;
 
 int reel_out_format_parse(const char *s, reel_out_format *out, reel_error *err);

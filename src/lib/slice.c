@@ -9,6 +9,7 @@
 #include "slice.h"
 
 #include "fsutil.h"
+#include "midi_out.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,24 @@
 
 #define VIRTUAL_MIME "application/x-reel-virtual-slice+json"
 #define REPLAN_TRIES 5
+/* A MIDI slice as raw: the store's own records (midi_record.h). */
+#define MIDI_RAW_MIME "application/x-reel-midi-records"
+
+/* What a MIDI stream can be sliced to. */
+static int midi_request_check(const reel_slice_request *req, reel_error *err)
+{
+    if (req->is_virtual)
+        return reel_error_set(err, REEL_EFORMAT,
+                              "stream %s is MIDI; virtual slices of MIDI are not supported yet",
+                              req->stream_uri);
+    if (req->has_sample_format)
+        return reel_error_set(err, REEL_EINVAL, "stream %s is MIDI; --sample-format is for audio",
+                              req->stream_uri);
+    if (req->format_given && req->format != REEL_OUT_MID && req->format != REEL_OUT_RAW)
+        return reel_error_set(err, REEL_EFORMAT, "stream %s is MIDI; slice it to mid or raw, not %s",
+                              req->stream_uri, reel_out_format_name(req->format));
+    return REEL_OK;
+}
 
 typedef struct piece {
     bool sealed;
@@ -29,6 +48,7 @@ typedef struct piece {
     uint64_t first_frame; /* stream position of the piece's first frame */
     uint64_t frames;
     uint64_t byte_offset; /* within the chunk */
+    uint64_t bytes;       /* MIDI: the chunk's record bytes (audio: frames * frame size) */
 } piece;
 
 typedef struct plan {
@@ -85,11 +105,9 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
     p->definition_hash = v.row.definition_hash;
     snprintf(p->definition_artifact, sizeof p->definition_artifact, "%s",
              v.row.definition_artifact);
-    if (v.def.kind != REEL_STREAM_AUDIO) {
-        rc = reel_error_set(err, REEL_EFORMAT, "stream %s is MIDI; MIDI slices are not supported yet",
-                            req->stream_uri);
+    bool midi = v.def.kind == REEL_STREAM_MIDI;
+    if (midi && (rc = midi_request_check(req, err)))
         goto out;
-    }
     int64_t from, to;
     if ((rc = resolve(&req->from, m, st->cas, &from, err)) ||
         (rc = resolve(&req->to, m, st->cas, &to, err)))
@@ -137,6 +155,14 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
             p->snaps[p->n_snaps++] = c->clock;
         if (e <= s)
             continue;
+        if (midi) {
+            /* MIDI selects records by their own frames: a chunk's frame
+             * span only says which chunks can hold the window's events. */
+            if (c->bytes)
+                p->pieces[p->n++] = (piece){.sealed = c->sealed, .hash = c->hash,
+                                            .first_frame = s, .frames = e - s, .bytes = c->bytes};
+            continue;
+        }
         if (s != at) {
             free(chunks);
             rc = reel_error_set(err, REEL_ECORRUPT, "manifest of %s has a hole at frame %llu",
@@ -148,7 +174,7 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
         at = e;
     }
     free(chunks);
-    if (at != p->to) {
+    if (!midi && at != p->to) {
         rc = reel_error_set(err, REEL_ECORRUPT, "manifest of %s ends at frame %llu, before %llu",
                             req->stream_uri, (unsigned long long)at, (unsigned long long)p->to);
         goto out;
@@ -177,7 +203,8 @@ static int piece_open(reel_store *st, const piece *pc, int *fd, reel_error *err)
     return REEL_OK;
 }
 
-/* Map the piece's bytes read-only and hand them to `fn`. */
+/* Map the piece's bytes read-only and hand them to `fn` with their count
+ * of frames (audio) or bytes (MIDI). */
 typedef int (*bytes_fn)(const uint8_t *data, size_t frames, void *ud, reel_error *err);
 
 static int piece_read(reel_store *st, const piece *pc, size_t fb, bytes_fn fn, void *ud,
@@ -187,7 +214,7 @@ static int piece_read(reel_store *st, const piece *pc, size_t fb, bytes_fn fn, v
     int rc = piece_open(st, pc, &fd, err);
     if (rc)
         return rc;
-    uint64_t len = pc->frames * fb;
+    uint64_t len = fb ? pc->frames * fb : pc->bytes;
     struct stat sb;
     if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size < pc->byte_offset + len) {
         close(fd);
@@ -200,7 +227,8 @@ static int piece_read(reel_store *st, const piece *pc, size_t fb, bytes_fn fn, v
     if (map == MAP_FAILED)
         return reel_error_set(err, REEL_EIO, "cannot map a chunk: %s", strerror(errno));
     madvise(map, maplen, MADV_SEQUENTIAL);
-    rc = fn((const uint8_t *)map + (pc->byte_offset - pg), (size_t)pc->frames, ud, err);
+    rc = fn((const uint8_t *)map + (pc->byte_offset - pg), fb ? (size_t)pc->frames : (size_t)len,
+            ud, err);
     munmap(map, maplen);
     return rc;
 }
@@ -216,10 +244,36 @@ static const char *hash_str(const reel_hash *h, char *buf)
     return buf;
 }
 
+static int write_records(const uint8_t *data, size_t bytes, void *ud, reel_error *err)
+{
+    return reel_midi_out_write(ud, data, bytes, err);
+}
+
+/* The window's MIDI events as a Standard MIDI File (or raw records). */
+static int render_midi(reel_store *st, const plan *p, reel_out_format fmt, const char *path,
+                       uint64_t *events, reel_error *err)
+{
+    reel_midi_out *mo;
+    int rc = reel_midi_out_open(&mo, path, fmt, p->def.sample_rate, p->from, p->to, p->def.uri,
+                                err);
+    for (size_t i = 0; i < p->n && rc == 0; i++)
+        rc = piece_read(st, &p->pieces[i], 0, write_records, mo, err);
+    if (rc) {
+        reel_midi_out_abort(mo);
+        return rc;
+    }
+    if (events)
+        *events = reel_midi_out_events(mo);
+    return reel_midi_out_close(mo, err);
+}
+
 /* Write the plan's frames as a file at tmp path; fills res format fields. */
 static int render_plan(reel_store *st, const plan *p, reel_out_format fmt,
-                       reel_sample_format out_fmt, const char *path, reel_error *err)
+                       reel_sample_format out_fmt, const char *path, uint64_t *events,
+                       reel_error *err)
 {
+    if (p->def.kind == REEL_STREAM_MIDI)
+        return render_midi(st, p, fmt, path, events, err);
     int rc = reel_out_check(fmt, out_fmt, err);
     if (rc)
         return rc;
@@ -351,8 +405,19 @@ static int record_artifact(reel_store *st, const plan *p, const char *kind, cons
     return rc;
 }
 
-static json_t *output_meta(const plan *p, reel_out_format fmt, reel_sample_format out_fmt)
+static json_t *output_meta(const plan *p, reel_out_format fmt, reel_sample_format out_fmt,
+                           uint64_t events)
 {
+    if (p->def.kind == REEL_STREAM_MIDI) {
+        json_t *o = json_pack("{s:s, s:I, s:I}", "format", reel_out_format_name(fmt), "rate",
+                              (json_int_t)p->def.sample_rate, "events", (json_int_t)events);
+        reel_smf_timing t;
+        if (fmt == REEL_OUT_MID && reel_smf_choose_timing(p->def.sample_rate, &t, NULL) == 0) {
+            json_object_set_new(o, "ppq", json_integer(t.ppq));
+            json_object_set_new(o, "tempo_us", json_integer(t.tempo_us));
+        }
+        return o;
+    }
     return json_pack("{s:s, s:s, s:I, s:I, s:s}", "format", reel_out_format_name(fmt),
                      "sample_format", reel_sample_format_name(out_fmt), "sample_rate",
                      (json_int_t)p->def.sample_rate, "channels", (json_int_t)p->def.channels,
@@ -362,7 +427,7 @@ static json_t *output_meta(const plan *p, reel_out_format fmt, reel_sample_forma
 /* Write the file to tmp/, copy it to out_path, move it into content. */
 static int materialize(reel_store *st, const plan *p, reel_out_format fmt,
                        reel_sample_format out_fmt, const char *out_path, reel_hash *content,
-                       reel_error *err)
+                       uint64_t *events, reel_error *err)
 {
     char tmp[PATH_MAX];
     int fd;
@@ -370,7 +435,7 @@ static int materialize(reel_store *st, const plan *p, reel_out_format fmt,
     if (rc)
         return rc;
     close(fd);
-    rc = render_plan(st, p, fmt, out_fmt, tmp, err);
+    rc = render_plan(st, p, fmt, out_fmt, tmp, events, err);
     if (rc) {
         unlink(tmp);
         return rc;
@@ -464,23 +529,29 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
     for (int attempt = 0;; attempt++) {
         if ((rc = make_plan(st, req, &p, err)))
             return rc;
+        bool midi = p.def.kind == REEL_STREAM_MIDI;
+        reel_out_format fmt = midi && !req->format_given ? REEL_OUT_MID : req->format;
         reel_sample_format out_fmt = req->has_sample_format
                                          ? req->sample_format
-                                         : reel_out_default_sample_format(req->format,
+                                         : reel_out_default_sample_format(fmt,
                                                                           p.def.sample_format);
-        fill_result(&p, req->format, out_fmt, res);
-        if ((rc = reel_out_check(req->format, out_fmt, err))) {
+        fill_result(&p, fmt, out_fmt, res);
+        res->midi = midi;
+        if (!midi && (rc = reel_out_check(fmt, out_fmt, err))) {
             plan_free(&p);
             return rc;
         }
         reel_hash *extra = NULL;
         size_t n_extra = 0;
         if (req->is_virtual) {
-            rc = store_virtual(st, &p, req->format, out_fmt, &res->content, &extra, &n_extra, err);
+            rc = store_virtual(st, &p, fmt, out_fmt, &res->content, &extra, &n_extra, err);
             snprintf(res->mime, sizeof res->mime, VIRTUAL_MIME);
         } else {
-            rc = materialize(st, &p, req->format, out_fmt, req->out_path, &res->content, err);
-            snprintf(res->mime, sizeof res->mime, "%s", reel_out_format_mime(req->format));
+            rc = materialize(st, &p, fmt, out_fmt, req->out_path, &res->content, &res->events,
+                             err);
+            snprintf(res->mime, sizeof res->mime, "%s", midi && fmt == REEL_OUT_RAW
+                                                            ? MIDI_RAW_MIME
+                                                            : reel_out_format_mime(fmt));
         }
         if (rc == REEL_ENOENT && attempt + 1 < REPLAN_TRIES) {
             free(extra);
@@ -490,10 +561,10 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
         if (rc == 0 && req->is_virtual && req->out_path) {
             /* --virtual --out: write the rendered file too. */
             reel_hash ignored;
-            rc = materialize(st, &p, req->format, out_fmt, req->out_path, &ignored, err);
+            rc = materialize(st, &p, fmt, out_fmt, req->out_path, &ignored, NULL, err);
         }
         if (rc == 0) {
-            json_t *meta = output_meta(&p, req->format, out_fmt);
+            json_t *meta = output_meta(&p, fmt, out_fmt, res->events);
             rc = record_artifact(st, &p, req->is_virtual ? "virtual-slice" : "slice",
                                  p.definition_artifact, res->mime, req, meta, extra, n_extra, res,
                                  err);
@@ -584,11 +655,11 @@ int reel_render(reel_store *st, const char *artifact, const char *out_path,
     fill_result(&p, fmt, out_fmt, res);
     res->from_wall_ns = a.from_wall_ns;
     res->to_wall_ns = a.to_wall_ns;
-    if ((rc = materialize(st, &p, fmt, out_fmt, out_path, &res->content, err)))
+    if ((rc = materialize(st, &p, fmt, out_fmt, out_path, &res->content, NULL, err)))
         goto out;
     snprintf(res->mime, sizeof res->mime, "%s", reel_out_format_mime(fmt));
     {
-        json_t *meta = output_meta(&p, fmt, out_fmt);
+        json_t *meta = output_meta(&p, fmt, out_fmt, 0);
         reel_slice_request req = {.creator = "reel render"};
         const char *tags[] = {"type:render"};
         req.tags = tags;

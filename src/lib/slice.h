@@ -6,7 +6,8 @@
  * references (the live edge, still in a staging chunk, is copied into a
  * small blob of its own so the reference stays immutable); `reel_render`
  * turns it into a file byte-identical to materializing the same range.
- * Sealed history and the live edge slice alike.
+ * Sealed history and the live edge slice alike. MIDI streams slice by event
+ * time into Standard MIDI Files (or their raw records), see midi_out.h.
  *
  * Owns: range resolution against a manifest, reading chunk bytes, and the
  * slice artifacts with their lineage. Must never: leave a partial output
@@ -25,6 +26,7 @@ typedef struct reel_slice_request {
     bool clamp;      /* --last: a start before the first held frame becomes it */
     bool is_virtual;
     reel_out_format format;
+    bool format_given; /* false: MIDI streams become REEL_OUT_MID */
     bool has_sample_format;
     reel_sample_format sample_format;
     const char *out_path; /* also write the file here (NULL: store only) */
@@ -44,6 +46,8 @@ typedef struct reel_slice_result {
     uint32_t sample_rate, channels;
     reel_sample_format sample_format; /* of the output */
     reel_out_format format;
+    bool midi;       /* a MIDI stream: the events of [from, to) */
+    uint64_t events; /* MIDI events written */
 } reel_slice_result;
 
 int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result *res,

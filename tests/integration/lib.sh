@@ -267,5 +267,71 @@ b3_content_check() {
     echo "$n"
 }
 
+# ---- a private JACK server (dummy driver) for tests that need a real producer ----------
+# jk_start RATE PERIOD: start `jackd -d dummy` named reeltest<pid> (JACK_DEFAULT_SERVER is
+# exported, so JACK clients started afterwards find it); jk_client CMD...: start a JACK
+# client in the background; jk_wait_port NAME; jk_connect SRC DST. Everything started is
+# stopped on exit. Real-time scheduling only when this process may use it.
+JK_SRV=
+JK_PID=
+JK_CLIENTS=()
+jk_stop() {
+    local p
+    for p in ${JK_CLIENTS[@]+"${JK_CLIENTS[@]}"} $JK_PID; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    JK_CLIENTS=()
+    JK_PID=
+    if [[ -n $JK_SRV ]]; then
+        rm -rf "/dev/shm/jack_db-$JK_SRV" 2>/dev/null || true
+        rm -f /dev/shm/jack_sem.*_"${JK_SRV}"_* /dev/shm/jack_"${JK_SRV}"_* 2>/dev/null || true
+    fi
+}
+
+jk_start() {
+    need jackd jack_wait jack_lsp jack_connect
+    JK_SRV=reeltest$$
+    export JACK_DEFAULT_SERVER=$JK_SRV
+    local flags=(-n "$JK_SRV")
+    if [[ ${REEL_JACK_RT:-auto} == 0 ]] || ! chrt -f 10 true 2>/dev/null; then
+        flags+=(-r)
+    fi
+    trap 'jk_stop; _cleanup' EXIT
+    jackd "${flags[@]}" -d dummy -r "$1" -p "$2" >>"$TMP/jackd.log" 2>&1 &
+    JK_PID=$!
+    local i=0
+    until [[ $(jack_wait -s "$JK_SRV" -c 2>/dev/null) == running ]]; do
+        i=$((i + 1))
+        [[ $i -le 250 ]] || fail "jackd did not come up: $(tail -n 3 "$TMP/jackd.log" | tr '\n' ' ')"
+        kill -0 "$JK_PID" 2>/dev/null || fail "jackd exited: $(tail -n 3 "$TMP/jackd.log" | tr '\n' ' ')"
+        sleep 0.02
+    done
+}
+
+jk_client() {
+    "$@" >>"$TMP/jack-clients.log" 2>&1 &
+    JK_CLIENTS+=($!)
+}
+
+jk_wait_port() {
+    local i=0
+    until jack_lsp -s "$JK_SRV" 2>/dev/null | grep -qxF "$1"; do
+        i=$((i + 1))
+        [[ $i -le 250 ]] || fail "JACK port $1 did not appear"
+        sleep 0.02
+    done
+}
+
+jk_connect() {
+    local i
+    for i in $(seq 50); do
+        jack_connect -s "$JK_SRV" "$1" "$2" >/dev/null 2>&1 || true
+        jack_lsp -s "$JK_SRV" -c "$1" 2>/dev/null | grep -qxF "   $2" && return 0
+        sleep 0.05
+    done
+    fail "cannot connect $1 to $2"
+}
+
 ok "$REEL" --store "$STORE" init >/dev/null
 cd "$TMP"

@@ -562,7 +562,7 @@ static void test_names(void **state)
     assert_int_equal(reel_out_format_parse("mp3", &f, &err), REEL_EINVAL);
     assert_int_equal(err.code, REEL_EINVAL);
     assert_non_null(strstr(err.msg, "'mp3'"));
-    assert_non_null(strstr(err.msg, "wav, rf64, w64, flac or raw"));
+    assert_non_null(strstr(err.msg, "wav, rf64, w64, flac, raw or mid"));
     assert_null(strchr(err.msg, '\n'));
     assert_int_equal(reel_out_format_parse("WAV", &f, NULL), REEL_EINVAL);
     assert_int_equal(reel_out_format_parse("", &f, NULL), REEL_EINVAL);
