@@ -33,4 +33,7 @@ bool opt_value(cli *c, int *i, const char *name, const char **out, int *rc);
 int parse_u64(const char *s, const char *what, uint64_t *out);
 int open_store(cli *c, reel_store **st, bool create);
 
+/* Commands that live in files of their own. */
+int cmd_http(cli *c);
+
 #endif

@@ -1046,6 +1046,7 @@ static const cli_command commands[] = {
     {"show", cmd_show},
     {"cas", cmd_cas},
     {"fsck", cmd_fsck},
+    {"http", cmd_http},
 };
 
 static void usage(FILE *f)
@@ -1064,6 +1065,7 @@ static void usage(FILE *f)
           "  show ARTIFACT                          an artifact with its lineage\n"
           "  cas put FILE | get HASH [--out PATH] | has HASH | verify [HASH]\n"
           "  fsck                                   check every blob and reference\n"
+          "  http [--listen ADDR:PORT] [--token-file F]  serve the store over HTTP\n"
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME\n"
           "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
           f);
