@@ -35,5 +35,6 @@ int open_store(cli *c, reel_store **st, bool create);
 
 /* Commands that live in files of their own. */
 int cmd_http(cli *c);
+int cmd_sync(cli *c);
 
 #endif

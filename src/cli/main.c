@@ -1047,6 +1047,7 @@ static const cli_command commands[] = {
     {"cas", cmd_cas},
     {"fsck", cmd_fsck},
     {"http", cmd_http},
+    {"sync", cmd_sync},
 };
 
 static void usage(FILE *f)
@@ -1066,6 +1067,7 @@ static void usage(FILE *f)
           "  cas put FILE | get HASH [--out PATH] | has HASH | verify [HASH]\n"
           "  fsck                                   check every blob and reference\n"
           "  http [--listen ADDR:PORT] [--token-file F]  serve the store over HTTP\n"
+          "  sync push|pull URL [HASH...] [--token-file F]  copy the blobs the other side lacks\n"
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME\n"
           "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
           f);

@@ -88,7 +88,11 @@ static int route_fail(reel_http_route *r, int status, const char *code, reel_err
 {
     r->kind = REEL_ROUTE_NONE;
     r->code = code;
-    reel_error_set(err, status == 404 ? REEL_ENOENT : REEL_EINVAL, "%s", msg);
+    int rc = status == 404 ? REEL_ENOENT : REEL_EINVAL;
+    if (err && msg == err->msg)
+        err->code = rc; /* the message is already there (and must not be its own source) */
+    else
+        reel_error_set(err, rc, "%s", msg);
     return status;
 }
 

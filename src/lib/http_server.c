@@ -427,7 +427,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* ---- lifecycle ---------------------------------------------------------------- */
 
-static int read_token(reel_http *h, const char *path, reel_error *err)
+int reel_http_token_load(const char *path, char *out, size_t cap, reel_error *err)
 {
     char *text;
     size_t len;
@@ -437,18 +437,18 @@ static int read_token(reel_http *h, const char *path, reel_error *err)
     size_t n = strcspn(text, "\r\n");
     while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
         n--;
-    bool ok = n >= 16 && n < sizeof h->token && strlen(text) >= n;
+    bool ok = n >= 16 && n < cap && strlen(text) >= n;
     for (size_t i = 0; ok && i < n; i++)
         ok = text[i] > 0x20 && text[i] < 0x7f;
     if (ok) {
-        memcpy(h->token, text, n);
-        h->token[n] = '\0';
+        memcpy(out, text, n);
+        out[n] = '\0';
     }
     free(text);
     if (!ok)
         return reel_error_set(err, REEL_EINVAL,
-                              "token file %s: want one line of 16 to 1023 printable characters",
-                              path);
+                              "token file %s: want one line of 16 to %zu printable characters",
+                              path, cap - 1);
     return REEL_OK;
 }
 
@@ -520,7 +520,8 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
     if (h->o.max_header_bytes < 4096)
         h->o.max_header_bytes = 4096;
     int rc = 0;
-    if (h->o.token_file && (rc = read_token(h, h->o.token_file, err))) {
+    if (h->o.token_file &&
+        (rc = reel_http_token_load(h->o.token_file, h->token, sizeof h->token, err))) {
         free(h);
         return rc;
     }
@@ -536,6 +537,7 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->sse_cond, &ca);
     pthread_condattr_destroy(&ca);
+    const char *h_listen = h->o.listen;
     h->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
         on_request, h, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
@@ -548,7 +550,7 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         pthread_mutex_destroy(&h->sse_lock);
         pthread_mutex_destroy(&h->db_lock);
         free(h);
-        return reel_error_set(err, REEL_EIO, "cannot start the HTTP server on %s", o && o->listen ? o->listen : REEL_HTTP_DEFAULT_LISTEN);
+        return reel_error_set(err, REEL_EIO, "cannot start the HTTP server on %s", h_listen);
     }
     *out = h;
     return REEL_OK;

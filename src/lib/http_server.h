@@ -19,6 +19,7 @@
 
 #include "store.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct reel_http reel_http;
@@ -46,6 +47,10 @@ const char *reel_http_url(const reel_http *h);
  * and returns; a client whose queue is full is disconnected (it reconnects
  * and misses the backlog) rather than slowing the caller. */
 void reel_http_publish(reel_http *h, const char *event, const char *json);
+
+/* The bearer token in a token file: its first line, 16 to cap-1 printable
+ * characters (surrounding blanks and the newline are not part of it). */
+int reel_http_token_load(const char *path, char *out, size_t cap, reel_error *err);
 
 /* Stop: ends the event streams, waits for the connections' threads. */
 void reel_http_close(reel_http *h);
