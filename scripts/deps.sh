@@ -14,7 +14,7 @@ PACKAGES=(
   libjack-jackd2-dev jackd2 libasound2-dev alsa-utils
   # libraries libreel links
   libsndfile1-dev libsqlite3-dev libzmq3-dev liblo-dev liblo-tools
-  libmicrohttpd-dev libjansson-dev
+  libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
   # tests
   libcmocka-dev
   # BLAKE3 C sources (compiled into reel) and the b3sum oracle

@@ -36,5 +36,7 @@ int open_store(cli *c, reel_store **st, bool create);
 /* Commands in files of their own. */
 int cmd_serve(cli *c);
 int cmd_engine(cli *c);
+int cmd_http(cli *c);
+int cmd_sync(cli *c);
 
 #endif

@@ -14,6 +14,7 @@
 #include "slice.h"
 #include "source.h"
 #include "store.h"
+#include "store_json.h"
 #include "timespec.h"
 
 #include <errno.h>
@@ -554,53 +555,6 @@ static int cmd_record(cli *c)
 
 /* ---- streams / status ---------------------------------------------------- */
 
-static json_t *stream_json(reel_store *st, const reel_db_stream *row, reel_error *e)
-{
-    reel_stream_view v;
-    if (reel_store_stream_open(st, row->uri, &v, e))
-        return NULL;
-    const reel_manifest *m = &v.manifest;
-    char b1[80], b2[80];
-    json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:s}", "uri",
-        row->uri, "state", row->state, "kind", m->kind == REEL_STREAM_MIDI ? "midi" : "audio",
-        "definition_hash", hs(&row->definition_hash, b1), "sample_rate", (json_int_t)m->rate,
-        "channels", (json_int_t)v.def.channels, "first_frame", (json_int_t)m->first_frame,
-        "head_frame", (json_int_t)m->total_frames, "chunks", (json_int_t)m->n_chunks, "seconds",
-        (double)(m->total_frames - m->first_frame) / m->rate, "bytes", (json_int_t)m->total_bytes,
-        "xruns", (json_int_t)m->xruns, "overrun_frames", (json_int_t)m->overrun_frames, "gaps",
-        (json_int_t)m->gaps, "definition_artifact", row->definition_artifact);
-    json_object_set_new(j, "sample_format",
-                        json_string(reel_sample_format_name(v.def.sample_format)));
-    json_object_set_new(j, "last_updated_ns", json_integer(m->last_updated_ns));
-    json_object_set_new(j, "started_at_ns", json_integer(m->started_at_ns));
-    if (!reel_hash_is_zero(&row->sealed_manifest))
-        json_object_set_new(j, "manifest", json_string(hs(&row->sealed_manifest, b2)));
-    if (row->pid)
-        json_object_set_new(j, "pid", json_integer(row->pid));
-    reel_stream_view_free(&v);
-    return j;
-}
-
-typedef struct list_ctx {
-    reel_store *st;
-    json_t *arr;
-    reel_error *e;
-    int rc;
-} list_ctx;
-
-static int collect_stream(const reel_db_stream *row, void *ud)
-{
-    list_ctx *l = ud;
-    json_t *j = stream_json(l->st, row, l->e);
-    if (!j) {
-        l->rc = l->e->code;
-        return 1;
-    }
-    json_array_append_new(l->arr, j);
-    return 0;
-}
-
 static void print_stream_human(json_t *s)
 {
     printf("%-32s %-9s %6lld Hz %3lld ch %-3s  %10.3f s  %5lld chunks  xruns %lld  overruns %lld\n",
@@ -625,22 +579,20 @@ static int cmd_streams(cli *c)
         return rc;
     reel_error e;
     reel_error_clear(&e);
-    list_ctx l = {.st = st, .arr = json_array(), .e = &e};
-    int r = reel_db_stream_list(st->db, collect_stream, &l, &e);
+    json_t *arr = NULL;
+    rc = reel_streams_json(st, &arr, &e);
     reel_store_close(st);
-    if (r < 0 || l.rc) {
-        json_decref(l.arr);
+    if (rc)
         return fail_err(&e);
-    }
     if (c->json) {
-        print_json(l.arr);
+        print_json(arr);
     } else {
         size_t i;
         json_t *s;
-        json_array_foreach(l.arr, i, s) print_stream_human(s);
-        if (json_array_size(l.arr) == 0)
+        json_array_foreach(arr, i, s) print_stream_human(s);
+        if (json_array_size(arr) == 0)
             printf("no streams yet (reel record --source tone)\n");
-        json_decref(l.arr);
+        json_decref(arr);
     }
     return 0;
 }
@@ -655,16 +607,11 @@ static int cmd_status(cli *c)
         return rc;
     reel_error e;
     reel_error_clear(&e);
-    reel_db_stream row;
     json_t *j = NULL;
-    if (reel_db_stream_get(st->db, c->argv[1], &row, &e) == 0)
-        j = stream_json(st, &row, &e);
+    rc = reel_stream_status_json(st, c->argv[1], &j, &e);
     reel_store_close(st);
-    if (!j) {
-        if (e.code == REEL_ENOENT)
-            return fail(REEL_ENOENT, "unknown stream '%s' (see 'reel streams')", c->argv[1]);
+    if (rc)
         return fail_err(&e);
-    }
     if (c->json) {
         print_json(j);
     } else {
@@ -682,27 +629,6 @@ static bool format_from_path(const char *path, reel_out_format *f)
     if (!dot || strchr(dot, '/'))
         return false;
     return reel_out_format_parse(dot + 1, f, NULL) == 0;
-}
-
-static json_t *slice_result_json(const reel_slice_result *r, const char *out)
-{
-    char b[80];
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:s, s:s}", "artifact",
-                          r->artifact_id, "content_hash", hs(&r->content, b), "mime", r->mime,
-                          "from_frame", (json_int_t)r->from_frame, "to_frame",
-                          (json_int_t)r->to_frame, "frames",
-                          (json_int_t)(r->to_frame - r->from_frame), "from_wall_ns",
-                          (json_int_t)r->from_wall_ns, "to_wall_ns", (json_int_t)r->to_wall_ns,
-                          "clamped", r->clamped, "format", reel_out_format_name(r->format),
-                          "sample_format", reel_sample_format_name(r->sample_format));
-    json_object_set_new(j, "source_chunks", json_integer((json_int_t)r->n_chunks));
-    if (r->midi) {
-        json_object_del(j, "sample_format");
-        json_object_set_new(j, "events", json_integer((json_int_t)r->events));
-    }
-    if (out)
-        json_object_set_new(j, "out", json_string(out));
-    return j;
 }
 
 static void print_slice_human(const reel_slice_result *r, const char *out, bool is_virtual)
@@ -795,7 +721,7 @@ static int cmd_slice(cli *c)
     if (rc)
         return fail_err(&e);
     if (c->json)
-        print_json(slice_result_json(&res, out));
+        print_json(reel_slice_result_json(&res, out));
     else
         print_slice_human(&res, out, is_virtual);
     if (res.clamped && !c->json)
@@ -833,67 +759,13 @@ static int cmd_render(cli *c)
     if (rc)
         return fail_err(&e);
     if (c->json)
-        print_json(slice_result_json(&res, out));
+        print_json(reel_slice_result_json(&res, out));
     else
         print_slice_human(&res, out, false);
     return 0;
 }
 
 /* ---- artifacts / show ---------------------------------------------------- */
-
-typedef struct tag_ctx {
-    json_t *arr;
-} tag_ctx;
-
-static int collect_tag(const char *tag, void *ud)
-{
-    json_array_append_new(((tag_ctx *)ud)->arr, json_string(tag));
-    return 0;
-}
-
-static json_t *artifact_json(reel_db *db, const reel_artifact *a, bool full)
-{
-    char b[80];
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", a->id, "content_hash",
-                          hs(&a->content, b), "mime", a->mime, "kind", a->kind, "creator",
-                          a->creator, "created_ns", (json_int_t)a->created_ns);
-    json_object_set_new(j, "parent", a->parent[0] ? json_string(a->parent) : json_null());
-    if (a->stream_uri[0])
-        json_object_set_new(j, "stream", json_string(a->stream_uri));
-    if (a->from_frame >= 0) {
-        json_object_set_new(j, "source_window",
-                            json_pack("{s:I, s:I, s:I, s:I}", "from_frame",
-                                      (json_int_t)a->from_frame, "to_frame",
-                                      (json_int_t)a->to_frame, "from_wall_ns",
-                                      (json_int_t)a->from_wall_ns, "to_wall_ns",
-                                      (json_int_t)a->to_wall_ns));
-    }
-    tag_ctx t = {json_array()};
-    reel_db_artifact_tags(db, a->id, collect_tag, &t, NULL);
-    json_object_set_new(j, "tags", t.arr);
-    if (full) {
-        json_object_set_new(j, "source_chunks",
-                            a->source_chunks_json ? json_loads(a->source_chunks_json, 0, NULL)
-                                                  : json_array());
-        json_object_set_new(j, "clock_snapshots",
-                            a->clock_json ? json_loads(a->clock_json, 0, NULL) : json_array());
-        json_object_set_new(j, "meta",
-                            a->meta_json ? json_loads(a->meta_json, 0, NULL) : json_object());
-    }
-    return j;
-}
-
-typedef struct art_ctx {
-    reel_db *db;
-    json_t *arr;
-} art_ctx;
-
-static int collect_artifact(const reel_artifact *a, void *ud)
-{
-    art_ctx *x = ud;
-    json_array_append_new(x->arr, artifact_json(x->db, a, false));
-    return 0;
-}
 
 static void print_artifact_line(json_t *a)
 {
@@ -932,27 +804,19 @@ static int cmd_artifacts(cli *c)
         return rc;
     reel_error e;
     reel_error_clear(&e);
-    art_ctx x = {st->db, json_array()};
-    rc = reel_db_artifact_list(st->db, tags, n, collect_artifact, &x, &e);
+    json_t *arr = NULL;
+    rc = reel_artifacts_json(st->db, tags, n, &arr, &e);
     reel_store_close(st);
-    if (rc < 0) {
-        json_decref(x.arr);
+    if (rc)
         return fail_err(&e);
-    }
     if (c->json) {
-        print_json(x.arr);
+        print_json(arr);
     } else {
         size_t i;
         json_t *a;
-        json_array_foreach(x.arr, i, a) print_artifact_line(a);
-        json_decref(x.arr);
+        json_array_foreach(arr, i, a) print_artifact_line(a);
+        json_decref(arr);
     }
-    return 0;
-}
-
-static int collect_child(const reel_artifact *a, void *ud)
-{
-    json_array_append_new(ud, json_string(a->id));
     return 0;
 }
 
@@ -966,32 +830,11 @@ static int cmd_show(cli *c)
         return rc;
     reel_error e;
     reel_error_clear(&e);
-    reel_artifact a;
-    memset(&a, 0, sizeof a);
-    if ((rc = reel_db_artifact_get(st->db, c->argv[1], &a, &e))) {
-        reel_store_close(st);
-        return fail_err(&e);
-    }
-    json_t *j = artifact_json(st->db, &a, true);
-    json_t *children = json_array();
-    reel_db_artifact_children(st->db, a.id, collect_child, children, NULL);
-    json_object_set_new(j, "children", children);
-    /* Ancestors: walk the parent chain (lineage upwards). */
-    json_t *anc = json_array();
-    char parent[REEL_ARTIFACT_ID_MAX];
-    snprintf(parent, sizeof parent, "%s", a.parent);
-    for (int depth = 0; parent[0] && depth < 64; depth++) {
-        reel_artifact p;
-        memset(&p, 0, sizeof p);
-        if (reel_db_artifact_get(st->db, parent, &p, NULL))
-            break;
-        json_array_append_new(anc, json_string(p.id));
-        snprintf(parent, sizeof parent, "%s", p.parent);
-        reel_artifact_clear(&p);
-    }
-    json_object_set_new(j, "ancestors", anc);
-    reel_artifact_clear(&a);
+    json_t *j = NULL;
+    rc = reel_artifact_show_json(st->db, c->argv[1], &j, &e);
     reel_store_close(st);
+    if (rc)
+        return fail_err(&e);
     if (c->json) {
         print_json(j);
     } else {
@@ -1206,6 +1049,8 @@ static const cli_command commands[] = {
     {"fsck", cmd_fsck},
     {"serve", cmd_serve},
     {"engine", cmd_engine},
+    {"http", cmd_http},
+    {"sync", cmd_sync},
 };
 
 static void usage(FILE *f)
@@ -1228,6 +1073,8 @@ static void usage(FILE *f)
           "        [--seconds N]                    record until stopped (default source:\n"
           "                                         jack if a server runs, else alsa, else tone)\n"
           "  engine --control EP                    the realtime engine for serve --engine EP\n"
+          "  http [--listen ADDR:PORT] [--token-file F]  serve the store over HTTP\n"
+          "  sync push|pull URL [HASH...] [--token-file F]  copy the blobs the other side lacks\n"
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME\n"
           "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
           f);

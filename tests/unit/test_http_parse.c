@@ -1,0 +1,301 @@
+/*
+ * test_http_parse.c — unit tests for http_parse.c: routes (and the paths
+ * that must never route), percent-decoding, blob names, Range headers,
+ * slice request bodies, listen addresses and bearer tokens.
+ *
+ * Owns: the accepted grammars, as examples, and the rejections an attacker
+ * would try first. Must never: open a socket or touch a store.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "http_parse.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static int route(const char *method, const char *uri, reel_http_route *r)
+{
+    reel_error err = {0};
+    int st = reel_http_route_parse(method, uri, r, &err);
+    if (st != 200) {
+        assert_non_null(r->code);
+        assert_true(strlen(err.msg) > 0);
+        assert_null(strchr(err.msg, '\n'));
+    }
+    return st;
+}
+
+static void test_routes_match(void **state)
+{
+    (void)state;
+    reel_http_route r;
+    assert_int_equal(route("GET", "/api/streams", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_STREAMS);
+    assert_int_equal(route("GET", "/api/streams/stream%3A%2F%2Ftone%2Fmain", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_STREAM);
+    assert_string_equal(r.param, "stream://tone/main");
+    assert_int_equal(route("POST", "/api/streams/stream%3A%2F%2Ftone%2Fslice/slice", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_STREAM_SLICE);
+    assert_string_equal(r.param, "stream://tone/slice");
+    assert_int_equal(route("GET", "/api/artifacts?tag=type%3Aslice&tag=a+b", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_ARTIFACTS);
+    assert_int_equal(r.n_tags, 2);
+    assert_string_equal(r.tags[0], "type:slice");
+    assert_string_equal(r.tags[1], "a b");
+    assert_int_equal(route("GET", "/api/artifacts/art-0123abcd", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_ARTIFACT);
+    assert_string_equal(r.param, "art-0123abcd");
+    assert_int_equal(route("HEAD", "/api/artifacts/art-0123abcd/content", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_ARTIFACT_CONTENT);
+    assert_int_equal(route("GET", "/api/events", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_EVENTS);
+    assert_int_equal(route("GET", "/blobs", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_BLOBS);
+    assert_int_equal(route("PUT", "/blobs/blake3:" HEX64, &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_BLOB);
+    assert_int_equal(r.hash.b[0], 0x01);
+    assert_int_equal(r.hash.b[31], 0xef);
+}
+
+static void test_routes_reject(void **state)
+{
+    (void)state;
+    reel_http_route r;
+    /* Traversal in every spelling is a malformed path, never a route. */
+    assert_int_equal(route("GET", "/blobs/../etc/passwd", &r), 400);
+    assert_string_equal(r.code, "bad_path");
+    assert_int_equal(route("GET", "/blobs/%2e%2e/x", &r), 400);
+    assert_int_equal(route("GET", "/blobs/%2E%2E", &r), 400);
+    assert_int_equal(route("GET", "/api/./streams", &r), 400);
+    assert_int_equal(route("GET", "/blobs//etc/passwd", &r), 400);
+    assert_int_equal(route("GET", "//etc/passwd", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/a%00b", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/a%0ab", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/%zz", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/%4", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/%", &r), 400);
+    assert_int_equal(route("GET", "etc/passwd", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/", &r), 400);
+    /* Blob names: exactly blake3:<64 lowercase hex>. */
+    assert_int_equal(route("GET", "/blobs/%2Fetc%2Fpasswd", &r), 400);
+    assert_string_equal(r.code, "bad_blob_name");
+    assert_int_equal(route("GET", "/blobs/" HEX64, &r), 400);
+    assert_int_equal(route("GET", "/blobs/blake3:0123", &r), 400);
+    assert_int_equal(route("GET", "/blobs/blake3:" HEX64 "0", &r), 400);
+    assert_int_equal(route("GET", "/blobs/blake3:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", &r), 400);
+    assert_int_equal(route("GET", "/api/artifacts/..%2f..%2fetc", &r), 400);
+    assert_string_equal(r.code, "bad_artifact_id");
+    /* Unknown routes and methods. */
+    assert_int_equal(route("GET", "/", &r), 404);
+    assert_int_equal(route("GET", "/api", &r), 404);
+    assert_int_equal(route("GET", "/api/nothing", &r), 404);
+    assert_int_equal(route("GET", "/api/streams/x/y", &r), 404);
+    assert_int_equal(route("GET", "/a/b/c/d/e/f/g/h/i/j", &r), 404);
+    assert_int_equal(route("DELETE", "/api/streams", &r), 405);
+    assert_string_equal(r.allow, "GET, HEAD");
+    assert_int_equal(route("GET", "/api/streams/x/slice", &r), 405);
+    assert_string_equal(r.allow, "POST");
+    assert_int_equal(route("POST", "/blobs/blake3:" HEX64, &r), 405);
+    /* Queries: only ?tag= on the artifact list. */
+    assert_int_equal(route("GET", "/api/streams?x=1", &r), 400);
+    assert_string_equal(r.code, "bad_query");
+    assert_int_equal(route("GET", "/api/artifacts?tags=x", &r), 400);
+    assert_int_equal(route("GET", "/api/artifacts?tag", &r), 400);
+    assert_int_equal(route("GET", "/api/artifacts?tag=%00", &r), 400);
+    assert_int_equal(route("GET", "/api/artifacts?&&", &r), 200);
+}
+
+static void test_pct_decode(void **state)
+{
+    (void)state;
+    char out[8];
+    reel_error err = {0};
+    assert_int_equal(reel_http_pct_decode("a%41+", 5, false, out, sizeof out, &err), 0);
+    assert_string_equal(out, "aA+");
+    assert_int_equal(reel_http_pct_decode("a%41+", 5, true, out, sizeof out, &err), 0);
+    assert_string_equal(out, "aA ");
+    assert_int_equal(reel_http_pct_decode("1234567", 7, false, out, sizeof out, &err), 0);
+    assert_int_equal(reel_http_pct_decode("12345678", 8, false, out, sizeof out, &err),
+                     REEL_EINVAL);
+    /* The length bounds the read: "%4" followed by bytes outside it. */
+    assert_int_equal(reel_http_pct_decode("%41", 2, false, out, sizeof out, &err), REEL_EINVAL);
+    assert_int_equal(reel_http_pct_decode("%7f", 3, false, out, sizeof out, &err), REEL_EINVAL);
+}
+
+static int range(const char *h, uint64_t size, uint64_t *first, uint64_t *len)
+{
+    *first = *len = 12345;
+    return reel_http_range_parse(h, size, first, len);
+}
+
+static void test_range(void **state)
+{
+    (void)state;
+    uint64_t f, n;
+    assert_int_equal(range("bytes=0-9", 100, &f, &n), 0);
+    assert_int_equal(f, 0);
+    assert_int_equal(n, 10);
+    assert_int_equal(range("bytes=90-", 100, &f, &n), 0);
+    assert_int_equal(f, 90);
+    assert_int_equal(n, 10);
+    assert_int_equal(range("bytes=90-1000", 100, &f, &n), 0);
+    assert_int_equal(n, 10);
+    assert_int_equal(range("bytes=-10", 100, &f, &n), 0);
+    assert_int_equal(f, 90);
+    assert_int_equal(n, 10);
+    assert_int_equal(range("bytes=-1000", 100, &f, &n), 0);
+    assert_int_equal(f, 0);
+    assert_int_equal(n, 100);
+    assert_int_equal(range("bytes=99-99", 100, &f, &n), 0);
+    assert_int_equal(n, 1);
+    /* Unsatisfiable: 416. */
+    assert_int_equal(range("bytes=100-", 100, &f, &n), REEL_ERANGE);
+    assert_int_equal(range("bytes=100-200", 100, &f, &n), REEL_ERANGE);
+    assert_int_equal(range("bytes=-0", 100, &f, &n), REEL_ERANGE);
+    assert_int_equal(range("bytes=0-", 0, &f, &n), REEL_ERANGE);
+    /* Ignored: the whole resource. */
+    assert_int_equal(range("bytes=5-4", 100, &f, &n), 1);
+    assert_int_equal(range("bytes=0-1,5-6", 100, &f, &n), 1);
+    assert_int_equal(range("items=0-1", 100, &f, &n), 1);
+    assert_int_equal(range("bytes=a-b", 100, &f, &n), 1);
+    assert_int_equal(range("bytes=", 100, &f, &n), 1);
+    assert_int_equal(range("bytes=-", 100, &f, &n), 1);
+    assert_int_equal(range("bytes=1-2x", 100, &f, &n), 1);
+    assert_int_equal(range("bytes=+1-2", 100, &f, &n), 1);
+    assert_int_equal(range("bytes=99999999999999999999-", 100, &f, &n), 1);
+}
+
+static int slice_body(const char *json, reel_http_slice_body *b, reel_error *err)
+{
+    return reel_http_slice_body_parse(json, strlen(json), "stream://t/m", b, err);
+}
+
+static void test_slice_body(void **state)
+{
+    (void)state;
+    reel_http_slice_body b;
+    reel_error err = {0};
+    assert_int_equal(slice_body("{\"last\": \"30s\", \"tags\": [\"a\", \"b\"], \"virtual\": true}",
+                                &b, &err),
+                     0);
+    assert_int_equal(b.req.from.kind, REEL_TS_AGO);
+    assert_int_equal(b.req.from.ago_ns, 30000000000LL);
+    assert_int_equal(b.req.to.kind, REEL_TS_HEAD);
+    assert_true(b.req.clamp);
+    assert_true(b.req.is_virtual);
+    assert_int_equal(b.req.n_tags, 2);
+    assert_string_equal(b.req.tags[1], "b");
+    assert_string_equal(b.req.stream_uri, "stream://t/m");
+    assert_int_equal(b.req.format, REEL_OUT_WAV);
+    reel_http_slice_body_free(&b);
+    assert_int_equal(slice_body("{\"from\": \"#100\", \"to\": \"head\", \"format\": \"flac\", "
+                                "\"sample_format\": \"i16\"}",
+                                &b, &err),
+                     0);
+    assert_int_equal(b.req.from.kind, REEL_TS_FRAME);
+    assert_int_equal(b.req.from.frame, 100);
+    assert_int_equal(b.req.format, REEL_OUT_FLAC);
+    assert_true(b.req.has_sample_format);
+    assert_int_equal(b.req.sample_format, REEL_SAMPLE_I16);
+    assert_false(b.req.clamp);
+    reel_http_slice_body_free(&b);
+
+    static const struct {
+        const char *json, *code;
+    } bad[] = {
+        {"", "malformed_json"},
+        {"{\"last\": ", "malformed_json"},
+        {"{\"last\": \"1s\"} x", "malformed_json"},
+        {"{\"last\": \"1s\", \"last\": \"2s\"}", "malformed_json"},
+        {"[]", "invalid_argument"},
+        {"{\"last\": \"1s\", \"evil\": 1}", "unknown_field"},
+        {"{\"last\": 30}", "invalid_argument"},
+        {"{\"last\": \"0s\"}", "invalid_argument"},
+        {"{\"last\": \"soon\"}", "invalid_time_spec"},
+        {"{\"from\": \"yesterday\", \"to\": \"head\"}", "invalid_time_spec"},
+        {"{\"from\": \"#1\"}", "invalid_argument"},
+        {"{\"from\": \"#1\", \"to\": \"head\", \"last\": \"1s\"}", "invalid_argument"},
+        {"{\"last\": \"1s\", \"virtual\": \"yes\"}", "invalid_argument"},
+        {"{\"last\": \"1s\", \"tags\": \"a\"}", "invalid_argument"},
+        {"{\"last\": \"1s\", \"tags\": [1]}", "invalid_argument"},
+        {"{\"last\": \"1s\", \"tags\": [\"\"]}", "invalid_argument"},
+        {"{\"last\": \"1s\", \"tags\": [\"a\\u0000b\"]}", "malformed_json"},
+        {"{\"last\": \"1s\", \"format\": \"mp3\"}", "invalid_argument"},
+        {"{\"last\": \"1s\", \"sample_format\": \"i8\"}", "invalid_argument"},
+        {"{}", "invalid_argument"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reel_error_clear(&err);
+        if (slice_body(bad[i].json, &b, &err) == 0)
+            fail_msg("accepted: %s", bad[i].json);
+        if (strcmp(b.error_code, bad[i].code) != 0)
+            fail_msg("%s: code %s, want %s", bad[i].json, b.error_code, bad[i].code);
+        assert_null(b.doc);
+        assert_true(strlen(err.msg) > 0);
+        assert_null(strchr(err.msg, '\n'));
+    }
+}
+
+static void test_listen(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    bool lo;
+    reel_error err = {0};
+    assert_int_equal(reel_http_listen_parse("127.0.0.1:7070", &ss, &sl, &lo, &err), 0);
+    assert_true(lo);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 7070);
+    assert_int_equal(reel_http_listen_parse("127.8.9.10:0", &ss, &sl, &lo, &err), 0);
+    assert_true(lo);
+    assert_int_equal(reel_http_listen_parse("localhost:80", &ss, &sl, &lo, &err), 0);
+    assert_true(lo);
+    assert_int_equal(reel_http_listen_parse("[::1]:7070", &ss, &sl, &lo, &err), 0);
+    assert_true(lo);
+    assert_int_equal(ss.ss_family, AF_INET6);
+    assert_int_equal(reel_http_listen_parse("0.0.0.0:7070", &ss, &sl, &lo, &err), 0);
+    assert_false(lo);
+    assert_int_equal(reel_http_listen_parse("[::]:7070", &ss, &sl, &lo, &err), 0);
+    assert_false(lo);
+    assert_int_equal(reel_http_listen_parse("192.168.1.2:1", &ss, &sl, &lo, &err), 0);
+    assert_false(lo);
+    const char *bad[] = {"7070", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
+                         "127.0.0.1:80x", "example.com:80", "::1:80", "[::1]80", "[::1",
+                         ":80", "300.1.1.1:80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (reel_http_listen_parse(bad[i], &ss, &sl, &lo, &err) != REEL_EINVAL)
+            fail_msg("accepted listen address '%s'", bad[i]);
+}
+
+static void test_bearer(void **state)
+{
+    (void)state;
+    const char *tok = "0123456789abcdef";
+    assert_true(reel_http_bearer_ok("Bearer 0123456789abcdef", tok));
+    assert_true(reel_http_bearer_ok("bearer 0123456789abcdef", tok));
+    assert_false(reel_http_bearer_ok("Bearer 0123456789abcdeX", tok));
+    assert_false(reel_http_bearer_ok("Bearer 0123456789abcde", tok));
+    assert_false(reel_http_bearer_ok("Bearer 0123456789abcdef0", tok));
+    assert_false(reel_http_bearer_ok("Basic 0123456789abcdef", tok));
+    assert_false(reel_http_bearer_ok("Bearer ", tok));
+    assert_false(reel_http_bearer_ok(NULL, tok));
+    assert_false(reel_http_bearer_ok("Bearer ", ""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_routes_match), cmocka_unit_test(test_routes_reject),
+        cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_range),
+        cmocka_unit_test(test_slice_body),   cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_bearer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
