@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# `make run`: record 10 s of a 440 Hz test tone into the store, then write the
-# last 5 s of it to out/reel-last-5s.wav. Stops at the first failing step.
+# `make run`: initialise the store, then run `reel serve` in the foreground:
+# it records the default source (JACK if a server runs, else the default ALSA
+# capture device, else a test tone) with the HTTP API on 127.0.0.1:7070, until
+# Ctrl-C, which seals everything. REEL_LISTEN and REEL_SERVE_ARGS adjust it.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REEL=build/src/cli/reel
-STREAM=stream://tone/main
-OUT_DIR=out
-OUT=$OUT_DIR/reel-last-5s.wav
 
 if [[ -z "${REEL_HOME:-}" ]]; then
   if [[ -z "${XDG_DATA_HOME:-}" && -z "${HOME:-}" ]]; then
@@ -38,14 +37,9 @@ step() {
 
 echo "demo: store $REEL_HOME"
 step "initialise the store" "$REEL" init
-step "record 10 s of a 440 Hz tone into $STREAM" \
-  "$REEL" record --source tone:440 --seconds 10
-mkdir -p "$OUT_DIR"
-step "write the last 5 s of $STREAM" \
-  "$REEL" slice "$STREAM" --last 5s --out "$OUT"
-
-if [[ ! -s $OUT ]]; then
-  echo "demo: FAILED: $OUT was not written" >&2
-  exit 1
-fi
-echo "demo: wrote $PWD/$OUT ($(stat -c %s "$OUT") bytes)"
+echo "demo: reel serve records the default source (JACK if a server runs, else the default"
+echo "      ALSA capture device, else a test tone) until Ctrl-C; HTTP API on ${REEL_LISTEN:-127.0.0.1:7070}."
+echo "      In another terminal:  build/src/cli/reel streams"
+echo "                            build/src/cli/reel slice STREAM --last 30s --out last30.wav"
+echo "                            curl http://${REEL_LISTEN:-127.0.0.1:7070}/api/streams"
+exec "$REEL" serve --listen "${REEL_LISTEN:-127.0.0.1:7070}" ${REEL_SERVE_ARGS:-}

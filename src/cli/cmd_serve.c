@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "control.h"
 #include "engine.h"
+#include "http_server.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -49,6 +50,8 @@ typedef struct serve_args {
     const char *sources[SERVE_SOURCES_MAX], *uris[SERVE_SOURCES_MAX];
     int n_sources, n_uris;
     const char *engine, *publish, *control;
+    const char *listen, *token_file;
+    bool no_http;
     double seconds;
     reel_capture_opts co;
 } serve_args;
@@ -71,6 +74,10 @@ static int parse_args(cli *c, serve_args *a, bool engine_cmd)
                 a->uris[a->n_uris++] = v;
         } else if (!engine_cmd && opt_value(c, &i, "--engine", &a->engine, &rc)) {
         } else if (!engine_cmd && opt_value(c, &i, "--publish", &a->publish, &rc)) {
+        } else if (!engine_cmd && opt_value(c, &i, "--listen", &a->listen, &rc)) {
+        } else if (!engine_cmd && opt_value(c, &i, "--token-file", &a->token_file, &rc)) {
+        } else if (!engine_cmd && strcmp(arg, "--no-http") == 0) {
+            a->no_http = true;
         } else if (engine_cmd && opt_value(c, &i, "--control", &a->control, &rc)) {
         } else if (opt_value(c, &i, "--jack-server", &a->co.jack_server, &rc)) {
         } else if (opt_value(c, &i, "--seconds", &v, &rc)) {
@@ -138,6 +145,42 @@ static int pick_default(serve_args *a, reel_stream_def *def, char *why, size_t w
     return fail(REEL_EDEVICE, "no source to record (%s)", notes);
 }
 
+/* Events for the web page and other /api/events clients. */
+static void http_event(void *ud, const reel_msg_event *ev)
+{
+    reel_http *h = ud;
+    if (!h)
+        return;
+    json_t *j = NULL;
+    const char *name = "error";
+    switch (ev->kind) {
+    case REEL_EVT_HEAD_POSITION:
+        name = "head";
+        j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "stream", ev->stream_uri, "frame",
+                      (json_int_t)ev->head.sample_position, "wall_ns",
+                      (json_int_t)ev->head.wall_clock_ns, "xruns", (json_int_t)ev->head.xruns,
+                      "overrun_frames", (json_int_t)ev->head.overrun_frames, "events",
+                      (json_int_t)ev->head.events, "gaps", (json_int_t)ev->head.gaps);
+        break;
+    case REEL_EVT_CHUNK_FULL:
+        name = "seal";
+        j = json_pack("{s:s, s:I, s:I, s:I, s:b}", "stream", ev->stream_uri, "bytes",
+                      (json_int_t)ev->chunk_full.bytes_written, "first_frame",
+                      (json_int_t)ev->chunk_full.first_frame, "end_frame",
+                      (json_int_t)ev->chunk_full.end_frame, "final", ev->chunk_full.final);
+        break;
+    case REEL_EVT_STREAM_ERROR:
+        j = json_pack("{s:s, s:s, s:b}", "stream", ev->stream_uri, "message",
+                      ev->stream_error.message, "recoverable", ev->stream_error.recoverable);
+        break;
+    }
+    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (txt)
+        reel_http_publish(h, name, txt);
+    free(txt);
+    json_decref(j);
+}
+
 typedef struct engine_thread {
     reel_engine *eng;
     volatile sig_atomic_t stop;
@@ -186,10 +229,18 @@ int cmd_serve(cli *c)
         snprintf(publish, sizeof publish, "%s", a.publish);
     else if ((size_t)snprintf(publish, sizeof publish, "ipc://%s/events.sock", st->root) >= 100)
         publish[0] = '\0'; /* an ipc path must fit a socket address */
+    reel_http *http = NULL;
+    reel_control *ctl = NULL;
+    if (!a.no_http) {
+        reel_http_opts ho = {.listen = a.listen, .token_file = a.token_file};
+        if ((rc = reel_http_open(&http, st, &ho, &e))) {
+            reel_store_close(st);
+            return fail_err(&e);
+        }
+    }
     reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
                             .publish = publish[0] ? publish : NULL,
-                            .on_log = log_line};
-    reel_control *ctl = NULL;
+                            .on_log = log_line, .on_event = http_event, .ud = http};
     engine_thread et;
     memset(&et, 0, sizeof et);
     bool engine_running = false;
@@ -223,6 +274,8 @@ int cmd_serve(cli *c)
             fprintf(stderr, "; not %s", why);
         fputc('\n', stderr);
     }
+    if (http)
+        fprintf(stderr, "reel serve: HTTP on %s\n", reel_http_url(http));
     fprintf(stderr, "reel serve: engine %s%s%s; store %s%s%s\n",
             a.engine ? "expected at " : "in this process", a.engine ? a.engine : "",
             a.engine ? " (start: reel engine --control ENDPOINT)" : "", st->root,
@@ -253,6 +306,7 @@ out:
     }
     reel_engine_close(et.eng);
     reel_control_close(ctl);
+    reel_http_close(http);
     reel_store_close(st);
     if (rc)
         return fail_err(&e);

@@ -13,7 +13,7 @@ reel init >/dev/null
 start_jackd
 
 # ---- (a) the default source -------------------------------------------------------------
-reel_bg "$TMP/serve-a.log" serve --seconds 1.5
+reel_bg "$TMP/serve-a.log" serve --seconds 1.5 --no-http
 wait_bg "$BG_PID"
 head -1 "$TMP/serve-a.log" | grep -q "^reel serve: recording stream://jack/main from jack (48000 Hz, 2 ch, f32)" ||
     fail "(a) first line: $(head -1 "$TMP/serve-a.log")"
@@ -21,7 +21,7 @@ head -1 "$TMP/serve-a.log" | grep -q "^reel serve: recording stream://jack/main 
 # ---- (b) a live grab of the metronome -----------------------------------------------------
 start_metro
 URI=stream://jack/metro
-reel_bg "$TMP/serve.log" serve --source jack:metro:120_bpm --stream $URI
+reel_bg "$TMP/serve.log" serve --source jack:metro:120_bpm --stream $URI --no-http
 serve_pid=$BG_PID
 sleep 4
 ok reel slice $URI --last 2s --out "$TMP/live.wav" >/dev/null

@@ -10,16 +10,22 @@
 #       resumes the same stream with a gap, no hole in the timeline; fsck clean and the whole
 #       take slices to a file sox reads with the expected length.
 source "$(dirname "$0")/lib.sh"
-need capnp
+need capnp curl
 SUBPY=/usr/bin/python3
 $SUBPY -c 'import zmq' 2>/dev/null || fail "this test needs python3-zmq (Debian's /usr/bin/python3)"
 SCHEMAS=${REEL_SRC:?REEL_SRC must name the source root}/schemas
 reel init >/dev/null
 
 # ---- (a) serve in one process, stopped by SIGTERM ---------------------------------------
-reel_bg "$TMP/serve-a.log" serve --source tone:440 --stream stream://tone/a
+reel_bg "$TMP/serve-a.log" serve --source tone:440 --stream stream://tone/a --listen 127.0.0.1:0
 pid=$BG_PID
-sleep 3
+sleep 2
+url=$(sed -n 's/^reel serve: HTTP on //p' "$TMP/serve-a.log")
+[[ $url == http://127.0.0.1:* ]] || fail "(a) no HTTP line: $(cat "$TMP/serve-a.log")"
+curl -sf "$url/api/streams" | grep -q '"uri": *"stream://tone/a"' || fail "(a) $url/api/streams: $(curl -s "$url/api/streams")"
+curl -sfN -m 1 "$url/api/events" >"$TMP/sse.txt" || true
+grep -q '^event: head' "$TMP/sse.txt" || fail "(a) no head events on $url/api/events: $(head -c 300 "$TMP/sse.txt")"
+sleep 1
 kill -TERM "$pid"
 wait_bg "$pid"
 head -1 "$TMP/serve-a.log" | grep -q "recording stream://tone/a from tone:440 (48000 Hz, 2 ch, f32)" ||
@@ -37,7 +43,7 @@ ok reel slice stream://tone/a --from start --to head --out "$TMP/a.wav" >/dev/nu
 EP=ipc://$TMP/ctl.sock
 PUB=ipc://$TMP/ev.sock
 URI=stream://tone/split
-reel_bg "$TMP/serve.log" serve --source tone:440 --stream $URI --engine "$EP" --publish "$PUB"
+reel_bg "$TMP/serve.log" serve --source tone:440 --stream $URI --engine "$EP" --publish "$PUB" --no-http
 serve_pid=$BG_PID
 # An independent subscriber keeps the first head positions it sees, one frame a file.
 $SUBPY - "$PUB" "$TMP/ev" <<'PY' &
