@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# bench/jack_channels.sh — live JACK capture capacity (a helper of bench/run.sh).
+# bench/jack_channels.sh — live JACK capture capacity (run by bench/run.sh, `make bench`; also
+# runs alone). It starts and stops its own `jackd -d dummy -p 64` (1.33 ms periods at 48 kHz).
 #
-#   1 callback  the process callback's own cost at 64 channels: median and p99 as a fraction
-#               of the period, measured inside the callback (REEL_JACK_PROFILE: one more
-#               vDSO clock read per period into a pre-faulted array, written at close; that
-#               profiling mode is not the steady-state path).
-#   2 channels  the largest channel count `reel record --source jack:<N ports>` records for
-#               REEL_BENCH_SECONDS (60) on `jackd -d dummy -p 64` (1.33 ms periods at
-#               48 kHz) with zero xruns, zero overruns and no skipped period. The ports are
-#               the dummy driver's capture ports (zeros, copied like any other samples; past
-#               512 channels one capture port feeds several reel ports). Screening runs of
-#               SCREEN_SECONDS (5) try 64, 128, 256, 512, 1024 (two runs each at most: xruns
-#               also come from the machine); the largest that passed is then confirmed for
-#               the full time, stepping down if it fails.
-#   3 capacity  the same search with a criterion the machine's noise cannot fail: zero
-#               overruns and the callback's p99 under half the period.
+#   channels  the largest channel count `reel record --source jack:<N ports>` records for
+#             REEL_BENCH_SECONDS (60, the issue's length) with zero xruns, zero overruns and no
+#             skipped period. Counts are tried in order (64, 128, 256, 512, 1024), each at most
+#             twice (xruns also come from the machine); the search stops at the first count
+#             that fails both tries. The ports are the dummy driver's capture ports (zeros,
+#             copied like any other samples; past 512 channels one capture port feeds several
+#             reel ports).
+#   callback  the process callback's own cost at 64 channels, from the 64-channel run:
+#             median and p99 as a fraction of the period, measured inside the callback
+#             (REEL_JACK_PROFILE: one more vDSO clock read per period into a pre-faulted
+#             array, written at close).
+#   capacity  from the same runs, a criterion the machine's noise cannot fail: the largest
+#             count with zero overruns and the callback's p99 under half the period.
 #
 # The dummy driver counts a wake-up a few microseconds late as an xrun, and on a VM with a
 # PREEMPT_NONE kernel every client's thread wakes late now and then: the baseline line
@@ -24,17 +24,16 @@
 #   REEL=PATH               the reel binary (default: build/src/cli/reel)
 #   BENCH_DIR=DIR           scratch space (default /tmp/reel-bench-jack); each run's store is
 #                           removed after it (1024 ch for 60 s is 11.8 GB)
-#   REEL_BENCH_SECONDS=S    length of the confirming runs (default 60)
-#   SCREEN_SECONDS=S        length of the screening runs and baselines (default 5)
-#   PROFILE_SECONDS=S       length of the 64-channel profile run (default 10)
-#   CHANNELS="64 128 ..."   counts to screen
+#   REEL_BENCH_SECONDS=S    length of each run (default 60; shorter when iterating)
+#   BASELINE_SECONDS=S      length of the two baselines (default 5)
+#   CHANNELS="64 128 ..."   counts to try, in order
 #   CHUNK_BYTES=N           reel's --chunk-bytes (default: reel's own, 4 MiB)
 #   JACK_PERIOD=N           jackd's period in frames (default 64)
 #   REEL_JACK_RT=0          run jackd with -r (no realtime scheduling)
-# Result lines:
-#   bench jack_callback: 64 ch, period 64 frames (1333 us): p50 <x> us (<f>), p99 ...
-#   bench jack_channels: <N> channels for <S> s with 0 xruns, 0 overruns, 0 skipped periods
-#   bench jack_capacity: <N> channels for <S> s with 0 overruns, callback p99 <f> of the period
+# Result lines (the last three; exit status 1 if not even 64 channels held):
+#   bench jack-callback: 64 ch, period 64 frames (1333 us): median <x> us (<f> of the period), p99 ...
+#   bench jack-channels: <N> channels for <S> s with 0 xruns, 0 overruns, 0 skipped periods ...
+#   bench jack-capacity: <N> channels for <S> s with 0 overruns, callback p99 <f> of the period
 set -euo pipefail
 export LC_ALL=C
 
@@ -44,8 +43,7 @@ REEL=${REEL:-$ROOT/build/src/cli/reel}
 [[ $REEL == /* ]] || REEL=$PWD/$REEL
 BENCH_DIR=${BENCH_DIR:-/tmp/reel-bench-jack}
 SECONDS_FULL=${REEL_BENCH_SECONDS:-60}
-SCREEN=${SCREEN_SECONDS:-5}
-PROFILE_SECONDS=${PROFILE_SECONDS:-10}
+SCREEN=${BASELINE_SECONDS:-5}
 CHANNELS=${CHANNELS:-64 128 256 512 1024}
 PERIOD=${JACK_PERIOD:-64}
 RATE=48000
@@ -116,7 +114,8 @@ run_once() {
     REEL_JACK_PROFILE=$prof "$REEL" --store "$store" "${args[@]}" >"$WORK/rec.json" 2>"$WORK/rec.err" || rc=$?
     STRICT_OK=0 CAP_OK=0 P99=1
     if ((rc != 0)); then
-        say "  $n ch, $secs s: failed: $(head -c 200 "$WORK/rec.err" | tr '\n' ' ')"
+        LAST_LINE="reel failed: $(head -c 200 "$WORK/rec.err" | tr '\n' ' ')"
+        say "  $n ch, $secs s: $LAST_LINE"
         rm -rf "$store"
         return 0
     fi
@@ -134,7 +133,7 @@ strict = int(xr == 0 and ov == 0 and dr == 0)
 cap = int(ov == 0 and p99 < pns / 2)
 print(strict, cap, f"{p99 / pns:.4f}",
       f"{s['head_frame'] - s['first_frame']} frames, xruns {xr} (jackd blames reel for {blamed}), "
-      f"overrun frames {ov}, skipped frames {dr}, callback p50 {p50 / 1000:.1f} us "
+      f"overrun frames {ov}, skipped frames {dr}, callback median {p50 / 1000:.1f} us "
       f"({p50 / pns:.4f}) p99 {p99 / 1000:.1f} us ({p99 / pns:.4f}) max {d[-1] / 1000:.1f} us")
 EOF
 )
@@ -157,58 +156,37 @@ kill "$metro" 2>/dev/null || true
 wait "$metro" 2>/dev/null || true
 say "baseline: in $SCREEN s jackd alone logged $((x1 - x0)) xruns; with jack_metro, $(($(xrun_lines 'XRun') - x1)) ($(xrun_lines 'client = metro') blaming metro)"
 
-# ---- 1: callback cost at 64 channels
-say "bench jack_callback: profiling 64 channels for $PROFILE_SECONDS s"
-run_once 64 "$PROFILE_SECONDS"
-say "bench jack_callback: 64 ch, period $PERIOD frames ($((PERIOD * 1000000 / RATE)) us): ${LAST_LINE#*callback }"
-
-# ---- 2 and 3: screen (two runs at most each), then confirm for the full time
-best_strict=0 best_cap=0
+# ---- the search: each count at most twice for the full time. The strict search stops at
+# its first failure; the capacity criterion goes on while it holds.
+best_strict=0 best_cap=0 cap_p99=1 cb_line='' fail_line='' strict_alive=1
 for n in $CHANNELS; do
     s_ok=0 c_ok=0
     for t in 1 2; do
-        run_once "$n" "$SCREEN"
+        run_once "$n" "$SECONDS_FULL"
+        if ((n == 64)) && [[ -z $cb_line ]]; then cb_line=${LAST_LINE#*callback }; fi
+        if ((CAP_OK)) && ((n > best_cap)); then best_cap=$n cap_p99=$P99 c_ok=1; fi
         ((STRICT_OK)) && s_ok=1
-        ((CAP_OK)) && c_ok=1
-        ((s_ok)) && break
+        ((s_ok || (!strict_alive && c_ok))) && break
     done
-    ((s_ok)) && best_strict=$n
-    ((c_ok)) && best_cap=$n
-    ((s_ok || c_ok)) || break
+    if ((strict_alive && s_ok)); then
+        best_strict=$n
+    elif ((strict_alive)); then
+        strict_alive=0
+        fail_line="$n ch failed twice: ${LAST_LINE:-reel failed}"
+    fi
+    ((strict_alive || c_ok)) || break
 done
-
-# confirm VAR BEST: the largest count <= BEST that meets VAR (STRICT_OK / CAP_OK) for the
-# full time (two runs at most each); prints it, 0 if none.
-confirm() {
-    local n t
-    for n in $(printf '%s\n' $CHANNELS | sort -rn); do
-        ((n <= $2)) || continue
-        for t in 1 2; do
-            run_once "$n" "$SECONDS_FULL" >&2
-            if [[ ${!1} == 1 ]]; then
-                echo "$n $P99"
-                return 0
-            fi
-        done
-    done
-    echo "0 1"
-}
+if [[ -z $cb_line ]]; then # 64 was not in CHANNELS: profile it on its own
+    run_once 64 "$SECONDS_FULL"
+    cb_line=${LAST_LINE#*callback }
+fi
 
 chunk="chunk ${CHUNK_BYTES:-4 MiB default}"
-rc=0
+say "bench jack-callback: 64 ch, period $PERIOD frames ($((PERIOD * 1000000 / RATE)) us), $SECONDS_FULL s: $cb_line"
 if ((best_strict > 0)); then
-    read -r n _ < <(confirm STRICT_OK "$best_strict")
-    say "bench jack_channels: $n channels for $SECONDS_FULL s with 0 xruns, 0 overruns, 0 skipped periods (screened up to $best_strict; $chunk)"
-    ((n > 0)) || rc=1
+    say "bench jack-channels: $best_strict channels for $SECONDS_FULL s with 0 xruns, 0 overruns, 0 skipped periods (tried: $CHANNELS; ${fail_line:-none failed}; $chunk)"
 else
-    say "bench jack_channels: 0 channels for $SECONDS_FULL s with 0 xruns: none held even $SCREEN s here (see the baseline)"
-    rc=1
+    say "bench jack-channels: 0 channels for $SECONDS_FULL s with 0 xruns (${fail_line}; see the baseline)"
 fi
-if ((best_cap > 0)); then
-    read -r n p99 < <(confirm CAP_OK "$best_cap")
-    say "bench jack_capacity: $n channels for $SECONDS_FULL s with 0 overruns, callback p99 $p99 of the period (screened up to $best_cap; $chunk)"
-else
-    say "bench jack_capacity: 0 channels"
-    rc=1
-fi
-exit $rc
+say "bench jack-capacity: $best_cap channels for $SECONDS_FULL s with 0 overruns, callback p99 $cap_p99 of the period"
+((best_strict > 0))

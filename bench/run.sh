@@ -6,6 +6,10 @@
 #   3 grab      reel slice --last 30s (process)     vs  sox trim of the same 30 s
 #               + in-process virtual slice (reel_slice, is_virtual)
 #   4 rotation  seal + manifest update after ~1 min vs after ~24 h of history
+#   5 jack      bench/jack_channels.sh: the largest channel count recorded live from
+#               `jackd -d dummy -p 64` for REEL_BENCH_SECONDS (60) with 0 xruns and 0
+#               overruns, and the realtime callback's cost at 64 channels (skipped, with
+#               a note, if jackd is not installed)
 #
 # Environment:
 #   REEL=PATH        the reel binary (default: build/src/cli/reel)
@@ -15,7 +19,8 @@
 #   ROT_SECONDS=S    simulated history for the rotation benchmark (default 86400)
 #   ROT_RATE, ROT_CHUNK  its mono i16 stream: rate and chunk frames (48000, 131072)
 #   KEEP_INPUTS=1    keep the generated WAV and random file for the next run
-#   ONLY="a b"       run only these of: ingest hashing grab rotation
+#   ONLY="a b"       run only these of: ingest hashing grab rotation jack
+#   REEL_BENCH_SECONDS=S  length of each JACK channel-count run (default 60)
 # Every result line reads:
 #   bench <name>: reel <v> <unit>, reference <v> <unit>, ratio <x.xx> (<target>)
 # Word splitting of $(...) into median's arguments is intended (lists of numbers).
@@ -303,6 +308,21 @@ echo "bench rotation: reel $(ms "$lw") ms at $label, reference $(ms "$fw") ms at
 echo
 fi
 
+# ---- 5: JACK channel count and callback cost --------------------------------
+JACK_LINES=()
+if want jack; then
+    if command -v jackd >/dev/null && command -v jack_wait >/dev/null; then
+        jrc=0
+        REEL=$REEL BENCH_DIR=$BENCH_DIR/jack bash "$HERE/jack_channels.sh" | tee "$BENCH_DIR/jack.txt" || jrc=$?
+        mapfile -t JACK_LINES < <(grep '^bench jack-' "$BENCH_DIR/jack.txt")
+        ((jrc == 0)) || echo "bench jack: exit $jrc (see above)"
+        rm -rf "$BENCH_DIR/jack"
+    else
+        echo "bench jack-channels: skipped (jackd / jack_wait not installed)"
+    fi
+    echo
+fi
+
 # ---- summary --------------------------------------------------------------------
 pass() { awk -v r="$1" -v t="$2" 'BEGIN {
     split(t, a, " "); op = a[1]; v = a[2] + 0
@@ -318,3 +338,4 @@ row grab grab ">= 1.0"
 row vslice grab-virtual "< 1 ms" " (${vms:-} ms)"
 row rotation rotation "<= 2" " ($(hl "$ROT_SECONDS") vs 1min, wall)"
 row rotcpu "  cpu only" "<= 2" " (thread CPU of the same polls)"
+for l in ${JACK_LINES[@]+"${JACK_LINES[@]}"}; do echo "  ${l#bench }"; done

@@ -72,6 +72,8 @@ static void default_uri(const char *src, char *out, size_t len)
                                    : '_');
         name[k] = '\0';
         snprintf(out, len, "stream://file/%s", k ? name : "main");
+    } else if (strncmp(src, "alsa-midi", 9) == 0) {
+        snprintf(out, len, "stream://alsa/midi");
     } else if (strncmp(src, "alsa", 4) == 0) {
         snprintf(out, len, "stream://alsa/main");
     } else {
@@ -454,7 +456,8 @@ static int cmd_record(cli *c)
     if (rc)
         return rc;
     if (!source)
-        return fail(REEL_EINVAL, "record needs --source (tone[:FREQ] or file:PATH)");
+        return fail(REEL_EINVAL, "record needs --source (tone[:FREQ], file:PATH, alsa[:DEVICE], "
+                                "alsa-midi[:CLIENT:PORT], jack[:PORT,...] or jack-midi[:PORT])");
     int n_jack = 0;
     for (int i = 0; i < n_sources; i++)
         n_jack += is_jack_source(sources[i]);
@@ -489,9 +492,12 @@ static int cmd_record(cli *c)
     /* Default 4 MiB of whole frames: ~10.9 s of stereo float at 48 kHz,
      * 85 ms of 256 channels. Fewer, larger seals cost fewer fsyncs; the
      * live edge is sliceable whatever the size. */
-    def.chunk_size_bytes = chunk_bytes ? chunk_bytes
-                           : chunk_frames ? chunk_frames * fb
-                                          : (4u << 20) / fb * fb;
+    if (def.kind == REEL_STREAM_MIDI) /* MIDI chunks rotate on size: ~512 KiB */
+        def.chunk_size_bytes = chunk_bytes ? chunk_bytes : 512u << 10;
+    else
+        def.chunk_size_bytes = chunk_bytes    ? chunk_bytes
+                               : chunk_frames ? chunk_frames * fb
+                                              : (4u << 20) / fb * fb;
     if (reel_stream_def_validate(&def, &e)) {
         reel_source_close(src);
         return fail_err(&e);
@@ -510,7 +516,10 @@ static int cmd_record(cli *c)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (!c->json)
+    if (!c->json && def.kind == REEL_STREAM_MIDI)
+        fprintf(stderr, "recording %s from %s (MIDI, clock %u Hz)%s\n", def.uri, source,
+                def.sample_rate, so.seconds > 0 ? "" : "; Ctrl-C stops");
+    else if (!c->json)
         fprintf(stderr, "recording %s from %s (%u Hz, %u ch, %s)%s\n", def.uri, source,
                 def.sample_rate, def.channels, reel_sample_format_name(def.sample_format),
                 so.seconds > 0 ? "" : "; Ctrl-C stops");
@@ -541,15 +550,23 @@ static int cmd_record(cli *c)
     if (crc)
         return fail_err(&ce);
     double secs = (double)status.frames / def.sample_rate;
-    if (c->json)
-        print_json(json_pack("{s:s, s:I, s:f, s:I, s:I, s:I}", "stream", def.uri, "frames",
-                             (json_int_t)status.frames, "seconds", secs, "chunks",
-                             (json_int_t)status.chunks, "overrun_frames",
-                             (json_int_t)status.overrun_frames, "xruns",
-                             (json_int_t)status.xruns));
-    else
+    if (c->json) {
+        json_t *j = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I}", "stream", def.uri, "frames",
+                              (json_int_t)status.frames, "seconds", secs, "chunks",
+                              (json_int_t)status.chunks, "overrun_frames",
+                              (json_int_t)status.overrun_frames, "xruns",
+                              (json_int_t)status.xruns);
+        if (def.kind == REEL_STREAM_MIDI)
+            json_object_set_new(j, "events", json_integer((json_int_t)status.events));
+        print_json(j);
+    } else if (def.kind == REEL_STREAM_MIDI) {
+        printf("%s: %llu MIDI events over %llu frames (%.3f s) in %llu chunks\n", def.uri,
+               (unsigned long long)status.events, (unsigned long long)status.frames, secs,
+               (unsigned long long)status.chunks);
+    } else {
         printf("%s: %llu frames (%.3f s) in %llu chunks\n", def.uri,
                (unsigned long long)status.frames, secs, (unsigned long long)status.chunks);
+    }
     return 0;
 }
 

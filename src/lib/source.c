@@ -4,7 +4,8 @@
  * Real time: the thread wakes on an absolute CLOCK_MONOTONIC schedule, one
  * period at a time, and stamps each period's clocks before writing, as a
  * device callback would. Device sources (ALSA) block in read() instead and
- * stamp with the device's clock. Fast: it writes as quickly as the source
+ * stamp with the device's clock. MIDI sources (the ALSA sequencer) run
+ * their own loop on this thread (impl->run). Fast: it writes as quickly as the source
  * decodes.
  * Must never: allocate inside the loop (the buffer is made at start).
  */
@@ -80,6 +81,10 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
         rc = reel_source_tone_open(spec + 5, &s->opts, def, &s->state, &s->impl, err);
     else if (strncmp(spec, "file:", 5) == 0)
         rc = reel_source_file_open(spec + 5, &s->opts, def, &s->state, &s->impl, err);
+    else if (strcmp(spec, "alsa-midi") == 0)
+        rc = reel_source_alsa_midi_open(NULL, &s->opts, def, &s->state, &s->impl, err);
+    else if (strncmp(spec, "alsa-midi:", 10) == 0)
+        rc = reel_source_alsa_midi_open(spec + 10, &s->opts, def, &s->state, &s->impl, err);
     else if (strcmp(spec, "alsa") == 0)
         rc = reel_source_alsa_open(NULL, &s->opts, def, &s->state, &s->impl, err);
     else if (strncmp(spec, "alsa:", 5) == 0)
@@ -90,7 +95,8 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
                             spec);
     else
         rc = reel_error_set(err, REEL_EINVAL,
-                            "unknown source '%s' (use tone[:FREQ], file:PATH or alsa[:DEVICE])",
+                            "unknown source '%s' (use tone[:FREQ], file:PATH, alsa[:DEVICE] or "
+                            "alsa-midi[:CLIENT:PORT])",
                             spec);
     if (rc) {
         free(s);
@@ -106,6 +112,17 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
 static void *producer(void *arg)
 {
     reel_source *s = arg;
+    if (s->impl->run) { /* MIDI: the source drives the writer and its clock */
+        uint64_t limit = s->opts.seconds > 0
+                             ? (uint64_t)llround(s->opts.seconds * s->def.sample_rate)
+                             : UINT64_MAX;
+        s->rc = s->impl->run(s->state, s->cw, limit, &s->stop, &s->frames, &s->err);
+        if (s->rc && !s->err.code)
+            s->rc = REEL_EIO;
+        reel_cw_finish(s->cw);
+        atomic_store(&s->done, true);
+        return NULL;
+    }
     const uint32_t rate = s->def.sample_rate;
     const size_t period = s->opts.period;
     uint64_t limit = s->opts.seconds > 0 ? (uint64_t)llround(s->opts.seconds * rate) : UINT64_MAX;
@@ -171,10 +188,12 @@ static void *producer(void *arg)
 
 int reel_source_start(reel_source *s, reel_chunk_writer *cw, reel_error *err)
 {
-    size_t fb = reel_stream_def_frame_bytes(&s->def);
-    s->buf = malloc(fb * s->opts.period);
-    if (!s->buf)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    if (!s->impl->run) {
+        size_t fb = reel_stream_def_frame_bytes(&s->def);
+        s->buf = malloc(fb * s->opts.period);
+        if (!s->buf)
+            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
     s->cw = cw;
     int e = pthread_create(&s->thread, NULL, producer, s);
     if (e != 0)

@@ -2,7 +2,9 @@
  * source.h — producers that feed a chunk writer from a thread of their own:
  * the built-in tone (`tone[:FREQ]`), audio files (`file:PATH`, anything
  * libsndfile reads), in real time or as fast as possible, and ALSA capture
- * devices (`alsa[:DEVICE]`), paced by the device.
+ * devices (`alsa[:DEVICE]`), paced by the device, and the ALSA sequencer
+ * (`alsa-midi[:CLIENT:PORT]`), a MIDI stream on a frame clock that advances
+ * in real time.
  *
  * Owns: parsing a source spec into a stream format, and the producer thread
  * (it plays the realtime role: it only generates or decodes into a buffer
@@ -13,13 +15,14 @@
 
 #include "chunk_writer.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 typedef struct reel_source_opts {
     double seconds;        /* stop after this long (0: until stopped / end of file) */
     bool fast;             /* as fast as possible instead of real time */
-    uint32_t rate;         /* tone, alsa: sample rate (default 48000) */
+    uint32_t rate;         /* tone, alsa: sample rate; alsa-midi: clock rate (default 48000) */
     uint32_t channels;     /* tone, alsa: channel count (default 2) */
     bool has_sample_format;
     reel_sample_format sample_format; /* default: tone f32, file its own, alsa the best */
@@ -67,6 +70,12 @@ typedef struct reel_source_impl {
     bool device_paced;
     /* Optional, called right after each read() that returned frames. */
     void (*period)(void *state, reel_source_period *p);
+    /* MIDI sources drive the writer themselves instead of read(): called
+     * once on the producer thread, returns when *stop is set or `limit`
+     * frames of the stream clock have passed (UINT64_MAX: no limit),
+     * keeping *frames up to date. The caller then calls reel_cw_finish. */
+    int (*run)(void *state, reel_chunk_writer *cw, uint64_t limit, const _Atomic bool *stop,
+               _Atomic uint64_t *frames, reel_error *err);
 } reel_source_impl;
 
 int reel_source_tone_open(const char *arg, const reel_source_opts *opts, reel_stream_def *def,
@@ -76,6 +85,17 @@ int reel_source_file_open(const char *path, const reel_source_opts *opts, reel_s
 /* `alsa[:DEVICE]`: an ALSA PCM capture device (default "default"). */
 int reel_source_alsa_open(const char *device, const reel_source_opts *opts, reel_stream_def *def,
                           void **state, const reel_source_impl **impl, reel_error *err);
+
+/* `alsa-midi[:CLIENT:PORT]`: a client of the ALSA sequencer with one input
+ * port ("reel:capture"), subscribed to CLIENT:PORT if given (`arg` NULL or
+ * "CLIENT:PORT", names or numbers as aconnect takes them). */
+int reel_source_alsa_midi_open(const char *arg, const reel_source_opts *opts,
+                               reel_stream_def *def, void **state,
+                               const reel_source_impl **impl, reel_error *err);
+
+/* alsa-lib prints its own diagnostics on stderr; reel reports every failure
+ * once through reel_error, so they are silenced (process-wide, idempotent). */
+void reel_source_alsa_quiet(void);
 
 /* Float to a stored sample format (clamped), n samples. */
 void reel_samples_from_f32(uint8_t *dst, reel_sample_format fmt, const float *src, size_t n);

@@ -49,6 +49,12 @@ static void alsa_install_quiet(void)
     snd_lib_error_set_handler(alsa_quiet);
 }
 
+void reel_source_alsa_quiet(void)
+{
+    static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+    pthread_once(&quiet_once, alsa_install_quiet);
+}
+
 /* Recover from a failed wait or read: overrun -> prepare (one xrun),
  * suspend -> resume (or prepare). 0 when reading can go on. */
 static int alsa_recover(alsa_state *a, long rc, reel_error *err)
@@ -269,7 +275,6 @@ static int alsa_configure(alsa_state *a, const reel_source_opts *opts, reel_stre
 int reel_source_alsa_open(const char *device, const reel_source_opts *opts, reel_stream_def *def,
                           void **state, const reel_source_impl **impl, reel_error *err)
 {
-    static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
     if (!device || !*device)
         device = "default";
     if (opts->fast)
@@ -277,7 +282,7 @@ int reel_source_alsa_open(const char *device, const reel_source_opts *opts, reel
                               "--fast does not apply to alsa sources (the device sets the pace)");
     if (strlen(device) + 5 >= REEL_DEVICE_MAX)
         return reel_error_set(err, REEL_EINVAL, "ALSA device name too long");
-    pthread_once(&quiet_once, alsa_install_quiet);
+    reel_source_alsa_quiet();
     alsa_state *a = calloc(1, sizeof *a);
     if (!a)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
