@@ -230,10 +230,16 @@ int cmd_serve(cli *c)
     else if ((size_t)snprintf(publish, sizeof publish, "ipc://%s/events.sock", st->root) >= 100)
         publish[0] = '\0'; /* an ipc path must fit a socket address */
     reel_http *http = NULL;
+    reel_store *http_st = NULL; /* the server's own: it locks only its own database use */
     reel_control *ctl = NULL;
     if (!a.no_http) {
         reel_http_opts ho = {.listen = a.listen, .token_file = a.token_file};
-        if ((rc = reel_http_open(&http, st, &ho, &e))) {
+        if ((rc = open_store(c, &http_st, false))) {
+            reel_store_close(st);
+            return rc;
+        }
+        if ((rc = reel_http_open(&http, http_st, &ho, &e))) {
+            reel_store_close(http_st);
             reel_store_close(st);
             return fail_err(&e);
         }
@@ -307,6 +313,8 @@ out:
     reel_engine_close(et.eng);
     reel_control_close(ctl);
     reel_http_close(http);
+    if (http_st)
+        reel_store_close(http_st);
     reel_store_close(st);
     if (rc)
         return fail_err(&e);

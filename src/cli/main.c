@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include "audio_out.h"
+#include "capture.h"
 #include "fsck.h"
 #include "jack_backend.h"
 #include "recorder.h"
@@ -59,39 +60,11 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
-static void default_uri(const char *src, char *out, size_t len)
-{
-    if (strncmp(src, "file:", 5) == 0) {
-        const char *base = strrchr(src + 5, '/');
-        base = base ? base + 1 : src + 5;
-        char name[256];
-        size_t k = 0;
-        for (const char *p = base; *p && *p != '.' && k + 1 < sizeof name; p++)
-            name[k++] = (char)((*p > 0x20 && *p < 0x7f && *p != '/' && *p != '"' && *p != '\\')
-                                   ? *p
-                                   : '_');
-        name[k] = '\0';
-        snprintf(out, len, "stream://file/%s", k ? name : "main");
-    } else if (strncmp(src, "alsa-midi", 9) == 0) {
-        snprintf(out, len, "stream://alsa/midi");
-    } else if (strncmp(src, "alsa", 4) == 0) {
-        snprintf(out, len, "stream://alsa/main");
-    } else {
-        snprintf(out, len, "stream://tone/main");
-    }
-}
-
 /* Live JACK capture: `--source jack[:PORT,...]` (one audio stream, a channel
  * per port; default the physical capture ports) and `--source
  * jack-midi[:PORT]` (one MIDI stream). Several jack sources share one
  * client; the i-th --stream names the i-th source's stream. */
 #define JACK_MAX_SOURCES 16
-
-static bool is_jack_source(const char *s)
-{
-    return strcmp(s, "jack") == 0 || strncmp(s, "jack:", 5) == 0 ||
-           strcmp(s, "jack-midi") == 0 || strncmp(s, "jack-midi:", 10) == 0;
-}
 
 typedef struct jack_src {
     const char *spec;
@@ -108,46 +81,12 @@ typedef struct jack_src {
 /* Port names of `jack:A,B,...`, or the physical capture ports. */
 static int jack_resolve_ports(reel_jack *jk, jack_src *s, reel_error *e)
 {
-    const char *arg = NULL;
-    if (s->midi)
-        arg = s->spec[9] == ':' ? s->spec + 10 : NULL;
-    else
-        arg = s->spec[4] == ':' ? s->spec + 5 : NULL;
-    size_t max = s->midi ? 1 : REEL_MAX_CHANNELS;
-    s->ports = calloc(max, sizeof *s->ports);
-    s->port_ptrs = calloc(max, sizeof *s->port_ptrs);
-    if (!s->ports || !s->port_ptrs)
+    int rc = reel_capture_jack_ports(jk, s->spec, &s->ports, &s->n_ports, e);
+    if (rc)
+        return rc;
+    s->port_ptrs = calloc(s->n_ports, sizeof *s->port_ptrs);
+    if (!s->port_ptrs)
         return reel_error_set(e, REEL_ENOMEM, "out of memory");
-    if (!arg) {
-        size_t n = reel_jack_physical_capture(jk, s->midi, s->ports, max);
-        if (n == 0 && !s->midi)
-            return reel_error_set(e, REEL_EDEVICE,
-                                  "the JACK server has no physical capture ports; name them: "
-                                  "--source jack:PORT,PORT,...");
-        s->n_ports = s->midi ? 1 : (uint32_t)n; /* MIDI: "" = leave unconnected */
-    } else if (s->midi) {
-        if (!*arg || strlen(arg) >= REEL_JACK_PORT_MAX)
-            return reel_error_set(e, REEL_EINVAL, "bad JACK MIDI port in '%s'", s->spec);
-        snprintf(s->ports[0], REEL_JACK_PORT_MAX, "%s", arg);
-        s->n_ports = 1;
-    } else {
-        const char *p = arg;
-        for (;;) {
-            const char *comma = strchr(p, ',');
-            size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            if (len == 0 || len >= REEL_JACK_PORT_MAX)
-                return reel_error_set(e, REEL_EINVAL,
-                                      "bad port list in '%s' (want jack:PORT,PORT,...)", s->spec);
-            if (s->n_ports >= max)
-                return reel_error_set(e, REEL_EINVAL, "too many JACK ports (at most %d)",
-                                      REEL_MAX_CHANNELS);
-            memcpy(s->ports[s->n_ports], p, len);
-            s->ports[s->n_ports++][len] = '\0';
-            if (!comma)
-                break;
-            p = comma + 1;
-        }
-    }
     for (uint32_t i = 0; i < s->n_ports; i++)
         s->port_ptrs[i] = s->ports[i];
     return REEL_OK;
@@ -460,7 +399,7 @@ static int cmd_record(cli *c)
                                 "alsa-midi[:CLIENT:PORT], jack[:PORT,...] or jack-midi[:PORT])");
     int n_jack = 0;
     for (int i = 0; i < n_sources; i++)
-        n_jack += is_jack_source(sources[i]);
+        n_jack += reel_capture_is_jack(sources[i]);
     if (n_jack > 0 && n_jack == n_sources)
         return record_jack(c, sources, n_sources, uris, n_uris, &so, chunk_bytes, chunk_frames,
                            jack_server);
@@ -480,7 +419,7 @@ static int cmd_record(cli *c)
         return fail_err(&e);
     char uribuf[REEL_URI_MAX];
     if (!uri) {
-        default_uri(source, uribuf, sizeof uribuf);
+        reel_capture_default_uri(source, uribuf, sizeof uribuf);
         uri = uribuf;
     }
     if (strlen(uri) >= sizeof def.uri) {
