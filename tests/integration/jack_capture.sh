@@ -192,6 +192,8 @@ if __name__ == "__main__":
 EOF
 jc() { python3 "$TMP/jc.py" "$@"; }
 
+# (XRUNS counts the periods the server skipped for us too: a loaded machine's dummy driver
+# skips cycles without an xrun, and jack_midiseq's loop shifts with them.)
 # take_done RC LABEL XRUNS: 0 -> exact; 3 -> inexact: a retry if the take had xruns, a
 # failure if it had none.
 inexact_takes=0
@@ -233,7 +235,7 @@ for take in 1 2 3 4 5; do
     slice_ok "$uri" --from start --to head --out "$TMP/a$take.wav"
     rc=0
     jc beeps "$TMP/a$take.wav" 6 8 "(a) take $take" first-partial || rc=$?
-    if take_done $rc "(a) take $take" "$(json "d['xruns']" rec-a.json)"; then
+    if take_done $rc "(a) take $take" "$(json "d['xruns'] + d.get('dropped_frames', 0)" rec-a.json)"; then
         exact=1
         break
     fi
@@ -271,7 +273,7 @@ for take in 1 2 3 4 5; do
     [[ $events -ge 20 && $events -le 26 ]] || fail "(b) $events events in 3 s, want about 24"
     rc=0
     jc midi "$STORE" "$(json "d['manifest']" st-b.json)" "$TMP/dump$take.txt" 20 || rc=$?
-    if take_done $rc "(b) take $take" "$(json "d['xruns']" rec-b.json)"; then
+    if take_done $rc "(b) take $take" "$(json "d['xruns'] + d.get('dropped_frames', 0)" rec-b.json)"; then
         exact=1
         break
     fi
