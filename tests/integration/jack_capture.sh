@@ -174,6 +174,10 @@ if __name__ == "__main__":
         # beeps before and after a silent stretch of at least 1 s; spacing within each side
         n, ons = onsets(sys.argv[2])
         gaps = [(a, b) for a, b in zip(ons, ons[1:]) if b - a > LOOP + 48000]
+        if not gaps and ons and n - ons[-1] > LOOP + 48000:
+            # silence from the kill to the end: the client had not reconnected yet
+            print(f"no beep after the restart, onsets {ons} in {n} frames", file=sys.stderr)
+            sys.exit(4)
         if len(gaps) != 1:
             sys.exit(f"want one silent stretch, onsets {ons}")
         a, b = gaps[0]
@@ -321,7 +325,8 @@ done
 [[ $exact == 1 ]] || echo "note: (c) every take had xruns; exact spacing not checked"
 
 # ---- (d) the server dies and comes back -------------------------------------------------
-secs=9
+secs=12
+late_reconnects=0
 exact=0
 for take in 1 2 3; do
     uri=stream://jack/survivor$take
@@ -350,6 +355,14 @@ for take in 1 2 3; do
     slice_ok "$uri" --from start --to head --out "$TMP/d.wav"
     rc=0
     jc gap "$TMP/d.wav" || rc=$?
+    if [[ $rc == 4 ]]; then
+        # On a loaded machine the restarted server and metronome can take seconds to come
+        # up; three takes in a row without a reconnect is a failure.
+        late_reconnects=$((late_reconnects + 1))
+        [[ $late_reconnects -lt 3 ]] || fail "(d) reel never reconnected after the restart"
+        echo "note: (d) take $take: not reconnected before the end; taken again"
+        continue
+    fi
     [[ $rc == 0 || $rc == 3 ]] || fail "(d) take $take: check failed"
     frames=$(json "d['head_frame'] - d['first_frame']" st-d.json)
     want=$((secs * RATE))
