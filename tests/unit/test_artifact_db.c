@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "artifact_db.h"
 
 #include <dirent.h>
@@ -36,9 +38,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    const char *base = getenv("REEL_TEST_TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/artifact_db.XXXXXX", base && base[0] ? base : "/tmp");
-    if (!mkdtemp(f->dir)) {
+    if (!test_tmpdir_make(f->dir, sizeof f->dir, "artifact_db")) {
         free(f);
         return -1;
     }
@@ -54,29 +54,11 @@ static int setup(void **state)
 }
 
 /* Remove the directory and what the tests left in it (one level deep). */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char p[PATH_MAX * 2];
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            if (unlink(p) != 0)
-                rmdir(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
     reel_db_close(f->db);
-    remove_tree(f->dir);
+    test_tmpdir_remove(f->dir);
     free(f);
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "hash.h"
 
 #include <fcntl.h>
@@ -24,9 +26,7 @@ static const char EMPTY_HEX[] = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b
 
 static void make_tmpdir(char *dir, size_t len, const char *tag)
 {
-    const char *base = getenv("REEL_TEST_TMPDIR");
-    snprintf(dir, len, "%s/%s.XXXXXX", base && base[0] ? base : "/tmp", tag);
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(test_tmpdir_make(dir, len, tag));
 }
 
 static void hex_of_buf(const void *data, size_t len, char hex[REEL_HASH_HEX + 1])

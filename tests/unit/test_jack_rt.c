@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "clock.h"
 #include "jack_rt.h"
 #include "recorder.h"
@@ -652,22 +654,12 @@ typedef struct fixture {
     char dir[PATH_MAX];
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* One steady-state run; asserts everything but page faults, which it
  * returns (their total over both threads and phases). */
 static long steady_run(int attempt)
 {
     fixture fx;
-    const char *base = getenv("REEL_TEST_TMPDIR");
-    snprintf(fx.dir, sizeof fx.dir, "%s/jack_rt.XXXXXX", base && base[0] ? base : "/tmp");
-    assert_non_null(mkdtemp(fx.dir));
+    assert_non_null(test_tmpdir_make(fx.dir, sizeof fx.dir, "jack_rt"));
     reel_store *st = NULL;
     reel_error err = {0};
     assert_int_equal(reel_store_open(&st, fx.dir, true, &err), REEL_OK);
@@ -755,7 +747,7 @@ static long steady_run(int attempt)
     assert_int_equal(r2.allocs_b, 0);
     free(s);
     reel_store_close(st);
-    nftw(fx.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_tmpdir_remove(fx.dir);
     (void)attempt;
     return r1.minflt_a + r1.majflt_a + mn1 + mj1 + r2.minflt_a + r2.majflt_a + mn2 + mj2;
 }

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "manifest.h"
 
 #include <ftw.h>
@@ -41,9 +43,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    const char *base = getenv("REEL_TEST_TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/manifest.XXXXXX", base && base[0] ? base : "/tmp");
-    if (!mkdtemp(f->dir) || reel_cas_open(&f->cas, f->dir, true, NULL) != REEL_OK) {
+    if (!test_tmpdir_make(f->dir, sizeof f->dir, "manifest") || reel_cas_open(&f->cas, f->dir, true, NULL) != REEL_OK) {
         free(f);
         return -1;
     }
@@ -59,19 +59,11 @@ static int setup(void **state)
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
     reel_cas_close(f->cas);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_tmpdir_remove(f->dir);
     free(f);
     return 0;
 }

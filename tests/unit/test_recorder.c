@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "recorder.h"
 
 #include "midi_record.h"
@@ -47,9 +49,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    const char *base = getenv("REEL_TEST_TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/recorder.XXXXXX", base && base[0] ? base : "/tmp");
-    if (!mkdtemp(f->dir)) {
+    if (!test_tmpdir_make(f->dir, sizeof f->dir, "recorder")) {
         free(f);
         return -1;
     }
@@ -57,18 +57,10 @@ static int setup(void **state)
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_tmpdir_remove(f->dir);
     free(f);
     return 0;
 }

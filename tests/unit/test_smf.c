@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "midi_out.h"
 #include "midi_record.h"
 #include "smf_read.h"
@@ -27,33 +29,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
-    const char *base = getenv("REEL_TEST_TMPDIR");
-    char *dir = malloc(PATH_MAX);
-    if (!dir)
-        return -1;
-    snprintf(dir, PATH_MAX, "%s/test_smf.XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(dir)) {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
+    return test_tmpdir_setup(state, "test_smf");
 }
 
 static int teardown(void **state)
 {
-    char *dir = *state;
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return 0;
+    return test_tmpdir_teardown(state);
 }
 
 static void path_in(void **state, const char *name, char *out)
