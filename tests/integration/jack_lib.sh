@@ -73,9 +73,14 @@ connect() {
     fail "cannot connect $1 to $2"
 }
 
-start_metro() {
-    jack_metro -b 120 -n metro >>"$TMP/metro.log" 2>&1 &
+# start_client CMD...: a JACK client in the background, stopped by stop_clients / on exit.
+start_client() {
+    "$@" >>"$TMP/jack-clients.log" 2>&1 &
     CLIENT_PIDS+=($!)
+}
+
+start_metro() {
+    start_client jack_metro -b 120 -n metro
     wait_port metro:120_bpm
 }
 

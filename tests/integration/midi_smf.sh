@@ -19,9 +19,11 @@ source "$(dirname "$0")/lib.sh"
 
 need jackd jack_midiseq midicsv
 RATE=48000
-jk_start $RATE 256
-jk_client jack_midiseq seq 24000 0 60 8000 12000 63 8000
-jk_wait_port seq:out
+PERIOD=256
+source "$(dirname "$0")/jack_lib.sh"
+start_jackd
+start_client jack_midiseq seq 24000 0 60 8000 12000 63 8000
+wait_port seq:out
 
 cat >"$TMP/smf.py" <<'EOF'
 """Checks for midi_smf.sh (standard library + midicsv output)."""
@@ -123,7 +125,7 @@ smf() { python3 "$TMP/smf.py" "$@"; }
 # ---- record while slicing the live edge ----------------------------------------------------
 uri=stream://jack/seq
 reel_bg "$TMP/rec.log" --json record --source jack-midi:seq:out --stream "$uri" \
-    --jack-server "$JK_SRV" --seconds 5
+    --jack-server "$SRV" --seconds 5
 rec_pid=$BG_PID
 sleep 3.5
 kill -0 "$rec_pid" 2>/dev/null || fail "the recording ended early: $(cat "$TMP/rec.log")"
