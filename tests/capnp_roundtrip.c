@@ -33,6 +33,7 @@
  * never installed and must never be used by reel itself.
  */
 #include "capnp_codec.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -60,17 +61,6 @@ static int codec_failed(int rc, const reel_error *err)
 
 /* ---- values ------------------------------------------------------------ */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Undo print_escaped() into dst[0..cap); false if it does not fit or a
  * escape is malformed. */
 static bool unescape(const char *s, char *dst, size_t cap)
@@ -88,8 +78,8 @@ static bool unescape(const char *s, char *dst, size_t cap)
                 c = '\r';
             } else if (e == '\\') {
                 c = '\\';
-            } else if (e == 'x' && hexval(s[0]) >= 0 && hexval(s[1]) >= 0) {
-                c = hexval(s[0]) * 16 + hexval(s[1]);
+            } else if (e == 'x' && reel_hex_digit(s[0]) >= 0 && reel_hex_digit(s[1]) >= 0) {
+                c = reel_hex_digit(s[0]) * 16 + reel_hex_digit(s[1]);
                 s += 2;
             } else {
                 return false;
@@ -143,7 +133,7 @@ static bool parse_id(const char *s, uint8_t id[REEL_UUID_BYTES])
     if (strlen(s) != 2 * REEL_UUID_BYTES)
         return false;
     for (int i = 0; i < REEL_UUID_BYTES; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        int hi = reel_hex_digit(s[2 * i]), lo = reel_hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         id[i] = (uint8_t)(hi * 16 + lo);

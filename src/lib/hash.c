@@ -109,7 +109,7 @@ void reel_hash_to_string(const reel_hash *h, char out[REEL_HASH_HEX + 8])
     reel_hash_to_hex(h, out + 7);
 }
 
-static int hexval(char c)
+int reel_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -130,7 +130,7 @@ int reel_hash_from_hex(reel_hash *h, const char *s, reel_error *err)
         return reel_error_set(err, REEL_EINVAL,
                               "not a BLAKE3 hash (want 64 hex digits): '%.80s'", s);
     for (int i = 0; i < REEL_HASH_BYTES; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        int hi = reel_hex_digit(s[2 * i]), lo = reel_hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return reel_error_set(err, REEL_EINVAL, "not a hex digit in hash '%.80s'", s);
         h->b[i] = (uint8_t)(hi << 4 | lo);

@@ -42,6 +42,9 @@ void reel_hash_to_hex(const reel_hash *h, char out[REEL_HASH_HEX + 1]);
 void reel_hash_to_string(const reel_hash *h, char out[REEL_HASH_HEX + 8]);
 
 /* Parse exactly 64 hex digits, optionally preceded by "blake3:". */
+/* The value of one hex digit (either case), or -1. */
+int reel_hex_digit(int c);
+
 int reel_hash_from_hex(reel_hash *h, const char *s, reel_error *err);
 
 bool reel_hash_equal(const reel_hash *a, const reel_hash *b);

@@ -5,6 +5,7 @@
  * measure itself.
  */
 #include "http_parse.h"
+#include "hash.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,17 +28,6 @@ reel_http_method reel_http_method_parse(const char *m)
     return REEL_HTTP_OTHER;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int reel_http_pct_decode(const char *s, size_t n, bool plus_space, char *out, size_t cap,
                          reel_error *err)
 {
@@ -45,8 +35,8 @@ int reel_http_pct_decode(const char *s, size_t n, bool plus_space, char *out, si
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '%') {
-            int hi = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+            int hi = i + 1 < n ? reel_hex_digit((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? reel_hex_digit((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return reel_error_set(err, REEL_EINVAL, "bad percent-escape in the request path");
             c = (unsigned char)(hi << 4 | lo);
