@@ -546,6 +546,17 @@ static int resume_stream(reel_recorder *r, reel_error *err)
     return REEL_OK;
 }
 
+/* Release what open allocated (the chunks are the caller's business). */
+static void recorder_free(reel_recorder *r)
+{
+    if (r->cw)
+        reel_cw_destroy(r->cw);
+    reel_manifest_free(&r->m);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->wake);
+    free(r);
+}
+
 /* The local port: the chunk writer in this process. */
 static bool local_offer(void *ctx, const reel_chunk_slot *slot, const reel_hash *id)
 {
@@ -632,13 +643,7 @@ fail:
         munmap(r->recs[i].map, r->recs[i].cap);
         reel_cas_staging_remove(st->cas, &r->recs[i].id, NULL);
     }
-    if (r->cw)
-        if (r->cw)
-        reel_cw_destroy(r->cw);
-    reel_manifest_free(&r->m);
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->wake);
-    free(r);
+    recorder_free(r);
     return rc;
 }
 
@@ -672,11 +677,6 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
     }
     for (size_t i = 0; i < r->n_recs; i++)
         munmap(r->recs[i].map, r->recs[i].cap);
-    if (r->cw)
-        reel_cw_destroy(r->cw);
-    reel_manifest_free(&r->m);
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->wake);
-    free(r);
+    recorder_free(r);
     return rc;
 }
