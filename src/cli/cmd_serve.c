@@ -309,6 +309,10 @@ out:
     if (engine_running) {
         et.stop = 1;
         pthread_join(et.th, NULL);
+        if (et.rc && !rc) {
+            rc = et.rc;
+            e = et.err;
+        }
     }
     reel_engine_close(et.eng);
     reel_control_close(ctl);

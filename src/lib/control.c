@@ -509,9 +509,8 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
                 return;
             }
         }
+        /* No path: the stream ended with no chunk in use. */
         report_full(s, ev->chunk_full.path[0] ? ev : NULL, ev->chunk_full.final);
-        if (!ev->chunk_full.path[0] && !ev->chunk_full.final)
-            break;
         break;
     }
     case REEL_EVT_STREAM_ERROR:

@@ -450,7 +450,6 @@ fail:
 
 int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err)
 {
-    (void)err;
     reel_wire_msg *m = malloc(sizeof *m);
     if (!m)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
