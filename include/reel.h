@@ -56,6 +56,11 @@ int reel_error_set(reel_error *err, int code, const char *fmt, ...)
 /* Reset to success. */
 void reel_error_clear(reel_error *err);
 
+/* The code's stable wire name ("invalid_argument", "not_found", ...), and
+ * back (an unknown name is REEL_EIO). */
+const char *reel_error_code_name(int code);
+int reel_error_code_from_name(const char *name);
+
 /* Exit status for the CLI: 0 success, 2 usage (EINVAL), 1 otherwise. */
 int reel_error_exit_status(int code);
 

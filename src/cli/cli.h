@@ -38,5 +38,10 @@ int cmd_serve(cli *c);
 int cmd_engine(cli *c);
 int cmd_http(cli *c);
 int cmd_sync(cli *c);
+int cmd_call(cli *c);
+
+/* Run a service op (service.h) in the store's running `reel serve`, or in
+ * this process when none runs; prints the failure. *out: a new reference. */
+int cli_call(cli *c, const char *op, json_t *args, json_t **out);
 
 #endif

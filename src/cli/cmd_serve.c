@@ -11,8 +11,10 @@
 #include "capture.h"
 #include "clock.h"
 #include "control.h"
+#include "daemon_file.h"
 #include "engine.h"
 #include "http_server.h"
+#include "service.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -145,12 +147,11 @@ static int pick_default(serve_args *a, reel_stream_def *def, char *why, size_t w
     return fail(REEL_EDEVICE, "no source to record (%s)", notes);
 }
 
-/* Events for the web page and other /api/events clients. */
-static void http_event(void *ud, const reel_msg_event *ev)
+/* Engine events for the service's subscribers (the web page and other
+ * /api/events clients among them). */
+static void service_event(void *ud, const reel_msg_event *ev)
 {
-    reel_http *h = ud;
-    if (!h)
-        return;
+    reel_service *svc = ud;
     json_t *j = NULL;
     const char *name = "error";
     switch (ev->kind) {
@@ -174,10 +175,8 @@ static void http_event(void *ud, const reel_msg_event *ev)
                       ev->stream_error.message, "recoverable", ev->stream_error.recoverable);
         break;
     }
-    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    if (txt)
-        reel_http_publish(h, name, txt);
-    free(txt);
+    if (j)
+        reel_service_publish(svc, name, j);
     json_decref(j);
 }
 
@@ -232,26 +231,34 @@ int cmd_serve(cli *c)
     reel_http *http = NULL;
     reel_store *http_st = NULL; /* the server's own: it locks only its own database use */
     reel_control *ctl = NULL;
+    reel_service *svc = NULL;
+    if ((rc = reel_service_open(&svc, st->root, &e))) {
+        reel_store_close(st);
+        return fail_err(&e);
+    }
     if (!a.no_http) {
-        reel_http_opts ho = {.listen = a.listen, .token_file = a.token_file};
+        reel_http_opts ho = {.listen = a.listen, .token_file = a.token_file, .service = svc};
         if ((rc = open_store(c, &http_st, false))) {
+            reel_service_close(svc);
             reel_store_close(st);
             return rc;
         }
         if ((rc = reel_http_open(&http, http_st, &ho, &e))) {
             reel_store_close(http_st);
+            reel_service_close(svc);
             reel_store_close(st);
             return fail_err(&e);
         }
     }
     reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
                             .publish = publish[0] ? publish : NULL,
-                            .on_log = log_line, .on_event = http_event, .ud = http};
+                            .on_log = log_line, .on_event = service_event, .ud = svc};
     engine_thread et;
     memset(&et, 0, sizeof et);
     bool engine_running = false;
     if ((rc = reel_control_open(&ctl, st, &co, &e)))
         goto out;
+    reel_service_attach_control(svc, ctl, st);
     for (int i = 0; i < n && rc == 0; i++)
         rc = reel_control_add_stream(ctl, &defs[i], &e);
     if (rc)
@@ -280,8 +287,13 @@ int cmd_serve(cli *c)
             fprintf(stderr, "; not %s", why);
         fputc('\n', stderr);
     }
-    if (http)
+    if (http) {
         fprintf(stderr, "reel serve: HTTP on %s\n", reel_http_url(http));
+        if (reel_daemon_file_write(st->root, reel_http_url(http), a.token_file, &e))
+            fprintf(stderr, "reel serve: %s (other reel commands will not find this one)\n",
+                    e.msg);
+        reel_error_clear(&e);
+    }
     fprintf(stderr, "reel serve: engine %s%s%s; store %s%s%s\n",
             a.engine ? "expected at " : "in this process", a.engine ? a.engine : "",
             a.engine ? " (start: reel engine --control ENDPOINT)" : "", st->root,
@@ -289,13 +301,15 @@ int cmd_serve(cli *c)
     catch_stop_signals();
     int64_t t_end = a.seconds > 0 ? reel_clock_mono_now() + (int64_t)(a.seconds * 1e9) : 0;
     while (!g_serve_stop && (t_end == 0 || reel_clock_mono_now() < t_end)) {
-        if ((rc = reel_control_poll(ctl, 10, &e)))
+        if ((rc = reel_service_poll(svc, 10, &e)))
             break;
         if (reel_control_active_streams(ctl) == 0) {
             fprintf(stderr, "reel serve: every stream ended\n");
             break;
         }
     }
+    reel_daemon_file_remove(st->root);
+    reel_service_detach_control(svc);
     {
         reel_error se;
         reel_error_clear(&se);
@@ -315,8 +329,10 @@ out:
         }
     }
     reel_engine_close(et.eng);
+    reel_service_detach_control(svc);
     reel_control_close(ctl);
     reel_http_close(http);
+    reel_service_close(svc);
     if (http_st)
         reel_store_close(http_st);
     reel_store_close(st);

@@ -1007,6 +1007,7 @@ static const cli_command commands[] = {
     {"engine", cmd_engine},
     {"http", cmd_http},
     {"sync", cmd_sync},
+    {"call", cmd_call},
 };
 
 static void usage(FILE *f)
@@ -1033,6 +1034,8 @@ static void usage(FILE *f)
           "  engine --control EP                    the realtime engine for serve --engine EP\n"
           "  http [--listen ADDR:PORT] [--token-file F]  serve the store over HTTP\n"
           "  sync push|pull URL [HASH...] [--token-file F]  copy the blobs the other side lacks\n"
+          "  call OP ['{JSON}'] | call --list       any operation (the ones HTTP, OSC and MCP\n"
+          "                                         offer), in the running serve if there is one\n"
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME\n"
           "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
           f);

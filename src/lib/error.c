@@ -63,3 +63,34 @@ int reel_error_exit_status(int code)
         return 0;
     return code == REEL_EINVAL ? 2 : 1;
 }
+
+/* Stable names for the wire ({"error": {"code": ...}} in HTTP, MCP, OSC),
+ * so a client far away gets the same code back as reel_error.code. */
+static const struct {
+    int code;
+    const char *name;
+} code_names[] = {
+    {REEL_EINVAL, "invalid_argument"}, {REEL_ENOENT, "not_found"},
+    {REEL_EEXIST, "already_exists"},   {REEL_EIO, "io_error"},
+    {REEL_ENOMEM, "out_of_memory"},    {REEL_ECORRUPT, "corrupt"},
+    {REEL_EAMBIG, "ambiguous"},        {REEL_ERANGE, "out_of_range"},
+    {REEL_EFORMAT, "unsupported_format"}, {REEL_ESTATE, "illegal_state"},
+    {REEL_EFULL, "full"},              {REEL_EDB, "database_error"},
+    {REEL_EDEVICE, "device_error"},
+};
+
+const char *reel_error_code_name(int code)
+{
+    for (size_t i = 0; i < sizeof code_names / sizeof code_names[0]; i++)
+        if (code_names[i].code == code)
+            return code_names[i].name;
+    return "internal_error";
+}
+
+int reel_error_code_from_name(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof code_names / sizeof code_names[0]; i++)
+        if (strcmp(code_names[i].name, name) == 0)
+            return code_names[i].code;
+    return REEL_EIO;
+}

@@ -36,6 +36,9 @@ static enum MHD_Result stream_status(reel_http *h, struct MHD_Connection *conn, 
     return rc ? http_send_reel_error(conn, &e) : http_send_json(conn, 200, j);
 }
 
+/* The body is checked here first so that its faults get their specific
+ * codes (unknown_field, invalid_time_spec, ...), then the slice runs as the
+ * service's stream_slice op like every other surface's. */
 static enum MHD_Result slice(http_req *r, struct MHD_Connection *conn)
 {
     reel_http *h = r->h;
@@ -45,25 +48,56 @@ static enum MHD_Result slice(http_req *r, struct MHD_Connection *conn)
     if (reel_http_slice_body_parse(r->body ? r->body : "", r->received, r->route.param, &b, &e)) {
         return http_send_error(conn, 400, b.error_code ? b.error_code : "invalid_argument", e.msg);
     }
-    reel_slice_result res;
-    pthread_mutex_lock(&h->db_lock);
-    int rc = reel_slice(h->st, &b.req, &res, &e);
-    pthread_mutex_unlock(&h->db_lock);
+    json_t *args = json_incref(b.doc);
     reel_http_slice_body_free(&b);
+    json_object_set_new(args, "stream", json_string(r->route.param));
+    json_t *j = NULL;
+    int rc = reel_service_call(h->service, "stream_slice", args, "reel http", &j, &e);
+    json_decref(args);
     if (rc)
         return http_send_reel_error(conn, &e);
-    json_t *j = reel_slice_result_json(&res, NULL);
-    if (!j)
-        return MHD_NO;
     char url[128];
-    snprintf(url, sizeof url, "/api/artifacts/%s", res.artifact_id);
+    snprintf(url, sizeof url, "/api/artifacts/%s",
+             json_string_value(json_object_get(j, "artifact")));
     json_object_set_new(j, "url", json_string(url));
-    json_object_set_new(j, "stream", json_string(r->route.param));
-    char *ev = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    if (ev)
-        reel_http_publish(h, "artifact", ev);
-    free(ev);
     return http_send_json(conn, 201, j);
+}
+
+static enum MHD_Result ops_list(struct MHD_Connection *conn)
+{
+    json_t *arr = json_array();
+    const reel_op *op;
+    for (size_t i = 0; (op = reel_service_op_at(i)); i++) {
+        json_t *schema = json_loads(op->schema, 0, NULL);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o*, s:b}", "name", op->name,
+                                             "summary", op->summary, "input_schema", schema,
+                                             "needs_recorder",
+                                             (op->flags & REEL_OP_CONTROL) != 0));
+    }
+    return http_send_json(conn, 200, arr);
+}
+
+static enum MHD_Result op_call(http_req *r, struct MHD_Connection *conn)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    json_t *args = NULL;
+    if (r->received > 0) {
+        json_error_t je;
+        args = json_loadb(r->body, r->received, JSON_REJECT_DUPLICATES, &je);
+        if (!args) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %.200s", je.line,
+                     je.column, je.text);
+            return http_send_error(conn, 400, "malformed_json", msg);
+        }
+    }
+    json_t *j = NULL;
+    int rc = reel_service_call(r->h->service, r->route.param, args, "reel http", &j, &e);
+    json_decref(args);
+    if (rc)
+        return http_send_reel_error(conn, &e);
+    return http_send_json(conn, 200, j);
 }
 
 static enum MHD_Result artifacts(http_req *r, struct MHD_Connection *conn)
@@ -135,6 +169,8 @@ enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn)
     case REEL_ROUTE_ARTIFACTS: return artifacts(r, conn);
     case REEL_ROUTE_ARTIFACT: return artifact(h, conn, r->route.param);
     case REEL_ROUTE_ARTIFACT_CONTENT: return artifact_content(h, conn, r->route.param);
+    case REEL_ROUTE_OPS: return ops_list(conn);
+    case REEL_ROUTE_OP: return op_call(r, conn);
     default: return http_send_error(conn, 404, "unknown_route", "no such route");
     }
 }

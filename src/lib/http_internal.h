@@ -27,6 +27,8 @@ struct reel_http {
     char token[1024];            /* "" when none */
     char url[96];
     pthread_mutex_t db_lock;     /* serializes st->db (and the slices that use it) */
+    reel_service *service;       /* o.service, or own_service */
+    reel_service *own_service;
     pthread_mutex_t sse_lock;    /* the client list and every client's queue */
     pthread_cond_t sse_cond;     /* queue grew, or closing */
     http_sse_client *clients;

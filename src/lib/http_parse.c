@@ -217,6 +217,19 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 r->kind = n == 3 ? REEL_ROUTE_ARTIFACT : REEL_ROUTE_ARTIFACT_CONTENT;
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
             }
+        } else if (strcmp(seg[1], "ops") == 0 && n <= 3) {
+            if (n == 2) {
+                r->kind = REEL_ROUTE_OPS;
+                st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
+            } else {
+                /* an op name: the service refuses names it does not know */
+                if (!artifact_id_ok(seg[2]) || strlen(seg[2]) >= 64)
+                    return route_fail(r, 400, "bad_path", err,
+                                      "bad operation name (letters, digits, '_')");
+                snprintf(r->param, sizeof r->param, "%s", seg[2]);
+                r->kind = REEL_ROUTE_OP;
+                st = allow(r, REEL_HTTP_POST, "POST", err);
+            }
         } else if (strcmp(seg[1], "events") == 0 && n == 2) {
             r->kind = REEL_ROUTE_EVENTS;
             st = allow(r, REEL_HTTP_GET, "GET", err);
@@ -332,6 +345,17 @@ int reel_http_slice_body_parse(const char *body, size_t len, const char *stream_
         return reel_error_set(err, REEL_EINVAL, "malformed JSON at line %d column %d: %.200s",
                               je.line, je.column, je.text);
     }
+    json_t *doc = b->doc;
+    int rc = reel_http_slice_json_parse(doc, stream_uri, b, err);
+    json_decref(doc); /* b holds its own reference on success */
+    return rc;
+}
+
+int reel_http_slice_json_parse(json_t *doc, const char *stream_uri, reel_http_slice_body *b,
+                               reel_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->doc = json_incref(doc);
     if (!json_is_object(b->doc))
         return body_err(b, "invalid_argument",
                         reel_error_set(err, REEL_EINVAL, "slice request: want a JSON object"));

@@ -33,6 +33,8 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_EVENTS,           /* GET  /api/events */
     REEL_ROUTE_BLOBS,            /* GET  /blobs (the list of content hashes) */
     REEL_ROUTE_BLOB,             /* GET|HEAD|PUT /blobs/blake3:<64 hex> */
+    REEL_ROUTE_OPS,              /* GET  /api/ops (every op with its schema) */
+    REEL_ROUTE_OP,               /* POST /api/ops/{name} (body: the arguments) */
 } reel_http_route_kind;
 
 typedef enum reel_http_method {
@@ -102,6 +104,9 @@ typedef struct reel_http_slice_body {
 
 int reel_http_slice_body_parse(const char *body, size_t len, const char *stream_uri,
                                reel_http_slice_body *out, reel_error *err);
+/* The same from a parsed document (which `b` keeps a reference to). */
+int reel_http_slice_json_parse(json_t *doc, const char *stream_uri, reel_http_slice_body *b,
+                               reel_error *err);
 void reel_http_slice_body_free(reel_http_slice_body *b);
 
 /* "ADDR:PORT", "[V6ADDR]:PORT" or "localhost:PORT" (numeric addresses only:

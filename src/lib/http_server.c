@@ -94,21 +94,20 @@ enum MHD_Result http_send_error(struct MHD_Connection *conn, unsigned status, co
 enum MHD_Result http_send_reel_error(struct MHD_Connection *conn, const reel_error *e)
 {
     unsigned status = 500;
-    const char *code = "internal_error";
     switch (e->code) {
-    case REEL_EINVAL: status = 400, code = "invalid_argument"; break;
-    case REEL_ENOENT: status = 404, code = "not_found"; break;
-    case REEL_EEXIST: status = 409, code = "already_exists"; break;
-    case REEL_EAMBIG: status = 409, code = "ambiguous"; break;
-    case REEL_ESTATE: status = 409, code = "illegal_state"; break;
-    case REEL_ERANGE: status = 422, code = "out_of_range"; break;
-    case REEL_EFORMAT: status = 422, code = "unsupported_format"; break;
-    case REEL_ENOMEM: status = 503, code = "out_of_memory"; break;
-    case REEL_ECORRUPT: status = 500, code = "corrupt"; break;
-    case REEL_EDB: status = 500, code = "database_error"; break;
-    case REEL_EIO: status = 500, code = "io_error"; break;
+    case REEL_EINVAL: status = 400; break;
+    case REEL_ENOENT: status = 404; break;
+    case REEL_EEXIST:
+    case REEL_EAMBIG:
+    case REEL_ESTATE: status = 409; break;
+    case REEL_ERANGE:
+    case REEL_EFORMAT: status = 422; break;
+    case REEL_ENOMEM:
+    case REEL_EFULL:
+    case REEL_EDEVICE: status = 503; break;
     default: break;
     }
+    const char *code = reel_error_code_name(e->code);
     return http_send_error(conn, status, code, e->msg[0] ? e->msg : reel_strerror(e->code));
 }
 
@@ -497,6 +496,15 @@ static int listen_socket(reel_http *h, const char *spec, int *out, reel_error *e
     return REEL_OK;
 }
 
+/* Service events become server-sent events of the same name. */
+static void on_service_event(void *ud, const char *event, json_t *data)
+{
+    char *txt = json_dumps(data, JSON_COMPACT);
+    if (txt)
+        reel_http_publish(ud, event, txt);
+    free(txt);
+}
+
 int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, reel_error *err)
 {
     reel_http *h = calloc(1, sizeof *h);
@@ -525,8 +533,16 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         free(h);
         return rc;
     }
+    h->service = h->o.service;
+    if (!h->service && (rc = reel_service_open(&h->own_service, st->root, err))) {
+        free(h);
+        return rc;
+    }
+    if (!h->service)
+        h->service = h->own_service;
     int fd;
     if ((rc = listen_socket(h, h->o.listen, &fd, err))) {
+        reel_service_close(h->own_service);
         free(h);
         return rc;
     }
@@ -549,9 +565,11 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         pthread_cond_destroy(&h->sse_cond);
         pthread_mutex_destroy(&h->sse_lock);
         pthread_mutex_destroy(&h->db_lock);
+        reel_service_close(h->own_service);
         free(h);
         return reel_error_set(err, REEL_EIO, "cannot start the HTTP server on %s", h_listen);
     }
+    reel_service_subscribe(h->service, on_service_event, h);
     *out = h;
     return REEL_OK;
 }
@@ -565,6 +583,7 @@ void reel_http_close(reel_http *h)
 {
     if (!h)
         return;
+    reel_service_unsubscribe(h->service, on_service_event, h);
     pthread_mutex_lock(&h->sse_lock);
     h->closing = true;
     pthread_cond_broadcast(&h->sse_cond);
@@ -573,5 +592,6 @@ void reel_http_close(reel_http *h)
     pthread_cond_destroy(&h->sse_cond);
     pthread_mutex_destroy(&h->sse_lock);
     pthread_mutex_destroy(&h->db_lock);
+    reel_service_close(h->own_service);
     free(h);
 }

@@ -17,6 +17,7 @@
 #ifndef REEL_HTTP_SERVER_H
 #define REEL_HTTP_SERVER_H
 
+#include "service.h"
 #include "store.h"
 
 #include <stddef.h>
@@ -32,6 +33,8 @@ typedef struct reel_http_opts {
     unsigned max_connections;   /* 0: 64 */
     unsigned timeout_s;         /* idle connection timeout; 0: 60 s */
     size_t max_header_bytes;    /* per-connection buffer for request line and headers; 0: 64 KiB */
+    reel_service *service;      /* the ops (/api/ops, slices); NULL: the server opens its own
+                                   over the same store, without a recorder */
 } reel_http_opts;
 
 #define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:7070"

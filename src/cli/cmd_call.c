@@ -1,0 +1,88 @@
+/*
+ * cmd_call.c — `reel call OP [JSON]` (any op of the service, for scripts)
+ * and cli_call, which every command that acts on the recorder uses: the
+ * running `reel serve` of the store answers if there is one (it owns the
+ * devices), else the store is served in this process without a recorder.
+ *
+ * Must never: open devices or start recording itself (that is serve's),
+ * or guess a daemon when the store has none.
+ */
+#include "cli.h"
+
+#include "daemon_file.h"
+#include "http_server.h"
+#include "service.h"
+#include "service_remote.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_call(cli *c, const char *op, json_t *args, json_t **out)
+{
+    *out = NULL;
+    reel_error e;
+    reel_error_clear(&e);
+    char root[PATH_MAX];
+    if (c->store)
+        snprintf(root, sizeof root, "%s", c->store);
+    else if (reel_store_default_root(root, sizeof root, &e))
+        return fail_err(&e);
+    reel_daemon_info d;
+    int rc;
+    if (reel_daemon_find(root, &d, NULL) == 0) {
+        char token[1024] = "";
+        if (d.token_file[0] && reel_http_token_load(d.token_file, token, sizeof token, &e))
+            return fail_err(&e);
+        rc = reel_service_remote_call(d.url, token, op, args, out, &e);
+        return rc ? fail_err(&e) : 0;
+    }
+    reel_service *s;
+    if ((rc = reel_service_open(&s, root, &e)))
+        return fail_err(&e);
+    rc = reel_service_call(s, op, args, "reel", out, &e);
+    reel_service_close(s);
+    return rc ? fail_err(&e) : 0;
+}
+
+static void list_ops(cli *c)
+{
+    json_t *arr = json_array();
+    const reel_op *op;
+    for (size_t i = 0; (op = reel_service_op_at(i)); i++) {
+        if (c->json)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:o*}", "name", op->name, "summary",
+                                                 op->summary, "input_schema",
+                                                 json_loads(op->schema, 0, NULL)));
+        else
+            printf("%-16s %s\n", op->name, op->summary);
+    }
+    if (c->json)
+        print_json(arr);
+    else
+        json_decref(arr);
+}
+
+int cmd_call(cli *c)
+{
+    if (c->argc == 2 && strcmp(c->argv[1], "--list") == 0) {
+        list_ops(c);
+        return 0;
+    }
+    if (c->argc < 2 || c->argc > 3)
+        return fail(REEL_EINVAL, "usage: reel call OP ['{JSON arguments}'] | reel call --list");
+    json_t *args = NULL;
+    if (c->argc == 3) {
+        json_error_t je;
+        args = json_loads(c->argv[2], JSON_REJECT_DUPLICATES, &je);
+        if (!args)
+            return fail(REEL_EINVAL, "arguments: malformed JSON at column %d: %s", je.column,
+                        je.text);
+    }
+    json_t *out = NULL;
+    int rc = cli_call(c, c->argv[1], args, &out);
+    json_decref(args);
+    if (rc == 0)
+        print_json(out);
+    return rc;
+}
