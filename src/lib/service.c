@@ -21,38 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SUBSCRIBERS_MAX 8
-
-typedef struct pending_call {
-    const reel_op *op;
-    json_t *args;
-    const char *origin;
-    json_t *out;
-    reel_error err;
-    int rc;
-    bool done;
-    struct pending_call *next;
-} pending_call;
-
-struct reel_service {
-    reel_store *st;            /* for non-control ops, under st_lock */
-    pthread_mutex_t st_lock;
-    reel_control *control;     /* NULL offline */
-    reel_store *ctl_store;
-    pthread_t control_thread;
-    bool have_control_thread;
-    pthread_mutex_t q_lock;    /* queue, closing */
-    pthread_cond_t q_done;
-    pending_call *q_head, *q_tail;
-    bool closing;
-    pthread_mutex_t sub_lock;
-    struct {
-        reel_service_event_fn fn;
-        void *ud;
-    } subs[SUBSCRIBERS_MAX];
-    int n_subs;
-};
-
 static const reel_op_table *const tables[] = {
     &reel_ops_store,
 };
@@ -76,6 +44,8 @@ const reel_op *reel_service_op_find(const char *name)
     return NULL;
 }
 
+static void reel_service_close_base(reel_service *s);
+
 int reel_service_open(reel_service **out, const char *root, reel_error *err)
 {
     *out = NULL;
@@ -91,6 +61,19 @@ int reel_service_open(reel_service **out, const char *root, reel_error *err)
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_done, NULL);
     pthread_mutex_init(&s->sub_lock, NULL);
+    size_t n_tables = sizeof tables / sizeof tables[0];
+    for (size_t t = 0; t < n_tables && rc == 0; t++) {
+        if (tables[t]->init && (rc = tables[t]->init(s, err))) {
+            while (t-- > 0)
+                if (tables[t]->fini)
+                    tables[t]->fini(s);
+        }
+    }
+    if (rc) {
+        s->n_subs = 0;
+        reel_service_close_base(s);
+        return rc;
+    }
     *out = s;
     return REEL_OK;
 }
@@ -123,10 +106,9 @@ void reel_service_detach_control(reel_service *s)
     fail_queue(s, "the recorder stopped (reel serve is shutting down)", false);
 }
 
-void reel_service_close(reel_service *s)
+/* What open made before the modules' init. */
+static void reel_service_close_base(reel_service *s)
 {
-    if (!s)
-        return;
     fail_queue(s, "reel is shutting down", true);
     reel_store_close(s->st);
     pthread_mutex_destroy(&s->st_lock);
@@ -134,6 +116,17 @@ void reel_service_close(reel_service *s)
     pthread_cond_destroy(&s->q_done);
     pthread_mutex_destroy(&s->sub_lock);
     free(s);
+}
+
+void reel_service_close(reel_service *s)
+{
+    if (!s)
+        return;
+    fail_queue(s, "reel is shutting down", true);
+    for (size_t t = sizeof tables / sizeof tables[0]; t-- > 0;)
+        if (tables[t]->fini)
+            tables[t]->fini(s);
+    reel_service_close_base(s);
 }
 
 static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *origin,
@@ -238,9 +231,21 @@ int reel_service_poll(reel_service *s, int timeout_ms, reel_error *err)
         pthread_mutex_unlock(&s->q_lock);
         timeout_ms = 0; /* more may be queued: look again soon */
     }
+    for (int i = 0; i < s->n_ticks; i++)
+        s->ticks[i].fn(s, s->ticks[i].ud);
     if (!s->control)
         return REEL_OK;
     return reel_control_poll(s->control, timeout_ms, err);
+}
+
+int reel_service_on_tick(reel_service *s, void (*fn)(reel_service *s, void *ud), void *ud)
+{
+    if (s->n_ticks == TICKS_MAX)
+        return REEL_EFULL;
+    s->ticks[s->n_ticks].fn = fn;
+    s->ticks[s->n_ticks].ud = ud;
+    s->n_ticks++;
+    return REEL_OK;
 }
 
 int reel_service_subscribe(reel_service *s, reel_service_event_fn fn, void *ud)

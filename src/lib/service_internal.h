@@ -10,13 +10,64 @@
 
 #include "service.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* One file's ops. Add a table here and to `tables` in service.c. */
+#define SUBSCRIBERS_MAX 8
+#define TICKS_MAX 8
+
+typedef struct pending_call {
+    const reel_op *op;
+    json_t *args;
+    const char *origin;
+    json_t *out;
+    reel_error err;
+    int rc;
+    bool done;
+    struct pending_call *next;
+} pending_call;
+
+/* Per-module state lives here, one field per module, so that ops keep no
+ * global state; each module's fields are its own business. */
+struct reel_service {
+    reel_store *st;            /* for non-control ops, under st_lock */
+    pthread_mutex_t st_lock;
+    reel_control *control;     /* NULL offline */
+    reel_store *ctl_store;
+    pthread_t control_thread;
+    bool have_control_thread;
+    pthread_mutex_t q_lock;    /* queue, closing */
+    pthread_cond_t q_done;
+    pending_call *q_head, *q_tail;
+    bool closing;
+    pthread_mutex_t sub_lock;
+    struct {
+        reel_service_event_fn fn;
+        void *ud;
+    } subs[SUBSCRIBERS_MAX];
+    int n_subs;
+    /* called on the control thread at every poll (reel_service_on_tick) */
+    struct {
+        void (*fn)(reel_service *s, void *ud);
+        void *ud;
+    } ticks[TICKS_MAX];
+    int n_ticks;
+};
+
+/* Run fn(s, ud) on the control thread at every reel_service_poll (about
+ * every 10 ms in serve), for work that must follow the recording: a take
+ * being written, retention, detection. Must not block. */
+int reel_service_on_tick(reel_service *s, void (*fn)(reel_service *s, void *ud), void *ud);
+
+/* One file's ops. Add a table here and to `tables` in service.c. `init`
+ * (optional) sets up the module's state in the service (its fields, its
+ * ticks) when the service opens; `fini` releases it at close. */
 typedef struct reel_op_table {
     const reel_op *ops;
     size_t n;
+    int (*init)(reel_service *s, reel_error *err);
+    void (*fini)(reel_service *s);
 } reel_op_table;
 
 extern const reel_op_table reel_ops_store; /* service_ops_store.c */

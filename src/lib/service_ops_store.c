@@ -232,4 +232,4 @@ static const reel_op ops[] = {
      0, op_artifact_get},
 };
 
-const reel_op_table reel_ops_store = {ops, sizeof ops / sizeof ops[0]};
+const reel_op_table reel_ops_store = {ops, sizeof ops / sizeof ops[0], NULL, NULL};
