@@ -780,17 +780,12 @@ static int cmd_show(cli *c)
 {
     if (c->argc != 2)
         return fail(REEL_EINVAL, "usage: reel show ARTIFACT");
-    reel_store *st;
-    int rc = open_store(c, &st, false);
+    json_t *j = NULL;
+    json_t *args = json_pack("{s:s}", "id", c->argv[1]);
+    int rc = cli_call(c, "artifact_get", args, &j); /* the document every surface shows */
+    json_decref(args);
     if (rc)
         return rc;
-    reel_error e;
-    reel_error_clear(&e);
-    json_t *j = NULL;
-    rc = reel_artifact_show_json(st->db, c->argv[1], &j, &e);
-    reel_store_close(st);
-    if (rc)
-        return fail_err(&e);
     if (c->json) {
         print_json(j);
     } else {

@@ -14,25 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum MHD_Result streams(reel_http *h, struct MHD_Connection *conn)
+/* A read-only op of the service, answered as JSON (the pool of store
+ * handles lets these run side by side). */
+static enum MHD_Result read_op(reel_http *h, struct MHD_Connection *conn, const char *op,
+                               json_t *args)
 {
     reel_error e;
     reel_error_clear(&e);
     json_t *j = NULL;
-    pthread_mutex_lock(&h->db_lock);
-    int rc = reel_streams_json(h->st, &j, &e);
-    pthread_mutex_unlock(&h->db_lock);
-    return rc ? http_send_reel_error(conn, &e) : http_send_json(conn, 200, j);
-}
-
-static enum MHD_Result stream_status(reel_http *h, struct MHD_Connection *conn, const char *uri)
-{
-    reel_error e;
-    reel_error_clear(&e);
-    json_t *j = NULL;
-    pthread_mutex_lock(&h->db_lock);
-    int rc = reel_stream_status_json(h->st, uri, &j, &e);
-    pthread_mutex_unlock(&h->db_lock);
+    int rc = reel_service_call(h->service, op, args, "reel http", &j, &e);
+    json_decref(args);
     return rc ? http_send_reel_error(conn, &e) : http_send_json(conn, 200, j);
 }
 
@@ -100,32 +91,6 @@ static enum MHD_Result op_call(http_req *r, struct MHD_Connection *conn)
     return http_send_json(conn, 200, j);
 }
 
-static enum MHD_Result artifacts(http_req *r, struct MHD_Connection *conn)
-{
-    reel_http *h = r->h;
-    const char *tags[REEL_HTTP_MAX_TAGS];
-    for (size_t i = 0; i < r->route.n_tags; i++)
-        tags[i] = r->route.tags[i];
-    reel_error e;
-    reel_error_clear(&e);
-    json_t *j = NULL;
-    pthread_mutex_lock(&h->db_lock);
-    int rc = reel_artifacts_json(h->st->db, tags, r->route.n_tags, &j, &e);
-    pthread_mutex_unlock(&h->db_lock);
-    return rc ? http_send_reel_error(conn, &e) : http_send_json(conn, 200, j);
-}
-
-static enum MHD_Result artifact(reel_http *h, struct MHD_Connection *conn, const char *id)
-{
-    reel_error e;
-    reel_error_clear(&e);
-    json_t *j = NULL;
-    pthread_mutex_lock(&h->db_lock);
-    int rc = reel_artifact_show_json(h->st->db, id, &j, &e);
-    pthread_mutex_unlock(&h->db_lock);
-    return rc ? http_send_reel_error(conn, &e) : http_send_json(conn, 200, j);
-}
-
 /* A file name extension for a download, from the MIME type. */
 static const char *mime_ext(const char *mime)
 {
@@ -163,11 +128,18 @@ enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn)
 {
     reel_http *h = r->h;
     switch (r->route.kind) {
-    case REEL_ROUTE_STREAMS: return streams(h, conn);
-    case REEL_ROUTE_STREAM: return stream_status(h, conn, r->route.param);
+    case REEL_ROUTE_STREAMS: return read_op(h, conn, "streams", NULL);
+    case REEL_ROUTE_STREAM:
+        return read_op(h, conn, "stream_status", json_pack("{s:s}", "stream", r->route.param));
     case REEL_ROUTE_STREAM_SLICE: return slice(r, conn);
-    case REEL_ROUTE_ARTIFACTS: return artifacts(r, conn);
-    case REEL_ROUTE_ARTIFACT: return artifact(h, conn, r->route.param);
+    case REEL_ROUTE_ARTIFACTS: {
+        json_t *tags = json_array();
+        for (size_t i = 0; i < r->route.n_tags; i++)
+            json_array_append_new(tags, json_string(r->route.tags[i]));
+        return read_op(h, conn, "artifact_list", json_pack("{s:o}", "tags", tags));
+    }
+    case REEL_ROUTE_ARTIFACT:
+        return read_op(h, conn, "artifact_get", json_pack("{s:s}", "id", r->route.param));
     case REEL_ROUTE_ARTIFACT_CONTENT: return artifact_content(h, conn, r->route.param);
     case REEL_ROUTE_OPS: return ops_list(conn);
     case REEL_ROUTE_OP: return op_call(r, conn);

@@ -18,6 +18,7 @@
 #include "store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,11 @@ int reel_service_open(reel_service **out, const char *root, reel_error *err)
         free(s);
         return rc;
     }
+    s->pool[0] = s->st;
+    s->n_pool = 1;
+    snprintf(s->root, sizeof s->root, "%s", s->st->root);
     pthread_mutex_init(&s->st_lock, NULL);
+    pthread_cond_init(&s->st_free, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_done, NULL);
     pthread_mutex_init(&s->sub_lock, NULL);
@@ -110,8 +115,10 @@ void reel_service_detach_control(reel_service *s)
 static void reel_service_close_base(reel_service *s)
 {
     fail_queue(s, "reel is shutting down", true);
-    reel_store_close(s->st);
+    for (int i = 0; i < s->n_pool; i++)
+        reel_store_close(s->pool[i]);
     pthread_mutex_destroy(&s->st_lock);
+    pthread_cond_destroy(&s->st_free);
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_done);
     pthread_mutex_destroy(&s->sub_lock);
@@ -129,6 +136,42 @@ void reel_service_close(reel_service *s)
     reel_service_close_base(s);
 }
 
+/* A store handle no other op is using: a free one, a new one while the
+ * pool may grow, else wait for one. */
+static int pool_acquire(reel_service *s, int *slot, reel_error *err)
+{
+    pthread_mutex_lock(&s->st_lock);
+    for (;;) {
+        for (int i = 0; i < s->n_pool; i++) {
+            if (s->pool[i] && !s->pool_busy[i]) {
+                s->pool_busy[i] = true;
+                *slot = i;
+                pthread_mutex_unlock(&s->st_lock);
+                return REEL_OK;
+            }
+        }
+        if (s->n_pool < STORE_POOL_MAX)
+            break;
+        pthread_cond_wait(&s->st_free, &s->st_lock);
+    }
+    int i = s->n_pool++; /* reserved: pool[i] is NULL until opened */
+    s->pool_busy[i] = true;
+    pthread_mutex_unlock(&s->st_lock);
+    reel_store *st = NULL;
+    int rc = reel_store_open(&st, s->root, false, err);
+    pthread_mutex_lock(&s->st_lock);
+    if (rc) {
+        if (i == s->n_pool - 1)
+            s->n_pool--;
+        s->pool_busy[i] = false;
+    } else {
+        s->pool[i] = st;
+        *slot = i;
+    }
+    pthread_mutex_unlock(&s->st_lock);
+    return rc;
+}
+
 static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *origin,
                   json_t **out, reel_error *err)
 {
@@ -137,9 +180,15 @@ static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *
         x.st = s->ctl_store;
         return op->fn(&x, args, out, err);
     }
-    x.st = s->st;
+    int slot;
+    int rc = pool_acquire(s, &slot, err);
+    if (rc)
+        return rc;
+    x.st = s->pool[slot];
+    rc = op->fn(&x, args, out, err);
     pthread_mutex_lock(&s->st_lock);
-    int rc = op->fn(&x, args, out, err);
+    s->pool_busy[slot] = false;
+    pthread_cond_signal(&s->st_free);
     pthread_mutex_unlock(&s->st_lock);
     return rc;
 }

@@ -10,12 +10,14 @@
 
 #include "service.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define SUBSCRIBERS_MAX 8
 #define TICKS_MAX 8
+#define STORE_POOL_MAX 16
 
 typedef struct pending_call {
     const reel_op *op;
@@ -31,8 +33,17 @@ typedef struct pending_call {
 /* Per-module state lives here, one field per module, so that ops keep no
  * global state; each module's fields are its own business. */
 struct reel_service {
-    reel_store *st;            /* for non-control ops, under st_lock */
-    pthread_mutex_t st_lock;
+    /* Store handles for non-control ops, one per op running at once (an
+     * SQLite connection is not shared between threads; slices of different
+     * callers must not wait on each other's fsyncs). pool[0] is opened with
+     * the service; more on demand, up to STORE_POOL_MAX. */
+    reel_store *st;            /* == pool[0] */
+    reel_store *pool[STORE_POOL_MAX];
+    bool pool_busy[STORE_POOL_MAX];
+    int n_pool;
+    char root[PATH_MAX];
+    pthread_mutex_t st_lock;   /* the pool */
+    pthread_cond_t st_free;
     reel_control *control;     /* NULL offline */
     reel_store *ctl_store;
     pthread_t control_thread;
