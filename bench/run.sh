@@ -6,6 +6,8 @@
 #   3 grab      reel slice --last 30s (process)     vs  sox trim of the same 30 s
 #               + in-process virtual slice (reel_slice, is_virtual)
 #   4 rotation  seal + manifest update after ~1 min vs after ~24 h of history
+#   6 http      bench/http_load.sh: 64 wrk connections (blobs, status, slices) against
+#               `reel serve` recording 64 ch from jackd -d dummy; blob GET vs nginx
 #   5 jack      bench/jack_channels.sh: the largest channel count recorded live from
 #               `jackd -d dummy -p 64` for REEL_BENCH_SECONDS (60) with 0 xruns and 0
 #               overruns, and the realtime callback's cost at 64 channels (skipped, with
@@ -19,7 +21,7 @@
 #   ROT_SECONDS=S    simulated history for the rotation benchmark (default 86400)
 #   ROT_RATE, ROT_CHUNK  its mono i16 stream: rate and chunk frames (48000, 131072)
 #   KEEP_INPUTS=1    keep the generated WAV and random file for the next run
-#   ONLY="a b"       run only these of: ingest hashing grab rotation jack
+#   ONLY="a b"       run only these of: ingest hashing grab rotation jack http
 #   REEL_BENCH_SECONDS=S  length of each JACK channel-count run (default 60)
 # Every result line reads:
 #   bench <name>: reel <v> <unit>, reference <v> <unit>, ratio <x.xx> (<target>)
@@ -323,6 +325,21 @@ if want jack; then
     echo
 fi
 
+# ---- 6: HTTP under load while recording 64 channels -------------------------------
+HTTP_LINES=()
+if want http; then
+    if command -v jackd >/dev/null && command -v wrk >/dev/null && command -v nginx >/dev/null; then
+        hrc=0
+        REEL=$REEL BENCH_DIR=$BENCH_DIR/http bash "$HERE/http_load.sh" | tee "$BENCH_DIR/http.txt" || hrc=$?
+        mapfile -t HTTP_LINES < <(grep '^bench http-' "$BENCH_DIR/http.txt")
+        ((hrc == 0)) || echo "bench http: exit $hrc (see above)"
+        rm -rf "$BENCH_DIR/http"
+    else
+        echo "bench http: skipped (needs jackd, wrk and nginx: apt-get install jackd2 wrk nginx-light)"
+    fi
+    echo
+fi
+
 # ---- summary --------------------------------------------------------------------
 pass() { awk -v r="$1" -v t="$2" 'BEGIN {
     split(t, a, " "); op = a[1]; v = a[2] + 0
@@ -338,4 +355,4 @@ row grab grab ">= 1.0"
 row vslice grab-virtual "< 1 ms" " (${vms:-} ms)"
 row rotation rotation "<= 2" " ($(hl "$ROT_SECONDS") vs 1min, wall)"
 row rotcpu "  cpu only" "<= 2" " (thread CPU of the same polls)"
-for l in ${JACK_LINES[@]+"${JACK_LINES[@]}"}; do echo "  ${l#bench }"; done
+for l in ${JACK_LINES[@]+"${JACK_LINES[@]}"} ${HTTP_LINES[@]+"${HTTP_LINES[@]}"}; do echo "  ${l#bench }"; done
