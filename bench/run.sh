@@ -328,6 +328,13 @@ fi
 # ---- 6: HTTP under load while recording 64 channels -------------------------------
 HTTP_LINES=()
 if want http; then
+    # Only the benchmark needs these (nginx's package starts a server on :80 when installed,
+    # so the test machines do not get it from scripts/deps.sh).
+    if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+        if ((EUID == 0)); then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null 2>&1 || true
+        fi
+    fi
     if command -v jackd >/dev/null && command -v wrk >/dev/null && command -v nginx >/dev/null; then
         hrc=0
         REEL=$REEL BENCH_DIR=$BENCH_DIR/http bash "$HERE/http_load.sh" | tee "$BENCH_DIR/http.txt" || hrc=$?

@@ -21,8 +21,6 @@ PACKAGES=(
   librust-blake3-dev b3sum
   # oracles and tools used by tests, demo and CI
   sox capnproto curl python3 python3-zmq git midicsv
-  # benchmarks (make bench): HTTP load and the nginx reference
-  wrk nginx-light
 )
 
 # Debconf answers given before installing a package (package => selection).
