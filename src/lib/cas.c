@@ -382,12 +382,24 @@ int reel_cas_open_content(const reel_cas *cas, const reel_hash *h, int *fd, reel
 {
     char path[PATH_MAX];
     reel_cas_content_path(cas, h, path);
-    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* A sealed blob is a regular file reel wrote: a symlink or anything
+     * else planted under content/ must never be served as the blob. */
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    char hex[REEL_HASH_HEX + 1];
     if (*fd < 0) {
-        char hex[REEL_HASH_HEX + 1];
         reel_hash_to_hex(h, hex);
+        if (errno == ELOOP)
+            return reel_error_set(err, REEL_ECORRUPT,
+                                  "blob blake3:%s is a symbolic link, not a sealed file", hex);
         return reel_error_set(err, errno == ENOENT ? REEL_ENOENT : REEL_EIO,
                               "cannot open blob blake3:%s: %s", hex, strerror(errno));
+    }
+    struct stat sb;
+    if (fstat(*fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(*fd);
+        *fd = -1;
+        reel_hash_to_hex(h, hex);
+        return reel_error_set(err, REEL_ECORRUPT, "blob blake3:%s is not a regular file", hex);
     }
     return REEL_OK;
 }

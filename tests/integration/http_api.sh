@@ -230,6 +230,42 @@ EOF
 # Headers past the connection's buffer are refused.
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 100000 /dev/zero | tr '\0' a)" "$U/api/streams" || true)
 [[ $code == 4* || $code == 000 ]] || fail "100 kB of headers got HTTP $code"
+# The ops route: the same gate for every surface's arguments.
+OPS="$U/api/ops"
+req 200 "$OPS"
+json "[o['name'] for o in d if o['name'] == 'grab' and o['input_schema']['type'] == 'object']" "$TMP/body" | grep -q grab ||
+    fail "GET /api/ops does not describe grab"
+req 400 -X POST -d '{"seconds": ' "$OPS/grab"
+[[ $(err_code) == malformed_json ]] || fail "ops malformed JSON: $(err_code)"
+req 400 -X POST -d '{"secs": 1}' "$OPS/grab"
+[[ $(err_code) == invalid_argument ]] && grep -q 'unknown field \\"secs\\"' "$TMP/body" ||
+    fail "ops unknown field: $(cat "$TMP/body")"
+req 400 -X POST -d '{"seconds": "10"}' "$OPS/grab"
+grep -q 'must be a number' "$TMP/body" || fail "ops wrong type: $(cat "$TMP/body")"
+req 400 -X POST -d '{"seconds": -1}' "$OPS/grab"
+req 400 -X POST -d '{"seconds": 1e400}' "$OPS/grab"
+req 400 -X POST -d '[1, 2]' "$OPS/grab"
+req 400 -X POST -d '{"stream": "'"$URI"'", "from": "yesterday", "to": "head"}' "$OPS/stream_slice"
+grep -q yesterday "$TMP/body" || fail "ops bad time spec not named: $(cat "$TMP/body")"
+req 400 -X POST -d '{"stream": "'"$URI"'", "last": "1s", "format": "exe"}' "$OPS/stream_slice"
+req 400 -X POST -d '{"id": "x", "id": "y"}' "$OPS/artifact_get"
+req 400 -X POST -d "{\"tags\": [$(printf '"t",%.0s' {1..40})\"t\"]}" "$OPS/artifact_list"
+req 404 -X POST -d '{}' "$OPS/no_such_op"
+[[ $(err_code) == not_found ]] || fail "unknown op: $(err_code)"
+req 400 --path-as-is -X POST -d '{}' "$OPS/..%2Fgrab"
+req 405 "$OPS/grab"
+python3 -c 'print("{\"a\":" * 5000 + "1" + "}" * 5000)' >deep.json
+req 400 -X POST --data-binary @deep.json "$OPS/artifact_list"
+# A symbolic link planted where a sealed blob belongs is never served or followed.
+echo "not reel's" >outside.txt
+OH=$(hash_of outside.txt)
+mkdir -p "$(dirname "$(content_path "$OH")")"
+ln -s "$PWD/outside.txt" "$(content_path "$OH")"
+req 500 "$U/blobs/blake3:$OH"
+[[ $(err_code) == corrupt ]] || fail "symlinked blob: $(err_code) $(cat "$TMP/body")"
+grep -q "not reel's" "$TMP/body" && fail "a symlink out of the store was served"
+rm -f "$(content_path "$OH")"
+rmdir "$(dirname "$(content_path "$OH")")" "$(dirname "$(dirname "$(content_path "$OH")")")" 2>/dev/null || true
 sleep 0.3
 store_snapshot after.txt
 diff -u before.txt after.txt >snap.diff || fail "hostile requests changed the store: $(head -c 600 snap.diff)"
