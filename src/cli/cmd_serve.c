@@ -233,7 +233,8 @@ int cmd_serve(cli *c)
     reel_store *http_st = NULL; /* the server's own: it locks only its own database use */
     reel_control *ctl = NULL;
     if (!a.no_http) {
-        reel_http_opts ho = {.listen = a.listen, .token_file = a.token_file};
+        reel_http_opts ho = {.listen = a.listen, .token_file = a.token_file,
+                             .web = reel_web_files, .n_web = reel_web_n_files};
         if ((rc = open_store(c, &http_st, false))) {
             reel_store_close(st);
             return rc;
