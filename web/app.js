@@ -147,7 +147,9 @@ function setLevels(ev) {
 // The overview: fetch the peak summary of the visible window, draw it with
 // the head at the right edge.
 async function refreshPeaks(v) {
-  if (v.doc.kind === 'midi' || v.busy) return;
+  // While a selection is dragged the view holds still, so the range under the
+  // pointer is the range the person sees.
+  if (v.doc.kind === 'midi' || v.busy || v.dragging) return;
   v.busy = true;
   try {
     const w = v.canvas.clientWidth || 800;
@@ -240,20 +242,19 @@ function draw(v) {
 
 function setupSelection(v) {
   const c = v.canvas;
-  let dragging = false;
   const frameAt = (e) => {
     const r = c.getBoundingClientRect();
     const f = xToFrame(v, Math.max(0, Math.min(r.width, e.clientX - r.left)), r.width);
     return Math.max(v.doc.first_frame, Math.min(v.peaks ? v.peaks.head_frame : v.doc.head_frame, f));
   };
   c.addEventListener('pointerdown', (e) => {
-    dragging = true;
+    v.dragging = true;
     c.setPointerCapture(e.pointerId);
     v.sel = { a: frameAt(e), b: frameAt(e) };
     updateSel(v);
   });
-  c.addEventListener('pointermove', (e) => { if (dragging) { v.sel.b = frameAt(e); updateSel(v); } });
-  c.addEventListener('pointerup', (e) => { dragging = false; v.sel.b = frameAt(e); updateSel(v); });
+  c.addEventListener('pointermove', (e) => { if (v.dragging) { v.sel.b = frameAt(e); updateSel(v); } });
+  c.addEventListener('pointerup', (e) => { if (!v.dragging) return; v.sel.b = frameAt(e); v.dragging = false; updateSel(v); });
 }
 
 function updateSel(v) {
@@ -427,7 +428,8 @@ async function selectArtifact(id) {
     el('dt', {}, 'session'), el('dd', { class: 'l-session' }, session || '—'),
     el('dt', {}, 'source window'), el('dd', { class: 'l-window' }, w ? `#${w.from_frame} – #${w.to_frame}` + (rate ? ` (${((w.to_frame - w.from_frame) / rate).toFixed(3)} s)` : '') : '—'),
     el('dt', {}, 'wall clock'), el('dd', {}, w ? `${fmtWall(w.from_wall_ns)} – ${fmtWall(w.to_wall_ns)}` : '—'),
-    el('dt', {}, 'source chunks'), el('dd', { class: 'l-chunks' }, chunks.length ? chunks.map((c) => short(typeof c === 'string' ? c : c.hash || JSON.stringify(c))).join(', ') : '—'),
+    el('dt', {}, 'source chunks'), el('dd', { class: 'l-chunks' }, chunks.length ? chunks.map((c) => el('div', { title: c.hash || c.staging_id },
+      `${short(c.hash || c.staging_id)} ${c.state} #${c.first_sample} +${c.sample_count}`)) : '—'),
     el('dt', {}, 'content'), el('dd', {}, a.content_hash),
     el('dt', {}, 'mime'), el('dd', {}, a.mime),
     el('dt', {}, 'creator'), el('dd', {}, `${a.creator} · ${fmtWall(a.created_ns)}`),
@@ -436,14 +438,15 @@ async function selectArtifact(id) {
     el('dt', {}, 'tags'), el('dd', {}, el('span', { class: 'tags' }, ...(a.tags || []).map((t) => el('span', { class: 'tag' }, t)))));
   const audio = isAudio ? el('audio', { controls: '', preload: 'auto', id: 'player' }) : null;
   const wave = isAudio ? el('div', { class: 'artwave', id: 'artwave' }) : null;
-  box.replaceChildren(
+  box.replaceChildren(...[
     el('div', { class: 'top' }, el('h3', {}, a.id), ' ', el('a', { href: url, download: '', id: 'download' }, 'download')),
-    wave, audio, isAudio ? null : el('p', { class: 'dim' }, `${a.mime}: no playback in the page`), lineage);
+    wave, audio, isAudio ? null : el('p', { class: 'dim' }, `${a.mime}: no playback in the page`), lineage].filter(Boolean));
   if (artWave) { artWave.destroy(); artWave = null; }
   if (isAudio) {
     artWave = WaveSurfer.create({ container: wave, media: audio, url, height: 80, waveColor: '#6fd08c', progressColor: '#4fb3ff', cursorColor: '#dde1e7', normalize: true });
     artWave.on('error', (e) => say(`waveform: ${e}`, true));
   }
+  window.reel.artWave = artWave;
 }
 
 // ---- events ----------------------------------------------------------------
@@ -452,8 +455,14 @@ function connectEvents() {
   const es = new EventSource('/api/events');
   const conn = $('#conn');
   es.onopen = () => { conn.textContent = 'live'; conn.className = 'badge on'; };
-  es.onerror = () => { conn.textContent = 'reconnecting…'; conn.className = 'badge off'; };
-  const on = (name, fn) => es.addEventListener(name, (m) => { window.reel.events++; try { fn(JSON.parse(m.data)); } catch (e) { console.error(e); } });
+  // reel's own "error" events arrive as MessageEvents of type "error" too:
+  // only a plain Event means the connection itself failed.
+  es.onerror = (e) => { if (!(e instanceof MessageEvent)) { conn.textContent = 'reconnecting…'; conn.className = 'badge off'; } };
+  const on = (name, fn) => es.addEventListener(name, (m) => {
+    if (!(m instanceof MessageEvent)) return;
+    window.reel.events++;
+    try { fn(JSON.parse(m.data)); } catch (e) { console.error(e); }
+  });
   on('levels', setLevels);
   on('head', (h) => {
     const v = streams.get(h.stream);
