@@ -46,7 +46,7 @@ enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn)
     reel_stream_view v;
     reel_peak_bins b;
     int rc;
-    uint64_t first = 0, head = 0;
+    uint64_t first = 0, head = 0, end = 0;
     uint32_t rate = 0;
     for (int tries = 0;; tries++) {
         if ((rc = open_view(h, r->route.param, &v, &e)))
@@ -62,6 +62,7 @@ enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn)
             rc = reel_peak_cache_query(h->peaks, h->st->cas, &v, from, to, r->route.bins, &b, &e);
         first = v.manifest.first_frame;
         head = v.manifest.total_frames;
+        end = !rc && to < (int64_t)head ? (uint64_t)to : head; /* the window's clamped end */
         rate = v.def.sample_rate;
         reel_stream_view_free(&v);
         if (rc != REEL_ENOENT || tries == SEAL_RETRIES)
@@ -70,7 +71,6 @@ enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn)
     }
     if (rc)
         return http_send_reel_error(conn, &e);
-    uint64_t end = b.origin + b.n * b.width;
     json_t *mins = json_array(), *maxs = json_array();
     for (uint32_t c = 0; c < b.channels; c++) {
         json_array_append_new(mins, scaled(&b, c, false));
@@ -80,7 +80,7 @@ enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn)
                           "stream", r->route.param, "sample_rate", (json_int_t)rate, "channels",
                           (json_int_t)b.channels, "first_frame", (json_int_t)first, "head_frame",
                           (json_int_t)head, "from_frame", (json_int_t)b.origin, "to_frame",
-                          (json_int_t)(end < head ? end : head), "bin_frames",
+                          (json_int_t)(b.n ? end : b.origin), "bin_frames",
                           (json_int_t)b.width, "bins", (json_int_t)b.n, "scale",
                           (json_int_t)PEAK_SCALE, "min", mins, "max", maxs);
     reel_peak_bins_free(&b);
