@@ -255,12 +255,19 @@ static void check_query(fx *f, reel_peak_cache *c, int64_t from, int64_t to, siz
     reel_peak_bins_free(&want);
 }
 
+static reel_peak_cache *cache_open(size_t budget)
+{
+    reel_error err = {0};
+    reel_peak_cache *c = NULL;
+    assert_int_equal(reel_peak_cache_open(&c, budget, &err), REEL_OK);
+    return c;
+}
+
 static void test_cache_live_then_sealed(void **state)
 {
     fx *f = *state;
     reel_error err = {0};
-    reel_peak_cache *c;
-    assert_int_equal(reel_peak_cache_open(&c, 0, &err), REEL_OK);
+    reel_peak_cache *c = cache_open(0);
     grow(f, 3000);
     check_query(f, c, 0, CHUNK + 3000, 10);      /* coarse: the cache */
     check_query(f, c, -5000, 1 << 30, 7);        /* clamped to what is held */
@@ -298,8 +305,7 @@ static void test_levels(void **state)
 {
     fx *f = *state;
     reel_error err = {0};
-    reel_peak_cache *c;
-    assert_int_equal(reel_peak_cache_open(&c, 0, &err), REEL_OK);
+    reel_peak_cache *c = cache_open(0);
     /* Quiet everywhere but a spike 100 frames before the head in channel 1. */
     for (size_t i = 0; i < TOTAL * CH; i++)
         f->x[i] *= 0.01f;
@@ -321,9 +327,7 @@ static void test_levels(void **state)
 static void test_budget(void **state)
 {
     fx *f = *state;
-    reel_error err = {0};
-    reel_peak_cache *c;
-    assert_int_equal(reel_peak_cache_open(&c, 600, &err), REEL_OK);
+    reel_peak_cache *c = cache_open(600);
     grow(f, 15000);
     check_query(f, c, 0, TOTAL, 20);
     assert_true(reel_peak_cache_bytes(c) > 0 && reel_peak_cache_bytes(c) <= 600);
@@ -337,8 +341,7 @@ static void test_gone(void **state)
 {
     fx *f = *state;
     reel_error err = {0};
-    reel_peak_cache *c;
-    assert_int_equal(reel_peak_cache_open(&c, 0, &err), REEL_OK);
+    reel_peak_cache *c = cache_open(0);
     grow(f, 2000);
     assert_int_equal(reel_cas_staging_remove(f->cas, &f->staging, &err), REEL_OK);
     reel_peak_bins b;
