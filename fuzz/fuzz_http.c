@@ -8,7 +8,8 @@
  *
  * Contracts checked beyond the sanitizers: a route is 200/400/404/405 with
  * an error code on failure; a matched route never carries a dot segment or
- * a NUL-free parameter that is empty; a satisfiable range lies inside the
+ * a NUL-free parameter that is empty; a page name has no path in it; a
+ * peaks route has 1..REEL_HTTP_PEAK_BINS_MAX bins and no session bounds; a satisfiable range lies inside the
  * resource; a failed slice body leaves nothing allocated and names a code.
  */
 #include "http_parse.h"
@@ -41,6 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (r.param[0] == '\0' || strcmp(r.param, "..") == 0 || strcmp(r.param, ".") == 0))
             abort();
         if (r.kind == REEL_ROUTE_ARTIFACT && strpbrk(r.param, "/.\\"))
+            abort();
+        if (r.kind == REEL_ROUTE_PAGE && (r.param[0] == '\0' || r.param[0] == '.' ||
+                                          strpbrk(r.param, "/\\%")))
+            abort();
+        if (r.kind == REEL_ROUTE_STREAM_PEAKS &&
+            (r.bins == 0 || r.bins > REEL_HTTP_PEAK_BINS_MAX || r.from.kind == REEL_TS_SESSION ||
+             r.to.kind == REEL_TS_SESSION || r.param[0] == '\0'))
             abort();
     }
 

@@ -39,6 +39,7 @@ echo "demo: store $REEL_HOME"
 step "initialise the store" "$REEL" init
 echo "demo: reel serve records the default source (JACK if a server runs, else the default"
 echo "      ALSA capture device, else a test tone) until Ctrl-C; HTTP API on ${REEL_LISTEN:-127.0.0.1:7070}."
+echo "      The web page: http://${REEL_LISTEN:-127.0.0.1:7070}/ (meters, waveform, grab, artifacts)."
 echo "      In another terminal:  build/src/cli/reel streams"
 echo "                            build/src/cli/reel slice STREAM --last 30s --out last30.wav"
 echo "                            curl http://${REEL_LISTEN:-127.0.0.1:7070}/api/streams"

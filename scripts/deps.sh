@@ -21,6 +21,8 @@ PACKAGES=(
   librust-blake3-dev b3sum
   # oracles and tools used by tests, demo and CI
   sox capnproto curl python3 python3-zmq git midicsv
+  # the web page's npm packages (installed by the build) and its browser test
+  nodejs npm chromium
 )
 
 # Debconf answers given before installing a package (package => selection).

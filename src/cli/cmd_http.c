@@ -25,7 +25,7 @@ static void on_stop_signal(int sig)
 
 int cmd_http(cli *c)
 {
-    reel_http_opts o = {0};
+    reel_http_opts o = {.web = reel_web_files, .n_web = reel_web_n_files};
     const char *v;
     int rc = 0;
     for (int i = 1; i < c->argc && rc == 0; i++) {

@@ -237,7 +237,8 @@ int cmd_serve(cli *c)
         return fail_err(&e);
     }
     if (!a.no_http) {
-        reel_http_opts ho = {.listen = a.listen, .token_file = a.token_file, .service = svc};
+        reel_http_opts ho = {.listen = a.listen, .token_file = a.token_file, .service = svc,
+                             .web = reel_web_files, .n_web = reel_web_n_files};
         if ((rc = open_store(c, &http_st, false))) {
             reel_service_close(svc);
             reel_store_close(st);

@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "http_parse.h"
 #include "http_server.h"
+#include "peak_cache.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -33,6 +34,9 @@ struct reel_http {
     pthread_cond_t sse_cond;     /* queue grew, or closing */
     http_sse_client *clients;
     bool closing;                /* under sse_lock */
+    reel_peak_cache *peaks;      /* waveform summaries (its own lock) */
+    pthread_t levels_th;         /* publishes "levels" events */
+    bool levels_running;
 };
 
 typedef enum http_body_kind { HTTP_BODY_NONE, HTTP_BODY_JSON, HTTP_BODY_BLOB } http_body_kind;
@@ -78,5 +82,15 @@ enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn);
 
 /* http_server.c */
 enum MHD_Result http_events_open(reel_http *h, struct MHD_Connection *conn);
+bool http_events_listened(reel_http *h);   /* some /api/events client is connected */
+bool http_closing_wait(reel_http *h, unsigned ms); /* sleep; true once closing */
+
+/* http_peaks.c */
+enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn);
+int http_levels_start(reel_http *h, reel_error *err);
+void http_levels_join(reel_http *h); /* after closing was set */
+
+/* http_web.c */
+enum MHD_Result http_page_send(http_req *r, struct MHD_Connection *conn);
 
 #endif

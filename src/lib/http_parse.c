@@ -100,8 +100,35 @@ static bool artifact_id_ok(const char *s)
     return true;
 }
 
-/* The query: only ?tag= on the artifact list; anything else is refused so
- * that a misspelt filter does not silently list everything. */
+/* One query value of the peaks route: a time spec or the bin count. */
+static int peaks_param(reel_http_route *r, const char *key, const char *val, reel_error *err)
+{
+    if (strcmp(key, "bins") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(val, &end, 10);
+        if (val[0] < '0' || val[0] > '9' || *end || errno || v == 0 ||
+            v > REEL_HTTP_PEAK_BINS_MAX) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "bad bins '%.32s' (1 to %d)", val,
+                     REEL_HTTP_PEAK_BINS_MAX);
+            return route_fail(r, 400, "bad_query", err, msg);
+        }
+        r->bins = (uint32_t)v;
+        return 200;
+    }
+    reel_timespec *ts = strcmp(key, "from") == 0 ? &r->from : &r->to;
+    if (reel_timespec_parse(val, ts, err))
+        return route_fail(r, 400, "invalid_time_spec", err, err ? err->msg : "bad time spec");
+    if (ts->kind == REEL_TS_SESSION)
+        return route_fail(r, 400, "invalid_time_spec", err,
+                          "session bounds are not supported for peaks");
+    return 200;
+}
+
+/* The query: ?tag= on the artifact list, from/to/bins on peaks; anything
+ * else is refused so that a misspelt filter does not silently list
+ * everything. */
 static int parse_query(const char *q, reel_http_route *r, reel_error *err)
 {
     while (*q) {
@@ -113,23 +140,48 @@ static int parse_query(const char *q, reel_http_route *r, reel_error *err)
             char key[32];
             if (reel_http_pct_decode(q, kn, true, key, sizeof key, err))
                 return route_fail(r, 400, "bad_query", err, err ? err->msg : "bad query");
-            if (r->kind != REEL_ROUTE_ARTIFACTS || strcmp(key, "tag") != 0 || !eq) {
+            bool tag = r->kind == REEL_ROUTE_ARTIFACTS && strcmp(key, "tag") == 0;
+            bool peaks = r->kind == REEL_ROUTE_STREAM_PEAKS &&
+                         (strcmp(key, "from") == 0 || strcmp(key, "to") == 0 ||
+                          strcmp(key, "bins") == 0);
+            if (!(tag || peaks) || !eq) {
                 char msg[96];
                 snprintf(msg, sizeof msg, "unknown query parameter '%s'", key);
                 return route_fail(r, 400, "bad_query", err, msg);
             }
-            if (r->n_tags >= REEL_HTTP_MAX_TAGS)
-                return route_fail(r, 400, "bad_query", err, "too many tag parameters");
-            if (reel_http_pct_decode(eq + 1, n - kn - 1, true, r->tags[r->n_tags],
-                                     REEL_HTTP_TAG_MAX, err))
-                return route_fail(r, 400, "bad_query", err, err ? err->msg : "bad query");
-            r->n_tags++;
+            if (peaks) {
+                char val[REEL_HTTP_TAG_MAX];
+                if (reel_http_pct_decode(eq + 1, n - kn - 1, true, val, sizeof val, err))
+                    return route_fail(r, 400, "bad_query", err, err ? err->msg : "bad query");
+                int st = peaks_param(r, key, val, err);
+                if (st != 200)
+                    return st;
+            } else {
+                if (r->n_tags >= REEL_HTTP_MAX_TAGS)
+                    return route_fail(r, 400, "bad_query", err, "too many tag parameters");
+                if (reel_http_pct_decode(eq + 1, n - kn - 1, true, r->tags[r->n_tags],
+                                         REEL_HTTP_TAG_MAX, err))
+                    return route_fail(r, 400, "bad_query", err, err ? err->msg : "bad query");
+                r->n_tags++;
+            }
         }
         q += n;
         if (*q == '&')
             q++;
     }
     return 200;
+}
+
+/* A web page file name: no path, no hidden file. */
+static bool page_name_ok(const char *s)
+{
+    if (s[0] == '\0' || s[0] == '.')
+        return false;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return false;
+    return true;
 }
 
 static int allow(reel_http_route *r, unsigned methods, const char *names, reel_error *err)
@@ -157,8 +209,13 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
     char seg[MAX_SEGMENTS][REEL_HTTP_PARAM_MAX];
     size_t n = 0;
     size_t i = 1;
-    if (plen == 1)
-        return route_fail(r, 404, "unknown_route", err, "no such route");
+    if (plen == 1) {
+        r->kind = REEL_ROUTE_PAGE;
+        snprintf(r->param, sizeof r->param, "index.html");
+        int st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
+        return st != 200 || !q ? st : route_fail(r, 400, "bad_query", err,
+                                                 "the page takes no query parameters");
+    }
     while (i <= plen) {
         size_t j = i;
         while (j < plen && uri[j] != '/')
@@ -175,7 +232,14 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
         i = j + 1;
     }
     int st = 404;
-    if (strcmp(seg[0], "blobs") == 0) {
+    if (strcmp(seg[0], "web") == 0 && n == 2) {
+        if (!page_name_ok(seg[1]))
+            return route_fail(r, 400, "bad_path", err,
+                              "bad web file name (letters, digits, '-', '_', '.')");
+        snprintf(r->param, sizeof r->param, "%s", seg[1]);
+        r->kind = REEL_ROUTE_PAGE;
+        st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
+    } else if (strcmp(seg[0], "blobs") == 0) {
         if (n == 1) {
             r->kind = REEL_ROUTE_BLOBS;
             st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
@@ -191,7 +255,8 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
             if (n == 2) {
                 r->kind = REEL_ROUTE_STREAMS;
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
-            } else if (n == 3 || (n == 4 && strcmp(seg[3], "slice") == 0)) {
+            } else if (n == 3 || (n == 4 && (strcmp(seg[3], "slice") == 0 ||
+                                             strcmp(seg[3], "peaks") == 0))) {
                 /* The stream URI is one encoded segment (its '/' as %2F), so
                  * a stream named "slice" cannot be mistaken for the action. */
                 if (strlen(seg[2]) >= REEL_URI_MAX)
@@ -199,6 +264,13 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
                 if (n == 3) {
                     r->kind = REEL_ROUTE_STREAM;
+                    st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
+                } else if (strcmp(seg[3], "peaks") == 0) {
+                    r->kind = REEL_ROUTE_STREAM_PEAKS;
+                    r->from.kind = REEL_TS_AGO;
+                    r->from.ago_ns = 120000000000LL;
+                    r->to.kind = REEL_TS_HEAD;
+                    r->bins = REEL_HTTP_PEAK_BINS_DEFAULT;
                     st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
                 } else {
                     r->kind = REEL_ROUTE_STREAM_SLICE;

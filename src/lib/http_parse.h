@@ -27,6 +27,7 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_STREAMS,          /* GET  /api/streams */
     REEL_ROUTE_STREAM,           /* GET  /api/streams/{uri} */
     REEL_ROUTE_STREAM_SLICE,     /* POST /api/streams/{uri}/slice */
+    REEL_ROUTE_STREAM_PEAKS,     /* GET  /api/streams/{uri}/peaks[?from=T&to=T&bins=N] */
     REEL_ROUTE_ARTIFACTS,        /* GET  /api/artifacts[?tag=T...] */
     REEL_ROUTE_ARTIFACT,         /* GET  /api/artifacts/{id} */
     REEL_ROUTE_ARTIFACT_CONTENT, /* GET  /api/artifacts/{id}/content */
@@ -35,6 +36,7 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_BLOB,             /* GET|HEAD|PUT /blobs/blake3:<64 hex> */
     REEL_ROUTE_OPS,              /* GET  /api/ops (every op with its schema) */
     REEL_ROUTE_OP,               /* POST /api/ops/{name} (body: the arguments) */
+    REEL_ROUTE_PAGE,             /* GET  / and /web/{name}: the web page's files */
 } reel_http_route_kind;
 
 typedef enum reel_http_method {
@@ -48,6 +50,8 @@ typedef enum reel_http_method {
 #define REEL_HTTP_PARAM_MAX 512 /* a stream URI (REEL_URI_MAX) or an artifact id */
 #define REEL_HTTP_MAX_TAGS 16
 #define REEL_HTTP_TAG_MAX 128
+#define REEL_HTTP_PEAK_BINS_MAX 20000
+#define REEL_HTTP_PEAK_BINS_DEFAULT 800
 
 typedef struct reel_http_route {
     reel_http_route_kind kind;
@@ -56,6 +60,10 @@ typedef struct reel_http_route {
     reel_hash hash;                  /* REEL_ROUTE_BLOB */
     char tags[REEL_HTTP_MAX_TAGS][REEL_HTTP_TAG_MAX]; /* REEL_ROUTE_ARTIFACTS ?tag= */
     size_t n_tags;
+    /* REEL_ROUTE_STREAM_PEAKS: the window (default -120s .. head) and the
+     * number of bins (default 800, at most REEL_HTTP_PEAK_BINS_MAX). */
+    reel_timespec from, to;
+    uint32_t bins;
     char allow[32];    /* on 405: the methods the route takes ("GET, HEAD") */
     const char *code;  /* on failure: the JSON error code ("bad_path", ...) */
 } reel_http_route;
@@ -63,7 +71,9 @@ typedef struct reel_http_route {
 reel_http_method reel_http_method_parse(const char *method);
 
 /* Match `method` and the raw request target `uri` (path and query, still
- * percent-encoded) against the routes. Returns the HTTP status the request
+ * percent-encoded) against the routes. REEL_ROUTE_PAGE's param is the
+ * file name ("index.html" for "/"): letters, digits, '-', '_' and dots,
+ * never starting with a dot. Returns the HTTP status the request
  * earns so far: 200 when a route matched, 400 for a malformed path or query
  * (bad escape, dot or empty segment, bad blob name, unknown query key), 404
  * for no such route, 405 when the route exists but not for this method

@@ -218,6 +218,27 @@ enum MHD_Result http_events_open(reel_http *h, struct MHD_Connection *conn)
     return ret;
 }
 
+bool http_events_listened(reel_http *h)
+{
+    pthread_mutex_lock(&h->sse_lock);
+    bool any = h->clients != NULL;
+    pthread_mutex_unlock(&h->sse_lock);
+    return any;
+}
+
+bool http_closing_wait(reel_http *h, unsigned ms)
+{
+    struct timespec until;
+    sse_deadline(&until, ms);
+    pthread_mutex_lock(&h->sse_lock);
+    while (!h->closing)
+        if (pthread_cond_timedwait(&h->sse_cond, &h->sse_lock, &until) == ETIMEDOUT)
+            break;
+    bool closing = h->closing;
+    pthread_mutex_unlock(&h->sse_lock);
+    return closing;
+}
+
 /* "event: NAME\ndata: LINE\n...\n\n": a newline inside the JSON starts a
  * new data line (the client joins them back with '\n'). */
 static size_t sse_format(char *out, size_t cap, const char *event, const char *json)
@@ -421,6 +442,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return http_blobs_list(r, conn);
     if (r->route.kind == REEL_ROUTE_EVENTS)
         return http_events_open(r->h, conn);
+    if (r->route.kind == REEL_ROUTE_PAGE)
+        return http_page_send(r, conn);
+    if (r->route.kind == REEL_ROUTE_STREAM_PEAKS)
+        return http_peaks_send(r, conn);
     return http_api_dispatch(r, conn);
 }
 
@@ -523,6 +548,8 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         h->o.max_connections = 64;
     if (!h->o.timeout_s)
         h->o.timeout_s = 60;
+    if (!h->o.levels_ms)
+        h->o.levels_ms = 100;
     if (!h->o.max_header_bytes)
         h->o.max_header_bytes = 64u << 10;
     if (h->o.max_header_bytes < 4096)
@@ -546,6 +573,11 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         free(h);
         return rc;
     }
+    if ((rc = reel_peak_cache_open(&h->peaks, h->o.peak_cache_bytes, err))) {
+        close(fd);
+        free(h);
+        return rc;
+    }
     pthread_mutex_init(&h->db_lock, NULL);
     pthread_mutex_init(&h->sse_lock, NULL);
     pthread_condattr_t ca;
@@ -562,12 +594,17 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.max_header_bytes, MHD_OPTION_END);
     if (!h->d) {
         close(fd);
+        reel_peak_cache_close(h->peaks);
         pthread_cond_destroy(&h->sse_cond);
         pthread_mutex_destroy(&h->sse_lock);
         pthread_mutex_destroy(&h->db_lock);
         reel_service_close(h->own_service);
         free(h);
         return reel_error_set(err, REEL_EIO, "cannot start the HTTP server on %s", h_listen);
+    }
+    if ((rc = http_levels_start(h, err))) {
+        reel_http_close(h);
+        return rc;
     }
     reel_service_subscribe(h->service, on_service_event, h);
     *out = h;
@@ -588,7 +625,9 @@ void reel_http_close(reel_http *h)
     h->closing = true;
     pthread_cond_broadcast(&h->sse_cond);
     pthread_mutex_unlock(&h->sse_lock);
+    http_levels_join(h);
     MHD_stop_daemon(h->d); /* closes the listening socket, joins every connection */
+    reel_peak_cache_close(h->peaks);
     pthread_cond_destroy(&h->sse_cond);
     pthread_mutex_destroy(&h->sse_lock);
     pthread_mutex_destroy(&h->db_lock);

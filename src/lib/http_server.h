@@ -1,7 +1,8 @@
 /*
  * http_server.h — reel's HTTP surface (libmicrohttpd): JSON REST over the
  * store (/api/...), server-sent events (/api/events) and the blob API
- * (/blobs/blake3:<hex>). `reel http` serves a store with it; `reel serve`
+ * (/blobs/blake3:<hex>), waveform peaks and level meters for the web
+ * page, and the page itself. `reel http` serves a store with it; `reel serve`
  * embeds the same server next to its recorders.
  *
  * Owns: the daemon's lifecycle, its limits and its authentication. Must
@@ -25,6 +26,15 @@
 
 typedef struct reel_http reel_http;
 
+/* A file of the web page, served at /web/<name> ("index.html" also at /).
+ * The table is the caller's (the `reel` command embeds it at build time);
+ * the server never maps a request to a file on disk. */
+typedef struct reel_web_file {
+    const char *name, *mime;
+    const unsigned char *data;
+    size_t len;
+} reel_web_file;
+
 typedef struct reel_http_opts {
     const char *listen;         /* "ADDR:PORT" (port 0: any free one); NULL: 127.0.0.1:7070 */
     const char *token_file;     /* bearer token (first line); required off loopback */
@@ -35,6 +45,10 @@ typedef struct reel_http_opts {
     size_t max_header_bytes;    /* per-connection buffer for request line and headers; 0: 64 KiB */
     reel_service *service;      /* the ops (/api/ops, slices); NULL: the server opens its own
                                    over the same store, without a recorder */
+    const reel_web_file *web;   /* the page's files (NULL: / answers 404) */
+    size_t n_web;
+    unsigned levels_ms;         /* "levels" events while a client listens; 0: every 100 ms */
+    size_t peak_cache_bytes;    /* waveform summaries kept in memory; 0: 64 MiB */
 } reel_http_opts;
 
 #define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:7070"

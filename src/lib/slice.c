@@ -70,8 +70,8 @@ static void plan_free(plan *p)
     memset(p, 0, sizeof *p);
 }
 
-static int resolve(const reel_timespec *ts, const reel_manifest *m, const reel_cas *cas,
-                   int64_t *frame, reel_error *err)
+int reel_slice_resolve(const reel_timespec *ts, const reel_manifest *m, const reel_cas *cas,
+                       int64_t *frame, reel_error *err)
 {
     reel_time_context ctx = {.head = m->total_frames, .rate = m->rate};
     reel_clock_snapshot *snaps = NULL;
@@ -109,8 +109,8 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
     if (midi && (rc = midi_request_check(req, err)))
         goto out;
     int64_t from, to;
-    if ((rc = resolve(&req->from, m, st->cas, &from, err)) ||
-        (rc = resolve(&req->to, m, st->cas, &to, err)))
+    if ((rc = reel_slice_resolve(&req->from, m, st->cas, &from, err)) ||
+        (rc = reel_slice_resolve(&req->to, m, st->cas, &to, err)))
         goto out;
     if (req->clamp && from < (int64_t)m->first_frame) {
         from = (int64_t)m->first_frame;

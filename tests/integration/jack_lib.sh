@@ -40,7 +40,30 @@ _jack_cleanup() {
 }
 trap '_jack_cleanup; _cleanup' EXIT
 
+# jackd keeps a table of 8 servers in /dev/shm/jack-shm-registry and reclaims a slot only
+# for a server of the same name, so servers killed with -9 (ours have unique names) fill it
+# until every jackd says "Too many servers already active". Free the slots whose process
+# is gone (jack2's layout: 24-byte header, then 8 x {pid_t pid; char name[256]; pad}).
+reclaim_jack_slots() {
+    local reg=/dev/shm/jack-shm-registry
+    [[ -w $reg ]] || return 0
+    python3 - "$reg" <<'PY' || true
+import os, struct, sys
+with open(sys.argv[1], "r+b") as f:
+    b = f.read(24 + 8 * 264)
+    if b[:4] != b"KCAJ":
+        sys.exit(0)
+    for i in range(8):
+        off = 24 + 264 * i
+        pid = struct.unpack_from("<i", b, off)[0]
+        if pid > 0 and not os.path.exists(f"/proc/{pid}"):
+            f.seek(off)
+            f.write(bytes(260))
+PY
+}
+
 start_jackd() {
+    reclaim_jack_slots
     jackd "${JACK_FLAGS[@]}" -d dummy -r $RATE -p $PERIOD >>"$TMP/jackd.log" 2>&1 &
     JACKD_PID=$!
     local i=0

@@ -93,7 +93,6 @@ static void test_routes_reject(void **state)
     assert_int_equal(route("GET", "/api/artifacts/..%2f..%2fetc", &r), 400);
     assert_string_equal(r.code, "bad_artifact_id");
     /* Unknown routes and methods. */
-    assert_int_equal(route("GET", "/", &r), 404);
     assert_int_equal(route("GET", "/api", &r), 404);
     assert_int_equal(route("GET", "/api/nothing", &r), 404);
     assert_int_equal(route("GET", "/api/streams/x/y", &r), 404);
@@ -110,6 +109,66 @@ static void test_routes_reject(void **state)
     assert_int_equal(route("GET", "/api/artifacts?tag", &r), 400);
     assert_int_equal(route("GET", "/api/artifacts?tag=%00", &r), 400);
     assert_int_equal(route("GET", "/api/artifacts?&&", &r), 200);
+}
+
+/* The web page and the peaks route. */
+static void test_routes_web(void **state)
+{
+    (void)state;
+    reel_http_route r;
+    assert_int_equal(route("GET", "/", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_PAGE);
+    assert_string_equal(r.param, "index.html");
+    assert_int_equal(route("HEAD", "/web/app.js", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_PAGE);
+    assert_string_equal(r.param, "app.js");
+    assert_int_equal(route("GET", "/web/wavesurfer.esm.js", &r), 200);
+    assert_string_equal(r.param, "wavesurfer.esm.js");
+    assert_int_equal(route("POST", "/", &r), 405);
+    assert_int_equal(route("GET", "/?x=1", &r), 400);
+    assert_int_equal(route("GET", "/web/.hidden", &r), 400);
+    assert_int_equal(route("GET", "/web/%2e%2e", &r), 400);
+    assert_int_equal(route("GET", "/web/a%2fb", &r), 400);
+    assert_string_equal(r.code, "bad_path");
+    assert_int_equal(route("GET", "/web/a b", &r), 400);
+    assert_int_equal(route("GET", "/web", &r), 404);
+    assert_int_equal(route("GET", "/web/a/b", &r), 404);
+    /* Peaks: defaults, then each parameter. */
+    assert_int_equal(route("GET", "/api/streams/stream%3A%2F%2Fjack%2Fm/peaks", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_STREAM_PEAKS);
+    assert_string_equal(r.param, "stream://jack/m");
+    assert_int_equal(r.from.kind, REEL_TS_AGO);
+    assert_int_equal(r.from.ago_ns, 120000000000LL);
+    assert_int_equal(r.to.kind, REEL_TS_HEAD);
+    assert_int_equal(r.bins, REEL_HTTP_PEAK_BINS_DEFAULT);
+    assert_int_equal(route("GET", "/api/streams/s/peaks?from=%23480&to=-1.5s&bins=20000", &r),
+                     200);
+    assert_int_equal(r.from.kind, REEL_TS_FRAME);
+    assert_int_equal(r.from.frame, 480);
+    assert_int_equal(r.to.kind, REEL_TS_AGO);
+    assert_int_equal(r.to.ago_ns, 1500000000LL);
+    assert_int_equal(r.bins, 20000);
+    assert_int_equal(route("GET", "/api/streams/s/peaks?from=2026-11-20T10:00:00Z&to=head", &r),
+                     200);
+    assert_int_equal(r.from.kind, REEL_TS_WALL);
+    assert_int_equal(route("GET", "/api/streams/s/peaks?from=start", &r), 200);
+    assert_int_equal(r.from.kind, REEL_TS_START);
+    assert_int_equal(route("GET", "/api/streams/s/peaks?bins=0", &r), 400);
+    assert_string_equal(r.code, "bad_query");
+    assert_int_equal(route("GET", "/api/streams/s/peaks?bins=20001", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/s/peaks?bins=-1", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/s/peaks?bins=12x", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/s/peaks?bins=99999999999999999999", &r), 400);
+    assert_int_equal(route("GET", "/api/streams/s/peaks?from=yesterday", &r), 400);
+    assert_string_equal(r.code, "invalid_time_spec");
+    assert_int_equal(route("GET", "/api/streams/s/peaks?to=session:x:end", &r), 400);
+    assert_string_equal(r.code, "invalid_time_spec");
+    assert_int_equal(route("GET", "/api/streams/s/peaks?tag=x", &r), 400);
+    assert_string_equal(r.code, "bad_query");
+    assert_int_equal(route("GET", "/api/streams/s/peaks?from", &r), 400);
+    assert_int_equal(route("GET", "/api/artifacts?bins=3", &r), 400);
+    assert_int_equal(route("POST", "/api/streams/s/peaks", &r), 405);
+    assert_string_equal(r.allow, "GET, HEAD");
 }
 
 static void test_pct_decode(void **state)
@@ -293,7 +352,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes_match), cmocka_unit_test(test_routes_reject),
-        cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_range),
+        cmocka_unit_test(test_routes_web),   cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_range),
         cmocka_unit_test(test_slice_body),   cmocka_unit_test(test_listen),
         cmocka_unit_test(test_bearer),
     };
