@@ -38,5 +38,6 @@ int cmd_serve(cli *c);
 int cmd_engine(cli *c);
 int cmd_http(cli *c);
 int cmd_sync(cli *c);
+int cmd_gc(cli *c);
 
 #endif

@@ -125,6 +125,15 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
                             (long long)from, (long long)to);
         goto out;
     }
+    if (from < (int64_t)m->first_frame && m->dropped_chunks > 0) {
+        rc = reel_error_set(err, REEL_ERANGE,
+                            "frames #%lld..#%llu of %s are no longer held (retention dropped "
+                            "them; held: #%llu..#%llu)",
+                            (long long)from, (unsigned long long)m->first_frame,
+                            req->stream_uri, (unsigned long long)m->first_frame,
+                            (unsigned long long)m->total_frames);
+        goto out;
+    }
     if (from < (int64_t)m->first_frame || to > (int64_t)m->total_frames) {
         rc = reel_error_set(err, REEL_ERANGE,
                             "range #%lld..#%lld is outside the recording (frames #%llu..#%llu held)",
@@ -470,7 +479,13 @@ static int store_virtual(reel_store *st, plan *p, reel_out_format fmt, reel_samp
         piece *pc = &p->pieces[i];
         reel_hash h = pc->hash;
         uint64_t off = pc->byte_offset;
-        if (!pc->sealed) {
+        if (pc->sealed) {
+            /* About to reference a chunk retention may drop any moment:
+             * renew it so a concurrent GC keeps it (gc.h); REEL_ENOENT
+             * (GC took it) plans again from a fresh manifest. */
+            if ((rc = reel_cas_touch(st->cas, &h, err)))
+                break;
+        } else {
             int fd;
             if ((rc = piece_open(st, pc, &fd, err)))
                 break;
