@@ -421,7 +421,10 @@ int reel_manifest_from_json(reel_manifest *m, const char *text, reel_error *err)
     /* Order is an invariant every lookup relies on: check it. */
     for (i = 1; i < m->n_tail; i++)
         if (m->tail[i].first_frame < m->tail[i - 1].first_frame) {
-            rc = reel_error_set(err, REEL_ECORRUPT, "manifest: chunks out of order");
+            rc = reel_error_set(err, REEL_ECORRUPT,
+                                "manifest: chunks out of order (#%llu after #%llu, chunk %zu of %zu)",
+                                (unsigned long long)m->tail[i].first_frame,
+                                (unsigned long long)m->tail[i - 1].first_frame, i, m->n_tail);
             goto out;
         }
     for (i = 1; i < m->n_pages; i++)
