@@ -49,5 +49,6 @@ int cmd_call(cli *c);
 /* Run a service op (service.h) in the store's running `reel serve`, or in
  * this process when none runs; prints the failure. *out: a new reference. */
 int cli_call(cli *c, const char *op, json_t *args, json_t **out);
+int cmd_gc(cli *c);
 
 #endif

@@ -56,6 +56,7 @@ typedef struct serve_args {
     bool no_http;
     double seconds;
     reel_capture_opts co;
+    reel_retention_rules retain; /* --retain SPEC | URI=SPEC (retention.h) */
 } serve_args;
 
 static int parse_args(cli *c, serve_args *a, bool engine_cmd)
@@ -78,6 +79,10 @@ static int parse_args(cli *c, serve_args *a, bool engine_cmd)
         } else if (!engine_cmd && opt_value(c, &i, "--publish", &a->publish, &rc)) {
         } else if (!engine_cmd && opt_value(c, &i, "--listen", &a->listen, &rc)) {
         } else if (!engine_cmd && opt_value(c, &i, "--token-file", &a->token_file, &rc)) {
+        } else if (!engine_cmd && opt_value(c, &i, "--retain", &v, &rc)) {
+            reel_error e;
+            if (!rc && reel_retention_rules_add(&a->retain, v, &e))
+                rc = fail_err(&e);
         } else if (!engine_cmd && strcmp(arg, "--no-http") == 0) {
             a->no_http = true;
         } else if (engine_cmd && opt_value(c, &i, "--control", &a->control, &rc)) {
@@ -195,13 +200,26 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
+static int serve_run(cli *c, serve_args *args);
+
 int cmd_serve(cli *c)
 {
     serve_args a;
     memset(&a, 0, sizeof a);
     int rc = parse_args(c, &a, false);
-    if (rc)
+    if (rc) {
+        reel_retention_rules_free(&a.retain);
         return rc;
+    }
+    rc = serve_run(c, &a);
+    reel_retention_rules_free(&a.retain);
+    return rc;
+}
+
+static int serve_run(cli *c, serve_args *args)
+{
+    serve_args a = *args;
+    int rc;
     reel_stream_def defs[SERVE_SOURCES_MAX];
     memset(defs, 0, sizeof defs);
     char why[512] = "";
@@ -219,6 +237,14 @@ int cmd_serve(cli *c)
             if (reel_capture_define(a.sources[i], &a.co, &defs[i], &e))
                 return fail_err(&e);
         }
+    }
+    for (size_t r = 0; r < a.retain.n_rules; r++) {
+        bool known = false;
+        for (int i = 0; i < n; i++)
+            known |= strcmp(defs[i].uri, a.retain.rules[r].uri) == 0;
+        if (!known)
+            return fail(REEL_EINVAL, "--retain names %s, which this serve does not record",
+                        a.retain.rules[r].uri);
     }
     reel_store *st;
     if ((rc = open_store(c, &st, false)))
@@ -253,7 +279,8 @@ int cmd_serve(cli *c)
     }
     reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
                             .publish = publish[0] ? publish : NULL,
-                            .on_log = log_line, .on_event = service_event, .ud = svc};
+                            .on_log = log_line, .on_event = service_event, .ud = svc,
+                            .retention = &a.retain};
     engine_thread et;
     memset(&et, 0, sizeof et);
     bool engine_running = false;
@@ -286,6 +313,12 @@ int cmd_serve(cli *c)
                     reel_sample_format_name(d->sample_format));
         if (i == 0 && why[0])
             fprintf(stderr, "; not %s", why);
+        reel_retention keep = reel_retention_rules_for(&a.retain, d->uri);
+        if (reel_retention_is_set(&keep)) {
+            char kb[96];
+            reel_retention_format(&keep, kb, sizeof kb);
+            fprintf(stderr, "; keeping %s", kb);
+        }
         fputc('\n', stderr);
     }
     if (http) {

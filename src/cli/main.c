@@ -117,7 +117,8 @@ static void *jack_poll_main(void *arg)
 
 static int record_jack(cli *c, const char *const *specs, int n_src, const char *const *uris,
                        int n_uris, const reel_source_opts *so, uint64_t chunk_bytes,
-                       uint64_t chunk_frames, const char *server)
+                       uint64_t chunk_frames, const char *server,
+                       const reel_retention_rules *retain)
 {
     if (so->rate || so->channels || so->fast)
         return fail(REEL_EINVAL,
@@ -198,10 +199,12 @@ static int record_jack(cli *c, const char *const *specs, int n_src, const char *
         goto out;
     for (; opened < n_src; opened++) {
         jack_src *s = &src[opened];
+        reel_retention keep = reel_retention_rules_for(retain, s->def.uri);
         if (reel_recorder_open(&s->rec, st, &s->def, &e)) {
             rc = fail_err(&e);
             goto out;
         }
+        reel_recorder_set_retention(s->rec, &keep);
         reel_chunk_writer *cw = reel_recorder_writer(s->rec);
         int arc = s->midi ? reel_jack_add_midi(jk, s->prefix, s->ports[0][0] ? s->ports[0] : NULL,
                                                cw, &e)
@@ -335,7 +338,39 @@ out:
     return rc;
 }
 
+static int record_args(cli *c, reel_retention_rules *retain);
+static int record_run(cli *c, const reel_retention_rules *retain);
+
 static int cmd_record(cli *c)
+{
+    reel_retention_rules retain = {0};
+    int rc = record_args(c, &retain);
+    if (rc == 0)
+        rc = record_run(c, &retain);
+    reel_retention_rules_free(&retain);
+    return rc;
+}
+
+/* `--retain SPEC | URI=SPEC` (retention.h) anywhere among record's
+ * arguments: taken out here so the rest of the parsing stays as it was. */
+static int record_args(cli *c, reel_retention_rules *retain)
+{
+    int rc = 0, w = 1;
+    for (int i = 1; i < c->argc && rc == 0; i++) {
+        const char *v;
+        if (opt_value(c, &i, "--retain", &v, &rc)) {
+            reel_error e;
+            if (!rc && reel_retention_rules_add(retain, v, &e))
+                rc = fail_err(&e);
+        } else {
+            c->argv[w++] = c->argv[i];
+        }
+    }
+    c->argc = w;
+    return rc;
+}
+
+static int record_run(cli *c, const reel_retention_rules *retain)
 {
     const char *source = NULL, *uri = NULL, *v, *jack_server = NULL;
     const char *sources[JACK_MAX_SOURCES], *uris[JACK_MAX_SOURCES];
@@ -402,7 +437,7 @@ static int cmd_record(cli *c)
         n_jack += reel_capture_is_jack(sources[i]);
     if (n_jack > 0 && n_jack == n_sources)
         return record_jack(c, sources, n_sources, uris, n_uris, &so, chunk_bytes, chunk_frames,
-                           jack_server);
+                           jack_server, retain);
     if (n_sources > 1)
         return fail(REEL_EINVAL, "several --source only work for jack sources");
     if (n_uris > 1)
@@ -452,6 +487,8 @@ static int cmd_record(cli *c)
         reel_store_close(st);
         return fail_err(&e);
     }
+    reel_retention keep = reel_retention_rules_for(retain, def.uri);
+    reel_recorder_set_retention(rec, &keep);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -820,7 +857,7 @@ static int cmd_cas(cli *c)
 {
     if (c->argc < 2)
         return fail(REEL_EINVAL, "usage: reel cas put FILE | get HASH [--out PATH] | has HASH | "
-                                 "verify [HASH]");
+                                 "verify [HASH] | gc [--dry-run] [--grace DURATION]");
     const char *sub = c->argv[1];
     reel_store *st;
     int rc;
@@ -937,7 +974,13 @@ static int cmd_cas(cli *c)
                    (unsigned long long)v.bad);
         return v.bad ? 1 : 0;
     }
-    return fail(REEL_EINVAL, "unknown cas command '%s' (put, get, has, verify)", sub);
+    if (strcmp(sub, "gc") == 0) {
+        cli sub_c = *c; /* `reel cas gc ARGS` is `reel gc ARGS` */
+        sub_c.argc--;
+        sub_c.argv++;
+        return cmd_gc(&sub_c);
+    }
+    return fail(REEL_EINVAL, "unknown cas command '%s' (put, get, has, verify, gc)", sub);
 }
 
 /* ---- fsck ---------------------------------------------------------------- */
@@ -998,6 +1041,7 @@ static const cli_command commands[] = {
     {"show", cmd_show},
     {"cas", cmd_cas},
     {"fsck", cmd_fsck},
+    {"gc", cmd_gc},
     {"serve", cmd_serve},
     {"engine", cmd_engine},
     {"http", cmd_http},

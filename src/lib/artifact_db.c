@@ -851,7 +851,8 @@ int reel_db_referenced_hashes(reel_db *db, reel_db_hash_fn fn, void *ud, reel_er
     sqlite3_stmt *st;
     int rc = prepare(db,
                      "SELECT content_hash FROM artifacts"
-                     " UNION SELECT chunk_hash FROM artifact_chunks"
+                     " UNION SELECT c.chunk_hash FROM artifact_chunks c"
+                     "  JOIN artifacts a ON a.id = c.artifact_id WHERE a.kind <> 'slice'"
                      " UNION SELECT definition_hash FROM streams WHERE definition_hash NOT NULL"
                      " UNION SELECT sealed_manifest FROM streams WHERE sealed_manifest NOT NULL",
                      &st, "list referenced hashes", err);

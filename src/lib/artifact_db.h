@@ -72,8 +72,11 @@ int reel_db_artifact_children(reel_db *db, const char *id, reel_db_artifact_fn f
 int reel_db_artifacts_from_chunk(reel_db *db, const reel_hash *chunk, reel_db_artifact_fn fn,
                                  void *ud, reel_error *err);
 
-/* Every content hash some artifact references (content + source chunks):
- * GC roots and fsck reference checks. */
+/* Every content hash the index needs kept: artifact contents, the source
+ * chunks of every artifact but a materialized slice (its file holds the
+ * frames; its chunk list is lineage only, and retention may drop those
+ * chunks), stream definitions and sealed manifests. GC roots and fsck
+ * reference checks. */
 typedef int (*reel_db_hash_fn)(const reel_hash *h, void *ud);
 int reel_db_referenced_hashes(reel_db *db, reel_db_hash_fn fn, void *ud, reel_error *err);
 

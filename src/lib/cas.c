@@ -117,13 +117,29 @@ static int ensure_shard_dirs(const char *path, bool durable, reel_error *err)
     return reel_fs_fsync_dir(mid, err);
 }
 
+int reel_cas_touch(const reel_cas *cas, const reel_hash *h, reel_error *err)
+{
+    char path[PATH_MAX];
+    reel_cas_content_path(cas, h, path);
+    if (utimensat(AT_FDCWD, path, NULL, 0) == 0)
+        return REEL_OK;
+    char hs[REEL_HASH_HEX + 8];
+    reel_hash_to_string(h, hs);
+    return reel_error_set(err, errno == ENOENT ? REEL_ENOENT : REEL_EIO, "cannot touch %s: %s",
+                          hs, strerror(errno));
+}
+
 /* Put a complete, fsynced file at its content name by rename (copy when it
- * sits on another filesystem). Dedup: if the name exists, drop `src`. */
+ * sits on another filesystem). Dedup: if the name exists, drop `src` --
+ * after renewing the blob's mtime, which both tells a concurrent GC that
+ * the blob is wanted again and proves GC has not taken it meanwhile (if
+ * it has, our own copy goes in instead). A renamed file gets a fresh mtime
+ * too: a staging chunk's last write may be long past. */
 static int move_into_content(reel_cas *cas, const char *src, const reel_hash *h, reel_error *err)
 {
     char dst[PATH_MAX], dir[PATH_MAX];
     reel_cas_content_path(cas, h, dst);
-    if (access(dst, F_OK) == 0) {
+    if (utimensat(AT_FDCWD, dst, NULL, 0) == 0) {
         unlink(src);
         return REEL_OK;
     }
@@ -141,6 +157,9 @@ static int move_into_content(reel_cas *cas, const char *src, const reel_hash *h,
             return rc;
         unlink(src);
     }
+    if (utimensat(AT_FDCWD, dst, NULL, 0) != 0)
+        return reel_error_set(err, REEL_EIO, "cannot set the time of %s: %s", dst,
+                              strerror(errno));
     reel_fs_dirname(dst, dir, sizeof dir);
     return reel_fs_fsync_dir(dir, err);
 }
@@ -173,7 +192,7 @@ int reel_cas_put_buf(reel_cas *cas, const void *data, size_t len, reel_hash *out
 {
     reel_hash h;
     reel_hash_buf(data, len, &h);
-    if (reel_cas_has(cas, &h)) {
+    if (reel_cas_touch(cas, &h, NULL) == 0) { /* dedup; see move_into_content */
         if (out)
             *out = h;
         return REEL_OK;

@@ -48,6 +48,13 @@ int reel_cas_ingest(reel_cas *cas, const char *tmp_path, const reel_hash *known,
 
 bool reel_cas_has(const reel_cas *cas, const reel_hash *h);
 
+/* Renew a blob's mtime to now, proving it still exists (REEL_ENOENT if
+ * not). GC's safety rests on this (gc.h): whoever is about to reference
+ * content it did not just store touches it first, and every put, ingest
+ * and seal leaves its blob's mtime at the time of the call, dedup
+ * included. */
+int reel_cas_touch(const reel_cas *cas, const reel_hash *h, reel_error *err);
+
 /* Resolve "blake3:<hex>", a full 64-hex hash or a unique prefix of at least
  * 8 hex digits to a stored content hash. REEL_ENOENT / REEL_EAMBIG. */
 int reel_cas_resolve(const reel_cas *cas, const char *spec, reel_hash *out, reel_error *err);

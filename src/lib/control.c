@@ -289,6 +289,8 @@ static int stream_open(reel_control *c, ctl_stream *s, reel_error *err)
     int rc = reel_recorder_open_port(&s->rec, c->st, &s->def, &port, err);
     if (rc)
         return rc;
+    reel_retention keep = reel_retention_rules_for(c->o.retention, s->def.uri);
+    reel_recorder_set_retention(s->rec, &keep);
     pthread_mutex_lock(&s->mu);
     s->start_frame = reel_recorder_start_frame(s->rec);
     s->head.frames = s->start_frame;

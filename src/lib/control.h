@@ -40,6 +40,8 @@ typedef struct reel_control_opts {
     void (*on_event)(void *ud, const reel_msg_event *ev);
     void (*on_log)(void *ud, const char *line);
     void *ud;
+    /* Optional retention per stream URI (the caller keeps it alive). */
+    const reel_retention_rules *retention;
 } reel_control_opts;
 
 typedef struct reel_control reel_control;

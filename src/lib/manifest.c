@@ -77,8 +77,8 @@ void reel_manifest_update_totals(reel_manifest *m)
 {
     uint64_t bytes = 0, events = 0, chunks = 0;
     for (size_t i = 0; i < m->n_pages; i++) {
-        bytes += m->pages[i].bytes;
-        chunks += m->pages[i].n_chunks;
+        bytes += m->pages[i].bytes - m->pages[i].dropped_bytes;
+        chunks += m->pages[i].n_chunks - m->pages[i].dropped;
     }
     for (size_t i = 0; i < m->n_tail; i++) {
         bytes += m->tail[i].bytes;
@@ -95,7 +95,8 @@ void reel_manifest_update_totals(reel_manifest *m)
     if (head > m->total_frames)
         m->total_frames = head;
     if (m->n_pages)
-        m->first_frame = m->pages[0].first_frame;
+        m->first_frame = m->pages[0].dropped ? m->pages[0].held_first_frame
+                                             : m->pages[0].first_frame;
     else if (m->n_tail)
         m->first_frame = m->tail[0].first_frame;
 }
@@ -243,12 +244,18 @@ static int chunk_from(json_t *o, reel_chunk_entry *e, reel_error *err)
 
 static json_t *page_summary_json(const reel_manifest_page *p)
 {
-    return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "hash", hash_json(&p->hash),
+    json_t *o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "hash", hash_json(&p->hash),
                      "first_chunk", (json_int_t)p->first_chunk, "chunk_count",
                      (json_int_t)p->n_chunks, "first_sample", (json_int_t)p->first_frame,
                      "sample_count", (json_int_t)p->frames, "byte_count", (json_int_t)p->bytes,
                      "first_clock", snap_json(&p->first_clock), "last_clock",
                      snap_json(&p->last_clock));
+    if (o && p->dropped) {
+        json_object_set_new(o, "dropped_chunks", json_integer((json_int_t)p->dropped));
+        json_object_set_new(o, "dropped_bytes", json_integer((json_int_t)p->dropped_bytes));
+        json_object_set_new(o, "held_first_sample", json_integer((json_int_t)p->held_first_frame));
+    }
+    return o;
 }
 
 int reel_manifest_to_json(const reel_manifest *m, char **out, reel_error *err)
@@ -271,6 +278,8 @@ int reel_manifest_to_json(const reel_manifest *m, char **out, reel_error *err)
     json_object_set_new(root, "overrun_frames", json_integer((json_int_t)m->overrun_frames));
     json_object_set_new(root, "overrun_events", json_integer((json_int_t)m->overrun_events));
     json_object_set_new(root, "gaps", json_integer((json_int_t)m->gaps));
+    json_object_set_new(root, "dropped_chunks", json_integer((json_int_t)m->dropped_chunks));
+    json_object_set_new(root, "dropped_bytes", json_integer((json_int_t)m->dropped_bytes));
     json_t *pages = json_array();
     for (size_t i = 0; i < m->n_pages; i++)
         json_array_append_new(pages, page_summary_json(&m->pages[i]));
@@ -336,7 +345,9 @@ int reel_manifest_from_json(reel_manifest *m, const char *text, reel_error *err)
         (rc = get_u64(root, "xruns", &m->xruns, false, err)) ||
         (rc = get_u64(root, "overrun_frames", &m->overrun_frames, false, err)) ||
         (rc = get_u64(root, "overrun_events", &m->overrun_events, false, err)) ||
-        (rc = get_u64(root, "gaps", &m->gaps, false, err)))
+        (rc = get_u64(root, "gaps", &m->gaps, false, err)) ||
+        (rc = get_u64(root, "dropped_chunks", &m->dropped_chunks, false, err)) ||
+        (rc = get_u64(root, "dropped_bytes", &m->dropped_bytes, false, err)))
         goto out;
     json_t *arr = json_object_get(root, "pages");
     size_t i;
@@ -351,10 +362,16 @@ int reel_manifest_from_json(reel_manifest *m, const char *text, reel_error *err)
             (rc = get_u64(it, "sample_count", &p.frames, true, err)) ||
             (rc = get_u64(it, "byte_count", &p.bytes, true, err)) ||
             (rc = snap_from(json_object_get(it, "first_clock"), &p.first_clock, err)) ||
-            (rc = snap_from(json_object_get(it, "last_clock"), &p.last_clock, err)))
+            (rc = snap_from(json_object_get(it, "last_clock"), &p.last_clock, err)) ||
+            (rc = get_u64(it, "dropped_chunks", &p.dropped, false, err)) ||
+            (rc = get_u64(it, "dropped_bytes", &p.dropped_bytes, false, err)) ||
+            (rc = get_u64(it, "held_first_sample", &p.held_first_frame, false, err)))
             goto out;
         if (p.first_frame > (uint64_t)INT64_MAX - p.frames || p.bytes > ((uint64_t)1 << 56) ||
-            p.n_chunks > (uint64_t)INT64_MAX / 4 || p.first_chunk > (uint64_t)INT64_MAX / 4) {
+            p.n_chunks > (uint64_t)INT64_MAX / 4 || p.first_chunk > (uint64_t)INT64_MAX / 4 ||
+            p.dropped >= p.n_chunks || p.dropped_bytes > p.bytes ||
+            (p.dropped && (p.held_first_frame < p.first_frame ||
+                           p.held_first_frame > p.first_frame + p.frames))) {
             rc = reel_error_set(err, REEL_ECORRUPT, "manifest: page out of range");
             goto out;
         }
@@ -404,7 +421,10 @@ int reel_manifest_from_json(reel_manifest *m, const char *text, reel_error *err)
     /* Order is an invariant every lookup relies on: check it. */
     for (i = 1; i < m->n_tail; i++)
         if (m->tail[i].first_frame < m->tail[i - 1].first_frame) {
-            rc = reel_error_set(err, REEL_ECORRUPT, "manifest: chunks out of order");
+            rc = reel_error_set(err, REEL_ECORRUPT,
+                                "manifest: chunks out of order (#%llu after #%llu, chunk %zu of %zu)",
+                                (unsigned long long)m->tail[i].first_frame,
+                                (unsigned long long)m->tail[i - 1].first_frame, i, m->n_tail);
             goto out;
         }
     for (i = 1; i < m->n_pages; i++)
@@ -613,7 +633,7 @@ int reel_manifest_chunks_in(const reel_manifest *m, const reel_cas *cas, uint64_
         rc = page_load(cas, &m->pages[p], &chunks, &nc, NULL, NULL, err);
         if (rc)
             break;
-        for (size_t i = 0; i < nc && rc == 0; i++)
+        for (size_t i = m->pages[p].dropped; i < nc && rc == 0; i++)
             if (overlaps(chunks[i].first_frame, chunks[i].first_frame + chunks[i].frames, from, to))
                 rc = vec_push(&ev, &chunks[i], err);
         free(chunks);
@@ -715,7 +735,8 @@ int reel_manifest_foreach_hash(const reel_manifest *m, const reel_cas *cas,
         int rc = page_load(cas, &m->pages[p], &chunks, &nc, NULL, NULL, err);
         if (rc)
             return rc;
-        for (size_t i = 0; i < nc; i++) {
+        /* Chunks retention dropped are no longer referenced (GC may take them). */
+        for (size_t i = m->pages[p].dropped; i < nc; i++) {
             if (chunks[i].sealed && (r = fn(&chunks[i].hash, false, ud))) {
                 free(chunks);
                 return r;
@@ -730,5 +751,91 @@ int reel_manifest_foreach_hash(const reel_manifest *m, const reel_cas *cas,
                 return r;
         }
     }
+    return REEL_OK;
+}
+
+int reel_manifest_foreach_chunk(const reel_manifest *m, const reel_cas *cas,
+                                reel_manifest_chunk_fn fn, void *ud, reel_error *err)
+{
+    for (size_t p = 0; p < m->n_pages; p++) {
+        reel_chunk_entry *chunks;
+        size_t nc;
+        int rc = page_load(cas, &m->pages[p], &chunks, &nc, NULL, NULL, err);
+        if (rc)
+            return rc;
+        int r = 0;
+        for (size_t i = m->pages[p].dropped; i < nc && !r; i++)
+            r = fn(&chunks[i], p + 1 == m->n_pages && i + 1 == nc && m->n_tail == 0, ud);
+        free(chunks);
+        if (r)
+            return r;
+    }
+    for (size_t i = 0; i < m->n_tail; i++) {
+        int r = fn(&m->tail[i], i + 1 == m->n_tail, ud);
+        if (r)
+            return r;
+    }
+    return REEL_OK;
+}
+
+int reel_manifest_drop_front(reel_manifest *m, const reel_cas *cas, uint64_t n, reel_error *err)
+{
+    while (n > 0 && m->n_pages > 0) {
+        reel_manifest_page *p = &m->pages[0];
+        uint64_t held = p->n_chunks - p->dropped;
+        if (n >= held) {
+            m->dropped_chunks += held;
+            m->dropped_bytes += p->bytes - p->dropped_bytes;
+            n -= held;
+            memmove(m->pages, m->pages + 1, (m->n_pages - 1) * sizeof *m->pages);
+            m->n_pages--;
+            continue;
+        }
+        /* Part of a page: its blob stays (it is immutable), the summary
+         * says how much of it is no longer held. */
+        reel_chunk_entry *chunks;
+        size_t nc;
+        int rc = page_load(cas, p, &chunks, &nc, NULL, NULL, err);
+        if (rc)
+            return rc;
+        if (nc != p->n_chunks) {
+            free(chunks);
+            return reel_error_set(err, REEL_ECORRUPT, "manifest page of %s holds %zu chunks, "
+                                  "its summary says %llu", m->uri, nc,
+                                  (unsigned long long)p->n_chunks);
+        }
+        for (uint64_t i = p->dropped; i < p->dropped + n; i++) {
+            p->dropped_bytes += chunks[i].bytes;
+            m->dropped_bytes += chunks[i].bytes;
+        }
+        p->dropped += n;
+        p->held_first_frame = chunks[p->dropped].first_frame;
+        m->dropped_chunks += n;
+        free(chunks);
+        n = 0;
+    }
+    size_t k = 0;
+    while (n > 0 && k < m->n_tail && m->tail[k].sealed && !m->tail[k].has_staging_id) {
+        m->dropped_chunks++;
+        m->dropped_bytes += m->tail[k].bytes;
+        k++;
+        n--;
+    }
+    if (n > 0)
+        return reel_error_set(err, REEL_ESTATE, "retention of %s: %llu chunks to drop are not "
+                              "sealed or not held", m->uri, (unsigned long long)n);
+    if (k > 0) {
+        memmove(m->tail, m->tail + k, (m->n_tail - k) * sizeof *m->tail);
+        m->n_tail -= k;
+        /* Periodic snapshots inside what went are no longer needed. */
+        uint64_t first = m->n_tail ? m->tail[0].first_frame : m->total_frames;
+        size_t ns = 0;
+        while (ns < m->n_snaps && m->snaps[ns].frame < first)
+            ns++;
+        if (ns > 0)
+            memmove(m->snaps, m->snaps + ns, (m->n_snaps - ns) * sizeof *m->snaps);
+        m->n_snaps -= ns;
+    }
+    reel_manifest_update_totals(m);
     return REEL_OK;
 }

@@ -44,6 +44,10 @@ typedef struct reel_manifest_page {
     uint64_t first_chunk, n_chunks;
     uint64_t first_frame, frames, bytes;
     reel_clock_snapshot first_clock, last_clock;
+    /* Retention: the page's oldest `dropped` chunks (dropped_bytes of them)
+     * are no longer held; held_first_frame is where the held ones begin.
+     * The page blob itself is immutable, so this lives in the summary. */
+    uint64_t dropped, dropped_bytes, held_first_frame;
 } reel_manifest_page;
 
 typedef struct reel_manifest {
@@ -57,6 +61,7 @@ typedef struct reel_manifest {
     uint64_t total_frames; /* head: frames since the stream began */
     uint64_t total_bytes, total_events, n_chunks; /* held chunks, paged + tail */
     uint64_t xruns, overrun_frames, overrun_events, gaps;
+    uint64_t dropped_chunks, dropped_bytes; /* by retention, since the stream began */
 
     reel_manifest_page *pages;
     size_t n_pages, cap_pages;
@@ -105,8 +110,19 @@ int reel_manifest_chunks_in(const reel_manifest *m, const reel_cas *cas, uint64_
 int reel_manifest_snapshots_near(const reel_manifest *m, const reel_cas *cas, int64_t wall_ns,
                                  reel_clock_snapshot **out, size_t *n, reel_error *err);
 
-/* Every chunk hash (sealed) the manifest references, pages included, plus
- * page hashes; for GC roots and fsck. Callback returns non-zero to stop. */
+/* Every held chunk, oldest first (pages loaded one at a time); `last` is
+ * true for the newest. Stops when fn returns non-zero and returns that. */
+typedef int (*reel_manifest_chunk_fn)(const reel_chunk_entry *e, bool last, void *ud);
+int reel_manifest_foreach_chunk(const reel_manifest *m, const reel_cas *cas,
+                                reel_manifest_chunk_fn fn, void *ud, reel_error *err);
+
+/* Retention: stop holding the oldest n chunks (all sealed, the caller
+ * checked). first_frame moves to the first held chunk; frame positions stay.
+ * A page whose chunks all went leaves the manifest. */
+int reel_manifest_drop_front(reel_manifest *m, const reel_cas *cas, uint64_t n, reel_error *err);
+
+/* Every held chunk hash (sealed) the manifest references, pages included,
+ * plus page hashes; for GC roots and fsck. Callback returns non-zero to stop. */
 typedef int (*reel_manifest_hash_fn)(const reel_hash *h, bool is_page, void *ud);
 int reel_manifest_foreach_hash(const reel_manifest *m, const reel_cas *cas,
                                reel_manifest_hash_fn fn, void *ud, reel_error *err);

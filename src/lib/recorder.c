@@ -68,6 +68,7 @@ struct reel_recorder {
     uint64_t start_frame; /* where this recording begins on the stream's timeline */
     bool final_seen;
     bool dirty;
+    reel_retention retention;
 };
 
 #define MAX_RECS (sizeof ((reel_recorder *)0)->recs / sizeof ((reel_recorder *)0)->recs[0])
@@ -289,8 +290,19 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     reel_manifest_update_totals(&r->m);
     if ((rc = reel_manifest_page_out(&r->m, r->st->cas, err)))
         return rc;
+    /* Dropped chunks stay in content until `reel gc` finds nothing else
+     * references them; the manifest saved at the end of this poll says
+     * they are gone. */
+    if ((rc = reel_retention_apply(&r->retention, &r->m, r->st->cas, reel_clock_wall_now(), NULL,
+                                   err)))
+        return rc;
     r->dirty = true;
     return rc;
+}
+
+void reel_recorder_set_retention(reel_recorder *r, const reel_retention *policy)
+{
+    r->retention = *policy;
 }
 
 /* Fold the writer's head into the manifest: the live edge of the current
@@ -384,6 +396,7 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
     s->xruns = h.xruns;
     s->overrun_frames = h.overrun_frames;
     s->overrun_events = h.overrun_events;
+    s->dropped = r->m.dropped_chunks;
 }
 
 reel_chunk_writer *reel_recorder_writer(reel_recorder *r)
@@ -672,6 +685,9 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
             }
         }
         rc = seal_staging_entries(r->st, &r->m, err);
+        if (rc == 0)
+            rc = reel_retention_apply(&r->retention, &r->m, r->st->cas, reel_clock_wall_now(),
+                                      NULL, err);
         if (rc == 0)
             rc = seal_manifest(r->st, &r->m, &r->row, err);
     }

@@ -49,6 +49,10 @@ typedef struct piece {
     uint64_t frames;
     uint64_t byte_offset; /* within the chunk */
     uint64_t bytes;       /* MIDI: the chunk's record bytes (audio: frames * frame size) */
+    /* A seal in flight: the manifest names the content, but until the
+     * rename lands the bytes are still at this staging id. */
+    bool in_flight;
+    reel_hash staging_id;
 } piece;
 
 typedef struct plan {
@@ -125,6 +129,15 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
                             (long long)from, (long long)to);
         goto out;
     }
+    if (from < (int64_t)m->first_frame && m->dropped_chunks > 0) {
+        rc = reel_error_set(err, REEL_ERANGE,
+                            "frames #%lld..#%llu of %s are no longer held (retention dropped "
+                            "them; held: #%llu..#%llu)",
+                            (long long)from, (unsigned long long)m->first_frame,
+                            req->stream_uri, (unsigned long long)m->first_frame,
+                            (unsigned long long)m->total_frames);
+        goto out;
+    }
     if (from < (int64_t)m->first_frame || to > (int64_t)m->total_frames) {
         rc = reel_error_set(err, REEL_ERANGE,
                             "range #%lld..#%lld is outside the recording (frames #%llu..#%llu held)",
@@ -155,12 +168,14 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
             p->snaps[p->n_snaps++] = c->clock;
         if (e <= s)
             continue;
+        bool in_flight = c->sealed && c->has_staging_id;
         if (midi) {
             /* MIDI selects records by their own frames: a chunk's frame
              * span only says which chunks can hold the window's events. */
             if (c->bytes)
                 p->pieces[p->n++] = (piece){.sealed = c->sealed, .hash = c->hash,
-                                            .first_frame = s, .frames = e - s, .bytes = c->bytes};
+                                            .first_frame = s, .frames = e - s, .bytes = c->bytes,
+                                            .in_flight = in_flight, .staging_id = c->staging_id};
             continue;
         }
         if (s != at) {
@@ -170,7 +185,8 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
             goto out;
         }
         p->pieces[p->n++] = (piece){.sealed = c->sealed, .hash = c->hash, .first_frame = s,
-                                    .frames = e - s, .byte_offset = (s - c->first_frame) * fb};
+                                    .frames = e - s, .byte_offset = (s - c->first_frame) * fb,
+                                    .in_flight = in_flight, .staging_id = c->staging_id};
         at = e;
     }
     free(chunks);
@@ -197,6 +213,15 @@ static int piece_open(reel_store *st, const piece *pc, int *fd, reel_error *err)
     else
         reel_cas_staging_path(st->cas, &pc->hash, path);
     *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0 && errno == ENOENT && pc->in_flight) {
+        /* Not renamed yet: still in staging (or renamed just now). */
+        reel_cas_staging_path(st->cas, &pc->staging_id, path);
+        *fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (*fd < 0 && errno == ENOENT) {
+            reel_cas_content_path(st->cas, &pc->hash, path);
+            *fd = open(path, O_RDONLY | O_CLOEXEC);
+        }
+    }
     if (*fd < 0)
         return reel_error_set(err, errno == ENOENT ? REEL_ENOENT : REEL_EIO,
                               "cannot open chunk %s: %s", path, strerror(errno));
@@ -470,7 +495,13 @@ static int store_virtual(reel_store *st, plan *p, reel_out_format fmt, reel_samp
         piece *pc = &p->pieces[i];
         reel_hash h = pc->hash;
         uint64_t off = pc->byte_offset;
-        if (!pc->sealed) {
+        if (pc->sealed && !pc->in_flight) {
+            /* About to reference a chunk retention may drop any moment:
+             * renew it so a concurrent GC keeps it (gc.h); REEL_ENOENT
+             * (GC took it) plans again from a fresh manifest. */
+            if ((rc = reel_cas_touch(st->cas, &h, err)))
+                break;
+        } else {
             int fd;
             if ((rc = piece_open(st, pc, &fd, err)))
                 break;
@@ -556,6 +587,8 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
         if (rc == REEL_ENOENT && attempt + 1 < REPLAN_TRIES) {
             free(extra);
             plan_free(&p);
+            /* Give a seal or a GC's recheck (gc.h) a moment to land. */
+            usleep(10000 * (useconds_t)(attempt + 1));
             continue; /* a staging chunk was sealed under us: plan again */
         }
         if (rc == 0 && req->is_virtual && req->out_path) {

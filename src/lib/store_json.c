@@ -43,6 +43,8 @@ static json_t *stream_json(reel_store *st, const reel_db_stream *row, reel_error
                         json_string(reel_sample_format_name(v.def.sample_format)));
     json_object_set_new(j, "last_updated_ns", json_integer(m->last_updated_ns));
     json_object_set_new(j, "started_at_ns", json_integer(m->started_at_ns));
+    json_object_set_new(j, "dropped_chunks", json_integer((json_int_t)m->dropped_chunks));
+    json_object_set_new(j, "dropped_bytes", json_integer((json_int_t)m->dropped_bytes));
     if (!reel_hash_is_zero(&row->sealed_manifest))
         json_object_set_new(j, "manifest", json_string(hstr(&row->sealed_manifest, b2)));
     if (row->pid)

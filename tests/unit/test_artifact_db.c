@@ -723,9 +723,13 @@ static void test_referenced_hashes(void **state)
     reel_artifact a = make_artifact("art-0000000000000a01", "content A", 1);
     reel_artifact b = make_artifact("art-0000000000000a02", "content A", 2); /* same content */
     reel_artifact d = make_artifact("art-0000000000000a03", "content D", 3);
+    /* A virtual slice needs its chunks; a materialized slice's chunk list
+     * is lineage only (k3 is named by nothing else). */
+    snprintf(a.kind, sizeof a.kind, "virtual-slice");
+    reel_hash k3 = hash_of("k3");
     insert_ok(f->db, &a, NULL, 0, ch, 2);
     insert_ok(f->db, &b, NULL, 0, ch, 1);
-    insert_ok(f->db, &d, NULL, 0, NULL, 0);
+    insert_ok(f->db, &d, NULL, 0, &k3, 1);
 
     reel_db_stream s = {0};
     snprintf(s.uri, sizeof s.uri, "stream://hw:0/main");
@@ -743,6 +747,7 @@ static void test_referenced_hashes(void **state)
     assert_true(has_hash(&c, &k2));
     assert_true(has_hash(&c, &s.definition_hash));
     assert_false(has_hash(&c, &s.manifest_id)); /* staging, not content */
+    assert_false(has_hash(&c, &k3)); /* lineage of a materialized slice */
 
     s.sealed_manifest = hash_of("sealed");
     assert_int_equal(reel_db_stream_put(f->db, &s, &err), REEL_OK);
