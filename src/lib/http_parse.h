@@ -35,6 +35,11 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_BLOB,             /* GET|HEAD|PUT /blobs/blake3:<64 hex> */
     REEL_ROUTE_OPS,              /* GET  /api/ops (every op with its schema) */
     REEL_ROUTE_OP,               /* POST /api/ops/{name} (body: the arguments) */
+    REEL_ROUTE_SESSIONS,         /* GET|POST /api/sessions */
+    REEL_ROUTE_SESSION,          /* GET  /api/sessions/{id} */
+    REEL_ROUTE_SESSION_PLAY,     /* POST /api/sessions/{id}/play */
+    REEL_ROUTE_SESSION_STOP,     /* POST /api/sessions/{id}/stop */
+    REEL_ROUTE_SESSION_EXPORT,   /* GET  /api/sessions/{id}/export?format=json|archive */
 } reel_http_route_kind;
 
 typedef enum reel_http_method {
@@ -56,6 +61,7 @@ typedef struct reel_http_route {
     reel_hash hash;                  /* REEL_ROUTE_BLOB */
     char tags[REEL_HTTP_MAX_TAGS][REEL_HTTP_TAG_MAX]; /* REEL_ROUTE_ARTIFACTS ?tag= */
     size_t n_tags;
+    char format[16];   /* REEL_ROUTE_SESSION_EXPORT ?format= ("json" when absent) */
     char allow[32];    /* on 405: the methods the route takes ("GET, HEAD") */
     const char *code;  /* on failure: the JSON error code ("bad_path", ...) */
 } reel_http_route;
