@@ -441,14 +441,22 @@ static int op_session_play(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
         goto out;
     }
     /* Streams that are not recording start now; the session owns them. */
+    bool now_started[REEL_SESSION_STREAMS_MAX] = {false};
     for (size_t i = 0; i < s.n_streams; i++) {
         reel_control_stream_info in;
         reel_error e2;
         if (reel_control_stream_get(x->control, s.streams[i], &in, &e2) == 0 && in.recording)
             continue;
-        if ((rc = start_stream(x, s.streams[i], err)))
+        if ((rc = start_stream(x, s.streams[i], err))) {
+            /* All or nothing: what this play started stops again. */
+            for (size_t k = 0; k < i; k++) {
+                reel_error e3;
+                if (now_started[k])
+                    reel_control_stop_stream(x->control, s.streams[k], STOP_TIMEOUT_NS, &e3);
+            }
             goto out;
-        s.started[i] = true;
+        }
+        s.started[i] = now_started[i] = true;
     }
     reel_session_mark now;
     take_mark(x, &s, &now);
