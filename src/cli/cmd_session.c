@@ -133,9 +133,10 @@ static int session_export(cli *c)
     if (!id || !format)
         return fail(REEL_EINVAL, "usage: reel session export ID --format json|archive "
                     "[--out PATH]");
-    json_t *out = NULL;
-    if ((rc = cli_call(c, "session_export", json_pack("{s:s, s:s}", "id", id, "format", format),
-                       &out)))
+    json_t *out = NULL, *args = json_pack("{s:s, s:s}", "id", id, "format", format);
+    rc = cli_call(c, "session_export", args, &out);
+    json_decref(args);
+    if (rc)
         return rc;
     const char *path = json_string_value(json_object_get(out, "path"));
     if (out_path) {
