@@ -45,6 +45,10 @@ int cmd_engine(cli *c);
 int cmd_http(cli *c);
 int cmd_sync(cli *c);
 int cmd_call(cli *c);
+int cmd_session(cli *c);
+/* `reel session request ...` (cmd_request.c; built when that file exists, which
+ * defines REEL_HAVE_CMD_REQUEST). */
+int cmd_session_request(cli *c);
 
 /* Run a service op (service.h) in the store's running `reel serve`, or in
  * this process when none runs; prints the failure. *out: a new reference. */

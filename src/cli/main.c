@@ -1047,6 +1047,7 @@ static const cli_command commands[] = {
     {"http", cmd_http},
     {"sync", cmd_sync},
     {"call", cmd_call},
+    {"session", cmd_session},
 };
 
 static void usage(FILE *f)
@@ -1075,7 +1076,10 @@ static void usage(FILE *f)
           "  sync push|pull URL [HASH...] [--token-file F]  copy the blobs the other side lacks\n"
           "  call OP ['{JSON}'] | call --list       any operation (the ones HTTP, OSC and MCP\n"
           "                                         offer), in the running serve if there is one\n"
-          "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME\n"
+          "  session create [--mode passive|request-response] [--stream URI]... | play ID |\n"
+          "          stop ID | status [ID] | export ID --format json|archive [--out PATH]\n"
+          "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME,\n"
+          "              session:ID:start|end, session:ID/SEGMENT:start|end (segments 1, 2...)\n"
           "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
           f);
 }

@@ -220,6 +220,16 @@ static bool fits(const char *s, size_t cap)
 
 /* ---- opening ------------------------------------------------------------ */
 
+struct sqlite3 *reel_db_sqlite(reel_db *db)
+{
+    return db->h;
+}
+
+const char *reel_db_path(const reel_db *db)
+{
+    return db->path;
+}
+
 static int read_user_version(reel_db *db, int *version, reel_error *err)
 {
     sqlite3_stmt *st;

@@ -21,6 +21,12 @@ typedef struct reel_db reel_db;
 int reel_db_open(reel_db **out, const char *path, reel_error *err);
 void reel_db_close(reel_db *db);
 
+/* The SQLite handle and file name, for modules that keep tables of their
+ * own in reel.db (session_db.c); they own those tables' SQL. */
+struct sqlite3;
+struct sqlite3 *reel_db_sqlite(reel_db *db);
+const char *reel_db_path(const reel_db *db);
+
 #define REEL_ARTIFACT_ID_MAX 64
 
 typedef struct reel_artifact {

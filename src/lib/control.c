@@ -53,6 +53,7 @@ typedef struct ctl_stream {
     uint8_t start_req[REEL_UUID_BYTES];
     bool start_sent, started_reported, stop_sent;
     ctl_end end;
+    bool parked; /* stopped on request or defined only: may start again */
     int64_t stop_sent_ns;
     /* Proxy state, under mu. */
     pthread_mutex_t mu;
@@ -632,8 +633,121 @@ int reel_control_active_streams(const reel_control *c)
     int n = 0;
     for (int i = 0; i < CTL_STREAMS_MAX; i++)
         n += c->streams[i].used && (c->streams[i].end == CTL_RUNNING ||
-                                    c->streams[i].end == CTL_LOST);
+                                    c->streams[i].end == CTL_LOST || c->streams[i].parked);
     return n;
+}
+
+static ctl_stream *free_slot(reel_control *c)
+{
+    for (int i = 0; i < CTL_STREAMS_MAX; i++)
+        if (!c->streams[i].used)
+            return &c->streams[i];
+    return NULL;
+}
+
+int reel_control_define_stream(reel_control *c, const reel_stream_def *def, reel_error *err)
+{
+    int rc = reel_stream_def_validate(def, err);
+    if (rc)
+        return rc;
+    if (find_stream(c, def->uri))
+        return reel_error_set(err, REEL_EEXIST, "stream %s is known already", def->uri);
+    ctl_stream *s = free_slot(c);
+    if (!s)
+        return reel_error_set(err, REEL_EFULL, "at most %d streams", CTL_STREAMS_MAX);
+    s->used = true;
+    s->c = c;
+    s->def = *def;
+    s->end = CTL_STOPPED;
+    s->parked = true;
+    return REEL_OK;
+}
+
+int reel_control_start_stream(reel_control *c, const char *uri, const reel_stream_def *def,
+                              reel_error *err)
+{
+    ctl_stream *s = find_stream(c, uri);
+    if (!s) {
+        if (!def)
+            return reel_error_set(err, REEL_ENOENT, "no stream %s is defined", uri);
+        return reel_control_add_stream(c, def, err);
+    }
+    if (s->rec || s->end == CTL_RUNNING || s->end == CTL_LOST)
+        return reel_error_set(err, REEL_EEXIST, "stream %s is recording already", uri);
+    s->end = CTL_RUNNING;
+    s->parked = false;
+    int rc = c->engine_id_len ? stream_open(c, s, err) : REEL_OK;
+    if (rc) {
+        s->end = CTL_STOPPED;
+        s->parked = true;
+    }
+    return rc;
+}
+
+int reel_control_stop_stream(reel_control *c, const char *uri, int64_t timeout_ns,
+                             reel_error *err)
+{
+    ctl_stream *s = find_stream(c, uri);
+    if (!s)
+        return reel_error_set(err, REEL_ENOENT, "no stream %s is known to the recorder", uri);
+    if (!s->rec && s->end != CTL_RUNNING && s->end != CTL_LOST)
+        return reel_error_set(err, REEL_ESTATE, "stream %s is not recording", uri);
+    int rc = REEL_OK;
+    if (s->rec) {
+        if (s->start_sent && c->engine_id_len) {
+            reel_msg_command cmd;
+            memset(&cmd, 0, sizeof cmd);
+            reel_wire_new_id(cmd.id);
+            cmd.kind = REEL_CMD_STREAM_STOP;
+            snprintf(cmd.stop.uri, sizeof cmd.stop.uri, "%s", s->def.uri);
+            send_to_engine(c, REEL_HOOT_REQUEST, cmd.id, &cmd);
+        }
+        s->stop_sent = true;
+        /* Its last chunk comes back through the ordinary poll, which seals
+         * it and closes the recorder. */
+        int64_t until = reel_clock_mono_now() + timeout_ns;
+        while (s->rec && s->start_sent && c->engine_id_len && reel_clock_mono_now() < until) {
+            reel_error perr;
+            if ((rc = reel_control_poll(c, 10, &perr))) {
+                *err = perr;
+                break;
+            }
+        }
+        if (s->rec) {
+            reel_error cerr;
+            int crc = stream_cut(c, s, CTL_STOPPED, &cerr);
+            if (crc && !rc) {
+                rc = crc;
+                *err = cerr;
+            }
+        }
+    }
+    s->end = CTL_STOPPED;
+    s->parked = true;
+    return rc;
+}
+
+int reel_control_stream_get(reel_control *c, const char *uri, reel_control_stream_info *out,
+                             reel_error *err)
+{
+    memset(out, 0, sizeof *out);
+    ctl_stream *s = find_stream(c, uri);
+    if (!s)
+        return reel_error_set(err, REEL_ENOENT, "no stream %s is known to the recorder", uri);
+    out->def = s->def;
+    out->recording = s->rec || s->end == CTL_RUNNING || s->end == CTL_LOST;
+    pthread_mutex_lock(&s->mu);
+    out->have_head = s->have_head;
+    out->head = s->head;
+    out->start_frame = s->start_frame;
+    pthread_mutex_unlock(&s->mu);
+    if (s->rec) {
+        out->def = *reel_recorder_def(s->rec);
+        reel_recorder_status st;
+        reel_recorder_get_status(s->rec, &st);
+        out->chunks = st.chunks;
+    }
+    return REEL_OK;
 }
 
 int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)

@@ -61,7 +61,39 @@ int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err);
 
 bool reel_control_engine_connected(const reel_control *c);
 
-/* Streams still to record or recording (not ended by their producer). */
+/* One stream at a time, for sessions and the stream_* ops. A stream
+ * stopped on request (or defined and never started) is *parked*: it keeps
+ * its slot and counts as active (serve stays up), and can start again,
+ * continuing its timeline. */
+
+/* Know `def` without recording it yet. REEL_EEXIST if the URI is known. */
+int reel_control_define_stream(reel_control *c, const reel_stream_def *def, reel_error *err);
+/* Record `uri`: a parked stream starts again; an unknown one is added from
+ * `def` (NULL: REEL_ENOENT). REEL_EEXIST if it records already. */
+int reel_control_start_stream(reel_control *c, const char *uri, const reel_stream_def *def,
+                              reel_error *err);
+/* Stop one stream: StreamStop to the engine, wait up to timeout_ns for its
+ * last chunk (else end it at the last head), seal that chunk and the
+ * manifest, park it. REEL_ENOENT unknown, REEL_ESTATE not recording. */
+int reel_control_stop_stream(reel_control *c, const char *uri, int64_t timeout_ns,
+                             reel_error *err);
+
+typedef struct reel_control_stream_info {
+    reel_stream_def def;
+    bool recording;     /* a recorder runs (or waits for an engine to start it) */
+    bool have_head;     /* the engine reported a head since this recording began */
+    reel_cw_head head;  /* the newest head: clocks at head.clock_frame */
+    uint64_t start_frame; /* where this recording began */
+    uint64_t chunks;    /* chunks in the manifest (the last is being written) */
+} reel_control_stream_info;
+
+/* The newest the control plane knows of `uri` (heads arrive every ~100 ms).
+ * REEL_ENOENT for a stream it does not know. */
+int reel_control_stream_get(reel_control *c, const char *uri, reel_control_stream_info *out,
+                             reel_error *err);
+
+/* Streams still to record, recording or parked (not ended by their
+ * producer). */
 int reel_control_active_streams(const reel_control *c);
 
 /* Stop every stream (StreamStop to the engine, wait for its last chunks up

@@ -124,6 +124,71 @@ static enum MHD_Result artifact_content(reel_http *h, struct MHD_Connection *con
     return ret;
 }
 
+/* Run op `name` for a session route; `args` is consumed. */
+static enum MHD_Result session_op(http_req *r, struct MHD_Connection *conn, const char *name,
+                                  json_t *args, int status)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    json_t *j = NULL;
+    int rc = reel_service_call(r->h->service, name, args, "reel http", &j, &e);
+    json_decref(args);
+    if (rc)
+        return http_send_reel_error(conn, &e);
+    return http_send_json(conn, status, j);
+}
+
+static enum MHD_Result sessions_post(http_req *r, struct MHD_Connection *conn)
+{
+    json_t *args = NULL;
+    if (r->received > 0) {
+        json_error_t je;
+        args = json_loadb(r->body, r->received, JSON_REJECT_DUPLICATES, &je);
+        if (!args) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %.200s", je.line,
+                     je.column, je.text);
+            return http_send_error(conn, 400, "malformed_json", msg);
+        }
+    }
+    return session_op(r, conn, "session_create", args ? args : json_object(), 201);
+}
+
+/* The export: the JSON document, or the tar archive itself. */
+static enum MHD_Result session_export(http_req *r, struct MHD_Connection *conn)
+{
+    json_t *args = json_pack("{s:s, s:s}", "id", r->route.param, "format", r->route.format);
+    if (strcmp(r->route.format, "archive") != 0) {
+        reel_error e;
+        reel_error_clear(&e);
+        json_t *j = NULL;
+        int rc = reel_service_call(r->h->service, "session_export", args, "reel http", &j, &e);
+        json_decref(args);
+        if (rc)
+            return http_send_reel_error(conn, &e);
+        json_t *doc = json_incref(json_object_get(j, "document"));
+        json_decref(j);
+        return http_send_json(conn, 200, doc);
+    }
+    reel_error e;
+    reel_error_clear(&e);
+    json_t *j = NULL;
+    int rc = reel_service_call(r->h->service, "session_export", args, "reel http", &j, &e);
+    json_decref(args);
+    if (rc)
+        return http_send_reel_error(conn, &e);
+    reel_hash h;
+    const char *hex = json_string_value(json_object_get(j, "hash"));
+    if (!hex || reel_hash_from_hex(&h, hex, &e)) {
+        json_decref(j);
+        return http_send_error(conn, 500, "internal", "the export named no blob");
+    }
+    char fname[REEL_HTTP_PARAM_MAX + 8];
+    snprintf(fname, sizeof fname, "%s.tar", r->route.param);
+    json_decref(j);
+    return http_send_blob(r->h, conn, &h, "application/x-tar", fname);
+}
+
 enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn)
 {
     reel_http *h = r->h;
@@ -143,6 +208,18 @@ enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn)
     case REEL_ROUTE_ARTIFACT_CONTENT: return artifact_content(h, conn, r->route.param);
     case REEL_ROUTE_OPS: return ops_list(conn);
     case REEL_ROUTE_OP: return op_call(r, conn);
+    case REEL_ROUTE_SESSIONS:
+        if (r->route.method == REEL_HTTP_POST)
+            return sessions_post(r, conn);
+        return session_op(r, conn, "session_status", json_object(), 200);
+    case REEL_ROUTE_SESSION:
+        return session_op(r, conn, "session_status", json_pack("{s:s}", "id", r->route.param),
+                          200);
+    case REEL_ROUTE_SESSION_PLAY:
+        return session_op(r, conn, "session_play", json_pack("{s:s}", "id", r->route.param), 200);
+    case REEL_ROUTE_SESSION_STOP:
+        return session_op(r, conn, "session_stop", json_pack("{s:s}", "id", r->route.param), 200);
+    case REEL_ROUTE_SESSION_EXPORT: return session_export(r, conn);
     default: return http_send_error(conn, 404, "unknown_route", "no such route");
     }
 }

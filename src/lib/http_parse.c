@@ -140,6 +140,18 @@ static int parse_query(const char *q, reel_http_route *r, reel_error *err)
             char key[32];
             if (reel_http_pct_decode(q, kn, true, key, sizeof key, err))
                 return route_fail(r, 400, "bad_query", err, err ? err->msg : "bad query");
+            if (r->kind == REEL_ROUTE_SESSION_EXPORT && strcmp(key, "format") == 0 && eq) {
+                char v[16];
+                if (reel_http_pct_decode(eq + 1, n - kn - 1, true, v, sizeof v, err) ||
+                    (strcmp(v, "json") != 0 && strcmp(v, "archive") != 0))
+                    return route_fail(r, 400, "bad_query", err,
+                                      "bad format (want format=json or format=archive)");
+                snprintf(r->format, sizeof r->format, "%s", v);
+                q += n;
+                if (*q == '&')
+                    q++;
+                continue;
+            }
             bool tag = r->kind == REEL_ROUTE_ARTIFACTS && strcmp(key, "tag") == 0;
             bool peaks = r->kind == REEL_ROUTE_STREAM_PEAKS &&
                          (strcmp(key, "from") == 0 || strcmp(key, "to") == 0 ||
@@ -301,6 +313,28 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
                 r->kind = REEL_ROUTE_OP;
                 st = allow(r, REEL_HTTP_POST, "POST", err);
+            }
+        } else if (strcmp(seg[1], "sessions") == 0 && n <= 4) {
+            if (n == 2) {
+                r->kind = REEL_ROUTE_SESSIONS;
+                st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD | REEL_HTTP_POST, "GET, HEAD, POST",
+                           err);
+            } else {
+                if (!artifact_id_ok(seg[2]) || strlen(seg[2]) >= REEL_SESSION_ID_MAX)
+                    return route_fail(r, 400, "bad_session_id", err,
+                                      "bad session id (letters, digits, '-', '_', ':')");
+                snprintf(r->param, sizeof r->param, "%s", seg[2]);
+                if (n == 3) {
+                    r->kind = REEL_ROUTE_SESSION;
+                    st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
+                } else if (strcmp(seg[3], "play") == 0 || strcmp(seg[3], "stop") == 0) {
+                    r->kind = seg[3][1] == 'l' ? REEL_ROUTE_SESSION_PLAY : REEL_ROUTE_SESSION_STOP;
+                    st = allow(r, REEL_HTTP_POST, "POST", err);
+                } else if (strcmp(seg[3], "export") == 0) {
+                    r->kind = REEL_ROUTE_SESSION_EXPORT;
+                    snprintf(r->format, sizeof r->format, "json");
+                    st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
+                }
             }
         } else if (strcmp(seg[1], "events") == 0 && n == 2) {
             r->kind = REEL_ROUTE_EVENTS;

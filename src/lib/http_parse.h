@@ -37,6 +37,11 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_OPS,              /* GET  /api/ops (every op with its schema) */
     REEL_ROUTE_OP,               /* POST /api/ops/{name} (body: the arguments) */
     REEL_ROUTE_PAGE,             /* GET  / and /web/{name}: the web page's files */
+    REEL_ROUTE_SESSIONS,         /* GET|POST /api/sessions */
+    REEL_ROUTE_SESSION,          /* GET  /api/sessions/{id} */
+    REEL_ROUTE_SESSION_PLAY,     /* POST /api/sessions/{id}/play */
+    REEL_ROUTE_SESSION_STOP,     /* POST /api/sessions/{id}/stop */
+    REEL_ROUTE_SESSION_EXPORT,   /* GET  /api/sessions/{id}/export?format=json|archive */
 } reel_http_route_kind;
 
 typedef enum reel_http_method {
@@ -64,6 +69,7 @@ typedef struct reel_http_route {
      * number of bins (default 800, at most REEL_HTTP_PEAK_BINS_MAX). */
     reel_timespec from, to;
     uint32_t bins;
+    char format[16];   /* REEL_ROUTE_SESSION_EXPORT ?format= ("json" when absent) */
     char allow[32];    /* on 405: the methods the route takes ("GET, HEAD") */
     const char *code;  /* on failure: the JSON error code ("bad_path", ...) */
 } reel_http_route;

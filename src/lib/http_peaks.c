@@ -52,9 +52,11 @@ enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn)
         if ((rc = open_view(h, r->route.param, &v, &e)))
             return http_send_reel_error(conn, &e);
         int64_t from, to;
-        rc = reel_slice_resolve(&r->route.from, &v.manifest, h->st->cas, &from, &e);
+        rc = reel_slice_resolve(h->st, r->route.param, &r->route.from, &v.manifest, h->st->cas,
+                                &from, &e);
         if (!rc)
-            rc = reel_slice_resolve(&r->route.to, &v.manifest, h->st->cas, &to, &e);
+            rc = reel_slice_resolve(h->st, r->route.param, &r->route.to, &v.manifest,
+                                    h->st->cas, &to, &e);
         if (!rc && from >= to)
             rc = reel_error_set(&e, REEL_ERANGE, "empty range: from frame %lld is not before "
                                 "to frame %lld", (long long)from, (long long)to);

@@ -8,6 +8,8 @@
  */
 #include "slice.h"
 
+#include "session_db.h"
+
 #include "fsutil.h"
 #include "midi_out.h"
 
@@ -74,9 +76,42 @@ static void plan_free(plan *p)
     memset(p, 0, sizeof *p);
 }
 
-int reel_slice_resolve(const reel_timespec *ts, const reel_manifest *m, const reel_cas *cas,
-                       int64_t *frame, reel_error *err)
+/* A session bound: the exact frame the session's mark holds for this
+ * stream, else (a stream outside the session) the mark's wall-clock
+ * instant, placed through this stream's clock snapshots. */
+static int session_bound(reel_store *st, const reel_timespec *ts, const char *uri,
+                         reel_timespec *wall, bool *exact, int64_t *frame, reel_error *err)
 {
+    reel_session s;
+    int rc = reel_session_load(st->db, ts->session, &s, err);
+    const reel_session_mark *mk = NULL;
+    if (rc == 0)
+        rc = reel_session_bound(&s, ts, &mk, err);
+    if (rc == 0) {
+        int i = reel_session_stream_index(&s, uri);
+        *exact = i >= 0 && mk->at[i].present;
+        if (*exact)
+            *frame = (int64_t)mk->at[i].frame;
+        memset(wall, 0, sizeof *wall);
+        wall->kind = REEL_TS_WALL;
+        wall->wall_ns = mk->wall_ns;
+    }
+    reel_session_free(&s);
+    return rc;
+}
+
+int reel_slice_resolve(reel_store *st, const char *uri, const reel_timespec *ts,
+                       const reel_manifest *m, const reel_cas *cas, int64_t *frame,
+                       reel_error *err)
+{
+    reel_timespec wall;
+    if (ts->kind == REEL_TS_SESSION) {
+        bool exact = false;
+        int rc = session_bound(st, ts, uri, &wall, &exact, frame, err);
+        if (rc || exact)
+            return rc;
+        ts = &wall;
+    }
     reel_time_context ctx = {.head = m->total_frames, .rate = m->rate};
     reel_clock_snapshot *snaps = NULL;
     size_t n = 0;
@@ -113,8 +148,8 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
     if (midi && (rc = midi_request_check(req, err)))
         goto out;
     int64_t from, to;
-    if ((rc = reel_slice_resolve(&req->from, m, st->cas, &from, err)) ||
-        (rc = reel_slice_resolve(&req->to, m, st->cas, &to, err)))
+    if ((rc = reel_slice_resolve(st, req->stream_uri, &req->from, m, st->cas, &from, err)) ||
+        (rc = reel_slice_resolve(st, req->stream_uri, &req->to, m, st->cas, &to, err)))
         goto out;
     if (req->clamp && from < (int64_t)m->first_frame) {
         from = (int64_t)m->first_frame;

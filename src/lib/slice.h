@@ -50,10 +50,12 @@ typedef struct reel_slice_result {
     uint64_t events; /* MIDI events written */
 } reel_slice_result;
 
-/* A time spec to a frame of the stream whose manifest is `m` (wall-clock
- * instants through its snapshots); may lie outside the frames held. */
-int reel_slice_resolve(const reel_timespec *ts, const reel_manifest *m, const reel_cas *cas,
-                       int64_t *frame, reel_error *err);
+/* A time spec to a frame of stream `uri` whose manifest is `m` (wall-clock
+ * instants through its snapshots, session bounds through the session's
+ * marks, which reads st->db); may lie outside the frames held. */
+int reel_slice_resolve(reel_store *st, const char *uri, const reel_timespec *ts,
+                       const reel_manifest *m, const reel_cas *cas, int64_t *frame,
+                       reel_error *err);
 
 int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result *res,
                reel_error *err);

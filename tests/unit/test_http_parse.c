@@ -32,6 +32,47 @@ static int route(const char *method, const char *uri, reel_http_route *r)
     return st;
 }
 
+static void test_routes_sessions(void **state)
+{
+    (void)state;
+    reel_http_route r;
+    assert_int_equal(route("GET", "/api/sessions", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_SESSIONS);
+    assert_int_equal(route("POST", "/api/sessions", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_SESSIONS);
+    assert_int_equal(route("GET", "/api/sessions/ses-0123456789ab", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_SESSION);
+    assert_string_equal(r.param, "ses-0123456789ab");
+    assert_int_equal(route("POST", "/api/sessions/ses-1/play", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_SESSION_PLAY);
+    assert_string_equal(r.param, "ses-1");
+    assert_int_equal(route("POST", "/api/sessions/ses-1/stop", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_SESSION_STOP);
+    assert_int_equal(route("GET", "/api/sessions/ses-1/export", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_SESSION_EXPORT);
+    assert_string_equal(r.format, "json");
+    assert_int_equal(route("GET", "/api/sessions/ses-1/export?format=archive", &r), 200);
+    assert_string_equal(r.format, "archive");
+    assert_int_equal(route("GET", "/api/sessions/ses-1/export?format=json", &r), 200);
+    assert_string_equal(r.format, "json");
+
+    /* wrong methods, formats, ids, actions */
+    assert_int_equal(route("DELETE", "/api/sessions", &r), 405);
+    assert_int_equal(route("GET", "/api/sessions/ses-1/play", &r), 405);
+    assert_string_equal(r.allow, "POST");
+    assert_int_equal(route("POST", "/api/sessions/ses-1", &r), 405);
+    assert_int_equal(route("POST", "/api/sessions/ses-1/export", &r), 405);
+    assert_int_equal(route("GET", "/api/sessions/ses-1/export?format=zip", &r), 400);
+    assert_int_equal(route("GET", "/api/sessions/ses-1/export?format=", &r), 400);
+    assert_int_equal(route("GET", "/api/sessions/ses-1/export?fmt=json", &r), 400);
+    assert_int_equal(route("GET", "/api/sessions?format=json", &r), 400);
+    assert_int_equal(route("GET", "/api/sessions/ses%2F1", &r), 400);
+    assert_string_equal(r.code, "bad_session_id");
+    assert_int_equal(route("GET", "/api/sessions/ses-1/..", &r), 400);
+    assert_int_equal(route("POST", "/api/sessions/ses-1/pause", &r), 404);
+    assert_int_equal(route("GET", "/api/sessions/ses-1/export/x", &r), 404);
+}
+
 static void test_routes_match(void **state)
 {
     (void)state;
@@ -351,8 +392,10 @@ static void test_bearer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routes_match), cmocka_unit_test(test_routes_reject),
-        cmocka_unit_test(test_routes_web),   cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_range),
+        cmocka_unit_test(test_routes_match),
+        cmocka_unit_test(test_routes_sessions), cmocka_unit_test(test_routes_reject),
+        cmocka_unit_test(test_routes_web),
+        cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_range),
         cmocka_unit_test(test_slice_body),   cmocka_unit_test(test_listen),
         cmocka_unit_test(test_bearer),
     };
