@@ -10,6 +10,7 @@
 
 #include "fsutil.h"
 #include "midi_out.h"
+#include "moments.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +74,8 @@ static void plan_free(plan *p)
 static int resolve(const reel_timespec *ts, const reel_manifest *m, const reel_cas *cas,
                    int64_t *frame, reel_error *err)
 {
+    if (ts->kind == REEL_TS_MOMENT) /* make_plan turned it into a local spec */
+        return reel_error_set(err, REEL_EINVAL, "unresolved moment time spec");
     reel_time_context ctx = {.head = m->total_frames, .rate = m->rate};
     reel_clock_snapshot *snaps = NULL;
     size_t n = 0;
@@ -109,8 +112,14 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
     if (midi && (rc = midi_request_check(req, err)))
         goto out;
     int64_t from, to;
-    if ((rc = resolve(&req->from, m, st->cas, &from, err)) ||
-        (rc = resolve(&req->to, m, st->cas, &to, err)))
+    reel_timespec from_ts = req->from, to_ts = req->to;
+    if ((from_ts.kind == REEL_TS_MOMENT &&
+         (rc = reel_moment_spec_local(st->db, req->stream_uri, m->rate, &req->from, &from_ts, err))) ||
+        (to_ts.kind == REEL_TS_MOMENT &&
+         (rc = reel_moment_spec_local(st->db, req->stream_uri, m->rate, &req->to, &to_ts, err))))
+        goto out;
+    if ((rc = resolve(&from_ts, m, st->cas, &from, err)) ||
+        (rc = resolve(&to_ts, m, st->cas, &to, err)))
         goto out;
     if (req->clamp && from < (int64_t)m->first_frame) {
         from = (int64_t)m->first_frame;
