@@ -6,6 +6,7 @@
 #ifndef REEL_CLI_H
 #define REEL_CLI_H
 
+#include "moment_detect.h"
 #include "reel.h"
 #include "store.h"
 
@@ -38,5 +39,12 @@ int cmd_serve(cli *c);
 int cmd_engine(cli *c);
 int cmd_http(cli *c);
 int cmd_sync(cli *c);
+int cmd_moments(cli *c);
+int cmd_marker(cli *c);
+
+/* --trigger level|midi|level,midi|off, --trigger-db DB, --trigger-hysteresis
+ * DB, --trigger-hold DUR at argv[*i] into *o (cmd_moments.c): true if it
+ * matched (then *rc is set on a bad value). */
+bool trigger_opt(cli *c, int *i, reel_trigger_opts *o, int *rc);
 
 #endif

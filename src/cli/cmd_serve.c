@@ -13,6 +13,7 @@
 #include "control.h"
 #include "engine.h"
 #include "http_server.h"
+#include "moments.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -54,19 +55,28 @@ typedef struct serve_args {
     bool no_http;
     double seconds;
     reel_capture_opts co;
+    /* Trigger options before any --source apply to every source; after
+     * one, to that source only (each --source starts from the former). */
+    reel_trigger_opts trig_all, trig[SERVE_SOURCES_MAX];
 } serve_args;
 
 static int parse_args(cli *c, serve_args *a, bool engine_cmd)
 {
     int rc = 0;
     const char *v;
+    reel_trigger_opts_default(&a->trig_all);
     for (int i = 1; i < c->argc && rc == 0; i++) {
         const char *arg = c->argv[i];
         if (!engine_cmd && opt_value(c, &i, "--source", &v, &rc)) {
             if (!rc && a->n_sources == SERVE_SOURCES_MAX)
                 rc = fail(REEL_EINVAL, "too many --source (at most %d)", SERVE_SOURCES_MAX);
             else if (!rc)
+                a->trig[a->n_sources] = a->trig_all;
+            if (!rc)
                 a->sources[a->n_sources++] = v;
+        } else if (!engine_cmd &&
+                   trigger_opt(c, &i, a->n_sources ? &a->trig[a->n_sources - 1] : &a->trig_all,
+                               &rc)) {
         } else if (!engine_cmd && opt_value(c, &i, "--stream", &v, &rc)) {
             if (!rc && a->n_uris == SERVE_SOURCES_MAX)
                 rc = fail(REEL_EINVAL, "too many --stream (at most %d)", SERVE_SOURCES_MAX);
@@ -112,6 +122,8 @@ static int parse_args(cli *c, serve_args *a, bool engine_cmd)
                       arg);
         }
     }
+    if (a->n_sources == 0) /* the default source */
+        a->trig[0] = a->trig_all;
     if (!rc && a->n_uris > (a->n_sources ? a->n_sources : 1))
         rc = fail(REEL_EINVAL, "more --stream than --source");
     return rc;
@@ -181,6 +193,18 @@ static void http_event(void *ud, const reel_msg_event *ev)
     json_decref(j);
 }
 
+/* A moment the control plane stored: a "moment" event. */
+static void http_moment(void *ud, const reel_db_moment *m)
+{
+    reel_http *h = ud;
+    json_t *j = h ? reel_moment_json(m) : NULL;
+    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (txt)
+        reel_http_publish(h, "moment", txt);
+    free(txt);
+    json_decref(j);
+}
+
 typedef struct engine_thread {
     reel_engine *eng;
     volatile sig_atomic_t stop;
@@ -246,14 +270,16 @@ int cmd_serve(cli *c)
     }
     reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
                             .publish = publish[0] ? publish : NULL,
-                            .on_log = log_line, .on_event = http_event, .ud = http};
+                            .on_log = log_line, .on_event = http_event,
+                            .on_moment = http_moment, .ud = http};
     engine_thread et;
     memset(&et, 0, sizeof et);
     bool engine_running = false;
     if ((rc = reel_control_open(&ctl, st, &co, &e)))
         goto out;
     for (int i = 0; i < n && rc == 0; i++)
-        rc = reel_control_add_stream(ctl, &defs[i], &e);
+        if (!(rc = reel_control_add_stream(ctl, &defs[i], &e)))
+            rc = reel_control_set_trigger(ctl, defs[i].uri, &a.trig[i], &e);
     if (rc)
         goto out;
     if (!a.engine) {

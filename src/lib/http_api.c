@@ -1,5 +1,5 @@
 /*
- * http_api.c — the JSON REST routes under /api: streams, status, slices,
+ * http_api.c — the JSON REST routes under /api: streams, status, moments, slices,
  * artifacts with lineage, artifact downloads. The documents are the ones
  * `reel --json` prints (store_json.c), so every surface answers alike.
  *
@@ -8,6 +8,7 @@
  */
 #include "http_internal.h"
 
+#include "moments.h"
 #include "store_json.h"
 
 #include <stdio.h>
@@ -32,6 +33,18 @@ static enum MHD_Result stream_status(reel_http *h, struct MHD_Connection *conn, 
     json_t *j = NULL;
     pthread_mutex_lock(&h->db_lock);
     int rc = reel_stream_status_json(h->st, uri, &j, &e);
+    pthread_mutex_unlock(&h->db_lock);
+    return rc ? http_send_reel_error(conn, &e) : http_send_json(conn, 200, j);
+}
+
+static enum MHD_Result stream_moments(reel_http *h, struct MHD_Connection *conn,
+                                      const char *uri)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    json_t *j = NULL;
+    pthread_mutex_lock(&h->db_lock);
+    int rc = reel_moments_json(h->st->db, uri, &j, &e);
     pthread_mutex_unlock(&h->db_lock);
     return rc ? http_send_reel_error(conn, &e) : http_send_json(conn, 200, j);
 }
@@ -132,6 +145,7 @@ enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn)
     case REEL_ROUTE_STREAMS: return streams(h, conn);
     case REEL_ROUTE_STREAM: return stream_status(h, conn, r->route.param);
     case REEL_ROUTE_STREAM_SLICE: return slice(r, conn);
+    case REEL_ROUTE_STREAM_MOMENTS: return stream_moments(h, conn, r->route.param);
     case REEL_ROUTE_ARTIFACTS: return artifacts(r, conn);
     case REEL_ROUTE_ARTIFACT: return artifact(h, conn, r->route.param);
     case REEL_ROUTE_ARTIFACT_CONTENT: return artifact_content(h, conn, r->route.param);
