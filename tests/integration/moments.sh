@@ -11,7 +11,7 @@
 #       pre-roll around a moment holds the beep at exactly 0.5 s and the previous beep before
 #       it (the stream recorded regardless of the trigger).
 source "$(dirname "$0")/lib.sh"
-need curl jack_metro
+need curl jack_metro jack_midiseq midicsv
 
 # onset.py FILE THRESH_DB: "<frames> <first frame at or above THRESH_DB> <peak dBFS>" of
 # channel 0 of a WAV (PCM i16 or float), and the frames of every rise after >= 0.25 s quiet.
@@ -103,8 +103,14 @@ expect_fail 2 reel marker $U --name "$(printf 'a\tb')"
 source "$(dirname "$0")/jack_lib.sh"
 start_jackd
 start_metro
+# A note of 50 ms once a second: each note-on after 0.95 s of quiet is a burst.
+start_client jack_midiseq seq 48000 0 60 2400
+wait_port seq:out
 J=stream://jack/metro
-reel_bg "$TMP/serve.log" serve --source jack:metro:120_bpm --stream $J --listen 127.0.0.1:0
+S=stream://jack/seq
+# Per-source triggers: level for the metronome, MIDI for the sequencer.
+reel_bg "$TMP/serve.log" serve --listen 127.0.0.1:0 --source jack:metro:120_bpm --stream $J \
+    --trigger level --source jack-midi:seq:out --stream $S --trigger midi
 serve_pid=$BG_PID
 for ((i = 0; i < 200; i++)); do
     grep -q "HTTP on " "$TMP/serve.log" && break
@@ -157,8 +163,9 @@ for line in open("events.txt"):
         ev = line[6:].strip()
     elif line.startswith("data:") and ev == "moment":
         m = json.loads(line[5:])
-        assert m["stream"] == sys.argv[1] and m["kind"] == "level", m
-        ids.append(m["id"])
+        if m["stream"] == sys.argv[1]:
+            assert m["kind"] == "level" and m["level_db"] < 0, m
+            ids.append(m["id"])
 print(" ".join(map(str, ids)))
 EOF
 ) || fail "(b) bad moment event: $(grep -A1 moment events.txt | head -4)"
@@ -176,5 +183,25 @@ read -r -a rises <<<"$rises"
 [[ $n -eq 48000 && ${#rises[@]} -eq 2 && ${rises[1]} -eq 24000 && ${rises[0]} -le 4 ]] ||
     fail "(b) the slice ($n frames) rises at: ${rises[*]} (want the earlier beep near 0, this one at 24000)"
 echo "note: (b) ${#sse_ids[@]} moment events; the slice rises at ${rises[*]}"
+# MIDI: one moment per note (its note-off is the same burst), 48000 frames apart, each on a
+# note-on that midicsv finds at tick 0 of a slice starting at the moment.
+ok reel --json moments $S >seq.json
+read -r -a mf <<<"$(json "' '.join(str(m['frame']) for m in d if m['kind'] == 'midi' and m['level_db'] is None)" seq.json)"
+[[ $(json "len(d)" seq.json) -eq ${#mf[@]} ]] || fail "(b) the MIDI stream has other moments: $(cat seq.json)"
+shead=$(status_field $S head_frame)
+((${#mf[@]} >= shead / 48000 - 1 && ${#mf[@]} <= shead / 48000 + 1 && ${#mf[@]} >= 3)) ||
+    fail "(b) ${#mf[@]} MIDI moments in $shead frames: ${mf[*]}"
+for ((k = 1; k < ${#mf[@]}; k++)); do
+    d=$((mf[k] - mf[k - 1]))
+    ((d == 48000)) || [[ $xruns -gt 0 ]] || fail "(b) MIDI moments $d frames apart, not 48000: ${mf[*]}"
+done
+SM=$(json "d[1]['id']" seq.json)
+slice_ok $S --from "moment:$SM" --to "moment:$SM+10ms" --out note.mid
+midicsv note.mid >note.csv || fail "(b) midicsv cannot read the slice"
+grep -Eq '^1, 0, Note_on_c, [0-9]+, 60, [1-9]' note.csv || fail "(b) no note-on at tick 0: $(tr '\n' ' ' <note.csv)"
+# The metronome's moment, as the sequencer's clock sees it: another stream's moment slices
+# by wall clock.
+slice_ok $S --from "moment:$M-0.5s" --to "moment:$M+0.5s" --out cross.mid
+echo "note: (b) ${#mf[@]} MIDI moments over $shead frames: ${mf[*]}"
 fsck_clean
 pass
