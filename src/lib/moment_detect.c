@@ -139,36 +139,37 @@ static void step(reel_detector *d, uint64_t f, float p)
     }
 }
 
-/* Peak magnitude per frame of n frames (n <= BLOCK); returns the block's. */
+static float sample_at(reel_sample_format fmt, const uint8_t *src)
+{
+    switch (fmt) {
+    case REEL_SAMPLE_I16: {
+        int16_t s;
+        memcpy(&s, src, 2);
+        return (float)s * (1.0f / 32768.0f);
+    }
+    case REEL_SAMPLE_I24: {
+        int32_t s = (int32_t)((uint32_t)src[0] << 8 | (uint32_t)src[1] << 16 |
+                              (uint32_t)src[2] << 24) >> 8;
+        return (float)s * (1.0f / 8388608.0f);
+    }
+    default: {
+        float v;
+        memcpy(&v, src, 4);
+        return v;
+    }
+    }
+}
+
+/* Peak magnitude per frame of n frames (n <= BLOCK); returns the block's.
+ * One loop per format, so the common float case compiles to a tight one. */
 static float frame_peaks(const reel_detector *d, const uint8_t *src, size_t n, float *peaks)
 {
-    size_t ch = d->channels;
+    size_t ch = d->channels, sb = reel_sample_format_bytes(d->fmt);
     float top = 0.0f;
     for (size_t i = 0; i < n; i++) {
         float p = 0.0f;
-        for (size_t c = 0; c < ch; c++) {
-            float v;
-            switch (d->fmt) {
-            case REEL_SAMPLE_I16: {
-                int16_t s;
-                memcpy(&s, src, 2);
-                v = (float)s * (1.0f / 32768.0f);
-                src += 2;
-                break;
-            }
-            case REEL_SAMPLE_I24: {
-                int32_t s = (int32_t)((uint32_t)src[0] << 8 | (uint32_t)src[1] << 16 |
-                                      (uint32_t)src[2] << 24) >> 8;
-                v = (float)s * (1.0f / 8388608.0f);
-                src += 3;
-                break;
-            }
-            default:
-                memcpy(&v, src, 4);
-                src += 4;
-                break;
-            }
-            v = fabsf(v);
+        for (size_t c = 0; c < ch; c++, src += sb) {
+            float v = fabsf(sample_at(d->fmt, src));
             if (v > p) /* false for NaN: a NaN sample is not loud */
                 p = v;
         }
@@ -177,6 +178,28 @@ static float frame_peaks(const reel_detector *d, const uint8_t *src, size_t n, f
             top = p;
     }
     return top;
+}
+
+/* Active and loud somewhere in the block: only the quiet runs matter. The
+ * quiet carried in plus the block's quiet start may end the event (then the
+ * rest is looked at frame by frame); otherwise the quiet after the block's
+ * last loud frame is carried on. */
+static size_t active_block(reel_detector *d, const float *peaks, size_t n)
+{
+    size_t first = 0, last = 0;
+    while (first < n && peaks[first] < d->off)
+        first++;
+    if (d->quiet + first >= d->hold_frames) {
+        size_t end = (size_t)(d->hold_frames - d->quiet); /* frames to the end of the event */
+        d->quiet = d->hold_frames;
+        d->state = ST_IDLE;
+        return end;
+    }
+    for (size_t i = first; i < n; i++)
+        if (!(peaks[i] < d->off))
+            last = i;
+    d->quiet = n - 1 - last;
+    return n;
 }
 
 void reel_detector_audio(reel_detector *d, uint64_t first, const uint8_t *data, size_t frames)
@@ -207,7 +230,10 @@ void reel_detector_audio(reel_detector *d, uint64_t first, const uint8_t *data, 
         if ((d->state == ST_IDLE && !(top >= d->on)) || (d->state == ST_ACTIVE && top < d->off)) {
             quiet_frames(d, n);
         } else {
-            for (size_t i = 0; i < n; i++)
+            size_t i = 0;
+            if (d->state == ST_ACTIVE && d->hold_frames > BLOCK)
+                i = active_block(d, peaks, n);
+            for (; i < n; i++)
                 step(d, d->pos + i, peaks[i]);
         }
         d->pos += n;

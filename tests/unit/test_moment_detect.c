@@ -201,6 +201,15 @@ static void test_hysteresis(void **state)
     run_f32(&o, x, n, 999, &g);
     assert_int_equal(g.n, 3);
     assert_int_equal(g.m[1].frame, RATE + first_above(x + RATE, n - RATE, -30.0));
+    /* Long active stretches take the block path; frame by frame must agree. */
+    static const size_t pieces[] = {1, 255, 1 << 20};
+    for (size_t p = 0; p < 3; p++) {
+        got h;
+        run_f32(&o, x, n, pieces[p], &h);
+        assert_int_equal(h.n, g.n);
+        for (size_t i = 0; i < h.n; i++)
+            assert_int_equal(h.m[i].frame, g.m[i].frame);
+    }
     free(x);
 }
 
