@@ -3,7 +3,7 @@
  *
  * Owns: feeding arbitrary bytes to reel_duration_parse, reel_timespec_parse
  * and, for specs that parse, reel_timespec_resolve against a small fixed
- * stream. Must never: pass the parsers anything but a NUL-terminated copy
+ * stream (and reel_timespec_offset_frame for moment specs). Must never: pass the parsers anything but a NUL-terminated copy
  * (they take C strings), or keep state between inputs.
  *
  * Beyond the sanitizers' crash checks it asserts the contracts a caller
@@ -12,6 +12,7 @@
  */
 #include "timespec.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,8 +60,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = reel_timespec_resolve(&ts, &ctx, &frame, &err);
         if (rc != REEL_OK && rc != REEL_EINVAL && rc != REEL_ERANGE)
             abort();
-        if ((rc == REEL_EINVAL) != (ts.kind == REEL_TS_SESSION))
+        bool anchored = ts.kind == REEL_TS_SESSION || ts.kind == REEL_TS_MOMENT;
+        if ((rc == REEL_EINVAL) != anchored)
             abort();
+        if (ts.kind == REEL_TS_MOMENT) {
+            /* The offset of a moment spec applies to the moment's frame. */
+            if (ts.moment_id < 1)
+                abort();
+            rc = reel_timespec_offset_frame(480000, ts.offset_ns, 48000, &frame, &err);
+            if (rc != REEL_OK && rc != REEL_ERANGE)
+                abort();
+        }
     }
     free(s);
     return 0;

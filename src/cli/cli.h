@@ -7,6 +7,7 @@
 #define REEL_CLI_H
 
 #include "http_server.h"
+#include "moment_detect.h"
 #include "reel.h"
 #include "store.h"
 
@@ -54,5 +55,12 @@ int cmd_session_request(cli *c);
  * this process when none runs; prints the failure. *out: a new reference. */
 int cli_call(cli *c, const char *op, json_t *args, json_t **out);
 int cmd_gc(cli *c);
+int cmd_moments(cli *c);
+int cmd_marker(cli *c);
+
+/* --trigger level|midi|level,midi|off, --trigger-db DB, --trigger-hysteresis
+ * DB, --trigger-hold DUR at argv[*i] into *o (cmd_moments.c): true if it
+ * matched (then *rc is set on a bad value). */
+bool trigger_opt(cli *c, int *i, reel_trigger_opts *o, int *rc);
 
 #endif

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "http_server.h"
 #include "service.h"
+#include "moments.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -57,19 +58,28 @@ typedef struct serve_args {
     double seconds;
     reel_capture_opts co;
     reel_retention_rules retain; /* --retain SPEC | URI=SPEC (retention.h) */
+    /* Trigger options before any --source apply to every source; after
+     * one, to that source only (each --source starts from the former). */
+    reel_trigger_opts trig_all, trig[SERVE_SOURCES_MAX];
 } serve_args;
 
 static int parse_args(cli *c, serve_args *a, bool engine_cmd)
 {
     int rc = 0;
     const char *v;
+    reel_trigger_opts_default(&a->trig_all);
     for (int i = 1; i < c->argc && rc == 0; i++) {
         const char *arg = c->argv[i];
         if (!engine_cmd && opt_value(c, &i, "--source", &v, &rc)) {
             if (!rc && a->n_sources == SERVE_SOURCES_MAX)
                 rc = fail(REEL_EINVAL, "too many --source (at most %d)", SERVE_SOURCES_MAX);
             else if (!rc)
+                a->trig[a->n_sources] = a->trig_all;
+            if (!rc)
                 a->sources[a->n_sources++] = v;
+        } else if (!engine_cmd &&
+                   trigger_opt(c, &i, a->n_sources ? &a->trig[a->n_sources - 1] : &a->trig_all,
+                               &rc)) {
         } else if (!engine_cmd && opt_value(c, &i, "--stream", &v, &rc)) {
             if (!rc && a->n_uris == SERVE_SOURCES_MAX)
                 rc = fail(REEL_EINVAL, "too many --stream (at most %d)", SERVE_SOURCES_MAX);
@@ -119,6 +129,8 @@ static int parse_args(cli *c, serve_args *a, bool engine_cmd)
                       arg);
         }
     }
+    if (a->n_sources == 0) /* the default source */
+        a->trig[0] = a->trig_all;
     if (!rc && a->n_uris > (a->n_sources ? a->n_sources : 1))
         rc = fail(REEL_EINVAL, "more --stream than --source");
     return rc;
@@ -182,6 +194,15 @@ static void service_event(void *ud, const reel_msg_event *ev)
     }
     if (j)
         reel_service_publish(svc, name, j);
+    json_decref(j);
+}
+
+/* A moment the control plane stored: a "moment" event. */
+static void service_moment(void *ud, const reel_db_moment *m)
+{
+    json_t *j = reel_moment_json(m);
+    if (j)
+        reel_service_publish(ud, "moment", j);
     json_decref(j);
 }
 
@@ -279,8 +300,8 @@ static int serve_run(cli *c, serve_args *args)
     }
     reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
                             .publish = publish[0] ? publish : NULL,
-                            .on_log = log_line, .on_event = service_event, .ud = svc,
-                            .retention = &a.retain};
+                            .on_log = log_line, .on_event = service_event,
+                            .on_moment = service_moment, .ud = svc, .retention = &a.retain};
     engine_thread et;
     memset(&et, 0, sizeof et);
     bool engine_running = false;
@@ -288,7 +309,8 @@ static int serve_run(cli *c, serve_args *args)
         goto out;
     reel_service_attach_control(svc, ctl, st);
     for (int i = 0; i < n && rc == 0; i++)
-        rc = reel_control_add_stream(ctl, &defs[i], &e);
+        if (!(rc = reel_control_add_stream(ctl, &defs[i], &e)))
+            rc = reel_control_set_trigger(ctl, defs[i].uri, &a.trig[i], &e);
     if (rc)
         goto out;
     if (!a.engine) {

@@ -118,7 +118,7 @@ static void *jack_poll_main(void *arg)
 static int record_jack(cli *c, const char *const *specs, int n_src, const char *const *uris,
                        int n_uris, const reel_source_opts *so, uint64_t chunk_bytes,
                        uint64_t chunk_frames, const char *server,
-                       const reel_retention_rules *retain)
+                       const reel_retention_rules *retain, const reel_trigger_opts *trig)
 {
     if (so->rate || so->channels || so->fast)
         return fail(REEL_EINVAL,
@@ -205,6 +205,11 @@ static int record_jack(cli *c, const char *const *specs, int n_src, const char *
             goto out;
         }
         reel_recorder_set_retention(s->rec, &keep);
+        if (reel_recorder_set_trigger(s->rec, trig, NULL, NULL, &e)) {
+            opened++; /* closed below */
+            rc = fail_err(&e);
+            goto out;
+        }
         reel_chunk_writer *cw = reel_recorder_writer(s->rec);
         int arc = s->midi ? reel_jack_add_midi(jk, s->prefix, s->ports[0][0] ? s->ports[0] : NULL,
                                                cw, &e)
@@ -373,10 +378,12 @@ static int record_args(cli *c, reel_retention_rules *retain)
 static int record_run(cli *c, const reel_retention_rules *retain)
 {
     const char *source = NULL, *uri = NULL, *v, *jack_server = NULL;
-    const char *sources[JACK_MAX_SOURCES], *uris[JACK_MAX_SOURCES];
+    const char *sources[JACK_MAX_SOURCES] = {0}, *uris[JACK_MAX_SOURCES];
     int n_sources = 0, n_uris = 0;
     reel_source_opts so = {0};
     uint64_t chunk_bytes = 0, chunk_frames = 0;
+    reel_trigger_opts trig;
+    reel_trigger_opts_default(&trig);
     int rc = 0;
     for (int i = 1; i < c->argc && rc == 0; i++) {
         const char *a = c->argv[i];
@@ -423,6 +430,7 @@ static int record_run(cli *c, const reel_retention_rules *retain)
             so.has_sample_format = true;
         } else if (strcmp(a, "--fast") == 0) {
             so.fast = true;
+        } else if (trigger_opt(c, &i, &trig, &rc)) {
         } else {
             rc = fail(REEL_EINVAL, "record: unknown argument '%s'", a);
         }
@@ -437,7 +445,7 @@ static int record_run(cli *c, const reel_retention_rules *retain)
         n_jack += reel_capture_is_jack(sources[i]);
     if (n_jack > 0 && n_jack == n_sources)
         return record_jack(c, sources, n_sources, uris, n_uris, &so, chunk_bytes, chunk_frames,
-                           jack_server, retain);
+                           jack_server, retain, &trig);
     if (n_sources > 1)
         return fail(REEL_EINVAL, "several --source only work for jack sources");
     if (n_uris > 1)
@@ -489,6 +497,13 @@ static int record_run(cli *c, const reel_retention_rules *retain)
     }
     reel_retention keep = reel_retention_rules_for(retain, def.uri);
     reel_recorder_set_retention(rec, &keep);
+    if (reel_recorder_set_trigger(rec, &trig, NULL, NULL, &e)) {
+        reel_cw_finish(reel_recorder_writer(rec)); /* nothing was written */
+        reel_recorder_close(rec, NULL);
+        reel_source_close(src);
+        reel_store_close(st);
+        return fail_err(&e);
+    }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -527,11 +542,11 @@ static int record_run(cli *c, const reel_retention_rules *retain)
         return fail_err(&ce);
     double secs = (double)status.frames / def.sample_rate;
     if (c->json) {
-        json_t *j = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I}", "stream", def.uri, "frames",
+        json_t *j = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I, s:I}", "stream", def.uri, "frames",
                               (json_int_t)status.frames, "seconds", secs, "chunks",
                               (json_int_t)status.chunks, "overrun_frames",
                               (json_int_t)status.overrun_frames, "xruns",
-                              (json_int_t)status.xruns);
+                              (json_int_t)status.xruns, "moments", (json_int_t)status.moments);
         if (def.kind == REEL_STREAM_MIDI)
             json_object_set_new(j, "events", json_integer((json_int_t)status.events));
         print_json(j);
@@ -1048,6 +1063,8 @@ static const cli_command commands[] = {
     {"sync", cmd_sync},
     {"call", cmd_call},
     {"session", cmd_session},
+    {"moments", cmd_moments},
+    {"marker", cmd_marker},
 };
 
 static void usage(FILE *f)
@@ -1078,8 +1095,14 @@ static void usage(FILE *f)
           "                                         offer), in the running serve if there is one\n"
           "  session create [--mode passive|request-response] [--stream URI]... | play ID |\n"
           "          stop ID | status [ID] | export ID --format json|archive [--out PATH]\n"
+          "  moments STREAM                         the stream's moments (detected, marked)\n"
+          "  marker STREAM [--name N]               a moment by hand at the stream's head\n"
+          "triggers (serve, record; after a --source: that source only): --trigger\n"
+          "  level|midi|level,midi|off, --trigger-db DB (default -30), --trigger-hold DUR\n"
+          "  (default 250ms), --trigger-hysteresis DB (default 6)\n"
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME,\n"
-          "              session:ID:start|end, session:ID/SEGMENT:start|end (segments 1, 2...)\n"
+          "              session:ID:start|end, session:ID/SEGMENT:start|end (segments 1, 2...),\n"
+          "              moment:ID, moment:ID-5s, moment:ID+10s\n"
           "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
           f);
 }

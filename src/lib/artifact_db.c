@@ -28,7 +28,7 @@
 #include <sqlite3.h>
 #include <sys/random.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 10000
 #define TAG_MAX_CHARS 128
 #define ID_PREFIX_MIN 5
@@ -83,6 +83,23 @@ static const char schema_sql[] =
     "  created_ns INTEGER NOT NULL,"
     "  updated_ns INTEGER NOT NULL,"
     "  pid INTEGER NOT NULL DEFAULT 0);";
+
+/* Each step from version i+1 to i+2, applied in order inside one write
+ * transaction (a fresh file gets schema_sql, then every step). */
+static const char *const migrations[] = {
+    /* 2: moments (moments.h). AUTOINCREMENT: an id is never reused, so a
+     * `moment:<id>` written down once cannot come to mean another moment. */
+    "CREATE TABLE IF NOT EXISTS moments ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  stream_uri TEXT NOT NULL,"
+    "  frame INTEGER NOT NULL,"
+    "  wall_ns INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('level', 'midi', 'marker')),"
+    "  level REAL,"
+    "  name TEXT,"
+    "  created_ns INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS moments_stream ON moments(stream_uri, frame);",
+};
 
 #define ARTIFACT_COLS                                                                        \
     "id, content_hash, mime, kind, parent_id, creator, created_ns, stream_uri, from_frame, " \
@@ -247,36 +264,44 @@ static int read_user_version(reel_db *db, int *version, reel_error *err)
 
 static int check_version(reel_db *db, int version, reel_error *err)
 {
-    if (version == SCHEMA_VERSION)
+    if (version >= 0 && version <= SCHEMA_VERSION)
         return REEL_OK;
     return reel_error_set(err, REEL_EDB,
                           "%s: schema version %d is not one this reel understands (%d)",
                           db->path, version, SCHEMA_VERSION);
 }
 
-/* Create the schema if this is a fresh file. The version is read without a
- * lock first so that opening an existing database never queues behind a
- * writer; only creation takes the write lock, then re-checks, since another
- * process may have created the schema in between. */
+/* Create the schema if this is a fresh file, or bring an older one up to
+ * date. The version is read without a lock first so that opening a current
+ * database never queues behind a writer; only creation and migration take
+ * the write lock, then re-check, since another process may have done the
+ * work in between. */
 static int ensure_schema(reel_db *db, reel_error *err)
 {
     int version = 0;
     int rc = read_user_version(db, &version, err);
-    if (rc || version != 0)
-        return rc ? rc : check_version(db, version, err);
+    if (rc || version == SCHEMA_VERSION)
+        return rc;
+    if ((rc = check_version(db, version, err)))
+        return rc;
 
     if ((rc = exec(db, "BEGIN IMMEDIATE", "create schema", err)))
         return rc;
-    if ((rc = read_user_version(db, &version, err)))
+    if ((rc = read_user_version(db, &version, err)) || (rc = check_version(db, version, err)))
         goto fail;
     if (version == 0) {
+        if ((rc = exec(db, schema_sql, "create schema", err)))
+            goto fail;
+        version = 1;
+    }
+    if (version < SCHEMA_VERSION) {
+        for (; version < SCHEMA_VERSION; version++)
+            if ((rc = exec(db, migrations[version - 1], "upgrade the schema", err)))
+                goto fail;
         char set_version[48];
         snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", SCHEMA_VERSION);
-        if ((rc = exec(db, schema_sql, "create schema", err)) ||
-            (rc = exec(db, set_version, "set schema version", err)))
+        if ((rc = exec(db, set_version, "set schema version", err)))
             goto fail;
-    } else if ((rc = check_version(db, version, err))) {
-        goto fail;
     }
     if ((rc = exec(db, "COMMIT", "create schema", err)))
         goto fail;
@@ -979,6 +1004,91 @@ int reel_db_stream_list(reel_db *db, reel_db_stream_fn fn, void *ud, reel_error 
     }
     if (!rc && step != SQLITE_DONE)
         rc = db_fail(db, err, "list streams");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- moments ------------------------------------------------------------ */
+
+#define MOMENT_COLS "id, stream_uri, frame, wall_ns, kind, level, name"
+
+static int row_to_moment(reel_db *db, sqlite3_stmt *st, reel_db_moment *m, reel_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->id = sqlite3_column_int64(st, 0);
+    if (!col_copy(st, 1, m->stream_uri, sizeof m->stream_uri) ||
+        !col_copy(st, 4, m->kind, sizeof m->kind) || !col_copy(st, 6, m->name, sizeof m->name))
+        return reel_error_set(err, REEL_ECORRUPT, "%s: moment %lld has an over-long field",
+                              db->path, (long long)m->id);
+    m->frame = sqlite3_column_int64(st, 2);
+    m->wall_ns = sqlite3_column_int64(st, 3);
+    m->has_level = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    m->level_db = m->has_level ? sqlite3_column_double(st, 5) : 0.0;
+    return REEL_OK;
+}
+
+int reel_db_moment_insert(reel_db *db, reel_db_moment *m, reel_error *err)
+{
+    if (!fits(m->stream_uri, sizeof m->stream_uri) || !m->stream_uri[0] ||
+        !fits(m->kind, sizeof m->kind) || !fits(m->name, sizeof m->name))
+        return reel_error_set(err, REEL_EINVAL, "moment has an unterminated or empty field");
+    if (m->frame < 0)
+        return reel_error_set(err, REEL_EINVAL, "moment at a negative frame");
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "INSERT INTO moments (stream_uri, frame, wall_ns, kind, level, name,"
+                     " created_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     &st, "record a moment", err);
+    if (rc)
+        return rc;
+    if (bind_text(st, 1, m->stream_uri) || sqlite3_bind_int64(st, 2, m->frame) ||
+        sqlite3_bind_int64(st, 3, m->wall_ns) || bind_text(st, 4, m->kind) ||
+        (m->has_level ? sqlite3_bind_double(st, 5, m->level_db) : sqlite3_bind_null(st, 5)) ||
+        bind_opt_text(st, 6, m->name) || sqlite3_bind_int64(st, 7, m->created_ns) ||
+        sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(db, err, "record a moment of %.200s", m->stream_uri);
+    else
+        m->id = sqlite3_last_insert_rowid(db->h);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int reel_db_moment_get(reel_db *db, int64_t id, reel_db_moment *out, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT " MOMENT_COLS " FROM moments WHERE id = ?1", &st,
+                     "look up moment", err);
+    if (rc)
+        return rc;
+    int step = sqlite3_bind_int64(st, 1, id) ? SQLITE_ERROR : sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = row_to_moment(db, st, out, err);
+    else if (step == SQLITE_DONE)
+        rc = reel_error_set(err, REEL_ENOENT, "no moment %lld", (long long)id);
+    else
+        rc = db_fail(db, err, "look up moment %lld", (long long)id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int reel_db_moment_list(reel_db *db, const char *uri, reel_db_moment_fn fn, void *ud,
+                        reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "SELECT " MOMENT_COLS " FROM moments WHERE stream_uri = ?1"
+                     " ORDER BY frame, id",
+                     &st, "list moments", err);
+    if (rc)
+        return rc;
+    int step = bind_text(st, 1, uri) ? SQLITE_ERROR : SQLITE_ROW;
+    while (step == SQLITE_ROW && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        reel_db_moment m;
+        if ((rc = row_to_moment(db, st, &m, err)) || (rc = fn(&m, ud)))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(db, err, "list moments of %.200s", uri);
     sqlite3_finalize(st);
     return rc;
 }

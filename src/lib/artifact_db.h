@@ -2,7 +2,7 @@
  * artifact_db.h — reel.db, the SQLite index: artifacts, tags, lineage,
  * and the registry of recorded streams.
  *
- * Owns: the schema and every SQL statement. Content lives in the CAS; the
+ * Owns: the schema (and its migrations) and every SQL statement. Content lives in the CAS; the
  * database only names it. Must never: be the only copy of anything that
  * cannot be rebuilt (stream definitions and manifests live in CAS too).
  * Opened in WAL mode with a busy timeout, so `reel record` and `reel slice`
@@ -102,5 +102,25 @@ int reel_db_stream_put(reel_db *db, const reel_db_stream *s, reel_error *err); /
 int reel_db_stream_get(reel_db *db, const char *uri, reel_db_stream *out, reel_error *err);
 typedef int (*reel_db_stream_fn)(const reel_db_stream *s, void *ud);
 int reel_db_stream_list(reel_db *db, reel_db_stream_fn fn, void *ud, reel_error *err);
+
+/* Moments: points of interest on a stream's timeline (moments.h). */
+typedef struct reel_db_moment {
+    int64_t id;          /* assigned by insert, never reused */
+    char stream_uri[512];
+    int64_t frame;       /* stream frame position (>= 0) */
+    int64_t wall_ns;     /* wall clock of that frame */
+    char kind[8];        /* "level" | "midi" | "marker" */
+    bool has_level;
+    double level_db;     /* peak dBFS (level moments) */
+    char name[128];      /* "" if none */
+    int64_t created_ns;
+} reel_db_moment;
+
+int reel_db_moment_insert(reel_db *db, reel_db_moment *m, reel_error *err); /* sets m->id */
+int reel_db_moment_get(reel_db *db, int64_t id, reel_db_moment *out, reel_error *err);
+/* A stream's moments in timeline order. */
+typedef int (*reel_db_moment_fn)(const reel_db_moment *m, void *ud);
+int reel_db_moment_list(reel_db *db, const char *uri, reel_db_moment_fn fn, void *ud,
+                        reel_error *err);
 
 #endif

@@ -71,6 +71,7 @@ typedef struct ctl_stream {
     bool have_head;
     uint64_t gaps_seen;
     bool final_seen;
+    reel_trigger_opts trigger; /* applied to each recorder of the stream */
 } ctl_stream;
 
 struct reel_control {
@@ -292,6 +293,10 @@ static int stream_open(reel_control *c, ctl_stream *s, reel_error *err)
         return rc;
     reel_retention keep = reel_retention_rules_for(c->o.retention, s->def.uri);
     reel_recorder_set_retention(s->rec, &keep);
+    /* Triggering never keeps a stream from recording. */
+    reel_error te;
+    if (reel_recorder_set_trigger(s->rec, &s->trigger, c->o.on_moment, c->o.ud, &te))
+        say(c, "%s: no triggered capture: %s", s->def.uri, te.msg);
     pthread_mutex_lock(&s->mu);
     s->start_frame = reel_recorder_start_frame(s->rec);
     s->head.frames = s->start_frame;
@@ -615,12 +620,28 @@ int reel_control_add_stream(reel_control *c, const reel_stream_def *def, reel_er
     s->used = true;
     s->c = c;
     s->def = *def;
+    reel_trigger_opts_default(&s->trigger);
     s->end = CTL_RUNNING;
     if (c->engine_id_len && (rc = stream_open(c, s, err))) {
         s->used = false;
         return rc;
     }
     return REEL_OK;
+}
+
+int reel_control_set_trigger(reel_control *c, const char *uri, const reel_trigger_opts *o,
+                             reel_error *err)
+{
+    ctl_stream *s = find_stream(c, uri);
+    if (!s)
+        return reel_error_set(err, REEL_ENOENT, "stream %s is not recorded here", uri);
+    reel_trigger_opts t = {0}; /* both kinds off */
+    if (o)
+        t = *o;
+    if ((t.level || t.midi) && reel_trigger_opts_validate(&t, err))
+        return err->code;
+    s->trigger = t;
+    return s->rec ? reel_recorder_set_trigger(s->rec, &t, c->o.on_moment, c->o.ud, err) : REEL_OK;
 }
 
 bool reel_control_engine_connected(const reel_control *c)

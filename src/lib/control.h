@@ -39,6 +39,9 @@ typedef struct reel_control_opts {
      * failed). */
     void (*on_event)(void *ud, const reel_msg_event *ev);
     void (*on_log)(void *ud, const char *line);
+    /* Optional, on the control thread: each moment a stream's trigger
+     * stored (moment_watch.h). */
+    void (*on_moment)(void *ud, const reel_db_moment *m);
     void *ud;
     /* Optional retention per stream URI (the caller keeps it alive). */
     const reel_retention_rules *retention;
@@ -54,6 +57,12 @@ void *reel_control_zmq_context(reel_control *c);
 
 /* Record `def` whenever an engine is connected (at once if one is). */
 int reel_control_add_stream(reel_control *c, const reel_stream_def *def, reel_error *err);
+
+/* What triggers moments on stream `uri` (added already): NULL turns
+ * detection off; without a call, reel_trigger_opts_default. Applies now and
+ * to every later (re)start of the stream. */
+int reel_control_set_trigger(reel_control *c, const char *uri, const reel_trigger_opts *o,
+                             reel_error *err);
 
 /* One step: wait up to timeout_ms for messages, handle them, send the
  * chunks the recorders prepared, seal what is full, check the engine. */

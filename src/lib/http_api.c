@@ -1,5 +1,5 @@
 /*
- * http_api.c — the JSON REST routes under /api: streams, status, slices,
+ * http_api.c — the JSON REST routes under /api: streams, status, moments, slices,
  * artifacts with lineage, artifact downloads. The documents are the ones
  * `reel --json` prints (store_json.c), so every surface answers alike.
  *
@@ -8,6 +8,7 @@
  */
 #include "http_internal.h"
 
+#include "moments.h"
 #include "store_json.h"
 
 #include <stdio.h>
@@ -205,6 +206,8 @@ enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn)
     }
     case REEL_ROUTE_ARTIFACT:
         return read_op(h, conn, "artifact_get", json_pack("{s:s}", "id", r->route.param));
+    case REEL_ROUTE_STREAM_MOMENTS:
+        return read_op(h, conn, "moments", json_pack("{s:s}", "stream", r->route.param));
     case REEL_ROUTE_ARTIFACT_CONTENT: return artifact_content(h, conn, r->route.param);
     case REEL_ROUTE_OPS: return ops_list(conn);
     case REEL_ROUTE_OP: return op_call(r, conn);

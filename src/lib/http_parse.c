@@ -268,7 +268,8 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 r->kind = REEL_ROUTE_STREAMS;
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
             } else if (n == 3 || (n == 4 && (strcmp(seg[3], "slice") == 0 ||
-                                             strcmp(seg[3], "peaks") == 0))) {
+                                             strcmp(seg[3], "peaks") == 0 ||
+                                             strcmp(seg[3], "moments") == 0))) {
                 /* The stream URI is one encoded segment (its '/' as %2F), so
                  * a stream named "slice" cannot be mistaken for the action. */
                 if (strlen(seg[2]) >= REEL_URI_MAX)
@@ -283,6 +284,9 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                     r->from.ago_ns = 120000000000LL;
                     r->to.kind = REEL_TS_HEAD;
                     r->bins = REEL_HTTP_PEAK_BINS_DEFAULT;
+                    st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
+                } else if (strcmp(seg[3], "moments") == 0) {
+                    r->kind = REEL_ROUTE_STREAM_MOMENTS;
                     st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
                 } else {
                     r->kind = REEL_ROUTE_STREAM_SLICE;

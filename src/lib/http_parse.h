@@ -28,6 +28,7 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_STREAM,           /* GET  /api/streams/{uri} */
     REEL_ROUTE_STREAM_SLICE,     /* POST /api/streams/{uri}/slice */
     REEL_ROUTE_STREAM_PEAKS,     /* GET  /api/streams/{uri}/peaks[?from=T&to=T&bins=N] */
+    REEL_ROUTE_STREAM_MOMENTS,   /* GET  /api/streams/{uri}/moments */
     REEL_ROUTE_ARTIFACTS,        /* GET  /api/artifacts[?tag=T...] */
     REEL_ROUTE_ARTIFACT,         /* GET  /api/artifacts/{id} */
     REEL_ROUTE_ARTIFACT_CONTENT, /* GET  /api/artifacts/{id}/content */

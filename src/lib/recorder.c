@@ -12,6 +12,7 @@
 #include "recorder.h"
 
 #include "fsutil.h"
+#include "moment_watch.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -69,6 +70,7 @@ struct reel_recorder {
     bool final_seen;
     bool dirty;
     reel_retention retention;
+    reel_moment_watch *watch; /* triggered capture; NULL when off */
 };
 
 #define MAX_RECS (sizeof ((reel_recorder *)0)->recs / sizeof ((reel_recorder *)0)->recs[0])
@@ -245,6 +247,8 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     reel_chunk_entry *e = reel_manifest_find_staging(&r->m, &c->id);
     reel_hash h;
     reel_hash_buf(c->map, (size_t)ev->bytes, &h);
+    if (r->watch && e) /* the chunk's tail, before the mapping goes */
+        reel_moment_watch_chunk(r->watch, c->tag, c->map, ev->bytes, e->first_frame, &e->clock);
     munmap(c->map, c->cap);
     int rc;
     if (ev->bytes == 0) {
@@ -345,6 +349,34 @@ static void absorb_head(reel_recorder *r, bool snapshot)
     r->dirty = true;
 }
 
+/* Triggered capture: feed the watch what the head says is written in the
+ * chunk being filled (a chunk not started yet is read once it is). */
+static void watch_head(reel_recorder *r)
+{
+    reel_cw_head h;
+    chunk_rec c;
+    r->port.read_head(r->port.ctx, &h);
+    if (h.tag == UINT32_MAX || !find_rec(r, h.tag, &c) || !c.started)
+        return;
+    const reel_chunk_entry *e = reel_manifest_find_staging(&r->m, &c.id);
+    if (e && h.chunk_bytes <= c.cap)
+        reel_moment_watch_chunk(r->watch, c.tag, c.map, h.chunk_bytes, e->first_frame, &e->clock);
+}
+
+int reel_recorder_set_trigger(reel_recorder *r, const reel_trigger_opts *o, reel_moment_fn fn,
+                              void *ud, reel_error *err)
+{
+    reel_moment_watch *w = NULL;
+    if (o && (o->level || o->midi)) {
+        int rc = reel_moment_watch_open(&w, r->st->db, &r->def, o, fn, ud, err);
+        if (rc)
+            return rc;
+    }
+    reel_moment_watch_close(r->watch);
+    r->watch = w;
+    return REEL_OK;
+}
+
 int reel_recorder_poll(reel_recorder *r, reel_error *err)
 {
     reel_cw_event ev;
@@ -366,6 +398,8 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
     pthread_mutex_unlock(&r->mu);
     if (rc)
         return rc;
+    if (r->watch)
+        watch_head(r);
     int64_t now = reel_clock_mono_now();
     if (now - r->last_head_ns >= HEAD_INTERVAL_NS) {
         bool snap = now - r->last_snap_ns >= SNAPSHOT_INTERVAL_NS;
@@ -397,6 +431,11 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
     s->overrun_frames = h.overrun_frames;
     s->overrun_events = h.overrun_events;
     s->dropped = r->m.dropped_chunks;
+    reel_moment_watch_stats ws = {0};
+    if (r->watch)
+        reel_moment_watch_get_stats(r->watch, &ws);
+    s->moments = ws.stored;
+    s->moments_lost = ws.lost;
 }
 
 reel_chunk_writer *reel_recorder_writer(reel_recorder *r)
@@ -564,6 +603,7 @@ static void recorder_free(reel_recorder *r)
 {
     if (r->cw)
         reel_cw_destroy(r->cw);
+    reel_moment_watch_close(r->watch); /* reports a moment still being measured */
     reel_manifest_free(&r->m);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->wake);
@@ -643,6 +683,14 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
         goto fail;
     if ((rc = save_manifest(r, err)) || (rc = reel_db_stream_put(st->db, &r->row, err)))
         goto fail;
+    {
+        /* Triggered capture is on unless the caller turns it off: a scan of
+         * what is written anyway, one row per moment. */
+        reel_trigger_opts to;
+        reel_trigger_opts_default(&to);
+        if ((rc = reel_recorder_set_trigger(r, &to, NULL, NULL, err)))
+            goto fail;
+    }
     if ((rc = pthread_create(&r->preparer, NULL, preparer_main, r)) != 0) {
         rc = reel_error_set(err, REEL_EIO, "cannot start the chunk preparer: %s", strerror(rc));
         goto fail;

@@ -18,6 +18,7 @@
 
 #include "chunk_writer.h"
 #include "retention.h"
+#include "moments.h"
 #include "store.h"
 
 typedef struct reel_recorder reel_recorder;
@@ -30,6 +31,7 @@ typedef struct reel_recorder_status {
     uint64_t events;
     uint64_t xruns, overrun_frames, overrun_events;
     uint64_t dropped;     /* chunks retention dropped since the stream began */
+    uint64_t moments, moments_lost; /* triggered capture: stored, not stored */
 } reel_recorder_status;
 
 int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_def *def,
@@ -68,6 +70,11 @@ uint64_t reel_recorder_start_frame(const reel_recorder *r);
 /* Keep only what `policy` allows (retention.h): applied after every seal
  * and at close. A copy is kept; an unset policy keeps everything. */
 void reel_recorder_set_retention(reel_recorder *r, const reel_retention *policy);
+/* Triggered capture (moment_watch.h): detect moments in what is written
+ * and store them, calling fn (may be NULL) for each. On by default with
+ * reel_trigger_opts_default; NULL or both kinds off turns it off. */
+int reel_recorder_set_trigger(reel_recorder *r, const reel_trigger_opts *o, reel_moment_fn fn,
+                              void *ud, reel_error *err);
 
 /* One control step: handle writer events (seal, prepare), and every ~100 ms
  * write the head position into the live manifest. Call often (~10 ms). */

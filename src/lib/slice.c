@@ -12,6 +12,7 @@
 
 #include "fsutil.h"
 #include "midi_out.h"
+#include "moments.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,7 +105,13 @@ int reel_slice_resolve(reel_store *st, const char *uri, const reel_timespec *ts,
                        const reel_manifest *m, const reel_cas *cas, int64_t *frame,
                        reel_error *err)
 {
-    reel_timespec wall;
+    reel_timespec wall, local;
+    if (ts->kind == REEL_TS_MOMENT) { /* a moment, placed on this stream */
+        int rc = reel_moment_spec_local(st->db, uri, m->rate, ts, &local, err);
+        if (rc)
+            return rc;
+        ts = &local;
+    }
     if (ts->kind == REEL_TS_SESSION) {
         bool exact = false;
         int rc = session_bound(st, ts, uri, &wall, &exact, frame, err);

@@ -27,7 +27,8 @@ __extension__ typedef unsigned __int128 u128;
 #define QUOTE_MAX 64 /* input characters shown in a message */
 #define UNIT_HINT "(use h, m, s, ms, us, ns)"
 #define FORMS_HINT                                                                          \
-    "use head, start, -30s, 2026-11-20T10:00:00Z, @EPOCH, #FRAME or session:ID:start|end"
+    "use head, start, -30s, 2026-11-20T10:00:00Z, @EPOCH, #FRAME, session:ID:start|end or " \
+    "moment:ID[+-DUR]"
 #define ISO_HINT "expected YYYY-MM-DDTHH:MM:SS[.fff] and Z or +hh:mm"
 
 /* Duration units, largest first: components must appear in this order. */
@@ -479,6 +480,43 @@ static int scan_session(const char *s, reel_timespec *out, char *why)
     return 0;
 }
 
+/* "moment:<id>[(+|-)<duration>]": id a positive decimal integer. */
+static int scan_moment(const char *s, reel_timespec *out, char *why)
+{
+    char q[QUOTE_BUF];
+    const char *p = s + strlen("moment:");
+    int64_t id = 0;
+
+    if (!is_digit(*p))
+        return why_set(why, "expected a moment id after 'moment:' (e.g. moment:12-5s)");
+    for (; is_digit(*p); p++) {
+        int d = *p - '0';
+        if (id > (INT64_MAX - d) / 10)
+            return why_set(why, "moment id does not fit 64 bits");
+        id = id * 10 + d;
+    }
+    if (id == 0)
+        return why_set(why, "moment ids start at 1");
+    out->moment_id = id;
+    if (*p == '\0')
+        return 0;
+    if (*p != '+' && *p != '-')
+        return why_set(why, "unexpected '%s' after the moment id (use +DUR or -DUR)",
+                       quote(p, q));
+    bool neg = *p == '-';
+    p++;
+    if (*p == '\0')
+        return why_set(why, "missing duration after '%c' (e.g. moment:%lld-5s)", neg ? '-' : '+',
+                       (long long)id);
+    if (*p == '+' || *p == '-')
+        return why_set(why, "one sign before the offset, not '%s'", quote(p - 1, q));
+    if (scan_duration(p, &out->offset_ns, why))
+        return -1;
+    if (neg)
+        out->offset_ns = -out->offset_ns;
+    return 0;
+}
+
 /* Four digits and a dash: the start of an ISO date rather than a number. */
 static bool looks_iso(const char *s)
 {
@@ -518,6 +556,9 @@ int reel_timespec_parse(const char *s, reel_timespec *out, reel_error *err)
     } else if (strncmp(s, "session:", strlen("session:")) == 0) {
         out->kind = REEL_TS_SESSION;
         rc = scan_session(s, out, why);
+    } else if (strncmp(s, "moment:", strlen("moment:")) == 0) {
+        out->kind = REEL_TS_MOMENT;
+        rc = scan_moment(s, out, why);
     } else if (is_digit(*s) && looks_iso(s)) {
         out->kind = REEL_TS_WALL;
         rc = scan_iso(s, &out->wall_ns, why);
@@ -582,6 +623,22 @@ int reel_timespec_resolve(const reel_timespec *ts, const reel_time_context *ctx,
                               "by a stream's clock",
                               QUOTE_MAX, ts->session, ts->segment[0] ? "/" : "", QUOTE_MAX,
                               ts->segment, ts->session_end ? "end" : "start");
+    case REEL_TS_MOMENT:
+        return reel_error_set(err, REEL_EINVAL,
+                              "time spec 'moment:%lld' is resolved by the moments of a store, "
+                              "not by a stream's clock",
+                              (long long)ts->moment_id);
     }
     return reel_error_set(err, REEL_EINVAL, "unknown time spec kind %d", (int)ts->kind);
+}
+
+int reel_timespec_offset_frame(int64_t base, int64_t offset_ns, uint32_t rate, int64_t *frame,
+                               reel_error *err)
+{
+    if (rate == 0)
+        return reel_error_set(err, REEL_EINVAL, "the stream's sample rate is 0");
+    /* Round half away from zero, so -0.5 s and +0.5 s are mirror images. */
+    i128 v = (i128)offset_ns * rate;
+    i128 d = v >= 0 ? (v + NS_PER_SEC / 2) / NS_PER_SEC : -((-v + NS_PER_SEC / 2) / NS_PER_SEC);
+    return store_frame((i128)base + d, frame, "that offset from the moment", err);
 }

@@ -8,9 +8,11 @@
  *   #480000                              a frame position
  *   session:<id>:start|end               session bounds
  *   session:<id>/<segment>:start|end     segment bounds
+ *   moment:<id>, moment:<id>-5s, +10s    a recorded moment, optionally offset
  *
  * Owns: parsing of those forms and of durations, and resolution of the
- * non-session forms to a frame. Must never: accept trailing garbage, NaN,
+ * forms that need nothing but the stream's clock to a frame (sessions and
+ * moments look their anchor up elsewhere, then apply the offset here). Must never: accept trailing garbage, NaN,
  * infinities or values that overflow 64 bits.
  */
 #ifndef REEL_TIMESPEC_H
@@ -29,6 +31,7 @@ typedef enum reel_timespec_kind {
     REEL_TS_WALL,    /* wall_ns */
     REEL_TS_FRAME,   /* frame */
     REEL_TS_SESSION, /* session / segment bound */
+    REEL_TS_MOMENT,  /* moment_id, offset_ns */
 } reel_timespec_kind;
 
 #define REEL_SESSION_ID_MAX 128
@@ -41,6 +44,8 @@ typedef struct reel_timespec {
     char session[REEL_SESSION_ID_MAX]; /* REEL_TS_SESSION */
     char segment[REEL_SESSION_ID_MAX]; /* "" for the whole session */
     bool session_end; /* false: start, true: end */
+    int64_t moment_id;  /* REEL_TS_MOMENT, >= 1 */
+    int64_t offset_ns;  /* REEL_TS_MOMENT: signed offset from the moment */
 } reel_timespec;
 
 /* Durations: "30s", "1m30s", "0.25s", "2h", "500ms", "1h2m3.5s"; a bare
@@ -60,9 +65,14 @@ typedef struct reel_time_context {
 /* Resolve to a frame position (may be < 0 or > head: the caller decides
  * whether that is an error). `head` resolves to ctx->head (exclusive end),
  * `start` to 0, `-D` to head - round(D * rate), a wall instant through the
- * clock snapshots. REEL_TS_SESSION gives REEL_EINVAL here (sessions resolve
- * them). */
+ * clock snapshots. REEL_TS_SESSION and REEL_TS_MOMENT give REEL_EINVAL here
+ * (sessions and moments resolve them). */
 int reel_timespec_resolve(const reel_timespec *ts, const reel_time_context *ctx, int64_t *frame,
                           reel_error *err);
+
+/* `base` moved by offset_ns at `rate` (rounded to the nearest frame), for
+ * specs anchored elsewhere (a moment's frame). REEL_ERANGE past 64 bits. */
+int reel_timespec_offset_frame(int64_t base, int64_t offset_ns, uint32_t rate, int64_t *frame,
+                               reel_error *err);
 
 #endif

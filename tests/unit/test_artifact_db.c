@@ -160,7 +160,7 @@ static void test_open_create_reopen(void **state)
 
     char v[64];
     raw_pragma(f->path, "PRAGMA user_version", v, sizeof v);
-    assert_string_equal(v, "1");
+    assert_string_equal(v, "2");
     raw_pragma(f->path, "PRAGMA journal_mode", v, sizeof v);
     assert_string_equal(v, "wal");
 
@@ -177,7 +177,7 @@ static void test_open_create_reopen(void **state)
     assert_string_equal(got.id, a.id);
     reel_artifact_clear(&got);
     raw_pragma(f->path, "PRAGMA user_version", v, sizeof v);
-    assert_string_equal(v, "1");
+    assert_string_equal(v, "2");
 
     /* A second handle on the same file at the same time. */
     reel_db *db2;
@@ -951,6 +951,93 @@ static void test_newer_schema(void **state)
     assert_non_null(strstr(err.msg, f->path));
 }
 
+/* A version-1 file (before moments) is upgraded in place, rows kept. */
+static void test_upgrade_from_v1(void **state)
+{
+    fixture *f = *state;
+    reel_artifact a = make_artifact("art-00000000000000a1", "old", 100);
+    insert_ok(f->db, &a, NULL, 0, NULL, 0);
+    reel_db_close(f->db);
+    f->db = NULL;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "DROP TABLE moments; PRAGMA user_version = 1", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    reel_error err = {0};
+    assert_int_equal(reel_db_open(&f->db, f->path, &err), REEL_OK);
+    char v[64];
+    raw_pragma(f->path, "PRAGMA user_version", v, sizeof v);
+    assert_string_equal(v, "2");
+    reel_artifact got;
+    assert_int_equal(reel_db_artifact_get(f->db, a.id, &got, &err), REEL_OK);
+    reel_artifact_clear(&got);
+    reel_db_moment m = {.frame = 5, .wall_ns = 7, .kind = "marker"};
+    snprintf(m.stream_uri, sizeof m.stream_uri, "stream://t/a");
+    assert_int_equal(reel_db_moment_insert(f->db, &m, &err), REEL_OK);
+    assert_int_equal(m.id, 1);
+}
+
+typedef struct moment_ids {
+    int64_t id[8];
+    size_t n;
+} moment_ids;
+
+static int collect_moment(const reel_db_moment *m, void *ud)
+{
+    moment_ids *got = ud;
+    got->id[got->n++] = m->id;
+    return 0;
+}
+
+static void test_moments_rows(void **state)
+{
+    fixture *f = *state;
+    reel_error err = {0};
+    reel_db_moment m[3] = {
+        {.stream_uri = "stream://t/a", .frame = 900, .wall_ns = 11, .kind = "level",
+         .has_level = true, .level_db = -12.5},
+        {.stream_uri = "stream://t/b", .frame = 10, .wall_ns = 12, .kind = "midi"},
+        {.stream_uri = "stream://t/a", .frame = 100, .wall_ns = 13, .kind = "marker",
+         .name = "take 2"},
+    };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(reel_db_moment_insert(f->db, &m[i], &err), REEL_OK);
+        assert_int_equal(m[i].id, i + 1);
+    }
+    moment_ids listed = {0};
+    assert_int_equal(reel_db_moment_list(f->db, "stream://t/a", collect_moment, &listed, &err),
+                     REEL_OK);
+    assert_int_equal(listed.n, 2); /* timeline order, the other stream's left out */
+    assert_int_equal(listed.id[0], 3);
+    assert_int_equal(listed.id[1], 1);
+    reel_db_moment got;
+    assert_int_equal(reel_db_moment_get(f->db, 1, &got, &err), REEL_OK);
+    assert_string_equal(got.kind, "level");
+    assert_true(got.has_level && got.level_db == -12.5);
+    assert_int_equal(got.frame, 900);
+    assert_int_equal(reel_db_moment_get(f->db, 3, &got, &err), REEL_OK);
+    assert_string_equal(got.name, "take 2");
+    assert_false(got.has_level);
+    assert_int_equal(reel_db_moment_get(f->db, 4, &got, &err), REEL_ENOENT);
+    assert_non_null(strstr(err.msg, "no moment 4"));
+    /* The schema refuses an unknown kind and a negative frame. */
+    reel_db_moment bad = {.stream_uri = "stream://t/a", .kind = "loud"};
+    assert_int_equal(reel_db_moment_insert(f->db, &bad, &err), REEL_EDB);
+    bad = (reel_db_moment){.stream_uri = "stream://t/a", .kind = "level", .frame = -1};
+    assert_int_equal(reel_db_moment_insert(f->db, &bad, &err), REEL_EINVAL);
+    /* An id is never reused, even after the newest row is gone. */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "DELETE FROM moments WHERE id = 3", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    reel_db_moment again = {.stream_uri = "stream://t/a", .kind = "marker"};
+    assert_int_equal(reel_db_moment_insert(f->db, &again, &err), REEL_OK);
+    assert_int_equal(again.id, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -972,6 +1059,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_moments_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

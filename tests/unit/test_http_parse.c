@@ -85,6 +85,12 @@ static void test_routes_match(void **state)
     assert_int_equal(route("POST", "/api/streams/stream%3A%2F%2Ftone%2Fslice/slice", &r), 200);
     assert_int_equal(r.kind, REEL_ROUTE_STREAM_SLICE);
     assert_string_equal(r.param, "stream://tone/slice");
+    assert_int_equal(route("GET", "/api/streams/stream%3A%2F%2Fjack%2Fmain/moments", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_STREAM_MOMENTS);
+    assert_string_equal(r.param, "stream://jack/main");
+    assert_int_equal(route("POST", "/api/streams/stream%3A%2F%2Fjack%2Fmain/moments", &r), 405);
+    assert_string_equal(r.allow, "GET, HEAD");
+    assert_int_equal(route("GET", "/api/streams/stream%3A%2F%2Fjack%2Fmain/moment", &r), 404);
     assert_int_equal(route("GET", "/api/artifacts?tag=type%3Aslice&tag=a+b", &r), 200);
     assert_int_equal(r.kind, REEL_ROUTE_ARTIFACTS);
     assert_int_equal(r.n_tags, 2);

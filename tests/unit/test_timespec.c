@@ -449,6 +449,77 @@ static void test_session_rejects(void **state)
     ts_bad("session", "unknown form");
 }
 
+static void test_moment(void **state)
+{
+    (void)state;
+    reel_timespec ts = ts_ok("moment:12");
+    assert_int_equal(ts.kind, REEL_TS_MOMENT);
+    assert_int_equal(ts.moment_id, 12);
+    assert_int_equal(ts.offset_ns, 0);
+    ts = ts_ok("moment:3-5s");
+    assert_int_equal(ts.moment_id, 3);
+    assert_int_equal(ts.offset_ns, -5000000000LL);
+    ts = ts_ok("moment:3+1m30.5s");
+    assert_int_equal(ts.offset_ns, 90500000000LL);
+    ts = ts_ok("moment:7-0.5");
+    assert_int_equal(ts.offset_ns, -500000000LL);
+    ts = ts_ok("moment:9223372036854775807+250ms");
+    assert_int_equal(ts.moment_id, INT64_MAX);
+    assert_int_equal(ts.offset_ns, 250000000LL);
+    /* Resolving needs the moments: the spec alone says so. */
+    reel_time_context ctx = {.head = 1000, .rate = 48000};
+    int64_t f;
+    reel_error err = {0};
+    assert_int_equal(reel_timespec_resolve(&ts, &ctx, &f, &err), REEL_EINVAL);
+    assert_non_null(strstr(err.msg, "moment:9223372036854775807"));
+}
+
+static void test_moment_rejects(void **state)
+{
+    (void)state;
+    ts_bad("moment:", "expected a moment id");
+    ts_bad("moment:-5s", "expected a moment id");
+    ts_bad("moment:0", "moment ids start at 1");
+    ts_bad("moment:00+1s", "moment ids start at 1");
+    ts_bad("moment:9223372036854775808", "does not fit 64 bits");
+    ts_bad("moment:12-", "missing duration after '-'");
+    ts_bad("moment:12+", "missing duration after '+'");
+    ts_bad("moment:12--5s", "one sign");
+    ts_bad("moment:12+-5s", "one sign");
+    ts_bad("moment:12*5s", "unexpected '*5s'");
+    ts_bad("moment:12 ", "unexpected ' '");
+    ts_bad("moment:abc", "expected a moment id");
+    ts_bad("moment:12-5x", "unknown unit 'x'");
+    ts_bad("moment:12-nan", "not a finite number");
+    ts_bad("moment:12-300000y", "unknown unit");
+    ts_bad("moment:1+999999999999h", "too large");
+    ts_bad("Moment:12", "unknown form");
+    ts_bad("foo", "moment:ID");
+}
+
+/* The offset of a moment spec on the moment's frame: exact, rounded to the
+ * nearest frame (half away from zero), and range-checked. */
+static void test_moment_offset_frame(void **state)
+{
+    (void)state;
+    int64_t f;
+    reel_error err = {0};
+    assert_int_equal(reel_timespec_offset_frame(480000, -5000000000LL, 48000, &f, &err), REEL_OK);
+    assert_int_equal(f, 240000);
+    assert_int_equal(reel_timespec_offset_frame(480000, 500000000LL, 48000, &f, &err), REEL_OK);
+    assert_int_equal(f, 504000);
+    /* 10.4 us is half a frame at 48 kHz (20.8333 us): rounds away from 0. */
+    assert_int_equal(reel_timespec_offset_frame(100, 10417, 48000, &f, &err), REEL_OK);
+    assert_int_equal(f, 101);
+    assert_int_equal(reel_timespec_offset_frame(100, -10417, 48000, &f, &err), REEL_OK);
+    assert_int_equal(f, 99);
+    assert_int_equal(reel_timespec_offset_frame(100, -1000000000LL, 48000, &f, &err), REEL_OK);
+    assert_int_equal(f, 100 - 48000); /* negative: the caller decides */
+    assert_int_equal(reel_timespec_offset_frame(INT64_MAX, INT64_MAX, 192000, &f, &err),
+                     REEL_ERANGE);
+    assert_int_equal(reel_timespec_offset_frame(0, 1, 0, &f, &err), REEL_EINVAL);
+}
+
 static void test_unknown_and_hints(void **state)
 {
     (void)state;
@@ -684,6 +755,9 @@ int main(void)
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_session_id_length),
         cmocka_unit_test(test_session_rejects),
+        cmocka_unit_test(test_moment),
+        cmocka_unit_test(test_moment_rejects),
+        cmocka_unit_test(test_moment_offset_frame),
         cmocka_unit_test(test_unknown_and_hints),
         cmocka_unit_test(test_prefixes_and_mutations),
         cmocka_unit_test(test_resolve_each_kind),

@@ -1,0 +1,193 @@
+/*
+ * cmd_moments.c — `reel moments STREAM` (list a stream's moments),
+ * `reel marker STREAM [--name N]` (a moment by hand at the head), and the
+ * --trigger options that `reel serve` and `reel record` share.
+ *
+ * Must never: change a recording; the marker only adds a row.
+ */
+#include "cli.h"
+
+#include "moments.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* "level,midi", "level", "midi", "off" (also "all" = both). */
+static int parse_kinds(const char *v, reel_trigger_opts *o)
+{
+    if (strcmp(v, "off") == 0) {
+        o->level = o->midi = false;
+        return 0;
+    }
+    bool level = false, midi = false;
+    const char *p = v;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 3 && strncmp(p, "all", 3) == 0)
+            level = midi = true;
+        else if (n == 5 && strncmp(p, "level", 5) == 0)
+            level = true;
+        else if (n == 4 && strncmp(p, "midi", 4) == 0)
+            midi = true;
+        else
+            return fail(REEL_EINVAL, "bad --trigger '%s' (want level, midi, level,midi or off)",
+                        v);
+        p += n;
+        if (*p == ',' && *++p == '\0')
+            return fail(REEL_EINVAL, "bad --trigger '%s' (trailing comma)", v);
+    }
+    if (!level && !midi)
+        return fail(REEL_EINVAL, "bad --trigger '%s' (want level, midi, level,midi or off)", v);
+    o->level = level;
+    o->midi = midi;
+    return 0;
+}
+
+static int parse_db(const char *v, const char *what, double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x))
+        return fail(REEL_EINVAL, "bad %s '%s' (want a number of dB, e.g. -30)", what, v);
+    *out = x;
+    return 0;
+}
+
+bool trigger_opt(cli *c, int *i, reel_trigger_opts *o, int *rc)
+{
+    const char *v;
+    reel_error e;
+    if (opt_value(c, i, "--trigger", &v, rc)) {
+        if (!*rc)
+            *rc = parse_kinds(v, o);
+    } else if (opt_value(c, i, "--trigger-db", &v, rc)) {
+        if (!*rc && !(*rc = parse_db(v, "--trigger-db", &o->level_db)))
+            o->level = true;
+    } else if (opt_value(c, i, "--trigger-hysteresis", &v, rc)) {
+        if (!*rc)
+            *rc = parse_db(v, "--trigger-hysteresis", &o->hysteresis_db);
+    } else if (opt_value(c, i, "--trigger-hold", &v, rc)) {
+        if (!*rc && reel_duration_parse(v, &o->hold_ns, &e))
+            *rc = fail_err(&e);
+    } else {
+        return false;
+    }
+    if (!*rc && reel_trigger_opts_validate(o, &e))
+        *rc = fail_err(&e);
+    return true;
+}
+
+/* "2026-11-20T10:00:00.250Z" */
+static void format_wall(int64_t ns, char *buf, size_t len)
+{
+    time_t s = (time_t)(ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000);
+    int ms = (int)((ns - (int64_t)s * 1000000000) / 1000000);
+    struct tm tm;
+    if (!gmtime_r(&s, &tm)) {
+        snprintf(buf, len, "@%lld", (long long)(ns / 1000000000));
+        return;
+    }
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03dZ", date, ms);
+}
+
+int cmd_moments(cli *c)
+{
+    const char *stream = NULL;
+    for (int i = 1; i < c->argc; i++) {
+        const char *a = c->argv[i];
+        if (a[0] == '-' && a[1] == '-')
+            return fail(REEL_EINVAL, "moments: unknown option '%s'", a);
+        if (stream)
+            return fail(REEL_EINVAL, "moments: unexpected argument '%s'", a);
+        stream = a;
+    }
+    if (!stream)
+        return fail(REEL_EINVAL, "usage: reel moments STREAM");
+    reel_store *st;
+    int rc = open_store(c, &st, false);
+    if (rc)
+        return rc;
+    reel_error e;
+    reel_error_clear(&e);
+    json_t *arr = NULL;
+    reel_stream_view v;
+    uint32_t rate = 0;
+    rc = reel_moments_json(st->db, stream, &arr, &e);
+    if (rc == 0 && !c->json && reel_store_stream_open(st, stream, &v, &e) == 0) {
+        rate = v.def.sample_rate;
+        reel_stream_view_free(&v);
+    }
+    reel_store_close(st);
+    if (rc)
+        return fail_err(&e);
+    if (c->json) {
+        print_json(arr);
+        return 0;
+    }
+    size_t i;
+    json_t *m;
+    json_array_foreach(arr, i, m) {
+        char when[64];
+        format_wall(json_integer_value(json_object_get(m, "wall_ns")), when, sizeof when);
+        long long frame = json_integer_value(json_object_get(m, "frame"));
+        json_t *lv = json_object_get(m, "level_db");
+        json_t *name = json_object_get(m, "name");
+        char level[32] = "";
+        if (json_is_number(lv))
+            snprintf(level, sizeof level, "%6.1f dBFS", json_number_value(lv));
+        printf("moment:%-6lld %s  #%-12lld %10.3f s  %-6s %s%s%s\n",
+               (long long)json_integer_value(json_object_get(m, "id")), when, frame,
+               rate ? (double)frame / rate : 0.0,
+               json_string_value(json_object_get(m, "kind")), level,
+               json_is_string(name) ? (level[0] ? "  " : "") : "",
+               json_is_string(name) ? json_string_value(name) : "");
+    }
+    if (json_array_size(arr) == 0)
+        fprintf(stderr, "reel: no moments on %s yet\n", stream);
+    json_decref(arr);
+    return 0;
+}
+
+int cmd_marker(cli *c)
+{
+    const char *stream = NULL, *name = NULL;
+    int rc = 0;
+    for (int i = 1; i < c->argc && rc == 0; i++) {
+        const char *a = c->argv[i];
+        if (opt_value(c, &i, "--name", &name, &rc)) {
+        } else if (a[0] == '-' && a[1] == '-') {
+            rc = fail(REEL_EINVAL, "marker: unknown option '%s'", a);
+        } else if (stream) {
+            rc = fail(REEL_EINVAL, "marker: unexpected argument '%s'", a);
+        } else {
+            stream = a;
+        }
+    }
+    if (rc)
+        return rc;
+    if (!stream)
+        return fail(REEL_EINVAL, "usage: reel marker STREAM [--name NAME]");
+    reel_store *st;
+    if ((rc = open_store(c, &st, false)))
+        return rc;
+    reel_error e;
+    reel_error_clear(&e);
+    reel_db_moment m;
+    rc = reel_moment_mark(st, stream, name, &m, &e);
+    reel_store_close(st);
+    if (rc)
+        return fail_err(&e);
+    if (c->json) {
+        print_json(reel_moment_json(&m));
+    } else {
+        char when[64];
+        format_wall(m.wall_ns, when, sizeof when);
+        printf("moment:%lld %s #%lld %s\n", (long long)m.id, when, (long long)m.frame,
+               m.name[0] ? m.name : "");
+    }
+    return 0;
+}
