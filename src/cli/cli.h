@@ -39,6 +39,11 @@ int cmd_engine(cli *c);
 int cmd_http(cli *c);
 int cmd_sync(cli *c);
 int cmd_call(cli *c);
+/* `reel session request ...`: c->argv[0] is "request" (cmd_request.c). */
+int cmd_session_request(cli *c);
+/* Temporary top-level entry for `reel session request` until `reel session`
+ * dispatches to cmd_session_request. */
+int cmd_session_request_entry(cli *c);
 
 /* Run a service op (service.h) in the store's running `reel serve`, or in
  * this process when none runs; prints the failure. *out: a new reference. */
