@@ -71,6 +71,7 @@ typedef struct reel_op_table {
 } reel_op_table;
 
 extern const reel_op_table reel_ops_store; /* service_ops_store.c */
+extern const reel_op_table reel_ops_request; /* service_ops_request.c */
 
 /* Arguments already passed the schema, so these only pick values out:
  * a missing optional string is `dflt`, a missing integer `dflt`. */

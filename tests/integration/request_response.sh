@@ -16,7 +16,8 @@
 #       ways), tagged request-response and session:<id>; the MIDI sent read back by midicsv
 #       holds the notes at the sent frames (one tick per frame, time 0 = the window's start);
 #       the file's artifact is named by the file's b3sum;
-#   (d) the same request by artifact id plays again under the same file artifact;
+#   (d) the same request by artifact id plays again under the same file artifact, and so does
+#       the service op session_request (`reel call`, what HTTP, OSC and MCP run);
 #   (e) bad input: one line on stderr and the right status each (missing options, no such
 #       file, artifact, port or stream, a port that is not a MIDI input, a file that is not
 #       MIDI, a stream that is not being recorded); fsck clean at the end.
@@ -273,6 +274,13 @@ human=$(reel session request --midi "$TMP/notes.mid" --out midisine:midi_in --au
 grep -q "^sent 8 MIDI events (4 notes" <<<"$human" || fail "(d) human output: $human"
 grep -q "^latency: " <<<"$human" || fail "(d) human output: $human"
 [[ $(reel --json artifacts --tag type:midi-file | json "len(d)") == 1 ]] || fail "(d) the file was imported twice"
+# The same through the service op (what HTTP, OSC and MCP call).
+ok reel call session_request "{\"midi\": \"$FILE_ART\", \"out\": \"midisine:midi_in\", \"audio\": \"$URI\", \"tail\": \"0.2s\", \"session\": \"s-call\"}" >"$TMP/call.json"
+[[ $(json "d['events']['sent']" "$TMP/call.json") == 8 ]] || fail "(d) op: $(head -c 300 "$TMP/call.json")"
+[[ $(reel --json show "$(json "d['audio_artifact']" "$TMP/call.json")" | json "'session:s-call' in d['tags']") == true ]] ||
+    fail "(d) the op's audio is not tagged with its session"
+expect_fail 2 reel call session_request '{"midi": "x", "out": "a:b"}'
+grep -q '"audio" is required' "$TMP/ef.err" || fail "(d) op: $(cat "$TMP/ef.err")"
 
 # ---- (e) bad input ------------------------------------------------------------------------
 M=(--midi "$TMP/notes.mid")
