@@ -4,6 +4,8 @@
  */
 #include "midi_send.h"
 
+#include "jack_backend.h"
+
 #include <errno.h>
 #include <jack/jack.h>
 #include <jack/midiport.h>
@@ -57,36 +59,18 @@ static void shutdown_cb(jack_status_t code, const char *reason, void *arg)
     atomic_store(&m->shutdown, true);
 }
 
-/* libjack prints to stderr by default; a library must not. */
-static void jack_quiet(const char *msg)
-{
-    (void)msg;
-}
-
 int reel_midi_send_open(reel_midi_send **out, const char *client_name, const char *server,
                         reel_error *err)
 {
-    jack_set_error_function(jack_quiet);
-    jack_set_info_function(jack_quiet);
-    if (!client_name || !*client_name)
-        client_name = "reel-request";
-    if (strlen(client_name) >= (size_t)jack_client_name_size())
-        return reel_error_set(err, REEL_EINVAL, "JACK client name too long");
     reel_midi_send *m = calloc(1, sizeof *m);
     if (!m)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
-    jack_status_t status = 0;
-    jack_options_t o = JackNoStartServer | (server && *server ? JackServerName : 0);
-    m->client = server && *server ? jack_client_open(client_name, o, &status, server)
-                                  : jack_client_open(client_name, o, &status);
-    if (!m->client) {
+    int rc = reel_jack_client_open(&m->client, client_name && *client_name ? client_name
+                                                                          : "reel-request",
+                                   server, err);
+    if (rc) {
         free(m);
-        if (status & JackServerFailed)
-            return reel_error_set(err, REEL_EDEVICE,
-                                  "no JACK server running%s%s (start one, e.g. jackd -d dummy)",
-                                  server && *server ? " named " : "", server ? server : "");
-        return reel_error_set(err, REEL_EDEVICE, "cannot open a JACK client (status 0x%x)",
-                              (unsigned)status);
+        return rc;
     }
     m->rate = jack_get_sample_rate(m->client);
     m->period = jack_get_buffer_size(m->client);
