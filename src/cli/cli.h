@@ -47,8 +47,7 @@ int cmd_http(cli *c);
 int cmd_sync(cli *c);
 int cmd_call(cli *c);
 int cmd_session(cli *c);
-/* `reel session request ...` (cmd_request.c; built when that file exists, which
- * defines REEL_HAVE_CMD_REQUEST). */
+/* `reel session request ...`: c->argv[0] is "request" (cmd_request.c). */
 int cmd_session_request(cli *c);
 
 /* Run a service op (service.h) in the store's running `reel serve`, or in

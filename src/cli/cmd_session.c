@@ -184,11 +184,10 @@ int cmd_session(cli *c)
     if (strcmp(sub, "export") == 0)
         return session_export(c);
     if (strcmp(sub, "request") == 0) {
-#ifdef REEL_HAVE_CMD_REQUEST
-        return cmd_session_request(c);
-#else
-        return fail(REEL_EINVAL, "reel session request is not available in this build");
-#endif
+        cli rq = *c; /* cmd_session_request sees "request" as its argv[0] */
+        rq.argc = c->argc - 1;
+        rq.argv = c->argv + 1;
+        return cmd_session_request(&rq);
     }
     return fail(REEL_EINVAL, "session: unknown subcommand '%s' (%s)", sub, USAGE);
 }

@@ -196,3 +196,13 @@ int reel_clock_frame_to_wall(const reel_clock_snapshot *snaps, size_t n, uint32_
     }
     return store_i64(w, wall_ns, "the wall-clock time of that frame", err);
 }
+
+int64_t reel_clock_device_to_frame(const reel_clock_snapshot *s, uint32_t device_frame)
+{
+    return (int64_t)s->frame + (int32_t)(device_frame - (uint32_t)s->device_frame);
+}
+
+uint32_t reel_clock_frame_to_device(const reel_clock_snapshot *s, int64_t frame)
+{
+    return (uint32_t)s->device_frame + (uint32_t)(frame - (int64_t)s->frame);
+}

@@ -41,4 +41,13 @@ int reel_clock_wall_to_frame(const reel_clock_snapshot *snaps, size_t n, uint32_
 int reel_clock_frame_to_wall(const reel_clock_snapshot *snaps, size_t n, uint32_t rate,
                              uint64_t frame, int64_t *wall_ns, reel_error *err);
 
+/* The device's 32-bit frame clock (JACK frame time) <-> the stream's frame
+ * positions, through one snapshot that has a device frame: the signed
+ * 32-bit difference from it, so it holds across the clock's wrap within
+ * 2^31 frames of the snapshot. Valid while the stream follows the device
+ * clock (reel's JACK capture writes skipped periods as zeros, so it does
+ * until the server goes away). */
+int64_t reel_clock_device_to_frame(const reel_clock_snapshot *s, uint32_t device_frame);
+uint32_t reel_clock_frame_to_device(const reel_clock_snapshot *s, int64_t frame);
+
 #endif

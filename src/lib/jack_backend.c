@@ -309,15 +309,30 @@ static int set_callbacks(reel_jack *j, jack_client_t *c)
     return 0;
 }
 
-int reel_jack_open(reel_jack **out, const char *client_name, const char *server,
-                   reel_error *err)
+int reel_jack_client_open(jack_client_t **out, const char *client_name, const char *server,
+                          reel_error *err)
 {
     jack_set_error_function(jack_quiet);
     jack_set_info_function(jack_quiet);
-    if (!client_name || !*client_name)
-        client_name = "reel";
     if (strlen(client_name) >= (size_t)jack_client_name_size())
         return reel_error_set(err, REEL_EINVAL, "JACK client name too long");
+    jack_status_t status = 0;
+    *out = client_open(client_name, server && *server ? server : NULL, false, &status);
+    if (*out)
+        return REEL_OK;
+    if (status & JackServerFailed)
+        return reel_error_set(err, REEL_EDEVICE,
+                              "no JACK server running%s%s (start one, e.g. jackd -d dummy)",
+                              server && *server ? " named " : "", server ? server : "");
+    return reel_error_set(err, REEL_EDEVICE, "cannot open a JACK client (status 0x%x)",
+                          (unsigned)status);
+}
+
+int reel_jack_open(reel_jack **out, const char *client_name, const char *server,
+                   reel_error *err)
+{
+    if (!client_name || !*client_name)
+        client_name = "reel";
     if (server && strlen(server) >= sizeof ((reel_jack *)0)->server)
         return reel_error_set(err, REEL_EINVAL, "JACK server name too long");
     reel_jack *j = calloc(1, sizeof *j);
@@ -327,16 +342,10 @@ int reel_jack_open(reel_jack **out, const char *client_name, const char *server,
         snprintf(j->server, sizeof j->server, "%s", server);
         j->has_server = true;
     }
-    jack_status_t status = 0;
-    j->client = client_open(client_name, j->has_server ? j->server : NULL, false, &status);
-    if (!j->client) {
+    int rc = reel_jack_client_open(&j->client, client_name, j->has_server ? j->server : NULL, err);
+    if (rc) {
         free(j);
-        if (status & JackServerFailed)
-            return reel_error_set(err, REEL_EDEVICE,
-                                  "no JACK server running%s%s (start one, e.g. jackd -d dummy)",
-                                  server && *server ? " named " : "", server ? server : "");
-        return reel_error_set(err, REEL_EDEVICE, "cannot open a JACK client (status 0x%x)",
-                              (unsigned)status);
+        return rc;
     }
     snprintf(j->name, sizeof j->name, "%s", jack_get_client_name(j->client));
     j->nominal_rate = jack_get_sample_rate(j->client);

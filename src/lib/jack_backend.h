@@ -54,6 +54,13 @@ typedef struct reel_jack_stats {
 int reel_jack_open(reel_jack **out, const char *client_name, const char *server,
                    reel_error *err);
 
+/* A bare JACK client for libreel's other JACK users (midi_send): opened
+ * without starting a server, libjack's own messages silenced (a library
+ * must not print). REEL_EDEVICE with a clear line if no server runs. */
+struct _jack_client;
+int reel_jack_client_open(struct _jack_client **out, const char *client_name, const char *server,
+                          reel_error *err);
+
 uint32_t reel_jack_sample_rate(const reel_jack *j);
 uint32_t reel_jack_buffer_size(const reel_jack *j);
 

@@ -26,6 +26,7 @@ static const reel_op_table *const tables[] = {
     &reel_ops_store,
     &reel_ops_session,
     &reel_ops_moments,
+    &reel_ops_request,
 };
 
 const reel_op *reel_service_op_at(size_t i)

@@ -84,6 +84,7 @@ typedef struct reel_op_table {
 extern const reel_op_table reel_ops_store; /* service_ops_store.c */
 extern const reel_op_table reel_ops_session; /* service_ops_session.c */
 extern const reel_op_table reel_ops_moments; /* service_ops_moments.c */
+extern const reel_op_table reel_ops_request; /* service_ops_request.c */
 
 /* Arguments already passed the schema, so these only pick values out:
  * a missing optional string is `dflt`, a missing integer `dflt`. */

@@ -640,9 +640,12 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
         }
         if (rc == 0) {
             json_t *meta = output_meta(&p, fmt, out_fmt, res->events);
-            rc = record_artifact(st, &p, req->is_virtual ? "virtual-slice" : "slice",
-                                 p.definition_artifact, res->mime, req, meta, extra, n_extra, res,
-                                 err);
+            if (req->annotate)
+                rc = req->annotate(req->annotate_ud, st, res, meta, err);
+            if (rc == 0)
+                rc = record_artifact(st, &p, req->is_virtual ? "virtual-slice" : "slice",
+                                     req->parent ? req->parent : p.definition_artifact, res->mime,
+                                     req, meta, extra, n_extra, res, err);
             json_decref(meta);
         }
         free(extra);

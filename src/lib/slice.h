@@ -20,6 +20,10 @@
 #include "store.h"
 #include "timespec.h"
 
+#include <jansson.h>
+
+struct reel_slice_result;
+
 typedef struct reel_slice_request {
     const char *stream_uri;
     reel_timespec from, to;
@@ -33,6 +37,15 @@ typedef struct reel_slice_request {
     const char *const *tags;
     size_t n_tags;
     const char *creator;
+    /* Lineage and notes of the slice's artifact: its parent (NULL: the
+     * stream's definition artifact), and a hook run once the file is in CAS
+     * (res->content) and before the artifact is recorded, which may add to
+     * its meta (e.g. a measurement made on the file). A failure of the hook
+     * fails the slice; nothing is recorded. */
+    const char *parent;
+    int (*annotate)(void *ud, reel_store *st, const struct reel_slice_result *res, json_t *meta,
+                    reel_error *err);
+    void *annotate_ud;
 } reel_slice_request;
 
 typedef struct reel_slice_result {

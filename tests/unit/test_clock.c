@@ -354,6 +354,23 @@ static void test_day_of_snapshots_matches_reference(void **state)
     free(s);
 }
 
+/* The 32-bit device clock (JACK frame time) to stream frames and back,
+ * across the wrap and on both sides of the snapshot. */
+static void test_device_frames(void **state)
+{
+    (void)state;
+    reel_clock_snapshot s = {.frame = 1000000, .device_frame = (5ull << 32) | 0xffffff00u,
+                             .has_device_frame = true};
+    assert_int_equal(reel_clock_device_to_frame(&s, 0xffffff00u), 1000000);
+    assert_int_equal(reel_clock_device_to_frame(&s, 0xffffff00u + 0x100u), 1000256); /* wraps to 0 */
+    assert_int_equal(reel_clock_device_to_frame(&s, 0x10u), 1000272);
+    assert_int_equal(reel_clock_device_to_frame(&s, 0xfffffe00u), 999744);
+    assert_int_equal(reel_clock_frame_to_device(&s, 1000272), 0x10u);
+    assert_int_equal(reel_clock_frame_to_device(&s, 999744), 0xfffffe00u);
+    for (int64_t f = 990000; f < 1010000; f += 777)
+        assert_int_equal(reel_clock_device_to_frame(&s, reel_clock_frame_to_device(&s, f)), f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_unsorted_snapshots_do_not_crash),
         cmocka_unit_test(test_64bit_edges),
         cmocka_unit_test(test_day_of_snapshots_matches_reference),
+        cmocka_unit_test(test_device_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
