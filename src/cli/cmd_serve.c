@@ -14,6 +14,7 @@
 #include "daemon_file.h"
 #include "engine.h"
 #include "http_server.h"
+#include "osc_server.h"
 #include "service.h"
 
 #include <math.h>
@@ -54,6 +55,8 @@ typedef struct serve_args {
     const char *engine, *publish, *control;
     const char *listen, *token_file;
     bool no_http;
+    const char *osc; /* --osc [PORT]; NULL: the default port, where a clash only warns */
+    bool no_osc;
     double seconds;
     reel_capture_opts co;
 } serve_args;
@@ -80,6 +83,9 @@ static int parse_args(cli *c, serve_args *a, bool engine_cmd)
         } else if (!engine_cmd && opt_value(c, &i, "--token-file", &a->token_file, &rc)) {
         } else if (!engine_cmd && strcmp(arg, "--no-http") == 0) {
             a->no_http = true;
+        } else if (!engine_cmd && opt_value(c, &i, "--osc", &a->osc, &rc)) {
+        } else if (!engine_cmd && strcmp(arg, "--no-osc") == 0) {
+            a->no_osc = true;
         } else if (engine_cmd && opt_value(c, &i, "--control", &a->control, &rc)) {
         } else if (opt_value(c, &i, "--jack-server", &a->co.jack_server, &rc)) {
         } else if (opt_value(c, &i, "--seconds", &v, &rc)) {
@@ -180,6 +186,31 @@ static void service_event(void *ud, const reel_msg_event *ev)
     json_decref(j);
 }
 
+/* The OSC server. An explicit --osc PORT must bind; the default port
+ * being taken (another reel, another program) only costs OSC. */
+static int open_osc(const serve_args *a, reel_service *svc, reel_osc **osc)
+{
+    reel_osc_opts oo = {.port = REEL_OSC_DEFAULT_PORT, .service = svc};
+    if (a->osc) {
+        char *end;
+        long p = strtol(a->osc, &end, 10);
+        if (*end || end == a->osc || p < 0 || p > 65535)
+            return fail(REEL_EINVAL, "bad --osc '%s' (want a UDP port, 0 for any free one)",
+                        a->osc);
+        oo.port = (int)p;
+    }
+    reel_error e;
+    reel_error_clear(&e);
+    if (reel_osc_open(osc, &oo, &e) != 0) {
+        if (a->osc)
+            return fail_err(&e);
+        fprintf(stderr, "reel serve: %s; OSC is off (choose a port with --osc PORT)\n", e.msg);
+        return 0;
+    }
+    fprintf(stderr, "reel serve: OSC on udp://127.0.0.1:%d\n", reel_osc_port(*osc));
+    return 0;
+}
+
 typedef struct engine_thread {
     reel_engine *eng;
     volatile sig_atomic_t stop;
@@ -249,6 +280,15 @@ int cmd_serve(cli *c)
             reel_store_close(st);
             return fail_err(&e);
         }
+    }
+    reel_osc *osc = NULL;
+    if (!a.no_osc && (rc = open_osc(&a, svc, &osc)) != 0) {
+        reel_http_close(http);
+        if (http_st)
+            reel_store_close(http_st);
+        reel_service_close(svc);
+        reel_store_close(st);
+        return rc;
     }
     reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
                             .publish = publish[0] ? publish : NULL,
@@ -331,6 +371,7 @@ out:
     reel_engine_close(et.eng);
     reel_service_detach_control(svc);
     reel_control_close(ctl);
+    reel_osc_close(osc); /* after detach: a call it waits on has failed by now */
     reel_http_close(http);
     reel_service_close(svc);
     if (http_st)

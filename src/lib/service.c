@@ -23,6 +23,7 @@
 
 static const reel_op_table *const tables[] = {
     &reel_ops_store,
+    &reel_ops_take,
 };
 
 const reel_op *reel_service_op_at(size_t i)
