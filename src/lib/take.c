@@ -26,6 +26,9 @@
 #include <unistd.h>
 
 #define POLL_MS 40
+/* Rounds a chunk may stay missing: a seal in flight names its content in
+ * the manifest a moment before the file is renamed into place. */
+#define MISSING_ROUNDS_MAX 100
 #define TO_UNSET UINT64_MAX
 
 struct reel_take {
@@ -47,6 +50,7 @@ struct reel_take {
     char creator[64];
     uint32_t rate;
     uint64_t from, to, written, busy_end;
+    int missing_rounds; /* consecutive rounds that found a chunk missing */
     reel_wav_stream *w;
     json_t *last; /* the take finished most recently */
 };
@@ -213,6 +217,7 @@ int reel_take_start(reel_take *t, reel_store *st, const char *stream, const char
     snprintf(t->creator, sizeof t->creator, "%s", creator ? creator : "reel");
     t->rate = def.sample_rate;
     t->from = t->written = t->busy_end = head;
+    t->missing_rounds = 0;
     t->to = TO_UNSET;
     t->w = w;
     t->state = REEL_TAKE_RECORDING;
@@ -355,6 +360,11 @@ static void follow_locked(reel_take *t)
             rc = reel_wav_stream_sync(t->w, &e);
         pthread_mutex_lock(&t->lock);
         t->written = t->from + reel_wav_stream_frames(t->w);
+        /* Missing for a moment: the rest comes next round. */
+        if (rc == REEL_ENOENT && ++t->missing_rounds < MISSING_ROUNDS_MAX)
+            rc = REEL_OK;
+        else if (rc == 0)
+            t->missing_rounds = 0;
     }
     if (rc) {
         finish_locked(t, rc, &e);
