@@ -2,12 +2,17 @@
 """A tiny OSC-over-UDP client for the integration tests (python3 stdlib only).
 
     osc_client.py PORT [--timeout S] [--raw HEX] ADDRESS [ARG...] [-- ADDRESS [ARG...]]...
+    osc_client.py PORT --stress SECONDS SEED
 
 Sends each message (one socket, so every reply comes back to it) and prints
 each reply, one JSON line per message: {"address": ..., "args": [...]}.
 Arguments: i:N (int32), h:N (int64), f:X (float32), d:X (double), s:TEXT, or
 a bare word (string). --raw HEX sends raw bytes instead (garbage packets).
 Waits for one reply per sent packet (or the timeout).
+
+--stress: for SECONDS, send /record/start (half of them named "stress") or
+/record/stop at random, each after the reply to the one before, and print
+{"sent": ..., "reply": ...} per request.
 """
 import json
 import socket
@@ -72,8 +77,34 @@ def decode(b):
     return {"address": address, "args": args}
 
 
+def stress(port, seconds, seed):
+    import random
+    import time
+    rnd = random.Random(seed)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(15)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if rnd.random() < 0.5:
+            req = ("/record/start", ["stress"] if rnd.random() < 0.5 else [])
+        else:
+            req = ("/record/stop", [])
+        sock.sendto(encode(*req), ("127.0.0.1", port))
+        try:
+            data, _ = sock.recvfrom(65536)
+            reply = decode(data)
+        except socket.timeout:
+            reply = None
+        print(json.dumps({"sent": req[0], "reply": reply}), flush=True)
+        time.sleep(rnd.random() * 0.05)
+    return 0
+
+
 def main(argv):
     port = int(argv[0])
+    if len(argv) >= 4 and argv[1] == "--stress":
+        return stress(port, float(argv[2]), int(argv[3]))
     timeout = 10.0
     packets = []
     i = 1
