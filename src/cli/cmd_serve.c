@@ -188,7 +188,8 @@ static void service_event(void *ud, const reel_msg_event *ev)
 
 /* The OSC server. An explicit --osc PORT must bind; the default port
  * being taken (another reel, another program) only costs OSC. */
-static int open_osc(const serve_args *a, reel_service *svc, reel_osc **osc)
+static int open_osc(const serve_args *a, reel_service *svc, reel_osc **osc, char *note,
+                    size_t cap)
 {
     reel_osc_opts oo = {.port = REEL_OSC_DEFAULT_PORT, .service = svc};
     if (a->osc) {
@@ -204,10 +205,10 @@ static int open_osc(const serve_args *a, reel_service *svc, reel_osc **osc)
     if (reel_osc_open(osc, &oo, &e) != 0) {
         if (a->osc)
             return fail_err(&e);
-        fprintf(stderr, "reel serve: %s; OSC is off (choose a port with --osc PORT)\n", e.msg);
+        snprintf(note, cap, "%s; OSC is off (choose a port with --osc PORT)", e.msg);
         return 0;
     }
-    fprintf(stderr, "reel serve: OSC on udp://127.0.0.1:%d\n", reel_osc_port(*osc));
+    snprintf(note, cap, "OSC on udp://127.0.0.1:%d", reel_osc_port(*osc));
     return 0;
 }
 
@@ -282,7 +283,8 @@ int cmd_serve(cli *c)
         }
     }
     reel_osc *osc = NULL;
-    if (!a.no_osc && (rc = open_osc(&a, svc, &osc)) != 0) {
+    char osc_note[REEL_ERROR_MSG_MAX + 64] = ""; /* printed after the first line */
+    if (!a.no_osc && (rc = open_osc(&a, svc, &osc, osc_note, sizeof osc_note)) != 0) {
         reel_http_close(http);
         if (http_st)
             reel_store_close(http_st);
@@ -334,6 +336,8 @@ int cmd_serve(cli *c)
                     e.msg);
         reel_error_clear(&e);
     }
+    if (osc_note[0])
+        fprintf(stderr, "reel serve: %s\n", osc_note);
     fprintf(stderr, "reel serve: engine %s%s%s; store %s%s%s\n",
             a.engine ? "expected at " : "in this process", a.engine ? a.engine : "",
             a.engine ? " (start: reel engine --control ENDPOINT)" : "", st->root,

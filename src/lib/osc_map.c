@@ -43,13 +43,19 @@ static bool is_number(char t)
     return t == LO_INT32 || t == LO_INT64 || t == LO_FLOAT || t == LO_DOUBLE;
 }
 
-static double number_of(char t, const lo_arg *a)
+/* liblo's argument pointers point into the message, 4-byte aligned only,
+ * so values are copied out rather than read through the (8-byte) union. */
+static double number_of(char t, const void *a)
 {
+    int32_t i;
+    int64_t h;
+    float f;
+    double d;
     switch (t) {
-    case LO_INT32: return a->i;
-    case LO_INT64: return (double)a->h;
-    case LO_FLOAT: return a->f;
-    default: return a->d;
+    case LO_INT32: memcpy(&i, a, sizeof i); return i;
+    case LO_INT64: memcpy(&h, a, sizeof h); return (double)h;
+    case LO_FLOAT: memcpy(&f, a, sizeof f); return f;
+    default: memcpy(&d, a, sizeof d); return d;
     }
 }
 
@@ -81,7 +87,7 @@ int reel_osc_map(const char *path, const char *types, lo_arg **argv, int argc,
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     for (int i = 0; i < argc; i++) {
         char t = types[i];
-        const lo_arg *a = argv[i];
+        const void *a = argv[i];
         if (r->kinds[i] == 'S') {
             if (!is_string(t)) {
                 json_decref(args);
@@ -89,7 +95,7 @@ int reel_osc_map(const char *path, const char *types, lo_arg **argv, int argc,
                                       "%s: argument %d (%s) must be a string, got type '%c'",
                                       path, i + 1, r->what[i], t);
             }
-            json_t *s = json_string(&a->s);
+            json_t *s = json_string((const char *)a);
             if (!s) {
                 json_decref(args);
                 return reel_error_set(err, REEL_EINVAL, "%s: argument %d (%s) is not UTF-8",

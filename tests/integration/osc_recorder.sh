@@ -160,6 +160,23 @@ oscsend 127.0.0.1 "$PORT" /no/such/thing
 alive
 [[ $(arg_of 1 0) == idle ]] || fail "garbage changed the state: $(reply 1)"
 
+# ---- /reel/grab, sessions, markers -------------------------------------------------------
+osc /reel/grab i:1 -- /reel/grab d:0.5 stream://tone/main -- /reel/grab d:0.5 stream://no/such
+[[ $(arg_of 1 0) == grab ]] || fail "/reel/grab: $(reply 1)"
+reply 1 | json "dict(zip(d['args'][1::2], d['args'][2::2]))" >"$TMP/grab.json"
+[[ $(json "d['frames']" "$TMP/grab.json") -eq 48000 ]] || fail "grab of 1 s: $(cat "$TMP/grab.json")"
+[[ $(json "d['content_hash']" "$TMP/grab.json") == "blake3:$(hash_of "$(json "d['path']" "$TMP/grab.json")")" ]] ||
+    fail "the grab's path does not hold its content"
+[[ $(arg_of 2 0) == grab ]] || fail "/reel/grab with a stream: $(reply 2)"
+[[ $(addr_of 3) == /reel/error && $(arg_of 3 1) == not_found ]] || fail "grab of a missing stream: $(reply 3)"
+# Sessions and markers are other modules' ops: whether or not this build has them, each
+# message gets exactly one answer, a reply or a named error.
+osc /reel/session/create -- /reel/session/play -- /reel/session/stop -- /reel/marker drop
+for i in 1 2 3 4; do
+    [[ $(addr_of "$i") == /reel/reply || ($(addr_of "$i") == /reel/error && -n $(arg_of "$i" 1)) ]] ||
+        fail "session/marker message $i: $(reply "$i")"
+done
+
 # ---- HTTP shares the state machine --------------------------------------------------------
 code=$(curl -s -o "$TMP/h1" -w '%{http_code}' -X POST -d '{"filename": "web"}' "$URL/api/ops/record_start")
 [[ $code == 200 ]] || fail "HTTP record_start: $code $(cat "$TMP/h1")"

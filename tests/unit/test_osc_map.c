@@ -128,7 +128,9 @@ static void test_refusals(void **state)
     lo_message_add_int32(m, 2);
     refuse("/reel/grab", m, NULL, REEL_EINVAL, "argument 2 (stream URI) must be a string");
     m = lo_message_new();
-    lo_message_add_blob(m, lo_blob_new(3, "abc"));
+    lo_blob blob = lo_blob_new(3, "abc");
+    lo_message_add_blob(m, blob); /* copied */
+    lo_blob_free(blob);
     refuse("/reel/marker", m, NULL, REEL_EINVAL, "must be a string, got type 'b'");
     refuse("/reel/session/play", lo_message_new(), NULL, REEL_EINVAL, "needs a session id");
     refuse("/reel/session/stop", lo_message_new(), "", REEL_EINVAL, "needs a session id");
