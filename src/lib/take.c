@@ -115,11 +115,27 @@ reel_take_state reel_take_state_now(reel_take *t)
     return s;
 }
 
-static void emit(reel_take *t, json_t *j)
+/* Drop the lock and tell the listener the state now (built under it). */
+static void unlock_emit(reel_take *t)
 {
+    json_t *j = status_locked(t);
+    pthread_mutex_unlock(&t->lock);
     if (t->on_event && j)
         t->on_event(t->ud, j);
     json_decref(j);
+}
+
+static struct timespec deadline_ms(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
 }
 
 /* The refusal for `what` ("start", "stop") in the current state. */
@@ -223,9 +239,7 @@ int reel_take_start(reel_take *t, reel_store *st, const char *stream, const char
     t->state = REEL_TAKE_RECORDING;
     pthread_cond_broadcast(&t->wake);
     *out = status_locked(t);
-    json_t *ev = status_locked(t);
-    pthread_mutex_unlock(&t->lock);
-    emit(t, ev);
+    unlock_emit(t);
     return REEL_OK;
 }
 
@@ -258,9 +272,7 @@ int reel_take_stop(reel_take *t, reel_store *st, json_t **out, reel_error *err)
     t->to = to;
     pthread_cond_broadcast(&t->wake);
     *out = status_locked(t);
-    json_t *ev = status_locked(t);
-    pthread_mutex_unlock(&t->lock);
-    emit(t, ev);
+    unlock_emit(t);
     return REEL_OK;
 }
 
@@ -326,9 +338,7 @@ static void finish_locked(reel_take *t, int failed_rc, const reel_error *failure
     t->last = last;
     t->state = REEL_TAKE_IDLE;
     pthread_cond_broadcast(&t->idle);
-    json_t *ev = status_locked(t);
-    pthread_mutex_unlock(&t->lock);
-    emit(t, ev);
+    unlock_emit(t);
     pthread_mutex_lock(&t->lock);
 }
 
@@ -383,13 +393,7 @@ static void *worker_main(void *arg)
             follow_locked(t);
             if (t->state == REEL_TAKE_IDLE)
                 continue;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += POLL_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = deadline_ms(POLL_MS);
             pthread_cond_timedwait(&t->wake, &t->lock, &ts);
         } else if (t->quit && t->state == REEL_TAKE_IDLE) {
             break;
@@ -460,14 +464,7 @@ void reel_take_close(reel_take *t)
 
 int reel_take_wait_idle(reel_take *t, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = deadline_ms(timeout_ms);
     pthread_mutex_lock(&t->lock);
     int rc = 0;
     while (t->state != REEL_TAKE_IDLE && rc != ETIMEDOUT)

@@ -13,6 +13,7 @@
 #include "wav_stream.h"
 
 #include "fsutil.h"
+#include "le_bytes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,24 +38,6 @@ struct reel_wav_stream {
     uint64_t frames;
     bool failed;
 };
-
-static void le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static int put_at(reel_wav_stream *w, const void *p, size_t n, off_t off, reel_error *err)
 {
@@ -90,20 +73,20 @@ int reel_wav_stream_open(reel_wav_stream **out, int fd, const char *name, uint32
     memcpy(h, "RIFF", 4);
     memcpy(h + 8, "WAVE", 4);
     memcpy(h + DS64_OFF, "JUNK", 4);
-    le32(h + DS64_OFF + 4, 28);
+    reel_put_le32(h + DS64_OFF + 4, 28);
     size_t n = FMT_OFF;
     memcpy(h + n, "fmt ", 4);
-    le32(h + n + 4, w->is_float ? 18 : 16);
-    le16(h + n + 8, w->is_float ? 3 : 1);
-    le16(h + n + 10, (uint16_t)channels);
-    le32(h + n + 12, rate);
-    le32(h + n + 16, (uint32_t)(rate * w->frame_bytes));
-    le16(h + n + 20, (uint16_t)w->frame_bytes);
-    le16(h + n + 22, (uint16_t)(8 * sb));
+    reel_put_le32(h + n + 4, w->is_float ? 18 : 16);
+    reel_put_le16(h + n + 8, w->is_float ? 3 : 1);
+    reel_put_le16(h + n + 10, (uint16_t)channels);
+    reel_put_le32(h + n + 12, rate);
+    reel_put_le32(h + n + 16, (uint32_t)(rate * w->frame_bytes));
+    reel_put_le16(h + n + 20, (uint16_t)w->frame_bytes);
+    reel_put_le16(h + n + 22, (uint16_t)(8 * sb));
     n += w->is_float ? 26 : 24; /* cbSize 0 is already there for float */
     if (w->is_float) {
         memcpy(h + n, "fact", 4);
-        le32(h + n + 4, 4);
+        reel_put_le32(h + n + 4, 4);
         w->fact_off = n + 8;
         n += 12;
     }
@@ -156,24 +139,24 @@ static int write_sizes(reel_wav_stream *w, bool pad, reel_error *err)
     uint8_t b[36];
     int rc;
     memcpy(b, rf64 ? "RF64" : "RIFF", 4);
-    le32(b + 4, rf64 ? UINT32_MAX : (uint32_t)riff);
+    reel_put_le32(b + 4, rf64 ? UINT32_MAX : (uint32_t)riff);
     if ((rc = put_at(w, b, 8, 0, err)))
         return rc;
     memcpy(b, rf64 ? "ds64" : "JUNK", 4);
-    le32(b + 4, 28);
+    reel_put_le32(b + 4, 28);
     memset(b + 8, 0, 28);
     if (rf64) {
-        le64(b + 8, riff);
-        le64(b + 16, data);
-        le64(b + 24, w->frames);
+        reel_put_le64(b + 8, riff);
+        reel_put_le64(b + 16, data);
+        reel_put_le64(b + 24, w->frames);
     }
     if ((rc = put_at(w, b, 36, DS64_OFF, err)))
         return rc;
-    le32(b, rf64 ? UINT32_MAX : (uint32_t)data);
+    reel_put_le32(b, rf64 ? UINT32_MAX : (uint32_t)data);
     if ((rc = put_at(w, b, 4, (off_t)w->data_size_off, err)))
         return rc;
     if (w->fact_off) {
-        le32(b, rf64 || w->frames > UINT32_MAX ? UINT32_MAX : (uint32_t)w->frames);
+        reel_put_le32(b, rf64 || w->frames > UINT32_MAX ? UINT32_MAX : (uint32_t)w->frames);
         rc = put_at(w, b, 4, (off_t)w->fact_off, err);
     }
     return rc;
