@@ -14,6 +14,7 @@
 #include "daemon_file.h"
 #include "engine.h"
 #include "http_server.h"
+#include "osc_server.h"
 #include "service.h"
 #include "moments.h"
 
@@ -55,6 +56,8 @@ typedef struct serve_args {
     const char *engine, *publish, *control;
     const char *listen, *token_file;
     bool no_http;
+    const char *osc; /* --osc [PORT]; NULL: the default port, where a clash only warns */
+    bool no_osc;
     double seconds;
     reel_capture_opts co;
     reel_retention_rules retain; /* --retain SPEC | URI=SPEC (retention.h) */
@@ -95,6 +98,9 @@ static int parse_args(cli *c, serve_args *a, bool engine_cmd)
                 rc = fail_err(&e);
         } else if (!engine_cmd && strcmp(arg, "--no-http") == 0) {
             a->no_http = true;
+        } else if (!engine_cmd && opt_value(c, &i, "--osc", &a->osc, &rc)) {
+        } else if (!engine_cmd && strcmp(arg, "--no-osc") == 0) {
+            a->no_osc = true;
         } else if (engine_cmd && opt_value(c, &i, "--control", &a->control, &rc)) {
         } else if (opt_value(c, &i, "--jack-server", &a->co.jack_server, &rc)) {
         } else if (opt_value(c, &i, "--seconds", &v, &rc)) {
@@ -206,6 +212,32 @@ static void service_moment(void *ud, const reel_db_moment *m)
     json_decref(j);
 }
 
+/* The OSC server. An explicit --osc PORT must bind; the default port
+ * being taken (another reel, another program) only costs OSC. */
+static int open_osc(const serve_args *a, reel_service *svc, reel_osc **osc, char *note,
+                    size_t cap)
+{
+    reel_osc_opts oo = {.port = REEL_OSC_DEFAULT_PORT, .service = svc};
+    if (a->osc) {
+        char *end;
+        long p = strtol(a->osc, &end, 10);
+        if (*end || end == a->osc || p < 0 || p > 65535)
+            return fail(REEL_EINVAL, "bad --osc '%s' (want a UDP port, 0 for any free one)",
+                        a->osc);
+        oo.port = (int)p;
+    }
+    reel_error e;
+    reel_error_clear(&e);
+    if (reel_osc_open(osc, &oo, &e) != 0) {
+        if (a->osc)
+            return fail_err(&e);
+        snprintf(note, cap, "%s; OSC is off (choose a port with --osc PORT)", e.msg);
+        return 0;
+    }
+    snprintf(note, cap, "OSC on udp://127.0.0.1:%d", reel_osc_port(*osc));
+    return 0;
+}
+
 typedef struct engine_thread {
     reel_engine *eng;
     volatile sig_atomic_t stop;
@@ -298,6 +330,16 @@ static int serve_run(cli *c, serve_args *args)
             return fail_err(&e);
         }
     }
+    reel_osc *osc = NULL;
+    char osc_note[REEL_ERROR_MSG_MAX + 64] = ""; /* printed after the first line */
+    if (!a.no_osc && (rc = open_osc(&a, svc, &osc, osc_note, sizeof osc_note)) != 0) {
+        reel_http_close(http);
+        if (http_st)
+            reel_store_close(http_st);
+        reel_service_close(svc);
+        reel_store_close(st);
+        return rc;
+    }
     reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
                             .publish = publish[0] ? publish : NULL,
                             .on_log = log_line, .on_event = service_event,
@@ -350,6 +392,8 @@ static int serve_run(cli *c, serve_args *args)
                     e.msg);
         reel_error_clear(&e);
     }
+    if (osc_note[0])
+        fprintf(stderr, "reel serve: %s\n", osc_note);
     fprintf(stderr, "reel serve: engine %s%s%s; store %s%s%s\n",
             a.engine ? "expected at " : "in this process", a.engine ? a.engine : "",
             a.engine ? " (start: reel engine --control ENDPOINT)" : "", st->root,
@@ -387,6 +431,7 @@ out:
     reel_engine_close(et.eng);
     reel_service_detach_control(svc);
     reel_control_close(ctl);
+    reel_osc_close(osc); /* after detach: a call it waits on has failed by now */
     reel_http_close(http);
     reel_service_close(svc);
     if (http_st)

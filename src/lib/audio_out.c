@@ -30,6 +30,7 @@
  */
 #include "audio_out.h"
 #include "fsutil.h"
+#include "le_bytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -284,24 +285,6 @@ static void convert_samples(const uint8_t *src, reel_sample_format in, uint8_t *
 /* ---- opening ------------------------------------------------------------ */
 
 /* Would `frames` of this shape overflow a RIFF's 32-bit sizes? */
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static bool wav_needs_rf64(uint64_t frames, uint32_t channels, size_t bytes)
 {
     uint64_t data;
@@ -425,34 +408,34 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
         uint32_t block = channels * 4;
         uint64_t riff = 4 + (own_rf64 ? 36 : 0) + 26 + 12 + 8 + data;
         memcpy(h, own_rf64 ? "RF64" : "RIFF", 4);
-        put_le32(h + 4, own_rf64 ? 0xFFFFFFFFu : (uint32_t)riff);
+        reel_put_le32(h + 4, own_rf64 ? 0xFFFFFFFFu : (uint32_t)riff);
         memcpy(h + 8, "WAVE", 4);
         n = 12;
         if (own_rf64) {
             memcpy(h + n, "ds64", 4);
-            put_le32(h + n + 4, 28);
-            put_le64(h + n + 8, riff);
-            put_le64(h + n + 16, data);
-            put_le64(h + n + 24, total_frames);
-            put_le32(h + n + 32, 0); /* no table */
+            reel_put_le32(h + n + 4, 28);
+            reel_put_le64(h + n + 8, riff);
+            reel_put_le64(h + n + 16, data);
+            reel_put_le64(h + n + 24, total_frames);
+            reel_put_le32(h + n + 32, 0); /* no table */
             n += 36;
         }
         memcpy(h + n, "fmt ", 4);
-        put_le32(h + n + 4, 18);
-        put_le16(h + n + 8, 3); /* WAVE_FORMAT_IEEE_FLOAT */
-        put_le16(h + n + 10, (uint16_t)channels);
-        put_le32(h + n + 12, sample_rate);
-        put_le32(h + n + 16, sample_rate * block);
-        put_le16(h + n + 20, (uint16_t)block);
-        put_le16(h + n + 22, 32);
-        put_le16(h + n + 24, 0); /* cbSize */
+        reel_put_le32(h + n + 4, 18);
+        reel_put_le16(h + n + 8, 3); /* WAVE_FORMAT_IEEE_FLOAT */
+        reel_put_le16(h + n + 10, (uint16_t)channels);
+        reel_put_le32(h + n + 12, sample_rate);
+        reel_put_le32(h + n + 16, sample_rate * block);
+        reel_put_le16(h + n + 20, (uint16_t)block);
+        reel_put_le16(h + n + 22, 32);
+        reel_put_le16(h + n + 24, 0); /* cbSize */
         n += 26;
         memcpy(h + n, "fact", 4);
-        put_le32(h + n + 4, 4);
-        put_le32(h + n + 8, own_rf64 ? 0xFFFFFFFFu : (uint32_t)total_frames);
+        reel_put_le32(h + n + 4, 4);
+        reel_put_le32(h + n + 8, own_rf64 ? 0xFFFFFFFFu : (uint32_t)total_frames);
         n += 12;
         memcpy(h + n, "data", 4);
-        put_le32(h + n + 4, own_rf64 ? 0xFFFFFFFFu : (uint32_t)data);
+        reel_put_le32(h + n + 4, own_rf64 ? 0xFFFFFFFFu : (uint32_t)data);
         n += 8;
         reel_error inner;
         if (reel_fs_write_all(ao->fd, h, n, &inner)) {

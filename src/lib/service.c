@@ -27,6 +27,7 @@ static const reel_op_table *const tables[] = {
     &reel_ops_session,
     &reel_ops_moments,
     &reel_ops_request,
+    &reel_ops_take,
 };
 
 const reel_op *reel_service_op_at(size_t i)

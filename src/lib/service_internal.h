@@ -64,6 +64,7 @@ struct reel_service {
         void *ud;
     } ticks[TICKS_MAX];
     int n_ticks;
+    struct reel_take *take; /* service_ops_take.c */
 };
 
 /* Run fn(s, ud) on the control thread at every reel_service_poll (about
@@ -85,6 +86,11 @@ extern const reel_op_table reel_ops_store; /* service_ops_store.c */
 extern const reel_op_table reel_ops_session; /* service_ops_session.c */
 extern const reel_op_table reel_ops_moments; /* service_ops_moments.c */
 extern const reel_op_table reel_ops_request; /* service_ops_request.c */
+extern const reel_op_table reel_ops_take;  /* service_ops_take.c */
+
+/* The stream meant when none is named: the only one recording, else the
+ * only one there is (service_ops_store.c). */
+int reel_ops_default_stream(reel_op_ctx *x, char *uri, size_t cap, reel_error *err);
 
 /* Arguments already passed the schema, so these only pick values out:
  * a missing optional string is `dflt`, a missing integer `dflt`. */

@@ -12,6 +12,8 @@
 #include "moments.h"
 #include "store.h"
 
+#include <stdio.h>
+
 static int op_moments(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     const char *uri = reel_arg_str(args, "stream", "");
@@ -24,10 +26,15 @@ static int op_moments(reel_op_ctx *x, json_t *args, json_t **out, reel_error *er
 
 static int op_marker(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
+    char uri[REEL_URI_MAX];
+    const char *given = reel_arg_str(args, "stream", NULL);
+    int rc = REEL_OK;
+    if (given)
+        snprintf(uri, sizeof uri, "%s", given);
+    else if ((rc = reel_ops_default_stream(x, uri, sizeof uri, err)))
+        return rc;
     reel_db_moment m;
-    int rc = reel_moment_mark(x->st, reel_arg_str(args, "stream", ""),
-                              reel_arg_str(args, "name", NULL), &m, err);
-    if (rc)
+    if ((rc = reel_moment_mark(x->st, uri, reel_arg_str(args, "name", NULL), &m, err)))
         return rc;
     *out = reel_moment_json(&m);
     if (!*out)
@@ -43,10 +50,11 @@ static const reel_op ops[] = {
      "{\"type\": \"object\", \"properties\": {\"stream\": {\"type\": \"string\", "
      "\"minLength\": 1}}, \"required\": [\"stream\"]}",
      0, op_moments},
-    {"marker", "Mark a moment by hand at a stream's head, with an optional name.",
+    {"marker",
+     "Mark a moment by hand at a stream's head (default: the stream being recorded), with an "
+     "optional name.",
      "{\"type\": \"object\", \"properties\": {\"stream\": {\"type\": \"string\", "
-     "\"minLength\": 1}, \"name\": {\"type\": \"string\", \"maxLength\": 200}}, "
-     "\"required\": [\"stream\"]}",
+     "\"minLength\": 1}, \"name\": {\"type\": \"string\", \"maxLength\": 200}}}",
      0, op_marker},
 };
 

@@ -81,7 +81,7 @@ static int op_stream_slice(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
 
 /* The stream a grab means when none is named: the only one recording, or
  * the only one there is. */
-static int default_stream(reel_op_ctx *x, char *uri, size_t cap, reel_error *err)
+int reel_ops_default_stream(reel_op_ctx *x, char *uri, size_t cap, reel_error *err)
 {
     json_t *all = NULL;
     int rc = reel_streams_json(x->st, &all, err);
@@ -117,7 +117,7 @@ static int op_grab(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
     int rc = REEL_OK;
     if (given)
         snprintf(uri, sizeof uri, "%s", given);
-    else if ((rc = default_stream(x, uri, sizeof uri, err)))
+    else if ((rc = reel_ops_default_stream(x, uri, sizeof uri, err)))
         return rc;
     json_t *sec = json_object_get(args, "seconds");
     double seconds = sec ? json_number_value(sec) : 30.0;

@@ -654,6 +654,68 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
     }
 }
 
+static reel_slice_request frame_request(const char *uri, uint64_t from, uint64_t to)
+{
+    reel_slice_request req = {.stream_uri = uri, .format = REEL_OUT_WAV, .format_given = true};
+    req.from.kind = req.to.kind = REEL_TS_FRAME;
+    req.from.frame = from;
+    req.to.frame = to;
+    return req;
+}
+
+int reel_slice_read_frames(reel_store *st, const char *uri, uint64_t from, uint64_t to,
+                           reel_slice_frames_fn fn, void *ud, reel_error *err)
+{
+    uint64_t at = from;
+    for (int attempt = 0; at < to; attempt++) {
+        reel_slice_request req = frame_request(uri, at, to);
+        plan p;
+        int rc = make_plan(st, &req, &p, err);
+        if (rc)
+            return rc;
+        if (p.def.kind != REEL_STREAM_AUDIO) {
+            plan_free(&p);
+            return reel_error_set(err, REEL_EFORMAT, "stream %s is not audio", uri);
+        }
+        size_t fb = reel_stream_def_frame_bytes(&p.def);
+        for (size_t i = 0; i < p.n && rc == 0; i++) {
+            rc = piece_read(st, &p.pieces[i], fb, fn, ud, err);
+            if (rc == 0)
+                at = p.pieces[i].first_frame + p.pieces[i].frames;
+        }
+        plan_free(&p);
+        /* A staging chunk sealed under us: plan again from where we got. */
+        if (rc == REEL_ENOENT && attempt + 1 < REPLAN_TRIES)
+            continue;
+        if (rc)
+            return rc;
+    }
+    return REEL_OK;
+}
+
+int reel_slice_record_file(reel_store *st, const char *uri, uint64_t from, uint64_t to,
+                           const char *path, const char *kind, const char *mime,
+                           const char *const *tags, size_t n_tags, const char *creator,
+                           json_t *meta, reel_slice_result *res, reel_error *err)
+{
+    memset(res, 0, sizeof *res);
+    reel_slice_request req = frame_request(uri, from, to);
+    req.tags = tags;
+    req.n_tags = n_tags;
+    req.creator = creator;
+    plan p;
+    int rc = make_plan(st, &req, &p, err);
+    if (rc)
+        return rc;
+    fill_result(&p, REEL_OUT_WAV, p.def.sample_format, res);
+    snprintf(res->mime, sizeof res->mime, "%s", mime);
+    if ((rc = reel_cas_put_file(st->cas, path, &res->content, err)) == 0)
+        rc = record_artifact(st, &p, kind, p.definition_artifact, mime, &req, meta, NULL, 0, res,
+                             err);
+    plan_free(&p);
+    return rc;
+}
+
 int reel_render(reel_store *st, const char *artifact, const char *out_path,
                 reel_slice_result *res, reel_error *err)
 {

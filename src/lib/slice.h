@@ -78,4 +78,23 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
 int reel_render(reel_store *st, const char *artifact, const char *out_path,
                 reel_slice_result *res, reel_error *err);
 
+/* Stream-following readers (a take written while it is recorded): hand
+ * the audio frames [from, to) of `uri`, read from sealed chunks and the
+ * live edge alike, to fn in pieces of at most one chunk, in order, each
+ * frame exactly once (a chunk sealed meanwhile is re-planned from where the
+ * read got to). Audio streams only; nothing is written to the store. */
+typedef int (*reel_slice_frames_fn)(const uint8_t *data, size_t frames, void *ud,
+                                    reel_error *err);
+int reel_slice_read_frames(reel_store *st, const char *uri, uint64_t from, uint64_t to,
+                           reel_slice_frames_fn fn, void *ud, reel_error *err);
+
+/* Record a file already written from frames [from, to) of `uri` (and
+ * fsynced) as an artifact of `kind` with the same lineage a slice gets
+ * (parent: the stream's definition, the window, its chunks and clocks):
+ * the file is copied into CAS. res->artifact_id and res->content are set. */
+int reel_slice_record_file(reel_store *st, const char *uri, uint64_t from, uint64_t to,
+                           const char *path, const char *kind, const char *mime,
+                           const char *const *tags, size_t n_tags, const char *creator,
+                           json_t *meta, reel_slice_result *res, reel_error *err);
+
 #endif

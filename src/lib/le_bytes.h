@@ -1,0 +1,29 @@
+/*
+ * le_bytes.h — little-endian integers into byte buffers, for the file
+ * headers reel writes itself (WAV, RF64) whatever the host's byte order.
+ * Owns: nothing. Must never: depend on alignment.
+ */
+#ifndef REEL_LE_BYTES_H
+#define REEL_LE_BYTES_H
+
+#include <stdint.h>
+
+static inline void reel_put_le16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void reel_put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void reel_put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+#endif
