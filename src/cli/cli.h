@@ -38,5 +38,12 @@ int cmd_serve(cli *c);
 int cmd_engine(cli *c);
 int cmd_http(cli *c);
 int cmd_sync(cli *c);
+int cmd_recover(cli *c);
+
+/* Crash recovery before recording (cmd_recover.c): grace_ns < 0 means the
+ * default; one line on stderr, "WHO: recovery: ...", always unless quiet
+ * (then only if something was done). */
+int parse_staging_grace(const char *v, int64_t *ns);
+int recover_at_start(reel_store *st, int64_t grace_ns, const char *who, bool quiet);
 
 #endif

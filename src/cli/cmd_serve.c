@@ -53,6 +53,7 @@ typedef struct serve_args {
     const char *listen, *token_file;
     bool no_http;
     double seconds;
+    int64_t grace_ns; /* -1: the default */
     reel_capture_opts co;
 } serve_args;
 
@@ -76,6 +77,9 @@ static int parse_args(cli *c, serve_args *a, bool engine_cmd)
         } else if (!engine_cmd && opt_value(c, &i, "--publish", &a->publish, &rc)) {
         } else if (!engine_cmd && opt_value(c, &i, "--listen", &a->listen, &rc)) {
         } else if (!engine_cmd && opt_value(c, &i, "--token-file", &a->token_file, &rc)) {
+        } else if (!engine_cmd && opt_value(c, &i, "--staging-grace", &v, &rc)) {
+            if (!rc)
+                rc = parse_staging_grace(v, &a->grace_ns);
         } else if (!engine_cmd && strcmp(arg, "--no-http") == 0) {
             a->no_http = true;
         } else if (engine_cmd && opt_value(c, &i, "--control", &a->control, &rc)) {
@@ -200,6 +204,7 @@ int cmd_serve(cli *c)
 {
     serve_args a;
     memset(&a, 0, sizeof a);
+    a.grace_ns = -1;
     int rc = parse_args(c, &a, false);
     if (rc)
         return rc;
@@ -224,6 +229,11 @@ int cmd_serve(cli *c)
     reel_store *st;
     if ((rc = open_store(c, &st, false)))
         return rc;
+    /* Before any recorder starts: what a dead process left (recovery.h). */
+    if ((rc = recover_at_start(st, a.grace_ns, "reel serve", false))) {
+        reel_store_close(st);
+        return rc;
+    }
     char publish[512];
     if (a.publish)
         snprintf(publish, sizeof publish, "%s", a.publish);

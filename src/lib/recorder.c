@@ -12,10 +12,10 @@
 #include "recorder.h"
 
 #include "fsutil.h"
+#include "store_lock.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +68,9 @@ struct reel_recorder {
     uint64_t start_frame; /* where this recording begins on the stream's timeline */
     bool final_seen;
     bool dirty;
+    /* Held from open to free: this stream is ours, and we may create
+     * staging files (store_lock.h). -1 when not held. */
+    int stream_lock, recorders_lock;
 };
 
 #define MAX_RECS (sizeof ((reel_recorder *)0)->recs / sizeof ((reel_recorder *)0)->recs[0])
@@ -463,7 +466,9 @@ static int seal_manifest(reel_store *st, reel_manifest *m, reel_db_stream *row, 
     return reel_cas_staging_remove(st->cas, &live, err);
 }
 
-int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
+/* Recover `uri` if it was left recording; the caller holds its lock, so no
+ * live process writes it. */
+static int recover_locked(reel_store *st, const char *uri, reel_error *err)
 {
     reel_db_stream row;
     int rc = reel_db_stream_get(st->db, uri, &row, err);
@@ -471,9 +476,6 @@ int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
         return rc;
     if (strcmp(row.state, "recording") != 0)
         return REEL_OK;
-    if (row.pid > 0 && row.pid != getpid() && kill((pid_t)row.pid, 0) == 0)
-        return reel_error_set(err, REEL_ESTATE, "stream %s is being recorded by process %lld", uri,
-                              (long long)row.pid);
     reel_manifest m;
     rc = reel_manifest_load(&m, st->cas, &row.manifest_id, err);
     if (rc)
@@ -482,6 +484,17 @@ int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
     if (rc == 0)
         rc = seal_manifest(st, &m, &row, err);
     reel_manifest_free(&m);
+    return rc;
+}
+
+int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
+{
+    int fd;
+    int rc = reel_lock_acquire_stream(st, uri, &fd, err);
+    if (rc)
+        return rc;
+    rc = recover_locked(st, uri, err);
+    reel_lock_release(fd);
     return rc;
 }
 
@@ -552,6 +565,8 @@ static void recorder_free(reel_recorder *r)
     if (r->cw)
         reel_cw_destroy(r->cw);
     reel_manifest_free(&r->m);
+    reel_lock_release(r->stream_lock);
+    reel_lock_release(r->recorders_lock);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->wake);
     free(r);
@@ -585,11 +600,15 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     r->st = st;
     r->def = *def;
+    r->stream_lock = r->recorders_lock = -1;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);
+    if ((rc = reel_lock_acquire_recorders(st, false, &r->recorders_lock, err)) ||
+        (rc = reel_lock_acquire_stream(st, def->uri, &r->stream_lock, err)))
+        goto fail;
     rc = reel_db_stream_get(st->db, def->uri, &r->row, NULL);
     if (rc == REEL_OK) {
-        if ((rc = reel_recorder_recover(st, def->uri, err)) ||
+        if ((rc = recover_locked(st, def->uri, err)) ||
             (rc = reel_db_stream_get(st->db, def->uri, &r->row, err)) ||
             (rc = resume_stream(r, err)))
             goto fail;
