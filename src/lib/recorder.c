@@ -68,6 +68,7 @@ struct reel_recorder {
     uint64_t start_frame; /* where this recording begins on the stream's timeline */
     bool final_seen;
     bool dirty;
+    bool head_pushed; /* the port sends REEL_CW_HEAD events (a remote writer) */
     /* Held from open to free: this stream is ours, and we may create
      * staging files (store_lock.h). -1 when not held. */
     int stream_lock, recorders_lock;
@@ -271,6 +272,9 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
             e->events = ev->frames;
             e->frames = ev->end_frame - e->first_frame;
         }
+        /* The totals must agree with the entry saved: a crash right after
+         * this save would otherwise leave a head behind the chunk list. */
+        reel_manifest_update_totals(&r->m);
         rc = save_manifest(r, err);
         if (rc == 0)
             rc = reel_cas_seal(r->st->cas, &c->id, ev->bytes, &h, &h, err);
@@ -340,11 +344,13 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
 {
     reel_cw_event ev;
     int rc = REEL_OK;
+    bool head_now = false;
     while (rc == 0 && r->port.next_event(r->port.ctx, &ev)) {
         switch (ev.type) {
         case REEL_CW_CHUNK_STARTED: rc = on_chunk_started(r, &ev, err); break;
         case REEL_CW_CHUNK_FULL: rc = on_chunk_full(r, &ev, err); break;
         case REEL_CW_GAP: r->m.gaps += ev.count; r->dirty = true; break;
+        case REEL_CW_HEAD: r->head_pushed = head_now = true; break;
         default: r->dirty = true; break; /* counters arrive with the head */
         }
     }
@@ -358,7 +364,9 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
     if (rc)
         return rc;
     int64_t now = reel_clock_mono_now();
-    if (now - r->last_head_ns >= HEAD_INTERVAL_NS) {
+    /* A writer that pushes its heads is followed as they come; a local
+     * one is sampled every head interval. */
+    if (head_now || (!r->head_pushed && now - r->last_head_ns >= HEAD_INTERVAL_NS)) {
         bool snap = now - r->last_snap_ns >= SNAPSHOT_INTERVAL_NS;
         absorb_head(r, snap);
         if (snap)
@@ -421,6 +429,12 @@ static int seal_staging_entries(reel_store *st, reel_manifest *m, reel_error *er
                 if (rc == 0 && !reel_hash_equal(&h, &e->hash))
                     return reel_error_set(err, REEL_ECORRUPT,
                                           "a chunk of %s does not match its manifest", m->uri);
+            } else if (e->has_staging_id) {
+                /* The content was there already (an identical chunk, e.g.
+                 * silence): the seal died before dropping its staging
+                 * copy, which no manifest will name again. */
+                if ((rc = reel_cas_staging_remove(st->cas, &e->staging_id, err)))
+                    return rc;
             }
             e->has_staging_id = false;
             i++;
