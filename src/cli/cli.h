@@ -41,9 +41,9 @@ int cmd_sync(cli *c);
 int cmd_recover(cli *c);
 
 /* Crash recovery before recording (cmd_recover.c): grace_ns < 0 means the
- * default; one line on stderr, "WHO: recovery: ...", always unless quiet
- * (then only if something was done). */
+ * default. `line` gets the one-line summary to print (left empty when quiet
+ * and nothing was done). Returns an exit status. */
 int parse_staging_grace(const char *v, int64_t *ns);
-int recover_at_start(reel_store *st, int64_t grace_ns, const char *who, bool quiet);
+int recover_at_start(reel_store *st, int64_t grace_ns, bool quiet, char *line, size_t len);
 
 #endif

@@ -23,21 +23,19 @@ int parse_staging_grace(const char *v, int64_t *ns)
     return 0;
 }
 
-int recover_at_start(reel_store *st, int64_t grace_ns, const char *who, bool quiet)
+int recover_at_start(reel_store *st, int64_t grace_ns, bool quiet, char *line, size_t len)
 {
     reel_recovery_opts o = {.grace_ns = grace_ns < 0 ? REEL_RECOVERY_GRACE_DEFAULT_NS : grace_ns};
     reel_recovery_report rep;
     reel_error e;
     reel_error_clear(&e);
+    line[0] = '\0';
     if (reel_recovery_scan(st, &o, &rep, &e))
         return fail_err(&e);
     bool did = rep.streams_recovered || rep.unknown_removed || rep.tmp_removed ||
                rep.streams_failed;
-    if (!quiet || did) {
-        char line[1024];
-        reel_recovery_summary(&rep, &o, line, sizeof line);
-        fprintf(stderr, "%s: recovery: %s\n", who, line);
-    }
+    if (!quiet || did)
+        reel_recovery_summary(&rep, &o, line, len);
     return 0;
 }
 

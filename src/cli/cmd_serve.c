@@ -229,8 +229,10 @@ int cmd_serve(cli *c)
     reel_store *st;
     if ((rc = open_store(c, &st, false)))
         return rc;
-    /* Before any recorder starts: what a dead process left (recovery.h). */
-    if ((rc = recover_at_start(st, a.grace_ns, "reel serve", false))) {
+    /* Before any recorder starts: what a dead process left (recovery.h);
+     * said after the first line, which names what is recorded. */
+    char recovered[1024];
+    if ((rc = recover_at_start(st, a.grace_ns, false, recovered, sizeof recovered))) {
         reel_store_close(st);
         return rc;
     }
@@ -290,6 +292,7 @@ int cmd_serve(cli *c)
             fprintf(stderr, "; not %s", why);
         fputc('\n', stderr);
     }
+    fprintf(stderr, "reel serve: recovery: %s\n", recovered);
     if (http)
         fprintf(stderr, "reel serve: HTTP on %s\n", reel_http_url(http));
     fprintf(stderr, "reel serve: engine %s%s%s; store %s%s%s\n",

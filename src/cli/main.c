@@ -194,8 +194,12 @@ static int record_jack(cli *c, const char *const *specs, int n_src, const char *
                                       : '_');
         s->prefix[p] = '\0';
     }
-    if ((rc = open_store(c, &st, false)) || (rc = recover_at_start(st, grace_ns, "reel", true)))
+    char recovered[1024];
+    if ((rc = open_store(c, &st, false)) ||
+        (rc = recover_at_start(st, grace_ns, true, recovered, sizeof recovered)))
         goto out;
+    if (recovered[0])
+        fprintf(stderr, "reel: recovery: %s\n", recovered);
     for (; opened < n_src; opened++) {
         jack_src *s = &src[opened];
         if (reel_recorder_open(&s->rec, st, &s->def, &e)) {
@@ -450,11 +454,14 @@ static int cmd_record(cli *c)
         reel_source_close(src);
         return rc;
     }
-    if ((rc = recover_at_start(st, grace_ns, "reel", true))) {
+    char recovered[1024];
+    if ((rc = recover_at_start(st, grace_ns, true, recovered, sizeof recovered))) {
         reel_source_close(src);
         reel_store_close(st);
         return rc;
     }
+    if (recovered[0])
+        fprintf(stderr, "reel: recovery: %s\n", recovered);
     reel_recorder *rec;
     if (reel_recorder_open(&rec, st, &def, &e)) {
         reel_source_close(src);
