@@ -239,7 +239,8 @@ int reel_recovery_scan(reel_store *st, const reel_recovery_opts *o, reel_recover
         rc = scan_stream(&s, &r.v[i]);
     free(r.v);
     if (rc == 0) {
-        qsort(s.refs.v, s.refs.n, sizeof *s.refs.v, hash_cmp);
+        if (s.refs.n) /* qsort(NULL, 0, ...) is undefined */
+            qsort(s.refs.v, s.refs.n, sizeof *s.refs.v, hash_cmp);
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         s.now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
