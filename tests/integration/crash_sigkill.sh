@@ -235,6 +235,18 @@ for ((n = 1; n <= TRIALS; n++)); do
     regrab "$n"
 done
 
+# A scan while serve records leaves its stream and its prepared chunks alone, even with grace 0,
+# and a second recorder of the same stream is refused, naming the live process.
+# (Had it removed a prepared chunk, serve would fail to seal it: the clean stop below checks.)
+ok reel --json recover --staging-grace 0 >recover.json
+[[ $(json "(d['streams_live'], d['streams_recovered'], d['unknown_removed'])" recover.json) == "(1, 0, 0)" ]] ||
+    fail "reel recover during a live serve: $(cat recover.json)"
+expect_fail 1 reel record --source tone --stream "$uri" --seconds 1
+grep -q "being recorded by process $SERVE" "$TMP/ef.err" || fail "second recorder: $(cat "$TMP/ef.err")"
+h0=$(status_field "$uri" head_frame)
+sleep 2.5 # more than the ~2 s of chunks serve prepares ahead: they get used and sealed
+(($(status_field "$uri" head_frame) > h0 + RATE * 2)) || fail "serve stopped recording after a scan ran beside it"
+
 # A clean stop seals everything: nothing at all is left in staging.
 kill -TERM "$SERVE"
 wait_bg "$SERVE"
