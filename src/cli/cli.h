@@ -61,5 +61,12 @@ int cmd_marker(cli *c);
  * DB, --trigger-hold DUR at argv[*i] into *o (cmd_moments.c): true if it
  * matched (then *rc is set on a bad value). */
 bool trigger_opt(cli *c, int *i, reel_trigger_opts *o, int *rc);
+int cmd_recover(cli *c);
+
+/* Crash recovery before recording (cmd_recover.c): grace_ns < 0 means the
+ * default. `line` gets the one-line summary to print (left empty when quiet
+ * and nothing was done). Returns an exit status. */
+int parse_staging_grace(const char *v, int64_t *ns);
+int recover_at_start(reel_store *st, int64_t grace_ns, bool quiet, char *line, size_t len);
 
 #endif

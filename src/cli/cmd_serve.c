@@ -59,6 +59,7 @@ typedef struct serve_args {
     const char *osc; /* --osc [PORT]; NULL: the default port, where a clash only warns */
     bool no_osc;
     double seconds;
+    int64_t grace_ns; /* -1: the default */
     reel_capture_opts co;
     reel_retention_rules retain; /* --retain SPEC | URI=SPEC (retention.h) */
     /* Trigger options before any --source apply to every source; after
@@ -96,6 +97,9 @@ static int parse_args(cli *c, serve_args *a, bool engine_cmd)
             reel_error e;
             if (!rc && reel_retention_rules_add(&a->retain, v, &e))
                 rc = fail_err(&e);
+        } else if (!engine_cmd && opt_value(c, &i, "--staging-grace", &v, &rc)) {
+            if (!rc)
+                rc = parse_staging_grace(v, &a->grace_ns);
         } else if (!engine_cmd && strcmp(arg, "--no-http") == 0) {
             a->no_http = true;
         } else if (!engine_cmd && opt_value(c, &i, "--osc", &a->osc, &rc)) {
@@ -259,6 +263,7 @@ int cmd_serve(cli *c)
 {
     serve_args a;
     memset(&a, 0, sizeof a);
+    a.grace_ns = -1;
     int rc = parse_args(c, &a, false);
     if (rc) {
         reel_retention_rules_free(&a.retain);
@@ -302,6 +307,13 @@ static int serve_run(cli *c, serve_args *args)
     reel_store *st;
     if ((rc = open_store(c, &st, false)))
         return rc;
+    /* Before any recorder starts: what a dead process left (recovery.h);
+     * said after the first line, which names what is recorded. */
+    char recovered[1024];
+    if ((rc = recover_at_start(st, a.grace_ns, false, recovered, sizeof recovered))) {
+        reel_store_close(st);
+        return rc;
+    }
     char publish[512];
     if (a.publish)
         snprintf(publish, sizeof publish, "%s", a.publish);
@@ -385,6 +397,7 @@ static int serve_run(cli *c, serve_args *args)
         }
         fputc('\n', stderr);
     }
+    fprintf(stderr, "reel serve: recovery: %s\n", recovered);
     if (http) {
         fprintf(stderr, "reel serve: HTTP on %s\n", reel_http_url(http));
         if (reel_daemon_file_write(st->root, reel_http_url(http), a.token_file, &e))

@@ -118,7 +118,8 @@ static void *jack_poll_main(void *arg)
 static int record_jack(cli *c, const char *const *specs, int n_src, const char *const *uris,
                        int n_uris, const reel_source_opts *so, uint64_t chunk_bytes,
                        uint64_t chunk_frames, const char *server,
-                       const reel_retention_rules *retain, const reel_trigger_opts *trig)
+                       const reel_retention_rules *retain, const reel_trigger_opts *trig,
+                       int64_t grace_ns)
 {
     if (so->rate || so->channels || so->fast)
         return fail(REEL_EINVAL,
@@ -195,8 +196,12 @@ static int record_jack(cli *c, const char *const *specs, int n_src, const char *
                                       : '_');
         s->prefix[p] = '\0';
     }
-    if ((rc = open_store(c, &st, false)))
+    char recovered[1024];
+    if ((rc = open_store(c, &st, false)) ||
+        (rc = recover_at_start(st, grace_ns, true, recovered, sizeof recovered)))
         goto out;
+    if (recovered[0])
+        fprintf(stderr, "reel: recovery: %s\n", recovered);
     for (; opened < n_src; opened++) {
         jack_src *s = &src[opened];
         reel_retention keep = reel_retention_rules_for(retain, s->def.uri);
@@ -384,6 +389,7 @@ static int record_run(cli *c, const reel_retention_rules *retain)
     uint64_t chunk_bytes = 0, chunk_frames = 0;
     reel_trigger_opts trig;
     reel_trigger_opts_default(&trig);
+    int64_t grace_ns = -1;
     int rc = 0;
     for (int i = 1; i < c->argc && rc == 0; i++) {
         const char *a = c->argv[i];
@@ -428,6 +434,9 @@ static int record_run(cli *c, const reel_retention_rules *retain)
             if (!rc && reel_sample_format_parse(v, &so.sample_format, &e))
                 rc = fail_err(&e);
             so.has_sample_format = true;
+        } else if (opt_value(c, &i, "--staging-grace", &v, &rc)) {
+            if (!rc)
+                rc = parse_staging_grace(v, &grace_ns);
         } else if (strcmp(a, "--fast") == 0) {
             so.fast = true;
         } else if (trigger_opt(c, &i, &trig, &rc)) {
@@ -445,7 +454,7 @@ static int record_run(cli *c, const reel_retention_rules *retain)
         n_jack += reel_capture_is_jack(sources[i]);
     if (n_jack > 0 && n_jack == n_sources)
         return record_jack(c, sources, n_sources, uris, n_uris, &so, chunk_bytes, chunk_frames,
-                           jack_server, retain, &trig);
+                           jack_server, retain, &trig, grace_ns);
     if (n_sources > 1)
         return fail(REEL_EINVAL, "several --source only work for jack sources");
     if (n_uris > 1)
@@ -489,6 +498,14 @@ static int record_run(cli *c, const reel_retention_rules *retain)
         reel_source_close(src);
         return rc;
     }
+    char recovered[1024];
+    if ((rc = recover_at_start(st, grace_ns, true, recovered, sizeof recovered))) {
+        reel_source_close(src);
+        reel_store_close(st);
+        return rc;
+    }
+    if (recovered[0])
+        fprintf(stderr, "reel: recovery: %s\n", recovered);
     reel_recorder *rec;
     if (reel_recorder_open(&rec, st, &def, &e)) {
         reel_source_close(src);
@@ -1065,13 +1082,14 @@ static const cli_command commands[] = {
     {"session", cmd_session},
     {"moments", cmd_moments},
     {"marker", cmd_marker},
+    {"recover", cmd_recover},
 };
 
 static void usage(FILE *f)
 {
     fputs("usage: reel [--store DIR] [--json] COMMAND ...\n"
           "  init                                   create the store\n"
-          "  record --source SRC [--stream URI] [--seconds N] [--fast]\n"
+          "  record --source SRC [--stream URI] [--seconds N] [--fast] [--staging-grace DUR]\n"
           "         [--chunk-bytes N | --chunk-frames N] [--rate R] [--channels C]\n"
           "         [--sample-format f32|i16|i24]   SRC: tone[:FREQ] | file:PATH\n"
           "  streams                                list streams\n"
@@ -1083,9 +1101,11 @@ static void usage(FILE *f)
           "  show ARTIFACT                          an artifact with its lineage\n"
           "  cas put FILE | get HASH [--out PATH] | has HASH | verify [HASH]\n"
           "  fsck                                   check every blob and reference\n"
+          "  recover [--dry-run] [--staging-grace DUR]  seal streams a dead recorder left,\n"
+          "                                         drop unknown staging files (default 10m old)\n"
           "  serve [--source SRC]... [--stream URI]... [--engine EP] [--publish EP]\n"
           "        [--seconds N] [--listen ADDR:PORT | --no-http] [--token-file F]\n"
-          "        [--osc PORT | --no-osc]\n"
+          "        [--osc PORT | --no-osc] [--staging-grace DUR]\n"
           "                                         record until stopped (default source: jack\n"
           "                                         if a server runs, else alsa, else tone);\n"
           "                                         HTTP API on 127.0.0.1:7070, OSC on UDP 5005\n"

@@ -41,6 +41,7 @@ typedef enum reel_cw_event_type {
     REEL_CW_OVERRUN = 3,       /* no chunk was ready: `count` frames or events */
     REEL_CW_XRUN = 4,          /* the device reported an xrun */
     REEL_CW_GAP = 5,           /* the device went away (silence follows) or changed */
+    REEL_CW_HEAD = 6,          /* a remote writer reported its head: fold it in now */
 } reel_cw_event_type;
 
 typedef struct reel_cw_event {

@@ -499,6 +499,9 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
         h->overrun_events = ev->head.overrun_events;
         s->have_head = true;
         ensure_started(s);
+        /* The recorder saves it at once: what a crash loses is then one
+         * engine head interval, not that plus the recorder's own. */
+        push_event(s, &(reel_cw_event){.type = REEL_CW_HEAD});
         if (ev->head.gaps > s->gaps_seen) {
             reel_cw_event g = {.type = REEL_CW_GAP, .count = ev->head.gaps - s->gaps_seen};
             push_event(s, &g);

@@ -13,10 +13,10 @@
 
 #include "fsutil.h"
 #include "moment_watch.h"
+#include "store_lock.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +71,10 @@ struct reel_recorder {
     bool dirty;
     reel_retention retention;
     reel_moment_watch *watch; /* triggered capture; NULL when off */
+    bool head_pushed; /* the port sends REEL_CW_HEAD events (a remote writer) */
+    /* Held from open to free: this stream is ours, and we may create
+     * staging files (store_lock.h). -1 when not held. */
+    int stream_lock, recorders_lock;
 };
 
 #define MAX_RECS (sizeof ((reel_recorder *)0)->recs / sizeof ((reel_recorder *)0)->recs[0])
@@ -273,6 +277,9 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
             e->events = ev->frames;
             e->frames = ev->end_frame - e->first_frame;
         }
+        /* The totals must agree with the entry saved: a crash right after
+         * this save would otherwise leave a head behind the chunk list. */
+        reel_manifest_update_totals(&r->m);
         rc = save_manifest(r, err);
         if (rc == 0)
             rc = reel_cas_seal(r->st->cas, &c->id, ev->bytes, &h, &h, err);
@@ -381,11 +388,13 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
 {
     reel_cw_event ev;
     int rc = REEL_OK;
+    bool head_now = false;
     while (rc == 0 && r->port.next_event(r->port.ctx, &ev)) {
         switch (ev.type) {
         case REEL_CW_CHUNK_STARTED: rc = on_chunk_started(r, &ev, err); break;
         case REEL_CW_CHUNK_FULL: rc = on_chunk_full(r, &ev, err); break;
         case REEL_CW_GAP: r->m.gaps += ev.count; r->dirty = true; break;
+        case REEL_CW_HEAD: r->head_pushed = head_now = true; break;
         default: r->dirty = true; break; /* counters arrive with the head */
         }
     }
@@ -401,7 +410,9 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
     if (r->watch)
         watch_head(r);
     int64_t now = reel_clock_mono_now();
-    if (now - r->last_head_ns >= HEAD_INTERVAL_NS) {
+    /* A writer that pushes its heads is followed as they come; a local
+     * one is sampled every head interval. */
+    if (head_now || (!r->head_pushed && now - r->last_head_ns >= HEAD_INTERVAL_NS)) {
         bool snap = now - r->last_snap_ns >= SNAPSHOT_INTERVAL_NS;
         absorb_head(r, snap);
         if (snap)
@@ -470,6 +481,12 @@ static int seal_staging_entries(reel_store *st, reel_manifest *m, reel_error *er
                 if (rc == 0 && !reel_hash_equal(&h, &e->hash))
                     return reel_error_set(err, REEL_ECORRUPT,
                                           "a chunk of %s does not match its manifest", m->uri);
+            } else if (e->has_staging_id) {
+                /* The content was there already (an identical chunk, e.g.
+                 * silence): the seal died before dropping its staging
+                 * copy, which no manifest will name again. */
+                if ((rc = reel_cas_staging_remove(st->cas, &e->staging_id, err)))
+                    return rc;
             }
             e->has_staging_id = false;
             i++;
@@ -515,7 +532,9 @@ static int seal_manifest(reel_store *st, reel_manifest *m, reel_db_stream *row, 
     return reel_cas_staging_remove(st->cas, &live, err);
 }
 
-int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
+/* Recover `uri` if it was left recording; the caller holds its lock, so no
+ * live process writes it. */
+static int recover_locked(reel_store *st, const char *uri, reel_error *err)
 {
     reel_db_stream row;
     int rc = reel_db_stream_get(st->db, uri, &row, err);
@@ -523,9 +542,6 @@ int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
         return rc;
     if (strcmp(row.state, "recording") != 0)
         return REEL_OK;
-    if (row.pid > 0 && row.pid != getpid() && kill((pid_t)row.pid, 0) == 0)
-        return reel_error_set(err, REEL_ESTATE, "stream %s is being recorded by process %lld", uri,
-                              (long long)row.pid);
     reel_manifest m;
     rc = reel_manifest_load(&m, st->cas, &row.manifest_id, err);
     if (rc)
@@ -534,6 +550,17 @@ int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
     if (rc == 0)
         rc = seal_manifest(st, &m, &row, err);
     reel_manifest_free(&m);
+    return rc;
+}
+
+int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
+{
+    int fd;
+    int rc = reel_lock_acquire_stream(st, uri, &fd, err);
+    if (rc)
+        return rc;
+    rc = recover_locked(st, uri, err);
+    reel_lock_release(fd);
     return rc;
 }
 
@@ -605,6 +632,8 @@ static void recorder_free(reel_recorder *r)
         reel_cw_destroy(r->cw);
     reel_moment_watch_close(r->watch); /* reports a moment still being measured */
     reel_manifest_free(&r->m);
+    reel_lock_release(r->stream_lock);
+    reel_lock_release(r->recorders_lock);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->wake);
     free(r);
@@ -638,11 +667,15 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     r->st = st;
     r->def = *def;
+    r->stream_lock = r->recorders_lock = -1;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);
+    if ((rc = reel_lock_acquire_recorders(st, false, &r->recorders_lock, err)) ||
+        (rc = reel_lock_acquire_stream(st, def->uri, &r->stream_lock, err)))
+        goto fail;
     rc = reel_db_stream_get(st->db, def->uri, &r->row, NULL);
     if (rc == REEL_OK) {
-        if ((rc = reel_recorder_recover(st, def->uri, err)) ||
+        if ((rc = recover_locked(st, def->uri, err)) ||
             (rc = reel_db_stream_get(st->db, def->uri, &r->row, err)) ||
             (rc = resume_stream(r, err)))
             goto fail;

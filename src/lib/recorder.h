@@ -12,6 +12,8 @@
  * frame positions go on; the pause is recorded as a gap). A stream left
  * "recording" by a process that died is recovered first: its staging
  * chunks are sealed up to the last head position the manifest recorded.
+ * A recorder holds its stream's lock and the shared recorders lock
+ * (store_lock.h) from open to close.
  */
 #ifndef REEL_RECORDER_H
 #define REEL_RECORDER_H
@@ -88,7 +90,9 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s);
 int reel_recorder_close(reel_recorder *r, reel_error *err);
 
 /* Seal the staging chunks of a stream whose recorder died (manifest says
- * "recording", process gone) and mark it stopped. */
+ * "recording", no process holds its stream lock) and mark it stopped.
+ * REEL_ESTATE if a live recorder holds the stream (store_lock.h); a
+ * stopped stream is left alone. */
 int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err);
 
 #endif
