@@ -39,9 +39,15 @@ int cmd_engine(cli *c);
 int cmd_http(cli *c);
 int cmd_sync(cli *c);
 int cmd_call(cli *c);
+int cmd_mcp(cli *c);
 
 /* Run a service op (service.h) in the store's running `reel serve`, or in
  * this process when none runs; prints the failure. *out: a new reference. */
 int cli_call(cli *c, const char *op, json_t *args, json_t **out);
+/* The same without printing: the failure is left in *e for the caller to
+ * report (as `reel mcp` does, in its answer). `origin` names the creator
+ * of what the op makes when it runs in this process. */
+int cli_call_err(cli *c, const char *op, json_t *args, const char *origin, json_t **out,
+                 reel_error *e);
 
 #endif

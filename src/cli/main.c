@@ -1008,6 +1008,7 @@ static const cli_command commands[] = {
     {"http", cmd_http},
     {"sync", cmd_sync},
     {"call", cmd_call},
+    {"mcp", cmd_mcp},
 };
 
 static void usage(FILE *f)
@@ -1036,6 +1037,7 @@ static void usage(FILE *f)
           "  sync push|pull URL [HASH...] [--token-file F]  copy the blobs the other side lacks\n"
           "  call OP ['{JSON}'] | call --list       any operation (the ones HTTP, OSC and MCP\n"
           "                                         offer), in the running serve if there is one\n"
+          "  mcp                                    MCP server on stdin/stdout (JSON-RPC lines)\n"
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME\n"
           "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
           f);

@@ -35,6 +35,7 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_BLOB,             /* GET|HEAD|PUT /blobs/blake3:<64 hex> */
     REEL_ROUTE_OPS,              /* GET  /api/ops (every op with its schema) */
     REEL_ROUTE_OP,               /* POST /api/ops/{name} (body: the arguments) */
+    REEL_ROUTE_MCP,              /* POST|DELETE /mcp (MCP, streamable HTTP) */
 } reel_http_route_kind;
 
 typedef enum reel_http_method {
@@ -43,6 +44,7 @@ typedef enum reel_http_method {
     REEL_HTTP_PUT = 4,
     REEL_HTTP_POST = 8,
     REEL_HTTP_OTHER = 16,
+    REEL_HTTP_DELETE = 32,
 } reel_http_method;
 
 #define REEL_HTTP_PARAM_MAX 512 /* a stream URI (REEL_URI_MAX) or an artifact id */
@@ -114,6 +116,12 @@ void reel_http_slice_body_free(reel_http_slice_body *b);
  * whether only this machine can connect. */
 int reel_http_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *addr_len,
                            bool *loopback, reel_error *err);
+
+/* An Origin header a browser sent with a request to /mcp: only pages of
+ * this machine (localhost, 127.0.0.0/8, [::1]) or of the server's own
+ * address `self_url` ("http://HOST:PORT") may talk to it, so that a page
+ * elsewhere cannot reach a loopback server through DNS rebinding. */
+bool reel_http_origin_ok(const char *origin, const char *self_url);
 
 /* The token of an "Authorization: Bearer <token>" header value, compared
  * in time independent of where the bytes differ. */

@@ -421,6 +421,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return http_blobs_list(r, conn);
     if (r->route.kind == REEL_ROUTE_EVENTS)
         return http_events_open(r->h, conn);
+    if (r->route.kind == REEL_ROUTE_MCP)
+        return http_mcp_handle(r, conn);
     return http_api_dispatch(r, conn);
 }
 
@@ -546,6 +548,12 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         free(h);
         return rc;
     }
+    if ((rc = http_mcp_open(h, err))) {
+        close(fd);
+        reel_service_close(h->own_service);
+        free(h);
+        return rc;
+    }
     pthread_mutex_init(&h->db_lock, NULL);
     pthread_mutex_init(&h->sse_lock, NULL);
     pthread_condattr_t ca;
@@ -562,6 +570,7 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.max_header_bytes, MHD_OPTION_END);
     if (!h->d) {
         close(fd);
+        http_mcp_close(h);
         pthread_cond_destroy(&h->sse_cond);
         pthread_mutex_destroy(&h->sse_lock);
         pthread_mutex_destroy(&h->db_lock);
@@ -589,6 +598,7 @@ void reel_http_close(reel_http *h)
     pthread_cond_broadcast(&h->sse_cond);
     pthread_mutex_unlock(&h->sse_lock);
     MHD_stop_daemon(h->d); /* closes the listening socket, joins every connection */
+    http_mcp_close(h);
     pthread_cond_destroy(&h->sse_cond);
     pthread_mutex_destroy(&h->sse_lock);
     pthread_mutex_destroy(&h->db_lock);
