@@ -223,7 +223,8 @@ enum MHD_Result http_mcp_handle(http_req *r, struct MHD_Connection *conn)
         return refuse(conn, 406,
                       "Not Acceptable: the answer is application/json or text/event-stream");
     json_error_t je;
-    json_t *msg = json_loadb(r->body ? r->body : "", r->received, JSON_REJECT_DUPLICATES, &je);
+    json_t *msg = json_loadb(r->body ? r->body : "", r->received,
+                             JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!msg)
         return send_rpc(conn, 400,
                         reel_mcp_error(NULL, REEL_RPC_PARSE_ERROR,

@@ -236,7 +236,7 @@ json_t *reel_mcp_handle_text(const reel_mcp *m, reel_mcp_session *s, const char 
                              size_t len)
 {
     json_error_t je;
-    json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!msg)
         return reel_mcp_error(NULL, REEL_RPC_PARSE_ERROR, "parse error at line %d column %d: %s",
                               je.line, je.column, je.text);
