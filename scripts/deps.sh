@@ -21,7 +21,13 @@ PACKAGES=(
   librust-blake3-dev b3sum
   # oracles and tools used by tests, demo and CI
   sox capnproto curl python3 python3-zmq git midicsv
+  # the official MCP SDK client in tests/mcp/ (npm ci by scripts/npm-ci.sh)
+  nodejs npm
 )
+
+# Packages whose command another package may already provide: present when the
+# command is (NodeSource's nodejs bundles npm and conflicts with Debian's).
+declare -A COMMAND_OF=([npm]=npm)
 
 # Debconf answers given before installing a package (package => selection).
 declare -A PRESEED=(
@@ -32,6 +38,9 @@ say() { printf 'deps: %s\n' "$*"; }
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
+  if [[ -n ${COMMAND_OF[$pkg]:-} ]] && command -v "${COMMAND_OF[$pkg]}" >/dev/null 2>&1; then
+    continue
+  fi
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   if [[ "$status" != "install ok installed" ]]; then
     missing+=("$pkg")
