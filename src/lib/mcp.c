@@ -40,6 +40,11 @@ bool reel_mcp_version_supported(const char *v)
     return false;
 }
 
+bool mcp_since(const reel_mcp_session *s, const char *v)
+{
+    return strcmp(s->version, v) >= 0;
+}
+
 json_t *mcp_fail(mcp_fault *f, int code, const char *fmt, ...)
 {
     f->code = code;
@@ -100,7 +105,8 @@ static json_t *initialize(reel_mcp_session *s, json_t *params, mcp_fault *f)
                      "instructions", INSTRUCTIONS);
 }
 
-typedef json_t *(*method_fn)(const reel_mcp *m, json_t *params, mcp_fault *f);
+typedef json_t *(*method_fn)(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                            mcp_fault *f);
 
 static const struct {
     const char *name;
@@ -128,7 +134,7 @@ static json_t *run_method(const reel_mcp *m, reel_mcp_session *s, const char *me
             return mcp_fail(f, REEL_RPC_INVALID_REQUEST,
                             "%s before initialize: the session must begin with initialize",
                             method);
-        return METHODS[i].fn(m, params, f);
+        return METHODS[i].fn(m, s, params, f);
     }
     return mcp_fail(f, REEL_RPC_METHOD_NOT_FOUND, "method not found: %.100s", method);
 }

@@ -20,13 +20,22 @@ typedef struct mcp_fault {
 /* Fill `f`; returns NULL so that methods can `return mcp_fail(...)`. */
 json_t *mcp_fail(mcp_fault *f, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Methods: `params` is an object (possibly empty); a result (new
- * reference) or NULL with `f` filled. */
-json_t *mcp_tools_list(const reel_mcp *m, json_t *params, mcp_fault *f);
-json_t *mcp_tools_call(const reel_mcp *m, json_t *params, mcp_fault *f);
-json_t *mcp_resources_list(const reel_mcp *m, json_t *params, mcp_fault *f);
-json_t *mcp_resources_read(const reel_mcp *m, json_t *params, mcp_fault *f);
-json_t *mcp_resource_templates(const reel_mcp *m, json_t *params, mcp_fault *f);
+/* Methods: `params` is an object (possibly empty), `s` an initialized
+ * session; a result (new reference) or NULL with `f` filled. */
+json_t *mcp_tools_list(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                       mcp_fault *f);
+json_t *mcp_tools_call(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                       mcp_fault *f);
+json_t *mcp_resources_list(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                           mcp_fault *f);
+json_t *mcp_resources_read(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                           mcp_fault *f);
+json_t *mcp_resource_templates(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                               mcp_fault *f);
+
+/* Whether the session's revision is `v` or newer (revisions are dates, so
+ * they compare as strings): what a result may contain depends on it. */
+bool mcp_since(const reel_mcp_session *s, const char *v);
 
 /* The inline limit in effect. */
 uint64_t mcp_max_inline_bytes(const reel_mcp *m);

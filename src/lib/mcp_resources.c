@@ -98,8 +98,10 @@ static json_t *not_found(mcp_fault *f, const char *uri, const char *why)
     return mcp_fail(f, REEL_RPC_RESOURCE_NOT_FOUND, "Resource not found: %.200s (%s)", uri, why);
 }
 
-json_t *mcp_resources_list(const reel_mcp *m, json_t *params, mcp_fault *f)
+json_t *mcp_resources_list(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                           mcp_fault *f)
 {
+    (void)s;
     size_t from = 0;
     json_t *cursor = json_object_get(params, "cursor");
     if (cursor) {
@@ -178,8 +180,10 @@ static json_t *content_entry(const reel_mcp *m, json_t *doc, const char *uri, re
     return entry;
 }
 
-json_t *mcp_resources_read(const reel_mcp *m, json_t *params, mcp_fault *f)
+json_t *mcp_resources_read(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                           mcp_fault *f)
 {
+    (void)s;
     const char *uri = json_string_value(json_object_get(params, "uri"));
     if (!uri)
         return mcp_fail(f, REEL_RPC_INVALID_PARAMS,
@@ -233,9 +237,10 @@ json_t *mcp_resources_read(const reel_mcp *m, json_t *params, mcp_fault *f)
     return json_pack("{s:o}", "contents", contents);
 }
 
-json_t *mcp_resource_templates(const reel_mcp *m, json_t *params, mcp_fault *f)
+json_t *mcp_resource_templates(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                               mcp_fault *f)
 {
-    (void)m;
+    (void)m, (void)s;
     if (json_object_get(params, "cursor"))
         return mcp_fail(f, REEL_RPC_INVALID_PARAMS, "invalid params: unknown cursor");
     return json_pack(

@@ -8,7 +8,9 @@
  * for clients that only read text. A result that is an audio file in the
  * store (a grab or a slice) also gets a resource link to its artifact and,
  * when short enough, the audio itself as an `audio` block, so that an agent
- * can listen to what it kept.
+ * can listen to what it kept. What a result holds follows the session's
+ * revision, so an older client never sees a block its schema lacks: audio
+ * since 2025-03-26, structuredContent and resource links since 2025-06-18.
  *
  * No outputSchema is declared: ops do not publish schemas of their results,
  * and a declared schema the results did not follow would be worse than
@@ -28,9 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *mcp_tools_list(const reel_mcp *m, json_t *params, mcp_fault *f)
+json_t *mcp_tools_list(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                       mcp_fault *f)
 {
-    (void)m;
+    (void)m, (void)s;
     if (json_object_get(params, "cursor"))
         return mcp_fail(f, REEL_RPC_INVALID_PARAMS,
                         "invalid params: unknown cursor (tools/list has one page)");
@@ -74,11 +77,12 @@ static bool is_audio_result(json_t *doc)
 }
 
 /* The resource link and, within the limits, the audio of a slice result. */
-static void add_media(const reel_mcp *m, json_t *content, json_t *doc)
+static void add_media(const reel_mcp *m, const reel_mcp_session *s, json_t *content,
+                      json_t *doc)
 {
     const char *art = json_string_value(json_object_get(doc, "artifact"));
     const char *mime = json_string_value(json_object_get(doc, "mime"));
-    if (art && mime) {
+    if (art && mime && mcp_since(s, "2025-06-18")) {
         char uri[256];
         mcp_artifact_uri(art, uri, sizeof uri);
         json_array_append_new(content, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type",
@@ -86,7 +90,7 @@ static void add_media(const reel_mcp *m, json_t *content, json_t *doc)
                                                  "mimeType", "application/json", "description",
                                                  "the artifact with its lineage"));
     }
-    if (!is_audio_result(doc))
+    if (!is_audio_result(doc) || !mcp_since(s, "2025-03-26"))
         return;
     double max_s = m->max_audio_seconds > 0 ? m->max_audio_seconds : 30.0;
     json_t *dur = json_object_get(doc, "duration_s");
@@ -119,7 +123,8 @@ static void add_media(const reel_mcp *m, json_t *content, json_t *doc)
         json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", note));
 }
 
-json_t *mcp_tools_call(const reel_mcp *m, json_t *params, mcp_fault *f)
+json_t *mcp_tools_call(const reel_mcp *m, const reel_mcp_session *s, json_t *params,
+                       mcp_fault *f)
 {
     json_t *jname = json_object_get(params, "name");
     if (!json_is_string(jname))
@@ -145,8 +150,12 @@ json_t *mcp_tools_call(const reel_mcp *m, json_t *params, mcp_fault *f)
         const char *code = reel_error_code_name(e.code ? e.code : rc);
         const char *msg = e.msg[0] ? e.msg : reel_strerror(rc);
         json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", msg));
-        return json_pack("{s:o, s:{s:{s:s, s:s}}, s:b}", "content", content, "structuredContent",
-                         "error", "code", code, "message", msg, "isError", 1);
+        json_t *res = json_pack("{s:o, s:b}", "content", content, "isError", 1);
+        if (res && mcp_since(s, "2025-06-18"))
+            json_object_set_new(res, "structuredContent",
+                                json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
+                                          msg));
+        return res;
     }
     if (!out)
         out = json_object();
@@ -154,8 +163,11 @@ json_t *mcp_tools_call(const reel_mcp *m, json_t *params, mcp_fault *f)
                                              : json_pack("{s:O}", "result", out);
     json_array_append_new(content, text_block(structured));
     if (json_is_object(out))
-        add_media(m, content, out);
+        add_media(m, s, content, out);
     json_decref(out);
-    return json_pack("{s:o, s:o, s:b}", "content", content, "structuredContent", structured,
-                     "isError", 0);
+    json_t *res = json_pack("{s:o, s:b}", "content", content, "isError", 0);
+    if (res && mcp_since(s, "2025-06-18"))
+        json_object_set(res, "structuredContent", structured);
+    json_decref(structured);
+    return res;
 }

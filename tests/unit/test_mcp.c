@@ -498,6 +498,35 @@ static void grab_returns_audio(void **state)
     json_decref(r);
 }
 
+/* Older revisions get only the blocks their schema has. */
+static void results_follow_the_revision(void **state)
+{
+    ctx *c = *state;
+    unsigned char wav[64] = {1, 2, 3};
+    c->f.answer = stored(c, "v.wav", wav, sizeof wav, "audio/wav", 0.1);
+    static const struct {
+        const char *version;
+        bool audio, link, structured;
+    } v[] = {
+        {"2024-11-05", false, false, false},
+        {"2025-03-26", true, false, false},
+        {"2025-06-18", true, true, true},
+        {"2025-11-25", true, true, true},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        memset(&c->s, 0, sizeof c->s);
+        initialize(c, v[i].version);
+        json_t *r;
+        json_t *content = grab_content(c, &r);
+        assert_non_null(block_of(content, "text"));
+        assert_int_equal(block_of(content, "audio") != NULL, v[i].audio);
+        assert_int_equal(block_of(content, "resource_link") != NULL, v[i].link);
+        assert_int_equal(json_object_get(result_of(r, 1), "structuredContent") != NULL,
+                         v[i].structured);
+        json_decref(r);
+    }
+}
+
 static void artifacts_as_resources(void **state)
 {
     ctx *c = *state;
@@ -608,6 +637,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tools_list_is_the_op_table, setup, teardown),
         cmocka_unit_test_setup_teardown(tools_call_results, setup, teardown),
         cmocka_unit_test_setup_teardown(grab_returns_audio, setup, teardown),
+        cmocka_unit_test_setup_teardown(results_follow_the_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(artifacts_as_resources, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
