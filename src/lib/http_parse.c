@@ -88,7 +88,7 @@ static int route_fail(reel_http_route *r, int status, const char *code, reel_err
     return status;
 }
 
-static bool artifact_id_ok(const char *s)
+bool reel_http_artifact_id_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n >= REEL_ARTIFACT_ID_MAX + 8)
@@ -217,7 +217,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 r->kind = REEL_ROUTE_ARTIFACTS;
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
             } else if (n == 3 || (n == 4 && strcmp(seg[3], "content") == 0)) {
-                if (!artifact_id_ok(seg[2]))
+                if (!reel_http_artifact_id_ok(seg[2]))
                     return route_fail(r, 400, "bad_artifact_id", err,
                                       "bad artifact id (letters, digits, '-', '_', ':')");
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
@@ -230,7 +230,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
             } else {
                 /* an op name: the service refuses names it does not know */
-                if (!artifact_id_ok(seg[2]) || strlen(seg[2]) >= 64)
+                if (!reel_http_artifact_id_ok(seg[2]) || strlen(seg[2]) >= 64)
                     return route_fail(r, 400, "bad_path", err,
                                       "bad operation name (letters, digits, '_')");
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);

@@ -80,6 +80,10 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
 int reel_http_pct_decode(const char *s, size_t n, bool plus_space, char *out, size_t cap,
                          reel_error *err);
 
+/* An artifact id as names in paths and URIs may spell it: letters, digits,
+ * '-', '_' and ':' (never '/' or a dot), shorter than an id can be. */
+bool reel_http_artifact_id_ok(const char *s);
+
 /* "blake3:<64 lowercase hex>", exactly. */
 int reel_http_blob_name_parse(const char *s, reel_hash *out, reel_error *err);
 

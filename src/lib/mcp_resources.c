@@ -22,6 +22,7 @@
 #include "base64.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "http_parse.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -75,21 +76,6 @@ int mcp_read_content(json_t *doc, uint64_t max, unsigned char **buf, size_t *n, 
     *buf = (unsigned char *)data;
     *n = len;
     return REEL_OK;
-}
-
-/* Artifact ids are letters, digits, '-', '_' and ':' (what the HTTP routes
- * take too); anything else names no artifact. */
-static bool id_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > 128)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '-' || c == '_' || c == ':'))
-            return false;
-    }
-    return true;
 }
 
 static json_t *not_found(mcp_fault *f, const char *uri, const char *why)
@@ -200,10 +186,12 @@ json_t *mcp_resources_read(const reel_mcp *m, const reel_mcp_session *s, json_t 
         want_content = true;
     }
     size_t idn = slash ? (size_t)(slash - id) : strlen(id);
-    if (!id_ok(id, idn))
-        return not_found(f, uri, "not an artifact id");
     char idbuf[160];
+    if (idn >= sizeof idbuf)
+        return not_found(f, uri, "not an artifact id");
     snprintf(idbuf, sizeof idbuf, "%.*s", (int)idn, id);
+    if (!reel_http_artifact_id_ok(idbuf))
+        return not_found(f, uri, "not an artifact id");
     json_t *args = json_pack("{s:s}", "id", idbuf), *doc = NULL;
     reel_error e;
     reel_error_clear(&e);
