@@ -44,6 +44,11 @@ typedef struct line_reader {
 static int next_line(line_reader *r, char **line, size_t *n, bool *too_long)
 {
     *too_long = false;
+    if (!r->buf) {
+        r->cap = 1u << 16;
+        if (!(r->buf = malloc(r->cap)))
+            return -1;
+    }
     size_t scanned = r->start;
     for (;;) {
         char *nl = memchr(r->buf + scanned, '\n', r->len - scanned);

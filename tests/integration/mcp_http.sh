@@ -161,5 +161,19 @@ assert a[2]["id"] is None and a[2]["error"]["code"] == -32600
 r = a[3]["result"]
 assert a[3]["id"] == 7 and r["isError"] is True and "seconds" in r["content"][0]["text"], r
 EOF
+# A line over the 64 MiB message limit is refused as such, and the next one answered.
+python3 -c '
+import sys
+sys.stdout.write("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"x\":\"" + "a" * (65 << 20) + "\"}\n")
+sys.stdout.write("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n")' >"$TMP/long.txt"
+ok reel mcp <"$TMP/long.txt" >"$TMP/out.txt"
+rm -f "$TMP/long.txt"
+python3 - "$TMP/out.txt" <<'PY' || fail "stdio long line: $(head -c 600 "$TMP/out.txt")"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+assert len(a) == 2, a
+assert a[0]["id"] is None and a[0]["error"]["code"] == -32600 and "bytes" in a[0]["error"]["message"]
+assert a[1]["id"] == 2 and a[1]["result"] == {}
+PY
 expect_fail 2 reel mcp extra-arg
 pass

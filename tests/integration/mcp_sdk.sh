@@ -31,6 +31,10 @@ run_check() {
         EXPECT_CREATOR="$creator" "$@" timeout -k 5 90 node "$NODE_DIR/check.mjs" \
         >"$TMP/check-$mode.json" 2>"$TMP/check-$mode.err" || rc=$?
     [[ $rc -eq 0 ]] || fail "check.mjs $mode (exit $rc): $(tail -n 5 "$TMP/check-$mode.err" | tr '\n' ' ' | head -c 600)"
+    # `reel mcp`'s stderr comes here too (the SDK does not look at its exit status).
+    if grep -Eq 'Sanitizer|runtime error:' "$TMP/check-$mode.err"; then
+        fail "check.mjs $mode: reel reported: $(grep -Em 3 'Sanitizer|runtime error:' "$TMP/check-$mode.err" | tr '\n' ' ')"
+    fi
     local n
     n=$(json "len(d['tools'])" "$TMP/check-$mode.json")
     echo "$mode: $n tools: $(json "' '.join(d['tools'])" "$TMP/check-$mode.json")" >&2

@@ -83,7 +83,8 @@ static json_t *send_text(ctx *c, const char *text)
     return reel_mcp_handle_text(&c->m, &c->s, text, strlen(text));
 }
 
-/* The error code of a reply, checking the reply's shape and id. */
+/* The error code of a reply, checking the reply's shape and id (`want_id`
+ * is consumed; NULL: the id must be null). */
 static int err_code(json_t *r, json_t *want_id)
 {
     assert_non_null(r);
@@ -95,6 +96,7 @@ static int err_code(json_t *r, json_t *want_id)
         assert_true(json_equal(id, want_id));
     else
         assert_true(json_is_null(id));
+    json_decref(want_id);
     json_t *e = json_object_get(r, "error");
     assert_true(json_is_string(json_object_get(e, "message")));
     return (int)json_integer_value(json_object_get(e, "code"));
@@ -105,7 +107,6 @@ static int text_err(ctx *c, const char *text, json_t *want_id)
     json_t *r = send_text(c, text);
     int code = err_code(r, want_id);
     json_decref(r);
-    json_decref(want_id);
     return code;
 }
 
@@ -315,12 +316,8 @@ static void batches(void **state)
     assert_int_equal(json_array_size(r), 4);
     result_of(json_array_get(r, 0), 1);
     assert_int_equal(err_code(json_array_get(r, 1), NULL), REEL_RPC_INVALID_REQUEST);
-    json_t *b = json_string("b");
-    assert_int_equal(err_code(json_array_get(r, 2), b), REEL_RPC_METHOD_NOT_FOUND);
-    json_decref(b);
-    json_t *three = json_integer(3);
-    assert_int_equal(err_code(json_array_get(r, 3), three), REEL_RPC_INVALID_REQUEST);
-    json_decref(three);
+    assert_int_equal(err_code(json_array_get(r, 2), json_string("b")), REEL_RPC_METHOD_NOT_FOUND);
+    assert_int_equal(err_code(json_array_get(r, 3), json_integer(3)), REEL_RPC_INVALID_REQUEST);
     json_decref(r);
     assert_int_equal(text_err(c, "[]", NULL), REEL_RPC_INVALID_REQUEST);
     assert_null(send_text(c, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}]"));
