@@ -8,7 +8,8 @@
  * Must never: keep state between inputs. Asserts: a reply is a JSON-RPC
  * response (jsonrpc 2.0, an id that is null, a string or an integer, and
  * exactly one of result and error with an integer code) or an array of
- * them; a notification-shaped object is never answered.
+ * them; a well-formed notification is never answered (duplicate keys make
+ * a message malformed, for the harness as for the server).
  */
 #include "mcp.h"
 
@@ -53,6 +54,7 @@ static void check_reply(json_t *r)
         abort();
 }
 
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     reel_mcp m = {.call = fake_call};
@@ -62,7 +64,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         s.initialized = true;
     }
     json_t *r = reel_mcp_handle_text(&m, &s, (const char *)data, size);
-    json_t *msg = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+    json_t *msg =
+        json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
     if (r && json_is_object(msg) && !json_object_get(msg, "id") &&
         json_is_string(json_object_get(msg, "method")) &&
         is_v2(msg) &&
