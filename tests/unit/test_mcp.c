@@ -394,6 +394,13 @@ static void tools_call_results(void **state)
     json_decref(r);
 }
 
+/* Bytes that are not all alike, different per seed. */
+static void pattern(unsigned char *b, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        b[i] = (unsigned char)(i * (2 * seed + 1) + seed);
+}
+
 /* Write `n` bytes to dir/name; the doc an op would answer for it. */
 static json_t *stored(ctx *c, const char *name, const void *bytes, size_t n, const char *mime,
                       double seconds)
@@ -446,8 +453,7 @@ static void grab_returns_audio(void **state)
     ctx *c = *state;
     initialize(c, "2025-11-25");
     unsigned char wav[3001];
-    for (size_t i = 0; i < sizeof wav; i++)
-        wav[i] = (unsigned char)(i * 7 + 3);
+    pattern(wav, sizeof wav, 3);
     c->f.answer = stored(c, "a.wav", wav, sizeof wav, "audio/wav", 1.0);
     json_t *r;
     json_t *content = grab_content(c, &r);
@@ -496,7 +502,8 @@ static void grab_returns_audio(void **state)
 static void results_follow_the_revision(void **state)
 {
     ctx *c = *state;
-    unsigned char wav[64] = {1, 2, 3};
+    unsigned char wav[64];
+    pattern(wav, sizeof wav, 1);
     c->f.answer = stored(c, "v.wav", wav, sizeof wav, "audio/wav", 0.1);
     static const struct {
         const char *version;
@@ -526,8 +533,7 @@ static void artifacts_as_resources(void **state)
     ctx *c = *state;
     initialize(c, "2025-11-25");
     unsigned char wav[500];
-    for (size_t i = 0; i < sizeof wav; i++)
-        wav[i] = (unsigned char)(i ^ 0x5a);
+    pattern(wav, sizeof wav, 90);
     c->f.answer = stored(c, "r.wav", wav, sizeof wav, "audio/wav", 0.1);
     json_object_set_new(c->f.answer, "id", json_string("art-0123"));
     json_t *r = request(c, "resources/read", "{\"uri\":\"reel://artifact/art-0123\"}");
