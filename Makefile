@@ -35,6 +35,7 @@ build-fuzz: deps
 # runs and counts it (a build that fails is reported there as a failed test),
 # and always end with run-tests.sh's summary line and its exit status.
 test: deps
+	-@scripts/npm-ci.sh tests/mcp   # the MCP SDK client (tests/mcp/package-lock.json)
 	-@$(MAKE) --no-print-directory -k build build-asan build-fuzz
 	@scripts/run-tests.sh
 

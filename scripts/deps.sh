@@ -21,9 +21,14 @@ PACKAGES=(
   librust-blake3-dev b3sum
   # oracles and tools used by tests, demo and CI
   sox capnproto curl python3 python3-zmq git midicsv
-  # the web page's npm packages (installed by the build) and its browser test
+  # the web page's npm packages (installed by the build) and its browser test; the official
+  # MCP SDK client in tests/mcp/ (npm ci by scripts/npm-ci.sh)
   nodejs npm chromium
 )
+
+# Packages whose command another package may already provide: present when the
+# command is (NodeSource's nodejs bundles npm and conflicts with Debian's).
+declare -A COMMAND_OF=([npm]=npm)
 
 # Debconf answers given before installing a package (package => selection).
 declare -A PRESEED=(
@@ -34,6 +39,9 @@ say() { printf 'deps: %s\n' "$*"; }
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
+  if [[ -n ${COMMAND_OF[$pkg]:-} ]] && command -v "${COMMAND_OF[$pkg]}" >/dev/null 2>&1; then
+    continue
+  fi
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   if [[ "$status" != "install ok installed" ]]; then
     missing+=("$pkg")

@@ -221,9 +221,17 @@ function draw(v) {
   }
   // Moments.
   g.fillStyle = '#ffb347';
+  let lastLabel = -Infinity;
   for (const m of v.moments) {
     const x = frameToX(v, m.frame, W);
-    if (x >= 0 && x <= W) { g.fillRect(x, 0, 2, H); g.fillText(m.kind || 'moment', x + 3, H - 4); }
+    if (x < 0 || x > W) continue;
+    // A tick along the top edge, not a full-height line: the wave under it stays readable.
+    g.fillRect(x, 0, 2, 10);
+    const label = m.name || m.kind || 'moment';
+    if (x - lastLabel > g.measureText(label).width + 8) { // no labels on top of each other
+      g.fillText(label, x + 3, 10);
+      lastLabel = x;
+    }
   }
   // The selection.
   if (v.sel) {

@@ -49,6 +49,7 @@ int cmd_call(cli *c);
 int cmd_session(cli *c);
 /* `reel session request ...`: c->argv[0] is "request" (cmd_request.c). */
 int cmd_session_request(cli *c);
+int cmd_mcp(cli *c);
 
 /* Run a service op (service.h) in the store's running `reel serve`, or in
  * this process when none runs; prints the failure. *out: a new reference. */
@@ -68,5 +69,10 @@ int cmd_recover(cli *c);
  * and nothing was done). Returns an exit status. */
 int parse_staging_grace(const char *v, int64_t *ns);
 int recover_at_start(reel_store *st, int64_t grace_ns, bool quiet, char *line, size_t len);
+/* The same without printing: the failure is left in *e for the caller to
+ * report (as `reel mcp` does, in its answer). `origin` names the creator
+ * of what the op makes when it runs in this process. */
+int cli_call_err(cli *c, const char *op, json_t *args, const char *origin, json_t **out,
+                 reel_error *e);
 
 #endif

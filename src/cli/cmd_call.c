@@ -18,30 +18,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_call(cli *c, const char *op, json_t *args, json_t **out)
+int cli_call_err(cli *c, const char *op, json_t *args, const char *origin, json_t **out,
+                 reel_error *e)
 {
     *out = NULL;
-    reel_error e;
-    reel_error_clear(&e);
     char root[PATH_MAX];
+    int rc;
     if (c->store)
         snprintf(root, sizeof root, "%s", c->store);
-    else if (reel_store_default_root(root, sizeof root, &e))
-        return fail_err(&e);
+    else if ((rc = reel_store_default_root(root, sizeof root, e)))
+        return rc;
     reel_daemon_info d;
-    int rc;
     if (reel_daemon_find(root, &d, NULL) == 0) {
         char token[1024] = "";
-        if (d.token_file[0] && reel_http_token_load(d.token_file, token, sizeof token, &e))
-            return fail_err(&e);
-        rc = reel_service_remote_call(d.url, token, op, args, out, &e);
-        return rc ? fail_err(&e) : 0;
+        if (d.token_file[0] && (rc = reel_http_token_load(d.token_file, token, sizeof token, e)))
+            return rc;
+        return reel_service_remote_call(d.url, token, op, args, out, e);
     }
     reel_service *s;
-    if ((rc = reel_service_open(&s, root, &e)))
-        return fail_err(&e);
-    rc = reel_service_call(s, op, args, "reel", out, &e);
+    if ((rc = reel_service_open(&s, root, e)))
+        return rc;
+    rc = reel_service_call(s, op, args, origin, out, e);
     reel_service_close(s);
+    return rc;
+}
+
+int cli_call(cli *c, const char *op, json_t *args, json_t **out)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    int rc = cli_call_err(c, op, args, "reel", out, &e);
     return rc ? fail_err(&e) : 0;
 }
 

@@ -1083,6 +1083,7 @@ static const cli_command commands[] = {
     {"moments", cmd_moments},
     {"marker", cmd_marker},
     {"recover", cmd_recover},
+    {"mcp", cmd_mcp},
 };
 
 static void usage(FILE *f)
@@ -1124,6 +1125,7 @@ static void usage(FILE *f)
           "triggers (serve, record; after a --source: that source only): --trigger\n"
           "  level|midi|level,midi|off, --trigger-db DB (default -30), --trigger-hold DUR\n"
           "  (default 250ms), --trigger-hysteresis DB (default 6)\n"
+          "  mcp                                    MCP server on stdin/stdout (JSON-RPC lines)\n"
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME,\n"
           "              session:ID:start|end, session:ID/SEGMENT:start|end (segments 1, 2...),\n"
           "              moment:ID, moment:ID-5s, moment:ID+10s\n"

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 typedef struct http_sse_client http_sse_client;
+typedef struct http_mcp http_mcp;
 
 struct reel_http {
     reel_store *st;
@@ -37,6 +38,7 @@ struct reel_http {
     reel_peak_cache *peaks;      /* waveform summaries (its own lock) */
     pthread_t levels_th;         /* publishes "levels" events */
     bool levels_running;
+    http_mcp *mcp;               /* /mcp sessions (http_mcp.c) */
 };
 
 typedef enum http_body_kind { HTTP_BODY_NONE, HTTP_BODY_JSON, HTTP_BODY_BLOB } http_body_kind;
@@ -79,6 +81,11 @@ void http_blob_discard(http_req *r);
 
 /* http_api.c */
 enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn);
+
+/* http_mcp.c: MCP at /mcp */
+int http_mcp_open(reel_http *h, reel_error *err);
+void http_mcp_close(reel_http *h);
+enum MHD_Result http_mcp_handle(http_req *r, struct MHD_Connection *conn);
 
 /* http_server.c */
 enum MHD_Result http_events_open(reel_http *h, struct MHD_Connection *conn);

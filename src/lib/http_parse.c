@@ -25,6 +25,8 @@ reel_http_method reel_http_method_parse(const char *m)
         return REEL_HTTP_PUT;
     if (strcmp(m, "POST") == 0)
         return REEL_HTTP_POST;
+    if (strcmp(m, "DELETE") == 0)
+        return REEL_HTTP_DELETE;
     return REEL_HTTP_OTHER;
 }
 
@@ -86,7 +88,7 @@ static int route_fail(reel_http_route *r, int status, const char *code, reel_err
     return status;
 }
 
-static bool artifact_id_ok(const char *s)
+bool reel_http_artifact_id_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n >= REEL_ARTIFACT_ID_MAX + 8)
@@ -262,6 +264,11 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
             r->kind = REEL_ROUTE_BLOB;
             st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD | REEL_HTTP_PUT, "GET, HEAD, PUT", err);
         }
+    } else if (strcmp(seg[0], "mcp") == 0 && n == 1) {
+        /* No GET: reel offers no server-initiated stream (the transport
+         * then wants 405). */
+        r->kind = REEL_ROUTE_MCP;
+        st = allow(r, REEL_HTTP_POST | REEL_HTTP_DELETE, "POST, DELETE", err);
     } else if (strcmp(seg[0], "api") == 0 && n >= 2) {
         if (strcmp(seg[1], "streams") == 0) {
             if (n == 2) {
@@ -298,7 +305,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 r->kind = REEL_ROUTE_ARTIFACTS;
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
             } else if (n == 3 || (n == 4 && strcmp(seg[3], "content") == 0)) {
-                if (!artifact_id_ok(seg[2]))
+                if (!reel_http_artifact_id_ok(seg[2]))
                     return route_fail(r, 400, "bad_artifact_id", err,
                                       "bad artifact id (letters, digits, '-', '_', ':')");
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
@@ -311,7 +318,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
             } else {
                 /* an op name: the service refuses names it does not know */
-                if (!artifact_id_ok(seg[2]) || strlen(seg[2]) >= 64)
+                if (!reel_http_artifact_id_ok(seg[2]) || strlen(seg[2]) >= 64)
                     return route_fail(r, 400, "bad_path", err,
                                       "bad operation name (letters, digits, '_')");
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
@@ -324,7 +331,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD | REEL_HTTP_POST, "GET, HEAD, POST",
                            err);
             } else {
-                if (!artifact_id_ok(seg[2]) || strlen(seg[2]) >= REEL_SESSION_ID_MAX)
+                if (!reel_http_artifact_id_ok(seg[2]) || strlen(seg[2]) >= REEL_SESSION_ID_MAX)
                     return route_fail(r, 400, "bad_session_id", err,
                                       "bad session id (letters, digits, '-', '_', ':')");
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
@@ -634,4 +641,63 @@ bool reel_http_bearer_ok(const char *header, const char *token)
     for (size_t i = 0; i < tn; i++)
         diff |= (unsigned char)(token[i] ^ (i < gn ? given[i] : 0));
     return diff == 0 && tn > 0;
+}
+
+/* ---- Origin ---------------------------------------------------------------- */
+
+/* Split "scheme://authority" (nothing after it) into the authority's host
+ * (brackets removed) and the whole authority. */
+static bool origin_split(const char *o, char *host, size_t hcap, const char **authority)
+{
+    const char *p;
+    if (strncasecmp(o, "http://", 7) == 0)
+        p = o + 7;
+    else if (strncasecmp(o, "https://", 8) == 0)
+        p = o + 8;
+    else
+        return false;
+    *authority = p;
+    const char *end;
+    if (*p == '[') {
+        end = strchr(p, ']');
+        if (!end)
+            return false;
+        if ((size_t)(end - p - 1) >= hcap)
+            return false;
+        memcpy(host, p + 1, (size_t)(end - p - 1));
+        host[end - p - 1] = '\0';
+        end++;
+    } else {
+        end = p + strcspn(p, ":/");
+        if (end == p || (size_t)(end - p) >= hcap)
+            return false;
+        memcpy(host, p, (size_t)(end - p));
+        host[end - p] = '\0';
+    }
+    if (*end == ':') {
+        end++;
+        if (*end < '0' || *end > '9')
+            return false;
+        while (*end >= '0' && *end <= '9')
+            end++;
+    }
+    return *end == '\0';
+}
+
+bool reel_http_origin_ok(const char *origin, const char *self_url)
+{
+    char host[256], self_host[256];
+    const char *auth, *self_auth;
+    if (!origin || !origin_split(origin, host, sizeof host, &auth))
+        return false;
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127)
+        return true;
+    if (inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6))
+        return true;
+    return self_url && origin_split(self_url, self_host, sizeof self_host, &self_auth) &&
+           strcasecmp(auth, self_auth) == 0 && strncasecmp(origin, self_url, 5) == 0;
 }

@@ -43,6 +43,7 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_SESSION_PLAY,     /* POST /api/sessions/{id}/play */
     REEL_ROUTE_SESSION_STOP,     /* POST /api/sessions/{id}/stop */
     REEL_ROUTE_SESSION_EXPORT,   /* GET  /api/sessions/{id}/export?format=json|archive */
+    REEL_ROUTE_MCP,              /* POST|DELETE /mcp (MCP, streamable HTTP) */
 } reel_http_route_kind;
 
 typedef enum reel_http_method {
@@ -51,6 +52,7 @@ typedef enum reel_http_method {
     REEL_HTTP_PUT = 4,
     REEL_HTTP_POST = 8,
     REEL_HTTP_OTHER = 16,
+    REEL_HTTP_DELETE = 32,
 } reel_http_method;
 
 #define REEL_HTTP_PARAM_MAX 512 /* a stream URI (REEL_URI_MAX) or an artifact id */
@@ -95,6 +97,10 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
 int reel_http_pct_decode(const char *s, size_t n, bool plus_space, char *out, size_t cap,
                          reel_error *err);
 
+/* An artifact id as names in paths and URIs may spell it: letters, digits,
+ * '-', '_' and ':' (never '/' or a dot), shorter than an id can be. */
+bool reel_http_artifact_id_ok(const char *s);
+
 /* "blake3:<64 lowercase hex>", exactly. */
 int reel_http_blob_name_parse(const char *s, reel_hash *out, reel_error *err);
 
@@ -131,6 +137,12 @@ void reel_http_slice_body_free(reel_http_slice_body *b);
  * whether only this machine can connect. */
 int reel_http_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *addr_len,
                            bool *loopback, reel_error *err);
+
+/* An Origin header a browser sent with a request to /mcp: only pages of
+ * this machine (localhost, 127.0.0.0/8, [::1]) or of the server's own
+ * address `self_url` ("http://HOST:PORT") may talk to it, so that a page
+ * elsewhere cannot reach a loopback server through DNS rebinding. */
+bool reel_http_origin_ok(const char *origin, const char *self_url);
 
 /* The token of an "Authorization: Bearer <token>" header value, compared
  * in time independent of where the bytes differ. */

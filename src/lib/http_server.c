@@ -446,6 +446,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return http_page_send(r, conn);
     if (r->route.kind == REEL_ROUTE_STREAM_PEAKS)
         return http_peaks_send(r, conn);
+    if (r->route.kind == REEL_ROUTE_MCP)
+        return http_mcp_handle(r, conn);
     return http_api_dispatch(r, conn);
 }
 
@@ -575,6 +577,14 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
     }
     if ((rc = reel_peak_cache_open(&h->peaks, h->o.peak_cache_bytes, err))) {
         close(fd);
+        reel_service_close(h->own_service);
+        free(h);
+        return rc;
+    }
+    if ((rc = http_mcp_open(h, err))) {
+        close(fd);
+        reel_peak_cache_close(h->peaks);
+        reel_service_close(h->own_service);
         free(h);
         return rc;
     }
@@ -595,6 +605,7 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
     if (!h->d) {
         close(fd);
         reel_peak_cache_close(h->peaks);
+        http_mcp_close(h);
         pthread_cond_destroy(&h->sse_cond);
         pthread_mutex_destroy(&h->sse_lock);
         pthread_mutex_destroy(&h->db_lock);
@@ -628,6 +639,7 @@ void reel_http_close(reel_http *h)
     http_levels_join(h);
     MHD_stop_daemon(h->d); /* closes the listening socket, joins every connection */
     reel_peak_cache_close(h->peaks);
+    http_mcp_close(h);
     pthread_cond_destroy(&h->sse_cond);
     pthread_mutex_destroy(&h->sse_lock);
     pthread_mutex_destroy(&h->db_lock);

@@ -48,7 +48,7 @@ sleep 3 # a few beats of history before the browser looks
 
 out=$(cd "$TMP" && NODE_PATH=$NODE_MODULES REEL_URL=$URL STREAM=$URI SHOTS=$SHOTS \
       CHROMIUM=$CHROMIUM timeout -k 5 150 node "$REEL_SRC/tests/web/web_page.cjs") ||
-    fail "browser test failed (serve log: $(tail -n 5 "$TMP/serve.log" | tr '\n' ' '))"
+    fail "browser test failed: $(printf "%s" "$out" | tail -n 5 | tr '\n' ' ') (serve log: $(tail -n 5 "$TMP/serve.log" | tr '\n' ' '))"
 echo "browser: $out"
 
 # Each artifact equals `reel slice` of its source window (serve keeps recording meanwhile).

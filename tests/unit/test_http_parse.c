@@ -395,6 +395,48 @@ static void test_bearer(void **state)
     assert_false(reel_http_bearer_ok("Bearer ", ""));
 }
 
+/* /mcp: POST and DELETE, 405 naming them for GET, nothing below it. */
+static void test_mcp_route(void **state)
+{
+    (void)state;
+    reel_http_route r;
+    assert_int_equal(route("POST", "/mcp", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_MCP);
+    assert_int_equal(route("DELETE", "/mcp", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_MCP);
+    assert_int_equal(r.method, REEL_HTTP_DELETE);
+    assert_int_equal(route("GET", "/mcp", &r), 405);
+    assert_string_equal(r.allow, "POST, DELETE");
+    assert_int_equal(route("PUT", "/mcp", &r), 405);
+    assert_int_equal(route("POST", "/mcp/x", &r), 404);
+    assert_int_equal(route("POST", "/mcp?x=1", &r), 400);
+    assert_int_equal(route("POST", "/%6dcp", &r), 200); /* the same path, escaped */
+    assert_int_equal(route("DELETE", "/api/streams", &r), 405);
+}
+
+static void test_origin(void **state)
+{
+    (void)state;
+    const char *self = "http://192.168.1.5:7070";
+    const char *good[] = {"http://localhost", "http://localhost:3000", "https://LOCALHOST:1",
+                          "http://127.0.0.1:7070", "http://127.8.9.10", "http://[::1]:5173",
+                          "http://192.168.1.5:7070"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(reel_http_origin_ok(good[i], self));
+    const char *bad[] = {"null", "", "http://evil.example", "http://localhost.evil.example",
+                         "http://127.0.0.1.evil.example", "http://192.168.1.5:7071",
+                         "https://192.168.1.5:7070", "http://192.168.1.5", "file://localhost",
+                         "http://localhost/path", "http://localhost:", "http://[::1",
+                         "http://[::2]:80", "http://128.0.0.1", "localhost", "http://",
+                         "http://localhost:80x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (reel_http_origin_ok(bad[i], self))
+            fail_msg("origin '%s' accepted", bad[i]);
+    }
+    assert_false(reel_http_origin_ok(NULL, self));
+    assert_false(reel_http_origin_ok("http://192.168.1.5:7070", NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,7 +445,8 @@ int main(void)
         cmocka_unit_test(test_routes_web),
         cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_range),
         cmocka_unit_test(test_slice_body),   cmocka_unit_test(test_listen),
-        cmocka_unit_test(test_bearer),
+        cmocka_unit_test(test_bearer),       cmocka_unit_test(test_mcp_route),
+        cmocka_unit_test(test_origin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

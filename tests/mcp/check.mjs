@@ -1,0 +1,196 @@
+// check.mjs — reel's MCP server driven by the official MCP TypeScript SDK client.
+//
+//   MODE=stdio REEL=... STORE=...   spawns `reel --store STORE mcp` (StdioClientTransport)
+//   MODE=http  URL=http://H:P       talks to URL/mcp (StreamableHTTPClientTransport)
+//
+// Also: OPS_JSON (the op table, `reel --json call --list`), OUT_DIR (where the decoded
+// grab audio goes, for sox and b3sum in the calling script), GRAB_SECONDS,
+// EXPECT_CREATOR (who must have made the grab's artifact: "mcp" in process, the
+// daemon's origin when calls are forwarded to a running serve).
+//
+// Checks: the negotiated protocol and capabilities, listTools against the op table
+// (every op a tool, same input schema), grab's structured content and audio block (a
+// WAV of the right length, the same bytes as the stored file), artifact_list,
+// artifact_get, resources (list, templates, read as JSON and as blob), a bad
+// argument (isError naming the field), an unknown tool (a JSON-RPC error), ping.
+// Prints one JSON line with what the caller checks further; exits 1 on the first
+// failed check with one line saying what.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { isDeepStrictEqual } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const env = process.env;
+const mode = env.MODE;
+
+function fail(msg) {
+  console.error(`FAIL check.mjs (${mode}): ${msg}`);
+  process.exit(1);
+}
+function check(cond, msg) {
+  if (!cond) fail(msg);
+}
+
+// The WAV header's fields, read the way any reader does.
+function parseWav(buf) {
+  check(buf.length >= 44, `audio is ${buf.length} bytes, too short for a WAV`);
+  check(buf.toString('ascii', 0, 4) === 'RIFF' && buf.toString('ascii', 8, 12) === 'WAVE',
+    'audio is not RIFF/WAVE');
+  check(buf.readUInt32LE(4) === buf.length - 8, `RIFF size ${buf.readUInt32LE(4)} != ${buf.length - 8}`);
+  let off = 12, fmt = null, data = null;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('ascii', off, off + 4), size = buf.readUInt32LE(off + 4);
+    if (id === 'fmt ') {
+      fmt = { tag: buf.readUInt16LE(off + 8), channels: buf.readUInt16LE(off + 10),
+              rate: buf.readUInt32LE(off + 12), bits: buf.readUInt16LE(off + 22) };
+    } else if (id === 'data') {
+      data = { offset: off + 8, size };
+    }
+    off += 8 + size + (size & 1);
+  }
+  check(fmt && data, 'WAV without fmt or data chunk');
+  check(data.offset + data.size <= buf.length, 'WAV data chunk runs past the end');
+  return { ...fmt, frames: data.size / (fmt.channels * fmt.bits / 8) };
+}
+
+function textOf(result) {
+  return result.content.filter((b) => b.type === 'text').map((b) => b.text).join('\n');
+}
+
+async function main() {
+  const ops = JSON.parse(fs.readFileSync(env.OPS_JSON, 'utf8'));
+  const grabSeconds = Number(env.GRAB_SECONDS || '1.5');
+  let transport;
+  if (mode === 'stdio') {
+    transport = new StdioClientTransport({
+      command: env.REEL, args: ['--store', env.STORE, 'mcp'], env: { ...process.env },
+      stderr: 'inherit',
+    });
+  } else if (mode === 'http') {
+    transport = new StreamableHTTPClientTransport(new URL('/mcp', env.URL));
+  } else {
+    fail('MODE must be stdio or http');
+  }
+  const client = new Client({ name: 'reel-mcp-check', version: '1.0.0' });
+  await client.connect(transport);
+  const info = client.getServerVersion();
+  check(info && info.name === 'reel', `serverInfo ${JSON.stringify(info)}`);
+  const caps = client.getServerCapabilities();
+  check(caps.tools && caps.resources, `capabilities ${JSON.stringify(caps)}`);
+  if (mode === 'http') {
+    check(transport.sessionId && /^[0-9a-f]{64}$/.test(transport.sessionId),
+      `session id ${transport.sessionId}`);
+    check(transport.protocolVersion === LATEST_PROTOCOL_VERSION,
+      `negotiated ${transport.protocolVersion}, the SDK's latest is ${LATEST_PROTOCOL_VERSION}`);
+  }
+  await client.ping();
+
+  // Every op is a tool with the op's schema, and nothing else is.
+  const { tools } = await client.listTools();
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  check(tools.length === ops.length, `${tools.length} tools for ${ops.length} ops`);
+  for (const op of ops) {
+    const t = byName.get(op.name);
+    check(t, `op ${op.name} is not a tool`);
+    check(isDeepStrictEqual(t.inputSchema, op.input_schema), `${op.name}: inputSchema differs`);
+    check(t.description.startsWith(op.summary), `${op.name}: description is not the summary`);
+  }
+
+  // grab: structured content, a link to the artifact, and the audio itself.
+  const g = await client.callTool({ name: 'grab', arguments: { seconds: grabSeconds } });
+  check(!g.isError, `grab failed: ${textOf(g)}`);
+  const sc = g.structuredContent;
+  check(sc && /^art-/.test(sc.artifact) && /^blake3:[0-9a-f]{64}$/.test(sc.content_hash) &&
+    typeof sc.path === 'string', `grab structuredContent ${JSON.stringify(sc)}`);
+  check(isDeepStrictEqual(JSON.parse(g.content[0].text), sc), 'grab: text block is not the JSON');
+  const audio = g.content.find((b) => b.type === 'audio');
+  check(audio, `grab returned no audio block: ${JSON.stringify(g.content.map((b) => b.type))}`);
+  check(audio.mimeType === 'audio/wav', `audio mimeType ${audio.mimeType}`);
+  const wav = Buffer.from(audio.data, 'base64');
+  check(wav.toString('base64') === audio.data, 'audio data is not canonical base64');
+  const w = parseWav(wav);
+  check(w.frames === sc.frames, `WAV has ${w.frames} frames, the result says ${sc.frames}`);
+  check(Math.abs(w.frames - grabSeconds * w.rate) <= 1,
+    `WAV has ${w.frames} frames at ${w.rate} Hz for a ${grabSeconds} s grab`);
+  check(wav.equals(fs.readFileSync(sc.path)), 'the audio block differs from the stored file');
+  const link = g.content.find((b) => b.type === 'resource_link');
+  check(link && link.uri === `reel://artifact/${sc.artifact}`, `resource link ${JSON.stringify(link)}`);
+  const wavFile = path.join(env.OUT_DIR, `grab-${mode}.wav`);
+  fs.writeFileSync(wavFile, wav);
+
+  // The artifact is listed, and artifact_get shows it with its lineage.
+  const l = await client.callTool({ name: 'artifact_list', arguments: { tags: ['grab'] } });
+  check(!l.isError && Array.isArray(l.structuredContent.result), `artifact_list ${textOf(l)}`);
+  check(l.structuredContent.result.some((a) => a.id === sc.artifact), 'grab not in artifact_list');
+  const a = await client.callTool({ name: 'artifact_get', arguments: { id: sc.artifact } });
+  check(!a.isError && a.structuredContent.id === sc.artifact, `artifact_get ${textOf(a)}`);
+  check(a.structuredContent.content_hash === sc.content_hash, 'artifact_get: another hash');
+  check(Array.isArray(a.structuredContent.ancestors) && a.structuredContent.ancestors.length >= 1,
+    'artifact_get: no lineage (ancestors)');
+  if (env.EXPECT_CREATOR) {
+    check(a.structuredContent.creator === env.EXPECT_CREATOR,
+      `artifact made by ${a.structuredContent.creator}, expected ${env.EXPECT_CREATOR}`);
+  }
+
+  // Resources: listed, templated, readable as the JSON document and as the bytes.
+  const uri = `reel://artifact/${sc.artifact}`;
+  const rl = await client.listResources();
+  check(rl.resources.some((r) => r.uri === uri), `${uri} not in resources/list`);
+  const rt = await client.listResourceTemplates();
+  check(rt.resourceTemplates.map((t) => t.uriTemplate).includes('reel://artifact/{id}'),
+    'no reel://artifact/{id} template');
+  const rr = await client.readResource({ uri });
+  check(rr.contents[0].mimeType === 'application/json', 'resource is not JSON');
+  check(JSON.parse(rr.contents[0].text).id === sc.artifact, 'resource JSON is another artifact');
+  const blob = rr.contents.find((c) => c.uri === `${uri}/content`);
+  check(blob && blob.mimeType === 'audio/wav' && Buffer.from(blob.blob, 'base64').equals(wav),
+    'resource content is not the grabbed WAV');
+  const rc = await client.readResource({ uri: `${uri}/content` });
+  check(rc.contents.length === 1 && Buffer.from(rc.contents[0].blob, 'base64').equals(wav),
+    'reading /content alone');
+  try {
+    await client.readResource({ uri: 'reel://artifact/art-nonexistent' });
+    fail('reading a missing artifact succeeded');
+  } catch (e) {
+    check(e instanceof McpError && e.code === -32002, `missing resource: ${e}`);
+  }
+
+  // The stream the grab came from.
+  const st = await client.callTool({ name: 'stream_status', arguments: { stream: sc.stream } });
+  check(!st.isError && st.structuredContent.uri === sc.stream, `stream_status ${textOf(st)}`);
+
+  // Bad arguments are tool errors naming the field; an unknown tool is a protocol error.
+  const bad = await client.callTool({ name: 'grab', arguments: { seconds: 'ten' } });
+  check(bad.isError === true && /seconds/.test(textOf(bad)), `bad argument: ${JSON.stringify(bad)}`);
+  const unk = await client.callTool({ name: 'grab', arguments: { secs: 3 } });
+  check(unk.isError === true && /secs/.test(textOf(unk)), `unknown field: ${JSON.stringify(unk)}`);
+  const miss = await client.callTool({ name: 'artifact_get', arguments: { id: 'art-nonexistent' } });
+  check(miss.isError === true && miss.structuredContent.error.code === 'not_found',
+    `missing artifact: ${JSON.stringify(miss)}`);
+  try {
+    await client.callTool({ name: 'no_such_tool', arguments: {} });
+    fail('an unknown tool was called');
+  } catch (e) {
+    check(e instanceof McpError && e.code === -32602 && /no_such_tool/.test(e.message),
+      `unknown tool: ${e}`);
+  }
+
+  let terminated = null;
+  if (mode === 'http') {
+    // DELETE ends the session; the next request on it is refused.
+    const sid = transport.sessionId;
+    await transport.terminateSession();
+    terminated = sid;
+  }
+  await client.close();
+  console.log(JSON.stringify({
+    tools: tools.map((t) => t.name), grab: { ...sc, wav_file: wavFile, wav_rate: w.rate,
+      wav_channels: w.channels, wav_bits: w.bits, wav_frames: w.frames },
+    terminated_session: terminated,
+  }));
+}
+
+main().catch((e) => fail(e && e.stack ? e.stack.split('\n')[0] : String(e)));
