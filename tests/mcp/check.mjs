@@ -178,6 +178,56 @@ async function main() {
       `unknown tool: ${e}`);
   }
 
+  // With a recorder behind the server (http: reel serve), every tool is called once and
+  // must succeed: the seed's ten, grab, artifacts, moments, markers, takes. Only
+  // session_request is called with an argument that must fail (it needs a JACK synth;
+  // tests/integration/request_response.sh drives it for real).
+  const called = new Set(['grab', 'artifact_list', 'artifact_get', 'stream_status']);
+  if (mode === 'http') {
+    const call = async (name, args) => {
+      const r = await client.callTool({ name, arguments: args });
+      check(!r.isError, `${name}(${JSON.stringify(args)}): ${textOf(r)}`);
+      called.add(name);
+      return r.structuredContent;
+    };
+    const all = await call('streams', {});
+    check(all.result.some((s) => s.uri === sc.stream), `streams lacks ${sc.stream}`);
+    const sl = await call('stream_slice', { stream: sc.stream, last: '0.5s', virtual: true });
+    check(sl.frames === 24000, `stream_slice frames ${sl.frames}`);
+    await call('moments', { stream: sc.stream });
+    const mk = await call('marker', { stream: sc.stream, name: 'mcp' });
+    check(mk.name === 'mcp' && mk.kind === 'marker', `marker ${JSON.stringify(mk)}`);
+    const ms = await call('moments', { stream: sc.stream });
+    check(ms.result.some((m) => m.id === mk.id), 'moments lacks the marker');
+    const uri = 'stream://mcp/extra';
+    await call('stream_create', { source: 'tone:660', uri });
+    await call('stream_start', { stream: uri });
+    const ses = await call('session_create', { streams: [sc.stream, uri] });
+    await call('session_play', { id: ses.id });
+    await new Promise((r) => setTimeout(r, 600));
+    await call('session_play', { id: ses.id }); // a second segment
+    await new Promise((r) => setTimeout(r, 600));
+    const done = await call('session_stop', { id: ses.id });
+    check(done.segments.length === 2, `session segments ${done.segments.length}`);
+    const stat = await call('session_status', { id: ses.id });
+    check(stat.state === done.state, `session_status ${stat.state}`);
+    const ex = await call('session_export', { id: ses.id, format: 'json' });
+    check(JSON.stringify(ex).includes(ses.id), 'session_export lacks the session');
+    await call('stream_stop', { stream: uri });
+    const take = await call('record_start', { filename: 'mcp-take' });
+    await call('record_status', {});
+    await new Promise((r) => setTimeout(r, 400));
+    const stopped = await call('record_stop', {});
+    check(JSON.stringify(stopped).includes('mcp-take'), `record_stop ${JSON.stringify(stopped)}`);
+    check(JSON.stringify(take).includes('mcp-take'), `record_start ${JSON.stringify(take)}`);
+    const rq = await client.callTool({ name: 'session_request',
+      arguments: { midi: 'art-nonexistent', out: 'nobody:in', audio: sc.stream } });
+    check(rq.isError === true, `session_request without a synth: ${textOf(rq)}`);
+    called.add('session_request');
+    const never = tools.map((t) => t.name).filter((n) => !called.has(n));
+    check(never.length === 0, `tools never called: ${never.join(', ')}`);
+  }
+
   let terminated = null;
   if (mode === 'http') {
     // DELETE ends the session; the next request on it is refused.
@@ -187,7 +237,7 @@ async function main() {
   }
   await client.close();
   console.log(JSON.stringify({
-    tools: tools.map((t) => t.name), grab: { ...sc, wav_file: wavFile, wav_rate: w.rate,
+    tools: tools.map((t) => t.name), called: [...called], grab: { ...sc, wav_file: wavFile, wav_rate: w.rate,
       wav_channels: w.channels, wav_bits: w.bits, wav_frames: w.frames },
     terminated_session: terminated,
   }));
