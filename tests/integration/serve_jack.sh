@@ -73,7 +73,7 @@ h2=$(status_field $URI head_frame)
 [[ $h2 -gt $h1 ]] || fail "(c) the timeline stood still while the server was away ($h1 -> $h2)"
 start_jackd
 start_metro
-# The engine looks for the server again about once a second; on a loaded machine the
+# The engine looks for the server again every 500 ms; on a loaded machine the
 # reconnect and the metronome's first beeps take a few seconds more: wait up to ~16 s.
 ons=()
 for ((try = 0; try < 8; try++)); do
