@@ -708,6 +708,21 @@ int reel_control_start_stream(reel_control *c, const char *uri, const reel_strea
     return rc;
 }
 
+/* Ask the engine to stop `s` (if it ever started it); its last chunk comes
+ * back through the ordinary poll. */
+static void send_stop(reel_control *c, ctl_stream *s)
+{
+    if (s->start_sent && c->engine_id_len) {
+        reel_msg_command cmd;
+        memset(&cmd, 0, sizeof cmd);
+        reel_wire_new_id(cmd.id);
+        cmd.kind = REEL_CMD_STREAM_STOP;
+        snprintf(cmd.stop.uri, sizeof cmd.stop.uri, "%s", s->def.uri);
+        send_to_engine(c, REEL_HOOT_REQUEST, cmd.id, &cmd);
+    }
+    s->stop_sent = true;
+}
+
 int reel_control_stop_stream(reel_control *c, const char *uri, int64_t timeout_ns,
                              reel_error *err)
 {
@@ -718,15 +733,7 @@ int reel_control_stop_stream(reel_control *c, const char *uri, int64_t timeout_n
         return reel_error_set(err, REEL_ESTATE, "stream %s is not recording", uri);
     int rc = REEL_OK;
     if (s->rec) {
-        if (s->start_sent && c->engine_id_len) {
-            reel_msg_command cmd;
-            memset(&cmd, 0, sizeof cmd);
-            reel_wire_new_id(cmd.id);
-            cmd.kind = REEL_CMD_STREAM_STOP;
-            snprintf(cmd.stop.uri, sizeof cmd.stop.uri, "%s", s->def.uri);
-            send_to_engine(c, REEL_HOOT_REQUEST, cmd.id, &cmd);
-        }
-        s->stop_sent = true;
+        send_stop(c, s);
         /* Its last chunk comes back through the ordinary poll, which seals
          * it and closes the recorder. */
         int64_t until = reel_clock_mono_now() + timeout_ns;
@@ -838,15 +845,7 @@ int reel_control_stop(reel_control *c, int64_t timeout_ns, reel_error *err)
         ctl_stream *s = &c->streams[i];
         if (!s->used || !s->rec)
             continue;
-        if (s->start_sent && c->engine_id_len) {
-            reel_msg_command cmd;
-            memset(&cmd, 0, sizeof cmd);
-            reel_wire_new_id(cmd.id);
-            cmd.kind = REEL_CMD_STREAM_STOP;
-            snprintf(cmd.stop.uri, sizeof cmd.stop.uri, "%s", s->def.uri);
-            send_to_engine(c, REEL_HOOT_REQUEST, cmd.id, &cmd);
-        }
-        s->stop_sent = true;
+        send_stop(c, s);
     }
     int rc = REEL_OK;
     for (;;) {

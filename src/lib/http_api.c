@@ -69,21 +69,33 @@ static enum MHD_Result ops_list(struct MHD_Connection *conn)
     return http_send_json(conn, 200, arr);
 }
 
+/* The request's JSON body as op arguments (*args NULL when empty). False:
+ * it does not parse, and *reply holds the 400 answer already queued. */
+static bool body_args(http_req *r, struct MHD_Connection *conn, json_t **args,
+                      enum MHD_Result *reply)
+{
+    *args = NULL;
+    if (r->received == 0)
+        return true;
+    json_error_t je;
+    *args = json_loadb(r->body, r->received, JSON_REJECT_DUPLICATES, &je);
+    if (*args)
+        return true;
+    char msg[300];
+    snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %.200s", je.line, je.column,
+             je.text);
+    *reply = http_send_error(conn, 400, "malformed_json", msg);
+    return false;
+}
+
 static enum MHD_Result op_call(http_req *r, struct MHD_Connection *conn)
 {
     reel_error e;
     reel_error_clear(&e);
-    json_t *args = NULL;
-    if (r->received > 0) {
-        json_error_t je;
-        args = json_loadb(r->body, r->received, JSON_REJECT_DUPLICATES, &je);
-        if (!args) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %.200s", je.line,
-                     je.column, je.text);
-            return http_send_error(conn, 400, "malformed_json", msg);
-        }
-    }
+    json_t *args;
+    enum MHD_Result reply;
+    if (!body_args(r, conn, &args, &reply))
+        return reply;
     json_t *j = NULL;
     int rc = reel_service_call(r->h->service, r->route.param, args, "reel http", &j, &e);
     json_decref(args);
@@ -141,17 +153,10 @@ static enum MHD_Result session_op(http_req *r, struct MHD_Connection *conn, cons
 
 static enum MHD_Result sessions_post(http_req *r, struct MHD_Connection *conn)
 {
-    json_t *args = NULL;
-    if (r->received > 0) {
-        json_error_t je;
-        args = json_loadb(r->body, r->received, JSON_REJECT_DUPLICATES, &je);
-        if (!args) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %.200s", je.line,
-                     je.column, je.text);
-            return http_send_error(conn, 400, "malformed_json", msg);
-        }
-    }
+    json_t *args;
+    enum MHD_Result reply;
+    if (!body_args(r, conn, &args, &reply))
+        return reply;
     return session_op(r, conn, "session_create", args ? args : json_object(), 201);
 }
 

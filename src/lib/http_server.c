@@ -27,9 +27,13 @@
 
 /* ---- responses ------------------------------------------------------------ */
 
-enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
+/* Queue `j` (released here) as a JSON body with a trailing newline, plus
+ * one optional header. */
+static enum MHD_Result send_json_body(struct MHD_Connection *conn, unsigned status, json_t *j,
+                                      size_t dump_flags, bool no_store, const char *hname,
+                                      const char *hval)
 {
-    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *s = j ? json_dumps(j, dump_flags) : NULL;
     json_decref(j);
     if (!s)
         return MHD_NO; /* out of memory: drop the connection */
@@ -48,10 +52,18 @@ enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned status, jso
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (no_store)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (hname)
+        MHD_add_response_header(resp, hname, hval);
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
+{
+    return send_json_body(conn, status, j, JSON_COMPACT | JSON_SORT_KEYS, true, NULL, NULL);
 }
 
 static enum MHD_Result send_error_with(struct MHD_Connection *conn, unsigned status,
@@ -59,30 +71,7 @@ static enum MHD_Result send_error_with(struct MHD_Connection *conn, unsigned sta
                                        const char *hval)
 {
     json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!s)
-        return MHD_NO;
-    size_t n = strlen(s);
-    char *body = realloc(s, n + 2);
-    if (!body) {
-        free(s);
-        return MHD_NO;
-    }
-    body[n] = '\n';
-    body[n + 1] = '\0';
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(n + 1, body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    if (hname)
-        MHD_add_response_header(resp, hname, hval);
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return send_json_body(conn, status, j, JSON_COMPACT, false, hname, hval);
 }
 
 enum MHD_Result http_send_error(struct MHD_Connection *conn, unsigned status, const char *code,

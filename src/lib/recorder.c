@@ -566,37 +566,15 @@ int reel_recorder_recover(reel_store *st, const char *uri, reel_error *err)
 
 static int define_stream(reel_recorder *r, reel_error *err)
 {
-    reel_store *st = r->st;
-    char *json;
-    int rc = reel_stream_def_to_json(&r->def, &json, err);
-    if (rc)
-        return rc;
-    reel_hash dh;
-    rc = reel_cas_put_buf(st->cas, json, strlen(json), &dh, err);
-    free(json);
-    if (rc)
-        return rc;
     memset(&r->row, 0, sizeof r->row);
     snprintf(r->row.uri, sizeof r->row.uri, "%s", r->def.uri);
-    r->row.definition_hash = dh;
     r->row.created_ns = reel_clock_wall_now();
-    reel_artifact a;
-    memset(&a, 0, sizeof a);
-    if ((rc = reel_artifact_new_id(&a, err)))
+    reel_hash dh;
+    int rc = reel_store_definition_put(r->st, &r->def, "reel", r->row.created_ns, &dh,
+                                       r->row.definition_artifact, err);
+    if (rc)
         return rc;
-    a.content = dh;
-    snprintf(a.mime, sizeof a.mime, "application/json");
-    snprintf(a.kind, sizeof a.kind, "stream-definition");
-    snprintf(a.creator, sizeof a.creator, "reel");
-    snprintf(a.stream_uri, sizeof a.stream_uri, "%s", r->def.uri);
-    a.created_ns = r->row.created_ns;
-    a.from_frame = a.to_frame = -1;
-    char tag_stream[REEL_URI_MAX + 8];
-    snprintf(tag_stream, sizeof tag_stream, "stream:%s", r->def.uri);
-    const char *tags[] = {"type:stream-definition", tag_stream};
-    if ((rc = reel_db_artifact_insert(st->db, &a, tags, 2, NULL, 0, err)))
-        return rc;
-    snprintf(r->row.definition_artifact, sizeof r->row.definition_artifact, "%s", a.id);
+    r->row.definition_hash = dh;
     reel_manifest_init(&r->m, &r->def, &dh);
     r->m.started_at_ns = r->row.created_ns;
     return REEL_OK;

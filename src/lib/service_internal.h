@@ -91,6 +91,8 @@ extern const reel_op_table reel_ops_take;  /* service_ops_take.c */
 /* The stream meant when none is named: the only one recording, else the
  * only one there is (service_ops_store.c). */
 int reel_ops_default_stream(reel_op_ctx *x, char *uri, size_t cap, reel_error *err);
+/* The op's "stream" argument, else the default stream above. */
+int reel_ops_stream_arg(reel_op_ctx *x, json_t *args, char *uri, size_t cap, reel_error *err);
 
 /* Arguments already passed the schema, so these only pick values out:
  * a missing optional string is `dflt`, a missing integer `dflt`. */

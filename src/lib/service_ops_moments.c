@@ -12,8 +12,6 @@
 #include "moments.h"
 #include "store.h"
 
-#include <stdio.h>
-
 static int op_moments(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     const char *uri = reel_arg_str(args, "stream", "");
@@ -27,11 +25,8 @@ static int op_moments(reel_op_ctx *x, json_t *args, json_t **out, reel_error *er
 static int op_marker(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     char uri[REEL_URI_MAX];
-    const char *given = reel_arg_str(args, "stream", NULL);
-    int rc = REEL_OK;
-    if (given)
-        snprintf(uri, sizeof uri, "%s", given);
-    else if ((rc = reel_ops_default_stream(x, uri, sizeof uri, err)))
+    int rc = reel_ops_stream_arg(x, args, uri, sizeof uri, err);
+    if (rc)
         return rc;
     reel_db_moment m;
     if ((rc = reel_moment_mark(x->st, uri, reel_arg_str(args, "name", NULL), &m, err)))

@@ -143,35 +143,16 @@ static int op_stream_create(reel_op_ctx *x, json_t *args, json_t **out, reel_err
     reel_error e2;
     if (reel_control_stream_get(x->control, def.uri, &in, &e2) == 0)
         return reel_error_set(err, REEL_EEXIST, "stream %s is defined already", def.uri);
-    char *json;
-    if ((rc = reel_stream_def_to_json(&def, &json, err)))
-        return rc;
     reel_hash dh;
-    rc = reel_cas_put_buf(x->st->cas, json, strlen(json), &dh, err);
-    free(json);
-    if (rc)
-        return rc;
-    reel_artifact a;
-    memset(&a, 0, sizeof a);
-    if ((rc = reel_artifact_new_id(&a, err)))
-        return rc;
-    a.content = dh;
-    snprintf(a.mime, sizeof a.mime, "application/json");
-    snprintf(a.kind, sizeof a.kind, "stream-definition");
-    snprintf(a.creator, sizeof a.creator, "%.63s", x->origin);
-    snprintf(a.stream_uri, sizeof a.stream_uri, "%s", def.uri);
-    a.created_ns = reel_clock_wall_now();
-    a.from_frame = a.to_frame = -1;
-    char tag[REEL_URI_MAX + 16];
-    snprintf(tag, sizeof tag, "stream:%s", def.uri);
-    const char *tags[] = {"type:stream-definition", tag};
-    if ((rc = reel_db_artifact_insert(x->st->db, &a, tags, 2, NULL, 0, err)) ||
+    char art_id[REEL_ARTIFACT_ID_MAX];
+    if ((rc = reel_store_definition_put(x->st, &def, x->origin, reel_clock_wall_now(), &dh,
+                                        art_id, err)) ||
         (rc = reel_control_define_stream(x->control, &def, err)))
         return rc;
     char hex[REEL_HASH_HEX + 8];
     reel_hash_to_string(&dh, hex);
     *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "stream", def.uri, "state", "defined",
-                     "definition", hex, "artifact", a.id, "kind",
+                     "definition", hex, "artifact", art_id, "kind",
                      def.kind == REEL_STREAM_MIDI ? "midi" : "audio", "rate",
                      (json_int_t)def.sample_rate);
     reel_service_publish(x->service, "stream", *out);

@@ -110,14 +110,20 @@ int reel_ops_default_stream(reel_op_ctx *x, char *uri, size_t cap, reel_error *e
     return REEL_OK;
 }
 
+int reel_ops_stream_arg(reel_op_ctx *x, json_t *args, char *uri, size_t cap, reel_error *err)
+{
+    const char *given = reel_arg_str(args, "stream", NULL);
+    if (!given)
+        return reel_ops_default_stream(x, uri, cap, err);
+    snprintf(uri, cap, "%s", given);
+    return REEL_OK;
+}
+
 static int op_grab(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     char uri[REEL_URI_MAX];
-    const char *given = reel_arg_str(args, "stream", NULL);
-    int rc = REEL_OK;
-    if (given)
-        snprintf(uri, sizeof uri, "%s", given);
-    else if ((rc = reel_ops_default_stream(x, uri, sizeof uri, err)))
+    int rc = reel_ops_stream_arg(x, args, uri, sizeof uri, err);
+    if (rc)
         return rc;
     json_t *sec = json_object_get(args, "seconds");
     double seconds = sec ? json_number_value(sec) : 30.0;

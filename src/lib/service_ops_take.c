@@ -31,11 +31,8 @@ static void take_fini(reel_service *s)
 static int op_record_start(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     char uri[REEL_URI_MAX];
-    const char *given = reel_arg_str(args, "stream", NULL);
-    int rc;
-    if (given)
-        snprintf(uri, sizeof uri, "%s", given);
-    else if ((rc = reel_ops_default_stream(x, uri, sizeof uri, err)))
+    int rc = reel_ops_stream_arg(x, args, uri, sizeof uri, err);
+    if (rc)
         return rc;
     return reel_take_start(x->service->take, x->st, uri, reel_arg_str(args, "filename", NULL),
                            x->origin, out, err);

@@ -121,3 +121,35 @@ void reel_stream_view_free(reel_stream_view *v)
 {
     reel_manifest_free(&v->manifest);
 }
+
+int reel_store_definition_put(reel_store *st, const reel_stream_def *def, const char *creator,
+                              int64_t created_ns, reel_hash *dh,
+                              char art_id[REEL_ARTIFACT_ID_MAX], reel_error *err)
+{
+    char *json;
+    int rc = reel_stream_def_to_json(def, &json, err);
+    if (rc)
+        return rc;
+    rc = reel_cas_put_buf(st->cas, json, strlen(json), dh, err);
+    free(json);
+    if (rc)
+        return rc;
+    reel_artifact a;
+    memset(&a, 0, sizeof a);
+    if ((rc = reel_artifact_new_id(&a, err)))
+        return rc;
+    a.content = *dh;
+    snprintf(a.mime, sizeof a.mime, "application/json");
+    snprintf(a.kind, sizeof a.kind, "stream-definition");
+    snprintf(a.creator, sizeof a.creator, "%.63s", creator);
+    snprintf(a.stream_uri, sizeof a.stream_uri, "%s", def->uri);
+    a.created_ns = created_ns;
+    a.from_frame = a.to_frame = -1;
+    char tag_stream[REEL_URI_MAX + 8];
+    snprintf(tag_stream, sizeof tag_stream, "stream:%s", def->uri);
+    const char *tags[] = {"type:stream-definition", tag_stream};
+    if ((rc = reel_db_artifact_insert(st->db, &a, tags, 2, NULL, 0, err)))
+        return rc;
+    snprintf(art_id, REEL_ARTIFACT_ID_MAX, "%s", a.id);
+    return REEL_OK;
+}

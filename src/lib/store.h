@@ -42,6 +42,13 @@ typedef struct reel_stream_view {
 int reel_store_stream_open(reel_store *st, const char *uri, reel_stream_view *v, reel_error *err);
 void reel_stream_view_free(reel_stream_view *v);
 
+/* Store `def` as its canonical JSON in CAS (*dh) and record it as a
+ * "stream-definition" artifact (tags type:stream-definition and
+ * stream:<uri>) made by `creator` at `created_ns`; its id into art_id. */
+int reel_store_definition_put(reel_store *st, const reel_stream_def *def, const char *creator,
+                              int64_t created_ns, reel_hash *dh,
+                              char art_id[REEL_ARTIFACT_ID_MAX], reel_error *err);
+
 /* Load the definition JSON named by hash. */
 int reel_store_load_definition(reel_store *st, const reel_hash *h, reel_stream_def *def,
                                reel_error *err);
