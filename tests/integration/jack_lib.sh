@@ -43,12 +43,14 @@ trap '_jack_cleanup; _cleanup' EXIT
 # jackd keeps a table of 8 servers in /dev/shm/jack-shm-registry and reclaims a slot only
 # for a server of the same name, so servers killed with -9 (ours have unique names) fill it
 # until every jackd says "Too many servers already active". Free the slots whose process
-# is gone (jack2's layout: 24-byte header, then 8 x {pid_t pid; char name[256]; pad}).
+# is gone, except our own server's (jack2's layout: 24-byte header, then
+# 8 x {pid_t pid; char name[256]; pad}).
 reclaim_jack_slots() {
     local reg=/dev/shm/jack-shm-registry
     [[ -w $reg ]] || return 0
-    python3 - "$reg" <<'PY' || true
+    python3 - "$reg" "$SRV" <<'PY' || true
 import os, struct, sys
+own = sys.argv[2].encode()
 with open(sys.argv[1], "r+b") as f:
     b = f.read(24 + 8 * 264)
     if b[:4] != b"KCAJ":
@@ -56,7 +58,10 @@ with open(sys.argv[1], "r+b") as f:
     for i in range(8):
         off = 24 + 264 * i
         pid = struct.unpack_from("<i", b, off)[0]
-        if pid > 0 and not os.path.exists(f"/proc/{pid}"):
+        name = b[off + 4:off + 260].split(b"\0", 1)[0]
+        # Our own server's slot stays: jackd reuses it on a restart, and a client of the
+        # killed server (reel, reconnecting) still knows it by that slot.
+        if pid > 0 and name != own and not os.path.exists(f"/proc/{pid}"):
             f.seek(off)
             f.write(bytes(260))
 PY
