@@ -25,9 +25,9 @@
  *
  * Not part of the library; built by bench/run.sh with gcc against libreel.a.
  */
-#include "recorder.h"
-#include "slice.h"
-#include "store.h"
+#include "capture/recorder.h"
+#include "slice/slice.h"
+#include "store/store.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

@@ -104,14 +104,14 @@ LIBREEL=$REEL_BUILD/src/lib/libreel.a
 [[ -f $LIBREEL ]] || die "no $LIBREEL (set REEL_BUILD to the build dir of $REEL)"
 B3LIB=-lblake3
 [[ -f $REEL_BUILD/libblake3.a ]] && B3LIB=$REEL_BUILD/libblake3.a
-LIBS=$(pkg-config --libs sndfile sqlite3 jansson)
+LIBS=$(pkg-config --libs sndfile sqlite3 jansson alsa libmicrohttpd libcurl liblo)
 for opt in jack libzmq; do
     if pkg-config --exists "$opt"; then LIBS="$LIBS $(pkg-config --libs "$opt")"; fi
 done
 # shellcheck disable=SC2086
 gcc -std=gnu17 -O2 -Wall -Wextra -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src/lib" \
     "$HERE/reelbench.c" -o "$HELPER" -Wl,--wrap=reel_clock_mono_now \
-    "$LIBREEL" "$B3LIB" $LIBS -lpthread -lm || die "cannot build bench/reelbench.c"
+    -Wl,--whole-archive "$LIBREEL" -Wl,--no-whole-archive "$B3LIB" $LIBS -lpthread -lm || die "cannot build bench/reelbench.c"
 
 # ---- inputs -----------------------------------------------------------------
 if want ingest || want grab; then
@@ -281,7 +281,7 @@ done
 # The live manifest keeps sealed chunks until REEL_MANIFEST_PAGE of them
 # page out, so its size (and the cost) saw-tooths over each page cycle;
 # comparing whole cycles removes where in the cycle a point happens to fall.
-PAGE=$(sed -n 's/^#define REEL_MANIFEST_PAGE \([0-9]*\).*/\1/p' "$ROOT/src/lib/manifest.h")
+PAGE=$(sed -n 's/^#define REEL_MANIFEST_PAGE \([0-9]*\).*/\1/p' "$ROOT/src/lib/store/manifest.h")
 PAGE=${PAGE:-256}
 cyc=$(awk -v p="$PAGE" -v s="$chunk_s" 'BEGIN { printf "%.3f", p * s }')
 last_end=$(awk -v T="$ROT_SECONDS" -v c="$cyc" 'BEGIN { printf "%.3f", int(T / c) * c }')

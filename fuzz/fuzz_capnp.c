@@ -14,7 +14,7 @@
  * into the same frames. Seeds (fuzz/corpus/capnp/) are real messages: bare
  * ones and HOOT01-framed ones.
  */
-#include "capnp_codec.h"
+#include "protocol/capnp_codec.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
  * peaks route has 1..REEL_HTTP_PEAK_BINS_MAX bins and no session bounds; a satisfiable range lies inside the
  * resource; a failed slice body leaves nothing allocated and names a code.
  */
-#include "http_parse.h"
+#include "surface/http/http_parse.h"
 
 #include <stdlib.h>
 #include <string.h>

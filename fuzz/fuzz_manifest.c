@@ -8,7 +8,7 @@
  * time: what it writes it must be able to read), with the same totals.
  * Nothing here touches the disk (no paging, no CAS).
  */
-#include "manifest.h"
+#include "store/manifest.h"
 
 #include <stdlib.h>
 #include <string.h>

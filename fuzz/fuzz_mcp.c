@@ -11,7 +11,7 @@
  * them; a well-formed notification is never answered (duplicate keys make
  * a message malformed, for the harness as for the server).
  */
-#include "mcp.h"
+#include "surface/mcp/mcp.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

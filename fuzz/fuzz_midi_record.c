@@ -7,7 +7,7 @@
  * every record it accepts re-encodes to exactly the bytes it came from.
  * Must never: keep state between inputs.
  */
-#include "midi_record.h"
+#include "rt/midi_record.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -9,8 +9,8 @@
  * either fails with one line and no arguments, or names a known route's op
  * with a JSON object of arguments.
  */
-#include "osc_map.h"
-#include "service.h"
+#include "surface/osc/osc_map.h"
+#include "service/service.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * Asserts: a failure is EINVAL with one line, never a schema fault (EIO),
  * and a document that passes has only properties the schema names.
  */
-#include "service.h"
+#include "service/service.h"
 
 #include <stdlib.h>
 #include <string.h>

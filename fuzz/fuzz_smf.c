@@ -7,7 +7,7 @@
  * past them), nothing past the end tick, and a one-line error otherwise.
  * Must never: keep state between inputs.
  */
-#include "smf_read.h"
+#include "media/smf_read.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * the same bytes and the same definition), since the definition_hash is
  * the hash of those bytes.
  */
-#include "stream_def.h"
+#include "core/stream_def.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
  * relies on: failures are EINVAL with a one-line message, durations are
  * never negative, and a parsed spec resolves or fails with a known code.
  */
-#include "timespec.h"
+#include "time/timespec.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

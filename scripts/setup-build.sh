@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dir=$1
 shift
 shopt -s nullglob
-files=(src/*/*.c tests/unit/*.c tests/integration/*.sh fuzz/*.c)
+files=(src/*/*.c src/lib/*/*.c src/lib/*/*/*.c tests/unit/*.c tests/integration/*.sh fuzz/*.c)
 list=$(printf '%s\n' "${files[@]}")
 stamp=$dir/reel-sources.list
 if [[ ! -f $dir/meson-private/coredata.dat ]]; then

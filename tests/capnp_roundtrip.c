@@ -32,8 +32,8 @@
  * code, e.g. "corrupt data: ..."), 2 usage error. Test code only: it is
  * never installed and must never be used by reel itself.
  */
-#include "capnp_codec.h"
-#include "hash.h"
+#include "protocol/capnp_codec.h"
+#include "core/hash.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,10 +6,10 @@
 #ifndef REEL_CLI_H
 #define REEL_CLI_H
 
-#include "http_server.h"
-#include "moment_detect.h"
+#include "surface/http/http_server.h"
+#include "media/moment_detect.h"
 #include "reel.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <jansson.h>
 #include <stdbool.h>

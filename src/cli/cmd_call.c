@@ -9,10 +9,10 @@
  */
 #include "cli.h"
 
-#include "daemon_file.h"
-#include "http_server.h"
-#include "service.h"
-#include "service_remote.h"
+#include "service/daemon_file.h"
+#include "surface/http/http_server.h"
+#include "service/service.h"
+#include "service/service_remote.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  */
 #include "cli.h"
 
-#include "gc.h"
-#include "timespec.h"
+#include "store/gc.h"
+#include "time/timespec.h"
 
 #include <string.h>
 

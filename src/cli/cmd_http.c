@@ -8,7 +8,7 @@
  */
 #include "cli.h"
 
-#include "http_server.h"
+#include "surface/http/http_server.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
  */
 #include "cli.h"
 
-#include "mcp.h"
+#include "surface/mcp/mcp.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -7,7 +7,7 @@
  */
 #include "cli.h"
 
-#include "moments.h"
+#include "model/moments/moments.h"
 
 #include <math.h>
 #include <stdlib.h>

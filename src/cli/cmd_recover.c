@@ -8,8 +8,8 @@
  */
 #include "cli.h"
 
-#include "recovery.h"
-#include "timespec.h"
+#include "capture/recovery.h"
+#include "time/timespec.h"
 
 #include <stdio.h>
 #include <string.h>

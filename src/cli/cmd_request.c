@@ -6,8 +6,8 @@
  */
 #include "cli.h"
 
-#include "request.h"
-#include "timespec.h"
+#include "model/request/request.h"
+#include "time/timespec.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -8,15 +8,15 @@
  */
 #include "cli.h"
 
-#include "capture.h"
-#include "clock.h"
-#include "control.h"
-#include "daemon_file.h"
-#include "engine.h"
-#include "http_server.h"
-#include "osc_server.h"
-#include "service.h"
-#include "moments.h"
+#include "io/capture.h"
+#include "time/clock.h"
+#include "capture/control.h"
+#include "service/daemon_file.h"
+#include "capture/engine.h"
+#include "surface/http/http_server.h"
+#include "surface/osc/osc_server.h"
+#include "service/service.h"
+#include "model/moments/moments.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -8,7 +8,7 @@
  */
 #include "cli.h"
 
-#include "fsutil.h"
+#include "core/fsutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,8 +8,8 @@
  */
 #include "cli.h"
 
-#include "blob_sync.h"
-#include "http_server.h"
+#include "surface/http/blob_sync.h"
+#include "surface/http/http_server.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,16 +7,16 @@
  */
 #include "cli.h"
 
-#include "audio_out.h"
-#include "capture.h"
-#include "fsck.h"
-#include "jack_backend.h"
-#include "recorder.h"
-#include "slice.h"
-#include "source.h"
-#include "store.h"
-#include "store_json.h"
-#include "timespec.h"
+#include "media/audio_out.h"
+#include "io/capture.h"
+#include "store/fsck.h"
+#include "io/jack_backend.h"
+#include "capture/recorder.h"
+#include "slice/slice.h"
+#include "io/source.h"
+#include "store/store.h"
+#include "slice/store_json.h"
+#include "time/timespec.h"
 
 #include <errno.h>
 #include <jansson.h>

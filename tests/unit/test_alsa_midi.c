@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "alsa_midi.h"
+#include "media/alsa_midi.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,7 +13,7 @@
 
 #include "test_util.h"
 
-#include "artifact_db.h"
+#include "store/artifact_db.h"
 
 #include <dirent.h>
 #include <limits.h>

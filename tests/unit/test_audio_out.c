@@ -16,7 +16,7 @@
 
 #include "test_util.h"
 
-#include "audio_out.h"
+#include "media/audio_out.h"
 
 #include <fcntl.h>
 #include <ftw.h>

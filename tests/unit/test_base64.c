@@ -2,7 +2,7 @@
  * test_base64.c — RFC 4648 test vectors both ways, a round trip over every
  * length up to 300 bytes, and the decoder refusing what is not canonical.
  */
-#include "base64.h"
+#include "core/base64.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "capnp_codec.h"
+#include "protocol/capnp_codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,8 +14,8 @@
 
 #include "test_util.h"
 
-#include "cas.h"
-#include "fsutil.h"
+#include "store/cas.h"
+#include "core/fsutil.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "chunk_writer.h"
-#include "midi_record.h"
+#include "rt/chunk_writer.h"
+#include "rt/midi_record.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "clock.h"
+#include "time/clock.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 
 #include "test_util.h"
 
-#include "fsutil.h"
+#include "core/fsutil.h"
 
 #include <dirent.h>
 #include <fcntl.h>

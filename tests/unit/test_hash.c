@@ -11,7 +11,7 @@
 
 #include "test_util.h"
 
-#include "hash.h"
+#include "core/hash.h"
 
 #include <fcntl.h>
 #include <limits.h>

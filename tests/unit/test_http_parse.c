@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "http_parse.h"
+#include "surface/http/http_parse.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

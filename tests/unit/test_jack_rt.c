@@ -32,9 +32,9 @@
 
 #include "test_util.h"
 
-#include "clock.h"
-#include "jack_rt.h"
-#include "recorder.h"
+#include "time/clock.h"
+#include "rt/jack_rt.h"
+#include "capture/recorder.h"
 
 #include <ftw.h>
 #include <limits.h>

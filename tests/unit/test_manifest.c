@@ -15,7 +15,7 @@
 
 #include "test_util.h"
 
-#include "manifest.h"
+#include "store/manifest.h"
 
 #include <ftw.h>
 #include <limits.h>

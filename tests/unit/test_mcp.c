@@ -8,10 +8,10 @@
  * blocks checked against the content hash and the limits), and artifacts
  * as resources (documents, contents, not found, paging).
  */
-#include "base64.h"
-#include "hash.h"
-#include "mcp.h"
-#include "service.h"
+#include "core/base64.h"
+#include "core/hash.h"
+#include "surface/mcp/mcp.h"
+#include "service/service.h"
 #include "test_util.h"
 
 #include <setjmp.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "midi_record.h"
+#include "rt/midi_record.h"
 
 #include <stdlib.h>
 #include <string.h>

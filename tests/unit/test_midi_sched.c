@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "midi_sched.h"
+#include "rt/midi_sched.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "moment_detect.h"
+#include "media/moment_detect.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "onset.h"
+#include "media/onset.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "osc_map.h"
+#include "surface/osc/osc_map.h"
 
 #include <math.h>
 #include <stdlib.h>

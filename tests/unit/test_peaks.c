@@ -14,7 +14,7 @@
 
 #include "test_util.h"
 
-#include "peak_cache.h"
+#include "surface/http/peak_cache.h"
 
 #include <fcntl.h>
 #include <math.h>

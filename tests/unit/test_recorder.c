@@ -17,10 +17,10 @@
 
 #include "test_util.h"
 
-#include "recorder.h"
-#include "store_lock.h"
+#include "capture/recorder.h"
+#include "store/store_lock.h"
 
-#include "midi_record.h"
+#include "rt/midi_record.h"
 
 #include <ftw.h>
 #include <limits.h>

@@ -13,9 +13,9 @@
 
 #include "test_util.h"
 
-#include "recorder.h"
-#include "recovery.h"
-#include "store_lock.h"
+#include "capture/recorder.h"
+#include "capture/recovery.h"
+#include "store/store_lock.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -13,8 +13,8 @@
 
 #include "test_util.h"
 
-#include "hash_set.h"
-#include "retention.h"
+#include "core/hash_set.h"
+#include "store/retention.h"
 
 #include <stdio.h>
 #include <stdlib.h>

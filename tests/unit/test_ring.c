@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ring.h"
+#include "rt/ring.h"
 
 #include <pthread.h>
 #include <sched.h>

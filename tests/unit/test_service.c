@@ -5,8 +5,8 @@
  * unknown ops are REEL_ENOENT, control ops offline are REEL_ESTATE, and a
  * store op runs offline.
  */
-#include "service.h"
-#include "store.h"
+#include "service/service.h"
+#include "store/store.h"
 #include "test_util.h"
 
 #include <setjmp.h>

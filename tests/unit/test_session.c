@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "session.h"
-#include "session_db.h"
+#include "model/session/session.h"
+#include "model/session/session_db.h"
 #include "test_util.h"
 
 #include <string.h>

@@ -16,10 +16,10 @@
 
 #include "test_util.h"
 
-#include "midi_out.h"
-#include "midi_record.h"
-#include "smf_read.h"
-#include "smf_write.h"
+#include "media/midi_out.h"
+#include "rt/midi_record.h"
+#include "media/smf_read.h"
+#include "media/smf_write.h"
 
 #include <ftw.h>
 #include <limits.h>

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "stream_def.h"
+#include "core/stream_def.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,9 +20,9 @@
 
 #include "test_util.h"
 
-#include "recorder.h"
-#include "take.h"
-#include "take_name.h"
+#include "capture/recorder.h"
+#include "model/take/take.h"
+#include "model/take/take_name.h"
 
 #include <dirent.h>
 #include <fcntl.h>

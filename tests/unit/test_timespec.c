@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "timespec.h"
+#include "time/timespec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 
 #include "test_util.h"
 
-#include "wav_stream.h"
+#include "media/wav_stream.h"
 
 #include <fcntl.h>
 #include <stdio.h>

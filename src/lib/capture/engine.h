@@ -1,0 +1,42 @@
+/*
+ * engine.h — the realtime role: devices in, frames into staging chunks.
+ *
+ * The engine connects to a control plane (control.h): a DEALER to its
+ * command endpoint and an XPUB to its events endpoint (wire.h). It records
+ * what the control plane asks (StreamStart with the definition and the
+ * first chunk's path, StreamSwitchChunk with each next one, StreamStop) and
+ * reports StreamChunkFull when a chunk is done, StreamHeadPosition about
+ * every 100 ms per stream and StreamError for xruns, overruns and device
+ * losses. A heartbeat goes out every 250 ms so the control plane notices an
+ * engine that died.
+ *
+ * Owns: one capture (capture.h) and one chunk writer per stream, the
+ * mappings of the chunks the control plane named. Must never: create,
+ * rename or delete a file (the control plane does), or do anything but
+ * copy on the realtime threads (the captures' callbacks).
+ */
+#ifndef REEL_ENGINE_H
+#define REEL_ENGINE_H
+
+#include "io/capture.h"
+
+#include <signal.h>
+#include <stdbool.h>
+
+typedef struct reel_engine_opts {
+    const char *control;     /* the control plane's command endpoint */
+    void *zmq_context;       /* shared with the control plane for inproc://; NULL: own */
+    reel_capture_opts capture; /* jack server and source options */
+} reel_engine_opts;
+
+typedef struct reel_engine reel_engine;
+
+int reel_engine_open(reel_engine **out, const reel_engine_opts *o, reel_error *err);
+
+/* Serve until *stop is set: commands, events, heartbeats. On return every
+ * stream has been stopped and its last chunk reported. */
+int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err);
+
+void reel_engine_close(reel_engine *e);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * moment_watch.h — triggered capture for a live stream: reads what the
+ * producer has written into the stream's chunks (after each head report,
+ * and a chunk's tail when it fills), feeds it to a detector
+ * (moment_detect.h) and stores every moment found (moments.h).
+ *
+ * The recorder drives it from its control thread, so it serves `reel
+ * record` and `reel serve` (whose engine writes the same mapped chunk
+ * files) alike. Owns: the detector and the read position in the chunk
+ * being written. Must never: run on the realtime thread, write to a chunk,
+ * read past the bytes the head reported, or stop a recording because a
+ * moment could not be stored (that is counted, not fatal).
+ */
+#ifndef REEL_MOMENT_WATCH_H
+#define REEL_MOMENT_WATCH_H
+
+#include "time/clock.h"
+#include "model/moments/moments.h"
+
+typedef struct reel_moment_watch reel_moment_watch;
+
+/* fn (may be NULL) hears of each moment once it is stored. */
+int reel_moment_watch_open(reel_moment_watch **out, reel_db *db, const reel_stream_def *def,
+                           const reel_trigger_opts *o, reel_moment_fn fn, void *ud,
+                           reel_error *err);
+
+/* Chunk `tag` starts at stream frame `first_frame` (with the clock pairing
+ * `clock` there, for audio moments' wall clock) and holds `bytes` written
+ * bytes at `base`; scan those not seen yet. Chunks come in stream order. */
+void reel_moment_watch_chunk(reel_moment_watch *w, uint32_t tag, const uint8_t *base,
+                             uint64_t bytes, uint64_t first_frame,
+                             const reel_clock_snapshot *clock);
+
+typedef struct reel_moment_watch_stats {
+    uint64_t stored, lost; /* lost: could not be stored */
+    reel_error last_error;
+} reel_moment_watch_stats;
+
+void reel_moment_watch_get_stats(const reel_moment_watch *w, reel_moment_watch_stats *s);
+
+/* The stream ended: report a moment still being measured, free w. */
+void reel_moment_watch_close(reel_moment_watch *w);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * fsutil.c — atomic replace and durable writes (see fsutil.h).
+ *
+ * Why fsync the directory: a rename is only durable once the directory that
+ * holds the new name is on disk; without it a power cut can resurrect the old
+ * name or lose the new one. Must never: rename a file before its data is
+ * fsynced.
+ */
+#include "core/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int reel_fs_mkdirs(const char *path, reel_error *err)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return reel_error_set(err, REEL_EINVAL, "bad directory path '%s'", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return reel_error_set(err, REEL_EIO, "cannot create directory %s: %s", buf,
+                                      strerror(errno));
+            buf[i] = c;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return reel_error_set(err, REEL_EIO, "%s is not a directory", path);
+    return REEL_OK;
+}
+
+void reel_fs_dirname(const char *path, char *out, size_t outlen)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(out, outlen, ".");
+    } else if (slash == path) {
+        snprintf(out, outlen, "/");
+    } else {
+        size_t n = (size_t)(slash - path);
+        if (n >= outlen)
+            n = outlen - 1;
+        memcpy(out, path, n);
+        out[n] = '\0';
+    }
+}
+
+int reel_fs_fsync_dir(const char *dir, reel_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return reel_error_set(err, REEL_EIO, "cannot open directory %s: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc != 0)
+        return reel_error_set(err, REEL_EIO, "cannot fsync directory %s: %s", dir, strerror(e));
+    return REEL_OK;
+}
+
+int reel_fs_fsync_parent(const char *path, reel_error *err)
+{
+    char dir[PATH_MAX];
+    reel_fs_dirname(path, dir, sizeof dir);
+    return reel_fs_fsync_dir(dir, err);
+}
+
+int reel_fs_write_all(int fd, const void *data, size_t len, reel_error *err)
+{
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return reel_error_set(err, REEL_EIO, "write failed: %s", strerror(errno));
+        p += n;
+        len -= (size_t)n;
+    }
+    return REEL_OK;
+}
+
+int reel_fs_tmpfile(const char *dir, const char *prefix, char *path_out, int *fd, reel_error *err)
+{
+    int n = snprintf(path_out, PATH_MAX, "%s/%sXXXXXX", dir, prefix);
+    if (n < 0 || n >= PATH_MAX)
+        return reel_error_set(err, REEL_EINVAL, "temporary path too long in %s", dir);
+    *fd = mkostemp(path_out, O_CLOEXEC);
+    if (*fd < 0)
+        return reel_error_set(err, REEL_EIO, "cannot create a file in %s: %s", dir,
+                              strerror(errno));
+    return REEL_OK;
+}
+
+int reel_fs_write_atomic(const char *path, const char *tmpdir, const void *data, size_t len,
+                         reel_error *err)
+{
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    reel_fs_dirname(path, dir, sizeof dir);
+    int fd;
+    int rc = reel_fs_tmpfile(tmpdir ? tmpdir : dir, ".reel-tmp-", tmp, &fd, err);
+    if (rc)
+        return rc;
+    rc = reel_fs_write_all(fd, data, len, err);
+    if (rc == 0 && fchmod(fd, 0644) != 0)
+        rc = reel_error_set(err, REEL_EIO, "cannot chmod %s: %s", tmp, strerror(errno));
+    if (rc == 0 && fsync(fd) != 0)
+        rc = reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", tmp, strerror(errno));
+    if (close(fd) != 0 && rc == 0)
+        rc = reel_error_set(err, REEL_EIO, "cannot close %s: %s", tmp, strerror(errno));
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = reel_error_set(err, REEL_EIO, "cannot rename into %s: %s", path, strerror(errno));
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    return reel_fs_fsync_dir(dir, err);
+}
+
+int reel_fs_copy_atomic(const char *src, const char *dst, mode_t mode, reel_error *err)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return reel_error_set(err, errno == ENOENT ? REEL_ENOENT : REEL_EIO, "cannot open %s: %s",
+                              src, strerror(errno));
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    reel_fs_dirname(dst, dir, sizeof dir);
+    int out;
+    int rc = reel_fs_tmpfile(dir, ".reel-out-", tmp, &out, err);
+    if (rc) {
+        close(in);
+        return reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, err ? err->msg : "");
+    }
+    struct stat st;
+    if (fstat(in, &st) != 0) {
+        rc = reel_error_set(err, REEL_EIO, "cannot stat %s: %s", src, strerror(errno));
+        goto fail;
+    }
+    off_t left = st.st_size;
+    while (left > 0) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            /* Fallback: plain read/write (e.g. across some filesystems). */
+            char buf[1 << 16];
+            ssize_t r;
+            while ((r = read(in, buf, sizeof buf)) > 0) {
+                rc = reel_fs_write_all(out, buf, (size_t)r, err);
+                if (rc)
+                    goto fail;
+            }
+            if (r < 0) {
+                rc = reel_error_set(err, REEL_EIO, "cannot read %s: %s", src, strerror(errno));
+                goto fail;
+            }
+            break;
+        }
+        left -= n;
+    }
+    if (fchmod(out, mode) != 0 || fsync(out) != 0) {
+        rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
+        goto fail;
+    }
+    close(in);
+    if (close(out) != 0) {
+        unlink(tmp);
+        return reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
+    }
+    if (rename(tmp, dst) != 0) {
+        rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
+        unlink(tmp);
+        return rc;
+    }
+    return reel_fs_fsync_dir(dir, err);
+fail:
+    close(in);
+    close(out);
+    unlink(tmp);
+    return rc;
+}
+
+int reel_fs_read_all(const char *path, char **data, size_t *len, reel_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return reel_error_set(err, errno == ENOENT ? REEL_ENOENT : REEL_EIO, "cannot open %s: %s",
+                              path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return reel_error_set(err, REEL_EIO, "cannot stat %s", path);
+    }
+    size_t cap = (size_t)st.st_size;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        close(fd);
+        return reel_error_set(err, REEL_ENOMEM, "out of memory reading %s", path);
+    }
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return reel_error_set(err, REEL_EIO, "cannot read %s: %s", path, strerror(e));
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *data = buf;
+    if (len)
+        *len = got;
+    return REEL_OK;
+}

@@ -1,0 +1,114 @@
+/*
+ * session_db.c — the sessions table of reel.db (see session_db.h).
+ *
+ * Must never: write a document that does not parse back (to_json output
+ * only), or keep a statement open across calls.
+ */
+#include "model/session/session_db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char table_sql[] = "CREATE TABLE IF NOT EXISTS sessions ("
+                                 "  id TEXT PRIMARY KEY NOT NULL,"
+                                 "  created_ns INTEGER NOT NULL,"
+                                 "  state TEXT NOT NULL,"
+                                 "  doc TEXT NOT NULL)";
+
+static int db_fail(reel_db *db, reel_error *err, const char *what)
+{
+    return reel_error_set(err, REEL_EDB, "%s: %s: %s", reel_db_path(db), what,
+                          sqlite3_errmsg(reel_db_sqlite(db)));
+}
+
+static int prepare(reel_db *db, const char *sql, sqlite3_stmt **st, const char *what,
+                   reel_error *err)
+{
+    sqlite3 *h = reel_db_sqlite(db);
+    if (sqlite3_exec(h, table_sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(h, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(db, err, what);
+    }
+    return REEL_OK;
+}
+
+int reel_session_save(reel_db *db, const reel_session *s, reel_error *err)
+{
+    json_t *doc = reel_session_to_json(s);
+    char *txt = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(doc);
+    if (!txt)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    sqlite3_stmt *st;
+    int rc = prepare(db, "INSERT OR REPLACE INTO sessions (id, created_ns, state, doc)"
+                         " VALUES (?1, ?2, ?3, ?4)", &st, "save session", err);
+    if (rc == 0) {
+        if (sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC) ||
+            sqlite3_bind_int64(st, 2, s->created_ns) ||
+            sqlite3_bind_text(st, 3, reel_session_state_name(s->state), -1, SQLITE_STATIC) ||
+            sqlite3_bind_text(st, 4, txt, -1, SQLITE_STATIC) || sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, err, "save session");
+        sqlite3_finalize(st);
+    }
+    free(txt);
+    return rc;
+}
+
+static int row_session(reel_db *db, sqlite3_stmt *st, reel_session *s, reel_error *err)
+{
+    const char *txt = (const char *)sqlite3_column_text(st, 0);
+    json_error_t je;
+    json_t *doc = txt ? json_loads(txt, 0, &je) : NULL;
+    if (!doc) {
+        memset(s, 0, sizeof *s);
+        return reel_error_set(err, REEL_ECORRUPT, "%s: a session document does not parse",
+                              reel_db_path(db));
+    }
+    int rc = reel_session_from_json(doc, s, err);
+    json_decref(doc);
+    return rc;
+}
+
+int reel_session_load(reel_db *db, const char *id, reel_session *s, reel_error *err)
+{
+    memset(s, 0, sizeof *s);
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT doc FROM sessions WHERE id = ?1", &st, "look up session", err);
+    if (rc)
+        return rc;
+    int step = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) ? SQLITE_ERROR : sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = row_session(db, st, s, err);
+    else if (step == SQLITE_DONE)
+        rc = reel_error_set(err, REEL_ENOENT, "no session '%.128s'", id);
+    else
+        rc = db_fail(db, err, "look up session");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int reel_session_list(reel_db *db, reel_session_fn fn, void *ud, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT doc FROM sessions ORDER BY created_ns DESC, id", &st,
+                     "list sessions", err);
+    if (rc)
+        return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        reel_session s;
+        rc = row_session(db, st, &s, err);
+        if (rc == 0)
+            rc = fn(&s, ud);
+        reel_session_free(&s);
+        if (rc)
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(db, err, "list sessions");
+    sqlite3_finalize(st);
+    return rc;
+}

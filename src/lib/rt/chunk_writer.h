@@ -1,0 +1,115 @@
+/*
+ * chunk_writer.h — the realtime side of recording a stream.
+ *
+ * The engine's process callback hands frames (or MIDI events) to a chunk
+ * writer, which copies them into a memory-mapped staging chunk that the
+ * control plane created, sized and pre-faulted beforehand. When the chunk is
+ * full the writer switches to the next prepared chunk in the same call, so
+ * no frame is lost at rotation, and reports through a lock-free ring.
+ *
+ * Two sides, two threads:
+ *   control side: reel_cw_create/destroy, reel_cw_offer, reel_cw_next_event,
+ *                 reel_cw_read_head, reel_cw_reclaim
+ *   realtime side: reel_cw_set_clock, reel_cw_write*, reel_cw_advance,
+ *                  reel_cw_note_xrun, reel_cw_finish
+ * Must never (realtime side): allocate, lock, make a system call or touch a
+ * page that was not pre-faulted. If no chunk is ready, audio frames become
+ * pending silence (written as zeros once a chunk arrives, so the timeline
+ * has no hole) and are counted as an internal overrun.
+ */
+#ifndef REEL_CHUNK_WRITER_H
+#define REEL_CHUNK_WRITER_H
+
+#include "rt/midi_record.h"
+#include "rt/ring.h"
+#include "core/stream_def.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One prepared staging chunk. */
+typedef struct reel_chunk_slot {
+    uint8_t *base;   /* read-write shared mapping, pre-faulted */
+    size_t capacity; /* bytes; for audio a multiple of the frame size */
+    uint32_t tag;    /* the control plane's name for this chunk */
+} reel_chunk_slot;
+
+typedef enum reel_cw_event_type {
+    REEL_CW_CHUNK_STARTED = 1, /* writing began in chunk `tag` at first_frame */
+    REEL_CW_CHUNK_FULL = 2,    /* chunk `tag` is done: bytes/frames final */
+    REEL_CW_OVERRUN = 3,       /* no chunk was ready: `count` frames or events */
+    REEL_CW_XRUN = 4,          /* the device reported an xrun */
+    REEL_CW_GAP = 5,           /* the device went away (silence follows) or changed */
+    REEL_CW_HEAD = 6,          /* a remote writer reported its head: fold it in now */
+} reel_cw_event_type;
+
+typedef struct reel_cw_event {
+    uint32_t type;
+    uint32_t tag;
+    uint64_t bytes;       /* CHUNK_FULL: bytes written into the chunk */
+    uint64_t frames;      /* CHUNK_FULL: frames (audio) or events (MIDI) */
+    uint64_t first_frame; /* stream position of the chunk's first frame */
+    uint64_t end_frame;   /* CHUNK_FULL: position where it ends (exclusive) */
+    uint64_t count;       /* OVERRUN / XRUN */
+    int64_t mono_ns;      /* clock at first_frame (CHUNK_STARTED) or now */
+    int64_t wall_ns;
+    uint64_t device_frame;
+    uint32_t final; /* CHUNK_FULL from reel_cw_finish: the stream ended */
+} reel_cw_event;
+
+/* Where the writer is; read consistently with reel_cw_read_head. */
+typedef struct reel_cw_head {
+    uint64_t frames;       /* stream frames committed to chunks (audio) / frame clock (MIDI) */
+    uint64_t events;       /* MIDI events written */
+    uint32_t tag;          /* current chunk, or UINT32_MAX if none */
+    uint64_t chunk_bytes;  /* bytes written in the current chunk */
+    uint64_t chunk_frames; /* frames / events in the current chunk */
+    int64_t mono_ns;       /* clock of the last reel_cw_set_clock */
+    int64_t wall_ns;
+    uint64_t device_frame;
+    uint64_t clock_frame;  /* stream position that clock refers to */
+    uint64_t overrun_frames;
+    uint64_t overrun_events;
+    uint64_t xruns;
+} reel_cw_head;
+
+typedef struct reel_chunk_writer reel_chunk_writer;
+
+/* Control side. `ready_slots`: how many prepared chunks can wait (>= 2). */
+int reel_cw_create(reel_chunk_writer **out, const reel_stream_def *def, uint64_t start_frame,
+                   size_t ready_slots, reel_error *err);
+void reel_cw_destroy(reel_chunk_writer *cw);
+bool reel_cw_offer(reel_chunk_writer *cw, const reel_chunk_slot *slot);
+size_t reel_cw_ready_count(const reel_chunk_writer *cw);
+bool reel_cw_next_event(reel_chunk_writer *cw, reel_cw_event *ev);
+void reel_cw_read_head(const reel_chunk_writer *cw, reel_cw_head *head);
+/* After reel_cw_finish: take back prepared chunks that were never used. */
+bool reel_cw_reclaim(reel_chunk_writer *cw, reel_chunk_slot *slot);
+bool reel_cw_finished(const reel_chunk_writer *cw);
+
+/* Realtime side. */
+/* The clocks at the current stream position (call once per period, before
+ * writing it): monotonic and wall ns, and the device's frame clock. */
+void reel_cw_set_clock(reel_chunk_writer *cw, int64_t mono_ns, int64_t wall_ns,
+                       uint64_t device_frame);
+/* Audio, interleaved in the stream's own sample format. */
+void reel_cw_write(reel_chunk_writer *cw, const void *frames, size_t n);
+/* Audio, one float buffer per channel (JACK); converted to the stream's format. */
+void reel_cw_write_planar_f32(reel_chunk_writer *cw, const float *const *chans, size_t n);
+/* MIDI: one event at `offset` frames past the current position. */
+bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *data,
+                        uint32_t len);
+/* MIDI streams: move the frame clock on by a period. */
+void reel_cw_advance(reel_chunk_writer *cw, size_t n);
+void reel_cw_note_xrun(reel_chunk_writer *cw);
+/* The device went away or changed (counted as a gap in the manifest). */
+void reel_cw_note_gap(reel_chunk_writer *cw);
+/* Frames (audio) that can be written now without an overrun: the rest of
+ * the current chunk plus the chunks waiting. Producers that may wait (file
+ * ingest with --fast) use it for back-pressure; a device callback cannot. */
+size_t reel_cw_room(reel_chunk_writer *cw);
+/* End of stream: reports the current chunk as CHUNK_FULL with final = 1. */
+void reel_cw_finish(reel_chunk_writer *cw);
+
+#endif

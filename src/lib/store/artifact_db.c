@@ -1,0 +1,1094 @@
+/*
+ * artifact_db.c — reel.db, the SQLite index of artifacts, tags, lineage and
+ * recorded streams (see artifact_db.h).
+ *
+ * Owns: the schema, its version (PRAGMA user_version) and every SQL
+ * statement in reel. Must never: hold the only copy of anything (content,
+ * stream definitions and manifests live in the CAS; rows here only name
+ * them), or keep a write transaction open across a caller's callback — a
+ * recorder and a slicer in two processes share this file.
+ *
+ * Concurrency: WAL lets readers proceed while one writer commits. Writers
+ * take the write lock up front (BEGIN IMMEDIATE) so that a busy database is
+ * waited out by the busy timeout; a deferred transaction that upgrades from
+ * read to write can fail with SQLITE_BUSY at once, without waiting.
+ *
+ * Statements are prepared per call rather than cached on the handle, so a
+ * callback may call back into the same handle (walking lineage recursively,
+ * say) without resetting a statement that is still stepping. Preparing these
+ * small statements costs microseconds; none of them is on a realtime path.
+ */
+#include "store/artifact_db.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sys/random.h>
+
+#define SCHEMA_VERSION 2
+#define BUSY_TIMEOUT_MS 10000
+#define TAG_MAX_CHARS 128
+#define ID_PREFIX_MIN 5
+/* One INTERSECT term per queried tag; SQLite caps a compound SELECT at 500. */
+#define QUERY_TAGS_MAX 64
+
+struct reel_db {
+    sqlite3 *h;
+    char path[]; /* as given to reel_db_open, for error messages */
+};
+
+/* Version 1. Empty strings and "none" markers (-1 frames, 0 wall clock, zero
+ * hashes) are stored as NULL so that SQL sees them as absent. Hashes are
+ * spelled "blake3:<64 hex>", the same as everywhere else in reel. */
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS artifacts ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  content_hash TEXT NOT NULL,"
+    "  mime TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  parent_id TEXT REFERENCES artifacts(id),"
+    "  creator TEXT NOT NULL,"
+    "  created_ns INTEGER NOT NULL,"
+    "  stream_uri TEXT,"
+    "  from_frame INTEGER,"
+    "  to_frame INTEGER,"
+    "  from_wall_ns INTEGER,"
+    "  to_wall_ns INTEGER,"
+    "  source_chunks TEXT,"
+    "  clock_snapshots TEXT,"
+    "  meta TEXT);"
+    "CREATE INDEX IF NOT EXISTS artifacts_content ON artifacts(content_hash);"
+    "CREATE INDEX IF NOT EXISTS artifacts_parent ON artifacts(parent_id);"
+    "CREATE INDEX IF NOT EXISTS artifacts_newest ON artifacts(created_ns DESC, id);"
+    "CREATE TABLE IF NOT EXISTS artifact_tags ("
+    "  artifact_id TEXT NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,"
+    "  tag TEXT NOT NULL,"
+    "  PRIMARY KEY (artifact_id, tag)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS artifact_tags_tag ON artifact_tags(tag);"
+    "CREATE TABLE IF NOT EXISTS artifact_chunks ("
+    "  artifact_id TEXT NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,"
+    "  chunk_hash TEXT NOT NULL,"
+    "  PRIMARY KEY (artifact_id, chunk_hash)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS artifact_chunks_hash ON artifact_chunks(chunk_hash);"
+    "CREATE TABLE IF NOT EXISTS streams ("
+    "  uri TEXT PRIMARY KEY NOT NULL,"
+    "  definition_hash TEXT,"
+    "  manifest_id TEXT,"
+    "  sealed_manifest TEXT,"
+    "  definition_artifact TEXT,"
+    "  state TEXT NOT NULL,"
+    "  created_ns INTEGER NOT NULL,"
+    "  updated_ns INTEGER NOT NULL,"
+    "  pid INTEGER NOT NULL DEFAULT 0);";
+
+/* Each step from version i+1 to i+2, applied in order inside one write
+ * transaction (a fresh file gets schema_sql, then every step). */
+static const char *const migrations[] = {
+    /* 2: moments (moments.h). AUTOINCREMENT: an id is never reused, so a
+     * `moment:<id>` written down once cannot come to mean another moment. */
+    "CREATE TABLE IF NOT EXISTS moments ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  stream_uri TEXT NOT NULL,"
+    "  frame INTEGER NOT NULL,"
+    "  wall_ns INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('level', 'midi', 'marker')),"
+    "  level REAL,"
+    "  name TEXT,"
+    "  created_ns INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS moments_stream ON moments(stream_uri, frame);",
+};
+
+#define ARTIFACT_COLS                                                                        \
+    "id, content_hash, mime, kind, parent_id, creator, created_ns, stream_uri, from_frame, " \
+    "to_frame, from_wall_ns, to_wall_ns, source_chunks, clock_snapshots, meta"
+#define NEWEST_FIRST " ORDER BY created_ns DESC, id"
+
+#define STREAM_COLS                                                                   \
+    "uri, definition_hash, manifest_id, sealed_manifest, definition_artifact, state, " \
+    "created_ns, updated_ns, pid"
+
+/* ---- errors and statement helpers ------------------------------------- */
+
+/* Every SQLite failure becomes REEL_EDB naming the file, what we were doing
+ * and SQLite's own words. Call before anything (ROLLBACK) that would replace
+ * sqlite3_errmsg. */
+__attribute__((format(printf, 3, 4)))
+static int db_fail(reel_db *db, reel_error *err, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return reel_error_set(err, REEL_EDB, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+}
+
+static int prepare(reel_db *db, const char *sql, sqlite3_stmt **st, const char *what,
+                   reel_error *err)
+{
+    if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(db, err, "%s", what);
+    }
+    return REEL_OK;
+}
+
+static int exec(reel_db *db, const char *sql, const char *what, reel_error *err)
+{
+    if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(db, err, "%s", what);
+    return REEL_OK;
+}
+
+/* Undo a failed write. Its own failure is not reported: the error that led
+ * here is the one worth reading, and SQLite rolls back on close anyway. */
+static void rollback(reel_db *db)
+{
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* "" is stored as NULL. */
+static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return s[0] ? bind_text(st, i, s) : sqlite3_bind_null(st, i);
+}
+
+static int bind_opt_int(sqlite3_stmt *st, int i, int64_t v, int64_t none)
+{
+    return v == none ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, v);
+}
+
+static int bind_hash(sqlite3_stmt *st, int i, const reel_hash *h)
+{
+    char s[REEL_HASH_HEX + 8];
+    reel_hash_to_string(h, s);
+    return bind_text(st, i, s);
+}
+
+/* A zero hash (not set yet) is stored as NULL. */
+static int bind_opt_hash(sqlite3_stmt *st, int i, const reel_hash *h)
+{
+    return reel_hash_is_zero(h) ? sqlite3_bind_null(st, i) : bind_hash(st, i, h);
+}
+
+/* Copy a text column into a fixed buffer; NULL reads as "". False if it
+ * does not fit, which only a foreign or damaged database can cause. */
+static bool col_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    if (!s) {
+        dst[0] = '\0';
+        return true;
+    }
+    if (n >= cap)
+        return false;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return true;
+}
+
+static int64_t col_int(sqlite3_stmt *st, int col, int64_t none)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return none;
+    return sqlite3_column_int64(st, col);
+}
+
+/* NULL reads as the zero hash. */
+static bool col_hash(sqlite3_stmt *st, int col, reel_hash *h)
+{
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    if (!s) {
+        memset(h, 0, sizeof *h);
+        return true;
+    }
+    return reel_hash_from_hex(h, s, NULL) == REEL_OK;
+}
+
+/* NULL reads as NULL; false only when out of memory. */
+static bool col_strdup(sqlite3_stmt *st, int col, char **out)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    *out = NULL;
+    if (!s)
+        return sqlite3_column_type(st, col) == SQLITE_NULL;
+    if (!(*out = malloc(n + 1)))
+        return false;
+    memcpy(*out, s, n);
+    (*out)[n] = '\0';
+    return true;
+}
+
+/* A fixed-size char member the caller filled: it must be terminated. */
+static bool fits(const char *s, size_t cap)
+{
+    return memchr(s, '\0', cap) != NULL;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+struct sqlite3 *reel_db_sqlite(reel_db *db)
+{
+    return db->h;
+}
+
+const char *reel_db_path(const reel_db *db)
+{
+    return db->path;
+}
+
+static int read_user_version(reel_db *db, int *version, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db, "PRAGMA user_version", &st, "read schema version", err);
+    if (rc)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_fail(db, err, "read schema version");
+    } else {
+        *version = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int check_version(reel_db *db, int version, reel_error *err)
+{
+    if (version >= 0 && version <= SCHEMA_VERSION)
+        return REEL_OK;
+    return reel_error_set(err, REEL_EDB,
+                          "%s: schema version %d is not one this reel understands (%d)",
+                          db->path, version, SCHEMA_VERSION);
+}
+
+/* Create the schema if this is a fresh file, or bring an older one up to
+ * date. The version is read without a lock first so that opening a current
+ * database never queues behind a writer; only creation and migration take
+ * the write lock, then re-check, since another process may have done the
+ * work in between. */
+static int ensure_schema(reel_db *db, reel_error *err)
+{
+    int version = 0;
+    int rc = read_user_version(db, &version, err);
+    if (rc || version == SCHEMA_VERSION)
+        return rc;
+    if ((rc = check_version(db, version, err)))
+        return rc;
+
+    if ((rc = exec(db, "BEGIN IMMEDIATE", "create schema", err)))
+        return rc;
+    if ((rc = read_user_version(db, &version, err)) || (rc = check_version(db, version, err)))
+        goto fail;
+    if (version == 0) {
+        if ((rc = exec(db, schema_sql, "create schema", err)))
+            goto fail;
+        version = 1;
+    }
+    if (version < SCHEMA_VERSION) {
+        for (; version < SCHEMA_VERSION; version++)
+            if ((rc = exec(db, migrations[version - 1], "upgrade the schema", err)))
+                goto fail;
+        char set_version[48];
+        snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", SCHEMA_VERSION);
+        if ((rc = exec(db, set_version, "set schema version", err)))
+            goto fail;
+    }
+    if ((rc = exec(db, "COMMIT", "create schema", err)))
+        goto fail;
+    return REEL_OK;
+fail:
+    rollback(db);
+    return rc;
+}
+
+static int set_wal(reel_db *db, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db, "PRAGMA journal_mode = WAL", &st, "open in WAL mode", err);
+    if (rc)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_fail(db, err, "open in WAL mode");
+    } else {
+        /* The pragma answers with the mode in force, which stays the old one
+         * where WAL is impossible (no shared memory, say). */
+        const char *mode = (const char *)sqlite3_column_text(st, 0);
+        if (!mode || strcmp(mode, "wal") != 0)
+            rc = reel_error_set(err, REEL_EDB, "%s: cannot use WAL mode (journal mode is %s)",
+                                db->path, mode ? mode : "unknown");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int reel_db_open(reel_db **out, const char *path, reel_error *err)
+{
+    *out = NULL;
+    if (!path || !path[0])
+        return reel_error_set(err, REEL_EINVAL, "missing database path");
+    size_t len = strlen(path);
+    reel_db *db = calloc(1, sizeof *db + len + 1);
+    if (!db)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory opening %s", path);
+    memcpy(db->path, path, len + 1);
+
+    int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        /* "unable to open database file" alone does not say why. */
+        int sys = db->h ? sqlite3_system_errno(db->h) : 0;
+        char why[128] = "";
+        if (sys)
+            snprintf(why, sizeof why, " (%s)", strerror(sys));
+        rc = reel_error_set(err, REEL_EDB, "cannot open database %s: %s%s", path,
+                            db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc), why);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+    /* SQLite quietly opens a write-protected file read-only; every later
+     * insert would fail, so say so now. */
+    if (sqlite3_db_readonly(db->h, "main") == 1) {
+        rc = reel_error_set(err, REEL_EDB, "cannot open database %s: file is read-only", path);
+        goto fail;
+    }
+    if ((rc = exec(db, "PRAGMA foreign_keys = ON", "enable foreign keys", err)) ||
+        (rc = set_wal(db, err)) || (rc = ensure_schema(db, err)))
+        goto fail;
+    *out = db;
+    return REEL_OK;
+fail:
+    sqlite3_close_v2(db->h);
+    free(db);
+    return rc;
+}
+
+void reel_db_close(reel_db *db)
+{
+    if (!db)
+        return;
+    sqlite3_close_v2(db->h);
+    free(db);
+}
+
+/* ---- artifacts ---------------------------------------------------------- */
+
+void reel_artifact_clear(reel_artifact *a)
+{
+    free(a->source_chunks_json);
+    free(a->clock_json);
+    free(a->meta_json);
+    a->source_chunks_json = a->clock_json = a->meta_json = NULL;
+}
+
+int reel_artifact_new_id(reel_artifact *a, reel_error *err)
+{
+    uint8_t r[8];
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = getrandom(r + got, sizeof r - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return reel_error_set(err, REEL_EIO, "getrandom for an artifact id: %s",
+                                  strerror(errno));
+        }
+        got += (size_t)n;
+    }
+    char *p = a->id + snprintf(a->id, sizeof a->id, "art-");
+    for (size_t i = 0; i < sizeof r; i++)
+        p += snprintf(p, 3, "%02x", r[i]);
+    return REEL_OK;
+}
+
+/* Decode one row of ARTIFACT_COLS. On failure *a holds no allocations. */
+static int row_to_artifact(reel_db *db, sqlite3_stmt *st, reel_artifact *a, reel_error *err)
+{
+    memset(a, 0, sizeof *a);
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    if (!col_copy(st, 0, a->id, sizeof a->id) || !col_copy(st, 2, a->mime, sizeof a->mime) ||
+        !col_copy(st, 3, a->kind, sizeof a->kind) ||
+        !col_copy(st, 4, a->parent, sizeof a->parent) ||
+        !col_copy(st, 5, a->creator, sizeof a->creator) ||
+        !col_copy(st, 7, a->stream_uri, sizeof a->stream_uri))
+        return reel_error_set(err, REEL_ECORRUPT, "%s: artifact %.80s has an over-long field",
+                              db->path, id ? id : "(null)");
+    if (!col_hash(st, 1, &a->content))
+        return reel_error_set(err, REEL_ECORRUPT, "%s: artifact %s has a malformed content hash",
+                              db->path, a->id);
+    a->created_ns = col_int(st, 6, 0);
+    a->from_frame = col_int(st, 8, -1);
+    a->to_frame = col_int(st, 9, -1);
+    a->from_wall_ns = col_int(st, 10, 0);
+    a->to_wall_ns = col_int(st, 11, 0);
+    if (!col_strdup(st, 12, &a->source_chunks_json) || !col_strdup(st, 13, &a->clock_json) ||
+        !col_strdup(st, 14, &a->meta_json)) {
+        reel_artifact_clear(a);
+        return reel_error_set(err, REEL_ENOMEM, "out of memory reading artifact %s", a->id);
+    }
+    return REEL_OK;
+}
+
+/* Step `st` (bound, unstepped) to the end, handing each row to fn as a
+ * temporary artifact. A non-zero return from fn stops the walk and is
+ * returned. Finalizes st. *count (if given) gets the rows seen. */
+static int each_artifact(reel_db *db, sqlite3_stmt *st, reel_db_artifact_fn fn, void *ud,
+                         const char *what, size_t *count, reel_error *err)
+{
+    size_t n = 0;
+    int rc = REEL_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        reel_artifact a;
+        if ((rc = row_to_artifact(db, st, &a, err)))
+            break;
+        n++;
+        rc = fn(&a, ud);
+        reel_artifact_clear(&a);
+        if (rc)
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(db, err, "%s", what);
+    sqlite3_finalize(st);
+    if (count)
+        *count = n;
+    return rc;
+}
+
+/* Run `sql` bound to one text key; decode the first row into *out. */
+static int load_first(reel_db *db, const char *sql, const char *key, reel_artifact *out,
+                      bool *found, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db, sql, &st, "look up artifact", err);
+    if (rc)
+        return rc;
+    *found = false;
+    if (bind_text(st, 1, key)) {
+        rc = db_fail(db, err, "look up artifact %.80s", key);
+    } else {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            rc = row_to_artifact(db, st, out, err);
+            *found = rc == REEL_OK;
+        } else if (step != SQLITE_DONE) {
+            rc = db_fail(db, err, "look up artifact %.80s", key);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int artifact_exists(reel_db *db, const char *id, bool *yes, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT 1 FROM artifacts WHERE id = ?1", &st, "look up artifact", err);
+    if (rc)
+        return rc;
+    int step = bind_text(st, 1, id) ? SQLITE_ERROR : sqlite3_step(st);
+    if (step == SQLITE_ROW || step == SQLITE_DONE)
+        *yes = step == SQLITE_ROW;
+    else
+        rc = db_fail(db, err, "look up artifact %.80s", id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int check_tag(const char *tag, reel_error *err)
+{
+    if (!tag || !tag[0])
+        return reel_error_set(err, REEL_EINVAL, "empty tag");
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)tag; *p; p++) {
+        /* C0 controls and DEL, and C1 controls in their UTF-8 spelling. */
+        unsigned code = *p < 0x20 || *p == 0x7f ? *p : 0;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            code = p[1];
+        if (code) {
+            int shown = (const char *)p - tag > 60 ? 60 : (int)((const char *)p - tag);
+            return reel_error_set(err, REEL_EINVAL,
+                                  "tag '%.*s...' contains a control character (U+%04X)", shown,
+                                  tag, code);
+        }
+        if ((*p & 0xc0) != 0x80) /* not a UTF-8 continuation byte */
+            chars++;
+    }
+    if (chars > TAG_MAX_CHARS)
+        return reel_error_set(err, REEL_EINVAL, "tag '%.40s...' is longer than %d characters",
+                              tag, TAG_MAX_CHARS);
+    return REEL_OK;
+}
+
+static int check_tags(const char *const *tags, size_t n_tags, reel_error *err)
+{
+    if (n_tags && !tags)
+        return reel_error_set(err, REEL_EINVAL, "%zu tags given but no tag array", n_tags);
+    for (size_t i = 0; i < n_tags; i++) {
+        int rc = check_tag(tags[i], err);
+        if (rc)
+            return rc;
+    }
+    return REEL_OK;
+}
+
+static int check_artifact(const reel_artifact *a, reel_error *err)
+{
+    if (!fits(a->id, sizeof a->id) || !a->id[0])
+        return reel_error_set(err, REEL_EINVAL, "artifact has no id");
+    /* reel_db_artifact_get reads "blake3:..." as a content hash, so such an
+     * id could never be looked up. */
+    if (strncmp(a->id, REEL_HASH_PREFIX, strlen(REEL_HASH_PREFIX)) == 0)
+        return reel_error_set(err, REEL_EINVAL, "artifact id %s looks like a content hash",
+                              a->id);
+    if (!fits(a->mime, sizeof a->mime) || !fits(a->kind, sizeof a->kind) ||
+        !fits(a->parent, sizeof a->parent) || !fits(a->creator, sizeof a->creator) ||
+        !fits(a->stream_uri, sizeof a->stream_uri))
+        return reel_error_set(err, REEL_EINVAL, "artifact %s has an unterminated text field",
+                              a->id);
+    if (!a->kind[0])
+        return reel_error_set(err, REEL_EINVAL, "artifact %s has no kind", a->id);
+    return REEL_OK;
+}
+
+/* The JSON members must be what the header promises (array, array, object),
+ * since every reader of lineage hands them on as JSON. SQLite's own JSON
+ * functions check them, so the schema stays free of CHECK constraints. */
+static int check_json(reel_db *db, const reel_artifact *a, reel_error *err)
+{
+    const char *json[3] = {a->source_chunks_json, a->clock_json, a->meta_json};
+    static const char *const name[3] = {"source_chunks_json", "clock_json", "meta_json"};
+    static const char *const want[3] = {"array", "array", "object"};
+    if (!json[0] && !json[1] && !json[2])
+        return REEL_OK;
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) END,"
+                     " CASE WHEN json_valid(?2) THEN json_type(?2) END,"
+                     " CASE WHEN json_valid(?3) THEN json_type(?3) END",
+                     &st, "check artifact JSON", err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < 3 && !rc; i++) {
+        if (json[i] ? bind_text(st, i + 1, json[i]) : sqlite3_bind_null(st, i + 1))
+            rc = db_fail(db, err, "check JSON of artifact %s", a->id);
+    }
+    if (!rc && sqlite3_step(st) != SQLITE_ROW)
+        rc = db_fail(db, err, "check JSON of artifact %s", a->id);
+    for (int i = 0; i < 3 && !rc; i++) {
+        const char *type = (const char *)sqlite3_column_text(st, i);
+        if (json[i] && (!type || strcmp(type, want[i]) != 0))
+            rc = reel_error_set(err, REEL_EINVAL, "artifact %s: %s is not a JSON %s", a->id,
+                                name[i], want[i]);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int insert_row(reel_db *db, const reel_artifact *a, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "INSERT INTO artifacts (" ARTIFACT_COLS ")"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                     &st, "insert artifact", err);
+    if (rc)
+        return rc;
+    if (bind_text(st, 1, a->id) || bind_hash(st, 2, &a->content) || bind_text(st, 3, a->mime) ||
+        bind_text(st, 4, a->kind) || bind_opt_text(st, 5, a->parent) ||
+        bind_text(st, 6, a->creator) || sqlite3_bind_int64(st, 7, a->created_ns) ||
+        bind_opt_text(st, 8, a->stream_uri) || bind_opt_int(st, 9, a->from_frame, -1) ||
+        bind_opt_int(st, 10, a->to_frame, -1) || bind_opt_int(st, 11, a->from_wall_ns, 0) ||
+        bind_opt_int(st, 12, a->to_wall_ns, 0) ||
+        (a->source_chunks_json ? bind_text(st, 13, a->source_chunks_json)
+                               : sqlite3_bind_null(st, 13)) ||
+        (a->clock_json ? bind_text(st, 14, a->clock_json) : sqlite3_bind_null(st, 14)) ||
+        (a->meta_json ? bind_text(st, 15, a->meta_json) : sqlite3_bind_null(st, 15))) {
+        rc = db_fail(db, err, "insert artifact %s", a->id);
+    } else if (sqlite3_step(st) != SQLITE_DONE) {
+        /* The caller checked existence inside this transaction; this is the
+         * backstop should the constraint fire anyway. */
+        int ext = sqlite3_extended_errcode(db->h);
+        if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+            rc = reel_error_set(err, REEL_EEXIST, "artifact %s already exists", a->id);
+        else
+            rc = db_fail(db, err, "insert artifact %s", a->id);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Insert (artifact_id, value) pairs; duplicates in the input collapse. */
+static int insert_pairs(reel_db *db, const char *sql, const char *id, const char *const *values,
+                        const reel_hash *hashes, size_t n, const char *what, reel_error *err)
+{
+    if (n == 0)
+        return REEL_OK;
+    sqlite3_stmt *st;
+    int rc = prepare(db, sql, &st, what, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int brc = bind_text(st, 1, id);
+        if (!brc)
+            brc = values ? bind_text(st, 2, values[i]) : bind_hash(st, 2, &hashes[i]);
+        if (brc || sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, err, "%s of artifact %s", what, id);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int reel_db_artifact_insert(reel_db *db, const reel_artifact *a, const char *const *tags,
+                            size_t n_tags, const reel_hash *chunks, size_t n_chunks,
+                            reel_error *err)
+{
+    int rc;
+    if ((rc = check_artifact(a, err)) || (rc = check_tags(tags, n_tags, err)))
+        return rc;
+    if (n_chunks && !chunks)
+        return reel_error_set(err, REEL_EINVAL, "%zu chunks given but no chunk array", n_chunks);
+    if ((rc = check_json(db, a, err)))
+        return rc;
+
+    if ((rc = exec(db, "BEGIN IMMEDIATE", "begin artifact insert", err)))
+        return rc;
+    bool exists = false;
+    if ((rc = artifact_exists(db, a->id, &exists, err)))
+        goto fail;
+    if (exists) {
+        rc = reel_error_set(err, REEL_EEXIST, "artifact %s already exists", a->id);
+        goto fail;
+    }
+    /* Checked here rather than left to the foreign key, whose message
+     * ("FOREIGN KEY constraint failed") names nothing. */
+    if (a->parent[0]) {
+        if ((rc = artifact_exists(db, a->parent, &exists, err)))
+            goto fail;
+        if (!exists) {
+            rc = reel_error_set(err, REEL_ENOENT, "parent artifact %s not found", a->parent);
+            goto fail;
+        }
+    }
+    if ((rc = insert_row(db, a, err)) ||
+        (rc = insert_pairs(db,
+                           "INSERT OR IGNORE INTO artifact_tags (artifact_id, tag) VALUES (?1, ?2)",
+                           a->id, tags, NULL, n_tags, "insert tags", err)) ||
+        (rc = insert_pairs(db,
+                           "INSERT OR IGNORE INTO artifact_chunks (artifact_id, chunk_hash)"
+                           " VALUES (?1, ?2)",
+                           a->id, NULL, chunks, n_chunks, "insert source chunks", err)) ||
+        (rc = exec(db, "COMMIT", "commit artifact insert", err)))
+        goto fail;
+    return REEL_OK;
+fail:
+    rollback(db);
+    return rc;
+}
+
+static int get_by_content(reel_db *db, const char *spec, reel_artifact *out, reel_error *err)
+{
+    reel_hash h;
+    int rc = reel_hash_from_hex(&h, spec, err);
+    if (rc)
+        return rc;
+    char key[REEL_HASH_HEX + 8]; /* normalized: lowercase hex */
+    reel_hash_to_string(&h, key);
+    bool found;
+    rc = load_first(db,
+                    "SELECT " ARTIFACT_COLS " FROM artifacts WHERE content_hash = ?1"
+                    NEWEST_FIRST " LIMIT 1",
+                    key, out, &found, err);
+    if (!rc && !found)
+        rc = reel_error_set(err, REEL_ENOENT, "no artifact with content %s", key);
+    return rc;
+}
+
+int reel_db_artifact_get(reel_db *db, const char *id, reel_artifact *out, reel_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->from_frame = out->to_frame = -1;
+    if (!id || !id[0])
+        return reel_error_set(err, REEL_EINVAL, "missing artifact id");
+    if (strncmp(id, REEL_HASH_PREFIX, strlen(REEL_HASH_PREFIX)) == 0)
+        return get_by_content(db, id, out, err);
+
+    /* An exact id wins even where it is also the prefix of a longer one. */
+    bool found;
+    int rc = load_first(db, "SELECT " ARTIFACT_COLS " FROM artifacts WHERE id = ?1", id, out,
+                        &found, err);
+    if (rc || found)
+        return rc;
+    size_t len = strlen(id);
+    if (len < ID_PREFIX_MIN)
+        return reel_error_set(err, REEL_ENOENT,
+                              "no artifact %s (an id prefix needs at least %d characters)", id,
+                              ID_PREFIX_MIN);
+    if (len >= REEL_ARTIFACT_ID_MAX)
+        return reel_error_set(err, REEL_ENOENT, "no artifact %.80s", id);
+
+    /* Every id starting with `id` sorts in [id, id + 0xff): 0xff never occurs
+     * in UTF-8, and the comparison is memcmp. The range uses the key index. */
+    char upper[REEL_ARTIFACT_ID_MAX + 1];
+    memcpy(upper, id, len);
+    upper[len] = (char)0xff;
+    upper[len + 1] = '\0';
+    sqlite3_stmt *st;
+    if ((rc = prepare(db, "SELECT id FROM artifacts WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2",
+                      &st, "look up artifact", err)))
+        return rc;
+    char match[2][REEL_ARTIFACT_ID_MAX];
+    int n = 0, step = SQLITE_ERROR;
+    if (!bind_text(st, 1, id) && !bind_text(st, 2, upper)) {
+        while ((step = sqlite3_step(st)) == SQLITE_ROW && n < 2) {
+            if (!col_copy(st, 0, match[n], sizeof match[n]))
+                continue; /* too long to be an id reel wrote; cannot be loaded */
+            n++;
+        }
+    }
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_fail(db, err, "look up artifact %s", id);
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return reel_error_set(err, REEL_ENOENT, "no artifact %s", id);
+    if (n > 1)
+        return reel_error_set(err, REEL_EAMBIG, "artifact id prefix %s is ambiguous (%s, %s, ...)",
+                              id, match[0], match[1]);
+    rc = load_first(db, "SELECT " ARTIFACT_COLS " FROM artifacts WHERE id = ?1", match[0], out,
+                    &found, err);
+    if (!rc && !found) /* cannot happen: nothing deletes artifacts */
+        rc = reel_error_set(err, REEL_ENOENT, "no artifact %s", id);
+    return rc;
+}
+
+int reel_db_artifact_tags(reel_db *db, const char *id, reel_db_tag_fn fn, void *ud,
+                          reel_error *err)
+{
+    if (!id || !id[0])
+        return reel_error_set(err, REEL_EINVAL, "missing artifact id");
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT tag FROM artifact_tags WHERE artifact_id = ?1 ORDER BY tag", &st,
+                     "list tags", err);
+    if (rc)
+        return rc;
+    size_t n = 0;
+    int step = bind_text(st, 1, id) ? SQLITE_ERROR : sqlite3_step(st);
+    for (; step == SQLITE_ROW; step = sqlite3_step(st)) {
+        n++;
+        if ((rc = fn((const char *)sqlite3_column_text(st, 0), ud)))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(db, err, "list tags of artifact %s", id);
+    sqlite3_finalize(st);
+    if (rc || n)
+        return rc;
+    /* No tags: say whether that is because there is no such artifact. */
+    bool exists = false;
+    if ((rc = artifact_exists(db, id, &exists, err)))
+        return rc;
+    return exists ? REEL_OK : reel_error_set(err, REEL_ENOENT, "no artifact %s", id);
+}
+
+int reel_db_artifact_list(reel_db *db, const char *const *tags, size_t n_tags,
+                          reel_db_artifact_fn fn, void *ud, reel_error *err)
+{
+    int rc = check_tags(tags, n_tags, err);
+    if (rc)
+        return rc;
+    if (n_tags > QUERY_TAGS_MAX)
+        return reel_error_set(err, REEL_EINVAL, "too many tags in one query (%zu, at most %d)",
+                              n_tags, QUERY_TAGS_MAX);
+
+    /* Having every tag = in the intersection of the sets of ids having each
+     * one; INTERSECT also makes a repeated tag harmless. */
+    char sql[256 + QUERY_TAGS_MAX * 80]; /* each term is under 80 bytes */
+    size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT " ARTIFACT_COLS " FROM artifacts");
+    for (size_t i = 0; i < n_tags; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len,
+                                "%sSELECT artifact_id FROM artifact_tags WHERE tag = ?%zu",
+                                i ? " INTERSECT " : " WHERE id IN (", i + 1);
+    snprintf(sql + len, sizeof sql - len, "%s" NEWEST_FIRST, n_tags ? ")" : "");
+
+    sqlite3_stmt *st;
+    if ((rc = prepare(db, sql, &st, "list artifacts", err)))
+        return rc;
+    for (size_t i = 0; i < n_tags; i++) {
+        if (bind_text(st, (int)i + 1, tags[i])) {
+            rc = db_fail(db, err, "list artifacts");
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    return each_artifact(db, st, fn, ud, "list artifacts", NULL, err);
+}
+
+int reel_db_artifact_children(reel_db *db, const char *id, reel_db_artifact_fn fn, void *ud,
+                              reel_error *err)
+{
+    if (!id || !id[0])
+        return reel_error_set(err, REEL_EINVAL, "missing artifact id");
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT " ARTIFACT_COLS " FROM artifacts WHERE parent_id = ?1"
+                     NEWEST_FIRST, &st, "list children", err);
+    if (rc)
+        return rc;
+    if (bind_text(st, 1, id)) {
+        rc = db_fail(db, err, "list children of artifact %s", id);
+        sqlite3_finalize(st);
+        return rc;
+    }
+    size_t n = 0;
+    if ((rc = each_artifact(db, st, fn, ud, "list children", &n, err)) || n)
+        return rc;
+    /* No children: say whether that is because there is no such parent. */
+    bool exists = false;
+    if ((rc = artifact_exists(db, id, &exists, err)))
+        return rc;
+    return exists ? REEL_OK : reel_error_set(err, REEL_ENOENT, "no artifact %s", id);
+}
+
+int reel_db_artifacts_from_chunk(reel_db *db, const reel_hash *chunk, reel_db_artifact_fn fn,
+                                 void *ud, reel_error *err)
+{
+    if (!chunk)
+        return reel_error_set(err, REEL_EINVAL, "missing chunk hash");
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "SELECT " ARTIFACT_COLS " FROM artifacts WHERE id IN"
+                     " (SELECT artifact_id FROM artifact_chunks WHERE chunk_hash = ?1)"
+                     NEWEST_FIRST, &st, "list artifacts from chunk", err);
+    if (rc)
+        return rc;
+    if (bind_hash(st, 1, chunk)) {
+        rc = db_fail(db, err, "list artifacts from chunk");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    return each_artifact(db, st, fn, ud, "list artifacts from chunk", NULL, err);
+}
+
+int reel_db_referenced_hashes(reel_db *db, reel_db_hash_fn fn, void *ud, reel_error *err)
+{
+    /* UNION removes duplicates: a chunk shared by a hundred slices is one
+     * root. Zero hashes (stream fields not set yet) are stored as NULL. */
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "SELECT content_hash FROM artifacts"
+                     " UNION SELECT c.chunk_hash FROM artifact_chunks c"
+                     "  JOIN artifacts a ON a.id = c.artifact_id WHERE a.kind <> 'slice'"
+                     " UNION SELECT definition_hash FROM streams WHERE definition_hash NOT NULL"
+                     " UNION SELECT sealed_manifest FROM streams WHERE sealed_manifest NOT NULL",
+                     &st, "list referenced hashes", err);
+    if (rc)
+        return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        reel_hash h;
+        if (!col_hash(st, 0, &h)) {
+            rc = reel_error_set(err, REEL_ECORRUPT, "%s: malformed hash '%.80s' in the index",
+                                db->path, (const char *)sqlite3_column_text(st, 0));
+            break;
+        }
+        if (reel_hash_is_zero(&h))
+            continue;
+        if ((rc = fn(&h, ud)))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(db, err, "list referenced hashes");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- streams ------------------------------------------------------------ */
+
+int reel_db_stream_put(reel_db *db, const reel_db_stream *s, reel_error *err)
+{
+    if (!fits(s->uri, sizeof s->uri) || !s->uri[0])
+        return reel_error_set(err, REEL_EINVAL, "stream has no uri");
+    if (!fits(s->state, sizeof s->state) || !s->state[0] ||
+        !fits(s->definition_artifact, sizeof s->definition_artifact))
+        return reel_error_set(err, REEL_EINVAL, "stream %s has no state or a bad artifact id",
+                              s->uri);
+
+    /* One statement, so it is atomic without a transaction. created_ns is
+     * kept on update: a stream is created once, however often it restarts. */
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "INSERT INTO streams (" STREAM_COLS ")"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                     " ON CONFLICT (uri) DO UPDATE SET"
+                     " definition_hash = excluded.definition_hash,"
+                     " manifest_id = excluded.manifest_id,"
+                     " sealed_manifest = excluded.sealed_manifest,"
+                     " definition_artifact = excluded.definition_artifact,"
+                     " state = excluded.state, updated_ns = excluded.updated_ns,"
+                     " pid = excluded.pid",
+                     &st, "save stream", err);
+    if (rc)
+        return rc;
+    if (bind_text(st, 1, s->uri) || bind_opt_hash(st, 2, &s->definition_hash) ||
+        bind_opt_hash(st, 3, &s->manifest_id) || bind_opt_hash(st, 4, &s->sealed_manifest) ||
+        bind_opt_text(st, 5, s->definition_artifact) || bind_text(st, 6, s->state) ||
+        sqlite3_bind_int64(st, 7, s->created_ns) || sqlite3_bind_int64(st, 8, s->updated_ns) ||
+        sqlite3_bind_int64(st, 9, s->pid) || sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(db, err, "save stream %s", s->uri);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int row_to_stream(reel_db *db, sqlite3_stmt *st, reel_db_stream *s, reel_error *err)
+{
+    memset(s, 0, sizeof *s);
+    const char *uri = (const char *)sqlite3_column_text(st, 0);
+    if (!col_copy(st, 0, s->uri, sizeof s->uri) ||
+        !col_copy(st, 4, s->definition_artifact, sizeof s->definition_artifact) ||
+        !col_copy(st, 5, s->state, sizeof s->state))
+        return reel_error_set(err, REEL_ECORRUPT, "%s: stream %.80s has an over-long field",
+                              db->path, uri ? uri : "(null)");
+    if (!col_hash(st, 1, &s->definition_hash) || !col_hash(st, 2, &s->manifest_id) ||
+        !col_hash(st, 3, &s->sealed_manifest))
+        return reel_error_set(err, REEL_ECORRUPT, "%s: stream %s has a malformed hash", db->path,
+                              s->uri);
+    s->created_ns = col_int(st, 6, 0);
+    s->updated_ns = col_int(st, 7, 0);
+    s->pid = col_int(st, 8, 0);
+    return REEL_OK;
+}
+
+int reel_db_stream_get(reel_db *db, const char *uri, reel_db_stream *out, reel_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!uri || !uri[0])
+        return reel_error_set(err, REEL_EINVAL, "missing stream uri");
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT " STREAM_COLS " FROM streams WHERE uri = ?1", &st,
+                     "look up stream", err);
+    if (rc)
+        return rc;
+    int step = bind_text(st, 1, uri) ? SQLITE_ERROR : sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = row_to_stream(db, st, out, err);
+    else if (step == SQLITE_DONE)
+        rc = reel_error_set(err, REEL_ENOENT, "no stream %s", uri);
+    else
+        rc = db_fail(db, err, "look up stream %s", uri);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int reel_db_stream_list(reel_db *db, reel_db_stream_fn fn, void *ud, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT " STREAM_COLS " FROM streams ORDER BY uri", &st,
+                     "list streams", err);
+    if (rc)
+        return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        reel_db_stream s;
+        if ((rc = row_to_stream(db, st, &s, err)) || (rc = fn(&s, ud)))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(db, err, "list streams");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- moments ------------------------------------------------------------ */
+
+#define MOMENT_COLS "id, stream_uri, frame, wall_ns, kind, level, name"
+
+static int row_to_moment(reel_db *db, sqlite3_stmt *st, reel_db_moment *m, reel_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->id = sqlite3_column_int64(st, 0);
+    if (!col_copy(st, 1, m->stream_uri, sizeof m->stream_uri) ||
+        !col_copy(st, 4, m->kind, sizeof m->kind) || !col_copy(st, 6, m->name, sizeof m->name))
+        return reel_error_set(err, REEL_ECORRUPT, "%s: moment %lld has an over-long field",
+                              db->path, (long long)m->id);
+    m->frame = sqlite3_column_int64(st, 2);
+    m->wall_ns = sqlite3_column_int64(st, 3);
+    m->has_level = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    m->level_db = m->has_level ? sqlite3_column_double(st, 5) : 0.0;
+    return REEL_OK;
+}
+
+int reel_db_moment_insert(reel_db *db, reel_db_moment *m, reel_error *err)
+{
+    if (!fits(m->stream_uri, sizeof m->stream_uri) || !m->stream_uri[0] ||
+        !fits(m->kind, sizeof m->kind) || !fits(m->name, sizeof m->name))
+        return reel_error_set(err, REEL_EINVAL, "moment has an unterminated or empty field");
+    if (m->frame < 0)
+        return reel_error_set(err, REEL_EINVAL, "moment at a negative frame");
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "INSERT INTO moments (stream_uri, frame, wall_ns, kind, level, name,"
+                     " created_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     &st, "record a moment", err);
+    if (rc)
+        return rc;
+    if (bind_text(st, 1, m->stream_uri) || sqlite3_bind_int64(st, 2, m->frame) ||
+        sqlite3_bind_int64(st, 3, m->wall_ns) || bind_text(st, 4, m->kind) ||
+        (m->has_level ? sqlite3_bind_double(st, 5, m->level_db) : sqlite3_bind_null(st, 5)) ||
+        bind_opt_text(st, 6, m->name) || sqlite3_bind_int64(st, 7, m->created_ns) ||
+        sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(db, err, "record a moment of %.200s", m->stream_uri);
+    else
+        m->id = sqlite3_last_insert_rowid(db->h);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int reel_db_moment_get(reel_db *db, int64_t id, reel_db_moment *out, reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db, "SELECT " MOMENT_COLS " FROM moments WHERE id = ?1", &st,
+                     "look up moment", err);
+    if (rc)
+        return rc;
+    int step = sqlite3_bind_int64(st, 1, id) ? SQLITE_ERROR : sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = row_to_moment(db, st, out, err);
+    else if (step == SQLITE_DONE)
+        rc = reel_error_set(err, REEL_ENOENT, "no moment %lld", (long long)id);
+    else
+        rc = db_fail(db, err, "look up moment %lld", (long long)id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int reel_db_moment_list(reel_db *db, const char *uri, reel_db_moment_fn fn, void *ud,
+                        reel_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(db,
+                     "SELECT " MOMENT_COLS " FROM moments WHERE stream_uri = ?1"
+                     " ORDER BY frame, id",
+                     &st, "list moments", err);
+    if (rc)
+        return rc;
+    int step = bind_text(st, 1, uri) ? SQLITE_ERROR : SQLITE_ROW;
+    while (step == SQLITE_ROW && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        reel_db_moment m;
+        if ((rc = row_to_moment(db, st, &m, err)) || (rc = fn(&m, ud)))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(db, err, "list moments of %.200s", uri);
+    sqlite3_finalize(st);
+    return rc;
+}

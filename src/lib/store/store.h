@@ -1,0 +1,56 @@
+/*
+ * store.h — a reel store: the CAS plus reel.db under one root directory.
+ *
+ * Owns: finding the root ($REEL_HOME, else $XDG_DATA_HOME/reel, else
+ * ~/.local/share/reel, unless given), opening both halves, and the stream
+ * registry operations that need both (definitions stored in CAS and named
+ * in the database). Must never: create a store where the caller did not ask
+ * for one (`reel init` creates, everything else opens).
+ */
+#ifndef REEL_STORE_H
+#define REEL_STORE_H
+
+#include "store/artifact_db.h"
+#include "store/cas.h"
+#include "store/manifest.h"
+#include "core/stream_def.h"
+
+#include <limits.h>
+#include <stdbool.h>
+
+typedef struct reel_store {
+    char root[PATH_MAX];
+    reel_cas *cas;
+    reel_db *db;
+} reel_store;
+
+/* The default root into out (PATH_MAX). */
+int reel_store_default_root(char *out, size_t len, reel_error *err);
+
+/* root NULL: the default. create: make it if absent. */
+int reel_store_open(reel_store **out, const char *root, bool create, reel_error *err);
+void reel_store_close(reel_store *st);
+
+/* Everything needed to read a stream: registry row, definition, manifest
+ * (the live one while recording, else the sealed one). */
+typedef struct reel_stream_view {
+    reel_db_stream row;
+    reel_stream_def def;
+    reel_manifest manifest;
+} reel_stream_view;
+
+int reel_store_stream_open(reel_store *st, const char *uri, reel_stream_view *v, reel_error *err);
+void reel_stream_view_free(reel_stream_view *v);
+
+/* Store `def` as its canonical JSON in CAS (*dh) and record it as a
+ * "stream-definition" artifact (tags type:stream-definition and
+ * stream:<uri>) made by `creator` at `created_ns`; its id into art_id. */
+int reel_store_definition_put(reel_store *st, const reel_stream_def *def, const char *creator,
+                              int64_t created_ns, reel_hash *dh,
+                              char art_id[REEL_ARTIFACT_ID_MAX], reel_error *err);
+
+/* Load the definition JSON named by hash. */
+int reel_store_load_definition(reel_store *st, const reel_hash *h, reel_stream_def *def,
+                               reel_error *err);
+
+#endif
