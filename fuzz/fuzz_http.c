@@ -62,12 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
 
-    reel_http_slice_body b;
-    int rc = reel_http_slice_body_parse((const char *)data, size, "stream://f/z", &b, &err);
+    reel_slice_args b;
+    int rc = reel_slice_args_parse((const char *)data, size, "stream://f/z", &b, &err);
     if (rc == REEL_OK) {
         if (!b.doc || (b.req.n_tags && !b.req.tags))
             abort();
-        reel_http_slice_body_free(&b);
+        reel_slice_args_free(&b);
     } else if (rc != REEL_EINVAL || b.doc || !b.error_code || strchr(err.msg, '\n')) {
         abort();
     }

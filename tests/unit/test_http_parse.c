@@ -278,15 +278,15 @@ static void test_range(void **state)
     assert_int_equal(range("bytes=99999999999999999999-", 100, &f, &n), 1);
 }
 
-static int slice_body(const char *json, reel_http_slice_body *b, reel_error *err)
+static int slice_body(const char *json, reel_slice_args *b, reel_error *err)
 {
-    return reel_http_slice_body_parse(json, strlen(json), "stream://t/m", b, err);
+    return reel_slice_args_parse(json, strlen(json), "stream://t/m", b, err);
 }
 
 static void test_slice_body(void **state)
 {
     (void)state;
-    reel_http_slice_body b;
+    reel_slice_args b;
     reel_error err = {0};
     assert_int_equal(slice_body("{\"last\": \"30s\", \"tags\": [\"a\", \"b\"], \"virtual\": true}",
                                 &b, &err),
@@ -300,7 +300,7 @@ static void test_slice_body(void **state)
     assert_string_equal(b.req.tags[1], "b");
     assert_string_equal(b.req.stream_uri, "stream://t/m");
     assert_int_equal(b.req.format, REEL_OUT_WAV);
-    reel_http_slice_body_free(&b);
+    reel_slice_args_free(&b);
     assert_int_equal(slice_body("{\"from\": \"#100\", \"to\": \"head\", \"format\": \"flac\", "
                                 "\"sample_format\": \"i16\"}",
                                 &b, &err),
@@ -311,7 +311,7 @@ static void test_slice_body(void **state)
     assert_true(b.req.has_sample_format);
     assert_int_equal(b.req.sample_format, REEL_SAMPLE_I16);
     assert_false(b.req.clamp);
-    reel_http_slice_body_free(&b);
+    reel_slice_args_free(&b);
 
     static const struct {
         const char *json, *code;

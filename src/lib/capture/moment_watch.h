@@ -15,7 +15,8 @@
 #define REEL_MOMENT_WATCH_H
 
 #include "time/clock.h"
-#include "model/moments/moments.h"
+#include "media/moment_detect.h"
+#include "store/moment_table.h"
 
 typedef struct reel_moment_watch reel_moment_watch;
 

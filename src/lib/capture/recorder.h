@@ -20,7 +20,8 @@
 
 #include "rt/chunk_writer.h"
 #include "store/retention.h"
-#include "model/moments/moments.h"
+#include "media/moment_detect.h"
+#include "store/moment_table.h"
 #include "store/store.h"
 
 typedef struct reel_recorder reel_recorder;

@@ -164,3 +164,16 @@ int reel_hash_random(reel_hash *out, reel_error *err)
     reel_hash_buf(seed, sizeof seed, out);
     return REEL_OK;
 }
+
+int reel_hash_name_parse(const char *s, reel_hash *out, reel_error *err)
+{
+    size_t pl = strlen(REEL_HASH_PREFIX);
+    if (strncmp(s, REEL_HASH_PREFIX, pl) != 0 || strlen(s) != pl + REEL_HASH_HEX)
+        goto bad;
+    for (size_t i = pl; i < pl + REEL_HASH_HEX; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            goto bad;
+    return reel_hash_from_hex(out, s, err);
+bad:
+    return reel_error_set(err, REEL_EINVAL, "bad blob name (want blake3:<64 lowercase hex>)");
+}

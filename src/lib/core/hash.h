@@ -53,4 +53,7 @@ bool reel_hash_is_zero(const reel_hash *h);
 /* A staging id: BLAKE3 of 32 random bytes (looks like a content address). */
 int reel_hash_random(reel_hash *out, reel_error *err);
 
+/* "blake3:<64 lowercase hex>", exactly. */
+int reel_hash_name_parse(const char *s, reel_hash *out, reel_error *err);
+
 #endif

@@ -22,17 +22,75 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const reel_op_table *const tables[] = {
-    &reel_ops_store,
-    &reel_ops_session,
-    &reel_ops_moments,
-    &reel_ops_request,
-    &reel_ops_take,
-};
+REEL_REGISTRY_DECLARE(op_tables, reel_op_table);
+
+static int table_cmp(const void *a, const void *b)
+{
+    const reel_op_table *x = *(const reel_op_table *const *)a;
+    const reel_op_table *y = *(const reel_op_table *const *)b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* The registered tables in listing order. Sorted once, on first use: the
+ * registry itself is read-only, so the sorted copy is built under a
+ * pthread_once into a table of pointers that never changes afterwards. */
+static const reel_op_table *sorted_tables[OP_TABLES_MAX];
+static size_t n_sorted_tables;
+static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
+
+static void sort_tables(void)
+{
+    size_t n = REEL_REGISTRY_COUNT(op_tables);
+    if (n > OP_TABLES_MAX)
+        n = OP_TABLES_MAX; /* a static assertion's worth: 64 features */
+    for (size_t i = 0; i < n; i++)
+        sorted_tables[i] = REEL_REGISTRY_BEGIN(op_tables)[i];
+    qsort(sorted_tables, n, sizeof sorted_tables[0], table_cmp);
+    n_sorted_tables = n;
+}
+
+size_t reel_service_tables(const reel_op_table *const **out)
+{
+    pthread_once(&sorted_once, sort_tables);
+    *out = sorted_tables;
+    return n_sorted_tables;
+}
+
+static size_t table_index(const reel_op_table *t)
+{
+    const reel_op_table *const *tables;
+    size_t n = reel_service_tables(&tables);
+    for (size_t i = 0; i < n; i++)
+        if (tables[i] == t)
+            return i;
+    return OP_TABLES_MAX;
+}
+
+void *reel_service_state(reel_service *s, const reel_op_table *t)
+{
+    size_t i = table_index(t);
+    return i < OP_TABLES_MAX ? s->state[i] : NULL;
+}
+
+void reel_service_state_set(reel_service *s, const reel_op_table *t, void *state)
+{
+    size_t i = table_index(t);
+    if (i < OP_TABLES_MAX)
+        s->state[i] = state;
+}
+
+const char *reel_service_root(const reel_service *s)
+{
+    return s->root;
+}
 
 const reel_op *reel_service_op_at(size_t i)
 {
-    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+    const reel_op_table *const *tables;
+    size_t n_tables = reel_service_tables(&tables);
+    for (size_t t = 0; t < n_tables; t++) {
         if (i < tables[t]->n)
             return &tables[t]->ops[i];
         i -= tables[t]->n;
@@ -70,7 +128,8 @@ int reel_service_open(reel_service **out, const char *root, reel_error *err)
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_done, NULL);
     pthread_mutex_init(&s->sub_lock, NULL);
-    size_t n_tables = sizeof tables / sizeof tables[0];
+    const reel_op_table *const *tables;
+    size_t n_tables = reel_service_tables(&tables);
     for (size_t t = 0; t < n_tables && rc == 0; t++) {
         if (tables[t]->init && (rc = tables[t]->init(s, err))) {
             while (t-- > 0)
@@ -134,7 +193,8 @@ void reel_service_close(reel_service *s)
     if (!s)
         return;
     fail_queue(s, "reel is shutting down", true);
-    for (size_t t = sizeof tables / sizeof tables[0]; t-- > 0;)
+    const reel_op_table *const *tables;
+    for (size_t t = reel_service_tables(&tables); t-- > 0;)
         if (tables[t]->fini)
             tables[t]->fini(s);
     reel_service_close_base(s);
@@ -338,20 +398,3 @@ void reel_service_publish(reel_service *s, const char *event, json_t *data)
 
 /* ---- argument helpers -------------------------------------------------------- */
 
-const char *reel_arg_str(json_t *args, const char *key, const char *dflt)
-{
-    json_t *v = json_object_get(args, key);
-    return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
-int64_t reel_arg_int(json_t *args, const char *key, int64_t dflt)
-{
-    json_t *v = json_object_get(args, key);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
-}
-
-bool reel_arg_bool(json_t *args, const char *key, bool dflt)
-{
-    json_t *v = json_object_get(args, key);
-    return json_is_boolean(v) ? json_is_true(v) : dflt;
-}

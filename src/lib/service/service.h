@@ -26,38 +26,10 @@
 #ifndef REEL_SERVICE_H
 #define REEL_SERVICE_H
 
-#include "reel.h"
+#include "core/op.h"
 
 #include <jansson.h>
 #include <stdbool.h>
-
-typedef struct reel_service reel_service;
-typedef struct reel_store reel_store;
-typedef struct reel_control reel_control;
-
-enum {
-    REEL_OP_CONTROL = 1, /* needs the live control plane: runs on its thread */
-};
-
-/* What an op runs with. `st` is the store handle of the thread it runs on
- * (the control plane's for control ops); `control` is NULL offline. */
-typedef struct reel_op_ctx {
-    reel_service *service;
-    reel_store *st;
-    reel_control *control;
-    const char *origin; /* "cli", "http", "osc", "mcp": the artifact creator */
-} reel_op_ctx;
-
-/* `args` has passed the op's schema; `*out` receives a new reference. */
-typedef int (*reel_op_fn)(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err);
-
-typedef struct reel_op {
-    const char *name;        /* "grab", "session_play", ... */
-    const char *summary;     /* one line, for MCP and `reel call --list` */
-    const char *schema;      /* JSON Schema (object) of the arguments */
-    unsigned flags;          /* REEL_OP_* */
-    reel_op_fn fn;
-} reel_op;
 
 /* Open a service over the store at `root` (NULL: the default store). */
 int reel_service_open(reel_service **out, const char *root, reel_error *err);
@@ -92,7 +64,7 @@ int reel_service_poll(reel_service *s, int timeout_ms, reel_error *err);
 typedef void (*reel_service_event_fn)(void *ud, const char *event, json_t *data);
 int reel_service_subscribe(reel_service *s, reel_service_event_fn fn, void *ud);
 void reel_service_unsubscribe(reel_service *s, reel_service_event_fn fn, void *ud);
-void reel_service_publish(reel_service *s, const char *event, json_t *data);
+/* reel_service_publish: core/op.h */
 
 /* Check `args` against a JSON Schema of the small subset ops use: type
  * object with properties of type string/integer/number/boolean/array/

@@ -1,6 +1,6 @@
 /*
- * service_internal.h — what the service's files share: the op tables each
- * service_ops_*.c file defines, and small argument helpers for op bodies.
+ * service_internal.h — what the service's files share: the service struct
+ * and the sorted list of registered op tables.
  * Not part of the API.
  *
  * Owns: nothing. Must never: be included outside src/lib/service*.c.
@@ -18,6 +18,7 @@
 #define SUBSCRIBERS_MAX 8
 #define TICKS_MAX 8
 #define STORE_POOL_MAX 16
+#define OP_TABLES_MAX 64
 
 typedef struct pending_call {
     const reel_op *op;
@@ -64,40 +65,10 @@ struct reel_service {
         void *ud;
     } ticks[TICKS_MAX];
     int n_ticks;
-    struct reel_take *take; /* service_ops_take.c */
+    void *state[OP_TABLES_MAX]; /* each op table's feature state, by table index */
 };
 
-/* Run fn(s, ud) on the control thread at every reel_service_poll (about
- * every 10 ms in serve), for work that must follow the recording: a take
- * being written, retention, detection. Must not block. */
-int reel_service_on_tick(reel_service *s, void (*fn)(reel_service *s, void *ud), void *ud);
-
-/* One file's ops. Add a table here and to `tables` in service.c. `init`
- * (optional) sets up the module's state in the service (its fields, its
- * ticks) when the service opens; `fini` releases it at close. */
-typedef struct reel_op_table {
-    const reel_op *ops;
-    size_t n;
-    int (*init)(reel_service *s, reel_error *err);
-    void (*fini)(reel_service *s);
-} reel_op_table;
-
-extern const reel_op_table reel_ops_store; /* service_ops_store.c */
-extern const reel_op_table reel_ops_session; /* service_ops_session.c */
-extern const reel_op_table reel_ops_moments; /* service_ops_moments.c */
-extern const reel_op_table reel_ops_request; /* service_ops_request.c */
-extern const reel_op_table reel_ops_take;  /* service_ops_take.c */
-
-/* The stream meant when none is named: the only one recording, else the
- * only one there is (service_ops_store.c). */
-int reel_ops_default_stream(reel_op_ctx *x, char *uri, size_t cap, reel_error *err);
-/* The op's "stream" argument, else the default stream above. */
-int reel_ops_stream_arg(reel_op_ctx *x, json_t *args, char *uri, size_t cap, reel_error *err);
-
-/* Arguments already passed the schema, so these only pick values out:
- * a missing optional string is `dflt`, a missing integer `dflt`. */
-const char *reel_arg_str(json_t *args, const char *key, const char *dflt);
-int64_t reel_arg_int(json_t *args, const char *key, int64_t dflt);
-bool reel_arg_bool(json_t *args, const char *key, bool dflt);
+/* The registered op tables, sorted by order then name (service.c). */
+size_t reel_service_tables(const reel_op_table *const **out);
 
 #endif

@@ -11,8 +11,9 @@
  */
 #include "service/service_internal.h"
 
-#include "surface/http/http_parse.h"
+#include "slice/slice_args.h"
 #include "slice/slice.h"
+#include "slice/stream_pick.h"
 #include "store/store.h"
 #include "slice/store_json.h"
 
@@ -43,7 +44,7 @@ static int op_stream_status(reel_op_ctx *x, json_t *args, json_t **out, reel_err
 }
 
 /* Run a parsed slice request and describe the result. */
-static int run_slice(reel_op_ctx *x, reel_http_slice_body *b, json_t **out, reel_error *err)
+static int run_slice(reel_op_ctx *x, reel_slice_args *b, json_t **out, reel_error *err)
 {
     b->req.creator = x->origin;
     reel_slice_result res;
@@ -70,59 +71,21 @@ static int op_stream_slice(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
     char uri[REEL_URI_MAX];
     snprintf(uri, sizeof uri, "%s", reel_arg_str(args, "stream", ""));
     json_object_del(doc, "stream");
-    reel_http_slice_body b;
-    int rc = reel_http_slice_json_parse(doc, uri, &b, err);
+    reel_slice_args b;
+    int rc = reel_slice_args_parse_json(doc, uri, &b, err);
     json_decref(doc);
     if (rc == 0)
         rc = run_slice(x, &b, out, err);
-    reel_http_slice_body_free(&b);
+    reel_slice_args_free(&b);
     return rc;
 }
 
 /* The stream a grab means when none is named: the only one recording, or
  * the only one there is. */
-int reel_ops_default_stream(reel_op_ctx *x, char *uri, size_t cap, reel_error *err)
-{
-    json_t *all = NULL;
-    int rc = reel_streams_json(x->st, &all, err);
-    if (rc)
-        return rc;
-    size_t i, n_rec = 0, n = json_array_size(all);
-    json_t *s, *pick = NULL;
-    json_array_foreach(all, i, s) {
-        const char *state = json_string_value(json_object_get(s, "state"));
-        if (state && strcmp(state, "recording") == 0) {
-            n_rec++;
-            pick = s;
-        }
-    }
-    if (n_rec != 1)
-        pick = n == 1 ? json_array_get(all, 0) : NULL;
-    if (!pick) {
-        json_decref(all);
-        if (n == 0)
-            return reel_error_set(err, REEL_ENOENT, "no stream to grab from: record one first");
-        return reel_error_set(err, REEL_EINVAL,
-                              "%zu streams (%zu recording): name one with \"stream\"", n, n_rec);
-    }
-    snprintf(uri, cap, "%s", json_string_value(json_object_get(pick, "uri")));
-    json_decref(all);
-    return REEL_OK;
-}
-
-int reel_ops_stream_arg(reel_op_ctx *x, json_t *args, char *uri, size_t cap, reel_error *err)
-{
-    const char *given = reel_arg_str(args, "stream", NULL);
-    if (!given)
-        return reel_ops_default_stream(x, uri, cap, err);
-    snprintf(uri, cap, "%s", given);
-    return REEL_OK;
-}
-
 static int op_grab(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     char uri[REEL_URI_MAX];
-    int rc = reel_ops_stream_arg(x, args, uri, sizeof uri, err);
+    int rc = reel_stream_arg(x->st, args, uri, sizeof uri, err);
     if (rc)
         return rc;
     json_t *sec = json_object_get(args, "seconds");
@@ -139,12 +102,12 @@ static int op_grab(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
     if (!tags)
         json_object_set_new(doc, "tags", tags = json_array());
     json_array_append_new(tags, json_string("grab"));
-    reel_http_slice_body b;
-    rc = reel_http_slice_json_parse(doc, uri, &b, err);
+    reel_slice_args b;
+    rc = reel_slice_args_parse_json(doc, uri, &b, err);
     json_decref(doc);
     if (rc == 0)
         rc = run_slice(x, &b, out, err);
-    reel_http_slice_body_free(&b);
+    reel_slice_args_free(&b);
     return rc;
 }
 
@@ -238,4 +201,12 @@ static const reel_op ops[] = {
      0, op_artifact_get},
 };
 
-const reel_op_table reel_ops_store = {ops, sizeof ops / sizeof ops[0], NULL, NULL};
+static const reel_op_table store_ops = {
+    .name = "store",
+    .order = 0,
+    .ops = ops,
+    .n = sizeof ops / sizeof ops[0],
+    .init = NULL,
+    .fini = NULL,
+};
+REEL_OP_TABLE(store_ops);

@@ -8,11 +8,10 @@
  */
 #include "slice/slice.h"
 
-#include "model/session/session_db.h"
 
 #include "core/fsutil.h"
 #include "media/midi_out.h"
-#include "model/moments/moments.h"
+#include "slice/spec_resolve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,47 +76,17 @@ static void plan_free(plan *p)
     memset(p, 0, sizeof *p);
 }
 
-/* A session bound: the exact frame the session's mark holds for this
- * stream, else (a stream outside the session) the mark's wall-clock
- * instant, placed through this stream's clock snapshots. */
-static int session_bound(reel_store *st, const reel_timespec *ts, const char *uri,
-                         reel_timespec *wall, bool *exact, int64_t *frame, reel_error *err)
-{
-    reel_session s;
-    int rc = reel_session_load(st->db, ts->session, &s, err);
-    const reel_session_mark *mk = NULL;
-    if (rc == 0)
-        rc = reel_session_bound(&s, ts, &mk, err);
-    if (rc == 0) {
-        int i = reel_session_stream_index(&s, uri);
-        *exact = i >= 0 && mk->at[i].present;
-        if (*exact)
-            *frame = (int64_t)mk->at[i].frame;
-        memset(wall, 0, sizeof *wall);
-        wall->kind = REEL_TS_WALL;
-        wall->wall_ns = mk->wall_ns;
-    }
-    reel_session_free(&s);
-    return rc;
-}
-
 int reel_slice_resolve(reel_store *st, const char *uri, const reel_timespec *ts,
                        const reel_manifest *m, const reel_cas *cas, int64_t *frame,
                        reel_error *err)
 {
-    reel_timespec wall, local;
-    if (ts->kind == REEL_TS_MOMENT) { /* a moment, placed on this stream */
-        int rc = reel_moment_spec_local(st->db, uri, m->rate, ts, &local, err);
+    reel_timespec local;
+    const reel_spec_resolver *r = reel_spec_resolver_find(ts->kind);
+    if (r) { /* a session bound, a moment...: placed on this stream first */
+        int rc = r->fn(st, uri, m->rate, ts, &local, err);
         if (rc)
             return rc;
         ts = &local;
-    }
-    if (ts->kind == REEL_TS_SESSION) {
-        bool exact = false;
-        int rc = session_bound(st, ts, uri, &wall, &exact, frame, err);
-        if (rc || exact)
-            return rc;
-        ts = &wall;
     }
     reel_time_context ctx = {.head = m->total_frames, .rate = m->rate};
     reel_clock_snapshot *snaps = NULL;

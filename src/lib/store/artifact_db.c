@@ -1092,3 +1092,17 @@ int reel_db_moment_list(reel_db *db, const char *uri, reel_db_moment_fn fn, void
     sqlite3_finalize(st);
     return rc;
 }
+
+bool reel_artifact_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= REEL_ARTIFACT_ID_MAX + 8)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-' || c == '_' || c == ':'))
+            return false;
+    }
+    return true;
+}

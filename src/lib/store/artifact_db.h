@@ -123,4 +123,8 @@ typedef int (*reel_db_moment_fn)(const reel_db_moment *m, void *ud);
 int reel_db_moment_list(reel_db *db, const char *uri, reel_db_moment_fn fn, void *ud,
                         reel_error *err);
 
+/* An artifact id as names in paths and URIs may spell it: letters, digits,
+ * '-', '_' and ':' (never '/' or a dot), shorter than an id can be. */
+bool reel_artifact_id_ok(const char *s);
+
 #endif

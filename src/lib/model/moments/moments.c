@@ -4,6 +4,7 @@
  */
 #include "model/moments/moments.h"
 
+#include "slice/spec_resolve.h"
 #include "time/clock.h"
 
 #include <math.h>
@@ -11,18 +12,6 @@
 #include <string.h>
 
 #define NAME_MAX_BYTES 127
-
-int reel_moment_add(reel_db *db, reel_db_moment *m, reel_error *err)
-{
-    reel_moment_kind k;
-    int rc = reel_moment_kind_parse(m->kind, &k, err);
-    if (rc)
-        return rc;
-    if (m->has_level && !isfinite(m->level_db))
-        return reel_error_set(err, REEL_EINVAL, "moment level is not a finite number");
-    m->created_ns = reel_clock_wall_now();
-    return reel_db_moment_insert(db, m, err);
-}
 
 static int check_name(const char *name, reel_error *err)
 {
@@ -139,3 +128,13 @@ int reel_moments_json(reel_db *db, const char *uri, json_t **out, reel_error *er
     *out = arr;
     return REEL_OK;
 }
+
+/* A moment placed on a stream (slice/spec_resolve.h). */
+static int moment_spec_resolve(reel_store *st, const char *uri, uint32_t rate,
+                               const reel_timespec *ts, reel_timespec *out, reel_error *err)
+{
+    return reel_moment_spec_local(st->db, uri, rate, ts, out, err);
+}
+
+static const reel_spec_resolver moment_resolver = {REEL_TS_MOMENT, moment_spec_resolve};
+REEL_SPEC_RESOLVER(moment_resolver);

@@ -14,16 +14,11 @@
 #define REEL_MOMENTS_H
 
 #include "media/moment_detect.h"
+#include "store/moment_table.h"
 #include "store/store.h"
 #include "time/timespec.h"
 
 #include <jansson.h>
-
-/* Called when a moment has been stored (id set). */
-typedef void (*reel_moment_fn)(void *ud, const reel_db_moment *m);
-
-/* Store a moment (kind checked, created_ns set, m->id assigned). */
-int reel_moment_add(reel_db *db, reel_db_moment *m, reel_error *err);
 
 /* A marker on stream `uri` at its head (the end of what is written so
  * far), named `name` (NULL or "": none). REEL_ENOENT for an unknown stream.

@@ -6,6 +6,9 @@
  */
 #include "model/session/session_db.h"
 
+#include "slice/spec_resolve.h"
+#include "store/store.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,3 +115,34 @@ int reel_session_list(reel_db *db, reel_session_fn fn, void *ud, reel_error *err
     sqlite3_finalize(st);
     return rc;
 }
+
+/* A session bound placed on a stream (slice/spec_resolve.h): the exact frame
+ * the session's mark holds for this stream, else (a stream outside the
+ * session) the mark's wall-clock instant, placed through this stream's
+ * clock snapshots. */
+static int session_spec_resolve(reel_store *st, const char *uri, uint32_t rate,
+                                const reel_timespec *ts, reel_timespec *out, reel_error *err)
+{
+    (void)rate;
+    reel_session s;
+    int rc = reel_session_load(st->db, ts->session, &s, err);
+    const reel_session_mark *mk = NULL;
+    if (rc == 0)
+        rc = reel_session_bound(&s, ts, &mk, err);
+    if (rc == 0) {
+        memset(out, 0, sizeof *out);
+        int i = reel_session_stream_index(&s, uri);
+        if (i >= 0 && mk->at[i].present) {
+            out->kind = REEL_TS_FRAME;
+            out->frame = mk->at[i].frame;
+        } else {
+            out->kind = REEL_TS_WALL;
+            out->wall_ns = mk->wall_ns;
+        }
+    }
+    reel_session_free(&s);
+    return rc;
+}
+
+static const reel_spec_resolver session_resolver = {REEL_TS_SESSION, session_spec_resolve};
+REEL_SPEC_RESOLVER(session_resolver);

@@ -340,7 +340,7 @@ static int remote_list(sync_ctx *x, reel_hash **out, size_t *n_out, reel_error *
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *s = json_string_value(json_array_get(arr, i));
-        if (!s || reel_http_blob_name_parse(s, &hs[i], err))
+        if (!s || reel_hash_name_parse(s, &hs[i], err))
             rc = reel_error_set(err, REEL_ECORRUPT, "GET %s/blobs: bad blob name in the list",
                                 x->base);
     }

@@ -36,12 +36,12 @@ static enum MHD_Result slice(http_req *r, struct MHD_Connection *conn)
     reel_http *h = r->h;
     reel_error e;
     reel_error_clear(&e);
-    reel_http_slice_body b;
-    if (reel_http_slice_body_parse(r->body ? r->body : "", r->received, r->route.param, &b, &e)) {
+    reel_slice_args b;
+    if (reel_slice_args_parse(r->body ? r->body : "", r->received, r->route.param, &b, &e)) {
         return http_send_error(conn, 400, b.error_code ? b.error_code : "invalid_argument", e.msg);
     }
     json_t *args = json_incref(b.doc);
-    reel_http_slice_body_free(&b);
+    reel_slice_args_free(&b);
     json_object_set_new(args, "stream", json_string(r->route.param));
     json_t *j = NULL;
     int rc = reel_service_call(h->service, "stream_slice", args, "reel http", &j, &e);

@@ -58,18 +58,6 @@ int reel_http_pct_decode(const char *s, size_t n, bool plus_space, char *out, si
     return REEL_OK;
 }
 
-int reel_http_blob_name_parse(const char *s, reel_hash *out, reel_error *err)
-{
-    size_t pl = strlen(REEL_HASH_PREFIX);
-    if (strncmp(s, REEL_HASH_PREFIX, pl) != 0 || strlen(s) != pl + REEL_HASH_HEX)
-        goto bad;
-    for (size_t i = pl; i < pl + REEL_HASH_HEX; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            goto bad;
-    return reel_hash_from_hex(out, s, err);
-bad:
-    return reel_error_set(err, REEL_EINVAL, "bad blob name (want blake3:<64 lowercase hex>)");
-}
 
 /* ---- routes -------------------------------------------------------------- */
 
@@ -88,19 +76,6 @@ static int route_fail(reel_http_route *r, int status, const char *code, reel_err
     return status;
 }
 
-bool reel_http_artifact_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= REEL_ARTIFACT_ID_MAX + 8)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '-' || c == '_' || c == ':'))
-            return false;
-    }
-    return true;
-}
 
 /* One query value of the peaks route: a time spec or the bin count. */
 static int peaks_param(reel_http_route *r, const char *key, const char *val, reel_error *err)
@@ -258,7 +233,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
             r->kind = REEL_ROUTE_BLOBS;
             st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
         } else if (n == 2) {
-            if (reel_http_blob_name_parse(seg[1], &r->hash, err))
+            if (reel_hash_name_parse(seg[1], &r->hash, err))
                 return route_fail(r, 400, "bad_blob_name", err,
                                   "bad blob name (want blake3:<64 lowercase hex>)");
             r->kind = REEL_ROUTE_BLOB;
@@ -305,7 +280,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 r->kind = REEL_ROUTE_ARTIFACTS;
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
             } else if (n == 3 || (n == 4 && strcmp(seg[3], "content") == 0)) {
-                if (!reel_http_artifact_id_ok(seg[2]))
+                if (!reel_artifact_id_ok(seg[2]))
                     return route_fail(r, 400, "bad_artifact_id", err,
                                       "bad artifact id (letters, digits, '-', '_', ':')");
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
@@ -318,7 +293,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
             } else {
                 /* an op name: the service refuses names it does not know */
-                if (!reel_http_artifact_id_ok(seg[2]) || strlen(seg[2]) >= 64)
+                if (!reel_artifact_id_ok(seg[2]) || strlen(seg[2]) >= 64)
                     return route_fail(r, 400, "bad_path", err,
                                       "bad operation name (letters, digits, '_')");
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
@@ -331,7 +306,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
                 st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD | REEL_HTTP_POST, "GET, HEAD, POST",
                            err);
             } else {
-                if (!reel_http_artifact_id_ok(seg[2]) || strlen(seg[2]) >= REEL_SESSION_ID_MAX)
+                if (!reel_artifact_id_ok(seg[2]) || strlen(seg[2]) >= REEL_SESSION_ID_MAX)
                     return route_fail(r, 400, "bad_session_id", err,
                                       "bad session id (letters, digits, '-', '_', ':')");
                 snprintf(r->param, sizeof r->param, "%s", seg[2]);
@@ -429,147 +404,6 @@ int reel_http_range_parse(const char *hdr, uint64_t size, uint64_t *first, uint6
     *first = a;
     *len = last - a + 1;
     return 0;
-}
-
-/* ---- slice bodies ---------------------------------------------------------- */
-
-static int body_err(reel_http_slice_body *b, const char *code, int rc)
-{
-    reel_http_slice_body_free(b);
-    b->error_code = code;
-    return rc;
-}
-
-static int get_string(json_t *doc, const char *key, const char **out, reel_error *err)
-{
-    json_t *v = json_object_get(doc, key);
-    if (!v)
-        return REEL_OK;
-    if (!json_is_string(v))
-        return reel_error_set(err, REEL_EINVAL, "slice request: \"%s\" must be a string", key);
-    *out = json_string_value(v);
-    return REEL_OK;
-}
-
-int reel_http_slice_body_parse(const char *body, size_t len, const char *stream_uri,
-                               reel_http_slice_body *b, reel_error *err)
-{
-    memset(b, 0, sizeof *b);
-    json_error_t je;
-    b->doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!b->doc) {
-        b->error_code = "malformed_json";
-        return reel_error_set(err, REEL_EINVAL, "malformed JSON at line %d column %d: %.200s",
-                              je.line, je.column, je.text);
-    }
-    json_t *doc = b->doc;
-    int rc = reel_http_slice_json_parse(doc, stream_uri, b, err);
-    json_decref(doc); /* b holds its own reference on success */
-    return rc;
-}
-
-int reel_http_slice_json_parse(json_t *doc, const char *stream_uri, reel_http_slice_body *b,
-                               reel_error *err)
-{
-    memset(b, 0, sizeof *b);
-    b->doc = json_incref(doc);
-    if (!json_is_object(b->doc))
-        return body_err(b, "invalid_argument",
-                        reel_error_set(err, REEL_EINVAL, "slice request: want a JSON object"));
-    static const char *const known[] = {"from", "to", "last", "format", "sample_format",
-                                        "virtual", "tags"};
-    const char *key;
-    json_t *val;
-    json_object_foreach(b->doc, key, val) {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-            ok |= strcmp(key, known[i]) == 0;
-        if (!ok)
-            return body_err(b, "unknown_field",
-                            reel_error_set(err, REEL_EINVAL,
-                                           "slice request: unknown field \"%.64s\" (known: from, "
-                                           "to, last, format, sample_format, virtual, tags)",
-                                           key));
-    }
-    const char *from = NULL, *to = NULL, *last = NULL, *format = NULL, *sfmt = NULL;
-    int rc;
-    if ((rc = get_string(b->doc, "from", &from, err)) ||
-        (rc = get_string(b->doc, "to", &to, err)) ||
-        (rc = get_string(b->doc, "last", &last, err)) ||
-        (rc = get_string(b->doc, "format", &format, err)) ||
-        (rc = get_string(b->doc, "sample_format", &sfmt, err)))
-        return body_err(b, "invalid_argument", rc);
-    reel_slice_request *req = &b->req;
-    req->stream_uri = stream_uri;
-    req->creator = "reel http";
-    json_t *v = json_object_get(b->doc, "virtual");
-    if (v) {
-        if (!json_is_boolean(v))
-            return body_err(b, "invalid_argument",
-                            reel_error_set(err, REEL_EINVAL,
-                                           "slice request: \"virtual\" must be true or false"));
-        req->is_virtual = json_is_true(v);
-    }
-    json_t *tags = json_object_get(b->doc, "tags");
-    if (tags) {
-        if (!json_is_array(tags) || json_array_size(tags) > sizeof b->tags / sizeof b->tags[0])
-            return body_err(b, "invalid_argument",
-                            reel_error_set(err, REEL_EINVAL,
-                                           "slice request: \"tags\" must be an array of at most "
-                                           "64 strings"));
-        size_t i;
-        json_t *t;
-        json_array_foreach(tags, i, t) {
-            if (!json_is_string(t) || json_string_length(t) == 0 ||
-                strlen(json_string_value(t)) != json_string_length(t))
-                return body_err(b, "invalid_argument",
-                                reel_error_set(err, REEL_EINVAL,
-                                               "slice request: every tag must be a non-empty "
-                                               "string"));
-            b->tags[b->req.n_tags++] = json_string_value(t);
-        }
-        req->tags = b->tags;
-    }
-    if (last && (from || to))
-        return body_err(b, "invalid_argument",
-                        reel_error_set(err, REEL_EINVAL,
-                                       "slice request: give \"last\" or \"from\"/\"to\", not both"));
-    if (!last && !(from && to))
-        return body_err(b, "invalid_argument",
-                        reel_error_set(err, REEL_EINVAL,
-                                       "slice request needs \"last\", or both \"from\" and \"to\""));
-    if (last) {
-        int64_t ns;
-        if ((rc = reel_duration_parse(last, &ns, err)))
-            return body_err(b, "invalid_time_spec", rc);
-        if (ns <= 0)
-            return body_err(b, "invalid_argument",
-                            reel_error_set(err, REEL_EINVAL,
-                                           "slice request: \"last\" must be longer than zero"));
-        req->from.kind = REEL_TS_AGO;
-        req->from.ago_ns = ns;
-        req->to.kind = REEL_TS_HEAD;
-        req->clamp = true;
-    } else if ((rc = reel_timespec_parse(from, &req->from, err)) ||
-               (rc = reel_timespec_parse(to, &req->to, err))) {
-        return body_err(b, "invalid_time_spec", rc);
-    }
-    req->format = REEL_OUT_WAV;
-    if (format && (rc = reel_out_format_parse(format, &req->format, err)))
-        return body_err(b, "invalid_argument", rc);
-    if (sfmt) {
-        if ((rc = reel_sample_format_parse(sfmt, &req->sample_format, err)))
-            return body_err(b, "invalid_argument", rc);
-        req->has_sample_format = true;
-    }
-    return REEL_OK;
-}
-
-void reel_http_slice_body_free(reel_http_slice_body *b)
-{
-    if (b->doc)
-        json_decref(b->doc);
-    memset(b, 0, sizeof *b);
 }
 
 /* ---- listen address -------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /*
  * http_parse.h — the parts of an HTTP request that reel itself interprets:
- * the route (method + raw path + query), blob names, the Range header, the
- * JSON body of a slice request, the listen address and the bearer token.
+ * the route (method + raw path + query), the Range header, the listen
+ * address and the bearer token (blob names are core/hash.h's, slice bodies
+ * slice/slice_args.h's).
  *
  * Owns: those grammars and their rejections. Pure functions over bytes, no
  * I/O and no libmicrohttpd, so they are unit-tested and fuzzed alone.
@@ -14,7 +15,7 @@
 #define REEL_HTTP_PARSE_H
 
 #include "core/hash.h"
-#include "slice/slice.h"
+#include "slice/slice_args.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -97,12 +98,7 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
 int reel_http_pct_decode(const char *s, size_t n, bool plus_space, char *out, size_t cap,
                          reel_error *err);
 
-/* An artifact id as names in paths and URIs may spell it: letters, digits,
- * '-', '_' and ':' (never '/' or a dot), shorter than an id can be. */
-bool reel_http_artifact_id_ok(const char *s);
 
-/* "blake3:<64 lowercase hex>", exactly. */
-int reel_http_blob_name_parse(const char *s, reel_hash *out, reel_error *err);
 
 /* A Range header against a resource of `size` bytes. Returns 0 with the
  * byte window [*first, *first + *len) for one satisfiable `bytes=` range;
@@ -111,26 +107,6 @@ int reel_http_blob_name_parse(const char *s, reel_hash *out, reel_error *err);
  * when no byte of the range exists (416). */
 int reel_http_range_parse(const char *hdr, uint64_t size, uint64_t *first, uint64_t *len);
 
-/* The JSON body of POST /api/streams/{uri}/slice:
- *   {"from": T, "to": T} | {"last": DUR}, "format": "wav|rf64|w64|flac|raw",
- *   "sample_format": "f32|i16|i24", "virtual": bool, "tags": [string...]
- * Unknown fields, wrong types, duplicate keys and bad time specs are
- * REEL_EINVAL. The request's strings point into `doc`, which the caller
- * releases with reel_http_slice_body_free. */
-typedef struct reel_http_slice_body {
-    reel_slice_request req;
-    const char *tags[64];
-    json_t *doc;
-    const char *error_code; /* on failure: malformed_json | unknown_field |
-                               invalid_time_spec | invalid_argument */
-} reel_http_slice_body;
-
-int reel_http_slice_body_parse(const char *body, size_t len, const char *stream_uri,
-                               reel_http_slice_body *out, reel_error *err);
-/* The same from a parsed document (which `b` keeps a reference to). */
-int reel_http_slice_json_parse(json_t *doc, const char *stream_uri, reel_http_slice_body *b,
-                               reel_error *err);
-void reel_http_slice_body_free(reel_http_slice_body *b);
 
 /* "ADDR:PORT", "[V6ADDR]:PORT" or "localhost:PORT" (numeric addresses only:
  * no name lookup). Port 0 asks the kernel for a free one. *loopback tells

@@ -22,7 +22,7 @@
 #include "core/base64.h"
 #include "core/fsutil.h"
 #include "core/hash.h"
-#include "surface/http/http_parse.h"
+#include "store/artifact_db.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -190,7 +190,7 @@ json_t *mcp_resources_read(const reel_mcp *m, const reel_mcp_session *s, json_t 
     if (idn >= sizeof idbuf)
         return not_found(f, uri, "not an artifact id");
     snprintf(idbuf, sizeof idbuf, "%.*s", (int)idn, id);
-    if (!reel_http_artifact_id_ok(idbuf))
+    if (!reel_artifact_id_ok(idbuf))
         return not_found(f, uri, "not an artifact id");
     json_t *args = json_pack("{s:s}", "id", idbuf), *doc = NULL;
     reel_error e;

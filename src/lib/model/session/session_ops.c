@@ -1,5 +1,5 @@
 /*
- * service_ops_session.c — streams one at a time (stream_create,
+ * session_ops.c — streams one at a time (stream_create,
  * stream_start, stream_stop) and sessions (session_create, session_play,
  * session_stop, session_status, session_export).
  *
@@ -26,7 +26,7 @@
  * archive. Must never: change what is recorded off the control thread, or
  * leave a temporary file behind.
  */
-#include "service/service_internal.h"
+#include "core/op.h"
 
 #include "io/capture.h"
 #include "time/clock.h"
@@ -754,4 +754,12 @@ static const reel_op ops[] = {
      0, op_session_export},
 };
 
-const reel_op_table reel_ops_session = {ops, sizeof ops / sizeof ops[0], NULL, NULL};
+static const reel_op_table session_ops = {
+    .name = "session",
+    .order = 1,
+    .ops = ops,
+    .n = sizeof ops / sizeof ops[0],
+    .init = NULL,
+    .fini = NULL,
+};
+REEL_OP_TABLE(session_ops);

@@ -1,5 +1,5 @@
 /*
- * service_ops_moments.c — the ops of triggered capture: moments (list a
+ * moments_ops.c — the ops of triggered capture: moments (list a
  * stream's moments) and marker (a moment by hand at the stream's head), so
  * OSC's /reel/marker, MCP's moments tool and HTTP answer like
  * `reel moments` and `reel marker`.
@@ -7,7 +7,8 @@
  * Owns: those ops' schemas. Must never: start or stop anything (moments
  * only mark time on a stream that records regardless).
  */
-#include "service/service_internal.h"
+#include "core/op.h"
+#include "slice/stream_pick.h"
 
 #include "model/moments/moments.h"
 #include "store/store.h"
@@ -25,7 +26,7 @@ static int op_moments(reel_op_ctx *x, json_t *args, json_t **out, reel_error *er
 static int op_marker(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     char uri[REEL_URI_MAX];
-    int rc = reel_ops_stream_arg(x, args, uri, sizeof uri, err);
+    int rc = reel_stream_arg(x->st, args, uri, sizeof uri, err);
     if (rc)
         return rc;
     reel_db_moment m;
@@ -53,4 +54,12 @@ static const reel_op ops[] = {
      0, op_marker},
 };
 
-const reel_op_table reel_ops_moments = {ops, sizeof ops / sizeof ops[0], NULL, NULL};
+static const reel_op_table moments_ops = {
+    .name = "moments",
+    .order = 2,
+    .ops = ops,
+    .n = sizeof ops / sizeof ops[0],
+    .init = NULL,
+    .fini = NULL,
+};
+REEL_OP_TABLE(moments_ops);

@@ -1,12 +1,13 @@
 /*
- * service_ops_take.c — the take ops: record_start, record_stop,
+ * take_ops.c — the take ops: record_start, record_stop,
  * record_status (take.h), the same from OSC's /record/..., HTTP
  * POST /api/ops/record_* and MCP. State changes go out as "record" events.
  *
- * Owns: the service's take module (s->take). Must never: take a file name
+ * Owns: the service's take module (its feature state). Must never: take a file name
  * from anywhere but take_name.c's sanitizer (reel_take_start does it).
  */
-#include "service/service_internal.h"
+#include "core/op.h"
+#include "slice/stream_pick.h"
 
 #include "model/take/take.h"
 
@@ -17,37 +18,48 @@ static void take_event(void *ud, json_t *ev)
     reel_service_publish(ud, "record", ev);
 }
 
+static const reel_op_table take_ops;
+
+static reel_take *take_of(reel_op_ctx *x)
+{
+    return reel_service_state(x->service, &take_ops);
+}
+
 static int take_init(reel_service *s, reel_error *err)
 {
-    return reel_take_open(&s->take, s->st->root, take_event, s, err);
+    reel_take *t = NULL;
+    int rc = reel_take_open(&t, reel_service_root(s), take_event, s, err);
+    if (rc == 0)
+        reel_service_state_set(s, &take_ops, t);
+    return rc;
 }
 
 static void take_fini(reel_service *s)
 {
-    reel_take_close(s->take);
-    s->take = NULL;
+    reel_take_close(reel_service_state(s, &take_ops));
+    reel_service_state_set(s, &take_ops, NULL);
 }
 
 static int op_record_start(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     char uri[REEL_URI_MAX];
-    int rc = reel_ops_stream_arg(x, args, uri, sizeof uri, err);
+    int rc = reel_stream_arg(x->st, args, uri, sizeof uri, err);
     if (rc)
         return rc;
-    return reel_take_start(x->service->take, x->st, uri, reel_arg_str(args, "filename", NULL),
+    return reel_take_start(take_of(x), x->st, uri, reel_arg_str(args, "filename", NULL),
                            x->origin, out, err);
 }
 
 static int op_record_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     (void)args;
-    return reel_take_stop(x->service->take, x->st, out, err);
+    return reel_take_stop(take_of(x), x->st, out, err);
 }
 
 static int op_record_status(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     (void)args, (void)err;
-    *out = reel_take_status(x->service->take);
+    *out = reel_take_status(take_of(x));
     return REEL_OK;
 }
 
@@ -71,4 +83,12 @@ static const reel_op ops[] = {
      "{\"type\": \"object\", \"properties\": {}}", 0, op_record_status},
 };
 
-const reel_op_table reel_ops_take = {ops, sizeof ops / sizeof ops[0], take_init, take_fini};
+static const reel_op_table take_ops = {
+    .name = "take",
+    .order = 4,
+    .ops = ops,
+    .n = sizeof ops / sizeof ops[0],
+    .init = take_init,
+    .fini = take_fini,
+};
+REEL_OP_TABLE(take_ops);

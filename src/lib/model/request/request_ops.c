@@ -1,12 +1,12 @@
 /*
- * service_ops_request.c — the op `session_request`: request-response
+ * request_ops.c — the op `session_request`: request-response
  * capture (request.h) for HTTP, OSC, MCP and `reel call`.
  *
  * Owns: its schema and argument mapping. Must never: run on the control
  * thread (it takes seconds: it plays the file and waits for the stream's
  * head, so it runs on the caller's thread with the service's store).
  */
-#include "service/service_internal.h"
+#include "core/op.h"
 
 #include "model/request/request.h"
 #include "time/timespec.h"
@@ -83,4 +83,12 @@ static const reel_op ops[] = {
      0, op_session_request},
 };
 
-const reel_op_table reel_ops_request = {ops, sizeof ops / sizeof ops[0], NULL, NULL};
+static const reel_op_table request_ops = {
+    .name = "request",
+    .order = 3,
+    .ops = ops,
+    .n = sizeof ops / sizeof ops[0],
+    .init = NULL,
+    .fini = NULL,
+};
+REEL_OP_TABLE(request_ops);

@@ -1,0 +1,96 @@
+/*
+ * op.h — what an op is, and how a feature adds its ops to the one table.
+ *
+ * Every capability is an op (service/service.h has the full story): a name,
+ * a summary, a JSON Schema and a function. A feature (model/take,
+ * model/session...) defines a reel_op_table and registers it with
+ * REEL_OP_TABLE where it is defined; service/ collects every registered
+ * table, sorted by `order`, so a new feature edits no shared list.
+ *
+ * This header sits in core/ because features live below service/ in the
+ * layer order (DESIGN.md section 7): they see the op interface, never the
+ * service's insides. The few things an op asks of the service that runs it
+ * (publish an event, run on every control tick, keep its module's state)
+ * are declared here and implemented by service/service.c.
+ *
+ * Owns: the op and op-table types and the argument pickers. Must never:
+ * depend on anything above core/.
+ */
+#ifndef REEL_OP_H
+#define REEL_OP_H
+
+#include "core/registry.h"
+#include "reel.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct reel_service reel_service;
+typedef struct reel_store reel_store;
+typedef struct reel_control reel_control;
+
+enum {
+    REEL_OP_CONTROL = 1, /* needs the live control plane: runs on its thread */
+};
+
+/* What an op runs with. `st` is the store handle of the thread it runs on
+ * (the control plane's for control ops); `control` is NULL offline. */
+typedef struct reel_op_ctx {
+    reel_service *service;
+    reel_store *st;
+    reel_control *control;
+    const char *origin; /* "cli", "http", "osc", "mcp": the artifact creator */
+} reel_op_ctx;
+
+/* `args` has passed the op's schema; `*out` receives a new reference. */
+typedef int (*reel_op_fn)(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err);
+
+typedef struct reel_op {
+    const char *name;        /* "grab", "session_play", ... */
+    const char *summary;     /* one line, for MCP and `reel call --list` */
+    const char *schema;      /* JSON Schema (object) of the arguments */
+    unsigned flags;          /* REEL_OP_* */
+    reel_op_fn fn;
+} reel_op;
+
+/* One feature's ops. `order` places them in listings (`reel call --list`,
+ * MCP tools/list): lower first, ties by name. `init` (optional) sets up the
+ * feature's state when a service opens (reel_service_state_set); `fini`
+ * releases it at close. */
+typedef struct reel_op_table {
+    const char *name; /* the feature: "store", "session", "take"... */
+    int order;
+    const reel_op *ops;
+    size_t n;
+    int (*init)(reel_service *s, reel_error *err);
+    void (*fini)(reel_service *s);
+} reel_op_table;
+
+#define REEL_OP_TABLE(object) REEL_REGISTER(op_tables, reel_op_table, object)
+
+/* ---- what an op may ask of its service (service/service.c) ---- */
+
+/* Send event `event` with `data` (borrowed) to every subscriber (SSE, OSC,
+ * MCP...). Any thread. */
+void reel_service_publish(reel_service *s, const char *event, json_t *data);
+
+/* Run fn(s, ud) on the control thread at every poll (about every 10 ms in
+ * serve), for work that must follow the recording. Must not block. */
+int reel_service_on_tick(reel_service *s, void (*fn)(reel_service *s, void *ud), void *ud);
+
+/* The feature state of table `t` in this service (NULL until set). */
+void *reel_service_state(reel_service *s, const reel_op_table *t);
+void reel_service_state_set(reel_service *s, const reel_op_table *t, void *state);
+
+/* The store folder the service serves. */
+const char *reel_service_root(const reel_service *s);
+
+/* ---- argument pickers (arguments already passed the schema) ---- */
+
+/* A missing optional string is `dflt`, a missing integer `dflt`. */
+const char *reel_arg_str(json_t *args, const char *key, const char *dflt);
+int64_t reel_arg_int(json_t *args, const char *key, int64_t dflt);
+bool reel_arg_bool(json_t *args, const char *key, bool dflt);
+
+#endif
