@@ -141,7 +141,7 @@ int cmd_mcp(cli *c)
     int rc = open_store(c, &st, false); /* a missing store is an error now, not per call */
     if (rc)
         return rc;
-    fprintf(stderr, "reel mcp: serving %s on stdio\n", st->root);
+    fprintf(stderr, "reel mcp: serving %s on stdio\n", reel_store_root(st));
     reel_store_close(st);
     signal(SIGPIPE, SIG_IGN); /* a client gone is a write error, not a crash */
     reel_mcp m = {.call = call_op, .ud = c};

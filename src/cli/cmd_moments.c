@@ -116,7 +116,7 @@ int cmd_moments(cli *c)
     json_t *arr = NULL;
     reel_stream_view v;
     uint32_t rate = 0;
-    rc = reel_moments_json(st->db, stream, &arr, &e);
+    rc = reel_moments_json(reel_store_db(st), stream, &arr, &e);
     if (rc == 0 && !c->json && reel_store_stream_open(st, stream, &v, &e) == 0) {
         rate = v.def.sample_rate;
         reel_stream_view_free(&v);

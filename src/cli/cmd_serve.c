@@ -317,13 +317,13 @@ static int serve_run(cli *c, serve_args *args)
     char publish[512];
     if (a.publish)
         snprintf(publish, sizeof publish, "%s", a.publish);
-    else if ((size_t)snprintf(publish, sizeof publish, "ipc://%s/events.sock", st->root) >= 100)
+    else if ((size_t)snprintf(publish, sizeof publish, "ipc://%s/events.sock", reel_store_root(st)) >= 100)
         publish[0] = '\0'; /* an ipc path must fit a socket address */
     reel_http *http = NULL;
     reel_store *http_st = NULL; /* the server's own: it locks only its own database use */
     reel_control *ctl = NULL;
     reel_service *svc = NULL;
-    if ((rc = reel_service_open(&svc, st->root, &e))) {
+    if ((rc = reel_service_open(&svc, reel_store_root(st), &e))) {
         reel_store_close(st);
         return fail_err(&e);
     }
@@ -400,7 +400,7 @@ static int serve_run(cli *c, serve_args *args)
     fprintf(stderr, "reel serve: recovery: %s\n", recovered);
     if (http) {
         fprintf(stderr, "reel serve: HTTP on %s\n", reel_http_url(http));
-        if (reel_daemon_file_write(st->root, reel_http_url(http), a.token_file, &e))
+        if (reel_daemon_file_write(reel_store_root(st), reel_http_url(http), a.token_file, &e))
             fprintf(stderr, "reel serve: %s (other reel commands will not find this one)\n",
                     e.msg);
         reel_error_clear(&e);
@@ -409,7 +409,7 @@ static int serve_run(cli *c, serve_args *args)
         fprintf(stderr, "reel serve: %s\n", osc_note);
     fprintf(stderr, "reel serve: engine %s%s%s; store %s%s%s\n",
             a.engine ? "expected at " : "in this process", a.engine ? a.engine : "",
-            a.engine ? " (start: reel engine --control ENDPOINT)" : "", st->root,
+            a.engine ? " (start: reel engine --control ENDPOINT)" : "", reel_store_root(st),
             co.publish ? "; events on " : "", co.publish ? co.publish : "");
     catch_stop_signals();
     int64_t t_end = a.seconds > 0 ? reel_clock_mono_now() + (int64_t)(a.seconds * 1e9) : 0;
@@ -421,7 +421,7 @@ static int serve_run(cli *c, serve_args *args)
             break;
         }
     }
-    reel_daemon_file_remove(st->root);
+    reel_daemon_file_remove(reel_store_root(st));
     reel_service_detach_control(svc);
     {
         reel_error se;

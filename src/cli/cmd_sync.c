@@ -56,8 +56,8 @@ int cmd_sync(cli *c)
     bool push = strcmp(dir, "push") == 0;
     reel_sync_report rep;
     const reel_hash *list = n ? hashes : NULL;
-    rc = push ? reel_sync_push(st->cas, url, list, n, token[0] ? token : NULL, &rep, &e)
-              : reel_sync_pull(st->cas, url, list, n, token[0] ? token : NULL, &rep, &e);
+    rc = push ? reel_sync_push(reel_store_cas(st), url, list, n, token[0] ? token : NULL, &rep, &e)
+              : reel_sync_pull(reel_store_cas(st), url, list, n, token[0] ? token : NULL, &rep, &e);
     reel_store_close(st);
     free(hashes);
     if (rc)

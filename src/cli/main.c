@@ -43,9 +43,9 @@ static int cmd_init(cli *c)
     if (rc)
         return rc;
     if (c->json)
-        print_json(json_pack("{s:s}", "store", st->root));
+        print_json(json_pack("{s:s}", "store", reel_store_root(st)));
     else
-        printf("store ready at %s\n", st->root);
+        printf("store ready at %s\n", reel_store_root(st));
     reel_store_close(st);
     return 0;
 }
@@ -830,7 +830,7 @@ static int cmd_artifacts(cli *c)
     reel_error e;
     reel_error_clear(&e);
     json_t *arr = NULL;
-    rc = reel_artifacts_json(st->db, tags, n, &arr, &e);
+    rc = reel_artifacts_json(reel_store_db(st), tags, n, &arr, &e);
     reel_store_close(st);
     if (rc)
         return fail_err(&e);
@@ -902,7 +902,7 @@ static int cmd_cas(cli *c)
         if ((rc = open_store(c, &st, false)))
             return rc;
         reel_hash h;
-        rc = reel_cas_put_file(st->cas, c->argv[2], &h, &e);
+        rc = reel_cas_put_file(reel_store_cas(st), c->argv[2], &h, &e);
         reel_store_close(st);
         if (rc)
             return fail_err(&e);
@@ -930,7 +930,7 @@ static int cmd_cas(cli *c)
         if ((rc = open_store(c, &st, false)))
             return rc;
         reel_hash h;
-        rc = reel_cas_resolve(st->cas, hash, &h, &e);
+        rc = reel_cas_resolve(reel_store_cas(st), hash, &h, &e);
         if (strcmp(sub, "has") == 0) {
             reel_store_close(st);
             if (rc == REEL_ENOENT) {
@@ -950,12 +950,12 @@ static int cmd_cas(cli *c)
         }
         if (rc == 0) {
             if (out) {
-                rc = reel_cas_get(st->cas, &h, out, &e);
+                rc = reel_cas_get(reel_store_cas(st), &h, out, &e);
             } else {
                 /* To stdout: verify first, then stream the bytes. */
-                rc = reel_cas_verify(st->cas, &h, &e);
+                rc = reel_cas_verify(reel_store_cas(st), &h, &e);
                 int fd;
-                if (rc == 0 && (rc = reel_cas_open_content(st->cas, &h, &fd, &e)) == 0) {
+                if (rc == 0 && (rc = reel_cas_open_content(reel_store_cas(st), &h, &fd, &e)) == 0) {
                     char buf[65536];
                     ssize_t n;
                     while ((n = read(fd, buf, sizeof buf)) > 0)
@@ -979,12 +979,12 @@ static int cmd_cas(cli *c)
             return fail(REEL_EINVAL, "usage: reel cas verify [HASH]");
         if ((rc = open_store(c, &st, false)))
             return rc;
-        verify_ctx v = {.cas = st->cas};
+        verify_ctx v = {.cas = reel_store_cas(st)};
         if (c->argc == 3) {
             reel_hash h;
-            rc = reel_cas_resolve(st->cas, c->argv[2], &h, &e);
+            rc = reel_cas_resolve(reel_store_cas(st), c->argv[2], &h, &e);
             if (rc == 0)
-                rc = reel_cas_verify(st->cas, &h, &e);
+                rc = reel_cas_verify(reel_store_cas(st), &h, &e);
             reel_store_close(st);
             if (rc)
                 return fail_err(&e);
@@ -994,7 +994,7 @@ static int cmd_cas(cli *c)
                 printf("ok %s\n", hs(&h, b));
             return 0;
         }
-        rc = reel_cas_foreach(st->cas, 0, verify_one, &v, &e);
+        rc = reel_cas_foreach(reel_store_cas(st), 0, verify_one, &v, &e);
         reel_store_close(st);
         if (rc < 0)
             return fail_err(&e);

@@ -169,7 +169,7 @@ static int count_visit(const reel_hash *h, const char *path, void *ud)
 static int staging_files(reel_store *st)
 {
     int n = 0;
-    assert_int_equal(reel_cas_foreach(st->cas, 1, count_visit, &n, NULL), 0);
+    assert_int_equal(reel_cas_foreach(reel_store_cas(st), 1, count_visit, &n, NULL), 0);
     return n;
 }
 
@@ -181,12 +181,12 @@ static reel_chunk_entry *check_sealed_stream(reel_store *st, const void *want, s
 {
     reel_error err = {0};
     reel_db_stream row;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row, &err), REEL_OK);
     assert_string_equal(row.state, "stopped");
     assert_true(row.pid == 0);
     assert_false(reel_hash_is_zero(&row.sealed_manifest));
-    assert_true(reel_cas_has(st->cas, &row.sealed_manifest));
-    assert_int_equal(reel_cas_verify(st->cas, &row.sealed_manifest, &err), REEL_OK);
+    assert_true(reel_cas_has(reel_store_cas(st), &row.sealed_manifest));
+    assert_int_equal(reel_cas_verify(reel_store_cas(st), &row.sealed_manifest, &err), REEL_OK);
 
     if (reel_store_stream_open(st, URI, view, &err) != REEL_OK)
         fail_msg("stream open: %s", err.msg);
@@ -197,7 +197,7 @@ static reel_chunk_entry *check_sealed_stream(reel_store *st, const void *want, s
 
     reel_chunk_entry *c = NULL;
     size_t n = 0;
-    assert_int_equal(reel_manifest_chunks_in(m, st->cas, 0, UINT64_MAX / 4, &c, &n, &err),
+    assert_int_equal(reel_manifest_chunks_in(m, reel_store_cas(st), 0, UINT64_MAX / 4, &c, &n, &err),
                      REEL_OK);
     assert_true(n == m->n_chunks);
     uint8_t *got = malloc(frames * FB + 1);
@@ -212,7 +212,7 @@ static reel_chunk_entry *check_sealed_stream(reel_store *st, const void *want, s
         assert_true(c[i].clock.wall_ns > 0);
         next += c[i].frames;
         char path[PATH_MAX], hex[REEL_HASH_HEX + 1], want_hex[REEL_HASH_HEX + 1];
-        reel_cas_content_path(st->cas, &c[i].hash, path);
+        reel_cas_content_path(reel_store_cas(st), &c[i].hash, path);
         struct stat sb;
         assert_int_equal(stat(path, &sb), 0);
         assert_int_equal(sb.st_mode & 07777, 0444);
@@ -278,7 +278,7 @@ static void test_record_threaded(void **state)
 
     /* While recording, the registry says so, with our pid. */
     reel_db_stream row;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row, &err), REEL_OK);
     assert_string_equal(row.state, "recording");
     assert_true(row.pid == getpid());
     assert_true(reel_hash_is_zero(&row.sealed_manifest));
@@ -379,7 +379,7 @@ static void test_recover_dead_recorder(void **state)
     reel_store *st = open_store(f);
     reel_error err = {0};
     reel_db_stream row;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row, &err), REEL_OK);
     assert_string_equal(row.state, "recording");
     assert_true(row.pid == pid); /* an exited process */
 
@@ -399,7 +399,7 @@ static void test_recover_dead_recorder(void **state)
 
     /* The live manifest knows two sealed chunks and a staging one. */
     reel_manifest live;
-    assert_int_equal(reel_manifest_load(&live, st->cas, &row.manifest_id, &err), REEL_OK);
+    assert_int_equal(reel_manifest_load(&live, reel_store_cas(st), &row.manifest_id, &err), REEL_OK);
     assert_int_equal(live.n_tail, 3);
     assert_true(live.tail[0].sealed && live.tail[1].sealed);
     assert_false(live.tail[2].sealed);
@@ -407,7 +407,7 @@ static void test_recover_dead_recorder(void **state)
     reel_hash staging_id = live.tail[2].hash;
     reel_manifest_free(&live);
     char spath[PATH_MAX];
-    reel_cas_staging_path(st->cas, &staging_id, spath);
+    reel_cas_staging_path(reel_store_cas(st), &staging_id, spath);
     assert_int_equal(access(spath, F_OK), 0);
 
     if (reel_recorder_recover(st, URI, &err) != REEL_OK)
@@ -498,7 +498,7 @@ static void test_resume_continues_frames(void **state)
     record_session(st, &def, in, n1);
     reel_error err = {0};
     reel_db_stream row1;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row1, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row1, &err), REEL_OK);
 
     /* Same URI again (a different chunk size in the request is ignored:
      * the stream keeps its own). */
@@ -507,7 +507,7 @@ static void test_resume_continues_frames(void **state)
     record_session(st, &again, (const float *)((const uint8_t *)in + n1 * FB), n2);
 
     reel_db_stream row2;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row2, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row2, &err), REEL_OK);
     assert_true(reel_hash_equal(&row1.definition_hash, &row2.definition_hash));
     assert_string_equal(row1.definition_artifact, row2.definition_artifact);
     assert_false(reel_hash_equal(&row1.sealed_manifest, &row2.sealed_manifest));
@@ -539,7 +539,7 @@ static void test_resume_other_format_fails(void **state)
     record_session(st, &def, in, n1);
     reel_error err = {0};
     reel_db_stream before;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &before, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &before, &err), REEL_OK);
 
     reel_stream_def other[3] = {def, def, def};
     other[0].channels = 1;
@@ -556,7 +556,7 @@ static void test_resume_other_format_fails(void **state)
     }
     /* The stream is untouched and nothing was left in staging. */
     reel_db_stream after;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &after, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &after, &err), REEL_OK);
     assert_string_equal(after.state, "stopped");
     assert_true(reel_hash_equal(&before.sealed_manifest, &after.sealed_manifest));
     assert_int_equal(staging_files(st), 0);
@@ -623,7 +623,7 @@ static void test_record_midi(void **state)
     assert_true(m->total_events == N_EV);
     reel_chunk_entry *c = NULL;
     size_t n = 0;
-    assert_int_equal(reel_manifest_chunks_in(m, st->cas, 0, UINT64_MAX / 4, &c, &n, &err), REEL_OK);
+    assert_int_equal(reel_manifest_chunks_in(m, reel_store_cas(st), 0, UINT64_MAX / 4, &c, &n, &err), REEL_OK);
     assert_true(n >= 4);
     /* Chunks partition the frame clock; events decode in order. */
     uint64_t next = 0, events = 0;
@@ -633,7 +633,7 @@ static void test_record_midi(void **state)
         assert_true(c[i].first_frame == next);
         next += c[i].frames;
         char path[PATH_MAX];
-        reel_cas_content_path(st->cas, &c[i].hash, path);
+        reel_cas_content_path(reel_store_cas(st), &c[i].hash, path);
         struct stat sb;
         assert_int_equal(stat(path, &sb), 0);
         assert_true((uint64_t)sb.st_size == c[i].bytes);

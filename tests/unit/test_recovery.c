@@ -134,14 +134,14 @@ static void orphan(reel_store *st, reel_hash *id, size_t size, int64_t age_ns)
     reel_error err = {0};
     assert_int_equal(reel_hash_random(id, &err), REEL_OK);
     char path[PATH_MAX];
-    reel_cas_staging_path(st->cas, id, path);
+    reel_cas_staging_path(reel_store_cas(st), id, path);
     make_file(path, size, age_ns);
 }
 
 static bool staging_exists(reel_store *st, const reel_hash *id)
 {
     char path[PATH_MAX];
-    reel_cas_staging_path(st->cas, id, path);
+    reel_cas_staging_path(reel_store_cas(st), id, path);
     return access(path, F_OK) == 0;
 }
 
@@ -156,7 +156,7 @@ static size_t n_staging(reel_store *st)
 {
     size_t n = 0;
     reel_error err = {0};
-    assert_true(reel_cas_foreach(st->cas, 1, count_file, &n, &err) >= 0);
+    assert_true(reel_cas_foreach(reel_store_cas(st), 1, count_file, &n, &err) >= 0);
     return n;
 }
 
@@ -176,10 +176,10 @@ static void test_dead_recorder_and_orphans(void **state)
     reel_store *st = open_store(dir);
     reel_error err = {0};
     reel_db_stream row;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row, &err), REEL_OK);
     assert_string_equal(row.state, "recording");
     reel_manifest live;
-    assert_int_equal(reel_manifest_load(&live, st->cas, &row.manifest_id, &err), REEL_OK);
+    assert_int_equal(reel_manifest_load(&live, reel_store_cas(st), &row.manifest_id, &err), REEL_OK);
     uint64_t head = live.total_frames;
     assert_true(head == frames);
     reel_hash staged = live.tail[live.n_tail - 1].hash;
@@ -193,7 +193,7 @@ static void test_dead_recorder_and_orphans(void **state)
     orphan(st, &old_orphan, 4096, 2 * HOUR_NS);
     orphan(st, &young_orphan, 4096, 0);
     char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s/.reel-tmp-crashed", reel_cas_tmp_dir(st->cas));
+    snprintf(tmp, sizeof tmp, "%s/.reel-tmp-crashed", reel_cas_tmp_dir(reel_store_cas(st)));
     make_file(tmp, 100, 2 * HOUR_NS);
 
     /* A dry run counts and changes nothing. */
@@ -207,7 +207,7 @@ static void test_dead_recorder_and_orphans(void **state)
     assert_int_equal(rep.tmp_removed, 1);
     assert_int_equal(n_staging(st), before + 2);
     assert_int_equal(access(tmp, F_OK), 0);
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row, &err), REEL_OK);
     assert_string_equal(row.state, "recording");
 
     /* The real scan with a one-hour grace: the stream is sealed at its
@@ -267,7 +267,7 @@ static void test_live_recorder_untouched(void **state)
     assert_true(rep.unknown_busy >= 1); /* the orphan, and prepared chunks */
     assert_int_equal(n_staging(st), before + 1);
     reel_db_stream row;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row, &err), REEL_OK);
     assert_string_equal(row.state, "recording");
     /* The recorder goes on and closes cleanly. */
     assert_int_equal(feed(r, 100, &err), REEL_OK);
@@ -289,9 +289,9 @@ static void test_unreadable_manifest_stops_sweep(void **state)
     reel_store *st = open_store(dir);
     reel_error err = {0};
     reel_db_stream row;
-    assert_int_equal(reel_db_stream_get(st->db, URI, &row, &err), REEL_OK);
+    assert_int_equal(reel_db_stream_get(reel_store_db(st), URI, &row, &err), REEL_OK);
     char path[PATH_MAX];
-    reel_cas_staging_path(st->cas, &row.manifest_id, path);
+    reel_cas_staging_path(reel_store_cas(st), &row.manifest_id, path);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("{not json", f);

@@ -336,7 +336,7 @@ static void test_state_machine(void **state)
     const char *art = json_string_value(json_object_get(last, "artifact"));
     assert_non_null(art);
     reel_artifact a;
-    assert_int_equal(reel_db_artifact_get(st->db, art, &a, &e), 0);
+    assert_int_equal(reel_db_artifact_get(reel_store_db(st), art, &a, &e), 0);
     assert_string_equal(a.kind, "take");
     assert_string_equal(a.stream_uri, URI);
     assert_int_equal(a.from_frame, (int64_t)from);

@@ -383,7 +383,7 @@ static void flush_chunks(reel_control *c, ctl_stream *s)
             return;
         reel_wire_new_id(cmd->id);
         char path[PATH_MAX];
-        reel_cas_staging_path(c->st->cas, &ch.id, path);
+        reel_cas_staging_path(reel_store_cas(c->st), &ch.id, path);
         if (first) {
             cmd->kind = REEL_CMD_STREAM_START;
             snprintf(cmd->start.uri, sizeof cmd->start.uri, "%s", s->def.uri);
@@ -512,7 +512,7 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
     case REEL_EVT_CHUNK_FULL: {
         char path[PATH_MAX];
         if (s->n_sent && ev->chunk_full.path[0]) {
-            reel_cas_staging_path(c->st->cas, &s->sent[0].id, path);
+            reel_cas_staging_path(reel_store_cas(c->st), &s->sent[0].id, path);
             if (strcmp(path, ev->chunk_full.path) != 0) {
                 pthread_mutex_unlock(&s->mu);
                 say(c, "%s: the engine reported chunk %s, expected %s", s->def.uri,

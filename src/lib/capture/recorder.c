@@ -86,13 +86,13 @@ static int prepare_chunk(reel_recorder *r, reel_error *err)
     chunk_rec c;
     memset(&c, 0, sizeof c);
     int fd;
-    int rc = reel_cas_staging_create(r->st->cas, r->chunk_cap, &c.id, &fd, err);
+    int rc = reel_cas_staging_create(reel_store_cas(r->st), r->chunk_cap, &c.id, &fd, err);
     if (rc)
         return rc;
     void *map = mmap(NULL, r->chunk_cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (map == MAP_FAILED) {
-        reel_cas_staging_remove(r->st->cas, &c.id, NULL);
+        reel_cas_staging_remove(reel_store_cas(r->st), &c.id, NULL);
         return reel_error_set(err, REEL_EIO, "cannot map a staging chunk: %s", strerror(errno));
     }
     /* Fault every page in for writing now, not on the realtime thread. */
@@ -117,7 +117,7 @@ static int prepare_chunk(reel_recorder *r, reel_error *err)
     pthread_mutex_unlock(&r->mu);
     if (!kept) {
         munmap(c.map, c.cap);
-        reel_cas_staging_remove(r->st->cas, &c.id, NULL);
+        reel_cas_staging_remove(reel_store_cas(r->st), &c.id, NULL);
     }
     return REEL_OK;
 }
@@ -213,7 +213,7 @@ static void mark_started(reel_recorder *r, uint32_t tag)
 static int save_manifest(reel_recorder *r, reel_error *err)
 {
     r->m.last_updated_ns = reel_clock_wall_now();
-    int rc = reel_manifest_save(&r->m, r->st->cas, &r->row.manifest_id, err);
+    int rc = reel_manifest_save(&r->m, reel_store_cas(r->st), &r->row.manifest_id, err);
     if (rc == 0)
         r->dirty = false;
     return rc;
@@ -257,7 +257,7 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     int rc;
     if (ev->bytes == 0) {
         /* An empty last chunk: nothing to keep. */
-        rc = reel_cas_staging_remove(r->st->cas, &c->id, err);
+        rc = reel_cas_staging_remove(reel_store_cas(r->st), &c->id, err);
         if (e) {
             size_t i = (size_t)(e - r->m.tail);
             memmove(e, e + 1, (r->m.n_tail - i - 1) * sizeof *e);
@@ -282,7 +282,7 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
         reel_manifest_update_totals(&r->m);
         rc = save_manifest(r, err);
         if (rc == 0)
-            rc = reel_cas_seal(r->st->cas, &c->id, ev->bytes, &h, &h, err);
+            rc = reel_cas_seal(reel_store_cas(r->st), &c->id, ev->bytes, &h, &h, err);
         if (rc == 0) {
             e->has_staging_id = false;
             r->sealed++;
@@ -299,12 +299,12 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     if (rc)
         return rc;
     reel_manifest_update_totals(&r->m);
-    if ((rc = reel_manifest_page_out(&r->m, r->st->cas, err)))
+    if ((rc = reel_manifest_page_out(&r->m, reel_store_cas(r->st), err)))
         return rc;
     /* Dropped chunks stay in content until `reel gc` finds nothing else
      * references them; the manifest saved at the end of this poll says
      * they are gone. */
-    if ((rc = reel_retention_apply(&r->retention, &r->m, r->st->cas, reel_clock_wall_now(), NULL,
+    if ((rc = reel_retention_apply(&r->retention, &r->m, reel_store_cas(r->st), reel_clock_wall_now(), NULL,
                                    err)))
         return rc;
     r->dirty = true;
@@ -375,7 +375,7 @@ int reel_recorder_set_trigger(reel_recorder *r, const reel_trigger_opts *o, reel
 {
     reel_moment_watch *w = NULL;
     if (o && (o->level || o->midi)) {
-        int rc = reel_moment_watch_open(&w, r->st->db, &r->def, o, fn, ud, err);
+        int rc = reel_moment_watch_open(&w, reel_store_db(r->st), &r->def, o, fn, ud, err);
         if (rc)
             return rc;
     }
@@ -474,8 +474,8 @@ static int seal_staging_entries(reel_store *st, reel_manifest *m, reel_error *er
         int rc;
         if (e->sealed) {
             /* A seal that was in flight: finish it from the staging file. */
-            if (e->has_staging_id && !reel_cas_has(st->cas, &e->hash)) {
-                rc = reel_cas_seal(st->cas, &e->staging_id, e->bytes, NULL, &h, err);
+            if (e->has_staging_id && !reel_cas_has(reel_store_cas(st), &e->hash)) {
+                rc = reel_cas_seal(reel_store_cas(st), &e->staging_id, e->bytes, NULL, &h, err);
                 if (rc && rc != REEL_ENOENT)
                     return rc;
                 if (rc == 0 && !reel_hash_equal(&h, &e->hash))
@@ -485,14 +485,14 @@ static int seal_staging_entries(reel_store *st, reel_manifest *m, reel_error *er
                 /* The content was there already (an identical chunk, e.g.
                  * silence): the seal died before dropping its staging
                  * copy, which no manifest will name again. */
-                if ((rc = reel_cas_staging_remove(st->cas, &e->staging_id, err)))
+                if ((rc = reel_cas_staging_remove(reel_store_cas(st), &e->staging_id, err)))
                     return rc;
             }
             e->has_staging_id = false;
             i++;
             continue;
         }
-        rc = e->bytes ? reel_cas_seal(st->cas, &e->hash, e->bytes, NULL, &h, err) : REEL_ENOENT;
+        rc = e->bytes ? reel_cas_seal(reel_store_cas(st), &e->hash, e->bytes, NULL, &h, err) : REEL_ENOENT;
         if (rc == REEL_OK) {
             e->sealed = true;
             e->hash = h;
@@ -501,7 +501,7 @@ static int seal_staging_entries(reel_store *st, reel_manifest *m, reel_error *er
         }
         if (rc != REEL_ENOENT)
             return rc;
-        reel_cas_staging_remove(st->cas, &e->hash, NULL);
+        reel_cas_staging_remove(reel_store_cas(st), &e->hash, NULL);
         memmove(e, e + 1, (m->n_tail - i - 1) * sizeof *e);
         m->n_tail--;
     }
@@ -511,14 +511,14 @@ static int seal_staging_entries(reel_store *st, reel_manifest *m, reel_error *er
 
 static int seal_manifest(reel_store *st, reel_manifest *m, reel_db_stream *row, reel_error *err)
 {
-    int rc = reel_manifest_page_out(m, st->cas, err);
+    int rc = reel_manifest_page_out(m, reel_store_cas(st), err);
     if (rc)
         return rc;
     char *json;
     if ((rc = reel_manifest_to_json(m, &json, err)))
         return rc;
     reel_hash sealed;
-    rc = reel_cas_put_buf(st->cas, json, strlen(json), &sealed, err);
+    rc = reel_cas_put_buf(reel_store_cas(st), json, strlen(json), &sealed, err);
     free(json);
     if (rc)
         return rc;
@@ -527,9 +527,9 @@ static int seal_manifest(reel_store *st, reel_manifest *m, reel_db_stream *row, 
     snprintf(row->state, sizeof row->state, "stopped");
     row->pid = 0;
     row->updated_ns = reel_clock_wall_now();
-    if ((rc = reel_db_stream_put(st->db, row, err)))
+    if ((rc = reel_db_stream_put(reel_store_db(st), row, err)))
         return rc;
-    return reel_cas_staging_remove(st->cas, &live, err);
+    return reel_cas_staging_remove(reel_store_cas(st), &live, err);
 }
 
 /* Recover `uri` if it was left recording; the caller holds its lock, so no
@@ -537,13 +537,13 @@ static int seal_manifest(reel_store *st, reel_manifest *m, reel_db_stream *row, 
 static int recover_locked(reel_store *st, const char *uri, reel_error *err)
 {
     reel_db_stream row;
-    int rc = reel_db_stream_get(st->db, uri, &row, err);
+    int rc = reel_db_stream_get(reel_store_db(st), uri, &row, err);
     if (rc)
         return rc;
     if (strcmp(row.state, "recording") != 0)
         return REEL_OK;
     reel_manifest m;
-    rc = reel_manifest_load(&m, st->cas, &row.manifest_id, err);
+    rc = reel_manifest_load(&m, reel_store_cas(st), &row.manifest_id, err);
     if (rc)
         return rc;
     rc = seal_staging_entries(st, &m, err);
@@ -596,7 +596,7 @@ static int resume_stream(reel_recorder *r, reel_error *err)
                               reel_sample_format_name(old.sample_format));
     r->def.chunk_size_bytes = old.chunk_size_bytes;
     char path[PATH_MAX];
-    reel_cas_content_path(st->cas, &r->row.sealed_manifest, path);
+    reel_cas_content_path(reel_store_cas(st), &r->row.sealed_manifest, path);
     if ((rc = reel_manifest_load_path(&r->m, path, err)))
         return rc;
     r->m.gaps++;
@@ -651,10 +651,10 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
     if ((rc = reel_lock_acquire_recorders(st, false, &r->recorders_lock, err)) ||
         (rc = reel_lock_acquire_stream(st, def->uri, &r->stream_lock, err)))
         goto fail;
-    rc = reel_db_stream_get(st->db, def->uri, &r->row, NULL);
+    rc = reel_db_stream_get(reel_store_db(st), def->uri, &r->row, NULL);
     if (rc == REEL_OK) {
         if ((rc = recover_locked(st, def->uri, err)) ||
-            (rc = reel_db_stream_get(st->db, def->uri, &r->row, err)) ||
+            (rc = reel_db_stream_get(reel_store_db(st), def->uri, &r->row, err)) ||
             (rc = resume_stream(r, err)))
             goto fail;
     } else if ((rc = define_stream(r, err))) {
@@ -692,7 +692,7 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
         rc = prepare_chunk(r, err);
     if (rc)
         goto fail;
-    if ((rc = save_manifest(r, err)) || (rc = reel_db_stream_put(st->db, &r->row, err)))
+    if ((rc = save_manifest(r, err)) || (rc = reel_db_stream_put(reel_store_db(st), &r->row, err)))
         goto fail;
     {
         /* Triggered capture is on unless the caller turns it off: a scan of
@@ -713,7 +713,7 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
 fail:
     for (size_t i = 0; i < r->n_recs; i++) {
         munmap(r->recs[i].map, r->recs[i].cap);
-        reel_cas_staging_remove(st->cas, &r->recs[i].id, NULL);
+        reel_cas_staging_remove(reel_store_cas(st), &r->recs[i].id, NULL);
     }
     recorder_free(r);
     return rc;
@@ -739,13 +739,13 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
         while (r->port.reclaim(r->port.ctx, &slot)) {
             if (find_rec(r, slot.tag, &c)) {
                 munmap(c.map, c.cap);
-                reel_cas_staging_remove(r->st->cas, &c.id, NULL);
+                reel_cas_staging_remove(reel_store_cas(r->st), &c.id, NULL);
                 drop_rec(r, c.tag);
             }
         }
         rc = seal_staging_entries(r->st, &r->m, err);
         if (rc == 0)
-            rc = reel_retention_apply(&r->retention, &r->m, r->st->cas, reel_clock_wall_now(),
+            rc = reel_retention_apply(&r->retention, &r->m, reel_store_cas(r->st), reel_clock_wall_now(),
                                       NULL, err);
         if (rc == 0)
             rc = seal_manifest(r->st, &r->m, &r->row, err);

@@ -101,7 +101,7 @@ static int scan_stream(scan *s, const reel_db_stream *row)
     if (rc)
         return rc;
     reel_manifest m;
-    if (reel_manifest_load(&m, s->st->cas, &row->manifest_id, &e)) {
+    if (reel_manifest_load(&m, reel_store_cas(s->st), &row->manifest_id, &e)) {
         note_failure(s, row->uri, &e);
         return REEL_OK;
     }
@@ -183,7 +183,7 @@ static int sweep_staging(const reel_hash *h, const char *path, void *ud)
 /* Temporaries of an atomic replace or a slice that died half-way. */
 static int sweep_tmp(scan *s)
 {
-    const char *dir = reel_cas_tmp_dir(s->st->cas);
+    const char *dir = reel_cas_tmp_dir(reel_store_cas(s->st));
     DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT ? REEL_OK
@@ -232,7 +232,7 @@ int reel_recovery_scan(reel_store *st, const reel_recovery_opts *o, reel_recover
     }
     s.sweep = rc == REEL_OK;
     rows r = {0};
-    rc = reel_db_stream_list(st->db, collect_recording, &r, err);
+    rc = reel_db_stream_list(reel_store_db(st), collect_recording, &r, err);
     if (rc == REEL_ENOMEM)
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory listing streams");
     for (size_t i = 0; rc == 0 && i < r.n; i++)
@@ -244,7 +244,7 @@ int reel_recovery_scan(reel_store *st, const reel_recovery_opts *o, reel_recover
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         s.now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-        int frc = reel_cas_foreach(st->cas, 1, sweep_staging, &s, err);
+        int frc = reel_cas_foreach(reel_store_cas(st), 1, sweep_staging, &s, err);
         rc = frc < 0 ? frc : REEL_OK;
     }
     if (rc == 0 && s.sweep)

@@ -122,7 +122,7 @@ int reel_service_open(reel_service **out, const char *root, reel_error *err)
     }
     s->pool[0] = s->st;
     s->n_pool = 1;
-    snprintf(s->root, sizeof s->root, "%s", s->st->root);
+    snprintf(s->root, sizeof s->root, "%s", reel_store_root(s->st));
     pthread_mutex_init(&s->st_lock, NULL);
     pthread_cond_init(&s->st_free, NULL);
     pthread_mutex_init(&s->q_lock, NULL);

@@ -25,7 +25,7 @@
 static void add_locations(reel_op_ctx *x, json_t *j, const reel_hash *h, const char *artifact)
 {
     char path[PATH_MAX];
-    reel_cas_content_path(x->st->cas, h, path);
+    reel_cas_content_path(reel_store_cas(x->st), h, path);
     json_object_set_new(j, "path", json_string(path));
     char url[128];
     snprintf(url, sizeof url, "/api/artifacts/%s/content", artifact);
@@ -118,7 +118,7 @@ static int op_artifact_list(reel_op_ctx *x, json_t *args, json_t **out, reel_err
     json_t *t;
     json_array_foreach(json_object_get(args, "tags"), i, t) tags[n++] = json_string_value(t);
     json_t *all = NULL;
-    int rc = reel_artifacts_json(x->st->db, tags, n, &all, err);
+    int rc = reel_artifacts_json(reel_store_db(x->st), tags, n, &all, err);
     if (rc)
         return rc;
     const char *q = reel_arg_str(args, "search", NULL);
@@ -144,7 +144,7 @@ static int op_artifact_list(reel_op_ctx *x, json_t *args, json_t **out, reel_err
 
 static int op_artifact_get(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
-    int rc = reel_artifact_show_json(x->st->db, reel_arg_str(args, "id", ""), out, err);
+    int rc = reel_artifact_show_json(reel_store_db(x->st), reel_arg_str(args, "id", ""), out, err);
     if (rc)
         return rc;
     reel_hash h;

@@ -124,8 +124,8 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
     if (midi && (rc = midi_request_check(req, err)))
         goto out;
     int64_t from, to;
-    if ((rc = reel_slice_resolve(st, req->stream_uri, &req->from, m, st->cas, &from, err)) ||
-        (rc = reel_slice_resolve(st, req->stream_uri, &req->to, m, st->cas, &to, err)))
+    if ((rc = reel_slice_resolve(st, req->stream_uri, &req->from, m, reel_store_cas(st), &from, err)) ||
+        (rc = reel_slice_resolve(st, req->stream_uri, &req->to, m, reel_store_cas(st), &to, err)))
         goto out;
     if (req->clamp && from < (int64_t)m->first_frame) {
         from = (int64_t)m->first_frame;
@@ -160,7 +160,7 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
     p->to = (uint64_t)to;
     reel_chunk_entry *chunks;
     size_t nc;
-    if ((rc = reel_manifest_chunks_in(m, st->cas, p->from, p->to, &chunks, &nc, err)))
+    if ((rc = reel_manifest_chunks_in(m, reel_store_cas(st), p->from, p->to, &chunks, &nc, err)))
         goto out;
     p->pieces = calloc(nc ? nc : 1, sizeof *p->pieces);
     p->snaps = calloc(nc + 1, sizeof *p->snaps);
@@ -220,16 +220,16 @@ static int piece_open(reel_store *st, const piece *pc, int *fd, reel_error *err)
 {
     char path[PATH_MAX];
     if (pc->sealed)
-        reel_cas_content_path(st->cas, &pc->hash, path);
+        reel_cas_content_path(reel_store_cas(st), &pc->hash, path);
     else
-        reel_cas_staging_path(st->cas, &pc->hash, path);
+        reel_cas_staging_path(reel_store_cas(st), &pc->hash, path);
     *fd = open(path, O_RDONLY | O_CLOEXEC);
     if (*fd < 0 && errno == ENOENT && pc->in_flight) {
         /* Not renamed yet: still in staging (or renamed just now). */
-        reel_cas_staging_path(st->cas, &pc->staging_id, path);
+        reel_cas_staging_path(reel_store_cas(st), &pc->staging_id, path);
         *fd = open(path, O_RDONLY | O_CLOEXEC);
         if (*fd < 0 && errno == ENOENT) {
-            reel_cas_content_path(st->cas, &pc->hash, path);
+            reel_cas_content_path(reel_store_cas(st), &pc->hash, path);
             *fd = open(path, O_RDONLY | O_CLOEXEC);
         }
     }
@@ -431,7 +431,7 @@ static int record_artifact(reel_store *st, const plan *p, const char *kind, cons
             tags[i] = req->tags[i];
         tags[n_user] = type_tag;
         tags[n_user + 1] = stream_tag;
-        rc = reel_db_artifact_insert(st->db, &a, tags, n_user + 2, refs, n_refs, err);
+        rc = reel_db_artifact_insert(reel_store_db(st), &a, tags, n_user + 2, refs, n_refs, err);
     }
     if (rc == 0)
         snprintf(res->artifact_id, sizeof res->artifact_id, "%s", a.id);
@@ -467,7 +467,7 @@ static int materialize(reel_store *st, const plan *p, reel_out_format fmt,
 {
     char tmp[PATH_MAX];
     int fd;
-    int rc = reel_fs_tmpfile(reel_cas_tmp_dir(st->cas), "slice-", tmp, &fd, err);
+    int rc = reel_fs_tmpfile(reel_cas_tmp_dir(reel_store_cas(st)), "slice-", tmp, &fd, err);
     if (rc)
         return rc;
     close(fd);
@@ -480,7 +480,7 @@ static int materialize(reel_store *st, const plan *p, reel_out_format fmt,
         unlink(tmp);
         return rc;
     }
-    rc = reel_cas_ingest(st->cas, tmp, NULL, content, err);
+    rc = reel_cas_ingest(reel_store_cas(st), tmp, NULL, content, err);
     if (rc) {
         unlink(tmp);
         if (out_path)
@@ -510,7 +510,7 @@ static int store_virtual(reel_store *st, plan *p, reel_out_format fmt, reel_samp
             /* About to reference a chunk retention may drop any moment:
              * renew it so a concurrent GC keeps it (gc.h); REEL_ENOENT
              * (GC took it) plans again from a fresh manifest. */
-            if ((rc = reel_cas_touch(st->cas, &h, err)))
+            if ((rc = reel_cas_touch(reel_store_cas(st), &h, err)))
                 break;
         } else {
             int fd;
@@ -525,7 +525,7 @@ static int store_virtual(reel_store *st, plan *p, reel_out_format fmt, reel_samp
                 rc = reel_error_set(err, REEL_EIO, "cannot read the live edge of the stream");
                 break;
             }
-            rc = reel_cas_put_buf(st->cas, buf, len, &h, err);
+            rc = reel_cas_put_buf(reel_store_cas(st), buf, len, &h, err);
             free(buf);
             off = 0;
             (*extra)[(*n_extra)++] = h;
@@ -557,7 +557,7 @@ static int store_virtual(reel_store *st, plan *p, reel_out_format fmt, reel_samp
     json_decref(root);
     if (!text)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
-    rc = reel_cas_put_buf(st->cas, text, strlen(text), content, err);
+    rc = reel_cas_put_buf(reel_store_cas(st), text, strlen(text), content, err);
     free(text);
     return rc;
 }
@@ -678,7 +678,7 @@ int reel_slice_record_file(reel_store *st, const char *uri, uint64_t from, uint6
         return rc;
     fill_result(&p, REEL_OUT_WAV, p.def.sample_format, res);
     snprintf(res->mime, sizeof res->mime, "%s", mime);
-    if ((rc = reel_cas_put_file(st->cas, path, &res->content, err)) == 0)
+    if ((rc = reel_cas_put_file(reel_store_cas(st), path, &res->content, err)) == 0)
         rc = record_artifact(st, &p, kind, p.definition_artifact, mime, &req, meta, NULL, 0, res,
                              err);
     plan_free(&p);
@@ -691,7 +691,7 @@ int reel_render(reel_store *st, const char *artifact, const char *out_path,
     memset(res, 0, sizeof *res);
     reel_artifact a;
     memset(&a, 0, sizeof a);
-    int rc = reel_db_artifact_get(st->db, artifact, &a, err);
+    int rc = reel_db_artifact_get(reel_store_db(st), artifact, &a, err);
     if (rc)
         return rc;
     if (strcmp(a.kind, "virtual-slice") != 0) {
@@ -702,12 +702,12 @@ int reel_render(reel_store *st, const char *artifact, const char *out_path,
         return rc;
     }
     char path[PATH_MAX];
-    reel_cas_content_path(st->cas, &a.content, path);
+    reel_cas_content_path(reel_store_cas(st), &a.content, path);
     char *text = NULL;
     json_t *root = NULL;
     plan p;
     memset(&p, 0, sizeof p);
-    if ((rc = reel_cas_verify(st->cas, &a.content, err)) ||
+    if ((rc = reel_cas_verify(reel_store_cas(st), &a.content, err)) ||
         (rc = reel_fs_read_all(path, &text, NULL, err)))
         goto out;
     root = json_loads(text, 0, NULL);
@@ -749,7 +749,7 @@ int reel_render(reel_store *st, const char *artifact, const char *out_path,
         pc->first_frame = (uint64_t)json_integer_value(json_object_get(it, "first_sample"));
         pc->frames = (uint64_t)json_integer_value(json_object_get(it, "sample_count"));
         total += pc->frames;
-        if (!reel_cas_has(st->cas, &pc->hash)) {
+        if (!reel_cas_has(reel_store_cas(st), &pc->hash)) {
             char hs[REEL_HASH_HEX + 8];
             rc = reel_error_set(err, REEL_ENOENT, "virtual slice %s needs blob %s, which is gone",
                                 a.id, hash_str(&pc->hash, hs));

@@ -56,7 +56,7 @@ static json_t *stream_json(reel_store *st, const reel_db_stream *row, reel_error
 int reel_stream_status_json(reel_store *st, const char *uri, json_t **out, reel_error *err)
 {
     reel_db_stream row;
-    int rc = reel_db_stream_get(st->db, uri, &row, err);
+    int rc = reel_db_stream_get(reel_store_db(st), uri, &row, err);
     if (rc == REEL_ENOENT)
         return reel_error_set(err, REEL_ENOENT, "unknown stream '%s' (see 'reel streams')", uri);
     if (rc)
@@ -91,7 +91,7 @@ int reel_streams_json(reel_store *st, json_t **out, reel_error *err)
     list_ctx l = {.st = st, .arr = json_array(), .e = err ? err : &local};
     if (!l.arr)
         return oom(err);
-    int r = reel_db_stream_list(st->db, collect_stream, &l, l.e);
+    int r = reel_db_stream_list(reel_store_db(st), collect_stream, &l, l.e);
     if (r < 0 || l.rc) {
         json_decref(l.arr);
         return r < 0 ? r : l.rc;

@@ -33,7 +33,7 @@ static int check_blob(const reel_hash *h, const char *path, void *ud)
     c->rep->blobs++;
     reel_error e;
     reel_error_clear(&e);
-    int rc = reel_cas_verify(c->st->cas, h, &e);
+    int rc = reel_cas_verify(reel_store_cas(c->st), h, &e);
     if (rc) {
         c->rep->corrupt++;
         say(c, "corrupt: %s (%s)", path, e.msg);
@@ -51,7 +51,7 @@ static int count_staging(const reel_hash *h, const char *path, void *ud)
 static int check_ref(const reel_hash *h, void *ud)
 {
     fsck_ctx *c = ud;
-    if (!reel_cas_has(c->st->cas, h)) {
+    if (!reel_cas_has(reel_store_cas(c->st), h)) {
         char hs[REEL_HASH_HEX + 8];
         reel_hash_to_string(h, hs);
         c->rep->missing++;
@@ -73,10 +73,10 @@ static void skip_seals_in_flight(fsck_ctx *c, reel_manifest *m)
 {
     for (size_t i = 0; i < m->n_tail; i++) {
         reel_chunk_entry *e = &m->tail[i];
-        if (!e->sealed || !e->has_staging_id || reel_cas_has(c->st->cas, &e->hash))
+        if (!e->sealed || !e->has_staging_id || reel_cas_has(reel_store_cas(c->st), &e->hash))
             continue;
         char path[PATH_MAX];
-        reel_cas_staging_path(c->st->cas, &e->staging_id, path);
+        reel_cas_staging_path(reel_store_cas(c->st), &e->staging_id, path);
         if (access(path, F_OK) == 0)
             e->sealed = false;
     }
@@ -97,10 +97,10 @@ static int check_stream(const reel_db_stream *s, void *ud)
     if (!reel_hash_is_zero(&s->sealed_manifest)) {
         check_ref(&s->sealed_manifest, c);
         char path[PATH_MAX];
-        reel_cas_content_path(c->st->cas, &s->sealed_manifest, path);
+        reel_cas_content_path(reel_store_cas(c->st), &s->sealed_manifest, path);
         rc = reel_manifest_load_path(&m, path, &e);
     } else {
-        rc = reel_manifest_load(&m, c->st->cas, &s->manifest_id, &e);
+        rc = reel_manifest_load(&m, reel_store_cas(c->st), &s->manifest_id, &e);
     }
     if (rc) {
         c->rep->missing++;
@@ -109,7 +109,7 @@ static int check_stream(const reel_db_stream *s, void *ud)
     }
     if (reel_hash_is_zero(&s->sealed_manifest))
         skip_seals_in_flight(c, &m);
-    rc = reel_manifest_foreach_hash(&m, c->st->cas, check_manifest_ref, c, &e);
+    rc = reel_manifest_foreach_hash(&m, reel_store_cas(c->st), check_manifest_ref, c, &e);
     if (rc < 0) {
         c->rep->missing++;
         say(c, "manifest of stream %s: %s", s->uri, e.msg);
@@ -131,14 +131,14 @@ int reel_fsck(reel_store *st, reel_fsck_report *rep, reel_fsck_problem_fn proble
 {
     memset(rep, 0, sizeof *rep);
     fsck_ctx c = {.st = st, .rep = rep, .problem = problem, .ud = ud};
-    int rc = reel_cas_foreach(st->cas, 0, check_blob, &c, err);
+    int rc = reel_cas_foreach(reel_store_cas(st), 0, check_blob, &c, err);
     if (rc < 0)
         return rc;
-    if ((rc = reel_cas_foreach(st->cas, 1, count_staging, &c, err)) < 0)
+    if ((rc = reel_cas_foreach(reel_store_cas(st), 1, count_staging, &c, err)) < 0)
         return rc;
-    if ((rc = reel_db_stream_list(st->db, check_stream, &c, err)) < 0)
+    if ((rc = reel_db_stream_list(reel_store_db(st), check_stream, &c, err)) < 0)
         return rc;
-    if ((rc = reel_db_referenced_hashes(st->db, check_artifact_hash, &c, err)) < 0)
+    if ((rc = reel_db_referenced_hashes(reel_store_db(st), check_artifact_hash, &c, err)) < 0)
         return rc;
     if (rep->corrupt || rep->missing)
         return reel_error_set(err, REEL_ECORRUPT, "store has %llu corrupt and %llu missing blobs",

@@ -68,7 +68,7 @@ static void trash_path(const reel_store *st, const reel_hash *h, char *out)
     char hex[REEL_HASH_HEX + 8];
     reel_hash_to_string(h, hex);
     const char *bare = strchr(hex, ':') ? strchr(hex, ':') + 1 : hex;
-    snprintf(out, PATH_MAX, "%s/" TRASH_PREFIX "%s", reel_cas_tmp_dir(st->cas), bare);
+    snprintf(out, PATH_MAX, "%s/" TRASH_PREFIX "%s", reel_cas_tmp_dir(reel_store_cas(st)), bare);
 }
 
 /* A GC that died between its rename into cas/tmp and its decision may
@@ -76,7 +76,7 @@ static void trash_path(const reel_store *st, const reel_hash *h, char *out)
  * run judge it again. */
 static int restore_trash(reel_store *st, reel_gc_report *rep, reel_error *err)
 {
-    const char *tmp = reel_cas_tmp_dir(st->cas);
+    const char *tmp = reel_cas_tmp_dir(reel_store_cas(st));
     DIR *d = opendir(tmp);
     if (!d)
         return reel_error_set(err, REEL_EIO, "cannot list %s: %s", tmp, strerror(errno));
@@ -92,7 +92,7 @@ static int restore_trash(reel_store *st, reel_gc_report *rep, reel_error *err)
             continue;
         char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX];
         snprintf(from, sizeof from, "%s/%s", tmp, de->d_name);
-        reel_cas_content_path(st->cas, &h, to);
+        reel_cas_content_path(reel_store_cas(st), &h, to);
         reel_fs_dirname(to, dir, sizeof dir);
         if ((rc = reel_fs_mkdirs(dir, err)))
             break;
@@ -109,7 +109,7 @@ static int restore_trash(reel_store *st, reel_gc_report *rep, reel_error *err)
 static int collect_one(reel_store *st, const candidate *c, int64_t cutoff_ns, reel_error *err)
 {
     char path[PATH_MAX], trash[PATH_MAX];
-    reel_cas_content_path(st->cas, &c->h, path);
+    reel_cas_content_path(reel_store_cas(st), &c->h, path);
     trash_path(st, &c->h, trash);
     if (rename(path, trash) != 0) {
         if (errno == ENOENT)
@@ -139,7 +139,7 @@ static int gc_locked(reel_store *st, const reel_gc_opts *o, int64_t cutoff_ns,
     if (rc)
         return rc;
     scan_ctx s = {.cutoff_ns = cutoff_ns, .rep = rep};
-    rc = reel_cas_foreach(st->cas, 0, scan_blob, &s, err);
+    rc = reel_cas_foreach(reel_store_cas(st), 0, scan_blob, &s, err);
     if (s.oom)
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory listing blobs");
     reel_hash_set roots = {0};
@@ -182,7 +182,7 @@ int reel_gc(reel_store *st, const reel_gc_opts *o, reel_gc_report *rep, reel_gc_
                               "touching a blob to recording its reference)");
     int64_t cutoff = reel_clock_wall_now() - grace;
     char lock[PATH_MAX];
-    snprintf(lock, sizeof lock, "%s/gc.lock", reel_cas_tmp_dir(st->cas));
+    snprintf(lock, sizeof lock, "%s/gc.lock", reel_cas_tmp_dir(reel_store_cas(st)));
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return reel_error_set(err, REEL_EIO, "cannot open %s: %s", lock, strerror(errno));

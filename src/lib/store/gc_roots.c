@@ -60,7 +60,7 @@ static int roots_streams(reel_store *st, lister_ctx *c, reel_error *err)
 {
     /* The URIs first, so no statement stays open while manifests load. */
     uri_list l = {0};
-    int rc = reel_db_stream_list(st->db, collect_uri, &l, err);
+    int rc = reel_db_stream_list(reel_store_db(st), collect_uri, &l, err);
     if (l.oom)
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory listing streams");
     for (size_t i = 0; i < l.n && rc == 0; i++) {
@@ -76,7 +76,7 @@ static int roots_streams(reel_store *st, lister_ctx *c, reel_error *err)
             (reel_hash_is_zero(&v.row.sealed_manifest) ||
              (rc = emit(&v.row.sealed_manifest, c)) == 0) &&
             (rc = emit(&v.manifest.definition_hash, c)) == 0)
-            rc = reel_manifest_foreach_hash(&v.manifest, st->cas, emit_manifest_hash, c, err);
+            rc = reel_manifest_foreach_hash(&v.manifest, reel_store_cas(st), emit_manifest_hash, c, err);
         reel_stream_view_free(&v);
     }
     free(l.uris);
@@ -87,7 +87,7 @@ static int roots_streams(reel_store *st, lister_ctx *c, reel_error *err)
  * and sealed manifests (reel_db_referenced_hashes says which). */
 static int roots_artifacts(reel_store *st, lister_ctx *c, reel_error *err)
 {
-    return reel_db_referenced_hashes(st->db, emit, c, err);
+    return reel_db_referenced_hashes(reel_store_db(st), emit, c, err);
 }
 
 static const struct {

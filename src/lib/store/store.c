@@ -12,6 +12,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct reel_store {
+    char root[PATH_MAX];
+    reel_cas *cas;
+    reel_db *db;
+};
+
+reel_cas *reel_store_cas(const reel_store *st)
+{
+    return st->cas;
+}
+
+reel_db *reel_store_db(const reel_store *st)
+{
+    return st->db;
+}
+
+const char *reel_store_root(const reel_store *st)
+{
+    return st->root;
+}
+
 int reel_store_default_root(char *out, size_t len, reel_error *err)
 {
     const char *home = getenv("REEL_HOME");

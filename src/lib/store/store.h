@@ -18,11 +18,15 @@
 #include <limits.h>
 #include <stdbool.h>
 
-typedef struct reel_store {
-    char root[PATH_MAX];
-    reel_cas *cas;
-    reel_db *db;
-} reel_store;
+/* An open store: its CAS, its index and its root folder. Opaque: every
+ * module reaches the parts through the accessors below. */
+typedef struct reel_store reel_store;
+
+/* The store's content-addressed blobs, its index (reel.db), its root
+ * folder. Borrowed: valid while the store is open. */
+reel_cas *reel_store_cas(const reel_store *st);
+reel_db *reel_store_db(const reel_store *st);
+const char *reel_store_root(const reel_store *st);
 
 /* The default root into out (PATH_MAX). */
 int reel_store_default_root(char *out, size_t len, reel_error *err);

@@ -17,7 +17,7 @@
 static int open_lock(reel_store *st, const char *name, int *fd, reel_error *err)
 {
     char dir[PATH_MAX], path[PATH_MAX + 96];
-    snprintf(dir, sizeof dir, "%s/locks", st->root);
+    snprintf(dir, sizeof dir, "%s/locks", reel_store_root(st));
     int rc = reel_fs_mkdirs(dir, err);
     if (rc)
         return rc;
@@ -82,8 +82,8 @@ int reel_lock_acquire_recorders(reel_store *st, bool exclusive, int *fd_out, ree
         close(fd);
         if (e == EWOULDBLOCK)
             return reel_error_set(err, REEL_ESTATE, "another process is recording in %s",
-                                  st->root);
-        return reel_error_set(err, REEL_EIO, "cannot lock %s/locks/recorders: %s", st->root,
+                                  reel_store_root(st));
+        return reel_error_set(err, REEL_EIO, "cannot lock %s/locks/recorders: %s", reel_store_root(st),
                               strerror(e));
     }
     *fd_out = fd;

@@ -50,7 +50,7 @@ int reel_moment_mark(reel_store *st, const char *uri, const char *name, reel_db_
     snprintf(out->stream_uri, sizeof out->stream_uri, "%s", uri);
     snprintf(out->kind, sizeof out->kind, "%s", reel_moment_kind_name(REEL_MOMENT_MARKER));
     snprintf(out->name, sizeof out->name, "%s", name);
-    return reel_moment_add(st->db, out, err);
+    return reel_moment_add(reel_store_db(st), out, err);
 }
 
 int reel_moment_spec_local(reel_db *db, const char *uri, uint32_t rate, const reel_timespec *ts,
@@ -133,7 +133,7 @@ int reel_moments_json(reel_db *db, const char *uri, json_t **out, reel_error *er
 static int moment_spec_resolve(reel_store *st, const char *uri, uint32_t rate,
                                const reel_timespec *ts, reel_timespec *out, reel_error *err)
 {
-    return reel_moment_spec_local(st->db, uri, rate, ts, out, err);
+    return reel_moment_spec_local(reel_store_db(st), uri, rate, ts, out, err);
 }
 
 static const reel_spec_resolver moment_resolver = {REEL_TS_MOMENT, moment_spec_resolve};

@@ -17,10 +17,10 @@ static int op_moments(reel_op_ctx *x, json_t *args, json_t **out, reel_error *er
 {
     const char *uri = reel_arg_str(args, "stream", "");
     reel_db_stream row;
-    int rc = reel_db_stream_get(x->st->db, uri, &row, err); /* unknown stream: not found */
+    int rc = reel_db_stream_get(reel_store_db(x->st), uri, &row, err); /* unknown stream: not found */
     if (rc)
         return rc;
-    return reel_moments_json(x->st->db, uri, out, err);
+    return reel_moments_json(reel_store_db(x->st), uri, out, err);
 }
 
 static int op_marker(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)

@@ -209,13 +209,13 @@ static int check_stream(req *r, reel_error *err)
  * its content), so the lineage reaches the file that was played. */
 static int import_file(req *r, const char *path, reel_error *err)
 {
-    int rc = reel_cas_put_file(r->st->cas, path, &r->src_hash, err);
+    int rc = reel_cas_put_file(reel_store_cas(r->st), path, &r->src_hash, err);
     if (rc)
         return rc;
     char hb[REEL_HASH_HEX + 8];
     reel_artifact a;
     memset(&a, 0, sizeof a);
-    if (reel_db_artifact_get(r->st->db, hstr(&r->src_hash, hb), &a, NULL) == 0 &&
+    if (reel_db_artifact_get(reel_store_db(r->st), hstr(&r->src_hash, hb), &a, NULL) == 0 &&
         strcmp(a.mime, "audio/midi") == 0) {
         snprintf(r->src_artifact, sizeof r->src_artifact, "%s", a.id);
         reel_artifact_clear(&a);
@@ -235,7 +235,7 @@ static int import_file(req *r, const char *path, reel_error *err)
     a.meta_json = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
     const char *tags[] = {"type:midi-file"};
-    rc = a.meta_json ? reel_db_artifact_insert(r->st->db, &a, tags, 1, NULL, 0, err)
+    rc = a.meta_json ? reel_db_artifact_insert(reel_store_db(r->st), &a, tags, 1, NULL, 0, err)
                      : reel_error_set(err, REEL_ENOMEM, "out of memory");
     if (rc == 0)
         snprintf(r->src_artifact, sizeof r->src_artifact, "%s", a.id);
@@ -258,7 +258,7 @@ static int load_midi(req *r, reel_error *err)
     } else {
         reel_artifact a;
         memset(&a, 0, sizeof a);
-        rc = reel_db_artifact_get(r->st->db, spec, &a, err);
+        rc = reel_db_artifact_get(reel_store_db(r->st), spec, &a, err);
         if (rc == REEL_ENOENT)
             rc = reel_error_set(err, REEL_ENOENT, "--midi '%s': no such file or artifact", spec);
         if (rc == 0) {
@@ -270,7 +270,7 @@ static int load_midi(req *r, reel_error *err)
     if (rc)
         return rc;
     char path[PATH_MAX];
-    reel_cas_content_path(r->st->cas, &r->src_hash, path);
+    reel_cas_content_path(reel_store_cas(r->st), &r->src_hash, path);
     if ((rc = reel_smf_read(path, r->rate, &r->smf, err))) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
@@ -543,7 +543,7 @@ static int store_midi_sent(req *r, reel_error *err)
         return rc;
     char tmp[PATH_MAX];
     int fd;
-    if ((rc = reel_fs_tmpfile(reel_cas_tmp_dir(r->st->cas), "request-", tmp, &fd, err)))
+    if ((rc = reel_fs_tmpfile(reel_cas_tmp_dir(reel_store_cas(r->st)), "request-", tmp, &fd, err)))
         return rc;
     close(fd);
     reel_smf_writer *w;
@@ -565,7 +565,7 @@ static int store_midi_sent(req *r, reel_error *err)
     }
     reel_artifact a;
     memset(&a, 0, sizeof a);
-    if ((rc = reel_cas_ingest(r->st->cas, tmp, NULL, &a.content, err))) {
+    if ((rc = reel_cas_ingest(reel_store_cas(r->st), tmp, NULL, &a.content, err))) {
         unlink(tmp);
         return rc;
     }
@@ -604,7 +604,7 @@ static int store_midi_sent(req *r, reel_error *err)
     tags[nt++] = "type:midi-sent";
     tags[nt++] = stream_tag;
     rc = a.clock_json && a.meta_json
-             ? reel_db_artifact_insert(r->st->db, &a, tags, nt, NULL, 0, err)
+             ? reel_db_artifact_insert(reel_store_db(r->st), &a, tags, nt, NULL, 0, err)
              : reel_error_set(err, REEL_ENOMEM, "out of memory");
     if (rc == 0)
         snprintf(r->midi_art, sizeof r->midi_art, "%s", a.id);
@@ -618,7 +618,7 @@ static int read_wav(reel_store *st, const reel_hash *h, float **out, size_t *fra
                     uint32_t *channels, reel_error *err)
 {
     int fd;
-    int rc = reel_cas_open_content(st->cas, h, &fd, err);
+    int rc = reel_cas_open_content(reel_store_cas(st), h, &fd, err);
     if (rc)
         return rc;
     SF_INFO info;

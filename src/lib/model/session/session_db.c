@@ -125,7 +125,7 @@ static int session_spec_resolve(reel_store *st, const char *uri, uint32_t rate,
 {
     (void)rate;
     reel_session s;
-    int rc = reel_session_load(st->db, ts->session, &s, err);
+    int rc = reel_session_load(reel_store_db(st), ts->session, &s, err);
     const reel_session_mark *mk = NULL;
     if (rc == 0)
         rc = reel_session_bound(&s, ts, &mk, err);

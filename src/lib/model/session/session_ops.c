@@ -70,14 +70,14 @@ static int stored_definition(reel_store *st, const char *uri, reel_stream_def *d
 {
     reel_db_stream row;
     reel_error e2;
-    if (reel_db_stream_get(st->db, uri, &row, &e2) == 0)
+    if (reel_db_stream_get(reel_store_db(st), uri, &row, &e2) == 0)
         return reel_store_load_definition(st, &row.definition_hash, def, err);
     char tag[REEL_URI_MAX + 16];
     snprintf(tag, sizeof tag, "stream:%s", uri);
     const char *tags[] = {"type:stream-definition", tag};
     reel_hash h;
     memset(&h, 0, sizeof h);
-    int rc = reel_db_artifact_list(st->db, tags, 2, first_definition, &h, err);
+    int rc = reel_db_artifact_list(reel_store_db(st), tags, 2, first_definition, &h, err);
     if (rc == 1)
         return reel_store_load_definition(st, &h, def, err);
     if (rc)
@@ -221,7 +221,7 @@ static int64_t chunk_index(reel_store *st, const char *uri, uint64_t frame)
     reel_chunk_entry *ch = NULL;
     size_t n = 0;
     uint64_t lo = v.manifest.first_frame;
-    if (reel_manifest_chunks_in(&v.manifest, st->cas, lo, (frame > lo ? frame : lo) + 1, &ch,
+    if (reel_manifest_chunks_in(&v.manifest, reel_store_cas(st), lo, (frame > lo ? frame : lo) + 1, &ch,
                                 &n, &e2) == 0 &&
         n > 0)
         idx = (int64_t)n - 1;
@@ -280,7 +280,7 @@ static int op_session_create(reel_op_ctx *x, json_t *args, json_t **out, reel_er
             goto out;
     }
     if (json_array_size(streams) == 0 &&
-        (rc = reel_db_stream_list(x->st->db, recording_uri, &s, err)))
+        (rc = reel_db_stream_list(reel_store_db(x->st), recording_uri, &s, err)))
         goto out;
     if (s.n_streams == 0) {
         rc = reel_error_set(err, REEL_EINVAL,
@@ -288,7 +288,7 @@ static int op_session_create(reel_op_ctx *x, json_t *args, json_t **out, reel_er
                             "`reel serve` so that one records");
         goto out;
     }
-    if ((rc = reel_session_save(x->st->db, &s, err)) || (rc = session_doc(x, &s, out, err)))
+    if ((rc = reel_session_save(reel_store_db(x->st), &s, err)) || (rc = session_doc(x, &s, out, err)))
         goto out;
     publish_session(x, &s, "created");
 out:
@@ -316,7 +316,7 @@ static int session_chunks(reel_store *st, const reel_session *s, reel_hash **out
                 continue;
             reel_chunk_entry *ch = NULL;
             size_t nc = 0;
-            if (reel_manifest_chunks_in(&v.manifest, st->cas, g->start.at[i].frame,
+            if (reel_manifest_chunks_in(&v.manifest, reel_store_cas(st), g->start.at[i].frame,
                                         g->end.at[i].frame, &ch, &nc, &e2))
                 continue;
             for (size_t c = 0; c < nc; c++) {
@@ -370,7 +370,7 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
         tags[n_tags++] = tagbuf[i + 1];
         reel_db_stream row;
         reel_error e2;
-        if (reel_db_stream_get(x->st->db, s->streams[i], &row, &e2) == 0) {
+        if (reel_db_stream_get(reel_store_db(x->st), s->streams[i], &row, &e2) == 0) {
             json_object_set_new(defs, s->streams[i], json_string(row.definition_artifact));
             if (!a.parent[0])
                 snprintf(a.parent, sizeof a.parent, "%s", row.definition_artifact);
@@ -387,7 +387,7 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = reel_cas_put_buf(x->st->cas, txt, strlen(txt), &a.content, err)) ||
+    if ((rc = reel_cas_put_buf(reel_store_cas(x->st), txt, strlen(txt), &a.content, err)) ||
         (rc = session_chunks(x->st, s, &chunks, &n_chunks, err)))
         goto out;
     snprintf(a.mime, sizeof a.mime, "application/json");
@@ -399,7 +399,7 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
         a.from_wall_ns = s->segs[0].start.wall_ns;
         a.to_wall_ns = s->segs[s->n_segs - 1].end.wall_ns;
     }
-    rc = reel_db_artifact_insert(x->st->db, &a, tags, n_tags, chunks, n_chunks, err);
+    rc = reel_db_artifact_insert(reel_store_db(x->st), &a, tags, n_tags, chunks, n_chunks, err);
 out:
     if (rc)
         s->artifact[0] = '\0';
@@ -412,7 +412,7 @@ out:
 static int op_session_play(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     reel_session s;
-    int rc = reel_session_load(x->st->db, reel_arg_str(args, "id", ""), &s, err);
+    int rc = reel_session_load(reel_store_db(x->st), reel_arg_str(args, "id", ""), &s, err);
     if (rc)
         goto out;
     if (s.state == REEL_SESSION_COMPLETE) {
@@ -446,7 +446,7 @@ static int op_session_play(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
     if (s.n_segs >= 2)
         fill_chunks(x->st, &s, &s.segs[s.n_segs - 2]);
     fill_chunks(x->st, &s, &s.segs[s.n_segs - 1]);
-    if ((rc = reel_session_save(x->st->db, &s, err)) || (rc = session_doc(x, &s, out, err)))
+    if ((rc = reel_session_save(reel_store_db(x->st), &s, err)) || (rc = session_doc(x, &s, out, err)))
         goto out;
     publish_session(x, &s, "play");
 out:
@@ -457,7 +457,7 @@ out:
 static int op_session_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     reel_session s;
-    int rc = reel_session_load(x->st->db, reel_arg_str(args, "id", ""), &s, err);
+    int rc = reel_session_load(reel_store_db(x->st), reel_arg_str(args, "id", ""), &s, err);
     if (rc)
         goto out;
     reel_session_mark now;
@@ -491,7 +491,7 @@ static int op_session_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
     for (size_t k = 0; k < s.n_segs; k++)
         fill_chunks(x->st, &s, &s.segs[k]);
     if ((rc = store_session_artifact(x, &s, err)) ||
-        (rc = reel_session_save(x->st->db, &s, err)) || (rc = session_doc(x, &s, out, err)))
+        (rc = reel_session_save(reel_store_db(x->st), &s, err)) || (rc = session_doc(x, &s, out, err)))
         goto out;
     publish_session(x, &s, "stop");
     json_t *a = json_pack("{s:s, s:s, s:s}", "artifact", s.artifact, "kind", "session",
@@ -514,7 +514,7 @@ static int op_session_status(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     const char *id = reel_arg_str(args, "id", NULL);
     if (!id) {
         json_t *all = json_array();
-        int rc = reel_session_list(x->st->db, list_one, all, err);
+        int rc = reel_session_list(reel_store_db(x->st), list_one, all, err);
         if (rc) {
             json_decref(all);
             return rc == REEL_ENOMEM ? reel_error_set(err, rc, "out of memory") : rc;
@@ -523,7 +523,7 @@ static int op_session_status(reel_op_ctx *x, json_t *args, json_t **out, reel_er
         return REEL_OK;
     }
     reel_session s;
-    int rc = reel_session_load(x->st->db, id, &s, err);
+    int rc = reel_session_load(reel_store_db(x->st), id, &s, err);
     if (rc == 0)
         rc = session_doc(x, &s, out, err);
     reel_session_free(&s);
@@ -547,7 +547,7 @@ static void member_base(const char *uri, char *out, size_t cap)
 static void add_path(reel_op_ctx *x, json_t *j, const reel_hash *h)
 {
     char path[PATH_MAX], hex[REEL_HASH_HEX + 8];
-    reel_cas_content_path(x->st->cas, h, path);
+    reel_cas_content_path(reel_store_cas(x->st), h, path);
     reel_hash_to_string(h, hex);
     json_object_set_new(j, "hash", json_string(hex));
     json_object_set_new(j, "path", json_string(path));
@@ -577,7 +577,7 @@ static int export_archive(reel_op_ctx *x, const reel_session *s, json_t *res, re
 {
     char tmp[PATH_MAX];
     int fd = -1;
-    int rc = reel_fs_tmpfile(reel_cas_tmp_dir(x->st->cas), "session-", tmp, &fd, err);
+    int rc = reel_fs_tmpfile(reel_cas_tmp_dir(reel_store_cas(x->st)), "session-", tmp, &fd, err);
     if (rc)
         return rc;
     int64_t mtime = reel_clock_wall_now() / 1000000000;
@@ -598,7 +598,7 @@ static int export_archive(reel_op_ctx *x, const reel_session *s, json_t *res, re
             member_base(s->streams[i], base, sizeof base);
             snprintf(name, sizeof name, "%s/%zu/%s.%s", s->id, k + 1, base,
                      sr.midi ? "mid" : "wav");
-            reel_cas_content_path(x->st->cas, &sr.content, path);
+            reel_cas_content_path(reel_store_cas(x->st), &sr.content, path);
             if ((rc = reel_tar_add_file(fd, name, path, mtime, err)))
                 break;
             json_array_append_new(members, json_string(name));
@@ -626,7 +626,7 @@ static int export_archive(reel_op_ctx *x, const reel_session *s, json_t *res, re
     reel_artifact a;
     memset(&a, 0, sizeof a);
     if (rc == 0)
-        rc = reel_cas_ingest(x->st->cas, tmp, NULL, &a.content, err);
+        rc = reel_cas_ingest(reel_store_cas(x->st), tmp, NULL, &a.content, err);
     unlink(tmp); /* gone already when ingested */
     if (rc == 0)
         rc = reel_artifact_new_id(&a, err);
@@ -643,7 +643,7 @@ static int export_archive(reel_op_ctx *x, const reel_session *s, json_t *res, re
         char tag[REEL_SESSION_ID_MAX + 16];
         snprintf(tag, sizeof tag, "session:%s", s->id);
         const char *tags[] = {"type:session-archive", tag};
-        rc = reel_db_artifact_insert(x->st->db, &a, tags, 2, NULL, 0, err);
+        rc = reel_db_artifact_insert(reel_store_db(x->st), &a, tags, 2, NULL, 0, err);
         free(a.meta_json);
     }
     if (rc == 0) {
@@ -661,7 +661,7 @@ static int export_archive(reel_op_ctx *x, const reel_session *s, json_t *res, re
 static int op_session_export(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     reel_session s;
-    int rc = reel_session_load(x->st->db, reel_arg_str(args, "id", ""), &s, err);
+    int rc = reel_session_load(reel_store_db(x->st), reel_arg_str(args, "id", ""), &s, err);
     if (rc)
         goto out;
     const char *format = reel_arg_str(args, "format", "json");
@@ -683,7 +683,7 @@ static int op_session_export(reel_op_ctx *x, json_t *args, json_t **out, reel_er
         reel_hash h;
         if (!txt)
             rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
-        else if ((rc = reel_cas_put_buf(x->st->cas, txt, strlen(txt), &h, err)) == 0)
+        else if ((rc = reel_cas_put_buf(reel_store_cas(x->st), txt, strlen(txt), &h, err)) == 0)
             add_path(x, res, &h);
         free(txt);
         json_object_set_new(res, "artifact",

@@ -126,7 +126,7 @@ static enum MHD_Result artifact_content(reel_http *h, struct MHD_Connection *con
     reel_artifact a;
     memset(&a, 0, sizeof a);
     pthread_mutex_lock(&h->db_lock);
-    int rc = reel_db_artifact_get(h->st->db, id, &a, &e);
+    int rc = reel_db_artifact_get(reel_store_db(h->st), id, &a, &e);
     pthread_mutex_unlock(&h->db_lock);
     if (rc)
         return http_send_reel_error(conn, &e);

@@ -22,7 +22,7 @@
 int http_blob_put_begin(http_req *r, struct MHD_Connection *conn, reel_error *err)
 {
     (void)conn;
-    reel_cas *cas = r->h->st->cas;
+    reel_cas *cas = reel_store_cas(r->h->st);
     if (reel_cas_has(cas, &r->route.hash)) {
         r->blob_exists = true; /* idempotent: read the body, store nothing */
         return REEL_OK;
@@ -94,9 +94,9 @@ enum MHD_Result http_blob_put_end(http_req *r, struct MHD_Connection *conn)
     r->fd = -1;
     /* Another PUT of the same blob may have won the race: then ingest
      * drops this copy (dedup) and the answer is the same. */
-    bool existed = reel_cas_has(h->st->cas, want);
+    bool existed = reel_cas_has(reel_store_cas(h->st), want);
     if (rc == 0)
-        rc = reel_cas_ingest(h->st->cas, r->tmp_path, want, NULL, &e);
+        rc = reel_cas_ingest(reel_store_cas(h->st), r->tmp_path, want, NULL, &e);
     if (rc) {
         http_blob_discard(r);
         return http_send_reel_error(conn, &e);
@@ -129,13 +129,13 @@ enum MHD_Result http_send_blob(reel_http *h, struct MHD_Connection *conn, const 
     reel_error_clear(&e);
     char name[80];
     reel_hash_to_string(hash, name);
-    if (!reel_cas_has(h->st->cas, hash)) {
+    if (!reel_cas_has(reel_store_cas(h->st), hash)) {
         char msg[128];
         snprintf(msg, sizeof msg, "no blob %s in this store", name);
         return http_send_error(conn, 404, "not_found", msg);
     }
     int fd;
-    if (reel_cas_open_content(h->st->cas, hash, &fd, &e))
+    if (reel_cas_open_content(reel_store_cas(h->st), hash, &fd, &e))
         return http_send_reel_error(conn, &e);
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
@@ -217,7 +217,7 @@ enum MHD_Result http_blobs_list(http_req *r, struct MHD_Connection *conn)
     json_t *arr = json_array();
     if (!arr)
         return MHD_NO;
-    int rc = reel_cas_foreach(r->h->st->cas, 0, collect_hash, arr, &e);
+    int rc = reel_cas_foreach(reel_store_cas(r->h->st), 0, collect_hash, arr, &e);
     if (rc < 0) {
         json_decref(arr);
         return http_send_reel_error(conn, &e);

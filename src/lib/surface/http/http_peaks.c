@@ -52,16 +52,16 @@ enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn)
         if ((rc = open_view(h, r->route.param, &v, &e)))
             return http_send_reel_error(conn, &e);
         int64_t from, to;
-        rc = reel_slice_resolve(h->st, r->route.param, &r->route.from, &v.manifest, h->st->cas,
+        rc = reel_slice_resolve(h->st, r->route.param, &r->route.from, &v.manifest, reel_store_cas(h->st),
                                 &from, &e);
         if (!rc)
             rc = reel_slice_resolve(h->st, r->route.param, &r->route.to, &v.manifest,
-                                    h->st->cas, &to, &e);
+                                    reel_store_cas(h->st), &to, &e);
         if (!rc && from >= to)
             rc = reel_error_set(&e, REEL_ERANGE, "empty range: from frame %lld is not before "
                                 "to frame %lld", (long long)from, (long long)to);
         if (!rc)
-            rc = reel_peak_cache_query(h->peaks, h->st->cas, &v, from, to, r->route.bins, &b, &e);
+            rc = reel_peak_cache_query(h->peaks, reel_store_cas(h->st), &v, from, to, r->route.bins, &b, &e);
         first = v.manifest.first_frame;
         head = v.manifest.total_frames;
         end = !rc && to < (int64_t)head ? (uint64_t)to : head; /* the window's clamped end */
@@ -114,7 +114,7 @@ static void publish_levels(reel_http *h, const char *uri, float *peak, size_t ca
     int rc = REEL_ENOENT;
     for (int tries = 0; v.def.kind == REEL_STREAM_AUDIO && tries <= SEAL_RETRIES; tries++) {
         uint64_t window = v.def.sample_rate / 10 ? v.def.sample_rate / 10 : 1;
-        rc = reel_peak_cache_levels(h->peaks, h->st->cas, &v, window, peak, cap, &e);
+        rc = reel_peak_cache_levels(h->peaks, reel_store_cas(h->st), &v, window, peak, cap, &e);
         if (rc != REEL_ENOENT)
             break;
         reel_stream_view_free(&v);
@@ -149,7 +149,7 @@ static void *levels_main(void *arg)
         reel_error e;
         reel_error_clear(&e);
         pthread_mutex_lock(&h->db_lock);
-        int rc = reel_db_stream_list(h->st->db, collect_live, l, &e);
+        int rc = reel_db_stream_list(reel_store_db(h->st), collect_live, l, &e);
         pthread_mutex_unlock(&h->db_lock);
         for (size_t i = 0; rc == 0 && i < l->n; i++)
             publish_levels(h, l->uri[i], peak, REEL_MAX_CHANNELS);

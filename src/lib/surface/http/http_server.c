@@ -552,7 +552,7 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         return rc;
     }
     h->service = h->o.service;
-    if (!h->service && (rc = reel_service_open(&h->own_service, st->root, err))) {
+    if (!h->service && (rc = reel_service_open(&h->own_service, reel_store_root(st), err))) {
         free(h);
         return rc;
     }
