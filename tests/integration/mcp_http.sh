@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The Streamable HTTP transport's rules at /mcp, with curl as the client: initialize issues
 # an Mcp-Session-Id; without it later requests are 400, with an unknown or ended one 404;
-# a wrong MCP-Protocol-Version is 400; an Origin that is not this machine is 403 (DNS
-# rebinding); GET is 405; notifications are 202 with no body; a body that is not
-# application/json is 415, an unacceptable Accept 406; malformed JSON is 400 with -32700;
-# a text/event-stream-only client gets its answer as one SSE event; DELETE ends a session;
-# the oldest of more than 64 sessions is dropped; and a server with a token wants it on
-# /mcp too. Also stdio's answers to garbage lines.
+# an MCP-Protocol-Version reel does not speak is 400 (one it speaks is fine, negotiated or
+# not); an Origin that is not this machine is 403 (DNS rebinding); GET is 405;
+# notifications are 202 with no body; a body that is not application/json is 415, an
+# unacceptable Accept 406; malformed JSON is 400 with -32700; a text/event-stream-only
+# client gets its answer as one SSE event; DELETE ends a session; the oldest of more than
+# 64 sessions is dropped; and a server with a token wants it on /mcp too. Also stdio's
+# answers to garbage lines.
 source "$(dirname "$0")/lib.sh"
 need curl
 
@@ -81,7 +82,14 @@ post 404 "$PING" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: $(printf '%064d' 7)"
 post 404 "$PING" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: ../../etc/passwd"
 post 400 "$PING" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H 'MCP-Protocol-Version: 1999-01-01'
 grep -q 'MCP-Protocol-Version' "$TMP/body" || fail "the 400 does not name the header"
-post 400 "$PING" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H 'MCP-Protocol-Version: 2025-03-26'
+# A supported revision other than the negotiated one is accepted (the specification and the
+# reference SDK reject only unsupported ones; the conformance suite sends 2025-03-26 to a
+# 2025-11-25 session), and the session keeps its own: still no batches.
+post 200 "$PING" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H 'MCP-Protocol-Version: 2025-03-26'
+[[ $(json "d['id'] == 2 and d['result'] == {}" "$TMP/body") == true ]] || fail "ping as 2025-03-26: $(head -c 200 "$TMP/body")"
+post 400 "[$PING]" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H 'MCP-Protocol-Version: 2025-03-26'
+[[ $(rpc_code) == -32600 ]] || fail "a batch in a 2025-11-25 session, sent as 2025-03-26: $(head -c 200 "$TMP/body")"
+post 400 "$PING" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H 'MCP-Protocol-Version: 2025-11-25x'
 post 200 "$PING" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H 'MCP-Protocol-Version: 2025-11-25'
 [[ $(json "d['id'] == 2 and d['result'] == {}" "$TMP/body") == true ]] || fail "ping: $(head -c 200 "$TMP/body")"
 post 200 "$PING" -H "$CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" # no version header: the session's

@@ -6,7 +6,10 @@
  * Sessions: initialize opens one and its answer carries an Mcp-Session-Id
  * (256 random bits, hex); every later POST must name it (400 without, 404
  * for an unknown or ended one), and DELETE ends it. MCP-Protocol-Version,
- * when sent, must be the version the session negotiated (else 400). An
+ * when sent, must be a version reel speaks (else 400); like the reference
+ * SDK, any of them is accepted, not only the one the session negotiated
+ * (which still governs the session: the specification has the client send
+ * the negotiated one, but the server reject only unsupported ones). An
  * Origin header from anywhere but this machine is refused (403), so a web
  * page cannot drive a loopback server through DNS rebinding; the bearer
  * token rules are the server's (checked before a request gets here). GET
@@ -255,12 +258,13 @@ enum MHD_Result http_mcp_handle(http_req *r, struct MHD_Connection *conn)
             return refuse(conn, 404, "Not Found: no such MCP session (it ended or never began)");
         }
         const char *pv = header(conn, "MCP-Protocol-Version");
-        if (pv && (!reel_mcp_version_supported(pv) || strcmp(pv, s.version) != 0)) {
+        if (pv && !reel_mcp_version_supported(pv)) {
             json_decref(msg);
             char m[200];
             snprintf(m, sizeof m,
-                     "Bad Request: MCP-Protocol-Version '%.40s' is not this session's (%s)", pv,
-                     s.version);
+                     "Bad Request: unsupported MCP-Protocol-Version '%.40s' (this session "
+                     "negotiated %s)",
+                     pv, s.version);
             return refuse(conn, 400, m);
         }
     }
