@@ -7,6 +7,7 @@
 #include "model/session/session_db.h"
 
 #include "slice/spec_resolve.h"
+#include "store/db_schema.h"
 #include "store/store.h"
 
 #include <sqlite3.h>
@@ -19,6 +20,9 @@ static const char table_sql[] = "CREATE TABLE IF NOT EXISTS sessions ("
                                  "  created_ns INTEGER NOT NULL,"
                                  "  state TEXT NOT NULL,"
                                  "  doc TEXT NOT NULL)";
+static const char *const session_steps[] = {table_sql};
+static const reel_db_schema session_schema = {"sessions", 10, session_steps, 1};
+REEL_DB_SCHEMA(session_schema);
 
 static int db_fail(reel_db *db, reel_error *err, const char *what)
 {
@@ -30,8 +34,7 @@ static int prepare(reel_db *db, const char *sql, sqlite3_stmt **st, const char *
                    reel_error *err)
 {
     sqlite3 *h = reel_db_sqlite(db);
-    if (sqlite3_exec(h, table_sql, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(h, sql, -1, st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;
         return db_fail(db, err, what);
     }
