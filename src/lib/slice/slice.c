@@ -377,15 +377,11 @@ static int record_artifact(reel_store *st, const plan *p, const char *kind, cons
 {
     reel_artifact a;
     memset(&a, 0, sizeof a);
-    int rc = reel_artifact_new_id(&a, err);
-    if (rc)
-        return rc;
     a.content = res->content;
     snprintf(a.mime, sizeof a.mime, "%s", mime);
     snprintf(a.kind, sizeof a.kind, "%s", kind);
     snprintf(a.parent, sizeof a.parent, "%s", parent ? parent : "");
     snprintf(a.creator, sizeof a.creator, "%s", req && req->creator ? req->creator : "reel");
-    a.created_ns = reel_clock_wall_now();
     snprintf(a.stream_uri, sizeof a.stream_uri, "%s", p->def.uri);
     a.from_frame = (int64_t)p->from;
     a.to_frame = (int64_t)p->to;
@@ -394,9 +390,11 @@ static int record_artifact(reel_store *st, const plan *p, const char *kind, cons
     json_t *chunks = json_array();
     reel_hash *refs = calloc(p->n + n_extra + 1, sizeof *refs);
     size_t n_refs = 0;
-    if (!refs) {
-        json_decref(chunks);
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    json_t *sj = snaps_json(p->snaps, p->n_snaps);
+    int rc = REEL_OK;
+    if (!refs || !chunks || !sj) {
+        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
+        goto out;
     }
     char hs[REEL_HASH_HEX + 8];
     for (size_t i = 0; i < p->n; i++) {
@@ -412,30 +410,16 @@ static int record_artifact(reel_store *st, const plan *p, const char *kind, cons
     }
     for (size_t i = 0; i < n_extra; i++)
         refs[n_refs++] = extra_refs[i];
-    a.source_chunks_json = json_dumps(chunks, JSON_COMPACT);
-    json_decref(chunks);
-    json_t *sj = snaps_json(p->snaps, p->n_snaps);
-    a.clock_json = json_dumps(sj, JSON_COMPACT);
-    json_decref(sj);
-    a.meta_json = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
-    /* Tags: the caller's, plus type and stream. */
-    size_t n_user = req ? req->n_tags : 0;
-    const char **tags = calloc(n_user + 2, sizeof *tags);
-    char type_tag[64], stream_tag[REEL_URI_MAX + 8];
-    snprintf(type_tag, sizeof type_tag, "type:%s", kind);
-    snprintf(stream_tag, sizeof stream_tag, "stream:%s", p->def.uri);
-    if (!tags || !a.source_chunks_json || !a.clock_json || !a.meta_json) {
-        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
-    } else {
-        for (size_t i = 0; i < n_user; i++)
-            tags[i] = req->tags[i];
-        tags[n_user] = type_tag;
-        tags[n_user + 1] = stream_tag;
-        rc = reel_db_artifact_insert(reel_store_db(st), &a, tags, n_user + 2, refs, n_refs, err);
-    }
+    /* Tags: the caller's; type and stream are added by the store. */
+    reel_artifact_refs r = {.meta = meta, .clock = sj, .source_chunks = chunks,
+                            .tags = req ? req->tags : NULL, .n_tags = req ? req->n_tags : 0,
+                            .chunks = refs, .n_chunks = n_refs};
+    rc = reel_store_artifact_put(st, &a, &r, err);
     if (rc == 0)
         snprintf(res->artifact_id, sizeof res->artifact_id, "%s", a.id);
-    free(tags);
+out:
+    json_decref(chunks);
+    json_decref(sj);
     free(refs);
     reel_artifact_clear(&a);
     return rc;

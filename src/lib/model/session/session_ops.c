@@ -362,7 +362,6 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
     const char *tags[2 + REEL_SESSION_STREAMS_MAX];
     char tagbuf[REEL_SESSION_STREAMS_MAX + 1][REEL_URI_MAX + 16];
     size_t n_tags = 0;
-    tags[n_tags++] = "type:session";
     snprintf(tagbuf[0], sizeof tagbuf[0], "session:%s", s->id);
     tags[n_tags++] = tagbuf[0];
     for (size_t i = 0; i < s->n_streams; i++) {
@@ -379,11 +378,9 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
     json_t *meta = json_pack("{s:s, s:s, s:I, s:o}", "session", s->id, "mode",
                              reel_session_mode_name(s->mode), "segments",
                              (json_int_t)s->n_segs, "definitions", defs);
-    a.meta_json = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(meta);
     reel_hash *chunks = NULL;
     size_t n_chunks = 0;
-    if (!txt || !a.meta_json) {
+    if (!txt || !meta) {
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
         goto out;
     }
@@ -399,13 +396,15 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
         a.from_wall_ns = s->segs[0].start.wall_ns;
         a.to_wall_ns = s->segs[s->n_segs - 1].end.wall_ns;
     }
-    rc = reel_db_artifact_insert(reel_store_db(x->st), &a, tags, n_tags, chunks, n_chunks, err);
+    reel_artifact_refs refs = {.meta = meta, .tags = tags, .n_tags = n_tags, .chunks = chunks,
+                               .n_chunks = n_chunks};
+    rc = reel_store_artifact_put(x->st, &a, &refs, err);
 out:
     if (rc)
         s->artifact[0] = '\0';
+    json_decref(meta);
     free(chunks);
     free(txt);
-    free(a.meta_json);
     return rc;
 }
 
@@ -628,23 +627,20 @@ static int export_archive(reel_op_ctx *x, const reel_session *s, json_t *res, re
     if (rc == 0)
         rc = reel_cas_ingest(reel_store_cas(x->st), tmp, NULL, &a.content, err);
     unlink(tmp); /* gone already when ingested */
-    if (rc == 0)
-        rc = reel_artifact_new_id(&a, err);
     if (rc == 0) {
         snprintf(a.mime, sizeof a.mime, "application/x-tar");
         snprintf(a.kind, sizeof a.kind, "session-archive");
         snprintf(a.creator, sizeof a.creator, "%.63s", x->origin);
         snprintf(a.parent, sizeof a.parent, "%s", s->artifact);
-        a.created_ns = reel_clock_wall_now();
         a.from_frame = a.to_frame = -1;
         json_t *meta = json_pack("{s:s, s:O}", "session", s->id, "members", slices);
-        a.meta_json = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(meta);
         char tag[REEL_SESSION_ID_MAX + 16];
         snprintf(tag, sizeof tag, "session:%s", s->id);
-        const char *tags[] = {"type:session-archive", tag};
-        rc = reel_db_artifact_insert(reel_store_db(x->st), &a, tags, 2, NULL, 0, err);
-        free(a.meta_json);
+        const char *tags[] = {tag};
+        reel_artifact_refs refs = {.meta = meta, .tags = tags, .n_tags = 1};
+        rc = meta ? reel_store_artifact_put(x->st, &a, &refs, err)
+                  : reel_error_set(err, REEL_ENOMEM, "out of memory");
+        json_decref(meta);
     }
     if (rc == 0) {
         json_object_set_new(res, "artifact", json_string(a.id));
