@@ -59,7 +59,7 @@ static void list_ops(cli *c)
         if (c->json)
             json_array_append_new(arr, json_pack("{s:s, s:s, s:o*}", "name", op->name, "summary",
                                                  op->summary, "input_schema",
-                                                 json_loads(op->schema, 0, NULL)));
+                                                 json_loads(reel_op_schema(op), 0, NULL)));
         else
             printf("%-16s %s\n", op->name, op->summary);
     }

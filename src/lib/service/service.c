@@ -268,8 +268,13 @@ int reel_service_call(reel_service *s, const char *name, json_t *args, const cha
     if (!args)
         args = empty = json_object();
     json_error_t je;
-    json_t *schema = json_loads(op->schema, 0, &je);
+    const char *text = reel_op_schema(op);
+    json_t *schema = text ? json_loads(text, 0, &je) : NULL;
     int rc;
+    if (!text) {
+        rc = reel_error_set(err, REEL_EIO, "%s: no argument schema is registered", name);
+        goto out;
+    }
     if (!schema) {
         rc = reel_error_set(err, REEL_EIO, "%s: its argument schema does not parse (%s)", name,
                             je.text);

@@ -695,58 +695,30 @@ out:
     return rc;
 }
 
-#define ID_SCHEMA(desc)                                                                      \
-    "{\"type\": \"object\", \"properties\": {\"id\": {\"type\": \"string\", \"minLength\": 1, " \
-    "\"maxLength\": 127, \"description\": \"" desc "\"}}, \"required\": [\"id\"]}"
-#define STREAM_SCHEMA                                                                        \
-    "{\"type\": \"object\", \"properties\": {\"stream\": {\"type\": \"string\", "            \
-    "\"minLength\": 1, \"maxLength\": 511, \"description\": \"stream URI\"}}, "               \
-    "\"required\": [\"stream\"]}"
 
 static const reel_op ops[] = {
     {"stream_create",
      "Define a stream from a source spec (tone[:FREQ], file:PATH, alsa[:DEV], jack[:PORTS], "
      "jack-midi[:PORT], alsa-midi[:C:P]) without recording it yet.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"source\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 1024},"
-     "\"uri\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 511},"
-     "\"rate\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 1536000},"
-     "\"channels\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 4096},"
-     "\"sample_format\": {\"type\": \"string\", \"enum\": [\"f32\", \"i16\", \"i24\"]},"
-     "\"chunk_bytes\": {\"type\": \"integer\", \"minimum\": 4096, \"maximum\": 4294967296}"
-     "}, \"required\": [\"source\"]}",
      REEL_OP_CONTROL, op_stream_create},
-    {"stream_start", "Start recording a defined (or earlier recorded) stream.", STREAM_SCHEMA,
+    {"stream_start", "Start recording a defined (or earlier recorded) stream.",
      REEL_OP_CONTROL, op_stream_start},
-    {"stream_stop", "Stop recording one stream: its last chunk and manifest are sealed.",
-     STREAM_SCHEMA, REEL_OP_CONTROL, op_stream_stop},
+    {"stream_stop", "Stop recording one stream: its last chunk and manifest are sealed.", REEL_OP_CONTROL, op_stream_stop},
     {"session_create",
      "Create a session over streams (default: the streams recording now); mode passive or "
      "request-response.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"mode\": {\"type\": \"string\", \"enum\": [\"passive\", \"request-response\"]},"
-     "\"streams\": {\"type\": \"array\", \"items\": {\"type\": \"string\", \"minLength\": 1}, "
-     "\"maxItems\": 16}}}",
      0, op_session_create},
     {"session_play",
      "Start a new segment of a session (ending the current one); starts its streams that are "
-     "not recording.",
-     ID_SCHEMA("session id"), REEL_OP_CONTROL, op_session_play},
+     "not recording.", REEL_OP_CONTROL, op_session_play},
     {"session_stop",
      "End the current segment and complete the session: streams it started are stopped and "
-     "sealed; the session is stored as an artifact.",
-     ID_SCHEMA("session id"), REEL_OP_CONTROL, op_session_stop},
+     "sealed; the session is stored as an artifact.", REEL_OP_CONTROL, op_session_stop},
     {"session_status", "One session's document (segments, clocks, chunks), or every session.",
-     "{\"type\": \"object\", \"properties\": {\"id\": {\"type\": \"string\", \"minLength\": 1, "
-     "\"maxLength\": 127}}}",
      0, op_session_status},
     {"session_export",
      "Export a session: its JSON document, or a tar archive with one WAV per audio stream and "
      "one MIDI file per MIDI stream per segment plus the JSON, stored in the store.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"id\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 127},"
-     "\"format\": {\"type\": \"string\", \"enum\": [\"json\", \"archive\"]}},"
-     " \"required\": [\"id\"]}",
      0, op_session_export},
 };
 

@@ -67,20 +67,13 @@ static const reel_op ops[] = {
     {"record_start",
      "Start a take: the stream (default: the one being recorded) from now on into a WAV file "
      "in the store's exports/ folder, also kept as an artifact when stopped.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"filename\": {\"type\": \"string\", \"maxLength\": 1024, \"description\": \"a plain file "
-     "name (letters, digits, . _ -); default take-<UTC time>.wav; never overwrites: take.wav "
-     "exists -> take-1.wav\"},"
-     "\"stream\": {\"type\": \"string\", \"description\": \"stream URI\"}}}",
      REEL_OP_CONTROL, op_record_start},
     {"record_stop",
      "Stop the take at the stream's head: returns its file and length at once; the file is "
-     "finished and stored as an artifact right after (see record_status).",
-     "{\"type\": \"object\", \"properties\": {}}", REEL_OP_CONTROL, op_record_stop},
+     "finished and stored as an artifact right after (see record_status).", REEL_OP_CONTROL, op_record_stop},
     {"record_status",
      "The recorder state (idle, arming, recording, stopping), the current take's file, frames "
-     "and seconds, and the last finished take with its artifact.",
-     "{\"type\": \"object\", \"properties\": {}}", 0, op_record_status},
+     "and seconds, and the last finished take with its artifact.", 0, op_record_status},
 };
 
 static const reel_op_table take_ops = {

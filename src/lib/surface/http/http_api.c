@@ -60,7 +60,7 @@ static enum MHD_Result ops_list(struct MHD_Connection *conn)
     json_t *arr = json_array();
     const reel_op *op;
     for (size_t i = 0; (op = reel_service_op_at(i)); i++) {
-        json_t *schema = json_loads(op->schema, 0, NULL);
+        json_t *schema = json_loads(reel_op_schema(op), 0, NULL);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:o*, s:b}", "name", op->name,
                                              "summary", op->summary, "input_schema", schema,
                                              "needs_recorder",
