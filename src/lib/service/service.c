@@ -236,6 +236,31 @@ static int pool_acquire(reel_service *s, int *slot, reel_error *err)
     return rc;
 }
 
+static void pool_release(reel_service *s, int slot)
+{
+    pthread_mutex_lock(&s->st_lock);
+    s->pool_busy[slot] = false;
+    pthread_cond_signal(&s->st_free);
+    pthread_mutex_unlock(&s->st_lock);
+}
+
+int reel_service_store_borrow(reel_service *s, reel_store **st, reel_error *err)
+{
+    int slot;
+    int rc = pool_acquire(s, &slot, err);
+    *st = rc ? NULL : s->pool[slot];
+    return rc;
+}
+
+void reel_service_store_return(reel_service *s, reel_store *st)
+{
+    for (int i = 0; st && i < STORE_POOL_MAX; i++)
+        if (s->pool[i] == st) {
+            pool_release(s, i);
+            return;
+        }
+}
+
 static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *origin,
                   json_t **out, reel_error *err)
 {
@@ -250,10 +275,7 @@ static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *
         return rc;
     x.st = s->pool[slot];
     rc = op->fn(&x, args, out, err);
-    pthread_mutex_lock(&s->st_lock);
-    s->pool_busy[slot] = false;
-    pthread_cond_signal(&s->st_free);
-    pthread_mutex_unlock(&s->st_lock);
+    pool_release(s, slot);
     return rc;
 }
 
