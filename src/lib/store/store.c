@@ -235,3 +235,32 @@ int reel_store_definition_put(reel_store *st, const reel_stream_def *def, const 
     snprintf(art_id, REEL_ARTIFACT_ID_MAX, "%s", a.id);
     return REEL_OK;
 }
+
+static int first_definition(const reel_artifact *a, void *ud)
+{
+    *(reel_hash *)ud = a->content;
+    return 1; /* newest first: the first is the one */
+}
+
+/* The newest definition of `uri`: the registry's if it ever recorded,
+ * else the one stream_create stored. */
+int reel_store_definition_latest(reel_store *st, const char *uri, reel_stream_def *def,
+                                 reel_error *err)
+{
+    reel_db_stream row;
+    reel_error e2;
+    if (reel_db_stream_get(reel_store_db(st), uri, &row, &e2) == 0)
+        return reel_store_load_definition(st, &row.definition_hash, def, err);
+    char tag[REEL_URI_MAX + 16];
+    snprintf(tag, sizeof tag, "stream:%s", uri);
+    const char *tags[] = {"type:stream-definition", tag};
+    reel_hash h;
+    memset(&h, 0, sizeof h);
+    int rc = reel_db_artifact_list(reel_store_db(st), tags, 2, first_definition, &h, err);
+    if (rc == 1)
+        return reel_store_load_definition(st, &h, def, err);
+    if (rc)
+        return rc;
+    return reel_error_set(err, REEL_ENOENT, "no stream %s: define it with stream_create first",
+                          uri);
+}

@@ -79,6 +79,12 @@ int reel_store_definition_put(reel_store *st, const reel_stream_def *def, const 
                               int64_t created_ns, reel_hash *dh,
                               char art_id[REEL_ARTIFACT_ID_MAX], reel_error *err);
 
+/* The newest definition of `uri`: the stream registry's if it ever
+ * recorded, else the newest stream-definition artifact (stream_create's).
+ * REEL_ENOENT naming the fix when there is none. */
+int reel_store_definition_latest(reel_store *st, const char *uri, reel_stream_def *def,
+                                 reel_error *err);
+
 /* Load the definition JSON named by hash. */
 int reel_store_load_definition(reel_store *st, const reel_hash *h, reel_stream_def *def,
                                reel_error *err);

@@ -52,7 +52,7 @@ static const reel_op ops[] = {
 
 static const reel_op_table moments_ops = {
     .name = "moments",
-    .order = 2,
+    .order = 3,
     .ops = ops,
     .n = sizeof ops / sizeof ops[0],
     .init = NULL,

@@ -69,7 +69,7 @@ static const reel_op ops[] = {
 
 static const reel_op_table request_ops = {
     .name = "request",
-    .order = 3,
+    .order = 4,
     .ops = ops,
     .n = sizeof ops / sizeof ops[0],
     .init = NULL,

@@ -78,7 +78,7 @@ static const reel_op ops[] = {
 
 static const reel_op_table take_ops = {
     .name = "take",
-    .order = 4,
+    .order = 5,
     .ops = ops,
     .n = sizeof ops / sizeof ops[0],
     .init = take_init,
