@@ -10,7 +10,10 @@
  *
  * The engine reports the end of each chunk (StreamChunkFull) in the order
  * it was given the chunks, so the next chunk starts where the last one
- * ended; its clocks are the newest head's, carried to that frame.
+ * ended; its clocks are the newest head's, carried to that frame. When the
+ * engine has used up every chunk named to it (a slow preparer on a busy
+ * machine), the next one named is that next chunk: the engine writes the
+ * owed silence into it from where the last one ended.
  */
 #include "capture/control.h"
 
@@ -63,6 +66,8 @@ typedef struct ctl_stream {
     size_t n_sent;
     bool active;        /* sent[0] is being written */
     uint64_t cur_first; /* its first frame */
+    bool next_owed;      /* a chunk ended with none sent after it: the next one */
+    uint64_t next_first; /* sent starts at next_first */
     uint64_t start_frame;
     reel_cw_event evq[CTL_EVQ];
     size_t evq_head, evq_n;
@@ -246,15 +251,23 @@ static void report_full(ctl_stream *s, const reel_msg_event *ev, bool final)
     if (cw.tag != UINT32_MAX && cw.bytes > s->sent[0].cap)
         cw.bytes = s->sent[0].cap; /* never trust a count past the chunk */
     push_event(s, &cw);
+    bool was_active = s->active;
     if (s->active) {
         memmove(&s->sent[0], &s->sent[1], (s->n_sent - 1) * sizeof s->sent[0]);
         s->n_sent--;
         s->active = false;
     }
-    if (final)
+    if (final) {
         s->final_seen = true;
-    else if (s->n_sent)
+    } else if (s->n_sent) {
         report_started(s, cw.end_frame);
+    } else if (was_active) {
+        /* Nothing named yet to follow it: flush_chunks starts the next one
+         * here (left unstarted, its report would read as the end of the
+         * stream and every later one as the wrong chunk). */
+        s->next_owed = true;
+        s->next_first = cw.end_frame;
+    }
 }
 
 /* ---- streams ------------------------------------------------------------- */
@@ -272,6 +285,7 @@ static void proxy_reset(ctl_stream *s)
     pthread_mutex_lock(&s->mu);
     s->n_unsent = s->n_sent = 0;
     s->active = false;
+    s->next_owed = false;
     s->evq_head = s->evq_n = 0;
     s->evq_overflow = false;
     memset(&s->head, 0, sizeof s->head);
@@ -374,6 +388,10 @@ static void flush_chunks(reel_control *c, ctl_stream *s)
         memmove(&s->unsent[0], &s->unsent[1], (s->n_unsent - 1) * sizeof s->unsent[0]);
         s->n_unsent--;
         s->sent[s->n_sent++] = ch;
+        if (s->next_owed) { /* before the engine can have written any of it */
+            s->next_owed = false;
+            report_started(s, s->next_first);
+        }
         bool first = !s->start_sent;
         s->start_sent = true;
         pthread_mutex_unlock(&s->mu);
