@@ -8,7 +8,7 @@
 
 #include "surface/http/http_server.h"
 #include "media/moment_detect.h"
-#include "reel.h"
+#include "core/error.h"
 #include "store/store.h"
 
 #include <jansson.h>

@@ -20,7 +20,7 @@
 #define REEL_OP_H
 
 #include "core/registry.h"
-#include "reel.h"
+#include "core/error.h"
 
 #include <jansson.h>
 #include <stdbool.h>
