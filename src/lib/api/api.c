@@ -177,7 +177,7 @@ int reel_ops(char **json_result)
     for (size_t i = 0; arr && (op = reel_service_op_at(i)); i++)
         json_array_append_new(arr, json_pack("{s:s, s:s, s:o*}", "name", op->name, "summary",
                                              op->summary, "input_schema",
-                                             json_loads(op->schema, 0, NULL)));
+                                             json_loads(reel_op_schema(op), 0, NULL)));
     *json_result = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
     json_decref(arr);
     if (!*json_result) {
