@@ -19,6 +19,16 @@
 int reel_stream_start_defined(reel_control *ctl, reel_store *st, const char *uri,
                               reel_error *err);
 
+/* The frame stream `uri` is at at monotonic instant `mono_ns`: the control
+ * plane's newest head (reported every ~100 ms with the clocks of its
+ * period) carried forward at the nominal rate; exact to the device clock's
+ * drift over < 100 ms plus scheduling jitter. A stream not started yet is at
+ * its first frame. *device_frame (may be NULL) is the device's frame clock
+ * at that instant, *has_device whether it is known. REEL_ENOENT: no such
+ * stream; REEL_ESTATE: not recording. */
+int reel_stream_frame_at(reel_control *ctl, const char *uri, int64_t mono_ns, uint64_t *frame,
+                         uint64_t *device_frame, bool *has_device, reel_error *err);
+
 /* {"stream", "state": recording|stopped|unknown, "frame", "rate"}. */
 json_t *reel_stream_state_json(reel_control *ctl, const char *uri);
 

@@ -41,6 +41,8 @@ typedef struct reel_op_ctx {
     reel_store *st;
     reel_control *control;
     const char *origin; /* "cli", "http", "osc", "mcp": the artifact creator */
+    int64_t received_ns; /* monotonic clock when the call reached the service: the
+                            instant a take or a session mark means */
 } reel_op_ctx;
 
 /* `args` has passed the op's schema; `*out` receives a new reference. */

@@ -15,6 +15,7 @@
 #include "service/service_internal.h"
 
 #include "capture/control.h"
+#include "time/clock.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -262,9 +263,10 @@ void reel_service_store_return(reel_service *s, reel_store *st)
 }
 
 static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *origin,
-                  json_t **out, reel_error *err)
+                  int64_t received_ns, json_t **out, reel_error *err)
 {
-    reel_op_ctx x = {.service = s, .control = s->control, .origin = origin};
+    reel_op_ctx x = {.service = s, .control = s->control, .origin = origin,
+                     .received_ns = received_ns};
     if (op->flags & REEL_OP_CONTROL) {
         x.st = s->ctl_store;
         return op->fn(&x, args, out, err);
@@ -282,6 +284,7 @@ static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *
 int reel_service_call(reel_service *s, const char *name, json_t *args, const char *origin,
                       json_t **out, reel_error *err)
 {
+    int64_t received_ns = reel_clock_mono_now(); /* the instant the call arrived */
     *out = NULL;
     const reel_op *op = reel_service_op_find(name);
     if (!op)
@@ -313,15 +316,15 @@ int reel_service_call(reel_service *s, const char *name, json_t *args, const cha
     if (!origin)
         origin = "reel";
     if (!(op->flags & REEL_OP_CONTROL)) {
-        rc = run_op(s, op, args, origin, out, err);
+        rc = run_op(s, op, args, origin, received_ns, out, err);
         goto out;
     }
     if (s->control && s->have_control_thread &&
         pthread_equal(pthread_self(), s->control_thread)) {
-        rc = run_op(s, op, args, origin, out, err);
+        rc = run_op(s, op, args, origin, received_ns, out, err);
         goto out;
     }
-    pending_call p = {.op = op, .args = args, .origin = origin};
+    pending_call p = {.op = op, .args = args, .origin = origin, .received_ns = received_ns};
     pthread_mutex_lock(&s->q_lock);
     if (s->closing || !s->control) {
         pthread_mutex_unlock(&s->q_lock);
@@ -364,7 +367,7 @@ int reel_service_poll(reel_service *s, int timeout_ms, reel_error *err)
         if (!p)
             break;
         reel_error_clear(&p->err);
-        p->rc = run_op(s, p->op, p->args, p->origin, &p->out, &p->err);
+        p->rc = run_op(s, p->op, p->args, p->origin, p->received_ns, &p->out, &p->err);
         pthread_mutex_lock(&s->q_lock);
         p->done = true;
         pthread_cond_broadcast(&s->q_done);

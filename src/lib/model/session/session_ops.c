@@ -61,25 +61,13 @@ static void publish_session(reel_op_ctx *x, const reel_session *s, const char *w
 static void take_mark(reel_op_ctx *x, const reel_session *s, reel_session_mark *m)
 {
     memset(m, 0, sizeof *m);
-    m->mono_ns = reel_clock_mono_now();
-    m->wall_ns = reel_clock_wall_now();
+    m->mono_ns = x->received_ns ? x->received_ns : reel_clock_mono_now();
+    m->wall_ns = reel_clock_wall_now() - (reel_clock_mono_now() - m->mono_ns);
     for (size_t i = 0; i < s->n_streams; i++) {
-        reel_control_stream_info in;
-        reel_error e2;
         reel_session_point *p = &m->at[i];
-        if (reel_control_stream_get(x->control, s->streams[i], &in, &e2) || !in.recording)
-            continue;
-        p->present = true;
-        p->frame = in.start_frame;
-        if (!in.have_head || in.head.mono_ns <= 0 || !in.def.sample_rate)
-            continue; /* not started yet: the segment begins at its first frame */
-        int64_t dt = m->mono_ns - in.head.mono_ns;
-        int64_t df = dt > 0 ? (int64_t)((__int128)dt * in.def.sample_rate / 1000000000) : 0;
-        p->frame = in.head.clock_frame + (uint64_t)df;
-        if (p->frame < in.start_frame)
-            p->frame = in.start_frame;
-        p->device_frame = in.head.device_frame + (uint64_t)df;
-        p->has_device_frame = true;
+        reel_error e2;
+        p->present = reel_stream_frame_at(x->control, s->streams[i], m->mono_ns, &p->frame,
+                                          &p->device_frame, &p->has_device_frame, &e2) == 0;
     }
 }
 
