@@ -20,6 +20,7 @@ ASAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 total_pass=0 total_fail=0 total_skip=0
 summary=()     # one line per phase
 failures=()    # "phase: name (RESULT)"
+skipped=()     # "phase: name"
 
 say() { printf '\n=== %s ===\n' "$*"; }
 
@@ -30,12 +31,15 @@ record() {
 }
 
 # Count results in a testlog.json: prints "PASS FAIL SKIP" on the first line,
-# then one line per failing test.
+# then one line per failing test ("F name (RESULT)") and per skipped test
+# ("S name"). A test that exits 77 is SKIP in meson's log: counted as skipped,
+# never as passed.
 count_testlog() {
   python3 - "$1" <<'EOF'
 import json, sys
 passed = failed = skipped = 0
 bad = []
+skips = []
 with open(sys.argv[1], encoding="utf-8", errors="replace") as f:
     for line in f:
         line = line.strip()
@@ -45,18 +49,19 @@ with open(sys.argv[1], encoding="utf-8", errors="replace") as f:
             t = json.loads(line)
         except ValueError:
             failed += 1
-            bad.append("(unreadable testlog line)")
+            bad.append("F (unreadable testlog line)")
             continue
         r = t.get("result", "ERROR")
         if r in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif r == "SKIP":
             skipped += 1
+            skips.append("S %s" % t.get("name", "?"))
         else:  # FAIL, TIMEOUT, UNEXPECTEDPASS, ERROR, anything unknown
             failed += 1
-            bad.append("%s (%s)" % (t.get("name", "?"), r))
+            bad.append("F %s (%s)" % (t.get("name", "?"), r))
 print(passed, failed, skipped)
-for b in bad:
+for b in bad + skips:
     print(b)
 EOF
 }
@@ -83,7 +88,8 @@ meson_phase() {
   if [[ -f $log ]]; then
     while IFS= read -r line; do
       if ((first)); then read -r p f s <<<"$line"; first=0
-      else failures+=("$phase: $line"); fi
+      elif [[ $line == S\ * ]]; then skipped+=("$phase: ${line#S }")
+      else failures+=("$phase: ${line#F }"); fi
     done < <(count_testlog "$log")
   fi
   if ((rc != 0 && f == 0)); then
@@ -178,6 +184,10 @@ fuzz_phase
 
 say summary
 printf '%s\n' "${summary[@]}"
+if ((${#skipped[@]})); then
+  echo "skipped (could not run here; not counted as passed):"
+  printf '  %s\n' "${skipped[@]}"
+fi
 if ((${#failures[@]})); then
   echo "failed:"
   printf '  %s\n' "${failures[@]}"
