@@ -2,7 +2,10 @@
 # Run every test reel has and print one summary line at the end:
 #   1. meson test in build/         (unit + integration)
 #   2. meson test in build-asan/    (same tests under ASan + UBSan)
-#   3. each libFuzzer target in build-fuzz/fuzz/ over a copy of its seed
+#   3. meson test --suite unit in build-tsan/ (the unit tests under
+#      ThreadSanitizer, halt_on_error; suppressions, if ever needed, in
+#      tests/tsan.supp, each with its reason)
+#   4. each libFuzzer target in build-fuzz/fuzz/ over a copy of its seed
 #      corpus fuzz/corpus/<name>/ for a short run (one test per target)
 # Results come from meson-logs/testlog.json, not from scraping output.
 # Every phase runs even if an earlier one failed. The last line printed is
@@ -16,6 +19,8 @@ ROOT=$PWD
 FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 ASAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+TSAN_SUPP=$ROOT/tests/tsan.supp
+TSAN_ENV=("TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$TSAN_SUPP")
 
 total_pass=0 total_fail=0 total_skip=0
 summary=()     # one line per phase
@@ -180,6 +185,7 @@ PY
 
 meson_phase build build --
 meson_phase build-asan build-asan "${ASAN_ENV[@]}" -- --timeout-multiplier 3
+meson_phase build-tsan build-tsan "${TSAN_ENV[@]}" -- --suite unit --timeout-multiplier 3
 fuzz_phase
 
 say summary
