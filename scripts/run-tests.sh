@@ -102,6 +102,11 @@ meson_phase() {
     failures+=("$phase: meson test exited with status $rc (build failure?)")
     f=1
   fi
+  if ((rc == 0 && p + f + s == 0)); then
+    # A phase that ran nothing (wrong --suite, tests not declared) is not a pass.
+    failures+=("$phase: no test ran")
+    f=1
+  fi
   record "$phase" "$p" "$f" "$s"
 }
 
@@ -143,7 +148,9 @@ PY
     done
   fi
   if ((${#targets[@]} == 0)); then
-    echo "no fuzz targets built yet"
+    echo "no fuzz targets in $dir (is it configured with -Dfuzz=true?)"
+    failures+=("$phase: no fuzz target built")
+    f=1
   fi
   for exe in "${targets[@]}"; do
     name=${exe##*/fuzz_}
