@@ -63,6 +63,16 @@ static __thread volatile int t_counting;
 static _Atomic long g_allocs;
 #define COUNT() atomic_fetch_add_explicit(&g_allocs, 1, memory_order_relaxed)
 
+/* clang (before 15) spells the sanitizer macros gcc defines as features. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#if __has_feature(thread_sanitizer) && !defined(__SANITIZE_THREAD__)
+#define __SANITIZE_THREAD__ 1
+#endif
+#endif
+
 /* TSan cannot follow a thread that ends without its teardown (killed by
  * seccomp, or a raw SYS_exit): pthread_join waits forever for it. Under
  * TSan the realtime threads therefore run without seccomp and return
