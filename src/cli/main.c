@@ -702,6 +702,8 @@ static int cmd_slice(cli *c)
     if (!stream)
         return fail(REEL_EINVAL,
                     "usage: reel slice STREAM (--last DUR | --from T --to T) [--out PATH]");
+    if (out && !*out)
+        return fail(REEL_EINVAL, "--out needs a path");
     if (last && (from || to))
         return fail(REEL_EINVAL, "give --last or --from/--to, not both");
     if (!last && !(from && to))
@@ -773,6 +775,8 @@ static int cmd_render(cli *c)
         return rc;
     if (!art || !out)
         return fail(REEL_EINVAL, "usage: reel render ARTIFACT --out PATH");
+    if (!*out)
+        return fail(REEL_EINVAL, "--out needs a path");
     reel_store *st;
     if ((rc = open_store(c, &st, false)))
         return rc;
@@ -1173,7 +1177,10 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (strcmp(cmd, commands[i].name) == 0)
                 k = &commands[i];
-        rc = k ? k->run(&c) : fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
+        rc = k ? k->run(&c)
+             : cmd[0] == '-'
+                 ? fail(REEL_EINVAL, "unknown option '%s' (see 'reel --help')", cmd)
+                 : fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
     }
     free(args);
     return rc;
