@@ -16,6 +16,7 @@
  * owed silence into it from where the last one ended.
  */
 #include "capture/control.h"
+#include "core/log.h"
 
 #include "time/clock.h"
 #include "protocol/wire.h"
@@ -95,14 +96,13 @@ struct reel_control {
 static void say(reel_control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(reel_control *c, const char *fmt, ...)
 {
-    if (!c->o.on_log)
-        return;
+    (void)c;
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    c->o.on_log(c->o.ud, line);
+    reel_log_info("control", "%s", line);
 }
 
 /* ---- the proxy: reel_chunk_port over the protocol ------------------------ */
