@@ -1026,13 +1026,27 @@ static int cmd_cas(cli *c)
 
 /* ---- fsck ---------------------------------------------------------------- */
 
+typedef struct fsck_out {
+    json_t *arr; /* --json: the problems */
+    cli_progress pg;
+} fsck_out;
+
 static void fsck_line(const char *line, void *ud)
 {
-    json_t *arr = ud;
-    if (arr)
-        json_array_append_new(arr, json_string(line));
-    else
+    fsck_out *o = ud;
+    if (o->arr) {
+        json_array_append_new(o->arr, json_string(line));
+    } else {
+        cli_progress_end(&o->pg);
         printf("%s\n", line);
+        fflush(stdout);
+    }
+}
+
+static void fsck_progress(const reel_fsck_report *rep, void *ud)
+{
+    fsck_out *o = ud;
+    cli_progress_update(&o->pg, rep->blobs, 0, "blobs re-hashed");
 }
 
 static int cmd_fsck(cli *c)
@@ -1047,7 +1061,10 @@ static int cmd_fsck(cli *c)
     reel_error_clear(&e);
     reel_fsck_report rep;
     json_t *problems = c->json ? json_array() : NULL;
-    rc = reel_fsck(st, &rep, fsck_line, problems, &e);
+    fsck_out fo = {.arr = problems};
+    cli_progress_begin(&fo.pg, "fsck");
+    rc = reel_fsck_progress(st, &rep, fsck_line, fsck_progress, &fo, &e);
+    cli_progress_end(&fo.pg);
     reel_store_close(st);
     if (c->json)
         print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "blobs", (json_int_t)rep.blobs,

@@ -47,11 +47,20 @@ ok "$REEL" --store "$STORE" --log-level debug --log-json streams >/dev/null
 ok reel record --source tone:440 --seconds 1.5 >/dev/null
 grep -q $'\r' "$TMP/ok.err" && fail "progress text on a non-terminal stderr: $(cat -v "$TMP/ok.err")"
 grep -q "record:" "$TMP/ok.err" && fail "progress text on a non-terminal stderr: $(cat -v "$TMP/ok.err")"
+ok reel fsck >/dev/null
+[[ ! -s $TMP/ok.err ]] || fail "fsck wrote to a non-terminal stderr: $(cat -v "$TMP/ok.err")"
+ok reel --json gc --grace 1s >/dev/null
+[[ ! -s $TMP/ok.err ]] || fail "gc wrote to a non-terminal stderr: $(cat -v "$TMP/ok.err")"
 # On a terminal: a line updated in place.
 if script -qc true /dev/null >/dev/null 2>&1; then
     script -qc "'$REEL' --store '$STORE' record --source tone:440 --stream stream://tone/tty --seconds 1.5" \
         "$TMP/tty.log" >/dev/null 2>&1 </dev/null || fail "record under script failed: $(cat -v "$TMP/tty.log")"
     grep -q $'\rrecord: ' "$TMP/tty.log" || fail "no progress line on a TTY: $(cat -v "$TMP/tty.log")"
+    script -qc "'$REEL' --store '$STORE' fsck" "$TMP/fsck.log" >/dev/null 2>&1 </dev/null ||
+        fail "fsck under script failed: $(cat -v "$TMP/fsck.log")"
+    grep -q $'\rfsck: [0-9]* blobs re-hashed' "$TMP/fsck.log" ||
+        fail "no fsck progress on a TTY: $(cat -v "$TMP/fsck.log")"
+    grep -q "clean: " "$TMP/fsck.log" || fail "fsck's result is missing: $(cat -v "$TMP/fsck.log")"
 else
     echo "skip: no script(1), the TTY case is not checked" >&2
 fi
