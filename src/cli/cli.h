@@ -52,6 +52,7 @@ typedef struct cli_progress {
     bool shown;       /* a line is on screen */
     int64_t last_ns;  /* last redraw (at most 10 a second) */
     const char *what; /* "fsck", "record"... */
+    int64_t start_ns, delay_ns; /* nothing before delay_ns (0) has passed: short work is quiet */
 } cli_progress;
 void cli_progress_begin(cli_progress *p, const char *what);
 /* done of total (total 0: unknown), in `unit` ("s", "blobs", "frames"). */

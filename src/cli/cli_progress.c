@@ -22,6 +22,8 @@ void cli_progress_begin(cli_progress *p, const char *what)
     p->shown = false;
     p->last_ns = 0;
     p->what = what;
+    p->start_ns = now_ns();
+    p->delay_ns = 0;
 }
 
 void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total, const char *unit)
@@ -31,6 +33,8 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total, const c
     if (total && done > total)
         done = total;
     int64_t t = now_ns();
+    if (t - p->start_ns < p->delay_ns)
+        return;
     if (p->shown && t - p->last_ns < 100000000 && (total == 0 || done < total))
         return;
     p->last_ns = t;

@@ -633,6 +633,8 @@ static int cmd_streams(cli *c)
 
 static int cmd_status(cli *c)
 {
+    if (c->argc >= 2 && c->argv[1][0] == '-')
+        return fail(REEL_EINVAL, "status: unknown option '%s' (reel status STREAM)", c->argv[1]);
     if (c->argc != 2)
         return fail(REEL_EINVAL, "usage: reel status STREAM");
     reel_store *st;
@@ -663,6 +665,11 @@ static bool format_from_path(const char *path, reel_out_format *f)
     if (!dot || strchr(dot, '/'))
         return false;
     return reel_out_format_parse(dot + 1, f, NULL) == 0;
+}
+
+static void slice_progress(uint64_t done, uint64_t total, void *ud)
+{
+    cli_progress_update(ud, done, total, "chunks");
 }
 
 static void print_slice_human(const reel_slice_result *r, const char *out, bool is_virtual)
@@ -750,7 +757,13 @@ static int cmd_slice(cli *c)
     if ((rc = open_store(c, &st, false)))
         return rc;
     reel_slice_result res;
+    cli_progress pg;
+    cli_progress_begin(&pg, "slice");
+    pg.delay_ns = 500000000; /* only a slice that takes a while shows one */
+    req.progress = slice_progress;
+    req.progress_ud = &pg;
     rc = reel_slice(st, &req, &res, &e);
+    cli_progress_end(&pg);
     reel_store_close(st);
     if (rc)
         return fail_err(&e);
@@ -788,7 +801,11 @@ static int cmd_render(cli *c)
     reel_error e;
     reel_error_clear(&e);
     reel_slice_result res;
-    rc = reel_render(st, art, out, &res, &e);
+    cli_progress pg;
+    cli_progress_begin(&pg, "render");
+    pg.delay_ns = 500000000;
+    rc = reel_render_progress(st, art, out, slice_progress, &pg, &res, &e);
+    cli_progress_end(&pg);
     reel_store_close(st);
     if (rc)
         return fail_err(&e);
@@ -856,6 +873,8 @@ static int cmd_artifacts(cli *c)
 
 static int cmd_show(cli *c)
 {
+    if (c->argc >= 2 && c->argv[1][0] == '-')
+        return fail(REEL_EINVAL, "show: unknown option '%s' (reel show ARTIFACT)", c->argv[1]);
     if (c->argc != 2)
         return fail(REEL_EINVAL, "usage: reel show ARTIFACT");
     json_t *j = NULL;
@@ -1231,7 +1250,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (strcmp(cmd, commands[i].name) == 0)
                 k = &commands[i];
-        if (!k)
+        if (!k && cmd[0] == '-')
+            rc = fail(REEL_EINVAL, "unknown option '%s' (see 'reel --help')", cmd);
+        else if (!k)
             rc = fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
         else if (cli_help_wanted(&c))
             rc = cli_help(cmd, stdout) ? 2 : 0;

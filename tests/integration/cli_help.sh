@@ -37,6 +37,12 @@ one_line_exit2 "$REEL" frobnicate
 grep -q "unknown command 'frobnicate'" "$TMP/u.err" || fail "unclear: $(cat "$TMP/u.err")"
 one_line_exit2 "$REEL" --store "$STORE" slice stream://x --bogus
 grep -q "unknown option '--bogus'" "$TMP/u.err" || fail "unclear: $(cat "$TMP/u.err")"
+one_line_exit2 "$REEL" --bogus streams
+grep -q "unknown option '--bogus'" "$TMP/u.err" || fail "unclear: $(cat "$TMP/u.err")"
+for c in $cmds; do
+    one_line_exit2 timeout -k 5 20 "$REEL" --store "$STORE" "$c" --bogus </dev/null
+    grep -q -- "'--bogus'" "$TMP/u.err" || fail "'reel $c --bogus' does not name it: $(cat "$TMP/u.err")"
+done
 one_line_exit2 "$REEL" --log-level loud streams
 grep -q "unknown log level 'loud'" "$TMP/u.err" || fail "unclear: $(cat "$TMP/u.err")"
 rc=0; REEL_LOG=loud "$REEL" --store "$STORE" streams >/dev/null 2>"$TMP/u.err" || rc=$?
