@@ -62,6 +62,9 @@ int cmd_call(cli *c)
         list_ops(c);
         return 0;
     }
+    if (c->argc >= 2 && c->argv[1][0] == '-')
+        return fail(REEL_EINVAL, "call: unknown option '%s' (usage: reel call OP ['{JSON}'] | "
+                                 "reel call --list)", c->argv[1]);
     if (c->argc < 2 || c->argc > 3)
         return fail(REEL_EINVAL, "usage: reel call OP ['{JSON arguments}'] | reel call --list");
     json_t *args = NULL;

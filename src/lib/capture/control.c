@@ -16,6 +16,7 @@
  * owed silence into it from where the last one ended.
  */
 #include "capture/control.h"
+#include "core/log.h"
 
 #include "time/clock.h"
 #include "protocol/wire.h"
@@ -92,17 +93,33 @@ struct reel_control {
     reel_wire_msg *msg;
 };
 
+/* A line for a person, through core/log.h (module "control"): say() for
+ * what happens, say_warn() for what went wrong. */
+static void say_at(reel_log_level lv, const char *fmt, va_list ap)
+{
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    reel_log(lv, "control", "%s", line);
+}
+
 static void say(reel_control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(reel_control *c, const char *fmt, ...)
 {
-    if (!c->o.on_log)
-        return;
-    char line[1024];
+    (void)c;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    say_at(REEL_LOG_INFO, fmt, ap);
     va_end(ap);
-    c->o.on_log(c->o.ud, line);
+}
+
+static void say_warn(reel_control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say_warn(reel_control *c, const char *fmt, ...)
+{
+    (void)c;
+    va_list ap;
+    va_start(ap, fmt);
+    say_at(REEL_LOG_WARN, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- the proxy: reel_chunk_port over the protocol ------------------------ */
@@ -310,7 +327,7 @@ static int stream_open(reel_control *c, ctl_stream *s, reel_error *err)
     /* Triggering never keeps a stream from recording. */
     reel_error te;
     if (reel_recorder_set_trigger(s->rec, &s->trigger, c->o.on_moment, c->o.ud, &te))
-        say(c, "%s: no triggered capture: %s", s->def.uri, te.msg);
+        say_warn(c, "%s: no triggered capture: %s", s->def.uri, te.msg);
     pthread_mutex_lock(&s->mu);
     s->start_frame = reel_recorder_start_frame(s->rec);
     s->head.frames = s->start_frame;
@@ -327,7 +344,7 @@ static int stream_close(reel_control *c, ctl_stream *s, reel_error *err)
     s->rec = NULL;
     proxy_reset(s);
     if (rc)
-        say(c, "%s: sealing failed: %s", s->def.uri, err->msg);
+        say_warn(c, "%s: sealing failed: %s", s->def.uri, err->msg);
     return rc;
 }
 
@@ -348,7 +365,7 @@ static void engine_lost(reel_control *c, const char *why)
 {
     if (!c->engine_id_len)
         return;
-    say(c, "engine lost (%s): streams sealed at their last reported head position; waiting "
+    say_warn(c, "engine lost (%s): streams sealed at their last reported head position; waiting "
         "for an engine", why);
     c->engine_id_len = 0;
     for (int i = 0; i < CTL_STREAMS_MAX; i++) {
@@ -370,7 +387,7 @@ static void send_to_engine(reel_control *c, reel_hoot_command hc, const uint8_t 
     }
     reel_error err;
     if (reel_wire_send_hoot(c->router, &ident, 1, hc, id, SERVICE, cmd, &err))
-        say(c, "cannot reach the engine: %s", err.msg);
+        say_warn(c, "cannot reach the engine: %s", err.msg);
 }
 
 /* Name the prepared chunks to the engine: the first with StreamStart. */
@@ -440,10 +457,10 @@ static void on_reply(reel_control *c, const reel_hoot_frame *h)
                 memcmp(c->streams[i].start_req, h->request_id, REEL_UUID_BYTES) == 0)
                 failed = &c->streams[i];
         if (failed) {
-            say(c, "%s: the engine cannot record it: %s", failed->def.uri, r->error.message);
+            say_warn(c, "%s: the engine cannot record it: %s", failed->def.uri, r->error.message);
             stream_cut(c, failed, CTL_ENDED, &err);
         } else {
-            say(c, "engine: %s: %s", r->error.code, r->error.message);
+            say_warn(c, "engine: %s: %s", r->error.code, r->error.message);
         }
     }
     free(r);
@@ -456,7 +473,7 @@ static void start_streams(reel_control *c)
         reel_error err;
         if (s->used && !s->rec && (s->end == CTL_RUNNING || s->end == CTL_LOST)) {
             if (stream_open(c, s, &err)) {
-                say(c, "%s: cannot record: %s", s->def.uri, err.msg);
+                say_warn(c, "%s: cannot record: %s", s->def.uri, err.msg);
                 s->end = CTL_ENDED;
             }
         }
@@ -533,7 +550,7 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
             reel_cas_staging_path(reel_store_cas(c->st), &s->sent[0].id, path);
             if (strcmp(path, ev->chunk_full.path) != 0) {
                 pthread_mutex_unlock(&s->mu);
-                say(c, "%s: the engine reported chunk %s, expected %s", s->def.uri,
+                say_warn(c, "%s: the engine reported chunk %s, expected %s", s->def.uri,
                     ev->chunk_full.path, path);
                 return;
             }
@@ -545,7 +562,7 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
     case REEL_EVT_STREAM_ERROR:
         if (!ev->stream_error.recoverable || strncmp(ev->stream_error.message, "gap", 3) == 0) {
             pthread_mutex_unlock(&s->mu);
-            say(c, "%s: %s", s->def.uri, ev->stream_error.message);
+            say_warn(c, "%s: %s", s->def.uri, ev->stream_error.message);
             return;
         }
         break;

@@ -67,7 +67,15 @@ typedef struct plan {
     reel_clock_snapshot *snaps; /* chunk-start clocks and the head clock */
     size_t n_snaps;
     bool clamped;
+    reel_slice_progress_fn progress; /* may be NULL; after each piece written */
+    void *progress_ud;
 } plan;
+
+static void plan_tick(const plan *p, size_t done)
+{
+    if (p->progress)
+        p->progress((uint64_t)done, (uint64_t)p->n, p->progress_ud);
+}
 
 static void plan_free(plan *p)
 {
@@ -292,8 +300,10 @@ static int render_midi(reel_store *st, const plan *p, reel_out_format fmt, const
     reel_midi_out *mo;
     int rc = reel_midi_out_open(&mo, path, fmt, p->def.sample_rate, p->from, p->to, p->def.uri,
                                 err);
-    for (size_t i = 0; i < p->n && rc == 0; i++)
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
         rc = piece_read(st, &p->pieces[i], 0, write_records, mo, err);
+        plan_tick(p, i + 1);
+    }
     if (rc) {
         reel_midi_out_abort(mo);
         return rc;
@@ -319,8 +329,10 @@ static int render_plan(reel_store *st, const plan *p, reel_out_format fmt,
     if (rc)
         return rc;
     size_t fb = reel_stream_def_frame_bytes(&p->def);
-    for (size_t i = 0; i < p->n && rc == 0; i++)
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
         rc = piece_read(st, &p->pieces[i], fb, write_frames, ao, err);
+        plan_tick(p, i + 1);
+    }
     if (rc) {
         reel_audio_out_abort(ao);
         return rc;
@@ -555,6 +567,8 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
     for (int attempt = 0;; attempt++) {
         if ((rc = make_plan(st, req, &p, err)))
             return rc;
+        p.progress = req->progress;
+        p.progress_ud = req->progress_ud;
         bool midi = p.def.kind == REEL_STREAM_MIDI;
         reel_out_format fmt = midi && !req->format_given ? REEL_OUT_MID : req->format;
         reel_sample_format out_fmt = req->has_sample_format
@@ -672,6 +686,13 @@ int reel_slice_record_file(reel_store *st, const char *uri, uint64_t from, uint6
 int reel_render(reel_store *st, const char *artifact, const char *out_path,
                 reel_slice_result *res, reel_error *err)
 {
+    return reel_render_progress(st, artifact, out_path, NULL, NULL, res, err);
+}
+
+int reel_render_progress(reel_store *st, const char *artifact, const char *out_path,
+                         reel_slice_progress_fn progress, void *ud, reel_slice_result *res,
+                         reel_error *err)
+{
     memset(res, 0, sizeof *res);
     reel_artifact a;
     memset(&a, 0, sizeof a);
@@ -691,6 +712,8 @@ int reel_render(reel_store *st, const char *artifact, const char *out_path,
     json_t *root = NULL;
     plan p;
     memset(&p, 0, sizeof p);
+    p.progress = progress;
+    p.progress_ud = ud;
     if ((rc = reel_cas_verify(reel_store_cas(st), &a.content, err)) ||
         (rc = reel_fs_read_all(path, &text, NULL, err)))
         goto out;
