@@ -21,7 +21,8 @@ static const struct {
     const char *name;
     int errnum;
 } err_names[] = {
-    {"ENOSPC", ENOSPC}, {"EIO", EIO}, {"EDQUOT", EDQUOT}, {"EROFS", EROFS}, {"EFBIG", EFBIG},
+    {"ENOSPC", ENOSPC}, {"EIO", EIO},   {"EDQUOT", EDQUOT},         {"EROFS", EROFS},
+    {"EFBIG", EFBIG},   {"EXDEV", EXDEV}, {"EOPNOTSUPP", EOPNOTSUPP},
 };
 
 static int parse_count(const char *s, size_t n, uint64_t *out)
@@ -80,7 +81,7 @@ static int parse_rule(reel_fault_rule *r, const char *s, size_t n, reel_error *e
             if (!found)
                 return reel_error_set(err, REEL_EINVAL,
                                       "REEL_FAULT '%.*s': unknown fault '%.*s' (ENOSPC, EIO, "
-                                      "EDQUOT, EROFS, EFBIG or short)",
+                                      "EDQUOT, EROFS, EFBIG, EXDEV, EOPNOTSUPP or short)",
                                       (int)n, s, (int)len, p);
         } else if (len > 6 && memcmp(p, "after=", 6) == 0) {
             if (parse_count(p + 6, len - 6, &r->after))

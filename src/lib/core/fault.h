@@ -24,7 +24,9 @@
  *     OP:WHAT[:after=N][:times=M]
  *   OP    write (write, pwrite, copy_file_range), fsync (fsync, fdatasync,
  *         of files and directories), rename, fallocate, or any
- *   WHAT  an errno name (ENOSPC, EIO, EDQUOT, EROFS, EFBIG) or, for
+ *   WHAT  an errno name (ENOSPC, EIO, EDQUOT, EROFS, EFBIG; EXDEV and
+ *         EOPNOTSUPP drive the fallbacks: a rename across filesystems, a
+ *         copy_file_range or fallocate the filesystem refuses) or, for
  *         write, `short`: the call transfers half of what was asked (at
  *         least one byte) and succeeds, as a nearly full disk or a signal
  *         does (a one-byte write is not shortened, nor counted)

@@ -161,13 +161,21 @@ static int move_into_content(reel_cas *cas, const char *src, const reel_hash *h,
         return rc;
     if (chmod(src, 0444) != 0)
         return reel_error_set(err, REEL_EIO, "cannot chmod %s: %s", src, strerror(errno));
+    /* Read-only before the rename, so content never appears writable; a
+     * failed move gives the file its mode back, or a staging chunk could
+     * not be opened for sealing again (recovery) by anyone but root. */
     if (reel_io_rename(&cas->fault, src, dst) != 0) {
-        if (errno != EXDEV)
-            return reel_error_set(err, REEL_EIO, "cannot move %s into the store as %s: %s", src,
-                                  dst, strerror(errno));
-        rc = reel_fs_copy_atomic_f(&cas->fault, src, dst, 0444, err);
-        if (rc)
+        if (errno != EXDEV) {
+            rc = reel_error_set(err, REEL_EIO, "cannot move %s into the store as %s: %s", src,
+                                dst, strerror(errno));
+            chmod(src, 0644);
             return rc;
+        }
+        rc = reel_fs_copy_atomic_f(&cas->fault, src, dst, 0444, err);
+        if (rc) {
+            chmod(src, 0644);
+            return rc;
+        }
         unlink(src);
     }
     if (utimensat(AT_FDCWD, dst, NULL, 0) != 0)
