@@ -467,6 +467,12 @@ int reel_manifest_save(const reel_manifest *m, reel_cas *cas, const reel_hash *m
         rc = reel_fs_write_atomic_f(reel_cas_fault(cas), path, reel_cas_tmp_dir(cas), json,
                                     strlen(json), err);
     free(json);
+    if (rc && err) {
+        /* Say whose manifest: the path alone is a staging id. */
+        char inner[sizeof err->msg];
+        snprintf(inner, sizeof inner, "%s", err->msg);
+        reel_error_set(err, rc, "cannot save the manifest of %s: %s", m->uri, inner);
+    }
     return rc;
 }
 
