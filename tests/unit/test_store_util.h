@@ -18,6 +18,8 @@
 #include <dirent.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +191,102 @@ static inline void tsu_record(reel_store *st, const reel_stream_def *def, const 
     reel_cw_finish(reel_recorder_writer(r));
     if (reel_recorder_close(r, &err) != REEL_OK)
         fail_msg("recorder close: %s", err.msg);
+}
+
+/* ---- a chunk port over a writer in this process ----------------------------
+ * Like the recorder's own port, but the test says when a head position
+ * arrives (REEL_CW_HEAD, as the engine's StreamHeadPosition would): the
+ * recorder then folds the head in and saves the manifest at once, so the
+ * live edge a reader sees is exactly what the test has written. */
+typedef struct tsu_port {
+    reel_chunk_writer *cw;
+    _Atomic int heads; /* HEAD events to hand out after the writer's own */
+} tsu_port;
+
+static inline bool tsu_port_offer(void *ctx, const reel_chunk_slot *slot, const reel_hash *id)
+{
+    (void)id;
+    return reel_cw_offer(((tsu_port *)ctx)->cw, slot);
+}
+static inline size_t tsu_port_ready(void *ctx) { return reel_cw_ready_count(((tsu_port *)ctx)->cw); }
+static inline bool tsu_port_next(void *ctx, reel_cw_event *ev)
+{
+    tsu_port *p = ctx;
+    if (reel_cw_next_event(p->cw, ev))
+        return true;
+    if (atomic_load(&p->heads) > 0) {
+        atomic_fetch_sub(&p->heads, 1);
+        memset(ev, 0, sizeof *ev);
+        ev->type = REEL_CW_HEAD;
+        return true;
+    }
+    return false;
+}
+static inline void tsu_port_head(void *ctx, reel_cw_head *h) { reel_cw_read_head(((tsu_port *)ctx)->cw, h); }
+static inline bool tsu_port_reclaim(void *ctx, reel_chunk_slot *s)
+{
+    return reel_cw_reclaim(((tsu_port *)ctx)->cw, s);
+}
+
+/* Open a recorder of `def` through a tsu_port (a new stream: frame 0). */
+static inline reel_recorder *tsu_port_open(reel_store *st, const reel_stream_def *def,
+                                           tsu_port *p)
+{
+    reel_error err = {0};
+    memset(p, 0, sizeof *p);
+    if (reel_cw_create(&p->cw, def, 0, 80, &err) != REEL_OK)
+        fail_msg("writer: %s", err.msg);
+    reel_chunk_port port = {.ctx = p, .offer = tsu_port_offer, .ready_count = tsu_port_ready,
+                            .next_event = tsu_port_next, .read_head = tsu_port_head,
+                            .reclaim = tsu_port_reclaim};
+    reel_recorder *r = NULL;
+    if (reel_recorder_open_port(&r, st, def, &port, &err) != REEL_OK)
+        fail_msg("recorder open: %s", err.msg);
+    assert_null(reel_recorder_writer(r));
+    return r;
+}
+
+/* Hand the recorder one head position and let it save the manifest. */
+static inline void tsu_port_push_head(reel_recorder *r, tsu_port *p)
+{
+    reel_error err = {0};
+    atomic_fetch_add(&p->heads, 1);
+    while (atomic_load(&p->heads) > 0)
+        if (reel_recorder_poll(r, &err) != REEL_OK)
+            fail_msg("poll: %s", err.msg);
+}
+
+/* Wait (bounded: 30 s) for a ready chunk in cw, polling r. */
+static inline int tsu_wait_ready_cw(reel_recorder *r, reel_chunk_writer *cw, reel_error *err)
+{
+    int64_t until = reel_clock_mono_now() + 30000000000LL;
+    while (reel_cw_ready_count(cw) == 0) {
+        int rc = reel_recorder_poll(r, err);
+        if (rc)
+            return rc;
+        if (reel_clock_mono_now() > until)
+            return reel_error_set(err, REEL_ESTATE, "no chunk became ready within 30 s");
+        sched_yield();
+    }
+    return REEL_OK;
+}
+
+/* Like tsu_feed, into any writer (a port's). Returns at `frames`. */
+static inline int tsu_feed_cw(reel_recorder *r, reel_chunk_writer *cw, const void *in,
+                              size_t frames, size_t frame_bytes, size_t period, uint64_t device0,
+                              reel_error *err)
+{
+    for (size_t pos = 0; pos < frames; pos += period) {
+        size_t n = frames - pos < period ? frames - pos : period;
+        int rc = tsu_wait_ready_cw(r, cw, err);
+        if (rc)
+            return rc;
+        reel_cw_set_clock(cw, reel_clock_mono_now(), reel_clock_wall_now(), device0 + pos);
+        reel_cw_write(cw, (const uint8_t *)in + pos * frame_bytes, n);
+        if ((pos / period) % 16 == 0 && (rc = reel_recorder_poll(r, err)))
+            return rc;
+    }
+    return REEL_OK;
 }
 
 static inline reel_stream_def tsu_audio_def(const char *uri, uint32_t rate, uint32_t channels,
