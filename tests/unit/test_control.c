@@ -71,6 +71,11 @@ typedef struct fake {
     const float *in; /* frames from the stream's start_frame on */
     uint64_t base, pos, cur_first, cur_frames, target, head_sent;
     bool head_wanted;
+    /* until_dry: write into every chunk named so far, then (with nothing
+     * more queued from the control plane) report a head and set dry. */
+    bool until_dry, dry;
+    uint64_t in_frames;
+    pthread_cond_t cv;
     int fulls; /* ChunkFull events sent */
     int64_t next_beat;
 } fake;
@@ -249,6 +254,14 @@ static void *fake_main(void *arg)
                 handle(f, m);
         if (!f->silent) {
             write_some(f);
+            if (f->until_dry && !f->dry && f->n_ch && f->cur == f->n_ch) {
+                zmq_pollitem_t q = {f->dealer, 0, ZMQ_POLLIN, 0};
+                if (zmq_poll(&q, 1, 0) == 0) {
+                    send_head(f);
+                    f->dry = true;
+                    pthread_cond_broadcast(&f->cv);
+                }
+            }
             int64_t now = reel_clock_mono_now();
             if (f->ready_sent && now >= f->next_beat) {
                 reel_wire_new_id(rid);
@@ -278,6 +291,7 @@ static fake *fake_start(void *ctx, const char *ep, const char *id)
     reel_error err;
     assert_int_equal(reel_wire_events_endpoint(ep, f->evep, sizeof f->evep, &err), REEL_OK);
     pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
     f->dealer = zmq_socket(ctx, ZMQ_DEALER);
     f->xpub = zmq_socket(ctx, ZMQ_XPUB);
     int linger = 0;
@@ -309,6 +323,7 @@ static void fake_stop(fake *f)
     zmq_close(f->dealer);
     zmq_close(f->xpub);
     pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
     free(f);
 }
 
@@ -466,7 +481,9 @@ static void check_sealed(fx *x, const float *want, uint64_t frames, uint64_t gap
     reel_stream_view v;
     assert_int_equal(reel_store_stream_open(x->st, URI, &v, &err), REEL_OK);
     assert_string_equal(v.row.state, "stopped");
-    assert_true(v.manifest.total_frames == frames);
+    if (v.manifest.total_frames != frames)
+        fail_msg("the stream holds %llu frames, want %llu", (unsigned long long)v.manifest.total_frames,
+                 (unsigned long long)frames);
     assert_true(v.manifest.gaps == gaps);
     assert_true(v.manifest.overrun_frames == 0);
     reel_chunk_entry *c = NULL;
@@ -690,6 +707,54 @@ static void test_engine_death_and_resume(void **state)
     tsu_assert_fsck_clean(x->st);
 }
 
+/* The engine fills every chunk it was given before the control plane
+ * names another (a slow disk, a busy machine): the next chunk it gets
+ * continues the stream where the last one ended. The control plane is not
+ * polled while the engine runs dry, so it then handles every ChunkFull at
+ * once with no chunk left in the engine's hands -- deterministically.
+ * (It used to lose that next chunk: never reported started, its ChunkFull
+ * read as the end of the stream.) */
+static void test_engine_outruns_chunk_supply(void **state)
+{
+    fx *x = *state;
+    const char *ep = "inproc://ctl-dry";
+    open_control(x, ep, 0, NULL);
+    reel_stream_def def = stream_def();
+    reel_error err = {0};
+    assert_int_equal(reel_control_add_stream(x->c, &def, &err), REEL_OK);
+    const uint64_t frames = 200 * CF;
+    float *in = tsu_make_input((size_t)frames * CH, 31);
+    fake *f = fake_start(reel_control_zmq_context(x->c), ep, "fake-dry");
+    f->in = in;
+    pump(x, f, started, "StreamStart");
+    /* No more polls: the engine uses up what it has and says where it is. */
+    pthread_mutex_lock(&f->mu);
+    f->in_frames = frames;
+    f->target = frames;
+    f->until_dry = true;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    while (!f->dry)
+        if (pthread_cond_timedwait(&f->cv, &f->mu, &until) != 0)
+            break;
+    assert_true(f->dry);
+    uint64_t dry_at = f->pos;
+    size_t given = f->n_ch;
+    f->until_dry = false;
+    f->target = dry_at;
+    pthread_mutex_unlock(&f->mu);
+    assert_true(given >= 3);
+    assert_true(dry_at == given * CF); /* every chunk full, none left */
+    /* Now the control plane sees all of it, then names new chunks; the
+     * engine carries on. */
+    write_to(x, f, dry_at + 3 * CF + 96);
+    assert_int_equal(reel_control_stop_stream(x->c, URI, 10000000000LL, &err), REEL_OK);
+    check_sealed(x, in, dry_at + 3 * CF + 96, 0);
+    fake_stop(f);
+    free(in);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -697,6 +762,7 @@ int main(void)
         T(test_protocol_round_trip),
         T(test_engine_refuses_start),
         T(test_engine_death_and_resume),
+        T(test_engine_outruns_chunk_supply),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,11 @@ typedef struct ctl_stream {
     size_t n_sent;
     bool active;        /* sent[0] is being written */
     uint64_t cur_first; /* its first frame */
+    /* A chunk filled while the engine had no next one: the next chunk
+     * named to it starts at next_first (the engine writes what it held
+     * meanwhile there first). */
+    bool await_start;
+    uint64_t next_first;
     uint64_t start_frame;
     reel_cw_event evq[CTL_EVQ];
     size_t evq_head, evq_n;
@@ -251,10 +256,14 @@ static void report_full(ctl_stream *s, const reel_msg_event *ev, bool final)
         s->n_sent--;
         s->active = false;
     }
-    if (final)
+    if (final) {
         s->final_seen = true;
-    else if (s->n_sent)
+    } else if (s->n_sent) {
         report_started(s, cw.end_frame);
+    } else {
+        s->await_start = true;
+        s->next_first = cw.end_frame;
+    }
 }
 
 /* ---- streams ------------------------------------------------------------- */
@@ -272,6 +281,7 @@ static void proxy_reset(ctl_stream *s)
     pthread_mutex_lock(&s->mu);
     s->n_unsent = s->n_sent = 0;
     s->active = false;
+    s->await_start = false;
     s->evq_head = s->evq_n = 0;
     s->evq_overflow = false;
     memset(&s->head, 0, sizeof s->head);
@@ -376,6 +386,11 @@ static void flush_chunks(reel_control *c, ctl_stream *s)
         s->sent[s->n_sent++] = ch;
         bool first = !s->start_sent;
         s->start_sent = true;
+        if (s->await_start && !s->active && s->n_sent == 1) {
+            /* The engine ran out of chunks: this one continues the stream. */
+            s->await_start = false;
+            report_started(s, s->next_first);
+        }
         pthread_mutex_unlock(&s->mu);
 
         reel_msg_command *cmd = calloc(1, sizeof *cmd);
