@@ -411,6 +411,11 @@ static void flush_chunks(reel_control *c, ctl_stream *s)
         }
         bool first = !s->start_sent;
         s->start_sent = true;
+        if (s->await_start && !s->active && s->n_sent == 1) {
+            /* The engine ran out of chunks: this one continues the stream. */
+            s->await_start = false;
+            report_started(s, s->next_first);
+        }
         pthread_mutex_unlock(&s->mu);
 
         reel_msg_command *cmd = calloc(1, sizeof *cmd);

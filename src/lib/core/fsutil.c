@@ -56,17 +56,22 @@ void reel_fs_dirname(const char *path, char *out, size_t outlen)
     }
 }
 
-int reel_fs_fsync_dir(const char *dir, reel_error *err)
+int reel_fs_fsync_dir_f(reel_fault *f, const char *dir, reel_error *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return reel_error_set(err, REEL_EIO, "cannot open directory %s: %s", dir, strerror(errno));
-    int rc = fsync(fd);
+    int rc = reel_io_fsync(f, fd);
     int e = errno;
     close(fd);
     if (rc != 0)
         return reel_error_set(err, REEL_EIO, "cannot fsync directory %s: %s", dir, strerror(e));
     return REEL_OK;
+}
+
+int reel_fs_fsync_dir(const char *dir, reel_error *err)
+{
+    return reel_fs_fsync_dir_f(NULL, dir, err);
 }
 
 int reel_fs_fsync_parent(const char *path, reel_error *err)
@@ -76,18 +81,41 @@ int reel_fs_fsync_parent(const char *path, reel_error *err)
     return reel_fs_fsync_dir(dir, err);
 }
 
-int reel_fs_write_all(int fd, const void *data, size_t len, reel_error *err)
+/* Write everything; on failure *e is the errno (0: the kernel wrote
+ * nothing and said nothing, which must not loop forever). */
+static int write_all(reel_fault *f, int fd, const void *data, size_t len, int *e)
 {
     const uint8_t *p = data;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = reel_io_write(f, fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return reel_error_set(err, REEL_EIO, "write failed: %s", strerror(errno));
+        if (n <= 0) {
+            *e = n < 0 ? errno : 0;
+            return -1;
+        }
         p += n;
         len -= (size_t)n;
     }
+    return 0;
+}
+
+int reel_fs_write_all(int fd, const void *data, size_t len, reel_error *err)
+{
+    int e;
+    if (write_all(NULL, fd, data, len, &e))
+        return reel_error_set(err, REEL_EIO, "write failed: %s",
+                              e ? strerror(e) : "no progress");
+    return REEL_OK;
+}
+
+int reel_fs_write_all_f(reel_fault *f, int fd, const char *path, const void *data, size_t len,
+                        reel_error *err)
+{
+    int e;
+    if (write_all(f, fd, data, len, &e))
+        return reel_error_set(err, REEL_EIO, "cannot write %s: %s", path,
+                              e ? strerror(e) : "no progress");
     return REEL_OK;
 }
 
@@ -103,8 +131,8 @@ int reel_fs_tmpfile(const char *dir, const char *prefix, char *path_out, int *fd
     return REEL_OK;
 }
 
-int reel_fs_write_atomic(const char *path, const char *tmpdir, const void *data, size_t len,
-                         reel_error *err)
+int reel_fs_write_atomic_f(reel_fault *f, const char *path, const char *tmpdir, const void *data,
+                           size_t len, reel_error *err)
 {
     char dir[PATH_MAX], tmp[PATH_MAX];
     reel_fs_dirname(path, dir, sizeof dir);
@@ -112,23 +140,44 @@ int reel_fs_write_atomic(const char *path, const char *tmpdir, const void *data,
     int rc = reel_fs_tmpfile(tmpdir ? tmpdir : dir, ".reel-tmp-", tmp, &fd, err);
     if (rc)
         return rc;
-    rc = reel_fs_write_all(fd, data, len, err);
+    /* The errors name the destination: the temporary is an implementation
+     * detail, and it is removed. */
+    int e = 0;
+    if (write_all(f, fd, data, len, &e))
+        rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", path,
+                            e ? strerror(e) : "no progress");
     if (rc == 0 && fchmod(fd, 0644) != 0)
         rc = reel_error_set(err, REEL_EIO, "cannot chmod %s: %s", tmp, strerror(errno));
-    if (rc == 0 && fsync(fd) != 0)
-        rc = reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", tmp, strerror(errno));
+    if (rc == 0 && reel_io_fsync(f, fd) != 0)
+        rc = reel_error_set(err, REEL_EIO, "cannot fsync %s (for %s): %s", tmp, path,
+                            strerror(errno));
     if (close(fd) != 0 && rc == 0)
-        rc = reel_error_set(err, REEL_EIO, "cannot close %s: %s", tmp, strerror(errno));
-    if (rc == 0 && rename(tmp, path) != 0)
+        rc = reel_error_set(err, REEL_EIO, "cannot close %s (for %s): %s", tmp, path,
+                            strerror(errno));
+    if (rc == 0 && reel_io_rename(f, tmp, path) != 0)
         rc = reel_error_set(err, REEL_EIO, "cannot rename into %s: %s", path, strerror(errno));
     if (rc) {
         unlink(tmp);
         return rc;
     }
-    return reel_fs_fsync_dir(dir, err);
+    return reel_fs_fsync_dir_f(f, dir, err);
 }
 
-int reel_fs_copy_atomic(const char *src, const char *dst, mode_t mode, reel_error *err)
+int reel_fs_write_atomic(const char *path, const char *tmpdir, const void *data, size_t len,
+                         reel_error *err)
+{
+    return reel_fs_write_atomic_f(NULL, path, tmpdir, data, len, err);
+}
+
+/* copy_file_range cannot do this pair of files: copy by hand instead.
+ * Anything else (ENOSPC, EIO) is a real failure. */
+static bool copy_unsupported(int e)
+{
+    return e == EXDEV || e == EINVAL || e == ENOSYS || e == EOPNOTSUPP || e == EBADF;
+}
+
+int reel_fs_copy_atomic_f(reel_fault *f, const char *src, const char *dst, mode_t mode,
+                          reel_error *err)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
@@ -152,27 +201,38 @@ int reel_fs_copy_atomic(const char *src, const char *dst, mode_t mode, reel_erro
     }
     off_t left = st.st_size;
     while (left > 0) {
-        ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+        ssize_t n = reel_io_copy_file_range(f, in, NULL, out, NULL, (size_t)left, 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            /* Fallback: plain read/write (e.g. across some filesystems). */
+        if (n < 0 && !copy_unsupported(errno)) {
+            rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
+            goto fail;
+        }
+        if (n == 0) {
+            rc = reel_error_set(err, REEL_EIO, "cannot copy %s to %s: it shrank while copied",
+                                src, dst);
+            goto fail;
+        }
+        if (n < 0) {
+            /* Fallback: plain read/write from where the copy got to. */
             char buf[1 << 16];
-            ssize_t r;
-            while ((r = read(in, buf, sizeof buf)) > 0) {
-                rc = reel_fs_write_all(out, buf, (size_t)r, err);
+            ssize_t r = 0;
+            while (left > 0 && (r = read(in, buf, sizeof buf)) > 0) {
+                rc = reel_fs_write_all_f(f, out, dst, buf, (size_t)r, err);
                 if (rc)
                     goto fail;
+                left -= r;
             }
-            if (r < 0) {
-                rc = reel_error_set(err, REEL_EIO, "cannot read %s: %s", src, strerror(errno));
+            if (left > 0) {
+                rc = reel_error_set(err, REEL_EIO, "cannot read %s: %s", src,
+                                    r < 0 ? strerror(errno) : "it shrank while copied");
                 goto fail;
             }
             break;
         }
         left -= n;
     }
-    if (fchmod(out, mode) != 0 || fsync(out) != 0) {
+    if (fchmod(out, mode) != 0 || reel_io_fsync(f, out) != 0) {
         rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
         goto fail;
     }
@@ -181,17 +241,22 @@ int reel_fs_copy_atomic(const char *src, const char *dst, mode_t mode, reel_erro
         unlink(tmp);
         return reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
     }
-    if (rename(tmp, dst) != 0) {
+    if (reel_io_rename(f, tmp, dst) != 0) {
         rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
         unlink(tmp);
         return rc;
     }
-    return reel_fs_fsync_dir(dir, err);
+    return reel_fs_fsync_dir_f(f, dir, err);
 fail:
     close(in);
     close(out);
     unlink(tmp);
     return rc;
+}
+
+int reel_fs_copy_atomic(const char *src, const char *dst, mode_t mode, reel_error *err)
+{
+    return reel_fs_copy_atomic_f(NULL, src, dst, mode, err);
 }
 
 int reel_fs_read_all(const char *path, char **data, size_t *len, reel_error *err)

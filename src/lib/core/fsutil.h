@@ -9,6 +9,7 @@
 #define REEL_FSUTIL_H
 
 #include "core/error.h"
+#include "core/fault.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +37,17 @@ int reel_fs_copy_atomic(const char *src, const char *dst, mode_t mode, reel_erro
  * `path_out` (PATH_MAX). Returns the open fd via *fd. */
 int reel_fs_tmpfile(const char *dir, const char *prefix, char *path_out, int *fd,
                     reel_error *err);
+
+/* The same, through the file-I/O seam (fault.h): `f` is the store's fault
+ * context (NULL: none). Their errors name the file they were writing.
+ * write_all_f names `path` in its message ("cannot write PATH: ..."). */
+int reel_fs_fsync_dir_f(reel_fault *f, const char *dir, reel_error *err);
+int reel_fs_write_all_f(reel_fault *f, int fd, const char *path, const void *data, size_t len,
+                        reel_error *err);
+int reel_fs_write_atomic_f(reel_fault *f, const char *path, const char *tmpdir, const void *data,
+                           size_t len, reel_error *err);
+int reel_fs_copy_atomic_f(reel_fault *f, const char *src, const char *dst, mode_t mode,
+                          reel_error *err);
 
 /* Directory part of a path into out (PATH_MAX). */
 void reel_fs_dirname(const char *path, char *out, size_t outlen);

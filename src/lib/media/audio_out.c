@@ -57,6 +57,7 @@
 struct reel_audio_out {
     char *path;
     int fd;
+    reel_fault *fault; /* the seam (NULL: none) */
     SNDFILE *sf; /* NULL for raw */
     bool flac;
     uint32_t channels;
@@ -297,6 +298,15 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
                         uint32_t sample_rate, uint32_t channels, reel_sample_format in_fmt,
                         reel_sample_format out_fmt, uint64_t total_frames, reel_error *err)
 {
+    return reel_audio_out_open_f(NULL, out, path, fmt, sample_rate, channels, in_fmt, out_fmt,
+                                 total_frames, err);
+}
+
+int reel_audio_out_open_f(reel_fault *f, reel_audio_out **out, const char *path,
+                          reel_out_format fmt, uint32_t sample_rate, uint32_t channels,
+                          reel_sample_format in_fmt, reel_sample_format out_fmt,
+                          uint64_t total_frames, reel_error *err)
+{
     if (out)
         *out = NULL;
     if (!out || !path || !*path)
@@ -354,6 +364,7 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
         return reel_error_set(err, REEL_ENOMEM, "out of memory opening %s", path);
     }
     ao->fd = -1;
+    ao->fault = f;
     ao->flac = fmt == REEL_OUT_FLAC;
     ao->channels = channels;
     ao->in_fmt = in_fmt;
@@ -419,9 +430,7 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
         memcpy(h + n, "data", 4);
         reel_put_le32(h + n + 4, own_rf64 ? 0xFFFFFFFFu : (uint32_t)data);
         n += 8;
-        reel_error inner;
-        if (reel_fs_write_all(ao->fd, h, n, &inner)) {
-            rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", path, inner.msg);
+        if ((rc = reel_fs_write_all_f(f, ao->fd, path, h, n, err))) {
             close(ao->fd);
             unlink(path);
             audio_out_free(ao);
@@ -461,10 +470,7 @@ int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format 
 static int put_bytes(reel_audio_out *ao, const uint8_t *p, size_t len, reel_error *err)
 {
     if (!ao->sf) {
-        reel_error inner;
-        if (reel_fs_write_all(ao->fd, p, len, &inner))
-            return reel_error_set(err, REEL_EIO, "%s: %s", ao->path, inner.msg);
-        return REEL_OK;
+        return reel_fs_write_all_f(ao->fault, ao->fd, ao->path, p, len, err);
     }
     sf_count_t n = sf_write_raw(ao->sf, p, (sf_count_t)len);
     if (n != (sf_count_t)len)
@@ -610,7 +616,7 @@ int reel_audio_out_close(reel_audio_out *ao, reel_error *err)
     }
     if (rc == REEL_OK && ao->scrub_peak)
         rc = scrub_peak_chunk(ao, err);
-    if (rc == REEL_OK && fsync(ao->fd) != 0)
+    if (rc == REEL_OK && reel_io_fsync(ao->fault, ao->fd) != 0)
         rc = reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", ao->path, strerror(errno));
     if (close(ao->fd) != 0 && rc == REEL_OK)
         rc = reel_error_set(err, REEL_EIO, "cannot close %s: %s", ao->path, strerror(errno));

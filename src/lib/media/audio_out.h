@@ -13,6 +13,7 @@
 #ifndef REEL_AUDIO_OUT_H
 #define REEL_AUDIO_OUT_H
 
+#include "core/fault.h"
 #include "core/stream_def.h"
 
 #include <stdint.h>
@@ -45,6 +46,15 @@ typedef struct reel_audio_out reel_audio_out;
 int reel_audio_out_open(reel_audio_out **out, const char *path, reel_out_format fmt,
                         uint32_t sample_rate, uint32_t channels, reel_sample_format in_fmt,
                         reel_sample_format out_fmt, uint64_t total_frames, reel_error *err);
+
+/* The same, writing through the file-I/O seam `f` (core/fault.h; NULL:
+ * none): the header and frames reel writes itself (float WAV/RF64, raw)
+ * and the final fsync. What libsndfile writes (PCM WAV, W64, FLAC) goes
+ * straight to the kernel. */
+int reel_audio_out_open_f(reel_fault *f, reel_audio_out **out, const char *path,
+                          reel_out_format fmt, uint32_t sample_rate, uint32_t channels,
+                          reel_sample_format in_fmt, reel_sample_format out_fmt,
+                          uint64_t total_frames, reel_error *err);
 
 /* Write `frames` frames stored in `in_fmt` (little-endian interleaved). */
 int reel_audio_out_write(reel_audio_out *ao, const void *data, size_t frames, reel_error *err);

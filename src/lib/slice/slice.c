@@ -324,8 +324,9 @@ static int render_plan(reel_store *st, const plan *p, reel_out_format fmt,
     if (rc)
         return rc;
     reel_audio_out *ao;
-    rc = reel_audio_out_open(&ao, path, fmt, p->def.sample_rate, p->def.channels,
-                             p->def.sample_format, out_fmt, p->to - p->from, err);
+    rc = reel_audio_out_open_f(reel_cas_fault(reel_store_cas(st)), &ao, path, fmt,
+                               p->def.sample_rate, p->def.channels, p->def.sample_format, out_fmt,
+                               p->to - p->from, err);
     if (rc)
         return rc;
     size_t fb = reel_stream_def_frame_bytes(&p->def);
@@ -472,7 +473,8 @@ static int materialize(reel_store *st, const plan *p, reel_out_format fmt,
         unlink(tmp);
         return rc;
     }
-    if (out_path && (rc = reel_fs_copy_atomic(tmp, out_path, 0644, err))) {
+    if (out_path && (rc = reel_fs_copy_atomic_f(reel_cas_fault(reel_store_cas(st)), tmp, out_path,
+                                                0644, err))) {
         unlink(tmp);
         return rc;
     }

@@ -26,6 +26,8 @@ struct reel_cas {
     char content[PATH_MAX]; /* <store>/cas/content/blake3 */
     char staging[PATH_MAX]; /* <store>/cas/staging/blake3 */
     char tmp[PATH_MAX];     /* <store>/cas/tmp */
+    /* The file-I/O seam (core/fault.h): armed from $REEL_FAULT at open. */
+    reel_fault fault;
 };
 
 int reel_cas_open(reel_cas **out, const char *root, bool create, reel_error *err)
@@ -41,6 +43,11 @@ int reel_cas_open(reel_cas **out, const char *root, bool create, reel_error *err
     snprintf(cas->content, sizeof cas->content, "%s/content/blake3", cas->root);
     snprintf(cas->staging, sizeof cas->staging, "%s/staging/blake3", cas->root);
     snprintf(cas->tmp, sizeof cas->tmp, "%s/tmp", cas->root);
+    int frc = reel_fault_arm_env(&cas->fault, err);
+    if (frc) {
+        free(cas);
+        return frc;
+    }
     const char *dirs[] = {cas->content, cas->staging, cas->tmp};
     for (int i = 0; i < 3; i++) {
         struct stat st;
@@ -68,6 +75,12 @@ void reel_cas_close(reel_cas *cas)
 const char *reel_cas_tmp_dir(const reel_cas *cas)
 {
     return cas->tmp;
+}
+
+reel_fault *reel_cas_fault(const reel_cas *cas)
+{
+    /* Only the context's counters ever change, and they are atomic. */
+    return (reel_fault *)&cas->fault;
 }
 
 static void shard_path(const char *base, const reel_hash *h, char *out)
@@ -98,7 +111,7 @@ bool reel_cas_has(const reel_cas *cas, const reel_hash *h)
  * parent whose listing changed so the new names survive a crash. Staging
  * files need no durable name until they are sealed (their data is not
  * fsynced before that either), so staging skips the fsyncs. */
-static int ensure_shard_dirs(const char *path, bool durable, reel_error *err)
+static int ensure_shard_dirs(reel_cas *cas, const char *path, bool durable, reel_error *err)
 {
     char leaf[PATH_MAX], mid[PATH_MAX], top[PATH_MAX];
     reel_fs_dirname(path, leaf, sizeof leaf);
@@ -112,9 +125,9 @@ static int ensure_shard_dirs(const char *path, bool durable, reel_error *err)
     int rc = reel_fs_mkdirs(leaf, err);
     if (rc)
         return rc;
-    if (mid_new && (rc = reel_fs_fsync_dir(top, err)))
+    if (mid_new && (rc = reel_fs_fsync_dir_f(&cas->fault, top, err)))
         return rc;
-    return reel_fs_fsync_dir(mid, err);
+    return reel_fs_fsync_dir_f(&cas->fault, mid, err);
 }
 
 int reel_cas_touch(const reel_cas *cas, const reel_hash *h, reel_error *err)
@@ -143,25 +156,33 @@ static int move_into_content(reel_cas *cas, const char *src, const reel_hash *h,
         unlink(src);
         return REEL_OK;
     }
-    int rc = ensure_shard_dirs(dst, true, err);
+    int rc = ensure_shard_dirs(cas, dst, true, err);
     if (rc)
         return rc;
     if (chmod(src, 0444) != 0)
         return reel_error_set(err, REEL_EIO, "cannot chmod %s: %s", src, strerror(errno));
-    if (rename(src, dst) != 0) {
-        if (errno != EXDEV)
-            return reel_error_set(err, REEL_EIO, "cannot move %s into the store: %s", src,
-                                  strerror(errno));
-        rc = reel_fs_copy_atomic(src, dst, 0444, err);
-        if (rc)
+    /* Read-only before the rename, so content never appears writable; a
+     * failed move gives the file its mode back, or a staging chunk could
+     * not be opened for sealing again (recovery) by anyone but root. */
+    if (reel_io_rename(&cas->fault, src, dst) != 0) {
+        if (errno != EXDEV) {
+            rc = reel_error_set(err, REEL_EIO, "cannot move %s into the store as %s: %s", src,
+                                dst, strerror(errno));
+            chmod(src, 0644);
             return rc;
+        }
+        rc = reel_fs_copy_atomic_f(&cas->fault, src, dst, 0444, err);
+        if (rc) {
+            chmod(src, 0644);
+            return rc;
+        }
         unlink(src);
     }
     if (utimensat(AT_FDCWD, dst, NULL, 0) != 0)
         return reel_error_set(err, REEL_EIO, "cannot set the time of %s: %s", dst,
                               strerror(errno));
     reel_fs_dirname(dst, dir, sizeof dir);
-    return reel_fs_fsync_dir(dir, err);
+    return reel_fs_fsync_dir_f(&cas->fault, dir, err);
 }
 
 int reel_cas_ingest(reel_cas *cas, const char *tmp_path, const reel_hash *known, reel_hash *out,
@@ -174,7 +195,7 @@ int reel_cas_ingest(reel_cas *cas, const char *tmp_path, const reel_hash *known,
         int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return reel_error_set(err, REEL_EIO, "cannot open %s: %s", tmp_path, strerror(errno));
-        int s = fsync(fd);
+        int s = reel_io_fsync(&cas->fault, fd);
         close(fd);
         if (s != 0)
             return reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", tmp_path, strerror(errno));
@@ -202,8 +223,8 @@ int reel_cas_put_buf(reel_cas *cas, const void *data, size_t len, reel_hash *out
     int rc = reel_fs_tmpfile(cas->tmp, "put-", tmp, &fd, err);
     if (rc)
         return rc;
-    rc = reel_fs_write_all(fd, data, len, err);
-    if (rc == 0 && fsync(fd) != 0)
+    rc = reel_fs_write_all_f(&cas->fault, fd, tmp, data, len, err);
+    if (rc == 0 && reel_io_fsync(&cas->fault, fd) != 0)
         rc = reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", tmp, strerror(errno));
     close(fd);
     if (rc == 0)
@@ -224,8 +245,10 @@ int reel_cas_put_buf(reel_cas *cas, const void *data, size_t len, reel_hash *out
 struct copy_job {
     int in, out;
     off_t size;
+    reel_fault *fault;
+    const char *tmp; /* the file written, for messages */
     int rc;
-    char msg[256];
+    char msg[PATH_MAX + 128];
 };
 
 static void *copy_thread(void *arg)
@@ -236,10 +259,22 @@ static void *copy_thread(void *arg)
     while (done < job->size) {
         size_t want = (size_t)((job->size - done) < step ? (job->size - done) : step);
         off_t ioff = done, ooff = done;
-        ssize_t n = copy_file_range(job->in, &ioff, job->out, &ooff, want, 0);
+        ssize_t n = reel_io_copy_file_range(job->fault, job->in, &ioff, job->out, &ooff, want, 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
+        if (n < 0 && errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+            errno != EOPNOTSUPP && errno != EBADF) {
+            /* A real failure (ENOSPC, EIO), not a filesystem that cannot. */
+            job->rc = REEL_EIO;
+            snprintf(job->msg, sizeof job->msg, "cannot write %s: %s", job->tmp, strerror(errno));
+            return NULL;
+        }
+        if (n == 0) {
+            job->rc = REEL_EIO;
+            snprintf(job->msg, sizeof job->msg, "read failed: the file shrank while copied");
+            return NULL;
+        }
+        if (n < 0) {
             /* Fallback for filesystems without copy_file_range. */
             char *buf = malloc(1 << 20);
             if (!buf) {
@@ -255,11 +290,21 @@ static void *copy_thread(void *arg)
                     free(buf);
                     return NULL;
                 }
-                if (pwrite(job->out, buf, (size_t)r, done) != r) {
-                    job->rc = REEL_EIO;
-                    snprintf(job->msg, sizeof job->msg, "write failed: %s", strerror(errno));
-                    free(buf);
-                    return NULL;
+                /* pwrite may write less than asked (a nearly full disk, a
+                 * signal): go on from where it stopped. */
+                for (ssize_t w = 0; w < r;) {
+                    ssize_t k = reel_io_pwrite(job->fault, job->out, buf + w, (size_t)(r - w),
+                                               done + w);
+                    if (k < 0 && errno == EINTR)
+                        continue;
+                    if (k <= 0) {
+                        job->rc = REEL_EIO;
+                        snprintf(job->msg, sizeof job->msg, "cannot write %s: %s", job->tmp,
+                                 k < 0 ? strerror(errno) : "no progress");
+                        free(buf);
+                        return NULL;
+                    }
+                    w += k;
                 }
                 done += r;
             }
@@ -270,9 +315,9 @@ static void *copy_thread(void *arg)
         sync_file_range(job->out, done, n, SYNC_FILE_RANGE_WRITE);
         done += n;
     }
-    if (fdatasync(job->out) != 0) {
+    if (reel_io_fdatasync(job->fault, job->out) != 0) {
         job->rc = REEL_EIO;
-        snprintf(job->msg, sizeof job->msg, "fsync failed: %s", strerror(errno));
+        snprintf(job->msg, sizeof job->msg, "cannot fsync %s: %s", job->tmp, strerror(errno));
     }
     return NULL;
 }
@@ -295,7 +340,8 @@ int reel_cas_put_file(reel_cas *cas, const char *path, reel_hash *out, reel_erro
         close(in);
         return rc;
     }
-    struct copy_job job = {.in = in, .out = tfd, .size = st.st_size};
+    struct copy_job job = {.in = in, .out = tfd, .size = st.st_size, .fault = &cas->fault,
+                           .tmp = tmp};
     pthread_t th;
     bool threaded = pthread_create(&th, NULL, copy_thread, &job) == 0;
     if (!threaded)
@@ -319,7 +365,7 @@ int reel_cas_put_file(reel_cas *cas, const char *path, reel_hash *out, reel_erro
     close(in);
     if (close(tfd) != 0 && job.rc == 0) {
         job.rc = REEL_EIO;
-        snprintf(job.msg, sizeof job.msg, "close failed: %s", strerror(errno));
+        snprintf(job.msg, sizeof job.msg, "cannot close %s: %s", tmp, strerror(errno));
     }
     if (hash_rc || job.rc) {
         unlink(tmp);
@@ -448,7 +494,7 @@ int reel_cas_get(reel_cas *cas, const reel_hash *h, const char *out_path, reel_e
         return rc;
     char path[PATH_MAX];
     reel_cas_content_path(cas, h, path);
-    return reel_fs_copy_atomic(path, out_path, 0644, err);
+    return reel_fs_copy_atomic_f(&cas->fault, path, out_path, 0644, err);
 }
 
 int reel_cas_staging_create(reel_cas *cas, uint64_t size, reel_hash *id, int *fd_out,
@@ -460,7 +506,7 @@ int reel_cas_staging_create(reel_cas *cas, uint64_t size, reel_hash *id, int *fd
         if (rc)
             return rc;
         reel_cas_staging_path(cas, id, path);
-        rc = ensure_shard_dirs(path, false, err);
+        rc = ensure_shard_dirs(cas, path, false, err);
         if (rc)
             return rc;
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -470,13 +516,20 @@ int reel_cas_staging_create(reel_cas *cas, uint64_t size, reel_hash *id, int *fd
             return reel_error_set(err, REEL_EIO, "cannot create staging file %s: %s", path,
                                   strerror(errno));
         if (size > 0) {
-            int r = posix_fallocate(fd, 0, (off_t)size);
-            if (r != 0 && ftruncate(fd, (off_t)size) != 0) {
-                int e = errno;
+            /* Allocated for real: the engine writes through a mapping, and
+             * a page it touches in a sparse file on a full disk is a SIGBUS
+             * on the realtime thread. Only a filesystem that cannot
+             * allocate (EOPNOTSUPP, EINVAL) gets a plain size instead; no
+             * space (ENOSPC, EDQUOT) or an I/O error fails here, off the
+             * realtime thread, naming the file. */
+            int r = reel_io_fallocate(&cas->fault, fd, 0, (off_t)size);
+            if (r == EOPNOTSUPP || r == EINVAL)
+                r = ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+            if (r != 0) {
                 close(fd);
                 unlink(path);
-                return reel_error_set(err, REEL_EIO, "cannot size staging file %s: %s", path,
-                                      strerror(e));
+                return reel_error_set(err, REEL_EIO, "cannot allocate %llu bytes for staging file %s: %s",
+                                      (unsigned long long)size, path, strerror(r));
             }
         }
         *fd_out = fd;
@@ -499,7 +552,7 @@ int reel_cas_seal(reel_cas *cas, const reel_hash *staging_id, uint64_t length,
         close(fd);
         return reel_error_set(err, REEL_EIO, "cannot truncate %s: %s", path, strerror(e));
     }
-    if (fdatasync(fd) != 0) {
+    if (reel_io_fdatasync(&cas->fault, fd) != 0) {
         int e = errno;
         close(fd);
         return reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", path, strerror(e));

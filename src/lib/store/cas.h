@@ -14,6 +14,7 @@
 #ifndef REEL_CAS_H
 #define REEL_CAS_H
 
+#include "core/fault.h"
 #include "core/hash.h"
 
 #include <limits.h>
@@ -28,6 +29,11 @@ int reel_cas_open(reel_cas **out, const char *root, bool create, reel_error *err
 void reel_cas_close(reel_cas *cas);
 
 const char *reel_cas_tmp_dir(const reel_cas *cas);
+
+/* The store's file-I/O fault context (core/fault.h), armed from
+ * $REEL_FAULT at open; pass it to fsutil's *_f functions when writing
+ * into the store. Tests arm it with reel_fault_arm. */
+reel_fault *reel_cas_fault(const reel_cas *cas);
 
 /* Paths (PATH_MAX buffers). */
 void reel_cas_content_path(const reel_cas *cas, const reel_hash *h, char *out);

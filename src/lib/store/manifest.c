@@ -464,8 +464,15 @@ int reel_manifest_save(const reel_manifest *m, reel_cas *cas, const reel_hash *m
     reel_fs_dirname(path, dir, sizeof dir);
     rc = reel_fs_mkdirs(dir, err);
     if (rc == 0)
-        rc = reel_fs_write_atomic(path, reel_cas_tmp_dir(cas), json, strlen(json), err);
+        rc = reel_fs_write_atomic_f(reel_cas_fault(cas), path, reel_cas_tmp_dir(cas), json,
+                                    strlen(json), err);
     free(json);
+    if (rc && err) {
+        /* Say whose manifest: the path alone is a staging id. */
+        char inner[sizeof err->msg];
+        snprintf(inner, sizeof inner, "%s", err->msg);
+        reel_error_set(err, rc, "cannot save the manifest of %s: %s", m->uri, inner);
+    }
     return rc;
 }
 
