@@ -67,6 +67,7 @@ reel() {
 reel_bg() {
     local log=$1
     shift
+    : >"$log" # there before a caller reads it, not whenever the background shell opens it
     "$REEL" --store "$STORE" "$@" >"$log" 2>&1 &
     BG_PID=$!
     BG_PIDS+=("$BG_PID")

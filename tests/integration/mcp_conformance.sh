@@ -93,6 +93,7 @@ done | sort >&2
 ok reel record --source tone:440 --seconds 1 >/dev/null
 ok reel slice stream://tone/main --last 0.5s >/dev/null
 
+: >"$TMP/http.log"; : >"$TMP/http.err" # there before anything reads them
 "$REEL" --store "$STORE" http --listen 127.0.0.1:0 >"$TMP/http.log" 2>"$TMP/http.err" &
 HTTP_PID=$!
 BG_PIDS+=("$HTTP_PID")

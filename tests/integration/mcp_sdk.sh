@@ -62,6 +62,7 @@ fsck_clean
 # 2. Streamable HTTP at /mcp of a recording serve.
 STORE2=$TMP/store2
 ok "$REEL" --store "$STORE2" init >/dev/null
+: >"$TMP/serve.out"; : >"$TMP/serve.err" # there before the loop reads them, not when the shell gets to it
 "$REEL" --store "$STORE2" serve --source tone:440 --listen 127.0.0.1:0 >"$TMP/serve.out" \
     2>"$TMP/serve.err" &
 SERVE_PID=$!

@@ -18,6 +18,7 @@ sox "$TMP/in.wav" -t raw -e floating-point -b 32 "$TMP/in.raw"
 FRAMES=$(soxi -s "$TMP/in.wav")
 URI=stream://file/peaks
 ok reel record --source "file:$TMP/in.wav" --fast --stream $URI --chunk-bytes 100000 >/dev/null
+: >"$TMP/http.log"; : >"$TMP/http.err" # there before anything reads them
 "$REEL" --store "$STORE" http --listen 127.0.0.1:0 >"$TMP/http.log" 2>"$TMP/http.err" &
 BG_PIDS+=($!)
 http_pid=$!
