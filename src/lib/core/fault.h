@@ -20,6 +20,14 @@
  * Cost when not armed: each wrapper is an inline test of one flag before
  * the real system call; nothing is allocated, counted or locked.
  *
+ * Where it reaches: every write into the CAS (put, ingest, seal, staging
+ * allocation, get's copy), manifest saves, and slice output (the float
+ * WAV/RF64 and raw files reel writes itself, the copy to --out). Not
+ * reached: reel.db (SQLite does its own I/O), what libsndfile writes for
+ * PCM WAV, W64 and FLAC, the SMF and tar writers, and chunk bytes written
+ * through mappings (which is why staging chunks are allocated up front).
+ * Calls are counted per open store: `reel serve` opens more than one.
+ *
  * Spec (REEL_FAULT, reel_fault_arm): RULE[,RULE...], RULE is
  *     OP:WHAT[:after=N][:times=M]
  *   OP    write (write, pwrite, copy_file_range), fsync (fsync, fdatasync,
