@@ -63,7 +63,30 @@ static __thread volatile int t_counting;
 static _Atomic long g_allocs;
 #define COUNT() atomic_fetch_add_explicit(&g_allocs, 1, memory_order_relaxed)
 
-#if defined(__SANITIZE_ADDRESS__)
+/* clang (before 15) spells the sanitizer macros gcc defines as features. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#if __has_feature(thread_sanitizer) && !defined(__SANITIZE_THREAD__)
+#define __SANITIZE_THREAD__ 1
+#endif
+#endif
+
+/* TSan cannot follow a thread that ends without its teardown (killed by
+ * seccomp, or a raw SYS_exit): pthread_join waits forever for it. Under
+ * TSan the realtime threads therefore run without seccomp and return
+ * normally; (c) is asserted by the plain and ASan builds, TSan looks for
+ * races between the realtime, control and main threads. */
+#if defined(__SANITIZE_THREAD__)
+#define SECCOMP_PHASES 0
+#else
+#define SECCOMP_PHASES 1
+#endif
+
+/* Under ASan and TSan the sanitizer owns malloc (an interposer here would
+ * bypass it): count through its allocator hooks instead. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
                                               void (*f)(const volatile void *));
 static void asan_malloc_hook(const volatile void *p, size_t n)
@@ -403,8 +426,15 @@ static void test_forwarding_and_fills(void **state)
 /* ---- steady state on real recorders -------------------------------------- */
 
 #define CH 4
+#if SECCOMP_PHASES
 #define WARMUP 3000
 #define PHASE 6000
+#define WAIT_LIMIT_NS 2000000000 /* the control side may lag this long */
+#else /* TSan: ~10x slower; fewer periods (still ~90 chunk rotations), more patience */
+#define WARMUP 1000
+#define PHASE 2000
+#define WAIT_LIMIT_NS 30000000000
+#endif
 #define SPEED 16 /* periods run this many times faster than real time */
 
 typedef struct steady {
@@ -463,7 +493,7 @@ static void run_periods(steady *s, uint64_t n, bool real_clocks)
             int64_t due = t0 + (int64_t)i * period_ns / SPEED;
             while (reel_clock_mono_now() < due)
                 ;
-            int64_t limit = reel_clock_mono_now() + 2000000000;
+            int64_t limit = reel_clock_mono_now() + WAIT_LIMIT_NS;
             while (reel_cw_room(cw) < 4 * PERIOD || reel_cw_ready_count(mcw) == 0)
                 if (reel_clock_mono_now() > limit) {
                     s->waits_too_long++;
@@ -472,7 +502,7 @@ static void run_periods(steady *s, uint64_t n, bool real_clocks)
         } else {
             for (uint64_t spin = 0;
                  reel_cw_room(cw) < 4 * PERIOD || reel_cw_ready_count(mcw) == 0; spin++)
-                if (spin > 4000000000ull) {
+                if (spin > 2ull * WAIT_LIMIT_NS) {
                     s->waits_too_long++;
                     break;
                 }
@@ -697,8 +727,8 @@ static long steady_run(int attempt)
      * disables the TSC (TIF_NOTSC), so the vDSO cannot read the clocks
      * there: that phase gets its clocks handed in, proving the per-period
      * work itself. */
-    rt_run r1 = {.s = s, .mode = s->vdso ? 1 : 0, .real_clocks = true};
-    rt_run r2 = {.s = s, .mode = 2, .real_clocks = false};
+    rt_run r1 = {.s = s, .mode = SECCOMP_PHASES && s->vdso ? 1 : 0, .real_clocks = true};
+    rt_run r2 = {.s = s, .mode = SECCOMP_PHASES ? 2 : 0, .real_clocks = false};
     long mn1, mj1, mn2, mj2;
     run_rt(&r1, &mn1, &mj1);
     run_rt(&r2, &mn2, &mj2);
@@ -710,9 +740,24 @@ static long steady_run(int attempt)
     /* This thread is the producer now: end both streams and seal them. */
     reel_cw_finish(reel_recorder_writer(s->ra));
     reel_cw_finish(reel_recorder_writer(s->rm));
+    /* On a loaded machine the control thread may have stopped a few chunk
+     * rotations behind: handle what the writers still queue (as the control
+     * loop would) until the counts settle, so the chunk counts below are
+     * what was written, not how far behind the control side was. */
     reel_recorder_status sa, sm;
     reel_recorder_get_status(s->ra, &sa);
     reel_recorder_get_status(s->rm, &sm);
+    for (int settled = 0, i = 0; settled < 20 && i < 5000; i++) {
+        assert_int_equal(reel_recorder_poll(s->ra, &err), REEL_OK);
+        assert_int_equal(reel_recorder_poll(s->rm, &err), REEL_OK);
+        reel_recorder_status na, nm;
+        reel_recorder_get_status(s->ra, &na);
+        reel_recorder_get_status(s->rm, &nm);
+        settled = na.chunks == sa.chunks && nm.chunks == sm.chunks ? settled + 1 : 0;
+        sa = na;
+        sm = nm;
+        usleep(1000);
+    }
     assert_int_equal(reel_recorder_close(s->ra, &err), REEL_OK);
     assert_int_equal(reel_recorder_close(s->rm, &err), REEL_OK);
 
@@ -728,25 +773,21 @@ static long steady_run(int attempt)
             (unsigned long long)periods, PERIOD, CH, (unsigned long long)sa.chunks,
             (unsigned long long)sm.chunks, (unsigned long long)sa.overrun_frames,
             (unsigned long long)sm.overrun_events, (unsigned long long)sm.sealed, r1.allocs_a, r1.minflt_a, r1.majflt_a,
-            r1.mode ? "" : ": skipped, no vDSO clock source", r1.allocs_b, mn1, mj1,
+            r1.mode ? "" : SECCOMP_PHASES ? ": skipped, no vDSO clock source" : ": skipped under TSan",
+            r1.allocs_b, mn1, mj1,
             r2.allocs_a, r2.minflt_a, r2.majflt_a, r2.allocs_b, mn2, mj2);
-    assert_int_equal(periods, 2 * WARMUP + 3 * PHASE + (r1.mode ? PHASE : 0));
+    assert_int_equal(periods,
+                     2 * WARMUP + 2 * PHASE + (r1.mode ? PHASE : 0) + (r2.mode ? PHASE : 0));
     assert_int_equal(s->waits_too_long, 0);
     assert_int_equal(sa.frames, periods * PERIOD);
     assert_int_equal(sm.frames, periods * PERIOD);
     assert_int_equal(sm.events, periods * 2);
     assert_int_equal(sa.overrun_frames, 0);
     assert_int_equal(sm.overrun_events, 0);
-    /* Chunks are counted in the sealed manifests: the status read above may
-     * still miss chunks whose seal was queued when the control side stopped. */
-    reel_stream_view va, vm;
-    assert_int_equal(reel_store_stream_open(st, "stream://jack/rt", &va, &err), REEL_OK);
-    assert_int_equal(reel_store_stream_open(st, "stream://jack/rt-midi", &vm, &err), REEL_OK);
-    assert_true(va.manifest.n_chunks + 4 >= periods / 64);
-    assert_true(vm.manifest.n_chunks + 4 >= periods / 100);
-    assert_int_equal(va.manifest.total_frames, periods * PERIOD);
-    reel_stream_view_free(&va);
-    reel_stream_view_free(&vm);
+    /* Every chunk rotation is in the manifest (see the settling above). */
+    const uint64_t abytes = periods * PERIOD * CH * 4;
+    assert_int_equal(sa.chunks, (abytes + da.chunk_size_bytes - 1) / da.chunk_size_bytes);
+    assert_true(sm.chunks >= periods / 100);
     /* (a) no allocation, (b) no page fault, (c) no system call (the threads
      * ran to the end in seccomp). */
     assert_int_equal(r1.allocs_a, 0);
@@ -769,11 +810,11 @@ static long steady_run(int attempt)
 static void test_steady_state_rt_safe(void **state)
 {
     (void)state;
-#if defined(__SANITIZE_ADDRESS__)
-    /* ASan checks every store against shadow memory: the first write into a
-     * newly mapped chunk faults in its shadow pages. Not the code's fault;
-     * (a) and (c) hold under ASan, (b) is asserted in the plain build. */
-    fprintf(stderr, "ASan build: %ld page faults (shadow memory) not asserted\n",
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* ASan and TSan check every store against shadow memory: the first write
+     * into a newly mapped chunk faults in its shadow pages. Not the code's
+     * fault; (a) and (c) hold under them, (b) is asserted in the plain build. */
+    fprintf(stderr, "sanitizer build: %ld page faults (shadow memory) not asserted\n",
             steady_run(1));
 #else
     long faults = -1;
@@ -830,7 +871,9 @@ static void test_controls(void **state)
     munmap((void *)page, 4096);
     assert_true(r1.ru_minflt > r0.ru_minflt);
 
-    for (int mode = 1; mode <= 2; mode++) {
+    if (!SECCOMP_PHASES)
+        fprintf(stderr, "TSan build: the seccomp controls are not run (see SECCOMP_PHASES)\n");
+    for (int mode = 1; SECCOMP_PHASES && mode <= 2; mode++) {
         rt_run r = {.mode = mode};
         pthread_t t;
         spawn_fresh(&t, violator, &r);

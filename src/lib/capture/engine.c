@@ -8,6 +8,7 @@
  * turns them into protocol events.
  */
 #include "capture/engine.h"
+#include "core/log.h"
 
 #include "time/clock.h"
 #include "protocol/wire.h"
@@ -139,7 +140,7 @@ static void publish(reel_engine *e, const reel_msg_event *ev)
 {
     reel_error err;
     if (reel_wire_send_event(e->xpub, ev, &err))
-        fprintf(stderr, "reel engine: %s\n", err.msg);
+        reel_log_error("engine", "%s", err.msg);
 }
 
 static void publish_error(reel_engine *e, const eng_stream *s, bool recoverable,
@@ -336,7 +337,7 @@ static void reply(reel_engine *e, const uint8_t id[REEL_UUID_BYTES], int rc, con
     }
     reel_error se;
     if (reel_wire_send_hoot(e->dealer, NULL, 0, REEL_HOOT_REPLY, id, SERVICE, &r, &se))
-        fprintf(stderr, "reel engine: %s\n", se.msg);
+        reel_log_error("engine", "%s", se.msg);
 }
 
 static void handle_command(reel_engine *e, const reel_wire_msg *m)
@@ -345,7 +346,7 @@ static void handle_command(reel_engine *e, const reel_wire_msg *m)
     reel_error err;
     reel_error_clear(&err);
     if (reel_hoot_frame_parse(m->frames, m->n, &h, &err)) {
-        fprintf(stderr, "reel engine: dropped a message: %s\n", err.msg);
+        reel_log_warn("engine", "dropped a message: %s", err.msg);
         return;
     }
     e->connected = true;
@@ -397,7 +398,7 @@ static void send_plain(reel_engine *e, reel_hoot_command c)
     reel_wire_new_id(id);
     reel_error err;
     if (reel_wire_send_hoot(e->dealer, NULL, 0, c, id, SERVICE, NULL, &err))
-        fprintf(stderr, "reel engine: %s\n", err.msg);
+        reel_log_error("engine", "%s", err.msg);
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */

@@ -53,7 +53,7 @@
 #ifndef REEL_FAULT_H
 #define REEL_FAULT_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
