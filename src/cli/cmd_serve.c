@@ -43,12 +43,6 @@ static void catch_stop_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static void log_line(void *ud, const char *line)
-{
-    (void)ud;
-    fprintf(stderr, "reel serve: %s\n", line);
-}
-
 /* Options shared by serve and engine. */
 typedef struct serve_args {
     const char *sources[SERVE_SOURCES_MAX], *uris[SERVE_SOURCES_MAX];
@@ -354,7 +348,7 @@ static int serve_run(cli *c, serve_args *args)
     }
     reel_control_opts co = {.engine = a.engine ? a.engine : "inproc://reel-engine",
                             .publish = publish[0] ? publish : NULL,
-                            .on_log = log_line, .on_event = service_event,
+                            .on_event = service_event, /* lines: core/log.h */
                             .on_moment = service_moment, .ud = svc, .retention = &a.retain};
     engine_thread et;
     memset(&et, 0, sizeof et);

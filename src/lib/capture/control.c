@@ -95,30 +95,34 @@ struct reel_control {
 
 /* A line for a person, through core/log.h (module "control"): say() for
  * what happens, say_warn() for what went wrong. */
-static void say_at(reel_log_level lv, const char *fmt, va_list ap)
+/* A line for the person running reel: to the caller's on_log when it asked
+ * for the lines itself (tests, embedders), else through the one logger
+ * (core/log.h); never both, so nothing is printed twice. */
+static void say_at(reel_control *c, reel_log_level lv, const char *fmt, va_list ap)
 {
     char line[1024];
     vsnprintf(line, sizeof line, fmt, ap);
-    reel_log(lv, "control", "%s", line);
+    if (c && c->o.on_log)
+        c->o.on_log(c->o.ud, line);
+    else
+        reel_log(lv, "control", "%s", line);
 }
 
 static void say(reel_control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(reel_control *c, const char *fmt, ...)
 {
-    (void)c;
     va_list ap;
     va_start(ap, fmt);
-    say_at(REEL_LOG_INFO, fmt, ap);
+    say_at(c, REEL_LOG_INFO, fmt, ap);
     va_end(ap);
 }
 
 static void say_warn(reel_control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say_warn(reel_control *c, const char *fmt, ...)
 {
-    (void)c;
     va_list ap;
     va_start(ap, fmt);
-    say_at(REEL_LOG_WARN, fmt, ap);
+    say_at(c, REEL_LOG_WARN, fmt, ap);
     va_end(ap);
 }
 

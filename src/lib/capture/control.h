@@ -35,9 +35,9 @@ typedef struct reel_control_opts {
     int64_t engine_timeout_ns; /* 0: 1.5 s */
     /* Optional, called on the control thread: every event from the engine
      * (after the recorders saw it). The lines for a person (engine
-     * connected or lost, a stream ended or failed) go to core/log.h,
-     * module "control"; on_log is kept for source compatibility and no
-     * longer called (it would print every line twice). */
+     * connected or lost, a stream ended or failed) go to on_log when it is
+     * set (tests, embedders), else to core/log.h, module "control"; never
+     * both. */
     void (*on_event)(void *ud, const reel_msg_event *ev);
     void (*on_log)(void *ud, const char *line);
     /* Optional, on the control thread: each moment a stream's trigger
