@@ -196,7 +196,7 @@ static void eng_start(eng *g, void *ctx, const char *ep, bool fast)
 
 static void eng_stop(eng *g)
 {
-    g->stop = 1;
+    __atomic_store_n(&g->stop, 1, __ATOMIC_RELEASE);
     pthread_join(g->th, NULL);
     reel_engine_close(g->e);
     assert_int_equal(g->rc, REEL_OK);
