@@ -333,19 +333,12 @@ typedef struct fx {
     char dir[PATH_MAX];
     reel_store *st;
     reel_control *c;
-    char log[64][512];
-    int n_log;
+    tsu_log log;
     int n_heads, n_fulls;
     void *sub; /* subscriber of the republished events */
     uint64_t pub_head; /* the newest head seen there */
 } fx;
 
-static void on_log(void *ud, const char *line)
-{
-    fx *x = ud;
-    if (x->n_log < 64)
-        snprintf(x->log[x->n_log++], sizeof x->log[0], "%s", line);
-}
 
 static void on_event(void *ud, const reel_msg_event *ev)
 {
@@ -356,9 +349,9 @@ static void on_event(void *ud, const reel_msg_event *ev)
 
 static bool logged(const fx *x, const char *s)
 {
-    for (int i = 0; i < x->n_log; i++)
-        if (strstr(x->log[i], s))
-            return true;
+    if (tsu_log_has(&x->log, s))
+        return true;
+    tsu_log_dump(&x->log);
     return false;
 }
 
@@ -367,6 +360,7 @@ static int setup(void **state)
     fx *x = calloc(1, sizeof *x);
     if (!x || !test_tmpdir_make(x->dir, sizeof x->dir, "control"))
         return -1;
+    tsu_log_capture(&x->log, x->dir); /* before any thread */
     *state = x;
     return 0;
 }
@@ -383,6 +377,7 @@ static int teardown(void **state)
         reel_control_close(x->c);
     if (x->st)
         reel_store_close(x->st);
+    tsu_log_release(&x->log);
     test_tmpdir_remove(x->dir);
     free(x);
     return 0;
@@ -392,7 +387,7 @@ static void open_control(fx *x, const char *ep, int64_t timeout_ns, const char *
 {
     x->st = tsu_open_store(x->dir);
     reel_control_opts o = {.engine = ep, .publish = publish, .engine_timeout_ns = timeout_ns,
-                           .on_event = on_event, .on_log = on_log, .ud = x};
+                           .on_event = on_event, .ud = x};
     reel_error err = {0};
     if (reel_control_open(&x->c, x->st, &o, &err) != REEL_OK)
         fail_msg("control open: %s", err.msg);

@@ -196,7 +196,7 @@ static void eng_start(eng *g, void *ctx, const char *ep, bool fast)
 
 static void eng_stop(eng *g)
 {
-    g->stop = 1;
+    __atomic_store_n(&g->stop, 1, __ATOMIC_RELEASE);
     pthread_join(g->th, NULL);
     reel_engine_close(g->e);
     assert_int_equal(g->rc, REEL_OK);
@@ -552,26 +552,6 @@ static void test_tone_and_stop(void **state)
 
 /* ---- the real control plane and the real engine ---------------------------------- */
 
-typedef struct lines {
-    char l[256][512];
-    int n;
-} lines;
-
-static void on_log(void *ud, const char *line)
-{
-    lines *ls = ud;
-    if (ls->n < 256)
-        snprintf(ls->l[ls->n++], sizeof ls->l[0], "%s", line);
-}
-
-static bool has_line(const lines *ls, const char *s)
-{
-    for (int i = 0; i < ls->n; i++)
-        if (strstr(ls->l[i], s))
-            return true;
-    return false;
-}
-
 static void test_control_and_engine(void **state)
 {
     fx *x = *state;
@@ -585,8 +565,9 @@ static void test_control_and_engine(void **state)
     snprintf(spec, sizeof spec, "file:%s", wav);
     reel_stream_def def = define(spec);
     reel_store *st = tsu_open_store(root);
-    lines ls = {.n = 0};
-    reel_control_opts o = {.engine = ep, .on_log = on_log, .ud = &ls};
+    tsu_log log;
+    tsu_log_capture(&log, x->dir); /* before the engine's thread */
+    reel_control_opts o = {.engine = ep};
     reel_control *ctl = NULL;
     reel_error err = {0};
     assert_int_equal(reel_control_open(&ctl, st, &o, &err), REEL_OK);
@@ -600,8 +581,8 @@ static void test_control_and_engine(void **state)
         if (reel_clock_mono_now() > until)
             fail_msg("the file did not finish recording within 60 s");
     }
-    assert_true(has_line(&ls, "engine connected (engine-"));
-    assert_true(has_line(&ls, URI ": the source ended"));
+    assert_true(tsu_log_has(&log, "reel control: engine connected (engine-"));
+    assert_true(tsu_log_has(&log, "reel control: " URI ": the source ended"));
     reel_stream_view v;
     assert_int_equal(reel_store_stream_open(st, URI, &v, &err), REEL_OK);
     assert_string_equal(v.row.state, "stopped");
@@ -634,11 +615,11 @@ static void test_control_and_engine(void **state)
         if (reel_clock_mono_now() > until)
             fail_msg("the engine's leaving went unnoticed");
     }
-    if (!has_line(&ls, "engine lost (it disconnected)")) {
-        for (int i = 0; i < ls.n; i++)
-            fprintf(stderr, "control: %s\n", ls.l[i]);
+    if (!tsu_log_has(&log, "engine lost (it disconnected)")) {
+        tsu_log_dump(&log);
         fail_msg("the control plane did not say the engine disconnected");
     }
+    tsu_log_release(&log);
     reel_control_close(ctl);
     tsu_assert_fsck_clean(st);
     reel_store_close(st);

@@ -105,7 +105,7 @@ static void start_world(fx *x, bool fast)
 static void stop_world(fx *x)
 {
     if (x->engine_running) {
-        x->g.stop = 1;
+        __atomic_store_n(&x->g.stop, 1, __ATOMIC_RELEASE);
         pthread_join(x->g.th, NULL);
         reel_engine_close(x->g.e);
         x->engine_running = false;

@@ -11,6 +11,7 @@
 #include "test_util.h"
 
 #include "capture/recorder.h"
+#include "core/log.h"
 #include "store/fsck.h"
 #include "store/store.h"
 #include "time/clock.h"
@@ -24,6 +25,57 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* ---- the log (core/log.h) ----------------------------------------------------
+ * Capture what libreel logs into a file for the test to search. Call
+ * before any thread starts and release after they all stopped (the sink is
+ * process-wide and read without a lock). */
+typedef struct tsu_log {
+    char path[PATH_MAX];
+    FILE *f;
+} tsu_log;
+
+static inline void tsu_log_capture(tsu_log *l, const char *dir)
+{
+    snprintf(l->path, sizeof l->path, "%s/reel.log", dir);
+    l->f = fopen(l->path, "w");
+    assert_non_null(l->f);
+    setvbuf(l->f, NULL, _IONBF, 0);
+    reel_log_config c = {.level = REEL_LOG_DEBUG, .json = false, .out = l->f};
+    reel_log_configure(&c);
+}
+
+static inline bool tsu_log_has(const tsu_log *l, const char *s)
+{
+    FILE *r = fopen(l->path, "r");
+    assert_non_null(r);
+    char line[2048];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, r))
+        found = strstr(line, s) != NULL;
+    fclose(r);
+    return found;
+}
+
+static inline void tsu_log_dump(const tsu_log *l)
+{
+    FILE *r = fopen(l->path, "r");
+    char line[2048];
+    while (r && fgets(line, sizeof line, r))
+        fprintf(stderr, "log: %s", line);
+    if (r)
+        fclose(r);
+}
+
+static inline void tsu_log_release(tsu_log *l)
+{
+    if (!l->f)
+        return;
+    reel_log_config c = {.level = REEL_LOG_INFO, .json = false, .out = NULL};
+    reel_log_configure(&c);
+    fclose(l->f);
+    l->f = NULL;
+}
 
 /* b3sum's digest of a file (64 hex). */
 static inline void tsu_b3sum_file(const char *path, char hex[REEL_HASH_HEX + 1])

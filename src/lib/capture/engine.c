@@ -455,7 +455,9 @@ int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err
     if (!m)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     int64_t ready_ns = 0;
-    while (!*stop) {
+    /* An atomic load: *stop is set by a signal handler or, for an engine on a
+     * thread of its own (`reel serve`, tests), by another thread. */
+    while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
         zmq_pollitem_t items[2] = {{e->dealer, 0, ZMQ_POLLIN, 0}, {e->xpub, 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(items, 2, 5) < 0 && errno != EINTR)
             break;

@@ -34,7 +34,10 @@ typedef struct reel_engine reel_engine;
 int reel_engine_open(reel_engine **out, const reel_engine_opts *o, reel_error *err);
 
 /* Serve until *stop is set: commands, events, heartbeats. On return every
- * stream has been stopped and its last chunk reported. */
+ * stream has been stopped and its last chunk reported. *stop is read
+ * atomically; set it from a signal handler, or from another thread with
+ * __atomic_store_n(stop, 1, __ATOMIC_RELEASE) (a plain store from another
+ * thread is a data race). */
 int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err);
 
 void reel_engine_close(reel_engine *e);

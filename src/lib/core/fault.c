@@ -39,8 +39,14 @@ static int parse_count(const char *s, size_t n, uint64_t *out)
     return 0;
 }
 
+/* A rule as parsed, before it is published into a context. */
+typedef struct prule {
+    int op, errnum;
+    uint64_t after, times;
+} prule;
+
 /* One RULE of length n at s. */
-static int parse_rule(reel_fault_rule *r, const char *s, size_t n, reel_error *err)
+static int parse_rule(prule *r, const char *s, size_t n, reel_error *err)
 {
     memset(r, 0, sizeof *r);
     const char *end = s + n;
@@ -55,7 +61,7 @@ static int parse_rule(reel_fault_rule *r, const char *s, size_t n, reel_error *e
             bool found = false;
             for (size_t i = 0; i < sizeof op_names / sizeof op_names[0] && !found; i++)
                 if (strlen(op_names[i].name) == len && memcmp(op_names[i].name, p, len) == 0) {
-                    r->op = op_names[i].op;
+                    r->op = (int)op_names[i].op;
                     found = true;
                 }
             if (!found)
@@ -103,15 +109,14 @@ static int parse_rule(reel_fault_rule *r, const char *s, size_t n, reel_error *e
     if (field < 2)
         return reel_error_set(err, REEL_EINVAL,
                               "REEL_FAULT '%.*s': want CALL:FAULT[:after=N][:times=M]", (int)n, s);
-    atomic_init(&r->seen, 0);
     return REEL_OK;
 }
 
 void reel_fault_disarm(reel_fault *f)
 {
-    f->armed = false;
-    f->n_rules = 0;
-    atomic_init(&f->injected, 0);
+    atomic_store_explicit(&f->armed, false, memory_order_release);
+    atomic_store(&f->n_rules, 0);
+    atomic_store(&f->injected, 0);
 }
 
 int reel_fault_arm(reel_fault *f, const char *spec, reel_error *err)
@@ -119,32 +124,32 @@ int reel_fault_arm(reel_fault *f, const char *spec, reel_error *err)
     reel_fault_disarm(f);
     if (!spec || !*spec)
         return REEL_OK;
-    reel_fault tmp;
-    reel_fault_disarm(&tmp);
+    prule rules[REEL_FAULT_RULES];
+    size_t n_rules = 0;
     const char *p = spec;
     for (;;) {
         const char *q = strchr(p, ',');
         size_t n = q ? (size_t)(q - p) : strlen(p);
-        if (tmp.n_rules == REEL_FAULT_RULES)
+        if (n_rules == REEL_FAULT_RULES)
             return reel_error_set(err, REEL_EINVAL, "REEL_FAULT: at most %d rules",
                                   REEL_FAULT_RULES);
-        int rc = parse_rule(&tmp.rules[tmp.n_rules], p, n, err);
+        int rc = parse_rule(&rules[n_rules], p, n, err);
         if (rc)
             return rc;
-        tmp.n_rules++;
+        n_rules++;
         if (!q)
             break;
         p = q + 1;
     }
-    f->n_rules = tmp.n_rules;
-    for (size_t i = 0; i < tmp.n_rules; i++) {
-        f->rules[i].op = tmp.rules[i].op;
-        f->rules[i].errnum = tmp.rules[i].errnum;
-        f->rules[i].after = tmp.rules[i].after;
-        f->rules[i].times = tmp.rules[i].times;
-        atomic_init(&f->rules[i].seen, 0);
+    for (size_t i = 0; i < n_rules; i++) {
+        atomic_store(&f->rules[i].op, rules[i].op);
+        atomic_store(&f->rules[i].errnum, rules[i].errnum);
+        atomic_store(&f->rules[i].after, rules[i].after);
+        atomic_store(&f->rules[i].times, rules[i].times);
+        atomic_store(&f->rules[i].seen, 0);
     }
-    f->armed = true;
+    atomic_store(&f->n_rules, n_rules);
+    atomic_store_explicit(&f->armed, true, memory_order_release);
     return REEL_OK;
 }
 
@@ -160,23 +165,29 @@ uint64_t reel_fault_injected(const reel_fault *f)
 
 int reel_fault_check(reel_fault *f, reel_fault_op op, size_t *len)
 {
-    int fire = -1; /* the first rule that faults this call */
-    for (size_t i = 0; i < f->n_rules; i++) {
+    int fire = 0; /* the errno of the first rule that faults this call, or short */
+    bool fired = false;
+    size_t n = atomic_load(&f->n_rules);
+    for (size_t i = 0; i < n && i < REEL_FAULT_RULES; i++) {
         reel_fault_rule *r = &f->rules[i];
-        if (r->op != op && r->op != REEL_FAULT_ANY)
+        int rop = atomic_load(&r->op), e = atomic_load(&r->errnum);
+        if (rop != (int)op && rop != (int)REEL_FAULT_ANY)
             continue;
-        if (r->errnum == REEL_FAULT_SHORT && (!len || *len < 2))
+        if (e == REEL_FAULT_SHORT && (!len || *len < 2))
             continue; /* nothing to shorten: not a call of this rule */
         uint64_t k = atomic_fetch_add(&r->seen, 1);
-        if (fire < 0 && k >= r->after && (r->times == 0 || k - r->after < r->times))
-            fire = (int)i;
+        uint64_t after = atomic_load(&r->after), times = atomic_load(&r->times);
+        if (!fired && k >= after && (times == 0 || k - after < times)) {
+            fired = true;
+            fire = e;
+        }
     }
-    if (fire < 0)
+    if (!fired)
         return 0;
     atomic_fetch_add(&f->injected, 1);
-    if (f->rules[fire].errnum == REEL_FAULT_SHORT) {
+    if (fire == REEL_FAULT_SHORT) {
         *len /= 2;
         return 0;
     }
-    return f->rules[fire].errnum;
+    return fire;
 }

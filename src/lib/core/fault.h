@@ -20,6 +20,14 @@
  * Cost when not armed: each wrapper is an inline test of one flag before
  * the real system call; nothing is allocated, counted or locked.
  *
+ * Where it reaches: every write into the CAS (put, ingest, seal, staging
+ * allocation, get's copy), manifest saves, and slice output (the float
+ * WAV/RF64 and raw files reel writes itself, the copy to --out). Not
+ * reached: reel.db (SQLite does its own I/O), what libsndfile writes for
+ * PCM WAV, W64 and FLAC, the SMF and tar writers, and chunk bytes written
+ * through mappings (which is why staging chunks are allocated up front).
+ * Calls are counted per open store: `reel serve` opens more than one.
+ *
  * Spec (REEL_FAULT, reel_fault_arm): RULE[,RULE...], RULE is
  *     OP:WHAT[:after=N][:times=M]
  *   OP    write (write, pwrite, copy_file_range), fsync (fsync, fdatasync,
@@ -68,17 +76,21 @@ typedef enum reel_fault_op {
 #define REEL_FAULT_RULES 4
 #define REEL_FAULT_SHORT 0 /* rule errno 0: a short transfer */
 
+/* Every field is atomic: a test may arm or disarm a store that other
+ * threads are writing (the recorder's preparer). Arming then takes effect
+ * from some call on; the rules are published before `armed` (release) and
+ * read after it (acquire). */
 typedef struct reel_fault_rule {
-    reel_fault_op op;
-    int errnum; /* REEL_FAULT_SHORT or an errno */
-    uint64_t after;
-    uint64_t times; /* 0: unlimited */
-    _Atomic uint64_t seen; /* matching calls so far */
+    _Atomic int op;        /* reel_fault_op */
+    _Atomic int errnum;    /* REEL_FAULT_SHORT or an errno */
+    _Atomic uint64_t after;
+    _Atomic uint64_t times; /* 0: unlimited */
+    _Atomic uint64_t seen;  /* matching calls so far */
 } reel_fault_rule;
 
 typedef struct reel_fault {
-    bool armed;
-    size_t n_rules;
+    _Atomic bool armed;
+    _Atomic size_t n_rules;
     reel_fault_rule rules[REEL_FAULT_RULES];
     _Atomic uint64_t injected; /* calls faulted so far, every rule */
 } reel_fault;
@@ -98,7 +110,7 @@ int reel_fault_check(reel_fault *f, reel_fault_op op, size_t *len);
 
 static inline bool reel_fault_on(const reel_fault *f)
 {
-    return __builtin_expect(f != NULL && f->armed, 0);
+    return __builtin_expect(f != NULL && atomic_load_explicit(&f->armed, memory_order_acquire), 0);
 }
 
 static inline ssize_t reel_io_write(reel_fault *f, int fd, const void *buf, size_t n)
