@@ -531,6 +531,15 @@ static void test_tone_and_stop(void **state)
         if (e->kind != REEL_EVT_CHUNK_FULL)
             continue;
         assert_false(final); /* nothing after the final chunk */
+        if (e->chunk_full.final && e->chunk_full.path[0] == '\0') {
+            /* Stopped while it had filled its last chunk and no next one was
+             * named yet (a slow machine, TSan): a final report of no chunk
+             * and no frames, at the end of what was written. */
+            assert_true(e->chunk_full.samples_written == 0);
+            assert_true(e->chunk_full.first_frame == at);
+            final = true;
+            continue;
+        }
         assert_string_equal(e->chunk_full.path, s.paths[k]);
         assert_true(e->chunk_full.first_frame == at);
         assert_true(e->chunk_full.bytes_written == e->chunk_full.samples_written * FB);
