@@ -11,7 +11,10 @@
  */
 #include "io/source.h"
 
+#include "rt/rt_mem.h"
 #include "time/clock.h"
+
+#define SOURCE_RT_PRIO 70 /* SCHED_FIFO priority: below JACK's usual 80, above normal */
 
 #include <errno.h>
 #include <math.h>
@@ -33,7 +36,8 @@ struct reel_source {
     _Atomic bool stop;
     _Atomic bool done;
     _Atomic uint64_t frames;
-    uint8_t *buf;
+    uint8_t *buf; /* realtime memory (rt_mem.h) */
+    size_t buf_bytes;
     int rc;
     reel_error err;
 };
@@ -112,6 +116,8 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
 static void *producer(void *arg)
 {
     reel_source *s = arg;
+    if (s->impl->realtime && !s->opts.fast)
+        reel_rt_promote_self(SOURCE_RT_PRIO); /* else normal priority: counted */
     if (s->impl->run) { /* MIDI: the source drives the writer and its clock */
         uint64_t limit = s->opts.seconds > 0
                              ? (uint64_t)llround(s->opts.seconds * s->def.sample_rate)
@@ -190,9 +196,10 @@ int reel_source_start(reel_source *s, reel_chunk_writer *cw, reel_error *err)
 {
     if (!s->impl->run) {
         size_t fb = reel_stream_def_frame_bytes(&s->def);
-        s->buf = malloc(fb * s->opts.period);
+        s->buf_bytes = fb * s->opts.period;
+        s->buf = reel_rt_alloc(s->buf_bytes, err);
         if (!s->buf)
-            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+            return err ? err->code : REEL_ENOMEM;
     }
     s->cw = cw;
     int e = pthread_create(&s->thread, NULL, producer, s);
@@ -237,6 +244,6 @@ void reel_source_close(reel_source *s)
     }
     if (s->impl && s->impl->close)
         s->impl->close(s->state);
-    free(s->buf);
+    reel_rt_free(s->buf, s->buf_bytes);
     free(s);
 }

@@ -617,8 +617,15 @@ size_t reel_cw_room(reel_chunk_writer *cw)
 
 void reel_cw_note_xrun(reel_chunk_writer *cw)
 {
-    cw->xruns++;
-    reel_cw_event ev = {.type = REEL_CW_XRUN, .count = 1, .first_frame = cw->frames};
+    reel_cw_note_xruns(cw, 1);
+}
+
+void reel_cw_note_xruns(reel_chunk_writer *cw, uint64_t n)
+{
+    if (n == 0)
+        return;
+    cw->xruns += n;
+    reel_cw_event ev = {.type = REEL_CW_XRUN, .count = n, .first_frame = cw->frames};
     clock_at(cw, cw->frames, &ev);
     emit(cw, &ev);
     publish(cw);

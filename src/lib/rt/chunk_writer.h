@@ -139,6 +139,8 @@ void reel_cw_advance(reel_chunk_writer *cw, size_t n);
  * moves on). O(1). */
 void reel_cw_owe_silence(reel_chunk_writer *cw, uint64_t n);
 void reel_cw_note_xrun(reel_chunk_writer *cw);
+/* `n` xruns at once (one event with count = n). */
+void reel_cw_note_xruns(reel_chunk_writer *cw, uint64_t n);
 /* The device went away or changed (counted as a gap in the manifest). */
 void reel_cw_note_gap(reel_chunk_writer *cw);
 /* Frames (audio) that can be written now without an overrun: the rest of

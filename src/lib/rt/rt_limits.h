@@ -19,7 +19,7 @@
 #define REEL_RT_CMD_QUEUE 256         /* command queue slots (control -> realtime) */
 #define REEL_RT_CMDS_PER_PERIOD 16    /* commands applied per period at most */
 #define REEL_RT_CMD_WAIT_NS 5000000000LL /* a command not applied by then is an error */
-#define REEL_JACK_ZERO_FRAMES 4096    /* the shared zero buffer (frames of one channel) */
+#define REEL_JACK_ZERO_FRAMES 8192    /* the shared zero buffer: the longest JACK period */
 
 /* ---- one chunk writer ---- */
 #define REEL_CW_EVENT_RING 4096       /* writer -> control events */
@@ -72,6 +72,6 @@ _Static_assert(REEL_CW_INFLIGHT_MAX >= REEL_RECORDER_READY_MAX,
 _Static_assert(REEL_CW_BACKLOG >= 2 * REEL_CW_INFLIGHT_MAX + 8,
                "the backlog holds the events of one call that crosses every chunk in flight");
 _Static_assert(REEL_CW_CATCHUP >= 2, "a debt must shrink: catch-up faster than real time");
-_Static_assert(REEL_JACK_ZERO_FRAMES >= 4096, "the zero buffer covers the longest JACK period");
+_Static_assert(REEL_JACK_ZERO_FRAMES >= 8192, "the zero buffer covers the longest JACK period (jack2: 8192)");
 
 #endif
