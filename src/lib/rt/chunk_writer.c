@@ -473,9 +473,18 @@ static void copy_frames(reel_chunk_writer *cw, uint8_t *dst, const void *inter,
             put_sample(dst, cw->fmt, chans[c][done + i]);
 }
 
+/* The producer set it itself: a write after finish (a contract violation)
+ * must not touch chunks the control side took back. */
+static bool done(const reel_chunk_writer *cw)
+{
+    return atomic_load_explicit(&((reel_chunk_writer *)cw)->finished, memory_order_relaxed);
+}
+
 static void audio_write(reel_chunk_writer *cw, const void *inter, const float *const *chans,
                         size_t n)
 {
+    if (done(cw))
+        return;
     uint64_t budget = (uint64_t)n * REEL_CW_CATCHUP;
     if (budget < REEL_CW_CATCHUP_MIN)
         budget = REEL_CW_CATCHUP_MIN;
@@ -535,12 +544,15 @@ void reel_cw_write_planar_f32(reel_chunk_writer *cw, const float *const *chans, 
 
 void reel_cw_owe_silence(reel_chunk_writer *cw, uint64_t n)
 {
+    if (done(cw))
+        return;
     if (cw->kind == REEL_STREAM_MIDI) {
         cw->frames += n; /* MIDI silence is the clock moving on */
         return;
     }
     cw->pending_silence += n;
     cw->owed_frames += n;
+    publish(cw);
 }
 
 /* ---- MIDI ---- */
@@ -567,7 +579,7 @@ static void midi_chunk_full(reel_chunk_writer *cw, uint32_t final)
 
 bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *data, uint32_t len)
 {
-    if (cw->kind != REEL_STREAM_MIDI || len == 0 || len > REEL_MIDI_MAX_EVENT)
+    if (cw->kind != REEL_STREAM_MIDI || len == 0 || len > REEL_MIDI_MAX_EVENT || done(cw))
         return false;
     size_t need = reel_midi_record_size(len);
     reel_midi_event ev = {.frame = cw->frames + offset, .len = len, .data = data};
@@ -599,7 +611,7 @@ bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *d
 
 void reel_cw_advance(reel_chunk_writer *cw, size_t n)
 {
-    if (cw->kind != REEL_STREAM_MIDI)
+    if (cw->kind != REEL_STREAM_MIDI || done(cw))
         return;
     cw->frames += n;
     publish(cw);
@@ -647,12 +659,15 @@ void reel_cw_finish(reel_chunk_writer *cw)
         /* Everything still owed, as far as chunks are ready (unbounded: not
          * on the realtime thread). */
         for (;;) {
+            zero_some(cw, UINT64_MAX); /* frees every range slot */
+            retire(cw);
             uint64_t before = cw->pending_silence;
             place_silence(cw);
-            zero_some(cw, UINT64_MAX);
-            retire(cw);
-            if (cw->pending_silence == 0 || cw->pending_silence == before)
+            if (cw->pending_silence == 0 || cw->pending_silence == before) {
+                zero_some(cw, UINT64_MAX);
+                retire(cw);
                 break;
+            }
         }
         if (cw->pending_silence == 0)
             cw->in_overrun = false;
