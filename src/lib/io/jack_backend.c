@@ -260,9 +260,10 @@ int reel_jack_open(reel_jack **out, const char *client_name, const char *server,
         return reel_error_set(err, REEL_EINVAL, "JACK server name too long");
     if (strlen(client_name) >= (size_t)jack_client_name_size())
         return reel_error_set(err, REEL_EINVAL, "JACK client name too long");
-    reel_jack *j = calloc(1, sizeof *j);
+    /* The callback reads this struct every period: realtime memory. */
+    reel_jack *j = reel_rt_alloc(sizeof *j, err);
     if (!j)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        return err ? err->code : REEL_ENOMEM;
     if (server && *server) {
         snprintf(j->server, sizeof j->server, "%s", server);
         j->has_server = true;
@@ -306,7 +307,7 @@ fail:
         reel_rt_free(j->rt, sizeof *j->rt);
     }
     pthread_mutex_destroy(&j->mu);
-    free(j);
+    reel_rt_free(j, sizeof *j);
     return rc;
 }
 
@@ -959,7 +960,7 @@ void reel_jack_close(reel_jack *j)
     reel_jack_rt_destroy(j->rt);
     reel_rt_free(j->rt, sizeof *j->rt);
     pthread_mutex_destroy(&j->mu);
-    free(j);
+    reel_rt_free(j, sizeof *j);
 }
 
 /* ---- one client per process and server ------------------------------------------ */

@@ -7,6 +7,7 @@
 
 #include "io/jack_backend.h"
 #include "rt/rt_limits.h"
+#include "rt/rt_mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +26,10 @@ struct reel_midi_send {
 int reel_midi_send_open(reel_midi_send **out, const char *client_name, const char *server,
                         reel_error *err)
 {
-    reel_midi_send *m = calloc(1, sizeof *m);
+    /* The callback reads the schedule inside it: realtime memory. */
+    reel_midi_send *m = reel_rt_alloc(sizeof *m, err);
     if (!m)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        return err ? err->code : REEL_ENOMEM;
     const char *name = client_name && *client_name ? client_name : "reel-request";
     int rc;
     char port[128];
@@ -36,7 +38,7 @@ int reel_midi_send_open(reel_midi_send **out, const char *client_name, const cha
         snprintf(port, sizeof port, "%.100s-out", name);
     } else {
         if ((rc = reel_jack_open(&m->jk, name, server, err))) {
-            free(m);
+            reel_rt_free(m, sizeof *m);
             return rc;
         }
         m->own = true;
@@ -55,7 +57,7 @@ fail:
         reel_jack_close(m->jk);
     else
         reel_jack_shared_release(m->jk);
-    free(m);
+    reel_rt_free(m, sizeof *m);
     return rc;
 }
 
@@ -150,5 +152,5 @@ void reel_midi_send_close(reel_midi_send *m)
         return; /* the shared client may still read the schedule: leave it */
     if (m->has_sched)
         reel_midi_sched_destroy(&m->sched);
-    free(m);
+    reel_rt_free(m, sizeof *m);
 }

@@ -69,12 +69,13 @@ void reel_samples_from_f32(uint8_t *dst, reel_sample_format fmt, const float *sr
 int reel_source_open(reel_source **out, const char *spec, const reel_source_opts *opts,
                      reel_stream_def *def, reel_error *err)
 {
-    reel_source *s = calloc(1, sizeof *s);
+    /* The producer thread plays the realtime role over it: realtime memory. */
+    reel_source *s = reel_rt_alloc(sizeof *s, err);
     if (!s)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        return err ? err->code : REEL_ENOMEM;
     s->opts = *opts;
     if (s->opts.seconds < 0 || !isfinite(s->opts.seconds)) {
-        free(s);
+        reel_rt_free(s, sizeof *s);
         return reel_error_set(err, REEL_EINVAL, "bad --seconds");
     }
     memset(def, 0, sizeof *def);
@@ -103,7 +104,7 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
                             "alsa-midi[:CLIENT:PORT])",
                             spec);
     if (rc) {
-        free(s);
+        reel_rt_free(s, sizeof *s);
         return rc;
     }
     s->def = *def;
@@ -245,5 +246,5 @@ void reel_source_close(reel_source *s)
     if (s->impl && s->impl->close)
         s->impl->close(s->state);
     reel_rt_free(s->buf, s->buf_bytes);
-    free(s);
+    reel_rt_free(s, sizeof *s);
 }
