@@ -33,18 +33,21 @@
  * backlog full is counted in the head (events_lost); the recorder fails on
  * any.
  *
- * Cost of the alternative (measured, ext4 on this project's 2-core VM,
- * kernel 6.18): writing into a page of a file-backed MAP_SHARED mapping
- * after the kernel wrote it back (a sync, or just the periodic writeback of
- * pages dirty for 30 s, vm.dirty_expire_centisecs) takes a write fault
- * (page_mkwrite, the filesystem's journal): 4 KiB cost 3.7 us median, 5-19 us
- * p99 and up to 14-20 ms worst case, against 0.33 us into a dirty page.
- * Pre-faulting does not prevent it: a pre-faulted staging chunk that waits
- * more than 30 s before it is written (3 chunks ahead is 65 s of stereo f32
- * at 4 MiB) faults on every page. So the memory a writer writes is never
- * the staging file's own mapping: it is anonymous, locked memory
- * (reel_rt_alloc) that the control side copies into the staging file as the
- * head moves (chunk_map.h), off the realtime thread.
+ * What a write fault on a file-backed shared mapping costs the realtime
+ * thread (measured by tests/unit/test_rt_mem.c, ext4, this project's 2-core
+ * VM, kernel 6.18): writing a page of a MAP_SHARED staging file after the
+ * kernel wrote it back (a sync anywhere, or just the periodic writeback of
+ * pages dirty for 30 s, vm.dirty_expire_centisecs) takes a write fault into
+ * the filesystem (page_mkwrite, the journal): 4 KiB cost 3.7-3.9 us median,
+ * 5-19 us p99 and 14-22 ms worst case, against 0.32 us into a dirty page;
+ * at 64 channels a 256-frame period is 16 pages. Pre-faulting does not
+ * prevent it: a pre-faulted page that waits more than ~30 s to be written
+ * was measured to fault (3 chunks ahead is 65 s of stereo f32 at 4 MiB, so
+ * in steady state every page of such a chunk would). So the memory a writer
+ * writes is never the staging file's own mapping: it is anonymous, locked
+ * memory (reel_rt_alloc) that the control side copies into the staging
+ * file as the head moves (chunk_map.h), off the realtime thread; the
+ * jack_rt test asserts zero faults on one run.
  */
 #ifndef REEL_CHUNK_WRITER_H
 #define REEL_CHUNK_WRITER_H
