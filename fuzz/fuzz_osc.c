@@ -41,7 +41,7 @@ static void one_message(void *ud, void *msg, size_t len)
         abort();
     const reel_op *op = reel_service_op_find(c.op);
     if (op) {
-        json_t *schema = json_loads(op->schema, 0, NULL);
+        json_t *schema = json_loads(reel_op_schema(op), 0, NULL);
         if (!schema)
             abort();
         reel_schema_check(schema, c.args, NULL);

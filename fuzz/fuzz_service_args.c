@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         return 0;
     const reel_op *op;
     for (size_t i = 0; (op = reel_service_op_at(i)); i++) {
-        json_t *schema = json_loads(op->schema, 0, NULL);
+        json_t *schema = json_loads(reel_op_schema(op), 0, NULL);
         if (!schema)
             abort();
         reel_error e;

@@ -2,7 +2,10 @@
 # Run every test reel has and print one summary line at the end:
 #   1. meson test in build/         (unit + integration)
 #   2. meson test in build-asan/    (same tests under ASan + UBSan)
-#   3. each libFuzzer target in build-fuzz/fuzz/ over a copy of its seed
+#   3. meson test --suite unit in build-tsan/ (the unit tests under
+#      ThreadSanitizer, halt_on_error; suppressions, if ever needed, in
+#      tests/tsan.supp, each with its reason)
+#   4. each libFuzzer target in build-fuzz/fuzz/ over a copy of its seed
 #      corpus fuzz/corpus/<name>/ for a short run (one test per target)
 # Results come from meson-logs/testlog.json, not from scraping output.
 # Every phase runs even if an earlier one failed. The last line printed is
@@ -16,10 +19,13 @@ ROOT=$PWD
 FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 ASAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+TSAN_SUPP=$ROOT/tests/tsan.supp
+TSAN_ENV=("TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$TSAN_SUPP")
 
 total_pass=0 total_fail=0 total_skip=0
 summary=()     # one line per phase
 failures=()    # "phase: name (RESULT)"
+skipped=()     # "phase: name"
 
 say() { printf '\n=== %s ===\n' "$*"; }
 
@@ -30,12 +36,15 @@ record() {
 }
 
 # Count results in a testlog.json: prints "PASS FAIL SKIP" on the first line,
-# then one line per failing test.
+# then one line per failing test ("F name (RESULT)") and per skipped test
+# ("S name"). A test that exits 77 is SKIP in meson's log: counted as skipped,
+# never as passed.
 count_testlog() {
   python3 - "$1" <<'EOF'
 import json, sys
 passed = failed = skipped = 0
 bad = []
+skips = []
 with open(sys.argv[1], encoding="utf-8", errors="replace") as f:
     for line in f:
         line = line.strip()
@@ -45,18 +54,19 @@ with open(sys.argv[1], encoding="utf-8", errors="replace") as f:
             t = json.loads(line)
         except ValueError:
             failed += 1
-            bad.append("(unreadable testlog line)")
+            bad.append("F (unreadable testlog line)")
             continue
         r = t.get("result", "ERROR")
         if r in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif r == "SKIP":
             skipped += 1
+            skips.append("S %s" % t.get("name", "?"))
         else:  # FAIL, TIMEOUT, UNEXPECTEDPASS, ERROR, anything unknown
             failed += 1
-            bad.append("%s (%s)" % (t.get("name", "?"), r))
+            bad.append("F %s (%s)" % (t.get("name", "?"), r))
 print(passed, failed, skipped)
-for b in bad:
+for b in bad + skips:
     print(b)
 EOF
 }
@@ -83,12 +93,18 @@ meson_phase() {
   if [[ -f $log ]]; then
     while IFS= read -r line; do
       if ((first)); then read -r p f s <<<"$line"; first=0
-      else failures+=("$phase: $line"); fi
+      elif [[ $line == S\ * ]]; then skipped+=("$phase: ${line#S }")
+      else failures+=("$phase: ${line#F }"); fi
     done < <(count_testlog "$log")
   fi
   if ((rc != 0 && f == 0)); then
     # meson itself failed (rebuild failed, bad setup...): count it once.
     failures+=("$phase: meson test exited with status $rc (build failure?)")
+    f=1
+  fi
+  if ((rc == 0 && p + f + s == 0)); then
+    # A phase that ran nothing (wrong --suite, tests not declared) is not a pass.
+    failures+=("$phase: no test ran")
     f=1
   fi
   record "$phase" "$p" "$f" "$s"
@@ -132,7 +148,9 @@ PY
     done
   fi
   if ((${#targets[@]} == 0)); then
-    echo "no fuzz targets built yet"
+    echo "no fuzz targets in $dir (is it configured with -Dfuzz=true?)"
+    failures+=("$phase: no fuzz target built")
+    f=1
   fi
   for exe in "${targets[@]}"; do
     name=${exe##*/fuzz_}
@@ -174,10 +192,15 @@ PY
 
 meson_phase build build --
 meson_phase build-asan build-asan "${ASAN_ENV[@]}" -- --timeout-multiplier 3
+meson_phase build-tsan build-tsan "${TSAN_ENV[@]}" -- --suite unit --timeout-multiplier 3
 fuzz_phase
 
 say summary
 printf '%s\n' "${summary[@]}"
+if ((${#skipped[@]})); then
+  echo "skipped (could not run here; not counted as passed):"
+  printf '  %s\n' "${skipped[@]}"
+fi
 if ((${#failures[@]})); then
   echo "failed:"
   printf '  %s\n' "${failures[@]}"

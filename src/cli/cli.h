@@ -8,7 +8,7 @@
 
 #include "surface/http/http_server.h"
 #include "media/moment_detect.h"
-#include "reel.h"
+#include "core/error.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -39,6 +39,26 @@ int open_store(cli *c, reel_store **st, bool create);
  * scripts/web-assets.py from web/ and its npm packages). */
 extern const reel_web_file reel_web_files[];
 extern const size_t reel_web_n_files;
+
+/* `reel CMD --help` (cli_help.c): is --help or -h among the command's
+ * arguments; print CMD's help (0, or -1 for an unknown command). */
+bool cli_help_wanted(const cli *c);
+int cli_help(const char *cmd, FILE *f);
+
+/* Progress of long work (cli_progress.c): one line on stderr updated in
+ * place, only when stderr is a terminal; nothing at all otherwise. */
+typedef struct cli_progress {
+    bool on;          /* stderr is a TTY */
+    bool shown;       /* a line is on screen */
+    int64_t last_ns;  /* last redraw (at most 10 a second) */
+    const char *what; /* "fsck", "record"... */
+    int64_t start_ns, delay_ns; /* nothing before delay_ns (0) has passed: short work is quiet */
+} cli_progress;
+void cli_progress_begin(cli_progress *p, const char *what);
+/* done of total (total 0: unknown), in `unit` ("s", "blobs", "frames"). */
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total, const char *unit);
+/* Clear the line (call before printing anything else and at the end). */
+void cli_progress_end(cli_progress *p);
 
 /* Commands in files of their own. */
 int cmd_serve(cli *c);

@@ -2,17 +2,16 @@
  * cmd_call.c — `reel call OP [JSON]` (any op of the service, for scripts)
  * and cli_call, which every command that acts on the recorder uses: the
  * running `reel serve` of the store answers if there is one (it owns the
- * devices), else the store is served in this process without a recorder.
+ * devices), else the store is served in this process without a recorder
+ * (api/route.h decides, for reel_call of the C API too).
  *
  * Must never: open devices or start recording itself (that is serve's),
  * or guess a daemon when the store has none.
  */
 #include "cli.h"
 
-#include "service/daemon_file.h"
-#include "surface/http/http_server.h"
+#include "api/route.h"
 #include "service/service.h"
-#include "service/service_remote.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,19 +27,7 @@ int cli_call_err(cli *c, const char *op, json_t *args, const char *origin, json_
         snprintf(root, sizeof root, "%s", c->store);
     else if ((rc = reel_store_default_root(root, sizeof root, e)))
         return rc;
-    reel_daemon_info d;
-    if (reel_daemon_find(root, &d, NULL) == 0) {
-        char token[1024] = "";
-        if (d.token_file[0] && (rc = reel_http_token_load(d.token_file, token, sizeof token, e)))
-            return rc;
-        return reel_service_remote_call(d.url, token, op, args, out, e);
-    }
-    reel_service *s;
-    if ((rc = reel_service_open(&s, root, e)))
-        return rc;
-    rc = reel_service_call(s, op, args, origin, out, e);
-    reel_service_close(s);
-    return rc;
+    return reel_route_call(NULL, root, op, args, origin, out, e);
 }
 
 int cli_call(cli *c, const char *op, json_t *args, json_t **out)
@@ -59,7 +46,7 @@ static void list_ops(cli *c)
         if (c->json)
             json_array_append_new(arr, json_pack("{s:s, s:s, s:o*}", "name", op->name, "summary",
                                                  op->summary, "input_schema",
-                                                 json_loads(op->schema, 0, NULL)));
+                                                 json_loads(reel_op_schema(op), 0, NULL)));
         else
             printf("%-16s %s\n", op->name, op->summary);
     }
@@ -75,6 +62,9 @@ int cmd_call(cli *c)
         list_ops(c);
         return 0;
     }
+    if (c->argc >= 2 && c->argv[1][0] == '-')
+        return fail(REEL_EINVAL, "call: unknown option '%s' (usage: reel call OP ['{JSON}'] | "
+                                 "reel call --list)", c->argv[1]);
     if (c->argc < 2 || c->argc > 3)
         return fail(REEL_EINVAL, "usage: reel call OP ['{JSON arguments}'] | reel call --list");
     json_t *args = NULL;

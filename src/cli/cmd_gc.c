@@ -13,16 +13,19 @@
 typedef struct gc_out {
     json_t *items; /* --json: the blobs, else NULL (printed as they go) */
     bool dry_run;
+    cli_progress pg; /* with --json nothing is printed as it goes: a progress line */
+    uint64_t n;
 } gc_out;
 
 static void gc_item(const reel_hash *h, uint64_t bytes, void *ud)
 {
     gc_out *o = ud;
     char b[80];
-    if (o->items)
+    if (o->items) {
         json_array_append_new(o->items, json_pack("{s:s, s:I}", "hash", hs(h, b), "bytes",
                                                   (json_int_t)bytes));
-    else
+        cli_progress_update(&o->pg, ++o->n, 0, o->dry_run ? "blobs to remove" : "blobs removed");
+    } else
         printf("%s %s (%llu bytes)\n", o->dry_run ? "would remove" : "removed", hs(h, b),
                (unsigned long long)bytes);
 }
@@ -55,7 +58,9 @@ int cmd_gc(cli *c)
     reel_error_clear(&e);
     reel_gc_report rep;
     gc_out out = {.items = c->json ? json_array() : NULL, .dry_run = o.dry_run};
+    cli_progress_begin(&out.pg, "gc");
     rc = reel_gc(st, &o, &rep, gc_item, &out, &e);
+    cli_progress_end(&out.pg);
     reel_store_close(st);
     if (rc) {
         json_decref(out.items);

@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void sync_progress(const reel_sync_report *rep, uint64_t total, void *ud)
+{
+    cli_progress_update(ud, rep->blobs, total, "blobs");
+}
+
 int cmd_sync(cli *c)
 {
     const char *dir = NULL, *url = NULL, *token_file = NULL;
@@ -56,8 +61,14 @@ int cmd_sync(cli *c)
     bool push = strcmp(dir, "push") == 0;
     reel_sync_report rep;
     const reel_hash *list = n ? hashes : NULL;
-    rc = push ? reel_sync_push(reel_store_cas(st), url, list, n, token[0] ? token : NULL, &rep, &e)
-              : reel_sync_pull(reel_store_cas(st), url, list, n, token[0] ? token : NULL, &rep, &e);
+    cli_progress pg;
+    cli_progress_begin(&pg, push ? "sync push" : "sync pull");
+    const char *tok = token[0] ? token : NULL;
+    rc = push ? reel_sync_push_progress(reel_store_cas(st), url, list, n, tok, sync_progress, &pg,
+                                        &rep, &e)
+              : reel_sync_pull_progress(reel_store_cas(st), url, list, n, tok, sync_progress, &pg,
+                                        &rep, &e);
+    cli_progress_end(&pg);
     reel_store_close(st);
     free(hashes);
     if (rc)

@@ -6,6 +6,7 @@
  * prints exactly one line on stderr: "reel: <what was wrong>".
  */
 #include "cli.h"
+#include "core/log.h"
 
 #include "media/audio_out.h"
 #include "io/capture.h"
@@ -535,11 +536,19 @@ static int record_run(cli *c, const reel_retention_rules *retain)
     if (reel_source_start(src, reel_recorder_writer(rec), &e)) {
         prc = e.code;
     } else {
+        cli_progress pg;
+        cli_progress_begin(&pg, "record");
         while (!g_stop && !reel_source_done(src)) {
             if ((prc = reel_recorder_poll(rec, &e)))
                 break;
+            if (pg.on && def.sample_rate) { /* progress: seconds of the stream so far */
+                reel_recorder_status ps;
+                reel_recorder_get_status(rec, &ps);
+                cli_progress_update(&pg, ps.frames / def.sample_rate, (uint64_t)so.seconds, "s");
+            }
             usleep(5000);
         }
+        cli_progress_end(&pg);
     }
     reel_error se;
     reel_error_clear(&se);
@@ -624,6 +633,8 @@ static int cmd_streams(cli *c)
 
 static int cmd_status(cli *c)
 {
+    if (c->argc >= 2 && c->argv[1][0] == '-')
+        return fail(REEL_EINVAL, "status: unknown option '%s' (reel status STREAM)", c->argv[1]);
     if (c->argc != 2)
         return fail(REEL_EINVAL, "usage: reel status STREAM");
     reel_store *st;
@@ -654,6 +665,11 @@ static bool format_from_path(const char *path, reel_out_format *f)
     if (!dot || strchr(dot, '/'))
         return false;
     return reel_out_format_parse(dot + 1, f, NULL) == 0;
+}
+
+static void slice_progress(uint64_t done, uint64_t total, void *ud)
+{
+    cli_progress_update(ud, done, total, "chunks");
 }
 
 static void print_slice_human(const reel_slice_result *r, const char *out, bool is_virtual)
@@ -702,6 +718,8 @@ static int cmd_slice(cli *c)
     if (!stream)
         return fail(REEL_EINVAL,
                     "usage: reel slice STREAM (--last DUR | --from T --to T) [--out PATH]");
+    if (out && !*out)
+        return fail(REEL_EINVAL, "--out needs a path");
     if (last && (from || to))
         return fail(REEL_EINVAL, "give --last or --from/--to, not both");
     if (!last && !(from && to))
@@ -741,7 +759,13 @@ static int cmd_slice(cli *c)
     if ((rc = open_store(c, &st, false)))
         return rc;
     reel_slice_result res;
+    cli_progress pg;
+    cli_progress_begin(&pg, "slice");
+    pg.delay_ns = 500000000; /* only a slice that takes a while shows one */
+    req.progress = slice_progress;
+    req.progress_ud = &pg;
     rc = reel_slice(st, &req, &res, &e);
+    cli_progress_end(&pg);
     reel_store_close(st);
     if (rc)
         return fail_err(&e);
@@ -773,13 +797,19 @@ static int cmd_render(cli *c)
         return rc;
     if (!art || !out)
         return fail(REEL_EINVAL, "usage: reel render ARTIFACT --out PATH");
+    if (!*out)
+        return fail(REEL_EINVAL, "--out needs a path");
     reel_store *st;
     if ((rc = open_store(c, &st, false)))
         return rc;
     reel_error e;
     reel_error_clear(&e);
     reel_slice_result res;
-    rc = reel_render(st, art, out, &res, &e);
+    cli_progress pg;
+    cli_progress_begin(&pg, "render");
+    pg.delay_ns = 500000000;
+    rc = reel_render_progress(st, art, out, slice_progress, &pg, &res, &e);
+    cli_progress_end(&pg);
     reel_store_close(st);
     if (rc)
         return fail_err(&e);
@@ -847,6 +877,8 @@ static int cmd_artifacts(cli *c)
 
 static int cmd_show(cli *c)
 {
+    if (c->argc >= 2 && c->argv[1][0] == '-')
+        return fail(REEL_EINVAL, "show: unknown option '%s' (reel show ARTIFACT)", c->argv[1]);
     if (c->argc != 2)
         return fail(REEL_EINVAL, "usage: reel show ARTIFACT");
     json_t *j = NULL;
@@ -1017,13 +1049,27 @@ static int cmd_cas(cli *c)
 
 /* ---- fsck ---------------------------------------------------------------- */
 
+typedef struct fsck_out {
+    json_t *arr; /* --json: the problems */
+    cli_progress pg;
+} fsck_out;
+
 static void fsck_line(const char *line, void *ud)
 {
-    json_t *arr = ud;
-    if (arr)
-        json_array_append_new(arr, json_string(line));
-    else
+    fsck_out *o = ud;
+    if (o->arr) {
+        json_array_append_new(o->arr, json_string(line));
+    } else {
+        cli_progress_end(&o->pg);
         printf("%s\n", line);
+        fflush(stdout);
+    }
+}
+
+static void fsck_progress(const reel_fsck_report *rep, void *ud)
+{
+    fsck_out *o = ud;
+    cli_progress_update(&o->pg, rep->blobs, 0, "blobs re-hashed");
 }
 
 static int cmd_fsck(cli *c)
@@ -1038,7 +1084,10 @@ static int cmd_fsck(cli *c)
     reel_error_clear(&e);
     reel_fsck_report rep;
     json_t *problems = c->json ? json_array() : NULL;
-    rc = reel_fsck(st, &rep, fsck_line, problems, &e);
+    fsck_out fo = {.arr = problems};
+    cli_progress_begin(&fo.pg, "fsck");
+    rc = reel_fsck_progress(st, &rep, fsck_line, fsck_progress, &fo, &e);
+    cli_progress_end(&fo.pg);
     reel_store_close(st);
     if (c->json)
         print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "blobs", (json_int_t)rep.blobs,
@@ -1088,7 +1137,8 @@ static const cli_command commands[] = {
 
 static void usage(FILE *f)
 {
-    fputs("usage: reel [--store DIR] [--json] COMMAND ...\n"
+    fputs("usage: reel [--store DIR] [--json] [--log-level LEVEL] [--log-json] COMMAND ...\n"
+          "       reel COMMAND --help               that command's help\n"
           "  init                                   create the store\n"
           "  record --source SRC [--stream URI] [--seconds N] [--fast] [--staging-grace DUR]\n"
           "         [--chunk-bytes N | --chunk-frames N] [--rate R] [--channels C]\n"
@@ -1102,11 +1152,13 @@ static void usage(FILE *f)
           "  show ARTIFACT                          an artifact with its lineage\n"
           "  cas put FILE | get HASH [--out PATH] | has HASH | verify [HASH]\n"
           "  fsck                                   check every blob and reference\n"
+          "  gc [--dry-run] [--grace DUR]           delete content nothing references (also\n"
+          "                                         `cas gc`); safe while recording\n"
           "  recover [--dry-run] [--staging-grace DUR]  seal streams a dead recorder left,\n"
           "                                         drop unknown staging files (default 10m old)\n"
           "  serve [--source SRC]... [--stream URI]... [--engine EP] [--publish EP]\n"
           "        [--seconds N] [--listen ADDR:PORT | --no-http] [--token-file F]\n"
-          "        [--osc PORT | --no-osc] [--staging-grace DUR]\n"
+          "        [--osc PORT | --no-osc] [--staging-grace DUR] [--retain RULE]...\n"
           "                                         record until stopped (default source: jack\n"
           "                                         if a server runs, else alsa, else tone);\n"
           "                                         HTTP API on 127.0.0.1:7070, OSC on UDP 5005\n"
@@ -1129,7 +1181,9 @@ static void usage(FILE *f)
           "time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME,\n"
           "              session:ID:start|end, session:ID/SEGMENT:start|end (segments 1, 2...),\n"
           "              moment:ID, moment:ID-5s, moment:ID+10s\n"
-          "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n",
+          "store: --store DIR, else $REEL_HOME, else $XDG_DATA_HOME/reel\n"
+          "logging: --log-level error|warn|info|debug (default info, or $REEL_LOG),\n"
+          "         --log-json for JSON lines {\"ts\",\"level\",\"module\",\"msg\"} on stderr\n",
           f);
 }
 
@@ -1140,6 +1194,8 @@ int main(int argc, char **argv)
      * nothing; reel reports every device failure once, as one line. */
     reel_jack_silence_messages();
     reel_source_alsa_quiet();
+    const char *log_level = NULL;
+    bool log_json = false;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     if (!args)
         return fail(REEL_ENOMEM, "out of memory");
@@ -1154,11 +1210,36 @@ int main(int argc, char **argv)
             c.store = argv[++i];
         } else if (strncmp(argv[i], "--store=", 8) == 0) {
             c.store = argv[i] + 8;
+        } else if (strcmp(argv[i], "--log-json") == 0) {
+            log_json = true;
+        } else if (strcmp(argv[i], "--log-level") == 0 || strncmp(argv[i], "--log-level=", 12) == 0) {
+            if (argv[i][11] == '=')
+                log_level = argv[i] + 12;
+            else if (i + 1 < argc)
+                log_level = argv[++i];
+            else {
+                free(args);
+                return fail(REEL_EINVAL, "--log-level needs a level (error, warn, info or debug)");
+            }
         } else {
             args[c.argc++] = argv[i];
         }
     }
     c.argv = args;
+    /* The one logger (core/log.h), configured before any thread starts. */
+    reel_log_config lc;
+    reel_error le;
+    reel_error_clear(&le);
+    if (reel_log_config_from_env(&lc, &le) && !log_level) {
+        free(args);
+        return fail_err(&le);
+    }
+    if (log_level && reel_log_level_parse(log_level, &lc.level, &le)) {
+        free(args);
+        return fail(REEL_EINVAL, "--log-level: %s", le.msg);
+    }
+    lc.json = log_json;
+    reel_log_configure(&lc);
     int rc;
     const char *cmd = c.argc ? c.argv[0] : NULL;
     if (!cmd) {
@@ -1177,7 +1258,14 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (strcmp(cmd, commands[i].name) == 0)
                 k = &commands[i];
-        rc = k ? k->run(&c) : fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
+        if (!k && cmd[0] == '-')
+            rc = fail(REEL_EINVAL, "unknown option '%s' (see 'reel --help')", cmd);
+        else if (!k)
+            rc = fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
+        else if (cli_help_wanted(&c))
+            rc = cli_help(cmd, stdout) ? 2 : 0;
+        else
+            rc = k->run(&c);
     }
     free(args);
     return rc;

@@ -15,7 +15,8 @@
 #   - `gc --dry-run` deletes nothing and lists exactly what the next gc removes;
 #   - afterwards the blobs on disk are exactly the roots as computed here from the sealed
 #     manifests, their pages and reel.db (an oracle independent of reel's GC): dropped chunks
-#     are gone, chunks of virtual slices stayed.
+#     are gone, chunks of virtual slices stayed; in particular the chunks of one materialized
+#     slice that no virtual slice reaches (its lineage is all that names them) are gone.
 source "$(dirname "$0")/lib.sh"
 
 TONE=stream://t/tone
@@ -49,8 +50,26 @@ grep -q "recording $NOISE from file:noise.wav .*; keeping 2s" serve.log || fail 
 gc_loop=$!
 BG_PIDS+=("$gc_loop")
 
+# One materialized slice of the noise that no virtual slice reaches: the loop below starts
+# only once the noise head is past its end by more than a virtual slice's 0.35 s (16800
+# frames) plus a chunk, so every later `--last 0.35s` begins in a later chunk. Its chunks are
+# then named by its lineage alone; retention drops them 2 s on and GC must delete them. (The
+# loop's own pairs cannot show that: a virtual slice taken right after the materialized one
+# covers the same chunks unless the head moved two chunks in between, which on a fast
+# machine it never does, and then nothing a slice used is ever gone.)
+n=1
+ok reel --json slice $NOISE --last 0.3s --out m1.wav >m1.json
+lone=$(json "d['artifact']" m1.json)
+echo "$lone $(b3sum --no-names m1.wav)" >>materialized.txt
+past=$(($(json "d['to_frame']" m1.json) + 16800 + 4800))
+t_wait=$((SECONDS + 30))
+until h=$(reel --json status $NOISE | json "d['head_frame']") && ((h >= past)); do
+    ((SECONDS < t_wait)) || fail "the noise head stayed at #$h, not past #$past, for 30 s"
+    kill -0 "$serve" 2>/dev/null || fail "serve died: $(cat serve.log)"
+    sleep 0.05
+done
+
 # Slices for about 9 s of recording.
-n=0
 t_end=$((SECONDS + 9))
 while ((SECONDS < t_end)); do
     for uri in $TONE $NOISE; do
@@ -124,7 +143,10 @@ print("# noise: first held chunk %.3f..%.3f s before the stop (SIGTERM to exit: 
       ((t_term - start) / 1e9, (t_term - end) / 1e9, (t_stopped - t_term) / 1e9), file=sys.stderr)
 sys.exit(0 if ok else 1)
 PY
-sox -D -R -n -r 48000 -c 2 -e floating-point -b 32 noise2.wav synth 3 whitenoise gain -6
+# Pink, not white: `sox -R` seeds alike, so white noise here would be the first 3 s of
+# noise.wav byte for byte, and this stream would hold the noise stream's early chunks again
+# (the same blobs), among them the chunks of the lone slice above.
+sox -D -R -n -r 48000 -c 2 -e floating-point -b 32 noise2.wav synth 3 pinknoise gain -6
 ok reel record --source file:noise2.wav --fast --chunk-frames 4800 --retain 1M >/dev/null
 reel --json status stream://file/noise2 >sized.json
 bytes=$(json "d['bytes']" sized.json)
@@ -154,9 +176,9 @@ ok reel cas gc --dry-run --grace 1s >cas-gc.txt
 grep -q "^would remove 0 of" cas-gc.txt || fail "reel cas gc: $(cat cas-gc.txt)"
 
 # The oracle: blobs on disk == roots computed from the sealed manifests, pages and reel.db.
-python3 - "$STORE" <<'EOF' || fail "the store after gc is not exactly its roots (see above)"
+python3 - "$STORE" "$lone" <<'EOF' || fail "the store after gc is not exactly its roots (see above)"
 import json, os, sqlite3, sys
-store = sys.argv[1]
+store, lone_id = sys.argv[1], sys.argv[2]
 def path(h):
     x = h.split(":")[-1]
     return os.path.join(store, "cas/content/blake3", x[:2], x[2:4], x)
@@ -192,11 +214,16 @@ for h in sorted(missing)[:5]:
     print("root missing:", h, file=sys.stderr)
 for h in sorted(extra)[:5]:
     print("garbage left:", h, file=sys.stderr)
+lone = {h for (h,) in db.execute("SELECT chunk_hash FROM artifact_chunks WHERE artifact_id = ?",
+                                 (lone_id,))}
 if not gone:
     print("no slice ever used a chunk that is gone now: the test proved nothing", file=sys.stderr)
+if not lone or not lone <= gone:
+    print("the chunks of %s (%d) are not all gone: %s" % (lone_id, len(lone), sorted(lone - gone)[:3]),
+          file=sys.stderr)
 print("# %d blobs on disk, %d roots; %d chunks sliced or paged earlier are gone" %
       (len(on_disk), len(roots), len(gone)), file=sys.stderr)
-sys.exit(1 if missing or extra or not gone or (gone & on_disk) else 0)
+sys.exit(1 if missing or extra or not gone or (gone & on_disk) or not lone or not lone <= gone else 0)
 EOF
 ok reel fsck >/dev/null
 

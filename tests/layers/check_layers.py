@@ -21,6 +21,8 @@ LAYERS = [
     # surfaces: MCP is transport-agnostic, HTTP carries it (and OSC is beside both)
     "surface/mcp", "surface/osc", "surface/http",
     "app",
+    # the public C API (include/reel.h) over everything
+    "api",
 ]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -130,10 +130,9 @@ async function main() {
   check(a.structuredContent.content_hash === sc.content_hash, 'artifact_get: another hash');
   check(Array.isArray(a.structuredContent.ancestors) && a.structuredContent.ancestors.length >= 1,
     'artifact_get: no lineage (ancestors)');
-  if (env.EXPECT_CREATOR) {
-    check(a.structuredContent.creator === env.EXPECT_CREATOR,
-      `artifact made by ${a.structuredContent.creator}, expected ${env.EXPECT_CREATOR}`);
-  }
+  check(env.EXPECT_CREATOR, 'EXPECT_CREATOR is not set (who must have made the grab)');
+  check(a.structuredContent.creator === env.EXPECT_CREATOR,
+    `artifact made by ${a.structuredContent.creator}, expected ${env.EXPECT_CREATOR}`);
 
   // Resources: listed, templated, readable as the JSON document and as the bytes.
   const uri = `reel://artifact/${sc.artifact}`;

@@ -160,7 +160,10 @@ static void test_open_create_reopen(void **state)
 
     char v[64];
     raw_pragma(f->path, "PRAGMA user_version", v, sizeof v);
-    assert_string_equal(v, "2");
+    assert_string_equal(v, "3");
+    raw_pragma(f->path, "SELECT group_concat(module || '=' || version, ',') FROM "
+                        "(SELECT * FROM reel_schema ORDER BY module)", v, sizeof v);
+    assert_string_equal(v, "artifacts=1,moments=1,sessions=1");
     raw_pragma(f->path, "PRAGMA journal_mode", v, sizeof v);
     assert_string_equal(v, "wal");
 
@@ -177,7 +180,7 @@ static void test_open_create_reopen(void **state)
     assert_string_equal(got.id, a.id);
     reel_artifact_clear(&got);
     raw_pragma(f->path, "PRAGMA user_version", v, sizeof v);
-    assert_string_equal(v, "2");
+    assert_string_equal(v, "3");
 
     /* A second handle on the same file at the same time. */
     reel_db *db2;
@@ -947,7 +950,7 @@ static void test_newer_schema(void **state)
     reel_error err = {0};
     reel_db *db;
     assert_int_equal(reel_db_open(&db, f->path, &err), REEL_EDB);
-    assert_non_null(strstr(err.msg, "schema version 7"));
+    assert_non_null(strstr(err.msg, "schema era 7"));
     assert_non_null(strstr(err.msg, f->path));
 }
 
@@ -969,7 +972,13 @@ static void test_upgrade_from_v1(void **state)
     assert_int_equal(reel_db_open(&f->db, f->path, &err), REEL_OK);
     char v[64];
     raw_pragma(f->path, "PRAGMA user_version", v, sizeof v);
-    assert_string_equal(v, "2");
+    assert_string_equal(v, "3"); /* the registry era (store/db_schema.c) */
+    raw_pragma(f->path, "SELECT group_concat(module || '=' || version, ',') FROM "
+                        "(SELECT * FROM reel_schema ORDER BY module)", v, sizeof v);
+    assert_string_equal(v, "artifacts=1,moments=1,sessions=1");
+    raw_pragma(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'", v,
+               sizeof v);
+    assert_string_equal(v, "1");
     reel_artifact got;
     assert_int_equal(reel_db_artifact_get(f->db, a.id, &got, &err), REEL_OK);
     reel_artifact_clear(&got);
@@ -977,6 +986,28 @@ static void test_upgrade_from_v1(void **state)
     snprintf(m.stream_uri, sizeof m.stream_uri, "stream://t/a");
     assert_int_equal(reel_db_moment_insert(f->db, &m, &err), REEL_OK);
     assert_int_equal(m.id, 1);
+}
+
+/* A module recorded at a version this reel does not know: refused, naming
+ * the module, and nothing is written. */
+static void test_module_too_new(void **state)
+{
+    fixture *f = *state;
+    reel_db_close(f->db);
+    f->db = NULL;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "UPDATE reel_schema SET version = 9 WHERE module = "
+                                     "'sessions'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    reel_error err = {0};
+    reel_db *db;
+    assert_int_equal(reel_db_open(&db, f->path, &err), REEL_EDB);
+    assert_non_null(strstr(err.msg, "the sessions tables are at version 9"));
+    char v[64];
+    raw_pragma(f->path, "SELECT version FROM reel_schema WHERE module = 'sessions'", v, sizeof v);
+    assert_string_equal(v, "9");
 }
 
 typedef struct moment_ids {
@@ -1060,6 +1091,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unwritable_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_module_too_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moments_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -403,10 +403,11 @@ static void test_planar_conversion(void **state)
     const float *chans[2] = {L, R};
     const size_t n = 8;
 
-    /* i16: x * 32767, rounded to nearest (ties to even), clipped to ±1. */
+    /* i16: x * 32768, rounded to nearest (ties to even), clipped to the
+     * code range (core/sample_convert.h). */
     {
-        const int16_t want[16] = {16384, -16384, 32767,  32767, -32767, -32767, 0,     32767,
-                                  0,     3277,   -8192, 0,      32767,  8192,   -32767, 24575};
+        const int16_t want[16] = {16384, -16384, 32767,  32767, -32768, -32768, 0,     32767,
+                                  0,     3277,   -8192, 0,      32767,  8192,   -32768, 24576};
         reel_stream_def def = audio_def(REEL_SAMPLE_I16, 2, 3); /* 3-frame chunks */
         harness *h = h_new(&def, 0, 8);
         for (int i = 0; i < 4; i++)
@@ -429,11 +430,11 @@ static void test_planar_conversion(void **state)
         }
         h_free(h);
     }
-    /* i24: x * 8388607 (double), ties to even, little-endian 3 bytes. */
+    /* i24: x * 8388608, ties to even, clipped, little-endian 3 bytes. */
     {
-        const int32_t want[16] = {4194304, -4194304, 8388607, 8388607, -8388607, -8388607,
+        const int32_t want[16] = {4194304, -4194304, 8388607, 8388607, -8388608, -8388608,
                                   0,       8388607,  0,       838861,  -2097152, 0,
-                                  8388607, 2097152,  -8388607, 6291455};
+                                  8388607, 2097152,  -8388608, 6291456};
         reel_stream_def def = audio_def(REEL_SAMPLE_I24, 2, 5);
         harness *h = h_new(&def, 0, 4);
         for (int i = 0; i < 3; i++)
@@ -456,8 +457,8 @@ static void test_planar_conversion(void **state)
             if (v != want[i])
                 fail_msg("i24 sample %d: got %d, want %d", i, v, want[i]);
         }
-        /* -1.5 clips to -8388607 = 0x800001: bytes 01 00 80. */
-        assert_int_equal(out[3 * 4], 0x01);
+        /* -1.5 clips to -8388608 = 0x800000: bytes 00 00 80. */
+        assert_int_equal(out[3 * 4], 0x00);
         assert_int_equal(out[3 * 4 + 1], 0x00);
         assert_int_equal(out[3 * 4 + 2], 0x80);
         h_free(h);

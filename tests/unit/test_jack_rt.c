@@ -81,7 +81,30 @@ static __thread volatile int t_counting;
 static _Atomic long g_allocs;
 #define COUNT() atomic_fetch_add_explicit(&g_allocs, 1, memory_order_relaxed)
 
-#if defined(__SANITIZE_ADDRESS__)
+/* clang (before 15) spells the sanitizer macros gcc defines as features. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#if __has_feature(thread_sanitizer) && !defined(__SANITIZE_THREAD__)
+#define __SANITIZE_THREAD__ 1
+#endif
+#endif
+
+/* TSan cannot follow a thread that ends without its teardown (killed by
+ * seccomp, or a raw SYS_exit): pthread_join waits forever for it. Under
+ * TSan the realtime threads therefore run without seccomp and return
+ * normally; (c) is asserted by the plain and ASan builds, TSan looks for
+ * races between the realtime, control and main threads. */
+#if defined(__SANITIZE_THREAD__)
+#define SECCOMP_PHASES 0
+#else
+#define SECCOMP_PHASES 1
+#endif
+
+/* Under ASan and TSan the sanitizer owns malloc (an interposer here would
+ * bypass it): count through its allocator hooks instead. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
                                               void (*f)(const volatile void *));
 static void asan_malloc_hook(const volatile void *p, size_t n)
@@ -651,8 +674,15 @@ static void test_command_queue(void **state)
 #define PERIOD 256
 #define SN 4   /* audio streams */
 #define SCH 16 /* channels each: 64 on the context */
+#if SECCOMP_PHASES
 #define WARMUP 300
 #define PHASE 1000
+#define WAIT_LIMIT_NS 2000000000 /* the control side may lag this long */
+#else /* TSan: ~10x slower; fewer periods (still ~25 chunk rotations a stream), more patience */
+#define WARMUP 150
+#define PHASE 500
+#define WAIT_LIMIT_NS 30000000000
+#endif
 #define SPEED 4 /* periods run this many times faster than real time */
 #define N_OUT_EVENTS (2 * WARMUP + 4 * PHASE)
 
@@ -730,7 +760,7 @@ static void run_periods(steady *s, uint64_t n, bool real_clocks)
             int64_t due = t0 + (int64_t)i * period_ns / SPEED;
             while (reel_clock_mono_now() < due)
                 ;
-            int64_t limit = reel_clock_mono_now() + 2000000000;
+            int64_t limit = reel_clock_mono_now() + WAIT_LIMIT_NS;
             while (room_short(s))
                 if (reel_clock_mono_now() > limit) {
                     s->waits_too_long++;
@@ -738,7 +768,7 @@ static void run_periods(steady *s, uint64_t n, bool real_clocks)
                 }
         } else {
             for (uint64_t spin = 0; room_short(s); spin++)
-                if (spin > 4000000000ull) {
+                if (spin > 2ull * WAIT_LIMIT_NS) {
                     s->waits_too_long++;
                     break;
                 }
@@ -980,8 +1010,8 @@ static long steady_run(void)
      * disables the TSC (TIF_NOTSC), so the vDSO cannot read the clocks
      * there: that phase gets its clocks handed in, proving the per-period
      * work itself. */
-    rt_run r1 = {.s = s, .mode = s->vdso ? 1 : 0, .real_clocks = true};
-    rt_run r2 = {.s = s, .mode = 2, .real_clocks = false};
+    rt_run r1 = {.s = s, .mode = SECCOMP_PHASES && s->vdso ? 1 : 0, .real_clocks = true};
+    rt_run r2 = {.s = s, .mode = SECCOMP_PHASES ? 2 : 0, .real_clocks = false};
     long mn1, mj1, mn2, mj2;
     run_rt(&r1, &mn1, &mj1);
     run_rt(&r2, &mn2, &mj2);
@@ -990,7 +1020,11 @@ static long steady_run(void)
     pthread_join(ctl, NULL);
     assert_int_equal(atomic_load(&s->control_rc), 0);
 
-    /* This thread is the producer now: end every stream and seal it. */
+    /* This thread is the producer now: end every stream and seal it. On a
+     * loaded machine the control thread may have stopped a few chunk
+     * rotations behind: handle what the writers still queue (as the control
+     * loop would) until the counts settle, so the chunk counts below are
+     * what was written, not how far behind the control side was. */
     reel_recorder_status sa[SN], sm;
     for (int i = 0; i < SN; i++) {
         reel_cw_finish(aw[i]);
@@ -998,6 +1032,23 @@ static long steady_run(void)
     }
     reel_cw_finish(reel_recorder_writer(s->rm));
     reel_recorder_get_status(s->rm, &sm);
+    for (int settled = 0, k = 0; settled < 20 && k < 5000; k++) {
+        bool same = true;
+        for (int i = 0; i < SN; i++) {
+            assert_int_equal(reel_recorder_poll(s->ra[i], &err), REEL_OK);
+            reel_recorder_status n;
+            reel_recorder_get_status(s->ra[i], &n);
+            same &= n.chunks == sa[i].chunks;
+            sa[i] = n;
+        }
+        assert_int_equal(reel_recorder_poll(s->rm, &err), REEL_OK);
+        reel_recorder_status nm;
+        reel_recorder_get_status(s->rm, &nm);
+        same &= nm.chunks == sm.chunks;
+        sm = nm;
+        settled = same ? settled + 1 : 0;
+        usleep(1000);
+    }
     for (int i = 0; i < SN; i++)
         assert_int_equal(reel_recorder_close(s->ra[i], &err), REEL_OK);
     assert_int_equal(reel_recorder_close(s->rm, &err), REEL_OK);
@@ -1014,9 +1065,11 @@ static long steady_run(void)
             (unsigned long long)periods, PERIOD, SN, SCH,
             (unsigned long long)s->g.oport.out_total, (unsigned long long)sa[0].overrun_frames,
             (unsigned long long)sm.overrun_events, r1.allocs_a, r1.minflt_a, r1.majflt_a,
-            r1.mode ? "" : ": skipped, no vDSO clock source", r1.allocs_b, mn1, mj1,
+            r1.mode ? "" : SECCOMP_PHASES ? ": skipped, no vDSO clock source" : ": skipped under TSan",
+            r1.allocs_b, mn1, mj1,
             r2.allocs_a, r2.minflt_a, r2.majflt_a, r2.allocs_b, mn2, mj2);
-    assert_int_equal(periods, 2 * WARMUP + 3 * PHASE + (r1.mode ? PHASE : 0));
+    assert_int_equal(periods,
+                     2 * WARMUP + 2 * PHASE + (r1.mode ? PHASE : 0) + (r2.mode ? PHASE : 0));
     assert_int_equal(s->waits_too_long, 0);
     for (int i = 0; i < SN; i++) {
         assert_int_equal(sa[i].frames, periods * PERIOD);
@@ -1029,20 +1082,18 @@ static long steady_run(void)
     assert_int_equal(reel_midi_sched_done(&s->sched), periods);
     assert_int_equal(s->g.oport.out_total, periods);
     assert_int_equal(atomic_load(&s->sched.dropped), 0);
-    /* Chunks are counted in the sealed manifests. */
+    /* Every chunk rotation is in the manifests (see the settling above). */
+    const uint64_t abytes = periods * PERIOD * SCH * 4;
     for (int i = 0; i < SN; i++) {
+        assert_int_equal(sa[i].chunks, (abytes + (1 << 20) - 1) / (1 << 20));
         char uri[64];
         snprintf(uri, sizeof uri, "stream://jack/rt%d", i);
         reel_stream_view v;
         assert_int_equal(reel_store_stream_open(st, uri, &v, &err), REEL_OK);
-        assert_true(v.manifest.n_chunks + 2 >= periods / 64);
         assert_int_equal(v.manifest.total_frames, periods * PERIOD);
         reel_stream_view_free(&v);
     }
-    reel_stream_view vm;
-    assert_int_equal(reel_store_stream_open(st, "stream://jack/rt-midi", &vm, &err), REEL_OK);
-    assert_true(vm.manifest.n_chunks + 4 >= periods / 100);
-    reel_stream_view_free(&vm);
+    assert_true(sm.chunks >= periods / 100);
     /* (a) no allocation, (c) no system call (the threads ran to the end in
      * seccomp). */
     assert_int_equal(r1.allocs_a, 0);
@@ -1065,11 +1116,12 @@ static long steady_run(void)
 static void test_steady_state_rt_safe(void **state)
 {
     (void)state;
-#if defined(__SANITIZE_ADDRESS__)
-    /* ASan checks every store against shadow memory: the first write into a
-     * newly mapped chunk faults in its shadow pages. Not the code's fault;
-     * (a) and (c) hold under ASan, (b) is asserted in the plain build. */
-    fprintf(stderr, "ASan build: %ld page faults (shadow memory) not asserted\n", steady_run());
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* ASan and TSan check every store against shadow memory: the first write
+     * into a newly mapped chunk faults in its shadow pages. Not the code's
+     * fault; (a) and (c) hold under them, (b) is asserted in the plain build. */
+    fprintf(stderr, "sanitizer build: %ld page faults (shadow memory) not asserted\n",
+            steady_run());
 #else
     assert_int_equal(steady_run(), 0);
 #endif
@@ -1257,7 +1309,12 @@ static void test_stalled_control_side(void **state)
     /* Bounded: no period wrote more than its share of the debt, and none
      * took longer than the period lasts. */
     assert_true(r.max_written <= catchup);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* Instrumented code is several times slower: the time is reported,
+     * the work bound above is what holds. */
+#else
     assert_true(r.max_cpu_ns < budget_ns);
+#endif
 
     reel_cw_finish(aw[0]);
     assert_int_equal(reel_recorder_close(s->ra[0], &err), REEL_OK);
@@ -1326,7 +1383,9 @@ static void test_controls(void **state)
     munmap((void *)page, 4096);
     assert_true(r1.ru_minflt > r0.ru_minflt);
 
-    for (int mode = 1; mode <= 2; mode++) {
+    if (!SECCOMP_PHASES)
+        fprintf(stderr, "TSan build: the seccomp controls are not run (see SECCOMP_PHASES)\n");
+    for (int mode = 1; SECCOMP_PHASES && mode <= 2; mode++) {
         rt_run r = {.mode = mode};
         pthread_t t;
         spawn_fresh(&t, violator, &r);

@@ -337,7 +337,7 @@ static void tools_list_is_the_op_table(void **state)
         const char *desc = json_string_value(json_object_get(t, "description"));
         assert_non_null(desc);
         assert_memory_equal(desc, op->summary, strlen(op->summary));
-        json_t *schema = json_loads(op->schema, 0, NULL);
+        json_t *schema = json_loads(reel_op_schema(op), 0, NULL);
         assert_true(json_equal(schema, json_object_get(t, "inputSchema")));
         assert_string_equal(
             json_string_value(json_object_get(json_object_get(t, "inputSchema"), "type")),

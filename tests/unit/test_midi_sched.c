@@ -189,13 +189,19 @@ typedef struct race {
     reel_midi_sched *m;
     reel_midi_sched_ev *ev;
     _Atomic bool stop;
+    _Atomic size_t fed; /* the feeder's count, published: m->fed is feeder-owned */
 } race;
 
 static void *feeder(void *arg)
 {
     race *r = arg;
-    while (reel_midi_sched_feed(r->m, r->ev) > 0 && !atomic_load(&r->stop))
+    for (;;) {
+        size_t left = reel_midi_sched_feed(r->m, r->ev);
+        atomic_store(&r->fed, r->m->n_events - left);
+        if (left == 0 || atomic_load(&r->stop))
+            break;
         sched_yield();
+    }
     return NULL;
 }
 
@@ -221,7 +227,7 @@ static void test_threads(void **state)
         size_t want = (size_t)((c + PERIOD + 7) / 8);
         if (want > N)
             want = N;
-        while (m.fed < want)
+        while (atomic_load(&r.fed) < want)
             sched_yield();
         s->n = 0;
         run_cycle(&m, s, c);

@@ -242,7 +242,7 @@ static void test_apply_count_across_pages(void **state)
     reel_retention r = {.max_chunks = 100};
     uint64_t dropped;
     reel_error err = {0};
-    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, &dropped, &err), REEL_OK);
+    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, UINT64_MAX, &dropped, &err), REEL_OK);
     assert_int_equal(dropped, 500);
     assert_int_equal(f->m.n_chunks, 100);
     assert_int_equal(f->m.dropped_chunks, 500);
@@ -282,8 +282,31 @@ static void test_apply_count_across_pages(void **state)
     reel_manifest_free(&back);
 
     /* Applying again changes nothing. */
-    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, &dropped, &err), REEL_OK);
+    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, UINT64_MAX, &dropped, &err), REEL_OK);
     assert_int_equal(dropped, 0);
+}
+
+/* A pin (an open session) keeps every chunk holding a frame at or after it. */
+static void test_apply_keeps_pinned(void **state)
+{
+    fixture *f = *state;
+    fill(f, 10);
+    reel_retention r = {.max_chunks = 2};
+    uint64_t dropped;
+    /* the pin falls inside chunk 4: chunks 0..3 may go, 4.. stay */
+    uint64_t pin = 4ull * CHUNK_FRAMES + 7;
+    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, pin, &dropped, NULL), REEL_OK);
+    assert_int_equal(dropped, 4);
+    assert_int_equal(f->m.first_frame, 4ull * CHUNK_FRAMES);
+    /* the pin at the very start of a chunk keeps that chunk, not the one before */
+    pin = 6ull * CHUNK_FRAMES;
+    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, pin, &dropped, NULL), REEL_OK);
+    assert_int_equal(dropped, 2);
+    assert_int_equal(f->m.first_frame, 6ull * CHUNK_FRAMES);
+    /* released: the policy alone again */
+    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, UINT64_MAX, &dropped, NULL),
+                     REEL_OK);
+    assert_int_equal(f->m.n_chunks, 2);
 }
 
 static void test_apply_never_live_or_newest(void **state)
@@ -292,7 +315,7 @@ static void test_apply_never_live_or_newest(void **state)
     fill(f, 5);
     reel_retention r = {.max_chunks = 1};
     uint64_t dropped;
-    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, &dropped, NULL), REEL_OK);
+    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, UINT64_MAX, &dropped, NULL), REEL_OK);
     assert_int_equal(dropped, 4); /* the staging chunk stays, it is the newest */
     assert_int_equal(f->m.n_chunks, 1);
     assert_false(f->m.tail[0].sealed);
@@ -306,12 +329,12 @@ static void test_apply_never_live_or_newest(void **state)
     reel_manifest_init(&g->m, &def, &dh);
     fill(g, 4);
     g->m.tail[0].has_staging_id = true;
-    assert_int_equal(reel_retention_apply(&r, &g->m, g->cas, WALL0, &dropped, NULL), REEL_OK);
+    assert_int_equal(reel_retention_apply(&r, &g->m, g->cas, WALL0, UINT64_MAX, &dropped, NULL), REEL_OK);
     assert_int_equal(dropped, 0);
     /* Once stopped (every chunk sealed), the newest still stays. */
     g->m.tail[0].has_staging_id = false;
     g->m.tail[3].sealed = true;
-    assert_int_equal(reel_retention_apply(&r, &g->m, g->cas, WALL0, &dropped, NULL), REEL_OK);
+    assert_int_equal(reel_retention_apply(&r, &g->m, g->cas, WALL0, UINT64_MAX, &dropped, NULL), REEL_OK);
     assert_int_equal(dropped, 3);
     assert_int_equal(g->m.n_chunks, 1);
     assert_int_equal(g->m.first_frame, 3ull * CHUNK_FRAMES);
@@ -324,14 +347,14 @@ static void test_apply_size_and_age(void **state)
     /* Size: at most 50 chunks' bytes plus a bit: 50 held. */
     reel_retention r = {.max_bytes = 50ull * CHUNK_BYTES + 100};
     uint64_t dropped;
-    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, &dropped, NULL), REEL_OK);
+    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0, UINT64_MAX, &dropped, NULL), REEL_OK);
     assert_int_equal(dropped, 250);
     assert_true(f->m.total_bytes <= r.max_bytes);
     assert_true(f->m.total_bytes + CHUNK_BYTES > r.max_bytes); /* within one chunk */
     /* Age: now = 30 s after start, keep 2 s: chunks ending before 28 s go,
      * i.e. those with i + 1 <= 280 -> the first 280 overall, 30 more. */
     r = (reel_retention){.max_age_ns = 2 * NS};
-    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0 + 30 * NS + 1, &dropped,
+    assert_int_equal(reel_retention_apply(&r, &f->m, f->cas, WALL0 + 30 * NS + 1, UINT64_MAX, &dropped,
                                           NULL),
                      REEL_OK);
     assert_int_equal(dropped, 30);
@@ -372,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_should_drop),
         cmocka_unit_test_setup_teardown(test_apply_count_across_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_keeps_pinned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_never_live_or_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_size_and_age, setup, teardown),
         cmocka_unit_test(test_hash_set),

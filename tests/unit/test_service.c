@@ -34,7 +34,7 @@ static void every_schema_is_usable(void **state)
     const reel_op *op;
     size_t n = 0;
     for (size_t i = 0; (op = reel_service_op_at(i)); i++, n++) {
-        json_t *s = json_loads(op->schema, 0, NULL);
+        json_t *s = json_loads(reel_op_schema(op), 0, NULL);
         assert_non_null(s);
         assert_ptr_equal(reel_service_op_find(op->name), op);
         assert_true(strlen(op->summary) > 10);
@@ -119,7 +119,7 @@ static void calls_offline(void **state)
     for (size_t i = 0; (op = reel_service_op_at(i)); i++) {
         if (!(op->flags & REEL_OP_CONTROL))
             continue;
-        json_t *schema = json_loads(op->schema, 0, NULL);
+        json_t *schema = json_loads(reel_op_schema(op), 0, NULL);
         json_t *args = json_object();
         reel_error ce;
         if (reel_schema_check(schema, args, &ce) == 0) {

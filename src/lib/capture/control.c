@@ -10,9 +10,13 @@
  *
  * The engine reports the end of each chunk (StreamChunkFull) in the order
  * it was given the chunks, so the next chunk starts where the last one
- * ended; its clocks are the newest head's, carried to that frame.
+ * ended; its clocks are the newest head's, carried to that frame. When the
+ * engine has used up every chunk named to it (a slow preparer on a busy
+ * machine), the next one named is that next chunk: the engine writes the
+ * owed silence into it from where the last one ended.
  */
 #include "capture/control.h"
+#include "core/log.h"
 
 #include "time/clock.h"
 #include "protocol/wire.h"
@@ -63,6 +67,8 @@ typedef struct ctl_stream {
     size_t n_sent;
     bool active;        /* sent[0] is being written */
     uint64_t cur_first; /* its first frame */
+    bool next_owed;      /* a chunk ended with none sent after it: the next one */
+    uint64_t next_first; /* sent starts at next_first */
     uint64_t start_frame;
     reel_cw_event evq[CTL_EVQ];
     size_t evq_head, evq_n;
@@ -87,17 +93,33 @@ struct reel_control {
     reel_wire_msg *msg;
 };
 
+/* A line for a person, through core/log.h (module "control"): say() for
+ * what happens, say_warn() for what went wrong. */
+static void say_at(reel_log_level lv, const char *fmt, va_list ap)
+{
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    reel_log(lv, "control", "%s", line);
+}
+
 static void say(reel_control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(reel_control *c, const char *fmt, ...)
 {
-    if (!c->o.on_log)
-        return;
-    char line[1024];
+    (void)c;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    say_at(REEL_LOG_INFO, fmt, ap);
     va_end(ap);
-    c->o.on_log(c->o.ud, line);
+}
+
+static void say_warn(reel_control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say_warn(reel_control *c, const char *fmt, ...)
+{
+    (void)c;
+    va_list ap;
+    va_start(ap, fmt);
+    say_at(REEL_LOG_WARN, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- the proxy: reel_chunk_port over the protocol ------------------------ */
@@ -246,15 +268,23 @@ static void report_full(ctl_stream *s, const reel_msg_event *ev, bool final)
     if (cw.tag != UINT32_MAX && cw.bytes > s->sent[0].cap)
         cw.bytes = s->sent[0].cap; /* never trust a count past the chunk */
     push_event(s, &cw);
+    bool was_active = s->active;
     if (s->active) {
         memmove(&s->sent[0], &s->sent[1], (s->n_sent - 1) * sizeof s->sent[0]);
         s->n_sent--;
         s->active = false;
     }
-    if (final)
+    if (final) {
         s->final_seen = true;
-    else if (s->n_sent)
+    } else if (s->n_sent) {
         report_started(s, cw.end_frame);
+    } else if (was_active) {
+        /* Nothing named yet to follow it: flush_chunks starts the next one
+         * here (left unstarted, its report would read as the end of the
+         * stream and every later one as the wrong chunk). */
+        s->next_owed = true;
+        s->next_first = cw.end_frame;
+    }
 }
 
 /* ---- streams ------------------------------------------------------------- */
@@ -272,6 +302,7 @@ static void proxy_reset(ctl_stream *s)
     pthread_mutex_lock(&s->mu);
     s->n_unsent = s->n_sent = 0;
     s->active = false;
+    s->next_owed = false;
     s->evq_head = s->evq_n = 0;
     s->evq_overflow = false;
     memset(&s->head, 0, sizeof s->head);
@@ -296,7 +327,7 @@ static int stream_open(reel_control *c, ctl_stream *s, reel_error *err)
     /* Triggering never keeps a stream from recording. */
     reel_error te;
     if (reel_recorder_set_trigger(s->rec, &s->trigger, c->o.on_moment, c->o.ud, &te))
-        say(c, "%s: no triggered capture: %s", s->def.uri, te.msg);
+        say_warn(c, "%s: no triggered capture: %s", s->def.uri, te.msg);
     pthread_mutex_lock(&s->mu);
     s->start_frame = reel_recorder_start_frame(s->rec);
     s->head.frames = s->start_frame;
@@ -313,7 +344,7 @@ static int stream_close(reel_control *c, ctl_stream *s, reel_error *err)
     s->rec = NULL;
     proxy_reset(s);
     if (rc)
-        say(c, "%s: sealing failed: %s", s->def.uri, err->msg);
+        say_warn(c, "%s: sealing failed: %s", s->def.uri, err->msg);
     return rc;
 }
 
@@ -334,7 +365,7 @@ static void engine_lost(reel_control *c, const char *why)
 {
     if (!c->engine_id_len)
         return;
-    say(c, "engine lost (%s): streams sealed at their last reported head position; waiting "
+    say_warn(c, "engine lost (%s): streams sealed at their last reported head position; waiting "
         "for an engine", why);
     c->engine_id_len = 0;
     for (int i = 0; i < CTL_STREAMS_MAX; i++) {
@@ -356,7 +387,7 @@ static void send_to_engine(reel_control *c, reel_hoot_command hc, const uint8_t 
     }
     reel_error err;
     if (reel_wire_send_hoot(c->router, &ident, 1, hc, id, SERVICE, cmd, &err))
-        say(c, "cannot reach the engine: %s", err.msg);
+        say_warn(c, "cannot reach the engine: %s", err.msg);
 }
 
 /* Name the prepared chunks to the engine: the first with StreamStart. */
@@ -374,6 +405,10 @@ static void flush_chunks(reel_control *c, ctl_stream *s)
         memmove(&s->unsent[0], &s->unsent[1], (s->n_unsent - 1) * sizeof s->unsent[0]);
         s->n_unsent--;
         s->sent[s->n_sent++] = ch;
+        if (s->next_owed) { /* before the engine can have written any of it */
+            s->next_owed = false;
+            report_started(s, s->next_first);
+        }
         bool first = !s->start_sent;
         s->start_sent = true;
         pthread_mutex_unlock(&s->mu);
@@ -422,10 +457,10 @@ static void on_reply(reel_control *c, const reel_hoot_frame *h)
                 memcmp(c->streams[i].start_req, h->request_id, REEL_UUID_BYTES) == 0)
                 failed = &c->streams[i];
         if (failed) {
-            say(c, "%s: the engine cannot record it: %s", failed->def.uri, r->error.message);
+            say_warn(c, "%s: the engine cannot record it: %s", failed->def.uri, r->error.message);
             stream_cut(c, failed, CTL_ENDED, &err);
         } else {
-            say(c, "engine: %s: %s", r->error.code, r->error.message);
+            say_warn(c, "engine: %s: %s", r->error.code, r->error.message);
         }
     }
     free(r);
@@ -438,7 +473,7 @@ static void start_streams(reel_control *c)
         reel_error err;
         if (s->used && !s->rec && (s->end == CTL_RUNNING || s->end == CTL_LOST)) {
             if (stream_open(c, s, &err)) {
-                say(c, "%s: cannot record: %s", s->def.uri, err.msg);
+                say_warn(c, "%s: cannot record: %s", s->def.uri, err.msg);
                 s->end = CTL_ENDED;
             }
         }
@@ -516,7 +551,7 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
             reel_cas_staging_path(reel_store_cas(c->st), &s->sent[0].id, path);
             if (strcmp(path, ev->chunk_full.path) != 0) {
                 pthread_mutex_unlock(&s->mu);
-                say(c, "%s: the engine reported chunk %s, expected %s", s->def.uri,
+                say_warn(c, "%s: the engine reported chunk %s, expected %s", s->def.uri,
                     ev->chunk_full.path, path);
                 return;
             }
@@ -528,7 +563,7 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
     case REEL_EVT_STREAM_ERROR:
         if (!ev->stream_error.recoverable || strncmp(ev->stream_error.message, "gap", 3) == 0) {
             pthread_mutex_unlock(&s->mu);
-            say(c, "%s: %s", s->def.uri, ev->stream_error.message);
+            say_warn(c, "%s: %s", s->def.uri, ev->stream_error.message);
             return;
         }
         break;

@@ -34,9 +34,10 @@ typedef struct reel_control_opts {
     void *zmq_context;         /* NULL: one of its own (reel_control_zmq_context) */
     int64_t engine_timeout_ns; /* 0: 1.5 s */
     /* Optional, called on the control thread: every event from the engine
-     * (after the recorders saw it), and one line for a person when
-     * something happens (engine connected or lost, a stream ended or
-     * failed). */
+     * (after the recorders saw it). The lines for a person (engine
+     * connected or lost, a stream ended or failed) go to core/log.h,
+     * module "control"; on_log is kept for source compatibility and no
+     * longer called (it would print every line twice). */
     void (*on_event)(void *ud, const reel_msg_event *ev);
     void (*on_log)(void *ud, const char *line);
     /* Optional, on the control thread: each moment a stream's trigger

@@ -18,6 +18,7 @@
  * plane never hears of a position the file does not hold yet.
  */
 #include "capture/engine.h"
+#include "core/log.h"
 
 #include "time/clock.h"
 #include "protocol/wire.h"
@@ -165,7 +166,7 @@ static void publish(reel_engine *e, const reel_msg_event *ev)
 {
     reel_error err;
     if (reel_wire_send_event(e->xpub, ev, &err))
-        fprintf(stderr, "reel engine: %s\n", err.msg);
+        reel_log_error("engine", "%s", err.msg);
 }
 
 static void publish_error(reel_engine *e, const eng_stream *s, bool recoverable,
@@ -414,7 +415,7 @@ static void reply(reel_engine *e, const uint8_t id[REEL_UUID_BYTES], int rc, con
     }
     reel_error se;
     if (reel_wire_send_hoot(e->dealer, NULL, 0, REEL_HOOT_REPLY, id, SERVICE, &r, &se))
-        fprintf(stderr, "reel engine: %s\n", se.msg);
+        reel_log_error("engine", "%s", se.msg);
 }
 
 static void handle_command(reel_engine *e, const reel_wire_msg *m)
@@ -423,7 +424,7 @@ static void handle_command(reel_engine *e, const reel_wire_msg *m)
     reel_error err;
     reel_error_clear(&err);
     if (reel_hoot_frame_parse(m->frames, m->n, &h, &err)) {
-        fprintf(stderr, "reel engine: dropped a message: %s\n", err.msg);
+        reel_log_warn("engine", "dropped a message: %s", err.msg);
         return;
     }
     e->connected = true;
@@ -475,7 +476,7 @@ static void send_plain(reel_engine *e, reel_hoot_command c)
     reel_wire_new_id(id);
     reel_error err;
     if (reel_wire_send_hoot(e->dealer, NULL, 0, c, id, SERVICE, NULL, &err))
-        fprintf(stderr, "reel engine: %s\n", err.msg);
+        reel_log_error("engine", "%s", err.msg);
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -573,7 +574,7 @@ int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err
         /* Memory locking or realtime priority refused: said once each. */
         char note[512];
         while (reel_rt_next_note(note, sizeof note))
-            fprintf(stderr, "reel engine: %s\n", note);
+            reel_log_warn("engine", "%s", note);
     }
     for (int i = 0; i < ENG_STREAMS_MAX; i++)
         if (e->streams[i].used) {

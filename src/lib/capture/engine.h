@@ -16,7 +16,7 @@
  * of the chunks the control plane named and the buffers the writers write
  * instead (chunk_map.h). Must never: create, rename or delete a file (the
  * control plane does), or do anything but copy on the realtime threads
- * (the captures' callbacks). Tells, once each, on stderr when memory
+ * (the captures' callbacks). Logs, once each (a warning), when memory
  * locking or realtime priority was refused (rt_mem.h).
  */
 #ifndef REEL_ENGINE_H

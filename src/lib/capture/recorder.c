@@ -273,6 +273,21 @@ static int on_chunk_started(reel_recorder *r, const reel_cw_event *ev, reel_erro
     return rc;
 }
 
+/* The first frame a feature pins against retention (an open session), or
+ * UINT64_MAX. Asked only when a policy is set (a read of the index per
+ * seal); when the question cannot be answered, everything is kept: a
+ * chunk dropped by mistake cannot come back. */
+static uint64_t retention_keep_from(reel_recorder *r)
+{
+    if (!reel_retention_is_set(&r->retention))
+        return UINT64_MAX;
+    uint64_t keep;
+    reel_error e;
+    if (reel_retention_pinned(r->st, r->def.uri, &keep, &e))
+        return 0;
+    return keep;
+}
+
 static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *err)
 {
     if (ev->tag == UINT32_MAX) {
@@ -346,8 +361,8 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     /* Dropped chunks stay in content until `reel gc` finds nothing else
      * references them; the manifest saved at the end of this poll says
      * they are gone. */
-    if ((rc = reel_retention_apply(&r->retention, &r->m, reel_store_cas(r->st), reel_clock_wall_now(), NULL,
-                                   err)))
+    if ((rc = reel_retention_apply(&r->retention, &r->m, reel_store_cas(r->st),
+                                   reel_clock_wall_now(), retention_keep_from(r), NULL, err)))
         return rc;
     r->dirty = true;
     return rc;
@@ -802,8 +817,8 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
         }
         rc = seal_staging_entries(r->st, &r->m, err);
         if (rc == 0)
-            rc = reel_retention_apply(&r->retention, &r->m, reel_store_cas(r->st), reel_clock_wall_now(),
-                                      NULL, err);
+            rc = reel_retention_apply(&r->retention, &r->m, reel_store_cas(r->st),
+                                      reel_clock_wall_now(), retention_keep_from(r), NULL, err);
         if (rc == 0)
             rc = seal_manifest(r->st, &r->m, &r->row, err);
     }

@@ -9,7 +9,7 @@
 #ifndef REEL_BASE64_H
 #define REEL_BASE64_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stddef.h>
 

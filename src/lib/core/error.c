@@ -5,7 +5,7 @@
  * state between calls (each error lives in the caller's reel_error), or let
  * a message span more than one line.
  */
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -140,7 +140,10 @@ int reel_fs_copy_atomic(const char *src, const char *dst, mode_t mode, reel_erro
     int rc = reel_fs_tmpfile(dir, ".reel-out-", tmp, &out, err);
     if (rc) {
         close(in);
-        return reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, err ? err->msg : "");
+        /* err->msg is both the format argument and the destination: copy it. */
+        char why[REEL_ERROR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err ? err->msg : "");
+        return reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, why);
     }
     struct stat st;
     if (fstat(in, &st) != 0) {

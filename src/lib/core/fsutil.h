@@ -8,7 +8,7 @@
 #ifndef REEL_FSUTIL_H
 #define REEL_FSUTIL_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdint.h>
 #include <sys/types.h>

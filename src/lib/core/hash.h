@@ -8,7 +8,7 @@
 #ifndef REEL_HASH_H
 #define REEL_HASH_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -3,6 +3,18 @@
  */
 #include "core/op.h"
 
+#include <string.h>
+
+REEL_REGISTRY_DECLARE(op_schemas, reel_op_schema_entry);
+
+const char *reel_op_schema(const reel_op *op)
+{
+    for (size_t i = 0; i < REEL_REGISTRY_COUNT(op_schemas); i++)
+        if (strcmp(REEL_REGISTRY_BEGIN(op_schemas)[i]->op, op->name) == 0)
+            return REEL_REGISTRY_BEGIN(op_schemas)[i]->schema;
+    return NULL;
+}
+
 const char *reel_arg_str(json_t *args, const char *key, const char *dflt)
 {
     json_t *v = json_object_get(args, key);

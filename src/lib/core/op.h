@@ -20,7 +20,7 @@
 #define REEL_OP_H
 
 #include "core/registry.h"
-#include "reel.h"
+#include "core/error.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -41,6 +41,8 @@ typedef struct reel_op_ctx {
     reel_store *st;
     reel_control *control;
     const char *origin; /* "cli", "http", "osc", "mcp": the artifact creator */
+    int64_t received_ns; /* monotonic clock when the call reached the service: the
+                            instant a take or a session mark means */
 } reel_op_ctx;
 
 /* `args` has passed the op's schema; `*out` receives a new reference. */
@@ -49,7 +51,6 @@ typedef int (*reel_op_fn)(reel_op_ctx *x, json_t *args, json_t **out, reel_error
 typedef struct reel_op {
     const char *name;        /* "grab", "session_play", ... */
     const char *summary;     /* one line, for MCP and `reel call --list` */
-    const char *schema;      /* JSON Schema (object) of the arguments */
     unsigned flags;          /* REEL_OP_* */
     reel_op_fn fn;
 } reel_op;
@@ -68,6 +69,21 @@ typedef struct reel_op_table {
 } reel_op_table;
 
 #define REEL_OP_TABLE(object) REEL_REGISTER(op_tables, reel_op_table, object)
+
+/* An op's JSON Schema (of its arguments). Schemas are JSON files beside
+ * their feature (<feature>/schemas/<op>.json), embedded and registered at
+ * build time by scripts/op-schemas.py, which also derives the bounds the C
+ * code shares with them (<feature>/op_bounds.h). */
+typedef struct reel_op_schema {
+    const char *op;
+    const char *schema; /* compact JSON text */
+} reel_op_schema_entry;
+
+#define REEL_OP_SCHEMA(object) REEL_REGISTER(op_schemas, reel_op_schema_entry, object)
+
+/* The schema text of `op`, NULL if none was registered (the service refuses
+ * to run such an op, and a unit test checks every op has one). */
+const char *reel_op_schema(const reel_op *op);
 
 /* ---- what an op may ask of its service (service/service.c) ---- */
 

@@ -8,7 +8,7 @@
 #ifndef REEL_STREAM_DEF_H
 #define REEL_STREAM_DEF_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -11,7 +11,9 @@
  */
 #include "io/source.h"
 
+#include "core/sample_convert.h"
 #include "rt/rt_mem.h"
+
 #include "time/clock.h"
 
 #define SOURCE_RT_PRIO 70 /* SCHED_FIFO priority: below JACK's usual 80, above normal */
@@ -50,15 +52,12 @@ void reel_samples_from_f32(uint8_t *dst, reel_sample_format fmt, const float *sr
             memcpy(dst + 4 * i, &x, 4);
             continue;
         }
-        if (!(x == x))
-            x = 0.0f;
-        x = x > 1.0f ? 1.0f : x < -1.0f ? -1.0f : x;
         if (fmt == REEL_SAMPLE_I16) {
-            int32_t v = (int32_t)lrintf(x * 32767.0f);
+            int32_t v = reel_f32_to_i16(x); /* core/sample_convert.h */
             dst[2 * i] = (uint8_t)v;
             dst[2 * i + 1] = (uint8_t)(v >> 8);
         } else {
-            int32_t v = (int32_t)lrint((double)x * 8388607.0);
+            int32_t v = reel_f32_to_i24(x);
             dst[3 * i] = (uint8_t)v;
             dst[3 * i + 1] = (uint8_t)(v >> 8);
             dst[3 * i + 2] = (uint8_t)(v >> 16);

@@ -8,10 +8,13 @@
  */
 #include "io/source.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct file_state {
     SNDFILE *sf;
@@ -77,14 +80,25 @@ int reel_source_file_open(const char *path, const reel_source_opts *opts, reel_s
 {
     if (!*path)
         return reel_error_set(err, REEL_EINVAL, "file source needs a path (file:PATH)");
+    /* A file that is missing or unreadable is a runtime error in our words,
+     * not libsndfile's "System error : ..." and not a usage error. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return reel_error_set(err, errno == ENOENT ? REEL_ENOENT : REEL_EIO,
+                              "cannot open audio file %s: %s", path, strerror(errno));
+    close(fd);
     file_state *f = calloc(1, sizeof *f);
     if (!f)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     f->sf = sf_open(path, SFM_READ, &f->info);
     if (!f->sf) {
         free(f);
-        return reel_error_set(err, REEL_EINVAL, "cannot read audio file %s: %s", path,
-                              sf_strerror(NULL));
+        const char *why = sf_strerror(NULL);
+        size_t n = strlen(why);
+        while (n && (why[n - 1] == '.' || why[n - 1] == ' '))
+            n--;
+        return reel_error_set(err, REEL_EFORMAT, "%s is not an audio file reel can read (%.*s)",
+                              path, (int)n, why);
     }
     int sub = f->info.format & SF_FORMAT_SUBMASK;
     reel_sample_format native = sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_S8 ||

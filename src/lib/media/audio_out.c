@@ -31,6 +31,7 @@
 #include "media/audio_out.h"
 #include "core/fsutil.h"
 #include "core/le_bytes.h"
+#include "core/sample_convert.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,25 +224,6 @@ static inline void wr_f32(uint8_t *p, float f)
     p[3] = (uint8_t)(u >> 24);
 }
 
-/* An already scaled float to an integer code: nearest (ties to even, the
- * default rounding mode), clipped, NaN -> 0. The comparisons come first so
- * lrintf never sees a value outside the code range. */
-static inline int32_t scaled_to_int(float s, int32_t lo, int32_t hi)
-{
-    if (isnan(s))
-        return 0;
-    if (s >= (float)hi)
-        return hi;
-    if (s <= (float)lo)
-        return lo;
-    return (int32_t)lrintf(s);
-}
-
-#define I16_LO (-32768)
-#define I16_HI 32767
-#define I24_LO (-8388608)
-#define I24_HI 8388607
-
 /* Convert n samples from `in` to `out` (different formats). One loop per
  * pair keeps the format dispatch out of the inner loops. */
 static void convert_samples(const uint8_t *src, reel_sample_format in, uint8_t *dst,
@@ -255,26 +237,26 @@ static void convert_samples(const uint8_t *src, reel_sample_format in, uint8_t *
         break;
     case REEL_SAMPLE_I16 * 3 + REEL_SAMPLE_F32:
         for (i = 0; i < n; i++)
-            wr_f32(dst + 4 * i, (float)rd_i16(src + 2 * i) * (1.0f / 32768.0f));
+            wr_f32(dst + 4 * i, reel_i16_to_f32(rd_i16(src + 2 * i)));
         break;
     case REEL_SAMPLE_I24 * 3 + REEL_SAMPLE_I16:
         /* v / 256 is exact in float (|v| < 2^23), so this is "through f32". */
         for (i = 0; i < n; i++)
             wr_i16(dst + 2 * i,
-                   scaled_to_int((float)rd_i24(src + 3 * i) * (1.0f / 256.0f), I16_LO, I16_HI));
+                   reel_scaled_to_int((float)rd_i24(src + 3 * i) * (1.0f / 256.0f), REEL_I16_LO,
+                                      REEL_I16_HI));
         break;
     case REEL_SAMPLE_I24 * 3 + REEL_SAMPLE_F32:
         for (i = 0; i < n; i++)
-            wr_f32(dst + 4 * i, (float)rd_i24(src + 3 * i) * (1.0f / 8388608.0f));
+            wr_f32(dst + 4 * i, reel_i24_to_f32(rd_i24(src + 3 * i)));
         break;
     case REEL_SAMPLE_F32 * 3 + REEL_SAMPLE_I16:
         for (i = 0; i < n; i++)
-            wr_i16(dst + 2 * i, scaled_to_int(rd_f32(src + 4 * i) * 32768.0f, I16_LO, I16_HI));
+            wr_i16(dst + 2 * i, reel_f32_to_i16(rd_f32(src + 4 * i)));
         break;
     case REEL_SAMPLE_F32 * 3 + REEL_SAMPLE_I24:
         for (i = 0; i < n; i++)
-            wr_i24(dst + 3 * i,
-                   scaled_to_int(rd_f32(src + 4 * i) * 8388608.0f, I24_LO, I24_HI));
+            wr_i24(dst + 3 * i, reel_f32_to_i24(rd_f32(src + 4 * i)));
         break;
     default: /* same format: the caller never converts */
         memcpy(dst, src, n * sample_bytes(in));

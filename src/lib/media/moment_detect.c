@@ -10,6 +10,8 @@
  */
 #include "media/moment_detect.h"
 
+#include "core/sample_convert.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -145,12 +147,12 @@ static float sample_at(reel_sample_format fmt, const uint8_t *src)
     case REEL_SAMPLE_I16: {
         int16_t s;
         memcpy(&s, src, 2);
-        return (float)s * (1.0f / 32768.0f);
+        return reel_i16_to_f32(s);
     }
     case REEL_SAMPLE_I24: {
         int32_t s = (int32_t)((uint32_t)src[0] << 8 | (uint32_t)src[1] << 16 |
                               (uint32_t)src[2] << 24) >> 8;
-        return (float)s * (1.0f / 8388608.0f);
+        return reel_i24_to_f32(s);
     }
     default: {
         float v;

@@ -18,7 +18,7 @@
 #ifndef REEL_ONSET_H
 #define REEL_ONSET_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stddef.h>
 #include <stdint.h>

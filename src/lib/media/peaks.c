@@ -4,6 +4,8 @@
  */
 #include "media/peaks.h"
 
+#include "core/sample_convert.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +46,10 @@ void reel_peak_bins_free(reel_peak_bins *b)
 static inline float sample_at(const uint8_t *p, reel_sample_format fmt)
 {
     switch (fmt) {
-    case REEL_SAMPLE_I16: return (float)(int16_t)(p[0] | p[1] << 8) / 32768.0f;
+    case REEL_SAMPLE_I16: return reel_i16_to_f32((int16_t)(p[0] | p[1] << 8));
     case REEL_SAMPLE_I24: {
         int32_t v = (int32_t)((uint32_t)p[0] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 24);
-        return (float)(v >> 8) / 8388608.0f;
+        return reel_i24_to_f32(v >> 8);
     }
     default: {
         float f;

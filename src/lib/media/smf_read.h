@@ -15,7 +15,7 @@
 #ifndef REEL_SMF_READ_H
 #define REEL_SMF_READ_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -14,7 +14,7 @@
 #ifndef REEL_SMF_WRITE_H
 #define REEL_SMF_WRITE_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdint.h>
 

@@ -9,7 +9,7 @@
 #ifndef REEL_TAR_WRITE_H
 #define REEL_TAR_WRITE_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stddef.h>
 #include <stdint.h>

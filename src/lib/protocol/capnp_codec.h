@@ -29,7 +29,7 @@
 #ifndef REEL_CAPNP_CODEC_H
 #define REEL_CAPNP_CODEC_H
 
-#include "reel.h"
+#include "core/error.h"
 #include "core/stream_def.h"
 
 #include <stdbool.h>

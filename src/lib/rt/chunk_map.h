@@ -22,7 +22,7 @@
 #ifndef REEL_CHUNK_MAP_H
 #define REEL_CHUNK_MAP_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <pthread.h>
 #include <stddef.h>

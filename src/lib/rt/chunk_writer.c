@@ -21,6 +21,7 @@
  */
 #include "rt/chunk_writer.h"
 
+#include "core/sample_convert.h"
 #include "rt/rt_limits.h"
 #include "rt/rt_mem.h"
 
@@ -433,18 +434,12 @@ static inline void put_sample(uint8_t *dst, reel_sample_format fmt, float x)
         memcpy(dst, &x, 4);
         return;
     }
-    if (!(x == x))
-        x = 0.0f; /* NaN */
-    if (x > 1.0f)
-        x = 1.0f;
-    if (x < -1.0f)
-        x = -1.0f;
     if (fmt == REEL_SAMPLE_I16) {
-        int32_t v = (int32_t)lrintf(x * 32767.0f);
+        int32_t v = reel_f32_to_i16(x); /* core/sample_convert.h: the one rule */
         dst[0] = (uint8_t)v;
         dst[1] = (uint8_t)(v >> 8);
     } else {
-        int32_t v = (int32_t)lrint((double)x * 8388607.0);
+        int32_t v = reel_f32_to_i24(x);
         dst[0] = (uint8_t)v;
         dst[1] = (uint8_t)(v >> 8);
         dst[2] = (uint8_t)(v >> 16);

@@ -12,7 +12,7 @@
 #ifndef REEL_MIDI_RECORD_H
 #define REEL_MIDI_RECORD_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -10,7 +10,7 @@
 #ifndef REEL_RING_H
 #define REEL_RING_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdalign.h>
 #include <stdatomic.h>

@@ -23,7 +23,7 @@
 #ifndef REEL_RT_MEM_H
 #define REEL_RT_MEM_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -11,7 +11,7 @@
 #ifndef REEL_DAEMON_FILE_H
 #define REEL_DAEMON_FILE_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stddef.h>
 

@@ -15,6 +15,7 @@
 #include "service/service_internal.h"
 
 #include "capture/control.h"
+#include "time/clock.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -236,10 +237,36 @@ static int pool_acquire(reel_service *s, int *slot, reel_error *err)
     return rc;
 }
 
-static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *origin,
-                  json_t **out, reel_error *err)
+static void pool_release(reel_service *s, int slot)
 {
-    reel_op_ctx x = {.service = s, .control = s->control, .origin = origin};
+    pthread_mutex_lock(&s->st_lock);
+    s->pool_busy[slot] = false;
+    pthread_cond_signal(&s->st_free);
+    pthread_mutex_unlock(&s->st_lock);
+}
+
+int reel_service_store_borrow(reel_service *s, reel_store **st, reel_error *err)
+{
+    int slot;
+    int rc = pool_acquire(s, &slot, err);
+    *st = rc ? NULL : s->pool[slot];
+    return rc;
+}
+
+void reel_service_store_return(reel_service *s, reel_store *st)
+{
+    for (int i = 0; st && i < STORE_POOL_MAX; i++)
+        if (s->pool[i] == st) {
+            pool_release(s, i);
+            return;
+        }
+}
+
+static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *origin,
+                  int64_t received_ns, json_t **out, reel_error *err)
+{
+    reel_op_ctx x = {.service = s, .control = s->control, .origin = origin,
+                     .received_ns = received_ns};
     if (op->flags & REEL_OP_CONTROL) {
         x.st = s->ctl_store;
         return op->fn(&x, args, out, err);
@@ -250,16 +277,14 @@ static int run_op(reel_service *s, const reel_op *op, json_t *args, const char *
         return rc;
     x.st = s->pool[slot];
     rc = op->fn(&x, args, out, err);
-    pthread_mutex_lock(&s->st_lock);
-    s->pool_busy[slot] = false;
-    pthread_cond_signal(&s->st_free);
-    pthread_mutex_unlock(&s->st_lock);
+    pool_release(s, slot);
     return rc;
 }
 
 int reel_service_call(reel_service *s, const char *name, json_t *args, const char *origin,
                       json_t **out, reel_error *err)
 {
+    int64_t received_ns = reel_clock_mono_now(); /* the instant the call arrived */
     *out = NULL;
     const reel_op *op = reel_service_op_find(name);
     if (!op)
@@ -268,8 +293,13 @@ int reel_service_call(reel_service *s, const char *name, json_t *args, const cha
     if (!args)
         args = empty = json_object();
     json_error_t je;
-    json_t *schema = json_loads(op->schema, 0, &je);
+    const char *text = reel_op_schema(op);
+    json_t *schema = text ? json_loads(text, 0, &je) : NULL;
     int rc;
+    if (!text) {
+        rc = reel_error_set(err, REEL_EIO, "%s: no argument schema is registered", name);
+        goto out;
+    }
     if (!schema) {
         rc = reel_error_set(err, REEL_EIO, "%s: its argument schema does not parse (%s)", name,
                             je.text);
@@ -286,15 +316,15 @@ int reel_service_call(reel_service *s, const char *name, json_t *args, const cha
     if (!origin)
         origin = "reel";
     if (!(op->flags & REEL_OP_CONTROL)) {
-        rc = run_op(s, op, args, origin, out, err);
+        rc = run_op(s, op, args, origin, received_ns, out, err);
         goto out;
     }
     if (s->control && s->have_control_thread &&
         pthread_equal(pthread_self(), s->control_thread)) {
-        rc = run_op(s, op, args, origin, out, err);
+        rc = run_op(s, op, args, origin, received_ns, out, err);
         goto out;
     }
-    pending_call p = {.op = op, .args = args, .origin = origin};
+    pending_call p = {.op = op, .args = args, .origin = origin, .received_ns = received_ns};
     pthread_mutex_lock(&s->q_lock);
     if (s->closing || !s->control) {
         pthread_mutex_unlock(&s->q_lock);
@@ -337,7 +367,7 @@ int reel_service_poll(reel_service *s, int timeout_ms, reel_error *err)
         if (!p)
             break;
         reel_error_clear(&p->err);
-        p->rc = run_op(s, p->op, p->args, p->origin, &p->out, &p->err);
+        p->rc = run_op(s, p->op, p->args, p->origin, p->received_ns, &p->out, &p->err);
         pthread_mutex_lock(&s->q_lock);
         p->done = true;
         pthread_cond_broadcast(&s->q_done);

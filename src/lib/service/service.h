@@ -66,6 +66,15 @@ int reel_service_subscribe(reel_service *s, reel_service_event_fn fn, void *ud);
 void reel_service_unsubscribe(reel_service *s, reel_service_event_fn fn, void *ud);
 /* reel_service_publish: core/op.h */
 
+/* Borrow a store handle of the service's pool for the calling thread (an
+ * SQLite connection is never shared between threads, and a slow reader must
+ * not stall another), for surfaces that read the store outside an op: the
+ * HTTP server's content, peaks and levels. Give it back with
+ * reel_service_store_return on the same thread. Waits while every handle
+ * is busy and the pool is at its size limit. */
+int reel_service_store_borrow(reel_service *s, reel_store **st, reel_error *err);
+void reel_service_store_return(reel_service *s, reel_store *st);
+
 /* Check `args` against a JSON Schema of the small subset ops use: type
  * object with properties of type string/integer/number/boolean/array/
  * object, "required", "enum", "minimum"/"maximum", array "items"; unknown

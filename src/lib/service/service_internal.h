@@ -24,6 +24,7 @@ typedef struct pending_call {
     const reel_op *op;
     json_t *args;
     const char *origin;
+    int64_t received_ns;
     json_t *out;
     reel_error err;
     int rc;

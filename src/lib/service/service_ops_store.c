@@ -11,6 +11,8 @@
  */
 #include "service/service_internal.h"
 
+#include "service/op_bounds.h"
+
 #include "slice/slice_args.h"
 #include "slice/slice.h"
 #include "slice/stream_pick.h"
@@ -113,7 +115,7 @@ static int op_grab(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 
 static int op_artifact_list(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
-    const char *tags[16];
+    const char *tags[REEL_OPB_ARTIFACT_LIST_TAGS_MAXITEMS]; /* the schema bounds the count */
     size_t n = 0, i;
     json_t *t;
     json_array_foreach(json_object_get(args, "tags"), i, t) tags[n++] = json_string_value(t);
@@ -155,49 +157,23 @@ static int op_artifact_get(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
     return REEL_OK;
 }
 
-#define SLICE_PROPS                                                                          \
-    "\"format\": {\"type\": \"string\", \"enum\": [\"wav\", \"w64\", \"rf64\", \"flac\", "    \
-    "\"raw\", \"mid\"], \"description\": \"file format (MIDI streams default to mid)\"},"     \
-    "\"sample_format\": {\"type\": \"string\", \"enum\": [\"f32\", \"i16\", \"i24\"]},"       \
-    "\"virtual\": {\"type\": \"boolean\", \"description\": \"store chunk references only\"}," \
-    "\"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\", \"minLength\": 1},"   \
-    " \"maxItems\": 16}"
 
 static const reel_op ops[] = {
-    {"streams", "List every stream with its state, head position, chunks, xruns and overruns.",
-     "{\"type\": \"object\", \"properties\": {}}", 0, op_streams},
+    {"streams", "List every stream with its state, head position, chunks, xruns and overruns.", 0, op_streams},
     {"stream_status", "One stream's status: state, head, chunks, xruns, overruns, clock.",
-     "{\"type\": \"object\", \"properties\": {\"stream\": {\"type\": \"string\", "
-     "\"description\": \"stream URI, e.g. stream://jack/main\"}}, \"required\": [\"stream\"]}",
      0, op_stream_status},
     {"stream_slice",
      "Cut a time range out of a stream into an artifact (a file in the store, or a virtual "
      "slice). Times: head, start, -30s, ISO-8601, @EPOCH, #FRAME, session:ID:start|end.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"stream\": {\"type\": \"string\"},"
-     "\"from\": {\"type\": \"string\", \"description\": \"time spec\"},"
-     "\"to\": {\"type\": \"string\", \"description\": \"time spec\"},"
-     "\"last\": {\"type\": \"string\", \"description\": \"a duration before head, e.g. 30s\"},"
-     SLICE_PROPS "}, \"required\": [\"stream\"]}",
      0, op_stream_slice},
     {"grab",
      "Keep the last N seconds of a stream (default 30 s of the stream being recorded): "
      "returns the artifact, its blob address and file path.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"stream\": {\"type\": \"string\"},"
-     "\"seconds\": {\"type\": \"number\", \"minimum\": 0.001, \"maximum\": 86400},"
-     SLICE_PROPS "}}",
      0, op_grab},
     {"artifact_list", "List artifacts, newest first, filtered by tags and a search string.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}, \"maxItems\": 16},"
-     "\"search\": {\"type\": \"string\"},"
-     "\"limit\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100000}}}",
      0, op_artifact_list},
     {"artifact_get",
      "One artifact with its lineage (parent, children, source stream window, chunks).",
-     "{\"type\": \"object\", \"properties\": {\"id\": {\"type\": \"string\", \"minLength\": 1, "
-     "\"maxLength\": 128}}, \"required\": [\"id\"]}",
      0, op_artifact_get},
 };
 

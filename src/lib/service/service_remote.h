@@ -10,7 +10,7 @@
 #ifndef REEL_SERVICE_REMOTE_H
 #define REEL_SERVICE_REMOTE_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <jansson.h>
 

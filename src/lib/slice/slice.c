@@ -67,7 +67,15 @@ typedef struct plan {
     reel_clock_snapshot *snaps; /* chunk-start clocks and the head clock */
     size_t n_snaps;
     bool clamped;
+    reel_slice_progress_fn progress; /* may be NULL; after each piece written */
+    void *progress_ud;
 } plan;
+
+static void plan_tick(const plan *p, size_t done)
+{
+    if (p->progress)
+        p->progress((uint64_t)done, (uint64_t)p->n, p->progress_ud);
+}
 
 static void plan_free(plan *p)
 {
@@ -292,8 +300,10 @@ static int render_midi(reel_store *st, const plan *p, reel_out_format fmt, const
     reel_midi_out *mo;
     int rc = reel_midi_out_open(&mo, path, fmt, p->def.sample_rate, p->from, p->to, p->def.uri,
                                 err);
-    for (size_t i = 0; i < p->n && rc == 0; i++)
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
         rc = piece_read(st, &p->pieces[i], 0, write_records, mo, err);
+        plan_tick(p, i + 1);
+    }
     if (rc) {
         reel_midi_out_abort(mo);
         return rc;
@@ -319,8 +329,10 @@ static int render_plan(reel_store *st, const plan *p, reel_out_format fmt,
     if (rc)
         return rc;
     size_t fb = reel_stream_def_frame_bytes(&p->def);
-    for (size_t i = 0; i < p->n && rc == 0; i++)
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
         rc = piece_read(st, &p->pieces[i], fb, write_frames, ao, err);
+        plan_tick(p, i + 1);
+    }
     if (rc) {
         reel_audio_out_abort(ao);
         return rc;
@@ -377,15 +389,11 @@ static int record_artifact(reel_store *st, const plan *p, const char *kind, cons
 {
     reel_artifact a;
     memset(&a, 0, sizeof a);
-    int rc = reel_artifact_new_id(&a, err);
-    if (rc)
-        return rc;
     a.content = res->content;
     snprintf(a.mime, sizeof a.mime, "%s", mime);
     snprintf(a.kind, sizeof a.kind, "%s", kind);
     snprintf(a.parent, sizeof a.parent, "%s", parent ? parent : "");
     snprintf(a.creator, sizeof a.creator, "%s", req && req->creator ? req->creator : "reel");
-    a.created_ns = reel_clock_wall_now();
     snprintf(a.stream_uri, sizeof a.stream_uri, "%s", p->def.uri);
     a.from_frame = (int64_t)p->from;
     a.to_frame = (int64_t)p->to;
@@ -394,9 +402,11 @@ static int record_artifact(reel_store *st, const plan *p, const char *kind, cons
     json_t *chunks = json_array();
     reel_hash *refs = calloc(p->n + n_extra + 1, sizeof *refs);
     size_t n_refs = 0;
-    if (!refs) {
-        json_decref(chunks);
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    json_t *sj = snaps_json(p->snaps, p->n_snaps);
+    int rc = REEL_OK;
+    if (!refs || !chunks || !sj) {
+        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
+        goto out;
     }
     char hs[REEL_HASH_HEX + 8];
     for (size_t i = 0; i < p->n; i++) {
@@ -412,30 +422,16 @@ static int record_artifact(reel_store *st, const plan *p, const char *kind, cons
     }
     for (size_t i = 0; i < n_extra; i++)
         refs[n_refs++] = extra_refs[i];
-    a.source_chunks_json = json_dumps(chunks, JSON_COMPACT);
-    json_decref(chunks);
-    json_t *sj = snaps_json(p->snaps, p->n_snaps);
-    a.clock_json = json_dumps(sj, JSON_COMPACT);
-    json_decref(sj);
-    a.meta_json = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
-    /* Tags: the caller's, plus type and stream. */
-    size_t n_user = req ? req->n_tags : 0;
-    const char **tags = calloc(n_user + 2, sizeof *tags);
-    char type_tag[64], stream_tag[REEL_URI_MAX + 8];
-    snprintf(type_tag, sizeof type_tag, "type:%s", kind);
-    snprintf(stream_tag, sizeof stream_tag, "stream:%s", p->def.uri);
-    if (!tags || !a.source_chunks_json || !a.clock_json || !a.meta_json) {
-        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
-    } else {
-        for (size_t i = 0; i < n_user; i++)
-            tags[i] = req->tags[i];
-        tags[n_user] = type_tag;
-        tags[n_user + 1] = stream_tag;
-        rc = reel_db_artifact_insert(reel_store_db(st), &a, tags, n_user + 2, refs, n_refs, err);
-    }
+    /* Tags: the caller's; type and stream are added by the store. */
+    reel_artifact_refs r = {.meta = meta, .clock = sj, .source_chunks = chunks,
+                            .tags = req ? req->tags : NULL, .n_tags = req ? req->n_tags : 0,
+                            .chunks = refs, .n_chunks = n_refs};
+    rc = reel_store_artifact_put(st, &a, &r, err);
     if (rc == 0)
         snprintf(res->artifact_id, sizeof res->artifact_id, "%s", a.id);
-    free(tags);
+out:
+    json_decref(chunks);
+    json_decref(sj);
     free(refs);
     reel_artifact_clear(&a);
     return rc;
@@ -571,6 +567,8 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
     for (int attempt = 0;; attempt++) {
         if ((rc = make_plan(st, req, &p, err)))
             return rc;
+        p.progress = req->progress;
+        p.progress_ud = req->progress_ud;
         bool midi = p.def.kind == REEL_STREAM_MIDI;
         reel_out_format fmt = midi && !req->format_given ? REEL_OUT_MID : req->format;
         reel_sample_format out_fmt = req->has_sample_format
@@ -688,6 +686,13 @@ int reel_slice_record_file(reel_store *st, const char *uri, uint64_t from, uint6
 int reel_render(reel_store *st, const char *artifact, const char *out_path,
                 reel_slice_result *res, reel_error *err)
 {
+    return reel_render_progress(st, artifact, out_path, NULL, NULL, res, err);
+}
+
+int reel_render_progress(reel_store *st, const char *artifact, const char *out_path,
+                         reel_slice_progress_fn progress, void *ud, reel_slice_result *res,
+                         reel_error *err)
+{
     memset(res, 0, sizeof *res);
     reel_artifact a;
     memset(&a, 0, sizeof a);
@@ -707,6 +712,8 @@ int reel_render(reel_store *st, const char *artifact, const char *out_path,
     json_t *root = NULL;
     plan p;
     memset(&p, 0, sizeof p);
+    p.progress = progress;
+    p.progress_ud = ud;
     if ((rc = reel_cas_verify(reel_store_cas(st), &a.content, err)) ||
         (rc = reel_fs_read_all(path, &text, NULL, err)))
         goto out;

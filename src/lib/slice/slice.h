@@ -24,6 +24,8 @@
 
 struct reel_slice_result;
 
+typedef void (*reel_slice_progress_fn)(uint64_t done, uint64_t total, void *ud);
+
 typedef struct reel_slice_request {
     const char *stream_uri;
     reel_timespec from, to;
@@ -46,6 +48,10 @@ typedef struct reel_slice_request {
     int (*annotate)(void *ud, reel_store *st, const struct reel_slice_result *res, json_t *meta,
                     reel_error *err);
     void *annotate_ud;
+    /* Optional: called after each piece of a materialized slice is written,
+     * with pieces done and in all (a terminal's progress line). */
+    reel_slice_progress_fn progress;
+    void *progress_ud;
 } reel_slice_request;
 
 typedef struct reel_slice_result {
@@ -77,6 +83,9 @@ int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result 
  * artifact whose parent is the virtual slice). */
 int reel_render(reel_store *st, const char *artifact, const char *out_path,
                 reel_slice_result *res, reel_error *err);
+int reel_render_progress(reel_store *st, const char *artifact, const char *out_path,
+                         reel_slice_progress_fn progress, void *ud, reel_slice_result *res,
+                         reel_error *err);
 
 /* Stream-following readers (a take written while it is recorded): hand
  * the audio frames [from, to) of `uri`, read from sealed chunks and the

@@ -2,9 +2,9 @@
  * artifact_db.c — reel.db, the SQLite index of artifacts, tags, lineage and
  * recorded streams (see artifact_db.h).
  *
- * Owns: the schema, its version (PRAGMA user_version) and every SQL
- * statement in reel. Must never: hold the only copy of anything (content,
- * stream definitions and manifests live in the CAS; rows here only name
+ * Owns: the artifact, stream and moment tables (registered with
+ * db_schema.h) and their SQL. Must never: hold the only copy of anything
+ * (content, stream definitions and manifests live in the CAS; rows here only name
  * them), or keep a write transaction open across a caller's callback — a
  * recorder and a slicer in two processes share this file.
  *
@@ -20,6 +20,8 @@
  */
 #include "store/artifact_db.h"
 
+#include "store/db_schema.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +30,6 @@
 #include <sqlite3.h>
 #include <sys/random.h>
 
-#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 10000
 #define TAG_MAX_CHARS 128
 #define ID_PREFIX_MIN 5
@@ -40,7 +41,7 @@ struct reel_db {
     char path[]; /* as given to reel_db_open, for error messages */
 };
 
-/* Version 1. Empty strings and "none" markers (-1 frames, 0 wall clock, zero
+/* Step 1 of the "artifacts" module. Empty strings and "none" markers (-1 frames, 0 wall clock, zero
  * hashes) are stored as NULL so that SQL sees them as absent. Hashes are
  * spelled "blake3:<64 hex>", the same as everywhere else in reel. */
 static const char schema_sql[] =
@@ -84,10 +85,13 @@ static const char schema_sql[] =
     "  updated_ns INTEGER NOT NULL,"
     "  pid INTEGER NOT NULL DEFAULT 0);";
 
-/* Each step from version i+1 to i+2, applied in order inside one write
- * transaction (a fresh file gets schema_sql, then every step). */
-static const char *const migrations[] = {
-    /* 2: moments (moments.h). AUTOINCREMENT: an id is never reused, so a
+static const char *const artifact_steps[] = {schema_sql};
+static const reel_db_schema artifact_schema = {"artifacts", 0, artifact_steps, 1};
+REEL_DB_SCHEMA(artifact_schema);
+
+/* The "moments" module (store/moment_table.h). */
+static const char *const moment_steps[] = {
+    /* 1: AUTOINCREMENT: an id is never reused, so a
      * `moment:<id>` written down once cannot come to mean another moment. */
     "CREATE TABLE IF NOT EXISTS moments ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -100,6 +104,8 @@ static const char *const migrations[] = {
     "  created_ns INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS moments_stream ON moments(stream_uri, frame);",
 };
+static const reel_db_schema moment_schema = {"moments", 1, moment_steps, 1};
+REEL_DB_SCHEMA(moment_schema);
 
 #define ARTIFACT_COLS                                                                        \
     "id, content_hash, mime, kind, parent_id, creator, created_ns, stream_uri, from_frame, " \
@@ -247,70 +253,6 @@ const char *reel_db_path(const reel_db *db)
     return db->path;
 }
 
-static int read_user_version(reel_db *db, int *version, reel_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(db, "PRAGMA user_version", &st, "read schema version", err);
-    if (rc)
-        return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_fail(db, err, "read schema version");
-    } else {
-        *version = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int check_version(reel_db *db, int version, reel_error *err)
-{
-    if (version >= 0 && version <= SCHEMA_VERSION)
-        return REEL_OK;
-    return reel_error_set(err, REEL_EDB,
-                          "%s: schema version %d is not one this reel understands (%d)",
-                          db->path, version, SCHEMA_VERSION);
-}
-
-/* Create the schema if this is a fresh file, or bring an older one up to
- * date. The version is read without a lock first so that opening a current
- * database never queues behind a writer; only creation and migration take
- * the write lock, then re-check, since another process may have done the
- * work in between. */
-static int ensure_schema(reel_db *db, reel_error *err)
-{
-    int version = 0;
-    int rc = read_user_version(db, &version, err);
-    if (rc || version == SCHEMA_VERSION)
-        return rc;
-    if ((rc = check_version(db, version, err)))
-        return rc;
-
-    if ((rc = exec(db, "BEGIN IMMEDIATE", "create schema", err)))
-        return rc;
-    if ((rc = read_user_version(db, &version, err)) || (rc = check_version(db, version, err)))
-        goto fail;
-    if (version == 0) {
-        if ((rc = exec(db, schema_sql, "create schema", err)))
-            goto fail;
-        version = 1;
-    }
-    if (version < SCHEMA_VERSION) {
-        for (; version < SCHEMA_VERSION; version++)
-            if ((rc = exec(db, migrations[version - 1], "upgrade the schema", err)))
-                goto fail;
-        char set_version[48];
-        snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", SCHEMA_VERSION);
-        if ((rc = exec(db, set_version, "set schema version", err)))
-            goto fail;
-    }
-    if ((rc = exec(db, "COMMIT", "create schema", err)))
-        goto fail;
-    return REEL_OK;
-fail:
-    rollback(db);
-    return rc;
-}
-
 static int set_wal(reel_db *db, reel_error *err)
 {
     sqlite3_stmt *st;
@@ -362,7 +304,7 @@ int reel_db_open(reel_db **out, const char *path, reel_error *err)
         goto fail;
     }
     if ((rc = exec(db, "PRAGMA foreign_keys = ON", "enable foreign keys", err)) ||
-        (rc = set_wal(db, err)) || (rc = ensure_schema(db, err)))
+        (rc = set_wal(db, err)) || (rc = reel_db_schema_apply(db, err)))
         goto fail;
     *out = db;
     return REEL_OK;

@@ -12,6 +12,7 @@ typedef struct fsck_ctx {
     reel_store *st;
     reel_fsck_report *rep;
     reel_fsck_problem_fn problem;
+    reel_fsck_progress_fn progress;
     void *ud;
     const char *what;
 } fsck_ctx;
@@ -38,6 +39,8 @@ static int check_blob(const reel_hash *h, const char *path, void *ud)
         c->rep->corrupt++;
         say(c, "corrupt: %s (%s)", path, e.msg);
     }
+    if (c->progress)
+        c->progress(c->rep, c->ud);
     return 0;
 }
 
@@ -129,8 +132,14 @@ static int check_artifact_hash(const reel_hash *h, void *ud)
 int reel_fsck(reel_store *st, reel_fsck_report *rep, reel_fsck_problem_fn problem, void *ud,
               reel_error *err)
 {
+    return reel_fsck_progress(st, rep, problem, NULL, ud, err);
+}
+
+int reel_fsck_progress(reel_store *st, reel_fsck_report *rep, reel_fsck_problem_fn problem,
+                       reel_fsck_progress_fn progress, void *ud, reel_error *err)
+{
     memset(rep, 0, sizeof *rep);
-    fsck_ctx c = {.st = st, .rep = rep, .problem = problem, .ud = ud};
+    fsck_ctx c = {.st = st, .rep = rep, .problem = problem, .progress = progress, .ud = ud};
     int rc = reel_cas_foreach(reel_store_cas(st), 0, check_blob, &c, err);
     if (rc < 0)
         return rc;

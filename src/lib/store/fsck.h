@@ -19,5 +19,10 @@ typedef struct reel_fsck_report {
 typedef void (*reel_fsck_problem_fn)(const char *line, void *ud);
 int reel_fsck(reel_store *st, reel_fsck_report *rep, reel_fsck_problem_fn problem, void *ud,
               reel_error *err);
+/* The same, calling `progress` (may be NULL) after each blob is re-hashed,
+ * with the report so far (rep->blobs) and the same `ud`. */
+typedef void (*reel_fsck_progress_fn)(const reel_fsck_report *rep, void *ud);
+int reel_fsck_progress(reel_store *st, reel_fsck_report *rep, reel_fsck_problem_fn problem,
+                       reel_fsck_progress_fn progress, void *ud, reel_error *err);
 
 #endif

@@ -17,18 +17,22 @@ typedef struct lister_ctx {
     const char *kind;
 } lister_ctx;
 
-typedef int (*roots_lister)(reel_store *st, lister_ctx *c, reel_error *err);
-
-static int emit(const reel_hash *h, void *ud)
+static int emit_kind(const reel_hash *h, void *ud)
 {
     lister_ctx *c = ud;
     return c->fn(h, c->kind, c->ud);
 }
 
+typedef struct stream_emit {
+    reel_gc_emit_fn emit;
+    void *ud;
+} stream_emit;
+
 static int emit_manifest_hash(const reel_hash *h, bool is_page, void *ud)
 {
     (void)is_page;
-    return emit(h, ud);
+    stream_emit *e = ud;
+    return e->emit(h, e->ud);
 }
 
 typedef struct uri_list {
@@ -56,8 +60,9 @@ static int collect_uri(const reel_db_stream *s, void *ud)
 
 /* Every stream: its definition, its manifest (the live one while it
  * records, else the sealed one), the manifest's pages and held chunks. */
-static int roots_streams(reel_store *st, lister_ctx *c, reel_error *err)
+static int roots_streams(reel_store *st, reel_gc_emit_fn emit, void *c, reel_error *err)
 {
+    stream_emit se = {emit, c};
     /* The URIs first, so no statement stays open while manifests load. */
     uri_list l = {0};
     int rc = reel_db_stream_list(reel_store_db(st), collect_uri, &l, err);
@@ -76,7 +81,8 @@ static int roots_streams(reel_store *st, lister_ctx *c, reel_error *err)
             (reel_hash_is_zero(&v.row.sealed_manifest) ||
              (rc = emit(&v.row.sealed_manifest, c)) == 0) &&
             (rc = emit(&v.manifest.definition_hash, c)) == 0)
-            rc = reel_manifest_foreach_hash(&v.manifest, reel_store_cas(st), emit_manifest_hash, c, err);
+            rc = reel_manifest_foreach_hash(&v.manifest, reel_store_cas(st), emit_manifest_hash, &se,
+                                            err);
         reel_stream_view_free(&v);
     }
     free(l.uris);
@@ -85,25 +91,25 @@ static int roots_streams(reel_store *st, lister_ctx *c, reel_error *err)
 
 /* The index: artifact contents, the chunks artifacts need, definitions
  * and sealed manifests (reel_db_referenced_hashes says which). */
-static int roots_artifacts(reel_store *st, lister_ctx *c, reel_error *err)
+static int roots_artifacts(reel_store *st, reel_gc_emit_fn emit, void *c, reel_error *err)
 {
     return reel_db_referenced_hashes(reel_store_db(st), emit, c, err);
 }
 
-static const struct {
-    const char *kind;
-    roots_lister list;
-} kinds[] = {
-    {"stream", roots_streams},
-    {"artifact", roots_artifacts},
-    /* {"session", roots_sessions}: see gc_roots.h */
-};
+static const reel_gc_root_lister stream_roots = {"stream", roots_streams};
+REEL_GC_ROOTS(stream_roots);
+static const reel_gc_root_lister artifact_roots = {"artifact", roots_artifacts};
+REEL_GC_ROOTS(artifact_roots);
+
+REEL_REGISTRY_DECLARE(gc_roots, reel_gc_root_lister);
 
 int reel_gc_roots_foreach(reel_store *st, reel_gc_root_fn fn, void *ud, reel_error *err)
 {
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        lister_ctx c = {.fn = fn, .ud = ud, .kind = kinds[k].kind};
-        int rc = kinds[k].list(st, &c, err);
+    /* Every registered lister; the order does not matter (a set is built). */
+    for (size_t k = 0; k < REEL_REGISTRY_COUNT(gc_roots); k++) {
+        const reel_gc_root_lister *l = REEL_REGISTRY_BEGIN(gc_roots)[k];
+        lister_ctx c = {.fn = fn, .ud = ud, .kind = l->kind};
+        int rc = l->list(st, emit_kind, &c, err);
         if (rc)
             return rc;
     }

@@ -195,13 +195,14 @@ bool reel_retention_should_drop(const reel_retention *r, const reel_retention_vi
 typedef struct apply_ctx {
     const reel_retention *r;
     reel_retention_view v;
+    uint64_t keep_from; /* no chunk holding a frame at or after this goes */
     uint64_t n;
 } apply_ctx;
 
 static int decide(const reel_chunk_entry *e, bool last, void *ud)
 {
     apply_ctx *a = ud;
-    if (last || !e->sealed || e->has_staging_id)
+    if (last || !e->sealed || e->has_staging_id || e->first_frame + e->frames > a->keep_from)
         return 1;
     a->v.bytes = e->bytes;
     a->v.frames = e->frames;
@@ -215,7 +216,7 @@ static int decide(const reel_chunk_entry *e, bool last, void *ud)
 }
 
 int reel_retention_apply(const reel_retention *r, reel_manifest *m, const reel_cas *cas,
-                         int64_t now_ns, uint64_t *dropped, reel_error *err)
+                         int64_t now_ns, uint64_t keep_from, uint64_t *dropped, reel_error *err)
 {
     if (dropped)
         *dropped = 0;
@@ -228,7 +229,8 @@ int reel_retention_apply(const reel_retention *r, reel_manifest *m, const reel_c
         return REEL_OK;
     apply_ctx a = {.r = r,
                    .v = {.rate = m->rate, .held_chunks = m->n_chunks,
-                         .held_bytes = m->total_bytes, .now_ns = now_ns}};
+                         .held_bytes = m->total_bytes, .now_ns = now_ns},
+                   .keep_from = keep_from};
     int rc = reel_manifest_foreach_chunk(m, cas, decide, &a, err);
     if (rc < 0)
         return rc;
@@ -289,4 +291,21 @@ void reel_retention_rules_free(reel_retention_rules *rs)
 {
     free(rs->rules);
     memset(rs, 0, sizeof *rs);
+}
+
+REEL_REGISTRY_DECLARE(retention_pins, reel_retention_pin);
+
+int reel_retention_pinned(reel_store *st, const char *uri, uint64_t *keep_from, reel_error *err)
+{
+    *keep_from = UINT64_MAX;
+    for (size_t i = 0; i < REEL_REGISTRY_COUNT(retention_pins); i++) {
+        const reel_retention_pin *p = REEL_REGISTRY_BEGIN(retention_pins)[i];
+        uint64_t k = UINT64_MAX;
+        int rc = p->pinned(st, uri, &k, err);
+        if (rc)
+            return rc;
+        if (k < *keep_from)
+            *keep_from = k;
+    }
+    return REEL_OK;
 }

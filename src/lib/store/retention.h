@@ -29,7 +29,10 @@
 #ifndef REEL_RETENTION_H
 #define REEL_RETENTION_H
 
+#include "core/registry.h"
 #include "store/manifest.h"
+
+typedef struct reel_store reel_store;
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -62,11 +65,28 @@ typedef struct reel_retention_view {
 bool reel_retention_should_drop(const reel_retention *r, const reel_retention_view *v);
 
 /* Drop from m's front what the policy says, oldest first, stopping at the
- * first chunk kept, at a staging chunk or a seal in flight, and before the
- * newest chunk. *dropped (may be NULL) gets the count. Page JSON is read
- * from cas as needed. */
+ * first chunk kept, at a staging chunk or a seal in flight, before the
+ * newest chunk, and before any chunk holding a frame at or after
+ * `keep_from` (UINT64_MAX: no pin; see reel_retention_pinned). *dropped
+ * (may be NULL) gets the count. Page JSON is read from cas as needed. */
 int reel_retention_apply(const reel_retention *r, reel_manifest *m, const reel_cas *cas,
-                         int64_t now_ns, uint64_t *dropped, reel_error *err);
+                         int64_t now_ns, uint64_t keep_from, uint64_t *dropped,
+                         reel_error *err);
+
+/* What a feature needs kept of a stream whatever the policy says (an open
+ * session needs every frame from its first segment's start): a feature
+ * registers a pin with REEL_RETENTION_PIN where it is defined; `pinned` sets
+ * *keep_from to the first frame of `uri` it needs (leave UINT64_MAX: none). */
+typedef struct reel_retention_pin {
+    const char *name;
+    int (*pinned)(reel_store *st, const char *uri, uint64_t *keep_from, reel_error *err);
+} reel_retention_pin;
+
+#define REEL_RETENTION_PIN(object) REEL_REGISTER(retention_pins, reel_retention_pin, object)
+
+/* The lowest frame of `uri` any registered pin needs (UINT64_MAX: none). */
+int reel_retention_pinned(reel_store *st, const char *uri, uint64_t *keep_from,
+                          reel_error *err);
 
 /* Rules for several streams: a default plus per-URI overrides. Owns its
  * array; release with reel_retention_rules_free. */

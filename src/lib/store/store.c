@@ -7,6 +7,7 @@
 #include "store/store.h"
 
 #include "core/fsutil.h"
+#include "time/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,71 @@ void reel_stream_view_free(reel_stream_view *v)
     reel_manifest_free(&v->manifest);
 }
 
+/* A JSON value into *dst unless one is there; *made says whether it was made
+ * here (to free). */
+static int dump_into(char **dst, json_t *v, bool *made)
+{
+    *made = false;
+    if (!v || *dst)
+        return 0;
+    *dst = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    *made = *dst != NULL;
+    return *dst ? 0 : -1;
+}
+
+int reel_store_artifact_put(reel_store *st, reel_artifact *a, const reel_artifact_refs *r,
+                            reel_error *err)
+{
+    static const reel_artifact_refs none;
+    if (!r)
+        r = &none;
+    int rc;
+    if (!a->id[0] && (rc = reel_artifact_new_id(a, err)))
+        return rc;
+    if (a->created_ns == 0)
+        a->created_ns = reel_clock_wall_now();
+    const char **tags = calloc(r->n_tags + 2, sizeof *tags);
+    char type_tag[sizeof a->kind + 8], stream_tag[sizeof a->stream_uri + 8];
+    size_t n = 0;
+    bool made_meta, made_clock, made_chunks;
+    int oom = dump_into(&a->meta_json, r->meta, &made_meta) |
+              dump_into(&a->clock_json, r->clock, &made_clock) |
+              dump_into(&a->source_chunks_json, r->source_chunks, &made_chunks);
+    if (!tags || oom) {
+        rc = reel_error_set(err, REEL_ENOMEM, "out of memory recording an artifact");
+        goto out;
+    }
+    snprintf(type_tag, sizeof type_tag, "type:%s", a->kind);
+    tags[n++] = type_tag;
+    if (a->stream_uri[0]) {
+        snprintf(stream_tag, sizeof stream_tag, "stream:%s", a->stream_uri);
+        tags[n++] = stream_tag;
+    }
+    for (size_t i = 0; i < r->n_tags; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = strcmp(tags[j], r->tags[i]) == 0;
+        if (!dup)
+            tags[n++] = r->tags[i];
+    }
+    rc = reel_db_artifact_insert(st->db, a, tags, n, r->chunks, r->n_chunks, err);
+out:
+    free(tags);
+    if (made_meta) {
+        free(a->meta_json);
+        a->meta_json = NULL;
+    }
+    if (made_clock) {
+        free(a->clock_json);
+        a->clock_json = NULL;
+    }
+    if (made_chunks) {
+        free(a->source_chunks_json);
+        a->source_chunks_json = NULL;
+    }
+    return rc;
+}
+
 int reel_store_definition_put(reel_store *st, const reel_stream_def *def, const char *creator,
                               int64_t created_ns, reel_hash *dh,
                               char art_id[REEL_ARTIFACT_ID_MAX], reel_error *err)
@@ -157,8 +223,6 @@ int reel_store_definition_put(reel_store *st, const reel_stream_def *def, const 
         return rc;
     reel_artifact a;
     memset(&a, 0, sizeof a);
-    if ((rc = reel_artifact_new_id(&a, err)))
-        return rc;
     a.content = *dh;
     snprintf(a.mime, sizeof a.mime, "application/json");
     snprintf(a.kind, sizeof a.kind, "stream-definition");
@@ -166,11 +230,37 @@ int reel_store_definition_put(reel_store *st, const reel_stream_def *def, const 
     snprintf(a.stream_uri, sizeof a.stream_uri, "%s", def->uri);
     a.created_ns = created_ns;
     a.from_frame = a.to_frame = -1;
-    char tag_stream[REEL_URI_MAX + 8];
-    snprintf(tag_stream, sizeof tag_stream, "stream:%s", def->uri);
-    const char *tags[] = {"type:stream-definition", tag_stream};
-    if ((rc = reel_db_artifact_insert(st->db, &a, tags, 2, NULL, 0, err)))
+    if ((rc = reel_store_artifact_put(st, &a, NULL, err)))
         return rc;
     snprintf(art_id, REEL_ARTIFACT_ID_MAX, "%s", a.id);
     return REEL_OK;
+}
+
+static int first_definition(const reel_artifact *a, void *ud)
+{
+    *(reel_hash *)ud = a->content;
+    return 1; /* newest first: the first is the one */
+}
+
+/* The newest definition of `uri`: the registry's if it ever recorded,
+ * else the one stream_create stored. */
+int reel_store_definition_latest(reel_store *st, const char *uri, reel_stream_def *def,
+                                 reel_error *err)
+{
+    reel_db_stream row;
+    reel_error e2;
+    if (reel_db_stream_get(reel_store_db(st), uri, &row, &e2) == 0)
+        return reel_store_load_definition(st, &row.definition_hash, def, err);
+    char tag[REEL_URI_MAX + 16];
+    snprintf(tag, sizeof tag, "stream:%s", uri);
+    const char *tags[] = {"type:stream-definition", tag};
+    reel_hash h;
+    memset(&h, 0, sizeof h);
+    int rc = reel_db_artifact_list(reel_store_db(st), tags, 2, first_definition, &h, err);
+    if (rc == 1)
+        return reel_store_load_definition(st, &h, def, err);
+    if (rc)
+        return rc;
+    return reel_error_set(err, REEL_ENOENT, "no stream %s: define it with stream_create first",
+                          uri);
 }

@@ -10,7 +10,7 @@
 #ifndef REEL_CLOCK_H
 #define REEL_CLOCK_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -19,7 +19,7 @@
 #define REEL_TIMESPEC_H
 
 #include "time/clock.h"
-#include "reel.h"
+#include "core/error.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -43,20 +43,16 @@ static const reel_op ops[] = {
     {"moments",
      "A stream's interesting moments (detected onsets of sound or MIDI, and markers): id, "
      "frame, wall clock, kind, level. Slice one with from moment:<id>-5s.",
-     "{\"type\": \"object\", \"properties\": {\"stream\": {\"type\": \"string\", "
-     "\"minLength\": 1}}, \"required\": [\"stream\"]}",
      0, op_moments},
     {"marker",
      "Mark a moment by hand at a stream's head (default: the stream being recorded), with an "
      "optional name.",
-     "{\"type\": \"object\", \"properties\": {\"stream\": {\"type\": \"string\", "
-     "\"minLength\": 1}, \"name\": {\"type\": \"string\", \"maxLength\": 200}}}",
      0, op_marker},
 };
 
 static const reel_op_table moments_ops = {
     .name = "moments",
-    .order = 2,
+    .order = 3,
     .ops = ops,
     .n = sizeof ops / sizeof ops[0],
     .init = NULL,

@@ -223,20 +223,16 @@ static int import_file(req *r, const char *path, reel_error *err)
     }
     reel_artifact_clear(&a);
     memset(&a, 0, sizeof a);
-    if ((rc = reel_artifact_new_id(&a, err)))
-        return rc;
     a.content = r->src_hash;
     snprintf(a.mime, sizeof a.mime, "audio/midi");
     snprintf(a.kind, sizeof a.kind, "midi-file");
     snprintf(a.creator, sizeof a.creator, "%s", r->o->creator ? r->o->creator : "reel request");
-    a.created_ns = reel_clock_wall_now();
     a.from_frame = a.to_frame = -1;
     json_t *meta = json_pack("{s:s}", "path", path);
-    a.meta_json = json_dumps(meta, JSON_COMPACT);
+    reel_artifact_refs refs = {.meta = meta};
+    rc = meta ? reel_store_artifact_put(r->st, &a, &refs, err)
+              : reel_error_set(err, REEL_ENOMEM, "out of memory");
     json_decref(meta);
-    const char *tags[] = {"type:midi-file"};
-    rc = a.meta_json ? reel_db_artifact_insert(reel_store_db(r->st), &a, tags, 1, NULL, 0, err)
-                     : reel_error_set(err, REEL_ENOMEM, "out of memory");
     if (rc == 0)
         snprintf(r->src_artifact, sizeof r->src_artifact, "%s", a.id);
     reel_artifact_clear(&a);
@@ -569,8 +565,6 @@ static int store_midi_sent(req *r, reel_error *err)
         unlink(tmp);
         return rc;
     }
-    if ((rc = reel_artifact_new_id(&a, err)))
-        return rc;
     snprintf(a.mime, sizeof a.mime, "audio/midi");
     snprintf(a.kind, sizeof a.kind, "midi-sent");
     snprintf(a.parent, sizeof a.parent, "%s", r->src_artifact);
@@ -592,20 +586,15 @@ static int store_midi_sent(req *r, reel_error *err)
                              (json_int_t)r->rate, "ppq", (json_int_t)t.ppq, "tempo_us",
                              (json_int_t)t.tempo_us, "events", (json_int_t)(r->n - r->dropped),
                              "request", json_deep_copy(r->doc));
-    a.clock_json = json_dumps(clock, JSON_COMPACT);
-    a.meta_json = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(clock);
-    json_decref(meta);
     const char *tags[8 + r->o->n_tags];
     size_t nt = 0;
-    char session_tag[REEL_ARTIFACT_ID_MAX + 160], stream_tag[REEL_URI_MAX + 8];
+    char session_tag[REEL_ARTIFACT_ID_MAX + 160];
     add_tags(r, tags, &nt, session_tag, sizeof session_tag);
-    snprintf(stream_tag, sizeof stream_tag, "stream:%s", r->o->stream_uri);
-    tags[nt++] = "type:midi-sent";
-    tags[nt++] = stream_tag;
-    rc = a.clock_json && a.meta_json
-             ? reel_db_artifact_insert(reel_store_db(r->st), &a, tags, nt, NULL, 0, err)
-             : reel_error_set(err, REEL_ENOMEM, "out of memory");
+    reel_artifact_refs refs = {.meta = meta, .clock = clock, .tags = tags, .n_tags = nt};
+    rc = clock && meta ? reel_store_artifact_put(r->st, &a, &refs, err)
+                       : reel_error_set(err, REEL_ENOMEM, "out of memory");
+    json_decref(clock);
+    json_decref(meta);
     if (rc == 0)
         snprintf(r->midi_art, sizeof r->midi_art, "%s", a.id);
     reel_artifact_clear(&a);

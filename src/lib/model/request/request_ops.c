@@ -64,28 +64,12 @@ static const reel_op ops[] = {
      "Request-response: play a MIDI file (a path or a MIDI artifact) to a JACK MIDI input while "
      "an audio stream records the response on the same JACK frame clock; stores the MIDI sent "
      "and the audio captured as linked artifacts with the measured round-trip latency.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"midi\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"an SMF path, or an "
-     "artifact id or blake3 hash of one\"},"
-     "\"out\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"JACK MIDI input port, "
-     "e.g. synth:midi_in\"},"
-     "\"audio\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"the audio stream "
-     "recording the response (recorded from JACK by reel serve)\"},"
-     "\"tail\": " DURATION("recorded after the last event, default 2s") ","
-     "\"preroll\": " DURATION("kept before the first event, default 100ms") ","
-     "\"lead\": " DURATION("from now to the file's start, default 300ms") ","
-     "\"max_latency\": " DURATION("onset search after each note-on, default 500ms") ","
-     "\"threshold_db\": {\"type\": \"number\", \"minimum\": -120, \"maximum\": -0.001, "
-     "\"description\": \"onset threshold in dBFS, default -40\"},"
-     "\"session\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 128},"
-     "\"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\", \"minLength\": 1}, "
-     "\"maxItems\": 16}}, \"required\": [\"midi\", \"out\", \"audio\"]}",
      0, op_session_request},
 };
 
 static const reel_op_table request_ops = {
     .name = "request",
-    .order = 3,
+    .order = 4,
     .ops = ops,
     .n = sizeof ops / sizeof ops[0],
     .init = NULL,

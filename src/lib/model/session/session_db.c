@@ -7,6 +7,8 @@
 #include "model/session/session_db.h"
 
 #include "slice/spec_resolve.h"
+#include "store/db_schema.h"
+#include "store/retention.h"
 #include "store/store.h"
 
 #include <sqlite3.h>
@@ -19,6 +21,9 @@ static const char table_sql[] = "CREATE TABLE IF NOT EXISTS sessions ("
                                  "  created_ns INTEGER NOT NULL,"
                                  "  state TEXT NOT NULL,"
                                  "  doc TEXT NOT NULL)";
+static const char *const session_steps[] = {table_sql};
+static const reel_db_schema session_schema = {"sessions", 10, session_steps, 1};
+REEL_DB_SCHEMA(session_schema);
 
 static int db_fail(reel_db *db, reel_error *err, const char *what)
 {
@@ -30,8 +35,7 @@ static int prepare(reel_db *db, const char *sql, sqlite3_stmt **st, const char *
                    reel_error *err)
 {
     sqlite3 *h = reel_db_sqlite(db);
-    if (sqlite3_exec(h, table_sql, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(h, sql, -1, st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;
         return db_fail(db, err, what);
     }
@@ -146,3 +150,35 @@ static int session_spec_resolve(reel_store *st, const char *uri, uint32_t rate,
 
 static const reel_spec_resolver session_resolver = {REEL_TS_SESSION, session_spec_resolve};
 REEL_SPEC_RESOLVER(session_resolver);
+
+/* Retention pin (store/retention.h): a session not yet completed keeps every
+ * frame of its streams from its first segment's start, so that what it
+ * spans can still be sliced and exported when it stops. */
+typedef struct pin_ctx {
+    const char *uri;
+    uint64_t keep;
+} pin_ctx;
+
+static int pin_one(const reel_session *s, void *ud)
+{
+    pin_ctx *p = ud;
+    if (s->state == REEL_SESSION_COMPLETE)
+        return 0;
+    int i = reel_session_stream_index(s, p->uri);
+    for (size_t k = 0; i >= 0 && k < s->n_segs; k++)
+        if (s->segs[k].start.at[i].present && s->segs[k].start.at[i].frame < p->keep)
+            p->keep = s->segs[k].start.at[i].frame;
+    return 0;
+}
+
+static int session_pinned(reel_store *st, const char *uri, uint64_t *keep_from, reel_error *err)
+{
+    pin_ctx p = {uri, UINT64_MAX};
+    int rc = reel_session_list(reel_store_db(st), pin_one, &p, err);
+    if (rc == 0)
+        *keep_from = p.keep;
+    return rc;
+}
+
+static const reel_retention_pin session_pin = {"session", session_pinned};
+REEL_RETENTION_PIN(session_pin);

@@ -1,7 +1,7 @@
 /*
- * session_ops.c — streams one at a time (stream_create,
- * stream_start, stream_stop) and sessions (session_create, session_play,
- * session_stop, session_status, session_export).
+ * session_ops.c — the session ops: session_create, session_play,
+ * session_stop, session_status (session_export: session_export.c; streams
+ * one at a time: model/stream/).
  *
  * Marks (session.h) are taken on the control thread from the control
  * plane's newest head of each stream. The engine reports a head every
@@ -22,8 +22,7 @@
  * until then the range is held in the live staging chunk, which crash
  * recovery seals up to the last reported head.
  *
- * Owns: those ops' schemas, marks, the session artifact and the export
- * archive. Must never: change what is recorded off the control thread, or
+ * Owns: marks and the session artifact. Must never: change what is recorded off the control thread, or
  * leave a temporary file behind.
  */
 #include "core/op.h"
@@ -31,6 +30,7 @@
 #include "io/capture.h"
 #include "time/clock.h"
 #include "capture/control.h"
+#include "capture/stream_control.h"
 #include "core/fsutil.h"
 #include "model/session/session.h"
 #include "model/session/session_db.h"
@@ -55,157 +55,19 @@ static void publish_session(reel_op_ctx *x, const reel_session *s, const char *w
     json_decref(doc);
 }
 
-/* ---- stream definitions -------------------------------------------------- */
-
-static int first_definition(const reel_artifact *a, void *ud)
-{
-    *(reel_hash *)ud = a->content;
-    return 1; /* newest first: the first is the one */
-}
-
-/* The newest definition of `uri`: the registry's if it ever recorded,
- * else the one stream_create stored. */
-static int stored_definition(reel_store *st, const char *uri, reel_stream_def *def,
-                             reel_error *err)
-{
-    reel_db_stream row;
-    reel_error e2;
-    if (reel_db_stream_get(reel_store_db(st), uri, &row, &e2) == 0)
-        return reel_store_load_definition(st, &row.definition_hash, def, err);
-    char tag[REEL_URI_MAX + 16];
-    snprintf(tag, sizeof tag, "stream:%s", uri);
-    const char *tags[] = {"type:stream-definition", tag};
-    reel_hash h;
-    memset(&h, 0, sizeof h);
-    int rc = reel_db_artifact_list(reel_store_db(st), tags, 2, first_definition, &h, err);
-    if (rc == 1)
-        return reel_store_load_definition(st, &h, def, err);
-    if (rc)
-        return rc;
-    return reel_error_set(err, REEL_ENOENT, "no stream %s: define it with stream_create first",
-                          uri);
-}
-
-/* Start `uri` in the control plane, from its stored definition if the
- * control plane does not know it. */
-static int start_stream(reel_op_ctx *x, const char *uri, reel_error *err)
-{
-    reel_error e2;
-    int rc = reel_control_start_stream(x->control, uri, NULL, &e2);
-    if (rc != REEL_ENOENT) {
-        if (rc)
-            *err = e2;
-        return rc;
-    }
-    reel_stream_def def;
-    if ((rc = stored_definition(x->st, uri, &def, err)))
-        return rc;
-    return reel_control_start_stream(x->control, uri, &def, err);
-}
-
-static json_t *stream_state_json(reel_op_ctx *x, const char *uri)
-{
-    reel_control_stream_info in;
-    reel_error e2;
-    if (reel_control_stream_get(x->control, uri, &in, &e2))
-        return json_pack("{s:s, s:s}", "stream", uri, "state", "unknown");
-    return json_pack("{s:s, s:s, s:I, s:I}", "stream", uri, "state",
-                     in.recording ? "recording" : "stopped", "frame",
-                     (json_int_t)(in.have_head ? in.head.frames : in.start_frame), "rate",
-                     (json_int_t)in.def.sample_rate);
-}
-
-static int op_stream_create(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
-{
-    reel_capture_opts co;
-    memset(&co, 0, sizeof co);
-    co.source.rate = (uint32_t)reel_arg_int(args, "rate", 0);
-    co.source.channels = (uint32_t)reel_arg_int(args, "channels", 0);
-    co.chunk_bytes = (uint64_t)reel_arg_int(args, "chunk_bytes", 0);
-    const char *sf = reel_arg_str(args, "sample_format", NULL);
-    int rc;
-    if (sf) {
-        if ((rc = reel_sample_format_parse(sf, &co.source.sample_format, err)))
-            return rc;
-        co.source.has_sample_format = true;
-    }
-    reel_stream_def def;
-    memset(&def, 0, sizeof def);
-    const char *uri = reel_arg_str(args, "uri", NULL);
-    if (uri) {
-        if ((rc = reel_stream_uri_validate(uri, err)))
-            return rc;
-        snprintf(def.uri, sizeof def.uri, "%s", uri);
-    }
-    if ((rc = reel_capture_define(reel_arg_str(args, "source", ""), &co, &def, err)))
-        return rc;
-    reel_control_stream_info in;
-    reel_error e2;
-    if (reel_control_stream_get(x->control, def.uri, &in, &e2) == 0)
-        return reel_error_set(err, REEL_EEXIST, "stream %s is defined already", def.uri);
-    reel_hash dh;
-    char art_id[REEL_ARTIFACT_ID_MAX];
-    if ((rc = reel_store_definition_put(x->st, &def, x->origin, reel_clock_wall_now(), &dh,
-                                        art_id, err)) ||
-        (rc = reel_control_define_stream(x->control, &def, err)))
-        return rc;
-    char hex[REEL_HASH_HEX + 8];
-    reel_hash_to_string(&dh, hex);
-    *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "stream", def.uri, "state", "defined",
-                     "definition", hex, "artifact", art_id, "kind",
-                     def.kind == REEL_STREAM_MIDI ? "midi" : "audio", "rate",
-                     (json_int_t)def.sample_rate);
-    reel_service_publish(x->service, "stream", *out);
-    return REEL_OK;
-}
-
-static int op_stream_start(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
-{
-    const char *uri = reel_arg_str(args, "stream", "");
-    int rc = start_stream(x, uri, err);
-    if (rc)
-        return rc;
-    *out = stream_state_json(x, uri);
-    reel_service_publish(x->service, "stream", *out);
-    return REEL_OK;
-}
-
-static int op_stream_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
-{
-    const char *uri = reel_arg_str(args, "stream", "");
-    int rc = reel_control_stop_stream(x->control, uri, STOP_TIMEOUT_NS, err);
-    if (rc)
-        return rc;
-    *out = stream_state_json(x, uri);
-    reel_service_publish(x->service, "stream", *out);
-    return REEL_OK;
-}
-
 /* ---- marks and chunk ranges ---------------------------------------------- */
 
 /* Every clock now; see the top of the file for the precision. */
 static void take_mark(reel_op_ctx *x, const reel_session *s, reel_session_mark *m)
 {
     memset(m, 0, sizeof *m);
-    m->mono_ns = reel_clock_mono_now();
-    m->wall_ns = reel_clock_wall_now();
+    m->mono_ns = x->received_ns ? x->received_ns : reel_clock_mono_now();
+    m->wall_ns = reel_clock_wall_now() - (reel_clock_mono_now() - m->mono_ns);
     for (size_t i = 0; i < s->n_streams; i++) {
-        reel_control_stream_info in;
-        reel_error e2;
         reel_session_point *p = &m->at[i];
-        if (reel_control_stream_get(x->control, s->streams[i], &in, &e2) || !in.recording)
-            continue;
-        p->present = true;
-        p->frame = in.start_frame;
-        if (!in.have_head || in.head.mono_ns <= 0 || !in.def.sample_rate)
-            continue; /* not started yet: the segment begins at its first frame */
-        int64_t dt = m->mono_ns - in.head.mono_ns;
-        int64_t df = dt > 0 ? (int64_t)((__int128)dt * in.def.sample_rate / 1000000000) : 0;
-        p->frame = in.head.clock_frame + (uint64_t)df;
-        if (p->frame < in.start_frame)
-            p->frame = in.start_frame;
-        p->device_frame = in.head.device_frame + (uint64_t)df;
-        p->has_device_frame = true;
+        reel_error e2;
+        p->present = reel_stream_frame_at(x->control, s->streams[i], m->mono_ns, &p->frame,
+                                          &p->device_frame, &p->has_device_frame, &e2) == 0;
     }
 }
 
@@ -362,7 +224,6 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
     const char *tags[2 + REEL_SESSION_STREAMS_MAX];
     char tagbuf[REEL_SESSION_STREAMS_MAX + 1][REEL_URI_MAX + 16];
     size_t n_tags = 0;
-    tags[n_tags++] = "type:session";
     snprintf(tagbuf[0], sizeof tagbuf[0], "session:%s", s->id);
     tags[n_tags++] = tagbuf[0];
     for (size_t i = 0; i < s->n_streams; i++) {
@@ -379,11 +240,9 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
     json_t *meta = json_pack("{s:s, s:s, s:I, s:o}", "session", s->id, "mode",
                              reel_session_mode_name(s->mode), "segments",
                              (json_int_t)s->n_segs, "definitions", defs);
-    a.meta_json = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(meta);
     reel_hash *chunks = NULL;
     size_t n_chunks = 0;
-    if (!txt || !a.meta_json) {
+    if (!txt || !meta) {
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
         goto out;
     }
@@ -399,13 +258,15 @@ static int store_session_artifact(reel_op_ctx *x, reel_session *s, reel_error *e
         a.from_wall_ns = s->segs[0].start.wall_ns;
         a.to_wall_ns = s->segs[s->n_segs - 1].end.wall_ns;
     }
-    rc = reel_db_artifact_insert(reel_store_db(x->st), &a, tags, n_tags, chunks, n_chunks, err);
+    reel_artifact_refs refs = {.meta = meta, .tags = tags, .n_tags = n_tags, .chunks = chunks,
+                               .n_chunks = n_chunks};
+    rc = reel_store_artifact_put(x->st, &a, &refs, err);
 out:
     if (rc)
         s->artifact[0] = '\0';
+    json_decref(meta);
     free(chunks);
     free(txt);
-    free(a.meta_json);
     return rc;
 }
 
@@ -428,7 +289,7 @@ static int op_session_play(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
         reel_error e2;
         if (reel_control_stream_get(x->control, s.streams[i], &in, &e2) == 0 && in.recording)
             continue;
-        if ((rc = start_stream(x, s.streams[i], err))) {
+        if ((rc = reel_stream_start_defined(x->control, x->st, s.streams[i], err))) {
             /* All or nothing: what this play started stops again. */
             for (size_t k = 0; k < i; k++) {
                 reel_error e3;
@@ -530,233 +391,24 @@ static int op_session_status(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     return rc;
 }
 
-/* "stream://tone/main" -> "tone_main": a file name for archive members. */
-static void member_base(const char *uri, char *out, size_t cap)
-{
-    const char *p = strncmp(uri, "stream://", 9) == 0 ? uri + 9 : uri;
-    size_t n = 0;
-    for (; *p && n + 1 < cap; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.';
-        out[n++] = ok ? c : '_';
-    }
-    out[n] = '\0';
-}
-
-static void add_path(reel_op_ctx *x, json_t *j, const reel_hash *h)
-{
-    char path[PATH_MAX], hex[REEL_HASH_HEX + 8];
-    reel_cas_content_path(reel_store_cas(x->st), h, path);
-    reel_hash_to_string(h, hex);
-    json_object_set_new(j, "hash", json_string(hex));
-    json_object_set_new(j, "path", json_string(path));
-}
-
-/* One segment of one stream as a file in the store (a slice artifact). */
-static int export_slice(reel_op_ctx *x, const reel_session *s, size_t seg, size_t i,
-                        reel_slice_result *res, reel_error *err)
-{
-    const reel_session_segment *g = &s->segs[seg];
-    char tag[REEL_SESSION_ID_MAX + 16];
-    snprintf(tag, sizeof tag, "session:%s", s->id);
-    const char *tags[] = {tag, "session-export"};
-    reel_slice_request req;
-    memset(&req, 0, sizeof req);
-    req.stream_uri = s->streams[i];
-    req.from.kind = req.to.kind = REEL_TS_FRAME;
-    req.from.frame = g->start.at[i].frame;
-    req.to.frame = g->end.at[i].frame;
-    req.tags = tags;
-    req.n_tags = 2;
-    req.creator = x->origin;
-    return reel_slice(x->st, &req, res, err);
-}
-
-static int export_archive(reel_op_ctx *x, const reel_session *s, json_t *res, reel_error *err)
-{
-    char tmp[PATH_MAX];
-    int fd = -1;
-    int rc = reel_fs_tmpfile(reel_cas_tmp_dir(reel_store_cas(x->st)), "session-", tmp, &fd, err);
-    if (rc)
-        return rc;
-    int64_t mtime = reel_clock_wall_now() / 1000000000;
-    json_t *members = json_array(), *slices = json_array();
-    char name[512];
-    for (size_t k = 0; k < s->n_segs && rc == 0; k++) {
-        const reel_session_segment *g = &s->segs[k];
-        if (!g->ended)
-            continue;
-        for (size_t i = 0; i < s->n_streams && rc == 0; i++) {
-            if (!g->start.at[i].present || !g->end.at[i].present ||
-                g->end.at[i].frame <= g->start.at[i].frame)
-                continue;
-            reel_slice_result sr;
-            if ((rc = export_slice(x, s, k, i, &sr, err)))
-                break;
-            char base[256], path[PATH_MAX];
-            member_base(s->streams[i], base, sizeof base);
-            snprintf(name, sizeof name, "%s/%zu/%s.%s", s->id, k + 1, base,
-                     sr.midi ? "mid" : "wav");
-            reel_cas_content_path(reel_store_cas(x->st), &sr.content, path);
-            if ((rc = reel_tar_add_file(fd, name, path, mtime, err)))
-                break;
-            json_array_append_new(members, json_string(name));
-            json_array_append_new(
-                slices, json_pack("{s:s, s:s, s:I, s:I, s:s}", "member", name, "stream",
-                                  s->streams[i], "from_frame", (json_int_t)sr.from_frame,
-                                  "to_frame", (json_int_t)sr.to_frame, "artifact",
-                                  sr.artifact_id));
-        }
-    }
-    json_t *doc = reel_session_to_json(s);
-    char *txt = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(doc);
-    if (rc == 0 && !txt)
-        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
-    if (rc == 0) {
-        snprintf(name, sizeof name, "%s/session.json", s->id);
-        if ((rc = reel_tar_add_buf(fd, name, txt, strlen(txt), mtime, err)) == 0)
-            json_array_append_new(members, json_string(name));
-    }
-    free(txt);
-    if (rc == 0 && (rc = reel_tar_finish(fd, err)) == 0 && fsync(fd) != 0)
-        rc = reel_error_set(err, REEL_EIO, "cannot sync %s", tmp);
-    close(fd);
-    reel_artifact a;
-    memset(&a, 0, sizeof a);
-    if (rc == 0)
-        rc = reel_cas_ingest(reel_store_cas(x->st), tmp, NULL, &a.content, err);
-    unlink(tmp); /* gone already when ingested */
-    if (rc == 0)
-        rc = reel_artifact_new_id(&a, err);
-    if (rc == 0) {
-        snprintf(a.mime, sizeof a.mime, "application/x-tar");
-        snprintf(a.kind, sizeof a.kind, "session-archive");
-        snprintf(a.creator, sizeof a.creator, "%.63s", x->origin);
-        snprintf(a.parent, sizeof a.parent, "%s", s->artifact);
-        a.created_ns = reel_clock_wall_now();
-        a.from_frame = a.to_frame = -1;
-        json_t *meta = json_pack("{s:s, s:O}", "session", s->id, "members", slices);
-        a.meta_json = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(meta);
-        char tag[REEL_SESSION_ID_MAX + 16];
-        snprintf(tag, sizeof tag, "session:%s", s->id);
-        const char *tags[] = {"type:session-archive", tag};
-        rc = reel_db_artifact_insert(reel_store_db(x->st), &a, tags, 2, NULL, 0, err);
-        free(a.meta_json);
-    }
-    if (rc == 0) {
-        json_object_set_new(res, "artifact", json_string(a.id));
-        json_object_set_new(res, "members", members);
-        json_object_set_new(res, "slices", slices);
-        add_path(x, res, &a.content);
-    } else {
-        json_decref(members);
-        json_decref(slices);
-    }
-    return rc;
-}
-
-static int op_session_export(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
-{
-    reel_session s;
-    int rc = reel_session_load(reel_store_db(x->st), reel_arg_str(args, "id", ""), &s, err);
-    if (rc)
-        goto out;
-    const char *format = reel_arg_str(args, "format", "json");
-    json_t *res = json_pack("{s:s, s:s, s:s}", "session", s.id, "format", format, "state",
-                            reel_session_state_name(s.state));
-    if (strcmp(format, "archive") == 0) {
-        bool any = false;
-        for (size_t k = 0; k < s.n_segs; k++)
-            any |= s.segs[k].ended;
-        if (!any) {
-            rc = reel_error_set(err, REEL_ESTATE,
-                                "session %s has no ended segment to export yet", s.id);
-        } else {
-            rc = export_archive(x, &s, res, err);
-        }
-    } else {
-        json_t *doc = reel_session_to_json(&s);
-        char *txt = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        reel_hash h;
-        if (!txt)
-            rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
-        else if ((rc = reel_cas_put_buf(reel_store_cas(x->st), txt, strlen(txt), &h, err)) == 0)
-            add_path(x, res, &h);
-        free(txt);
-        json_object_set_new(res, "artifact",
-                            s.artifact[0] ? json_string(s.artifact) : json_null());
-        json_object_set_new(res, "document", doc);
-    }
-    if (rc)
-        json_decref(res);
-    else
-        *out = res;
-out:
-    reel_session_free(&s);
-    return rc;
-}
-
-#define ID_SCHEMA(desc)                                                                      \
-    "{\"type\": \"object\", \"properties\": {\"id\": {\"type\": \"string\", \"minLength\": 1, " \
-    "\"maxLength\": 127, \"description\": \"" desc "\"}}, \"required\": [\"id\"]}"
-#define STREAM_SCHEMA                                                                        \
-    "{\"type\": \"object\", \"properties\": {\"stream\": {\"type\": \"string\", "            \
-    "\"minLength\": 1, \"maxLength\": 511, \"description\": \"stream URI\"}}, "               \
-    "\"required\": [\"stream\"]}"
-
 static const reel_op ops[] = {
-    {"stream_create",
-     "Define a stream from a source spec (tone[:FREQ], file:PATH, alsa[:DEV], jack[:PORTS], "
-     "jack-midi[:PORT], alsa-midi[:C:P]) without recording it yet.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"source\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 1024},"
-     "\"uri\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 511},"
-     "\"rate\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 1536000},"
-     "\"channels\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 4096},"
-     "\"sample_format\": {\"type\": \"string\", \"enum\": [\"f32\", \"i16\", \"i24\"]},"
-     "\"chunk_bytes\": {\"type\": \"integer\", \"minimum\": 4096, \"maximum\": 4294967296}"
-     "}, \"required\": [\"source\"]}",
-     REEL_OP_CONTROL, op_stream_create},
-    {"stream_start", "Start recording a defined (or earlier recorded) stream.", STREAM_SCHEMA,
-     REEL_OP_CONTROL, op_stream_start},
-    {"stream_stop", "Stop recording one stream: its last chunk and manifest are sealed.",
-     STREAM_SCHEMA, REEL_OP_CONTROL, op_stream_stop},
     {"session_create",
      "Create a session over streams (default: the streams recording now); mode passive or "
      "request-response.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"mode\": {\"type\": \"string\", \"enum\": [\"passive\", \"request-response\"]},"
-     "\"streams\": {\"type\": \"array\", \"items\": {\"type\": \"string\", \"minLength\": 1}, "
-     "\"maxItems\": 16}}}",
      0, op_session_create},
     {"session_play",
      "Start a new segment of a session (ending the current one); starts its streams that are "
-     "not recording.",
-     ID_SCHEMA("session id"), REEL_OP_CONTROL, op_session_play},
+     "not recording.", REEL_OP_CONTROL, op_session_play},
     {"session_stop",
      "End the current segment and complete the session: streams it started are stopped and "
-     "sealed; the session is stored as an artifact.",
-     ID_SCHEMA("session id"), REEL_OP_CONTROL, op_session_stop},
+     "sealed; the session is stored as an artifact.", REEL_OP_CONTROL, op_session_stop},
     {"session_status", "One session's document (segments, clocks, chunks), or every session.",
-     "{\"type\": \"object\", \"properties\": {\"id\": {\"type\": \"string\", \"minLength\": 1, "
-     "\"maxLength\": 127}}}",
      0, op_session_status},
-    {"session_export",
-     "Export a session: its JSON document, or a tar archive with one WAV per audio stream and "
-     "one MIDI file per MIDI stream per segment plus the JSON, stored in the store.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"id\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 127},"
-     "\"format\": {\"type\": \"string\", \"enum\": [\"json\", \"archive\"]}},"
-     " \"required\": [\"id\"]}",
-     0, op_session_export},
 };
 
 static const reel_op_table session_ops = {
     .name = "session",
-    .order = 1,
+    .order = 2,
     .ops = ops,
     .n = sizeof ops / sizeof ops[0],
     .init = NULL,

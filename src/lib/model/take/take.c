@@ -187,6 +187,12 @@ static int start_worker(reel_take *t, reel_error *err);
 int reel_take_start(reel_take *t, reel_store *st, const char *stream, const char *name,
                     const char *creator, json_t **out, reel_error *err)
 {
+    return reel_take_start_at(t, st, stream, name, creator, NULL, out, err);
+}
+
+int reel_take_start_at(reel_take *t, reel_store *st, const char *stream, const char *name,
+                       const char *creator, const uint64_t *at, json_t **out, reel_error *err)
+{
     *out = NULL;
     pthread_mutex_lock(&t->lock);
     if (t->state != REEL_TAKE_IDLE || t->quit) {
@@ -232,7 +238,7 @@ int reel_take_start(reel_take *t, reel_store *st, const char *stream, const char
     snprintf(t->stream, sizeof t->stream, "%s", stream);
     snprintf(t->creator, sizeof t->creator, "%s", creator ? creator : "reel");
     t->rate = def.sample_rate;
-    t->from = t->written = t->busy_end = head;
+    t->from = t->written = t->busy_end = at ? *at : head;
     t->missing_rounds = 0;
     t->to = TO_UNSET;
     t->w = w;
@@ -244,6 +250,22 @@ int reel_take_start(reel_take *t, reel_store *st, const char *stream, const char
 }
 
 int reel_take_stop(reel_take *t, reel_store *st, json_t **out, reel_error *err)
+{
+    return reel_take_stop_at(t, st, NULL, out, err);
+}
+
+bool reel_take_stream(reel_take *t, char *buf, size_t cap)
+{
+    pthread_mutex_lock(&t->lock);
+    bool rec = t->state == REEL_TAKE_RECORDING;
+    if (rec)
+        snprintf(buf, cap, "%s", t->stream);
+    pthread_mutex_unlock(&t->lock);
+    return rec;
+}
+
+int reel_take_stop_at(reel_take *t, reel_store *st, const uint64_t *at, json_t **out,
+                      reel_error *err)
 {
     *out = NULL;
     pthread_mutex_lock(&t->lock);
@@ -264,7 +286,7 @@ int reel_take_stop(reel_take *t, reel_store *st, json_t **out, reel_error *err)
         head = 0;
 
     pthread_mutex_lock(&t->lock);
-    uint64_t to = head;
+    uint64_t to = at ? *at : head;
     if (to < t->busy_end)
         to = t->busy_end;
     if (to < t->written)

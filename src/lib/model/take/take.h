@@ -58,10 +58,23 @@ void reel_take_close(reel_take *t);
  * *out: the status (state "recording", file, path, stream, from_frame). */
 int reel_take_start(reel_take *t, reel_store *st, const char *stream, const char *name,
                     const char *creator, json_t **out, reel_error *err);
+/* The same with the take's first frame given: the frame the stream was at
+ * when the start was received (capture/stream_control.h), not the last head
+ * the store has. NULL `at`: the store's head. */
+int reel_take_start_at(reel_take *t, reel_store *st, const char *stream, const char *name,
+                       const char *creator, const uint64_t *at, json_t **out, reel_error *err);
 
 /* Stop the take at the stream's head now. *out: the status (state
  * "stopping", frames and seconds the file will hold). */
 int reel_take_stop(reel_take *t, reel_store *st, json_t **out, reel_error *err);
+/* The same with the end frame given (the frame at the instant the stop was
+ * received); never before what is written already. */
+int reel_take_stop_at(reel_take *t, reel_store *st, const uint64_t *at, json_t **out,
+                      reel_error *err);
+
+/* The stream of the take being recorded into buf (cap bytes); false when
+ * no take is recording. */
+bool reel_take_stream(reel_take *t, char *buf, size_t cap);
 
 /* {state, file, path, stream, from_frame, frames, seconds, takes, last}:
  * the current take (frames written so far; when stopping, its final

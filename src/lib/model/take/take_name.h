@@ -16,7 +16,7 @@
 #ifndef REEL_TAKE_NAME_H
 #define REEL_TAKE_NAME_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <stddef.h>
 #include <stdint.h>

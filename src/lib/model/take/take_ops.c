@@ -9,6 +9,7 @@
 #include "core/op.h"
 #include "slice/stream_pick.h"
 
+#include "capture/stream_control.h"
 #include "model/take/take.h"
 
 #include <stdio.h>
@@ -40,20 +41,35 @@ static void take_fini(reel_service *s)
     reel_service_state_set(s, &take_ops, NULL);
 }
 
+/* The frame `uri` was at when the call arrived (the take's exact edge), from
+ * the control plane; false without one (the take falls back to the store's
+ * head). */
+static bool take_frame(reel_op_ctx *x, const char *uri, uint64_t *at)
+{
+    reel_error e;
+    return x->control && x->received_ns &&
+           reel_stream_frame_at(x->control, uri, x->received_ns, at, NULL, NULL, &e) == 0;
+}
+
 static int op_record_start(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     char uri[REEL_URI_MAX];
     int rc = reel_stream_arg(x->st, args, uri, sizeof uri, err);
     if (rc)
         return rc;
-    return reel_take_start(take_of(x), x->st, uri, reel_arg_str(args, "filename", NULL),
-                           x->origin, out, err);
+    uint64_t at;
+    bool exact = take_frame(x, uri, &at);
+    return reel_take_start_at(take_of(x), x->st, uri, reel_arg_str(args, "filename", NULL),
+                              x->origin, exact ? &at : NULL, out, err);
 }
 
 static int op_record_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     (void)args;
-    return reel_take_stop(take_of(x), x->st, out, err);
+    char uri[REEL_URI_MAX];
+    uint64_t at;
+    bool exact = reel_take_stream(take_of(x), uri, sizeof uri) && take_frame(x, uri, &at);
+    return reel_take_stop_at(take_of(x), x->st, exact ? &at : NULL, out, err);
 }
 
 static int op_record_status(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
@@ -67,25 +83,18 @@ static const reel_op ops[] = {
     {"record_start",
      "Start a take: the stream (default: the one being recorded) from now on into a WAV file "
      "in the store's exports/ folder, also kept as an artifact when stopped.",
-     "{\"type\": \"object\", \"properties\": {"
-     "\"filename\": {\"type\": \"string\", \"maxLength\": 1024, \"description\": \"a plain file "
-     "name (letters, digits, . _ -); default take-<UTC time>.wav; never overwrites: take.wav "
-     "exists -> take-1.wav\"},"
-     "\"stream\": {\"type\": \"string\", \"description\": \"stream URI\"}}}",
      REEL_OP_CONTROL, op_record_start},
     {"record_stop",
      "Stop the take at the stream's head: returns its file and length at once; the file is "
-     "finished and stored as an artifact right after (see record_status).",
-     "{\"type\": \"object\", \"properties\": {}}", REEL_OP_CONTROL, op_record_stop},
+     "finished and stored as an artifact right after (see record_status).", REEL_OP_CONTROL, op_record_stop},
     {"record_status",
      "The recorder state (idle, arming, recording, stopping), the current take's file, frames "
-     "and seconds, and the last finished take with its artifact.",
-     "{\"type\": \"object\", \"properties\": {}}", 0, op_record_status},
+     "and seconds, and the last finished take with its artifact.", 0, op_record_status},
 };
 
 static const reel_op_table take_ops = {
     .name = "take",
-    .order = 4,
+    .order = 5,
     .ops = ops,
     .n = sizeof ops / sizeof ops[0],
     .init = take_init,

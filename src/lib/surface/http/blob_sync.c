@@ -25,7 +25,16 @@ typedef struct sync_ctx {
     struct curl_slist *headers;
     char base[1024];
     char errbuf[CURL_ERROR_SIZE];
+    reel_sync_progress_fn progress;
+    void *progress_ud;
+    uint64_t total;
 } sync_ctx;
+
+static void tick(const sync_ctx *x, const reel_sync_report *rep)
+{
+    if (x->progress)
+        x->progress(rep, x->total, x->progress_ud);
+}
 
 static int ctx_open(sync_ctx *x, const char *base_url, const char *token, reel_error *err)
 {
@@ -175,17 +184,28 @@ static int push_visit(const reel_hash *h, const char *path, void *ud)
     (void)path;
     push_all *p = ud;
     p->rc = push_one(p->x, p->cas, h, p->rep, p->err);
+    tick(p->x, p->rep);
     return p->rc ? 1 : 0;
 }
 
 int reel_sync_push(reel_cas *cas, const char *base_url, const reel_hash *hashes, size_t n,
                    const char *token, reel_sync_report *rep, reel_error *err)
 {
+    return reel_sync_push_progress(cas, base_url, hashes, n, token, NULL, NULL, rep, err);
+}
+
+int reel_sync_push_progress(reel_cas *cas, const char *base_url, const reel_hash *hashes,
+                            size_t n, const char *token, reel_sync_progress_fn progress,
+                            void *ud, reel_sync_report *rep, reel_error *err)
+{
     memset(rep, 0, sizeof *rep);
     sync_ctx x;
     int rc = ctx_open(&x, base_url, token, err);
     if (rc)
         return rc;
+    x.progress = progress;
+    x.progress_ud = ud;
+    x.total = hashes ? n : 0;
     if (hashes) {
         for (size_t i = 0; i < n && rc == 0; i++) {
             if (!reel_cas_has(cas, &hashes[i])) {
@@ -194,6 +214,7 @@ int reel_sync_push(reel_cas *cas, const char *base_url, const reel_hash *hashes,
                 rc = reel_error_set(err, REEL_ENOENT, "no blob %s in the local store", b);
             } else {
                 rc = push_one(&x, cas, &hashes[i], rep, err);
+                tick(&x, rep);
             }
         }
     } else {
@@ -357,18 +378,30 @@ static int remote_list(sync_ctx *x, reel_hash **out, size_t *n_out, reel_error *
 int reel_sync_pull(reel_cas *cas, const char *base_url, const reel_hash *hashes, size_t n,
                    const char *token, reel_sync_report *rep, reel_error *err)
 {
+    return reel_sync_pull_progress(cas, base_url, hashes, n, token, NULL, NULL, rep, err);
+}
+
+int reel_sync_pull_progress(reel_cas *cas, const char *base_url, const reel_hash *hashes,
+                            size_t n, const char *token, reel_sync_progress_fn progress,
+                            void *ud, reel_sync_report *rep, reel_error *err)
+{
     memset(rep, 0, sizeof *rep);
     sync_ctx x;
     int rc = ctx_open(&x, base_url, token, err);
     if (rc)
         return rc;
+    x.progress = progress;
+    x.progress_ud = ud;
     reel_hash *listed = NULL;
     if (!hashes) {
         rc = remote_list(&x, &listed, &n, err);
         hashes = listed;
     }
-    for (size_t i = 0; i < n && rc == 0; i++)
+    x.total = n;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         rc = pull_one(&x, cas, &hashes[i], rep, err);
+        tick(&x, rep);
+    }
     free(listed);
     ctx_close(&x);
     return rc;

@@ -33,4 +33,15 @@ int reel_sync_push(reel_cas *cas, const char *base_url, const reel_hash *hashes,
 int reel_sync_pull(reel_cas *cas, const char *base_url, const reel_hash *hashes, size_t n,
                    const char *token, reel_sync_report *rep, reel_error *err);
 
+/* The same, calling `progress` (may be NULL) after each blob with the report
+ * so far and the number of blobs in all (0 while unknown: a push of every
+ * local blob). */
+typedef void (*reel_sync_progress_fn)(const reel_sync_report *rep, uint64_t total, void *ud);
+int reel_sync_push_progress(reel_cas *cas, const char *base_url, const reel_hash *hashes,
+                            size_t n, const char *token, reel_sync_progress_fn progress,
+                            void *ud, reel_sync_report *rep, reel_error *err);
+int reel_sync_pull_progress(reel_cas *cas, const char *base_url, const reel_hash *hashes,
+                            size_t n, const char *token, reel_sync_progress_fn progress,
+                            void *ud, reel_sync_report *rep, reel_error *err);
+
 #endif

@@ -3,7 +3,7 @@
  * artifacts with lineage, artifact downloads. The documents are the ones
  * `reel --json` prints (store_json.c), so every surface answers alike.
  *
- * Must never: touch the store's database without holding db_lock, or map
+ * Must never: touch the store's database but through a borrowed handle, or map
  * anything from the request to a file path (names go to the index).
  */
 #include "surface/http/http_internal.h"
@@ -60,7 +60,7 @@ static enum MHD_Result ops_list(struct MHD_Connection *conn)
     json_t *arr = json_array();
     const reel_op *op;
     for (size_t i = 0; (op = reel_service_op_at(i)); i++) {
-        json_t *schema = json_loads(op->schema, 0, NULL);
+        json_t *schema = json_loads(reel_op_schema(op), 0, NULL);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:o*, s:b}", "name", op->name,
                                              "summary", op->summary, "input_schema", schema,
                                              "needs_recorder",
@@ -125,9 +125,12 @@ static enum MHD_Result artifact_content(reel_http *h, struct MHD_Connection *con
     reel_error_clear(&e);
     reel_artifact a;
     memset(&a, 0, sizeof a);
-    pthread_mutex_lock(&h->db_lock);
-    int rc = reel_db_artifact_get(reel_store_db(h->st), id, &a, &e);
-    pthread_mutex_unlock(&h->db_lock);
+    reel_store *st;
+    int rc = reel_service_store_borrow(h->service, &st, &e);
+    if (rc == 0) {
+        rc = reel_db_artifact_get(reel_store_db(st), id, &a, &e);
+        reel_service_store_return(h->service, st);
+    }
     if (rc)
         return http_send_reel_error(conn, &e);
     char fname[REEL_ARTIFACT_ID_MAX + 8];

@@ -28,7 +28,8 @@ struct reel_http {
     reel_http_opts o;            /* with defaults filled in */
     char token[1024];            /* "" when none */
     char url[96];
-    pthread_mutex_t db_lock;     /* serializes st->db (and the slices that use it) */
+    /* the index is read through handles borrowed from the service pool;
+     * st is used for its CAS only (blob routes), which is thread-safe */
     reel_service *service;       /* o.service, or own_service */
     reel_service *own_service;
     pthread_mutex_t sse_lock;    /* the client list and every client's queue */

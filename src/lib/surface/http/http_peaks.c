@@ -5,7 +5,7 @@
  * 100 ms, about ten times a second while someone listens on /api/events).
  * Both read the server's peak cache; no sample ever leaves as such.
  *
- * Must never: hold db_lock while reading chunks, or publish levels when no
+ * Must never: read the index but through a borrowed pool handle, or publish levels when no
  * event client is connected (the work would be for nobody).
  */
 #include "surface/http/http_internal.h"
@@ -18,13 +18,6 @@
 #define LEVELS_STREAMS_MAX 64
 #define PEAK_SCALE 32767
 
-static int open_view(reel_http *h, const char *uri, reel_stream_view *v, reel_error *e)
-{
-    pthread_mutex_lock(&h->db_lock);
-    int rc = reel_store_stream_open(h->st, uri, v, e);
-    pthread_mutex_unlock(&h->db_lock);
-    return rc;
-}
 
 static json_t *scaled(const reel_peak_bins *b, uint32_t ch, bool max)
 {
@@ -48,20 +41,24 @@ enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn)
     int rc;
     uint64_t first = 0, head = 0, end = 0;
     uint32_t rate = 0;
+    reel_store *st; /* a pool handle for this request (time specs may read the index) */
+    if ((rc = reel_service_store_borrow(h->service, &st, &e)))
+        return http_send_reel_error(conn, &e);
     for (int tries = 0;; tries++) {
-        if ((rc = open_view(h, r->route.param, &v, &e)))
-            return http_send_reel_error(conn, &e);
+        if ((rc = reel_store_stream_open(st, r->route.param, &v, &e)))
+            break;
         int64_t from, to;
-        rc = reel_slice_resolve(h->st, r->route.param, &r->route.from, &v.manifest, reel_store_cas(h->st),
-                                &from, &e);
+        rc = reel_slice_resolve(st, r->route.param, &r->route.from, &v.manifest,
+                                reel_store_cas(st), &from, &e);
         if (!rc)
-            rc = reel_slice_resolve(h->st, r->route.param, &r->route.to, &v.manifest,
-                                    reel_store_cas(h->st), &to, &e);
+            rc = reel_slice_resolve(st, r->route.param, &r->route.to, &v.manifest,
+                                    reel_store_cas(st), &to, &e);
         if (!rc && from >= to)
             rc = reel_error_set(&e, REEL_ERANGE, "empty range: from frame %lld is not before "
                                 "to frame %lld", (long long)from, (long long)to);
         if (!rc)
-            rc = reel_peak_cache_query(h->peaks, reel_store_cas(h->st), &v, from, to, r->route.bins, &b, &e);
+            rc = reel_peak_cache_query(h->peaks, reel_store_cas(st), &v, from, to, r->route.bins,
+                                       &b, &e);
         first = v.manifest.first_frame;
         head = v.manifest.total_frames;
         end = !rc && to < (int64_t)head ? (uint64_t)to : head; /* the window's clamped end */
@@ -71,6 +68,7 @@ enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn)
             break;
         reel_error_clear(&e);
     }
+    reel_service_store_return(h->service, st);
     if (rc)
         return http_send_reel_error(conn, &e);
     json_t *mins = json_array(), *maxs = json_array();
@@ -104,21 +102,22 @@ static int collect_live(const reel_db_stream *s, void *ud)
     return 0;
 }
 
-static void publish_levels(reel_http *h, const char *uri, float *peak, size_t cap)
+static void publish_levels(reel_http *h, reel_store *st, const char *uri, float *peak,
+                           size_t cap)
 {
     reel_error e;
     reel_error_clear(&e);
     reel_stream_view v;
-    if (open_view(h, uri, &v, &e))
+    if (reel_store_stream_open(st, uri, &v, &e))
         return;
     int rc = REEL_ENOENT;
     for (int tries = 0; v.def.kind == REEL_STREAM_AUDIO && tries <= SEAL_RETRIES; tries++) {
         uint64_t window = v.def.sample_rate / 10 ? v.def.sample_rate / 10 : 1;
-        rc = reel_peak_cache_levels(h->peaks, reel_store_cas(h->st), &v, window, peak, cap, &e);
+        rc = reel_peak_cache_levels(h->peaks, reel_store_cas(st), &v, window, peak, cap, &e);
         if (rc != REEL_ENOENT)
             break;
         reel_stream_view_free(&v);
-        if (open_view(h, uri, &v, &e))
+        if (reel_store_stream_open(st, uri, &v, &e))
             return;
     }
     if (rc == REEL_OK) {
@@ -148,11 +147,14 @@ static void *levels_main(void *arg)
         l->n = 0;
         reel_error e;
         reel_error_clear(&e);
-        pthread_mutex_lock(&h->db_lock);
-        int rc = reel_db_stream_list(reel_store_db(h->st), collect_live, l, &e);
-        pthread_mutex_unlock(&h->db_lock);
+        reel_store *st;
+        int rc = reel_service_store_borrow(h->service, &st, &e);
+        if (rc == 0)
+            rc = reel_db_stream_list(reel_store_db(st), collect_live, l, &e);
         for (size_t i = 0; rc == 0 && i < l->n; i++)
-            publish_levels(h, l->uri[i], peak, REEL_MAX_CHANNELS);
+            publish_levels(h, st, l->uri[i], peak, REEL_MAX_CHANNELS);
+        if (st)
+            reel_service_store_return(h->service, st);
     }
     free(peak);
     free(l);

@@ -577,7 +577,6 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         free(h);
         return rc;
     }
-    pthread_mutex_init(&h->db_lock, NULL);
     pthread_mutex_init(&h->sse_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -597,7 +596,6 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         http_mcp_close(h);
         pthread_cond_destroy(&h->sse_cond);
         pthread_mutex_destroy(&h->sse_lock);
-        pthread_mutex_destroy(&h->db_lock);
         reel_service_close(h->own_service);
         free(h);
         return reel_error_set(err, REEL_EIO, "cannot start the HTTP server on %s", h_listen);
@@ -631,7 +629,6 @@ void reel_http_close(reel_http *h)
     http_mcp_close(h);
     pthread_cond_destroy(&h->sse_cond);
     pthread_mutex_destroy(&h->sse_lock);
-    pthread_mutex_destroy(&h->db_lock);
     reel_service_close(h->own_service);
     free(h);
 }

@@ -11,9 +11,10 @@
  * limit in memory, or let reel_http_publish block its caller on a client.
  *
  * Threads: one per connection (libmicrohttpd's thread-per-connection
- * mode), bounded by max_connections. The server serializes its own use of
- * the store's database; code outside it that uses the same reel_store from
- * other threads while it runs must open a reel_store of its own.
+ * mode), bounded by max_connections. Requests read the index through store
+ * handles borrowed from the service's pool (reel_service_store_borrow), one
+ * per request at a time, never a shared connection; `st` is used for its
+ * CAS only.
  */
 #ifndef REEL_HTTP_SERVER_H
 #define REEL_HTTP_SERVER_H

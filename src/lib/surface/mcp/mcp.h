@@ -23,7 +23,7 @@
 #ifndef REEL_MCP_H
 #define REEL_MCP_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <jansson.h>
 #include <stdbool.h>

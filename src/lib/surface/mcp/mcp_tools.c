@@ -41,7 +41,7 @@ json_t *mcp_tools_list(const reel_mcp *m, const reel_mcp_session *s, json_t *par
     const reel_op *op;
     for (size_t i = 0; (op = reel_service_op_at(i)); i++) {
         json_error_t je;
-        json_t *schema = json_loads(op->schema, 0, &je);
+        json_t *schema = json_loads(reel_op_schema(op), 0, &je);
         if (!schema) {
             json_decref(tools);
             return mcp_fail(f, REEL_RPC_INTERNAL_ERROR, "op %s: its schema does not parse: %s",

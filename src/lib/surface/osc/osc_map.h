@@ -21,7 +21,7 @@
 #ifndef REEL_OSC_MAP_H
 #define REEL_OSC_MAP_H
 
-#include "reel.h"
+#include "core/error.h"
 
 #include <jansson.h>
 #include <lo/lo.h>

@@ -1,0 +1,109 @@
+/*
+ * cli_help.c — `reel CMD --help`: one command's usage, options and what it
+ * does, on stdout. The overview (`reel --help`) is usage() in main.c.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+typedef struct cmd_help {
+    const char *name, *text;
+} cmd_help;
+
+static const cmd_help HELP[] = {
+    {"init", "usage: reel init\n  create the store ($REEL_HOME or --store DIR)\n"},
+    {"record",
+     "usage: reel record --source SRC [--stream URI] [--seconds N] [--fast]\n"
+     "                   [--staging-grace DUR] [--chunk-bytes N | --chunk-frames N]\n"
+     "                   [--rate R] [--channels C] [--sample-format f32|i16|i24]\n"
+     "                   [--retain RULE]... [--trigger level|midi|level,midi|off]\n"
+     "                   [--trigger-db DB] [--trigger-hold DUR] [--trigger-hysteresis DB]\n"
+     "  record SRC (tone[:FREQ], file:PATH, jack:PORT, jack-midi:PORT, alsa:DEV...) into a\n"
+     "  stream (default stream://tone/main for a tone); --seconds N stops after N seconds,\n"
+     "  --fast ingests a file as fast as it can be read (exact samples). On a terminal a\n"
+     "  progress line is shown on stderr.\n"},
+    {"streams", "usage: reel streams\n  every stream: state, head, chunks, xruns, overruns\n"},
+    {"status", "usage: reel status STREAM\n  one stream's state\n"},
+    {"slice",
+     "usage: reel slice STREAM (--last DUR | --from T --to T) [--virtual] [--out PATH]\n"
+     "                  [--format wav|rf64|w64|flac|raw|mid] [--sample-format f32|i16|i24]\n"
+     "                  [--tag T]...\n"
+     "  cut a window of a stream (the live edge too) into a file, or with --virtual a\n"
+     "  slice of references only; MIDI streams give a Standard MIDI File.\n"
+     "  time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME,\n"
+     "  session:ID:start|end, session:ID/SEGMENT:start|end, moment:ID, moment:ID-5s\n"},
+    {"render", "usage: reel render ARTIFACT --out PATH\n"
+               "  render a virtual slice, byte-identical to materializing it\n"},
+    {"artifacts", "usage: reel artifacts [--tag T]...\n  artifacts, newest first\n"},
+    {"show", "usage: reel show ARTIFACT\n  one artifact with its lineage (parent, children, "
+             "chunks)\n"},
+    {"cas", "usage: reel cas put FILE | get HASH [--out PATH] | has HASH | verify [HASH] |\n"
+            "                gc [--dry-run] [--grace DUR]\n"
+            "  the content-addressed store itself\n"},
+    {"fsck", "usage: reel fsck\n  re-hash every blob, check every reference (progress on a "
+             "terminal)\n"},
+    {"gc", "usage: reel gc [--dry-run] [--grace DUR]\n"
+           "  delete content nothing references (default grace 10m); safe while recording\n"},
+    {"recover", "usage: reel recover [--dry-run] [--staging-grace DUR]\n"
+                "  after a crash: seal what a dead recorder left, drop unknown staging files\n"
+                "  (default 10m old)\n"},
+    {"serve",
+     "usage: reel serve [--source SRC]... [--stream URI]... [--engine EP] [--publish EP]\n"
+     "                  [--seconds N] [--listen ADDR:PORT | --no-http] [--token-file F]\n"
+     "                  [--osc PORT | --no-osc] [--staging-grace DUR] [--retain RULE]...\n"
+     "                  [--trigger ...] [--trigger-db DB] [--trigger-hold DUR]\n"
+     "                  [--trigger-hysteresis DB]\n"
+     "  record until Ctrl-C (default source: jack if a server runs, else alsa, else tone),\n"
+     "  HTTP API and web page on 127.0.0.1:7070, OSC on UDP 5005, events on ZMQ.\n"
+     "  --retain 24h | --retain stream://URI=500chunks: retention.\n"},
+    {"engine", "usage: reel engine --control EP\n"
+               "  the realtime engine in its own process, for `reel serve --engine EP`\n"},
+    {"http", "usage: reel http [--listen ADDR:PORT] [--token-file F]\n"
+             "  serve the store over HTTP (first line: the URL); beyond loopback needs\n"
+             "  --token-file\n"},
+    {"sync", "usage: reel sync push|pull URL [HASH...] [--token-file F]\n"
+             "  copy the blobs the other side lacks\n"},
+    {"call", "usage: reel call OP ['{JSON}'] | reel call --list\n"
+             "  run one operation (the ones HTTP, OSC and MCP offer), in the running serve\n"
+             "  if there is one\n"},
+    {"session",
+     "usage: reel session create [--mode passive|request-response] [--stream URI]...\n"
+     "       reel session play ID | stop ID | status [ID]\n"
+     "       reel session export ID --format json|archive [--out PATH]\n"
+     "       reel session request --midi FILE.mid|ARTIFACT --out PORT --audio STREAM\n"
+     "                            [--tail 2s] [--session ID] [--preroll D] [--lead D]\n"
+     "                            [--threshold DB] [--max-latency D] [--tag T]...\n"
+     "                            [--jack-server NAME]\n"
+     "  sessions of segments; request plays MIDI to a JACK port and keeps the response\n"},
+    {"moments", "usage: reel moments STREAM\n"
+                "  the stream's interesting moments (id, time, frame, kind, peak level)\n"},
+    {"marker", "usage: reel marker STREAM [--name N]\n  a moment by hand, at the stream's "
+               "head\n"},
+    {"mcp", "usage: reel mcp\n  MCP server on stdin/stdout (JSON-RPC lines, for agents)\n"},
+};
+
+static const char GLOBAL[] =
+    "global options: --store DIR, --json, --log-level error|warn|info|debug (or REEL_LOG),\n"
+    "  --log-json\n";
+
+bool cli_help_wanted(const cli *c)
+{
+    for (int i = 1; i < c->argc; i++) {
+        if (strcmp(c->argv[i], "--") == 0)
+            return false;
+        if (strcmp(c->argv[i], "--help") == 0 || strcmp(c->argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+int cli_help(const char *cmd, FILE *f)
+{
+    for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++)
+        if (strcmp(HELP[i].name, cmd) == 0) {
+            fputs(HELP[i].text, f);
+            fputs(GLOBAL, f);
+            return 0;
+        }
+    return -1;
+}

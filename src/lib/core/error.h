@@ -1,0 +1,49 @@
+/*
+ * error.h — the one error type of libreel's internals.
+ *
+ * Owns: reel_error (a code and one line for a person), the helpers that
+ * fill it, and the codes' stable wire names ("invalid_argument", ...). The
+ * codes themselves (enum reel_err) and reel_strerror are public and live in
+ * include/reel.h, which this header includes, so internal and public code
+ * agree on every number.
+ *
+ * Conventions (libuv style): functions are `reel_<noun>_<verb>`, return 0 on
+ * success or a negative `reel_err` code, and take an optional `reel_error *`
+ * last argument that receives one human-readable line naming what was wrong.
+ *
+ * Must never: be installed or exported (libreel.so's version script hides
+ * everything here but reel_strerror).
+ */
+#ifndef REEL_CORE_ERROR_H
+#define REEL_CORE_ERROR_H
+
+#include "reel.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REEL_ERROR_MSG_MAX 512
+
+/* One failure: its code and one line for a person. */
+typedef struct reel_error {
+    int code;
+    char msg[REEL_ERROR_MSG_MAX];
+} reel_error;
+
+/* Fill `err` (if not NULL) with `code` and a printf-style message; returns
+ * `code` so callers can write `return reel_error_set(err, REEL_EIO, ...)`. */
+int reel_error_set(reel_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reset to success. */
+void reel_error_clear(reel_error *err);
+
+/* The code's stable wire name ("invalid_argument", "not_found", ...), and
+ * back (an unknown name is REEL_EIO). */
+const char *reel_error_code_name(int code);
+int reel_error_code_from_name(const char *name);
+
+/* Exit status for the CLI: 0 success, 2 usage (EINVAL), 1 otherwise. */
+int reel_error_exit_status(int code);
+
+#endif /* REEL_CORE_ERROR_H */
