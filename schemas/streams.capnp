@@ -80,6 +80,7 @@ struct StreamHeadPosition {
   gaps @11 :UInt64;             # device losses and format changes
   chunkBytes @12 :UInt64;       # bytes written into the current chunk
   chunkFrames @13 :UInt64;      # frames (audio) or events (MIDI) in the current chunk
+  eventsLost @14 :UInt64;       # writer events that had no room (the recorder fails on any)
 }
 
 struct StreamChunkFull {

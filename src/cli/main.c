@@ -1190,6 +1190,10 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     cli c = {0};
+    /* The application's choice, process-wide: libjack and alsa-lib print
+     * nothing; reel reports every device failure once, as one line. */
+    reel_jack_silence_messages();
+    reel_source_alsa_quiet();
     const char *log_level = NULL;
     bool log_json = false;
     char **args = calloc((size_t)argc + 1, sizeof *args);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "rt/chunk_writer.h"
+#include "rt/rt_limits.h"
 #include "rt/midi_record.h"
 
 #include <math.h>
@@ -122,34 +123,38 @@ static const reel_cw_event *h_find(const harness *h, uint32_t type, uint32_t tag
 }
 
 /* Chunk events must pair up and tile the timeline without gaps: every
- * STARTED is followed by the FULL of the same tag, each chunk starts where
- * the previous one ended. Returns the number of completed chunks. */
+ * FULL ends the oldest chunk started and not yet full (owed silence can
+ * keep several open: a chunk is full only once its bytes are all written),
+ * each chunk starts where the previous one ended. Returns the number of
+ * completed chunks. */
 static size_t check_chunk_events(const harness *h, uint64_t start, uint64_t *end_out)
 {
     uint64_t pos = start;
-    bool open = false;
-    uint32_t open_tag = 0;
-    uint64_t open_first = 0;
-    size_t full = 0;
+    uint32_t open_tag[64];
+    uint64_t open_first[64];
+    size_t n_open = 0, full = 0;
     for (size_t i = 0; i < h->n_ev; i++) {
         const reel_cw_event *e = &h->ev[i];
         if (e->type == REEL_CW_CHUNK_STARTED) {
-            assert_false(open);
-            assert_true(e->first_frame == pos);
-            open = true;
-            open_tag = e->tag;
-            open_first = e->first_frame;
+            assert_true(n_open < 64);
+            assert_true(n_open == 0 ? e->first_frame == pos
+                                    : e->first_frame >= open_first[n_open - 1]);
+            open_tag[n_open] = e->tag;
+            open_first[n_open++] = e->first_frame;
         } else if (e->type == REEL_CW_CHUNK_FULL && e->tag != UINT32_MAX) {
-            assert_true(open);
-            assert_int_equal(e->tag, open_tag);
-            assert_true(e->first_frame == open_first);
+            assert_true(n_open > 0);
+            assert_int_equal(e->tag, open_tag[0]);
+            assert_true(e->first_frame == open_first[0]);
+            assert_true(e->first_frame == pos);
             assert_true(e->end_frame >= e->first_frame);
             if (h->def.kind == REEL_STREAM_AUDIO) {
                 assert_true(e->end_frame - e->first_frame == e->frames);
                 assert_true(e->bytes == e->frames * h->fb);
             }
+            memmove(open_tag, open_tag + 1, (n_open - 1) * sizeof *open_tag);
+            memmove(open_first, open_first + 1, (n_open - 1) * sizeof *open_first);
+            n_open--;
             pos = e->end_frame;
-            open = false;
             full++;
         }
     }
@@ -643,6 +648,166 @@ static void test_events_keep_order_through_backlog(void **state)
     h_free(h);
 }
 
+
+/* ---- owed silence: placed at once, written a bounded amount per call ------ */
+
+/* A debt much larger than one call's budget: every later call writes at
+ * most REEL_CW_CATCHUP times its own frames of it; the frames written
+ * meanwhile land after the silence at once; a chunk is reported full, and
+ * the head moves, only over bytes already written. */
+static void test_owed_silence_spread_over_calls(void **state)
+{
+    (void)state;
+    reel_stream_def def = audio_def(REEL_SAMPLE_I16, 2, 1000);
+    harness *h = h_new(&def, 0, 16);
+    const size_t cap = 1000 * h->fb;
+    for (int i = 0; i < 12; i++)
+        assert_true(h_offer(h, cap));
+    uint8_t *in = audio_input(2000, h->fb, 21);
+    reel_cw_write(h->cw, in, 100);
+    reel_cw_owe_silence(h->cw, 10000); /* ten chunks of it */
+    reel_cw_head hd;
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.owed_frames == 10000 && hd.silence_pending == 10000 && hd.frames == 100);
+    const uint64_t budget = REEL_CW_CATCHUP_MIN; /* 50-frame calls: 8 x 50 < the minimum */
+    uint64_t pending = 10000;
+    size_t calls = 0;
+    while (pending > 0) {
+        reel_cw_write(h->cw, in + (calls % 20) * 50 * h->fb, 50);
+        calls++;
+        pending = pending > budget ? pending - budget : 0;
+        reel_cw_read_head(h->cw, &hd);
+        assert_true(hd.silence_pending == pending);
+        assert_true(hd.frames == (pending ? 100 + 10000 - pending : 10100 + calls * 50));
+        assert_true(hd.overrun_frames == 0);
+        size_t seen = h->n_ev;
+        h_drain(h);
+        for (size_t i = seen; i < h->n_ev; i++)
+            if (h->ev[i].type == REEL_CW_CHUNK_FULL)
+                assert_true(h->ev[i].end_frame <= hd.frames);
+    }
+    assert_int_equal(calls, (10000 + budget - 1) / budget);
+    /* The bytes: the first 100 frames, zeros, then every 50-frame call. */
+    uint8_t *all = malloc(12 * cap);
+    assert_non_null(all);
+    for (int i = 0; i < 12; i++)
+        memcpy(all + i * cap, h->buf[10 + i], cap);
+    assert_memory_equal(all, in, 100 * h->fb);
+    for (size_t b = 100 * h->fb; b < 10100 * h->fb; b++)
+        assert_int_equal(all[b], 0);
+    for (size_t c = 0; c < calls; c++)
+        assert_memory_equal(all + (10100 + c * 50) * h->fb, in + (c % 20) * 50 * h->fb,
+                            50 * h->fb);
+    /* Chunks tile the timeline, in order, each reported once. */
+    uint64_t end;
+    size_t full = 0;
+    for (size_t i = 0; i < h->n_ev; i++)
+        full += h->ev[i].type == REEL_CW_CHUNK_FULL;
+    assert_int_equal(full, (10100 + calls * 50) / 1000);
+    reel_cw_finish(h->cw);
+    h_drain(h);
+    check_chunk_events(h, 0, &end);
+    assert_true(end == 10100 + calls * 50);
+    free(all);
+    free(in);
+    h_free(h);
+}
+
+/* More separate debts than the writer tracks at once: the one that does not
+ * fit waits (and what follows it becomes an overrun, counted), nothing is
+ * lost silently and positions stay true. */
+static void test_owed_silence_more_ranges_than_tracked(void **state)
+{
+    (void)state;
+    reel_stream_def def = audio_def(REEL_SAMPLE_F32, 1, 100000);
+    harness *h = h_new(&def, 0, 16);
+    for (int i = 0; i < 10; i++)
+        assert_true(h_offer(h, 100000 * h->fb));
+    uint8_t *in = audio_input(10, h->fb, 22);
+    /* Each debt is far larger than what all these calls zero together, so
+     * each stays a range of its own. */
+    const int debts = REEL_CW_HOLES_MAX + 2;
+    uint64_t given = 0;
+    for (int i = 0; i < debts; i++) {
+        reel_cw_owe_silence(h->cw, 50000);
+        reel_cw_write(h->cw, in, 10);
+        given += 50000 + 10;
+    }
+    reel_cw_head hd;
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.overrun_frames > 0);
+    /* Catch up: finish writes everything that has room. */
+    h_drain(h);
+    reel_cw_finish(h->cw);
+    h_drain(h);
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.silence_pending == 0);
+    assert_true(hd.frames == given);
+    uint64_t end;
+    check_chunk_events(h, 0, &end);
+    assert_true(end == given);
+    free(in);
+    h_free(h);
+}
+
+/* An event with no room in the ring and the backlog is counted in the head,
+ * never dropped silently. */
+static void test_lost_events_are_counted(void **state)
+{
+    (void)state;
+    reel_stream_def def = audio_def(REEL_SAMPLE_F32, 2, 100);
+    harness *h = h_new(&def, 0, 2);
+    const int n = REEL_CW_EVENT_RING + REEL_CW_BACKLOG + 100;
+    for (int i = 0; i < n; i++)
+        reel_cw_note_xrun(h->cw);
+    reel_cw_head hd;
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.xruns == (uint64_t)n); /* the counter itself is never lost */
+    assert_true(hd.events_lost == 100);
+    /* What did fit comes out, in order; the lost ones are the newest. */
+    assert_int_equal(h_drain(h), REEL_CW_EVENT_RING);
+    reel_cw_note_gap(h->cw); /* the backlog moves up first */
+    h_drain(h);
+    assert_int_equal(h->n_ev, REEL_CW_EVENT_RING + REEL_CW_BACKLOG + 1);
+    assert_int_equal(h->ev[h->n_ev - 1].type, REEL_CW_GAP);
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.events_lost == 100);
+    h_free(h);
+}
+
+/* finish twice: one final report, the second call does nothing. */
+static void test_finish_is_idempotent(void **state)
+{
+    (void)state;
+    reel_stream_def def = audio_def(REEL_SAMPLE_F32, 2, 100);
+    harness *h = h_new(&def, 0, 2);
+    assert_true(h_offer(h, 100 * h->fb));
+    uint8_t *in = audio_input(30, h->fb, 23);
+    reel_cw_write(h->cw, in, 30);
+    reel_cw_finish(h->cw);
+    h_drain(h);
+    size_t n = h->n_ev;
+    reel_cw_finish(h->cw);
+    reel_cw_write(h->cw, in, 30); /* not a producer any more: nothing changes */
+    assert_int_equal(h_drain(h), 0);
+    assert_int_equal(h->n_ev, n);
+    assert_int_equal(h->ev[n - 1].final, 1);
+    reel_cw_head hd;
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(reel_cw_finished(h->cw) && hd.frames == 30);
+    /* MIDI too. */
+    reel_stream_def md = midi_def();
+    harness *m = h_new(&md, 0, 2);
+    reel_cw_advance(m->cw, 100);
+    reel_cw_finish(m->cw);
+    reel_cw_finish(m->cw);
+    assert_int_equal(h_drain(m), 1);
+    assert_int_equal(m->ev[0].final, 1);
+    free(in);
+    h_free(h);
+    h_free(m);
+}
+
 /* ---- MIDI ----------------------------------------------------------------- */
 
 typedef struct sent {
@@ -933,6 +1098,10 @@ int main(void)
         cmocka_unit_test(test_finish_and_reclaim),
         cmocka_unit_test(test_offer_limit_and_create_errors),
         cmocka_unit_test(test_events_keep_order_through_backlog),
+        cmocka_unit_test(test_owed_silence_spread_over_calls),
+        cmocka_unit_test(test_owed_silence_more_ranges_than_tracked),
+        cmocka_unit_test(test_lost_events_are_counted),
+        cmocka_unit_test(test_finish_is_idempotent),
         cmocka_unit_test(test_midi_records_and_boundaries),
         cmocka_unit_test(test_midi_overrun_and_limits),
         cmocka_unit_test(test_two_threads_ten_seconds),

@@ -672,6 +672,38 @@ static void test_record_midi(void **state)
     reel_store_close(st);
 }
 
+
+/* ---- a writer that lost events fails the recorder --------------------------- */
+
+static void test_lost_events_fail_the_recorder(void **state)
+{
+    fixture *f = *state;
+    reel_store *st = open_store(f);
+    reel_stream_def def = audio_def();
+    reel_recorder *r = NULL;
+    reel_error err = {0};
+    assert_int_equal(reel_recorder_open(&r, st, &def, &err), REEL_OK);
+    reel_chunk_writer *cw = reel_recorder_writer(r);
+    float *in = make_input(PERIOD, 77);
+    reel_cw_write(cw, in, PERIOD);
+    assert_int_equal(reel_recorder_poll(r, &err), REEL_OK);
+    /* A control side that never drains: more events than the ring and the
+     * writer's backlog hold. */
+    for (int i = 0; i < 5000; i++)
+        reel_cw_note_xrun(cw);
+    reel_cw_head h;
+    reel_cw_read_head(cw, &h);
+    assert_true(h.events_lost > 0);
+    reel_error_clear(&err);
+    assert_int_equal(reel_recorder_poll(r, &err), REEL_EIO);
+    assert_non_null(strstr(err.msg, "lost"));
+    assert_non_null(strstr(err.msg, URI));
+    reel_cw_finish(cw);
+    reel_recorder_close(r, &err); /* fails again; frees r either way */
+    free(in);
+    reel_store_close(st);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -683,6 +715,7 @@ int main(void)
         T(test_resume_continues_frames),
         T(test_resume_other_format_fails),
         T(test_record_midi),
+        T(test_lost_events_fail_the_recorder),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

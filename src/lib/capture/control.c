@@ -536,6 +536,7 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
         h->xruns = ev->head.xruns;
         h->overrun_frames = ev->head.overrun_frames;
         h->overrun_events = ev->head.overrun_events;
+        h->events_lost = ev->head.events_lost; /* the recorder fails on any */
         s->have_head = true;
         ensure_started(s);
         /* The recorder saves it at once: what a crash loses is then one

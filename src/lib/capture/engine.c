@@ -6,12 +6,25 @@
  * chunk writers; this loop maps the chunks the control plane names, hands
  * them to the writers ahead of need, drains the writers' event rings and
  * turns them into protocol events.
+ *
+ * One realtime context per device: every JACK stream joins one client,
+ * opened with the first and shared with the rest of the process (MIDI out
+ * for request-response joins it too, jack_backend.h), closed with the
+ * engine.
+ *
+ * Chunk memory: a writer writes a buffer of realtime memory, never the
+ * staging file's mapping (chunk_map.h); this loop copies what a head or a
+ * full chunk names into the file before it publishes either, so the control
+ * plane never hears of a position the file does not hold yet.
  */
 #include "capture/engine.h"
 #include "core/log.h"
 
 #include "time/clock.h"
 #include "protocol/wire.h"
+#include "rt/chunk_map.h"
+#include "rt/rt_limits.h"
+#include "rt/rt_mem.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,20 +37,19 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
-#define ENG_STREAMS_MAX 64
-#define ENG_CHUNKS_MAX 80 /* the recorder keeps at most 64 ready, plus the one in use */
-#define ENG_READY_SLOTS 72
+#define ENG_STREAMS_MAX REEL_ENGINE_STREAMS_MAX
+#define ENG_CHUNKS_MAX REEL_ENGINE_CHUNKS_MAX
+#define ENG_READY_SLOTS REEL_ENGINE_READY_SLOTS
+#define ENG_HELD_MAX 16 /* writers a device could not be made to let go of */
 #define HEAD_NS 100000000LL
 #define HEARTBEAT_NS 250000000LL
 #define SERVICE "reel-engine"
 
 typedef struct eng_chunk {
     uint32_t tag;
-    uint8_t *map;
+    uint8_t *map;  /* the staging file, shared */
+    uint8_t *buf;  /* what the writer writes (realtime memory) */
+    size_t synced; /* bytes of buf copied into map */
     size_t cap;
     char path[REEL_CAPNP_PATH_MAX];
 } eng_chunk;
@@ -49,6 +61,9 @@ typedef struct eng_stream {
     reel_capture *cap;
     eng_chunk chunks[ENG_CHUNKS_MAX];
     size_t n_chunks;
+    reel_chunk_pool pool; /* chunk buffers, reused */
+    bool pool_ready;
+    uint64_t lost_told;   /* events_lost already reported */
     uint32_t next_tag;
     uint64_t bytes_done; /* bytes of the chunks already reported full */
     uint64_t gaps;
@@ -63,12 +78,15 @@ struct reel_engine {
     bool subscribed, connected;
     int64_t next_head_ns, next_beat_ns;
     eng_stream *streams; /* ENG_STREAMS_MAX */
+    reel_jack *jack;     /* the one JACK client, once a JACK stream started */
+    reel_chunk_writer *held[ENG_HELD_MAX]; /* destroyed after the JACK client closes */
+    size_t n_held;
 };
 
 /* ---- chunks ------------------------------------------------------------ */
 
-/* Map a chunk the control plane created and pre-faulted; fault it in here
- * too (this process's page tables), never on the realtime thread. */
+/* Map a chunk the control plane created; the writer gets a buffer of
+ * realtime memory of the same size, copied into the file as it fills. */
 static int map_chunk(eng_stream *s, const char *path, reel_error *err)
 {
     if (s->n_chunks >= ENG_CHUNKS_MAX)
@@ -97,19 +115,26 @@ static int map_chunk(eng_stream *s, const char *path, reel_error *err)
     if (map == MAP_FAILED)
         return reel_error_set(err, REEL_EIO, "cannot map chunk %.300s: %s", path,
                               strerror(errno));
-    if (madvise(map, cap, MADV_POPULATE_WRITE) != 0) {
-        volatile uint8_t *p = map;
-        for (size_t off = 0; off < cap; off += 4096)
-            p[off] = p[off];
+    if (!s->pool_ready) {
+        reel_chunk_pool_init(&s->pool, cap);
+        s->pool_ready = true;
+    }
+    uint8_t *buf = reel_chunk_pool_get(&s->pool, cap, err);
+    if (!buf) {
+        munmap(map, cap);
+        return err ? err->code : REEL_ENOMEM;
     }
     eng_chunk *c = &s->chunks[s->n_chunks];
     c->tag = s->next_tag++;
     c->map = map;
+    c->buf = buf;
+    c->synced = 0;
     c->cap = cap;
     snprintf(c->path, sizeof c->path, "%s", path);
-    reel_chunk_slot slot = {.base = map, .capacity = cap, .tag = c->tag};
+    reel_chunk_slot slot = {.base = buf, .capacity = cap, .tag = c->tag};
     if (!reel_cw_offer(s->cw, &slot)) {
         munmap(map, cap);
+        reel_chunk_pool_put(&s->pool, buf, cap);
         return reel_error_set(err, REEL_EFULL, "stream %s: the writer has no room for a chunk",
                               s->def.uri);
     }
@@ -120,6 +145,7 @@ static int map_chunk(eng_stream *s, const char *path, reel_error *err)
 static void unmap_chunk(eng_stream *s, size_t i)
 {
     munmap(s->chunks[i].map, s->chunks[i].cap);
+    reel_chunk_pool_put(&s->pool, s->chunks[i].buf, s->chunks[i].cap);
     memmove(&s->chunks[i], &s->chunks[i + 1], (s->n_chunks - i - 1) * sizeof s->chunks[0]);
     s->n_chunks--;
 }
@@ -174,6 +200,19 @@ static void publish_head(reel_engine *e, eng_stream *s)
         drain(e, s);
         reel_cw_read_head(s->cw, &h);
     }
+    /* What the head names goes into the file first. */
+    size_t idx;
+    eng_chunk *hc = h.tag != UINT32_MAX ? find_chunk(s, h.tag, &idx) : NULL;
+    if (hc)
+        reel_chunk_sync(hc->map, hc->buf, &hc->synced,
+                        h.chunk_bytes < hc->cap ? (size_t)h.chunk_bytes : hc->cap);
+    if (h.events_lost > s->lost_told) {
+        publish_error(e, s, false,
+                      "the chunk writer lost %llu events (the engine fell behind): the "
+                      "recording cannot be trusted past its last sealed chunk",
+                      (unsigned long long)h.events_lost);
+        s->lost_told = h.events_lost;
+    }
     reel_msg_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = REEL_EVT_HEAD_POSITION;
@@ -191,6 +230,7 @@ static void publish_head(reel_engine *e, eng_stream *s)
     ev.head.gaps = s->gaps;
     ev.head.chunk_bytes = h.tag != UINT32_MAX ? h.chunk_bytes : 0;
     ev.head.chunk_frames = h.tag != UINT32_MAX ? h.chunk_frames : 0;
+    ev.head.events_lost = h.events_lost;
     publish(e, &ev);
 }
 
@@ -202,8 +242,11 @@ static void on_chunk_full(reel_engine *e, eng_stream *s, const reel_cw_event *ce
     snprintf(ev.stream_uri, sizeof ev.stream_uri, "%s", s->def.uri);
     size_t idx;
     eng_chunk *c = cev->tag != UINT32_MAX ? find_chunk(s, cev->tag, &idx) : NULL;
-    if (c)
+    if (c) {
         snprintf(ev.chunk_full.path, sizeof ev.chunk_full.path, "%s", c->path);
+        reel_chunk_sync(c->map, c->buf, &c->synced, cev->bytes < c->cap ? (size_t)cev->bytes
+                                                                        : c->cap);
+    }
     bool midi = s->def.kind == REEL_STREAM_MIDI;
     ev.chunk_full.bytes_written = cev->bytes;
     ev.chunk_full.samples_written = midi ? 0 : cev->frames;
@@ -260,9 +303,18 @@ static void stream_end(reel_engine *e, eng_stream *s)
 {
     if (s->cap) {
         reel_error err;
-        if (reel_capture_stop(s->cap, &err))
+        int rc = reel_capture_stop(s->cap, &err);
+        if (rc)
             publish_error(e, s, false, "capture failed: %s", err.msg);
         s->cap = NULL;
+        if (rc == REEL_ESTATE && e->n_held < ENG_HELD_MAX) {
+            /* The device still holds the writer (and its chunks): it
+             * finishes it when it closes; until then nothing here is
+             * freed. */
+            e->held[e->n_held++] = s->cw;
+            memset(s, 0, sizeof *s);
+            return;
+        }
     }
     if (!reel_cw_finished(s->cw))
         reel_cw_finish(s->cw);
@@ -276,7 +328,28 @@ static void stream_end(reel_engine *e, eng_stream *s)
     while (s->n_chunks)
         unmap_chunk(s, 0);
     reel_cw_destroy(s->cw);
+    if (s->pool_ready)
+        reel_chunk_pool_destroy(&s->pool);
     memset(s, 0, sizeof *s);
+}
+
+/* The one JACK client of this engine, opened with the first JACK stream,
+ * active with no streams yet, and shared with the rest of the process. */
+static int ensure_jack(reel_engine *e, reel_error *err)
+{
+    if (e->jack)
+        return REEL_OK;
+    reel_jack *j;
+    int rc = reel_jack_open(&j, "reel", e->o.capture.jack_server, err);
+    if (rc)
+        return rc;
+    if ((rc = reel_jack_activate(j, err))) {
+        reel_jack_close(j);
+        return rc;
+    }
+    reel_jack_share(j);
+    e->jack = j;
+    return REEL_OK;
 }
 
 static int stream_start(reel_engine *e, const reel_msg_command *cmd, reel_error *err)
@@ -302,8 +375,11 @@ static int stream_start(reel_engine *e, const reel_msg_command *cmd, reel_error 
     if ((rc = reel_cw_create(&s->cw, def, cmd->start.start_frame, ENG_READY_SLOTS, err)))
         return rc;
     s->used = true;
-    if ((rc = map_chunk(s, cmd->start.chunk_path, err)) ||
-        (rc = reel_capture_start(&s->cap, def, &e->o.capture, s->cw, err))) {
+    reel_capture_opts co = e->o.capture;
+    if (reel_capture_is_jack(def->device_identity) && (rc = ensure_jack(e, err)) == 0)
+        co.jack = e->jack;
+    if (rc || (rc = map_chunk(s, cmd->start.chunk_path, err)) ||
+        (rc = reel_capture_start(&s->cap, def, &co, s->cw, err))) {
         s->cap = NULL;
         /* Nothing was recorded: release quietly (no final report). */
         reel_chunk_slot slot;
@@ -312,6 +388,8 @@ static int stream_start(reel_engine *e, const reel_msg_command *cmd, reel_error 
         while (s->n_chunks)
             unmap_chunk(s, 0);
         reel_cw_destroy(s->cw);
+        if (s->pool_ready)
+            reel_chunk_pool_destroy(&s->pool);
         memset(s, 0, sizeof *s);
         return rc;
     }
@@ -495,6 +573,10 @@ int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err
             send_plain(e, REEL_HOOT_HEARTBEAT);
             e->next_beat_ns = now + HEARTBEAT_NS;
         }
+        /* Memory locking or realtime priority refused: said once each. */
+        char note[512];
+        while (reel_rt_next_note(note, sizeof note))
+            reel_log_warn("engine", "%s", note);
     }
     for (int i = 0; i < ENG_STREAMS_MAX; i++)
         if (e->streams[i].used) {
@@ -515,6 +597,12 @@ void reel_engine_close(reel_engine *e)
         for (int i = 0; i < ENG_STREAMS_MAX; i++)
             if (e->streams[i].used)
                 stream_end(e, &e->streams[i]);
+    if (e->jack) {
+        reel_jack_unshare(e->jack); /* waits for its other users (MIDI out) */
+        reel_jack_close(e->jack);   /* finishes any writer it still held */
+    }
+    for (size_t i = 0; i < e->n_held; i++)
+        reel_cw_destroy(e->held[i]);
     if (e->dealer)
         zmq_close(e->dealer);
     if (e->xpub)

@@ -10,10 +10,14 @@
  * losses. A heartbeat goes out every 250 ms so the control plane notices an
  * engine that died.
  *
- * Owns: one capture (capture.h) and one chunk writer per stream, the
- * mappings of the chunks the control plane named. Must never: create,
- * rename or delete a file (the control plane does), or do anything but
- * copy on the realtime threads (the captures' callbacks).
+ * Owns: one capture (capture.h) and one chunk writer per stream, the one
+ * JACK client every JACK stream of it joins (opened with the first, shared
+ * with the rest of the process for MIDI out, jack_backend.h), the mappings
+ * of the chunks the control plane named and the buffers the writers write
+ * instead (chunk_map.h). Must never: create, rename or delete a file (the
+ * control plane does), or do anything but copy on the realtime threads
+ * (the captures' callbacks). Logs, once each (a warning), when memory
+ * locking or realtime priority was refused (rt_mem.h).
  */
 #ifndef REEL_ENGINE_H
 #define REEL_ENGINE_H

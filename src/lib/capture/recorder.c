@@ -2,17 +2,23 @@
  * recorder.c — control-plane side of one stream (see recorder.h).
  *
  * Chunks are prepared ahead (at least 3, and enough to hold about two
- * seconds of audio, so small chunks survive a busy disk): a staging file of the full
- * chunk size is allocated (not sparse), mapped shared read-write and
- * pre-faulted for writing, so the realtime thread never waits for a block
- * allocation or a page fault. A full chunk is hashed from its mapping (the
- * bytes are hot in cache), truncated to its exact length, fsynced and
- * renamed into content.
+ * seconds of audio, so small chunks survive a busy disk): a staging file of
+ * the full chunk size is allocated (not sparse) and mapped shared. A local
+ * writer writes a buffer of realtime memory instead of that mapping
+ * (chunk_map.h: the file's pages fault after every writeback); this side
+ * copies into the file what the head says is written before it records the
+ * head or seals. A full chunk is hashed from the file's mapping, truncated
+ * to its exact length, fsynced and renamed into content.
+ *
+ * A writer that lost an event (head.events_lost) fails the recorder: the
+ * chunk list could no longer be trusted.
  */
 #include "capture/recorder.h"
 
 #include "core/fsutil.h"
 #include "capture/moment_watch.h"
+#include "rt/chunk_map.h"
+#include "rt/rt_limits.h"
 #include "store/store_lock.h"
 
 #include <errno.h>
@@ -23,12 +29,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
-#define REEL_READY_MIN 3
-#define REEL_READY_MAX 64
+#define REEL_READY_MIN REEL_RECORDER_READY_MIN
+#define REEL_READY_MAX REEL_RECORDER_READY_MAX
 #define READY_SECONDS 2
 #define HEAD_INTERVAL_NS 100000000LL      /* head position: ~100 ms */
 #define SNAPSHOT_INTERVAL_NS 10000000000LL /* periodic clock snapshot: 10 s */
@@ -36,7 +38,9 @@
 typedef struct chunk_rec {
     uint32_t tag;
     reel_hash id;
-    uint8_t *map;
+    uint8_t *map;  /* the staging file, shared */
+    uint8_t *buf;  /* what a local writer writes (NULL with a remote one) */
+    size_t synced; /* bytes of buf copied into map */
     size_t cap;
     bool started;
 } chunk_rec;
@@ -47,6 +51,7 @@ struct reel_recorder {
     reel_db_stream row;
     reel_manifest m;
     reel_chunk_writer *cw; /* the local writer, NULL with a remote port */
+    reel_chunk_pool pool;  /* a local writer's chunk buffers */
     reel_chunk_port port;  /* how chunks and events travel to and from the producer */
     /* Chunks prepared or in use. Shared with the preparer thread, which
      * creates, maps and pre-faults chunks ahead of need (a 4 MiB chunk costs
@@ -95,19 +100,18 @@ static int prepare_chunk(reel_recorder *r, reel_error *err)
         reel_cas_staging_remove(reel_store_cas(r->st), &c.id, NULL);
         return reel_error_set(err, REEL_EIO, "cannot map a staging chunk: %s", strerror(errno));
     }
-    /* Fault every page in for writing now, not on the realtime thread. */
-    if (madvise(map, r->chunk_cap, MADV_POPULATE_WRITE) != 0) {
-        volatile uint8_t *p = map;
-        for (size_t off = 0; off < r->chunk_cap; off += 4096)
-            p[off] = 0;
-    }
     c.map = map;
     c.cap = r->chunk_cap;
+    if (r->cw && !(c.buf = reel_chunk_pool_get(&r->pool, c.cap, err))) {
+        munmap(map, c.cap);
+        reel_cas_staging_remove(reel_store_cas(r->st), &c.id, NULL);
+        return err ? err->code : REEL_ENOMEM;
+    }
     pthread_mutex_lock(&r->mu);
     bool kept = false;
     if (r->n_recs < MAX_RECS) {
         c.tag = r->next_tag++;
-        reel_chunk_slot slot = {.base = c.map, .capacity = c.cap, .tag = c.tag};
+        reel_chunk_slot slot = {.base = c.buf ? c.buf : c.map, .capacity = c.cap, .tag = c.tag};
         r->recs[r->n_recs] = c;
         if (r->port.offer(r->port.ctx, &slot, &c.id)) {
             r->n_recs++;
@@ -117,9 +121,40 @@ static int prepare_chunk(reel_recorder *r, reel_error *err)
     pthread_mutex_unlock(&r->mu);
     if (!kept) {
         munmap(c.map, c.cap);
+        reel_chunk_pool_put(&r->pool, c.buf, c.cap);
         reel_cas_staging_remove(reel_store_cas(r->st), &c.id, NULL);
     }
     return REEL_OK;
+}
+
+/* A local writer: copy what it wrote of chunk `tag` up to `bytes` into the
+ * staging file (control thread; only it syncs and drops records). */
+static void sync_rec(reel_recorder *r, uint32_t tag, uint64_t bytes)
+{
+    uint8_t *map = NULL, *buf = NULL;
+    size_t from = 0, upto = 0;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n_recs; i++)
+        if (r->recs[i].tag == tag && r->recs[i].buf) {
+            map = r->recs[i].map;
+            buf = r->recs[i].buf;
+            from = r->recs[i].synced;
+            upto = bytes < r->recs[i].cap ? (size_t)bytes : r->recs[i].cap;
+            if (upto > from)
+                r->recs[i].synced = upto;
+            break;
+        }
+    pthread_mutex_unlock(&r->mu);
+    if (buf)
+        reel_chunk_sync(map, buf, &from, upto);
+}
+
+/* The writer's head, with what it names copied into the file. */
+static void read_head(reel_recorder *r, reel_cw_head *h)
+{
+    r->port.read_head(r->port.ctx, h);
+    if (r->cw && h->tag != UINT32_MAX)
+        sync_rec(r, h->tag, h->chunk_bytes);
 }
 
 static bool need_chunk(const reel_recorder *r)
@@ -193,6 +228,7 @@ static void drop_rec(reel_recorder *r, uint32_t tag)
     pthread_mutex_lock(&r->mu);
     for (size_t i = 0; i < r->n_recs; i++)
         if (r->recs[i].tag == tag) {
+            reel_chunk_pool_put(&r->pool, r->recs[i].buf, r->recs[i].cap);
             memmove(&r->recs[i], &r->recs[i + 1], (r->n_recs - i - 1) * sizeof r->recs[0]);
             r->n_recs--;
             break;
@@ -264,6 +300,12 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     if (!find_rec(r, ev->tag, &cr))
         return reel_error_set(err, REEL_ESTATE, "writer filled unknown chunk %u", ev->tag);
     reel_chunk_entry *e = reel_manifest_find_staging(&r->m, &c->id);
+    if (ev->bytes > c->cap)
+        return reel_error_set(err, REEL_ESTATE, "writer filled chunk %u past its end", ev->tag);
+    if (c->buf) {
+        sync_rec(r, c->tag, ev->bytes);
+        c->synced = (size_t)ev->bytes;
+    }
     reel_hash h;
     reel_hash_buf(c->map, (size_t)ev->bytes, &h);
     if (r->watch && e) /* the chunk's tail, before the mapping goes */
@@ -336,7 +378,7 @@ void reel_recorder_set_retention(reel_recorder *r, const reel_retention *policy)
 static void absorb_head(reel_recorder *r, bool snapshot)
 {
     reel_cw_head h;
-    r->port.read_head(r->port.ctx, &h);
+    read_head(r, &h);
     if (h.tag != UINT32_MAX) {
         chunk_rec c;
         reel_chunk_entry *e = find_rec(r, h.tag, &c) && c.started
@@ -377,7 +419,7 @@ static void watch_head(reel_recorder *r)
 {
     reel_cw_head h;
     chunk_rec c;
-    r->port.read_head(r->port.ctx, &h);
+    read_head(r, &h);
     if (h.tag == UINT32_MAX || !find_rec(r, h.tag, &c) || !c.started)
         return;
     const reel_chunk_entry *e = reel_manifest_find_staging(&r->m, &c.id);
@@ -415,6 +457,17 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
     }
     if (rc)
         return rc;
+    {
+        /* A lost event (a chunk start or end among them) means the chunk
+         * list can no longer be trusted: stop here, loudly. */
+        reel_cw_head h;
+        r->port.read_head(r->port.ctx, &h);
+        if (h.events_lost)
+            return reel_error_set(err, REEL_EIO,
+                                  "%s: the chunk writer lost %llu events (its control side fell "
+                                  "behind); the recording is stopped at its last sealed chunk",
+                                  r->def.uri, (unsigned long long)h.events_lost);
+    }
     pthread_mutex_lock(&r->mu);
     rc = r->prep_rc;
     if (rc && err)
@@ -627,6 +680,7 @@ static void recorder_free(reel_recorder *r)
     reel_manifest_free(&r->m);
     reel_lock_release(r->stream_lock);
     reel_lock_release(r->recorders_lock);
+    reel_chunk_pool_destroy(&r->pool);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->wake);
     free(r);
@@ -663,6 +717,7 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
     r->stream_lock = r->recorders_lock = -1;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);
+    reel_chunk_pool_init(&r->pool, 0); /* sized once the chunk size is known */
     if ((rc = reel_lock_acquire_recorders(st, false, &r->recorders_lock, err)) ||
         (rc = reel_lock_acquire_stream(st, def->uri, &r->stream_lock, err)))
         goto fail;
@@ -680,6 +735,7 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
     size_t fb = reel_stream_def_frame_bytes(&r->def);
     if (fb)
         r->chunk_cap -= r->chunk_cap % fb;
+    r->pool.size = r->chunk_cap;
     if ((rc = reel_hash_random(&r->row.manifest_id, err)))
         goto fail;
     r->row.sealed_manifest = (reel_hash){0};
@@ -728,6 +784,7 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
 fail:
     for (size_t i = 0; i < r->n_recs; i++) {
         munmap(r->recs[i].map, r->recs[i].cap);
+        reel_chunk_pool_put(&r->pool, r->recs[i].buf, r->recs[i].cap);
         reel_cas_staging_remove(reel_store_cas(st), &r->recs[i].id, NULL);
     }
     recorder_free(r);
@@ -765,8 +822,10 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
         if (rc == 0)
             rc = seal_manifest(r->st, &r->m, &r->row, err);
     }
-    for (size_t i = 0; i < r->n_recs; i++)
+    for (size_t i = 0; i < r->n_recs; i++) {
         munmap(r->recs[i].map, r->recs[i].cap);
+        reel_chunk_pool_put(&r->pool, r->recs[i].buf, r->recs[i].cap);
+    }
     recorder_free(r);
     return rc;
 }

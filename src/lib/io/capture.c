@@ -2,10 +2,11 @@
  * capture.c — source specs to stream definitions, and the producer that
  * records one (see capture.h).
  *
- * A JACK capture is a client of its own per stream: the engine starts
- * streams one command at a time, and JACK registers ports most simply
- * before a client is activated. (`reel record` with several jack sources
- * still puts them on one client, jack_backend.h.)
+ * A JACK capture joins the realtime context it is given (the engine's one
+ * client, so every stream of a serve is on one client and one frame
+ * clock): its ports are registered and connected on the running client and
+ * the stream joins at the next period; stopping takes it off again. Without
+ * a context it opens a client of its own.
  */
 #include "io/capture.h"
 
@@ -15,7 +16,8 @@
 
 struct reel_capture {
     reel_source *src; /* tone, file, alsa */
-    reel_jack *jk;    /* jack, jack-midi */
+    reel_jack *jk;    /* jack, jack-midi: a client of its own */
+    reel_jack *ctx;   /* jack, jack-midi: the shared context it joined */
     reel_chunk_writer *cw;
 };
 
@@ -139,15 +141,23 @@ static int define_jack(const char *spec, const reel_capture_opts *o, reel_stream
         return reel_error_set(err, REEL_EINVAL,
                               "--rate, --channels and --fast do not apply to jack sources (the "
                               "server's rate and the port count are used)");
-    reel_jack *jk;
-    int rc = reel_jack_open(&jk, "reel-probe", o->jack_server, err);
-    if (rc)
+    /* The process's client if it has one (no second client shows up on the
+     * server), else a short-lived probe. */
+    reel_jack *jk = o->jack;
+    reel_jack *shared = jk ? NULL : reel_jack_shared_acquire(o->jack_server);
+    bool probe = !jk && !shared;
+    int rc = REEL_OK;
+    if (shared)
+        jk = shared;
+    else if (probe && (rc = reel_jack_open(&jk, "reel-probe", o->jack_server, err)))
         return rc;
     char(*ports)[REEL_JACK_PORT_MAX] = NULL;
     uint32_t n = 0;
     rc = reel_capture_jack_ports(jk, spec, &ports, &n, err);
     d->sample_rate = reel_jack_sample_rate(jk);
-    reel_jack_close(jk);
+    if (probe)
+        reel_jack_close(jk);
+    reel_jack_shared_release(shared);
     if (rc)
         return rc;
     free(ports);
@@ -188,8 +198,9 @@ int reel_capture_define(const char *spec, const reel_capture_opts *o, reel_strea
     return reel_stream_def_validate(def, err);
 }
 
-/* A JACK client of the stream's own, named after it (JACK makes the name
- * unique), its ports prefixed likewise. */
+/* The stream's ports, prefixed after its name, on the context given (or a
+ * JACK client of the stream's own, named likewise; JACK makes the name
+ * unique). */
 static int start_jack(reel_capture *c, const reel_stream_def *def, const reel_capture_opts *o,
                       reel_error *err)
 {
@@ -204,19 +215,23 @@ static int start_jack(reel_capture *c, const reel_stream_def *def, const reel_ca
         prefix[p] = (char)((name[p] > 0x20 && name[p] < 0x7f && name[p] != ':') ? name[p] : '_');
     prefix[p] = '\0';
     snprintf(client, sizeof client, "reel-%s", prefix);
-    int rc = reel_jack_open(&c->jk, client, o->jack_server, err);
-    if (rc)
-        return rc;
-    if (reel_jack_sample_rate(c->jk) != def->sample_rate)
+    int rc;
+    reel_jack *jk = o->jack;
+    if (!jk) {
+        if ((rc = reel_jack_open(&c->jk, client, o->jack_server, err)))
+            return rc;
+        jk = c->jk;
+    }
+    if (reel_jack_sample_rate(jk) != def->sample_rate)
         return reel_error_set(err, REEL_EDEVICE,
                               "the JACK server runs at %u Hz, stream %s records %u Hz",
-                              reel_jack_sample_rate(c->jk), def->uri, def->sample_rate);
+                              reel_jack_sample_rate(jk), def->uri, def->sample_rate);
     char(*ports)[REEL_JACK_PORT_MAX] = NULL;
     uint32_t n = 0;
-    if ((rc = reel_capture_jack_ports(c->jk, spec, &ports, &n, err)))
+    if ((rc = reel_capture_jack_ports(jk, spec, &ports, &n, err)))
         return rc;
     if (midi) {
-        rc = reel_jack_add_midi(c->jk, prefix, ports[0][0] ? ports[0] : NULL, c->cw, err);
+        rc = reel_jack_add_midi(jk, prefix, ports[0][0] ? ports[0] : NULL, c->cw, err);
     } else if (n != def->channels) {
         rc = reel_error_set(err, REEL_EDEVICE, "'%s' has %u ports now, stream %s has %u channels",
                             spec, n, def->uri, def->channels);
@@ -227,13 +242,17 @@ static int start_jack(reel_capture *c, const reel_stream_def *def, const reel_ca
         } else {
             for (uint32_t i = 0; i < n; i++)
                 names[i] = ports[i];
-            rc = reel_jack_add_audio(c->jk, prefix, n, names, c->cw, err);
+            rc = reel_jack_add_audio(jk, prefix, n, names, c->cw, err);
             free(names);
         }
     }
     free(ports);
     if (rc)
         return rc;
+    if (!c->jk) {
+        c->ctx = jk; /* on the shared client now */
+        return REEL_OK;
+    }
     return reel_jack_activate(c->jk, err);
 }
 
@@ -293,7 +312,9 @@ bool reel_capture_done(const reel_capture *c)
 int reel_capture_stop(reel_capture *c, reel_error *err)
 {
     int rc = REEL_OK;
-    if (c->jk) {
+    if (c->ctx) {
+        rc = reel_jack_remove(c->ctx, c->cw, err); /* finishes the writer */
+    } else if (c->jk) {
         reel_jack_close(c->jk); /* finishes the writer */
     } else if (c->src) {
         rc = reel_source_stop(c->src, err);

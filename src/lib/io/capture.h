@@ -3,7 +3,9 @@
  *
  * The engine's view of devices: `tone[:FREQ]`, `file:PATH`, `alsa[:DEVICE]`
  * (source.h, a producer thread each) and `jack[:PORT,...]`,
- * `jack-midi[:PORT]` (jack_backend.h, a JACK client each). The control plane
+ * `jack-midi[:PORT]` (jack_backend.h: streams of the one JACK client the
+ * caller passes, `jack`, each joining and leaving it while it runs; without
+ * one, a client of the stream's own). The control plane
  * uses reel_capture_define to turn a spec into a stream definition before
  * anything records; the definition's device_identity is a spec again, which
  * the engine opens with reel_capture_start.
@@ -23,6 +25,7 @@
 
 typedef struct reel_capture_opts {
     const char *jack_server;  /* NULL: the default server */
+    reel_jack *jack;          /* the realtime context JACK streams join; NULL: their own */
     reel_source_opts source;  /* tone, file, alsa: rate, channels, format, seconds, fast */
     uint64_t chunk_bytes;     /* 0: chunk_frames, else 4 MiB of whole frames (MIDI 512 KiB) */
     uint64_t chunk_frames;
@@ -61,7 +64,9 @@ int reel_capture_start(reel_capture **out, const reel_stream_def *def,
 bool reel_capture_done(const reel_capture *c);
 
 /* Stop the producer (which finishes the writer exactly once) and free c.
- * Returns the producer's error, if it had one. */
+ * Returns the producer's error, if it had one. REEL_ESTATE: a JACK context
+ * could not be made to let go of the writer; it finishes it when it closes,
+ * and the caller must not touch or destroy the writer before that. */
 int reel_capture_stop(reel_capture *c, reel_error *err);
 
 #endif

@@ -1,30 +1,39 @@
 /*
- * jack_backend.c — capture from a JACK server (see jack_backend.h).
+ * jack_backend.c — the JACK device (see jack_backend.h).
  *
  * Threads and who produces into the chunk writers (each writer has exactly
- * one producer at any moment):
+ * one producer at any moment), who applies the command queue (the same
+ * one), and who owns the context's tables (the same one):
  *   - JACK's process thread, while the client is active and the server is
- *     up: reel_jack_process_period (jack_rt.h; the code below, no
- *     allocation, lock, log or system call).
+ *     up: reel_jack_process_period (rt/jack_rt.c; no allocation, lock, log
+ *     or system call).
  *   - The supervisor (a plain thread, started by reel_jack_activate), while
  *     the server is gone: it writes silence at the nominal rate in ~10 ms
- *     steps and tries every 500 ms to open a new client. It only produces
- *     while no client is active: the old client is closed (its threads
- *     joined) before it starts, and it stops producing before it activates
- *     the new client. The first period after that fills the frames between
- *     the end of its silence and the period's first frame, so the timeline
- *     has no hole.
- *   - The caller of reel_jack_close, after the client is closed and the
- *     supervisor joined: reel_cw_finish.
+ *     steps, applies queued commands, and tries every 500 ms to open a new
+ *     client. It only produces while no client is active: the old client is
+ *     closed (its threads joined) before it starts, and it stops producing
+ *     before it activates the new client. The first period after that owes
+ *     the frames between the end of its silence and the period's first
+ *     frame, so the timeline has no hole.
+ *   - Before activation, and after the client is closed: the caller
+ *     (commands are applied on its thread).
+ * A stream leaves by a command; once it is applied (`applied`, release),
+ * the thread that asked is the writer's producer and finishes it.
  * Other JACK threads only touch atomics: the xrun callback counts xruns, a
  * sample-rate change counts a gap (the streams keep their nominal rate; a
  * server restarted at another rate is not reconnected), the shutdown
- * callback raises a flag. The producer of the moment forwards the counts to
- * the writers.
+ * callback raises a flag.
+ *
+ * `mu` serializes the non-realtime threads over the client, the stream and
+ * output lists and the command queue's producer side. The realtime side
+ * never takes it.
  *
  * A process callback that starts while the shutdown flag is up returns at
  * once; `in_process` (sequentially consistent, with the flag) lets the
- * supervisor wait out one that was already running.
+ * supervisor wait out one that was already running. A command the
+ * realtime side has not applied within REEL_RT_CMD_WAIT_NS means a client
+ * the server no longer runs: it is treated as a lost server (the flag goes
+ * up, the supervisor takes over and reconnects).
  *
  * Profiling: with REEL_JACK_PROFILE=PATH the callback also stores its own
  * duration (CLOCK_MONOTONIC, vDSO) into an array allocated and pre-faulted at
@@ -36,6 +45,8 @@
 
 #include "time/clock.h"
 #include "rt/jack_rt.h"
+#include "rt/rt_limits.h"
+#include "rt/rt_mem.h"
 
 #include <errno.h>
 #include <jack/jack.h>
@@ -50,131 +61,43 @@
 #define NS 1000000000LL
 #define SUPERVISOR_STEP_NS 10000000LL /* silence written in ~10 ms steps */
 #define RECONNECT_NS 500000000LL      /* reopen / relink every 500 ms */
-#define MAX_FILL_NS (3600LL * NS)     /* a hand-over never fills more than an hour */
-
-/* ---- the per-period work (jack_rt.h) ------------------------------------ */
-
-uint64_t reel_jack_rt_device_frame(reel_jack_rt *rt, uint32_t frame_time)
-{
-    if (!rt->dev_valid) {
-        rt->dev = frame_time;
-        rt->dev_valid = true;
-    } else if (rt->dev_new_epoch) {
-        rt->dev = (((rt->dev >> 32) + 1) << 32) | frame_time;
-    } else {
-        rt->dev += (uint32_t)(frame_time - (uint32_t)rt->dev);
-    }
-    rt->dev_new_epoch = false;
-    return rt->dev;
-}
-
-void reel_jack_rt_forward(reel_jack_rt *rt)
-{
-    uint64_t x = atomic_load_explicit(&rt->xruns, memory_order_relaxed);
-    uint64_t g = atomic_load_explicit(&rt->gaps, memory_order_relaxed);
-    for (; rt->xruns_fwd < x; rt->xruns_fwd++)
-        for (size_t i = 0; i < rt->n_streams; i++)
-            reel_cw_note_xrun(rt->streams[i].cw);
-    for (; rt->gaps_fwd < g; rt->gaps_fwd++)
-        for (size_t i = 0; i < rt->n_streams; i++)
-            reel_cw_note_gap(rt->streams[i].cw);
-}
-
-void reel_jack_rt_silence(reel_jack_rt *rt, uint64_t n, int64_t mono_ns, int64_t wall_ns,
-                          uint64_t device_frame)
-{
-    for (size_t i = 0; i < rt->n_streams; i++) {
-        reel_jack_rt_stream *s = &rt->streams[i];
-        reel_cw_set_clock(s->cw, mono_ns, wall_ns, device_frame);
-        for (uint64_t left = n; left > 0;) {
-            size_t k = left > REEL_JACK_ZERO_FRAMES ? REEL_JACK_ZERO_FRAMES : (size_t)left;
-            if (s->midi)
-                reel_cw_advance(s->cw, k);
-            else
-                reel_cw_write_planar_f32(s->cw, s->zeros, k);
-            left -= k;
-        }
-    }
-}
-
-void reel_jack_process_period(reel_jack_rt *rt, uint32_t nframes, uint32_t frame_time,
-                              int64_t now_mono, int64_t now_wall)
-{
-    const reel_jack_port_ops *ops = rt->ops;
-    int64_t back = rt->rate ? (int64_t)nframes * NS / rt->rate : 0;
-    int64_t mono = now_mono - back, wall = now_wall - back;
-    bool fresh = !rt->dev_valid || rt->dev_new_epoch;
-    uint64_t dev = reel_jack_rt_device_frame(rt, frame_time);
-    reel_jack_rt_forward(rt);
-    if (!fresh && dev > rt->expect_dev && dev - rt->expect_dev <= (uint64_t)rt->rate * 10) {
-        uint64_t miss = dev - rt->expect_dev;
-        int64_t dns = rt->rate ? (int64_t)(miss * (uint64_t)NS / rt->rate) : 0;
-        reel_jack_rt_silence(rt, miss, mono - dns, wall - dns, rt->expect_dev);
-        atomic_fetch_add_explicit(&rt->dropped_frames, miss, memory_order_relaxed);
-    }
-    rt->expect_dev = dev + nframes;
-    if (rt->fill_pending) {
-        rt->fill_pending = false;
-        int64_t dt = mono - rt->fill_from_mono;
-        if (dt > MAX_FILL_NS)
-            dt = MAX_FILL_NS;
-        if (dt > 0) {
-            uint64_t miss = (uint64_t)((dt * (int64_t)rt->rate + NS / 2) / NS);
-            if (miss > 0)
-                reel_jack_rt_silence(rt, miss, rt->fill_from_mono, rt->fill_from_wall,
-                                     dev >= miss ? dev - miss : 0);
-        }
-    }
-    for (size_t i = 0; i < rt->n_streams; i++) {
-        reel_jack_rt_stream *s = &rt->streams[i];
-        reel_cw_set_clock(s->cw, mono, wall, dev);
-        if (!s->midi) {
-            for (uint32_t c = 0; c < s->channels; c++)
-                s->bufs[c] = ops->buffer(s->ports[c], nframes);
-            reel_cw_write_planar_f32(s->cw, s->bufs, nframes);
-            continue;
-        }
-        void *buf = ops->buffer(s->ports[0], nframes);
-        uint32_t count = buf ? ops->midi_count(buf) : 0;
-        for (uint32_t e = 0; e < count; e++) {
-            reel_jack_midi_ev ev;
-            if (!ops->midi_get(buf, e, &ev) || ev.size == 0 || ev.size > REEL_MIDI_MAX_EVENT)
-                continue;
-            uint32_t off = ev.time < nframes ? ev.time : (nframes ? nframes - 1 : 0);
-            reel_cw_write_midi(s->cw, off, ev.data, (uint32_t)ev.size);
-        }
-        reel_cw_advance(s->cw, nframes);
-    }
-    atomic_store_explicit(&rt->end_mono, mono + back, memory_order_relaxed);
-    atomic_store_explicit(&rt->end_wall, wall + back, memory_order_relaxed);
-    atomic_fetch_add_explicit(&rt->periods, 1, memory_order_relaxed);
-}
-
-/* ---- libjack glue ------------------------------------------------------- */
+#define CMD_NAP_NS 1000000LL          /* waiting for a command to be applied */
+#define SHARED_MAX 8
 
 typedef struct jstream {
     bool midi;
     uint32_t channels;
+    char base[REEL_JACK_PORT_MAX];       /* the prefix as made unique on the client */
     char (*names)[REEL_JACK_PORT_MAX];   /* short port names */
     char (*sources)[REEL_JACK_PORT_MAX]; /* "" = leave unconnected */
     bool *linked;                        /* source connected since (re)activation */
-    jack_port_t **ports;
-    const float **bufs, **zeros;
+    reel_jack_rt_stream *rt;             /* realtime memory: what the period reads */
+    size_t rt_bytes;
+    jack_port_t **ports;                 /* inside rt's block */
     reel_chunk_writer *cw;
 } jstream;
+
+struct reel_jack_out {
+    reel_jack *j;
+    jack_port_t *port;
+    char full[REEL_JACK_PORT_MAX];
+    reel_jack_rt_out *rt; /* realtime memory */
+    uint64_t xruns0;
+};
 
 struct reel_jack {
     char name[REEL_JACK_PORT_MAX]; /* the client name the server gave us */
     char server[256];
     bool has_server;
+    pthread_mutex_t mu;
     jack_client_t *client;
-    jstream *js;
+    jstream *js[REEL_RT_STREAMS_MAX];
     size_t n_js;
-    reel_jack_rt rt;
-    reel_jack_rt_stream *rts;
-    float *zero;
+    reel_jack_out *outs[REEL_RT_OUTS_MAX];
+    size_t n_outs;
+    reel_jack_rt *rt; /* realtime memory */
     uint32_t nominal_rate;
-    bool activated, finished;
+    bool activated;
 
     _Atomic bool shutdown;  /* the server went away (or the client was kicked) */
     _Atomic int in_process; /* a process callback is running */
@@ -185,12 +108,16 @@ struct reel_jack {
     pthread_t sup;
     bool sup_started;
 
+    int users; /* reel_jack_shared_acquire holders (g_share_mu) */
+
     /* profiling (REEL_JACK_PROFILE) */
     uint32_t *prof;
     size_t prof_cap;
     _Atomic size_t prof_n;
     char *prof_path;
 };
+
+/* ---- libjack glue ------------------------------------------------------- */
 
 static void *port_buffer(void *port, uint32_t nframes)
 {
@@ -213,7 +140,18 @@ static bool midi_get(void *buf, uint32_t i, reel_jack_midi_ev *ev)
     return true;
 }
 
-static const reel_jack_port_ops jack_ops = {port_buffer, midi_count, midi_get};
+static void midi_clear(void *buf)
+{
+    jack_midi_clear_buffer(buf);
+}
+
+static bool midi_write(void *buf, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+    return jack_midi_event_write(buf, offset, data, len) == 0;
+}
+
+static const reel_jack_port_ops jack_ops = {port_buffer, midi_count, midi_get, midi_clear,
+                                            midi_write};
 
 static int64_t mono_now(void)
 {
@@ -234,7 +172,7 @@ static int process_cb(jack_nframes_t nframes, void *arg)
     if (!atomic_load(&j->shutdown)) {
         int64_t mono = reel_clock_mono_now();
         int64_t wall = reel_clock_wall_now();
-        reel_jack_process_period(&j->rt, nframes, jack_last_frame_time(j->client), mono, wall);
+        reel_jack_process_period(j->rt, nframes, jack_last_frame_time(j->client), mono, wall);
         if (j->prof) {
             size_t k = atomic_load_explicit(&j->prof_n, memory_order_relaxed);
             if (k < j->prof_cap) {
@@ -251,7 +189,7 @@ static int process_cb(jack_nframes_t nframes, void *arg)
 static int xrun_cb(void *arg)
 {
     reel_jack *j = arg;
-    atomic_fetch_add_explicit(&j->rt.xruns, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&j->rt->xruns, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -269,7 +207,7 @@ static int sample_rate_cb(jack_nframes_t rate, void *arg)
     uint32_t old = atomic_exchange(&j->sample_rate, rate);
     /* The streams keep their nominal rate; a change is a discontinuity. */
     if (old != 0 && old != rate && j->nominal_rate != 0)
-        atomic_fetch_add_explicit(&j->rt.gaps, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&j->rt->gaps, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -281,11 +219,15 @@ static void shutdown_cb(jack_status_t code, const char *reason, void *arg)
     atomic_store(&j->shutdown, true);
 }
 
-/* libjack reports to stderr by default; a library must not, and the
- * supervisor's reconnect attempts would print a line every 500 ms. */
 static void jack_quiet(const char *msg)
 {
     (void)msg;
+}
+
+void reel_jack_silence_messages(void)
+{
+    jack_set_error_function(jack_quiet);
+    jack_set_info_function(jack_quiet);
 }
 
 static jack_client_t *client_open(const char *name, const char *server, bool exact,
@@ -309,25 +251,6 @@ static int set_callbacks(reel_jack *j, jack_client_t *c)
     return 0;
 }
 
-int reel_jack_client_open(jack_client_t **out, const char *client_name, const char *server,
-                          reel_error *err)
-{
-    jack_set_error_function(jack_quiet);
-    jack_set_info_function(jack_quiet);
-    if (strlen(client_name) >= (size_t)jack_client_name_size())
-        return reel_error_set(err, REEL_EINVAL, "JACK client name too long");
-    jack_status_t status = 0;
-    *out = client_open(client_name, server && *server ? server : NULL, false, &status);
-    if (*out)
-        return REEL_OK;
-    if (status & JackServerFailed)
-        return reel_error_set(err, REEL_EDEVICE,
-                              "no JACK server running%s%s (start one, e.g. jackd -d dummy)",
-                              server && *server ? " named " : "", server ? server : "");
-    return reel_error_set(err, REEL_EDEVICE, "cannot open a JACK client (status 0x%x)",
-                          (unsigned)status);
-}
-
 int reel_jack_open(reel_jack **out, const char *client_name, const char *server,
                    reel_error *err)
 {
@@ -335,31 +258,62 @@ int reel_jack_open(reel_jack **out, const char *client_name, const char *server,
         client_name = "reel";
     if (server && strlen(server) >= sizeof ((reel_jack *)0)->server)
         return reel_error_set(err, REEL_EINVAL, "JACK server name too long");
-    reel_jack *j = calloc(1, sizeof *j);
+    if (strlen(client_name) >= (size_t)jack_client_name_size())
+        return reel_error_set(err, REEL_EINVAL, "JACK client name too long");
+    /* The callback reads this struct every period: realtime memory. */
+    reel_jack *j = reel_rt_alloc(sizeof *j, err);
     if (!j)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        return err ? err->code : REEL_ENOMEM;
     if (server && *server) {
         snprintf(j->server, sizeof j->server, "%s", server);
         j->has_server = true;
     }
-    int rc = reel_jack_client_open(&j->client, client_name, j->has_server ? j->server : NULL, err);
-    if (rc) {
-        free(j);
-        return rc;
+    pthread_mutex_init(&j->mu, NULL);
+    int rc = REEL_OK;
+    if (!(j->rt = reel_rt_alloc(sizeof *j->rt, err))) {
+        rc = err ? err->code : REEL_ENOMEM;
+        goto fail;
+    }
+    jack_status_t status = 0;
+    j->client = client_open(client_name, j->has_server ? j->server : NULL, false, &status);
+    if (!j->client) {
+        if (status & JackServerFailed)
+            rc = reel_error_set(err, REEL_EDEVICE,
+                                "no JACK server running%s%s (start one, e.g. jackd -d dummy)",
+                                j->has_server ? " named " : "", j->has_server ? j->server : "");
+        else
+            rc = reel_error_set(err, REEL_EDEVICE, "cannot open a JACK client (status 0x%x)",
+                                (unsigned)status);
+        goto fail;
     }
     snprintf(j->name, sizeof j->name, "%s", jack_get_client_name(j->client));
     j->nominal_rate = jack_get_sample_rate(j->client);
     atomic_init(&j->sample_rate, j->nominal_rate);
     atomic_init(&j->buffer_size, jack_get_buffer_size(j->client));
-    j->rt.rate = j->nominal_rate;
-    j->rt.ops = &jack_ops;
+    if ((rc = reel_jack_rt_init(j->rt, &jack_ops, j->nominal_rate, err)))
+        goto fail;
     if (set_callbacks(j, j->client)) {
-        jack_client_close(j->client);
-        free(j);
-        return reel_error_set(err, REEL_EDEVICE, "cannot set the JACK callbacks");
+        rc = reel_error_set(err, REEL_EDEVICE, "cannot set the JACK callbacks");
+        goto fail;
     }
     *out = j;
     return REEL_OK;
+fail:
+    if (j->client)
+        jack_client_close(j->client);
+    if (j->rt) {
+        if (j->rt->zero)
+            reel_jack_rt_destroy(j->rt);
+        reel_rt_free(j->rt, sizeof *j->rt);
+    }
+    pthread_mutex_destroy(&j->mu);
+    reel_rt_free(j, sizeof *j);
+    return rc;
+}
+
+const char *reel_jack_client_name(const reel_jack *j)
+{
+    return j->name;
 }
 
 uint32_t reel_jack_sample_rate(const reel_jack *j)
@@ -372,14 +326,22 @@ uint32_t reel_jack_buffer_size(const reel_jack *j)
     return atomic_load(&((reel_jack *)j)->buffer_size);
 }
 
+bool reel_jack_connected(const reel_jack *j)
+{
+    reel_jack *m = (reel_jack *)j;
+    return !m->activated || atomic_load(&m->connected);
+}
+
 size_t reel_jack_physical_capture(reel_jack *j, bool midi, char (*names)[REEL_JACK_PORT_MAX],
                                   size_t max)
 {
-    if (!j->client)
-        return 0;
-    const char **p = jack_get_ports(j->client, NULL,
-                                    midi ? JACK_DEFAULT_MIDI_TYPE : JACK_DEFAULT_AUDIO_TYPE,
-                                    JackPortIsPhysical | JackPortIsOutput);
+    pthread_mutex_lock(&j->mu);
+    const char **p = j->client ? jack_get_ports(j->client, NULL,
+                                                midi ? JACK_DEFAULT_MIDI_TYPE
+                                                     : JACK_DEFAULT_AUDIO_TYPE,
+                                                JackPortIsPhysical | JackPortIsOutput)
+                               : NULL;
+    pthread_mutex_unlock(&j->mu);
     size_t n = 0;
     for (; p && p[n] && n < max; n++)
         snprintf(names[n], REEL_JACK_PORT_MAX, "%s", p[n]);
@@ -388,6 +350,55 @@ size_t reel_jack_physical_capture(reel_jack *j, bool midi, char (*names)[REEL_JA
     return n;
 }
 
+/* ---- commands ------------------------------------------------------------ */
+
+static bool applied(reel_jack *j, uint64_t seq)
+{
+    return atomic_load_explicit(&j->rt->applied, memory_order_acquire) >= seq;
+}
+
+static bool wait_applied(reel_jack *j, uint64_t seq, int64_t ns)
+{
+    int64_t until = mono_now() + ns;
+    while (!applied(j, seq)) {
+        if (mono_now() > until)
+            return false;
+        nap_ns(CMD_NAP_NS);
+    }
+    return true;
+}
+
+/* Queue a command (mu held) and return its number; with no client active
+ * (before activation, after close) it is applied here at once: this
+ * thread is the producer then. */
+static int push_cmd(reel_jack *j, reel_jack_rt_cmd_type type, void *ptr, uint64_t *seq,
+                    reel_error *err)
+{
+    if (!reel_jack_rt_push(j->rt, type, ptr, seq))
+        return reel_error_set(err, REEL_EFULL, "the JACK realtime command queue is full");
+    if (!j->activated)
+        while (!applied(j, *seq))
+            reel_jack_rt_commands(j->rt);
+    return REEL_OK;
+}
+
+/* Wait (mu not held) until the realtime side applied `seq`. A client the
+ * server stopped running is taken for a lost server: the supervisor takes
+ * over and applies it. */
+static int await_cmd(reel_jack *j, uint64_t seq, reel_error *err)
+{
+    if (wait_applied(j, seq, REEL_RT_CMD_WAIT_NS))
+        return REEL_OK;
+    atomic_store(&j->shutdown, true);
+    if (wait_applied(j, seq, REEL_RT_CMD_WAIT_NS))
+        return REEL_OK;
+    return reel_error_set(err, REEL_ESTATE,
+                          "the JACK realtime side did not take a command in %lld s",
+                          (long long)(2 * REEL_RT_CMD_WAIT_NS / NS));
+}
+
+/* ---- streams --------------------------------------------------------------- */
+
 static int register_ports(reel_jack *j, jack_client_t *c, jstream *s, reel_error *err)
 {
     for (uint32_t i = 0; i < s->channels; i++) {
@@ -395,74 +406,151 @@ static int register_ports(reel_jack *j, jack_client_t *c, jstream *s, reel_error
                                          s->midi ? JACK_DEFAULT_MIDI_TYPE
                                                  : JACK_DEFAULT_AUDIO_TYPE,
                                          JackPortIsInput | JackPortIsTerminal, 0);
-        if (!s->ports[i])
+        if (!s->ports[i]) {
+            for (uint32_t k = 0; k < i; k++) {
+                jack_port_unregister(c, s->ports[k]);
+                s->ports[k] = NULL;
+            }
             return reel_error_set(err, REEL_EDEVICE, "cannot register JACK port %s:%s", j->name,
                                   s->names[i]);
+        }
     }
     return REEL_OK;
 }
 
 static void jstream_free(jstream *s)
 {
+    if (!s)
+        return;
     free(s->names);
     free(s->sources);
     free(s->linked);
-    free(s->ports);
-    free(s->bufs);
-    free(s->zeros);
+    reel_rt_free(s->rt, s->rt_bytes);
+    free(s);
+}
+
+static bool base_taken(const reel_jack *j, const char *base)
+{
+    for (size_t i = 0; i < j->n_js; i++)
+        if (strcmp(j->js[i]->base, base) == 0)
+            return true;
+    return false;
+}
+
+/* Connect every configured source of `s` not yet linked since
+ * (re)activation (mu held). `strict`: fail on the first that cannot be
+ * connected (the user named the ports); else leave it for the next try. */
+static int link_stream(reel_jack *j, jstream *s, bool strict, reel_error *err)
+{
+    for (uint32_t c = 0; c < s->channels; c++) {
+        if (s->linked[c] || !s->sources[c][0] || !s->ports[c])
+            continue;
+        const char *dst = jack_port_name(s->ports[c]);
+        int e = jack_connect(j->client, s->sources[c], dst);
+        if (e == 0 || e == EEXIST) {
+            s->linked[c] = true;
+        } else if (strict) {
+            return reel_error_set(err, REEL_EDEVICE,
+                                  "cannot connect JACK port '%s' to %s (no such port, or not an "
+                                  "output of that type)",
+                                  s->sources[c], dst);
+        }
+    }
+    return REEL_OK;
+}
+
+static int link_sources(reel_jack *j, bool strict, reel_error *err)
+{
+    for (size_t i = 0; i < j->n_js; i++) {
+        int rc = link_stream(j, j->js[i], strict, err);
+        if (rc)
+            return rc;
+    }
+    return REEL_OK;
 }
 
 static int add_stream(reel_jack *j, bool midi, const char *prefix, uint32_t channels,
                       const char *const *sources, reel_chunk_writer *cw, reel_error *err)
 {
-    if (j->activated)
-        return reel_error_set(err, REEL_ESTATE, "JACK streams must be added before activation");
     if (!cw || channels == 0 || channels > REEL_MAX_CHANNELS || !prefix || !*prefix)
         return reel_error_set(err, REEL_EINVAL, "bad JACK stream (no writer, channels or name)");
     size_t room = (size_t)jack_port_name_size() - strlen(j->name) - 1;
-    if (strlen(prefix) + 6 >= room || strlen(prefix) + 6 >= REEL_JACK_PORT_MAX)
+    if (strlen(prefix) + 10 >= room || strlen(prefix) + 10 >= REEL_JACK_PORT_MAX)
         return reel_error_set(err, REEL_EINVAL, "JACK port name '%s' too long", prefix);
-    jstream *grown = realloc(j->js, (j->n_js + 1) * sizeof *grown);
-    if (!grown)
+    for (uint32_t i = 0; sources && i < channels; i++)
+        if (sources[i] && strlen(sources[i]) >= REEL_JACK_PORT_MAX)
+            return reel_error_set(err, REEL_EINVAL, "JACK port name too long");
+    jstream *s = calloc(1, sizeof *s);
+    if (!s)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
-    j->js = grown;
-    jstream *s = &j->js[j->n_js];
-    memset(s, 0, sizeof *s);
     s->midi = midi;
     s->channels = channels;
     s->cw = cw;
     s->names = calloc(channels, sizeof *s->names);
     s->sources = calloc(channels, sizeof *s->sources);
     s->linked = calloc(channels, sizeof *s->linked);
-    s->ports = calloc(channels, sizeof *s->ports);
-    s->bufs = calloc(channels, sizeof *s->bufs);
-    s->zeros = calloc(channels, sizeof *s->zeros);
-    if (!s->names || !s->sources || !s->linked || !s->ports || !s->bufs || !s->zeros) {
+    /* What the period reads, in one block of realtime memory: the stream,
+     * its port handles, its buffer pointers and its zero pointers. */
+    s->rt_bytes = sizeof *s->rt + 3 * (size_t)channels * sizeof(void *);
+    s->rt = reel_rt_alloc(s->rt_bytes, err);
+    if (!s->names || !s->sources || !s->linked || !s->rt) {
         jstream_free(s);
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     }
+    void **block = (void **)(s->rt + 1);
+    s->ports = (jack_port_t **)block;
+    *s->rt = (reel_jack_rt_stream){.cw = cw, .midi = midi, .channels = channels,
+                                   .ports = block, .bufs = (const float **)(block + channels),
+                                   .zeros = (const float **)(block + 2 * (size_t)channels)};
+    for (uint32_t i = 0; i < channels; i++) {
+        s->rt->zeros[i] = j->rt->zero;
+        snprintf(s->sources[i], REEL_JACK_PORT_MAX, "%s", sources && sources[i] ? sources[i] : "");
+    }
+
+    pthread_mutex_lock(&j->mu);
+    int rc = REEL_OK;
+    uint64_t seq = 0;
+    if (j->activated && (!atomic_load(&j->connected) || !j->client)) {
+        rc = reel_error_set(err, REEL_EDEVICE,
+                            "the JACK server is away (reel reconnects when it is back)");
+        goto out;
+    }
+    if (j->n_js == REEL_RT_STREAMS_MAX) {
+        rc = reel_error_set(err, REEL_EFULL, "the JACK client carries %d streams already",
+                            REEL_RT_STREAMS_MAX);
+        goto out;
+    }
+    snprintf(s->base, sizeof s->base, "%s", prefix);
+    for (int k = 2; base_taken(j, s->base); k++)
+        snprintf(s->base, sizeof s->base, "%s-%d", prefix, k);
     for (uint32_t i = 0; i < channels; i++) {
         if (midi)
-            snprintf(s->names[i], REEL_JACK_PORT_MAX, "%s", prefix);
+            snprintf(s->names[i], REEL_JACK_PORT_MAX, "%s", s->base);
         else
-            snprintf(s->names[i], REEL_JACK_PORT_MAX, "%s_%u", prefix, i + 1);
-        const char *src = sources ? sources[i] : NULL;
-        if (src && strlen(src) >= REEL_JACK_PORT_MAX) {
-            jstream_free(s);
-            return reel_error_set(err, REEL_EINVAL, "JACK port name too long");
-        }
-        snprintf(s->sources[i], REEL_JACK_PORT_MAX, "%s", src ? src : "");
+            snprintf(s->names[i], REEL_JACK_PORT_MAX, "%s_%u", s->base, i + 1);
     }
-    int rc = register_ports(j, j->client, s, err);
-    if (rc) {
+    if ((rc = register_ports(j, j->client, s, err)))
+        goto out;
+    /* On a running client the ports are connected before the callback
+     * reads them; a source that cannot be connected fails the add. */
+    if (j->activated && (rc = link_stream(j, s, true, err))) {
         for (uint32_t i = 0; i < channels; i++)
-            if (s->ports[i])
-                jack_port_unregister(j->client, s->ports[i]);
-        jstream_free(s);
-        return rc;
+            jack_port_unregister(j->client, s->ports[i]);
+        goto out;
     }
-    j->n_js++;
-    return REEL_OK;
+    if ((rc = push_cmd(j, REEL_JACK_RT_ADD_STREAM, s->rt, &seq, err))) {
+        for (uint32_t i = 0; i < channels; i++)
+            jack_port_unregister(j->client, s->ports[i]);
+        goto out;
+    }
+    j->js[j->n_js++] = s;
+    s = NULL;
+out:
+    pthread_mutex_unlock(&j->mu);
+    jstream_free(s);
+    if (rc == 0 && j->activated)
+        rc = await_cmd(j, seq, err); /* a stream that is on it, even if late: close finishes it */
+    return rc;
 }
 
 int reel_jack_add_audio(reel_jack *j, const char *prefix, uint32_t channels,
@@ -478,35 +566,150 @@ int reel_jack_add_midi(reel_jack *j, const char *port_name, const char *source,
     return add_stream(j, true, port_name, 1, srcs, cw, err);
 }
 
-/* Connect every configured source not yet linked since (re)activation.
- * `strict`: fail on the first that cannot be connected (first activation,
- * where the user named the ports); else leave it for the next try. */
-static int link_sources(reel_jack *j, bool strict, reel_error *err)
+int reel_jack_remove(reel_jack *j, reel_chunk_writer *cw, reel_error *err)
 {
-    for (size_t i = 0; i < j->n_js; i++) {
-        jstream *s = &j->js[i];
-        for (uint32_t c = 0; c < s->channels; c++) {
-            if (s->linked[c] || !s->sources[c][0])
-                continue;
-            const char *dst = jack_port_name(s->ports[c]);
-            int e = jack_connect(j->client, s->sources[c], dst);
-            if (e == 0 || e == EEXIST) {
-                s->linked[c] = true;
-            } else if (strict) {
-                return reel_error_set(err, REEL_EDEVICE,
-                                      "cannot connect JACK port '%s' to %s (no such port, or "
-                                      "not an output of that type)",
-                                      s->sources[c], dst);
-            }
+    pthread_mutex_lock(&j->mu);
+    jstream *s = NULL;
+    for (size_t i = 0; i < j->n_js && !s; i++)
+        if (j->js[i]->cw == cw)
+            s = j->js[i];
+    uint64_t seq = 0;
+    int rc = s ? push_cmd(j, REEL_JACK_RT_REMOVE_STREAM, s->rt, &seq, err)
+               : reel_error_set(err, REEL_ENOENT, "that stream is not on the JACK client");
+    pthread_mutex_unlock(&j->mu);
+    if (rc)
+        return rc;
+    if (j->activated && (rc = await_cmd(j, seq, err)))
+        return rc; /* still on it: reel_jack_close finishes it */
+    /* The realtime side has let go: this thread is the producer now. */
+    reel_cw_finish(cw);
+    pthread_mutex_lock(&j->mu);
+    for (size_t i = 0; i < j->n_js; i++)
+        if (j->js[i] == s) {
+            j->js[i] = j->js[--j->n_js];
+            break;
         }
-    }
+    if (j->client && atomic_load(&j->connected))
+        for (uint32_t c = 0; c < s->channels; c++)
+            if (s->ports[c])
+                jack_port_unregister(j->client, s->ports[c]);
+    pthread_mutex_unlock(&j->mu);
+    jstream_free(s);
     return REEL_OK;
 }
+
+/* ---- MIDI outputs ------------------------------------------------------------ */
+
+int reel_jack_out_add(reel_jack *j, const char *name, reel_jack_out **out, reel_error *err)
+{
+    if (!name || !*name || strlen(name) + 8 >= REEL_JACK_PORT_MAX)
+        return reel_error_set(err, REEL_EINVAL, "bad JACK MIDI output name");
+    reel_jack_out *o = calloc(1, sizeof *o);
+    if (!o || !(o->rt = reel_rt_alloc(sizeof *o->rt, err))) {
+        free(o);
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
+    o->j = j;
+    pthread_mutex_lock(&j->mu);
+    int rc = REEL_OK;
+    uint64_t seq = 0;
+    if (!j->activated || !atomic_load(&j->connected) || !j->client) {
+        rc = reel_error_set(err, REEL_EDEVICE, "the JACK client is not running");
+        goto out;
+    }
+    if (j->n_outs == REEL_RT_OUTS_MAX) {
+        rc = reel_error_set(err, REEL_EFULL, "the JACK client has %d MIDI outputs already",
+                            REEL_RT_OUTS_MAX);
+        goto out;
+    }
+    char pname[REEL_JACK_PORT_MAX];
+    snprintf(pname, sizeof pname, "%s", name);
+    for (int k = 2; k < 64; k++) {
+        o->port = jack_port_register(j->client, pname, JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput,
+                                     0);
+        if (o->port)
+            break;
+        snprintf(pname, sizeof pname, "%s-%d", name, k);
+    }
+    if (!o->port) {
+        rc = reel_error_set(err, REEL_EDEVICE, "cannot register a JACK MIDI output port");
+        goto out;
+    }
+    snprintf(o->full, sizeof o->full, "%s", jack_port_name(o->port));
+    o->rt->port = o->port;
+    o->xruns0 = atomic_load(&j->rt->xruns);
+    if ((rc = push_cmd(j, REEL_JACK_RT_ADD_OUT, o->rt, &seq, err))) {
+        jack_port_unregister(j->client, o->port);
+        goto out;
+    }
+    j->outs[j->n_outs++] = o;
+out:
+    pthread_mutex_unlock(&j->mu);
+    if (rc) {
+        reel_rt_free(o->rt, sizeof *o->rt);
+        free(o);
+        return rc;
+    }
+    if ((rc = await_cmd(j, seq, err))) {
+        reel_jack_out_remove(j, o);
+        return rc;
+    }
+    *out = o;
+    return REEL_OK;
+}
+
+const char *reel_jack_out_port_name(const reel_jack_out *o)
+{
+    return o->full;
+}
+
+void reel_jack_out_play(reel_jack_out *o, reel_midi_sched *s)
+{
+    o->rt->sched = s;
+    atomic_store_explicit(&o->rt->armed, true, memory_order_release);
+}
+
+bool reel_jack_out_alive(const reel_jack_out *o)
+{
+    return !atomic_load_explicit(&o->rt->dead, memory_order_acquire) &&
+           atomic_load(&o->j->connected) && !atomic_load(&o->j->shutdown);
+}
+
+uint64_t reel_jack_out_xruns(const reel_jack_out *o)
+{
+    return atomic_load(&o->j->rt->xruns) - o->xruns0;
+}
+
+bool reel_jack_out_remove(reel_jack *j, reel_jack_out *o)
+{
+    if (!o)
+        return true;
+    pthread_mutex_lock(&j->mu);
+    uint64_t seq = 0;
+    int rc = push_cmd(j, REEL_JACK_RT_REMOVE_OUT, o->rt, &seq, NULL);
+    pthread_mutex_unlock(&j->mu);
+    bool gone = rc == 0 && (!j->activated || await_cmd(j, seq, NULL) == 0);
+    pthread_mutex_lock(&j->mu);
+    for (size_t i = 0; i < j->n_outs; i++)
+        if (j->outs[i] == o) {
+            j->outs[i] = j->outs[--j->n_outs];
+            break;
+        }
+    if (j->client && !atomic_load(&o->rt->dead) && atomic_load(&j->connected))
+        jack_port_unregister(j->client, o->port);
+    pthread_mutex_unlock(&j->mu);
+    if (gone) /* else the realtime side may still hold it: leave it */
+        reel_rt_free(o->rt, sizeof *o->rt);
+    free(o);
+    return gone;
+}
+
+/* ---- the supervisor ------------------------------------------------------------ */
 
 static void unlink_all(reel_jack *j)
 {
     for (size_t i = 0; i < j->n_js; i++)
-        memset(j->js[i].linked, 0, j->js[i].channels * sizeof *j->js[i].linked);
+        memset(j->js[i]->linked, 0, j->js[i]->channels * sizeof *j->js[i]->linked);
 }
 
 /* Supervisor: a new client with the same name, ports and callbacks; not
@@ -526,15 +729,16 @@ static int reopen(reel_jack *j)
         jack_client_close(c);
         return -1;
     }
-    jack_client_t *old = j->client;
-    j->client = c;
+    pthread_mutex_lock(&j->mu);
     for (size_t i = 0; i < j->n_js; i++) {
-        if (register_ports(j, c, &j->js[i], NULL)) {
+        if (register_ports(j, c, j->js[i], NULL)) {
+            pthread_mutex_unlock(&j->mu);
             jack_client_close(c);
-            j->client = old;
             return -1;
         }
     }
+    j->client = c;
+    pthread_mutex_unlock(&j->mu);
     atomic_store(&j->sample_rate, j->nominal_rate);
     atomic_store(&j->buffer_size, jack_get_buffer_size(c));
     return 0;
@@ -543,7 +747,7 @@ static int reopen(reel_jack *j)
 /* The server is gone: produce silence until a new client is active. */
 static void ride_out(reel_jack *j)
 {
-    reel_jack_rt *rt = &j->rt;
+    reel_jack_rt *rt = j->rt;
     const uint32_t rate = j->nominal_rate;
     /* The timeline continues from the end of the last period written, or
      * from the hand-over point if the period after a hand-over never ran. */
@@ -566,6 +770,8 @@ static void ride_out(reel_jack *j)
         int64_t now = mono_now();
         uint64_t due = now > t0m ? (uint64_t)((now - t0m) * (int64_t)rate / NS) : 0;
         reel_jack_rt_forward(rt);
+        reel_jack_rt_commands(rt);
+        reel_jack_rt_drop_outs(rt); /* an output added late has no port either */
         if (due > produced) {
             uint64_t n = due - produced;
             int64_t off = (int64_t)(produced * (uint64_t)NS / rate);
@@ -577,7 +783,7 @@ static void ride_out(reel_jack *j)
         if (now >= next_try) {
             next_try = now + RECONNECT_NS;
             if (reopen(j) == 0) {
-                /* Hand over: the new client's first period fills the rest. */
+                /* Hand over: the new client's first period owes the rest. */
                 int64_t off = (int64_t)(produced * (uint64_t)NS / rate);
                 rt->fill_from_mono = t0m + off;
                 rt->fill_from_wall = t0w + off;
@@ -585,15 +791,21 @@ static void ride_out(reel_jack *j)
                 rt->dev_new_epoch = true;
                 atomic_store(&j->shutdown, false);
                 if (jack_activate(j->client) == 0) {
+                    pthread_mutex_lock(&j->mu);
                     unlink_all(j);
                     link_sources(j, false, NULL);
                     atomic_store(&j->connected, true);
+                    pthread_mutex_unlock(&j->mu);
                     return;
                 }
                 /* Not active after all: take the producer role back. */
                 atomic_store(&j->shutdown, true);
+                while (atomic_load(&j->in_process))
+                    nap_ns(100000);
+                pthread_mutex_lock(&j->mu);
                 jack_client_close(j->client);
                 j->client = NULL;
+                pthread_mutex_unlock(&j->mu);
                 if (!rt->fill_pending) { /* a period ran: continue after it */
                     t0m = atomic_load(&rt->end_mono);
                     t0w = atomic_load(&rt->end_wall);
@@ -615,7 +827,9 @@ static void *supervisor(void *arg)
             int64_t now = mono_now();
             if (now >= next_link) {
                 /* Sources that appear later (or after a restart) get linked. */
+                pthread_mutex_lock(&j->mu);
                 link_sources(j, false, NULL);
+                pthread_mutex_unlock(&j->mu);
                 next_link = now + RECONNECT_NS;
             }
             nap_ns(SUPERVISOR_STEP_NS);
@@ -626,13 +840,16 @@ static void *supervisor(void *arg)
          * thread is the only producer. */
         while (atomic_load(&j->in_process))
             nap_ns(100000);
-        atomic_store(&j->connected, false);
+        reel_jack_rt_drop_outs(j->rt);
         atomic_fetch_add(&j->gaps, 1);
-        atomic_fetch_add_explicit(&j->rt.gaps, 1, memory_order_relaxed);
-        if (j->client) {
-            jack_client_close(j->client);
-            j->client = NULL;
-        }
+        atomic_fetch_add_explicit(&j->rt->gaps, 1, memory_order_relaxed);
+        pthread_mutex_lock(&j->mu);
+        atomic_store(&j->connected, false);
+        jack_client_t *dead = j->client;
+        j->client = NULL;
+        pthread_mutex_unlock(&j->mu);
+        if (dead)
+            jack_client_close(dead);
         ride_out(j);
         next_link = mono_now() + RECONNECT_NS;
     }
@@ -648,16 +865,15 @@ static void profile_setup(reel_jack *j)
     const char *m = getenv("REEL_JACK_PROFILE_MAX");
     if (m && atol(m) > 0)
         cap = (size_t)atol(m);
-    j->prof = malloc(cap * sizeof *j->prof);
+    j->prof = reel_rt_alloc(cap * sizeof *j->prof, NULL);
     j->prof_path = strdup(path);
     if (!j->prof || !j->prof_path) {
-        free(j->prof);
+        reel_rt_free(j->prof, cap * sizeof *j->prof);
         free(j->prof_path);
         j->prof = NULL;
         j->prof_path = NULL;
         return;
     }
-    memset(j->prof, 0, cap * sizeof *j->prof); /* pre-fault */
     j->prof_cap = cap;
 }
 
@@ -674,7 +890,7 @@ static void profile_write(reel_jack *j)
             fprintf(f, "%u\n", j->prof[i]);
         fclose(f);
     }
-    free(j->prof);
+    reel_rt_free(j->prof, j->prof_cap * sizeof *j->prof);
     free(j->prof_path);
     j->prof = NULL;
 }
@@ -683,31 +899,16 @@ int reel_jack_activate(reel_jack *j, reel_error *err)
 {
     if (j->activated)
         return reel_error_set(err, REEL_ESTATE, "JACK client already active");
-    if (j->n_js == 0)
-        return reel_error_set(err, REEL_EINVAL, "no JACK streams to record");
-    j->rts = calloc(j->n_js, sizeof *j->rts);
-    j->zero = malloc(REEL_JACK_ZERO_FRAMES * sizeof *j->zero);
-    if (!j->rts || !j->zero)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
-    memset(j->zero, 0, REEL_JACK_ZERO_FRAMES * sizeof *j->zero); /* pre-fault */
-    for (size_t i = 0; i < j->n_js; i++) {
-        jstream *s = &j->js[i];
-        for (uint32_t c = 0; c < s->channels; c++)
-            s->zeros[c] = j->zero;
-        j->rts[i] = (reel_jack_rt_stream){.cw = s->cw, .midi = s->midi,
-                                          .channels = s->channels,
-                                          .ports = (void **)s->ports, .bufs = s->bufs,
-                                          .zeros = s->zeros};
-    }
-    j->rt.streams = j->rts;
-    j->rt.n_streams = j->n_js;
-    j->rt.zero = j->zero;
     profile_setup(j);
-    if (jack_activate(j->client) != 0)
+    pthread_mutex_lock(&j->mu);
+    if (jack_activate(j->client) != 0) {
+        pthread_mutex_unlock(&j->mu);
         return reel_error_set(err, REEL_EDEVICE, "cannot activate the JACK client");
+    }
     j->activated = true;
     atomic_store(&j->connected, true);
     int rc = link_sources(j, true, err);
+    pthread_mutex_unlock(&j->mu);
     if (rc)
         return rc;
     int e = pthread_create(&j->sup, NULL, supervisor, j);
@@ -720,13 +921,17 @@ int reel_jack_activate(reel_jack *j, reel_error *err)
 void reel_jack_get_stats(const reel_jack *jc, reel_jack_stats *s)
 {
     reel_jack *j = (reel_jack *)jc;
-    s->xruns = atomic_load_explicit(&j->rt.xruns, memory_order_relaxed);
-    s->periods = atomic_load_explicit(&j->rt.periods, memory_order_relaxed);
+    s->xruns = atomic_load_explicit(&j->rt->xruns, memory_order_relaxed);
+    s->periods = atomic_load_explicit(&j->rt->periods, memory_order_relaxed);
     s->gaps = atomic_load(&j->gaps);
     s->sample_rate = atomic_load(&j->sample_rate);
     s->buffer_size = atomic_load(&j->buffer_size);
     s->connected = atomic_load(&j->connected);
-    s->dropped_frames = atomic_load_explicit(&j->rt.dropped_frames, memory_order_relaxed);
+    s->dropped_frames = atomic_load_explicit(&j->rt->dropped_frames, memory_order_relaxed);
+    s->fill_frames = atomic_load_explicit(&j->rt->fill_frames, memory_order_relaxed);
+    pthread_mutex_lock(&j->mu);
+    s->streams = j->n_js;
+    pthread_mutex_unlock(&j->mu);
 }
 
 void reel_jack_close(reel_jack *j)
@@ -744,12 +949,122 @@ void reel_jack_close(reel_jack *j)
     }
     /* No producer is left: this thread ends every stream. */
     for (size_t i = 0; i < j->n_js; i++)
-        reel_cw_finish(j->js[i].cw);
+        reel_cw_finish(j->js[i]->cw);
     profile_write(j);
     for (size_t i = 0; i < j->n_js; i++)
-        jstream_free(&j->js[i]);
-    free(j->js);
-    free(j->rts);
-    free(j->zero);
-    free(j);
+        jstream_free(j->js[i]);
+    for (size_t i = 0; i < j->n_outs; i++) {
+        reel_rt_free(j->outs[i]->rt, sizeof *j->outs[i]->rt);
+        free(j->outs[i]);
+    }
+    reel_jack_rt_destroy(j->rt);
+    reel_rt_free(j->rt, sizeof *j->rt);
+    pthread_mutex_destroy(&j->mu);
+    reel_rt_free(j, sizeof *j);
+}
+
+/* ---- one client per process and server ------------------------------------------ */
+
+static pthread_mutex_t g_share_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_share_cv = PTHREAD_COND_INITIALIZER;
+static reel_jack *g_shared[SHARED_MAX];
+
+void reel_jack_share(reel_jack *j)
+{
+    pthread_mutex_lock(&g_share_mu);
+    for (int i = 0; i < SHARED_MAX; i++)
+        if (!g_shared[i]) {
+            g_shared[i] = j;
+            break;
+        }
+    pthread_mutex_unlock(&g_share_mu);
+}
+
+void reel_jack_unshare(reel_jack *j)
+{
+    pthread_mutex_lock(&g_share_mu);
+    for (int i = 0; i < SHARED_MAX; i++)
+        if (g_shared[i] == j)
+            g_shared[i] = NULL;
+    while (j->users > 0)
+        pthread_cond_wait(&g_share_cv, &g_share_mu);
+    pthread_mutex_unlock(&g_share_mu);
+}
+
+reel_jack *reel_jack_shared_acquire(const char *server)
+{
+    const char *want = server && *server ? server : "";
+    reel_jack *got = NULL;
+    pthread_mutex_lock(&g_share_mu);
+    for (int i = 0; i < SHARED_MAX && !got; i++)
+        if (g_shared[i] && strcmp(g_shared[i]->server, want) == 0) {
+            got = g_shared[i];
+            got->users++;
+        }
+    pthread_mutex_unlock(&g_share_mu);
+    return got;
+}
+
+void reel_jack_shared_release(reel_jack *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&g_share_mu);
+    j->users--;
+    pthread_cond_broadcast(&g_share_cv);
+    pthread_mutex_unlock(&g_share_mu);
+}
+
+/* ---- for other users of the client ------------------------------------------------ */
+
+uint32_t reel_jack_frame_time(reel_jack *j)
+{
+    pthread_mutex_lock(&j->mu);
+    uint32_t t = j->client ? jack_frame_time(j->client) : 0;
+    pthread_mutex_unlock(&j->mu);
+    return t;
+}
+
+int reel_jack_connect(reel_jack *j, const char *src, const char *dst, reel_error *err)
+{
+    pthread_mutex_lock(&j->mu);
+    int e = j->client ? jack_connect(j->client, src, dst) : -1;
+    pthread_mutex_unlock(&j->mu);
+    if (e != 0 && e != EEXIST)
+        return reel_error_set(err, REEL_EDEVICE, "cannot connect %s to %s", src, dst);
+    return REEL_OK;
+}
+
+int reel_jack_check_port(reel_jack *j, const char *port, bool input, bool midi, reel_error *err)
+{
+    pthread_mutex_lock(&j->mu);
+    jack_port_t *p = j->client ? jack_port_by_name(j->client, port) : NULL;
+    int flags = p ? jack_port_flags(p) : 0;
+    const char *type = p ? jack_port_type(p) : NULL;
+    bool ok = p && (flags & (input ? JackPortIsInput : JackPortIsOutput)) && type &&
+              strcmp(type, midi ? JACK_DEFAULT_MIDI_TYPE : JACK_DEFAULT_AUDIO_TYPE) == 0;
+    pthread_mutex_unlock(&j->mu);
+    if (!p)
+        return reel_error_set(err, REEL_ENOENT, "no JACK port '%s' (see jack_lsp)", port);
+    if (!ok)
+        return reel_error_set(err, REEL_EINVAL, "JACK port '%s' is not a%s %s %s", port,
+                              input ? "" : "n", midi ? "MIDI" : "audio",
+                              input ? "input" : "output");
+    return REEL_OK;
+}
+
+int reel_jack_port_latency(reel_jack *j, const char *port, bool capture, uint32_t range[2],
+                           reel_error *err)
+{
+    pthread_mutex_lock(&j->mu);
+    jack_port_t *p = j->client ? jack_port_by_name(j->client, port) : NULL;
+    jack_latency_range_t r = {0, 0};
+    if (p)
+        jack_port_get_latency_range(p, capture ? JackCaptureLatency : JackPlaybackLatency, &r);
+    pthread_mutex_unlock(&j->mu);
+    if (!p)
+        return reel_error_set(err, REEL_ENOENT, "no JACK port '%s'", port);
+    range[0] = r.min;
+    range[1] = r.max;
+    return REEL_OK;
 }

@@ -1,94 +1,64 @@
 /*
- * midi_send.c — the libjack glue of the MIDI player (see midi_send.h).
- * Must never (in process_cb): allocate, lock, log or make a system call.
+ * midi_send.c — a MIDI output on the realtime context (see midi_send.h):
+ * a port of the shared client, or of a client of its own; the period's work
+ * is rt/jack_rt.c's (it plays the schedule into the port's buffer).
  */
 #include "io/midi_send.h"
 
 #include "io/jack_backend.h"
+#include "rt/rt_limits.h"
+#include "rt/rt_mem.h"
 
-#include <errno.h>
-#include <jack/jack.h>
-#include <jack/midiport.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RING_EVENTS 1024
-
 struct reel_midi_send {
-    jack_client_t *client;
-    jack_port_t *port;
+    reel_jack *jk;
+    bool own;       /* a client of its own (else the shared one, acquired) */
+    reel_jack_out *out;
     uint32_t rate, period;
     reel_midi_sched sched;
     const reel_midi_sched_ev *evs; /* the caller's list, fed from */
-    _Atomic bool armed;            /* sched is set up: the callback may use it */
-    _Atomic bool shutdown;
-    _Atomic uint64_t xruns;
     bool has_sched;
 };
-
-static bool write_ev(void *ud, uint32_t offset, const uint8_t *data, uint32_t len)
-{
-    return jack_midi_event_write(ud, offset, data, len) == 0;
-}
-
-static int process_cb(jack_nframes_t nframes, void *arg)
-{
-    reel_midi_send *m = arg;
-    void *buf = jack_port_get_buffer(m->port, nframes);
-    if (!buf)
-        return 0;
-    jack_midi_clear_buffer(buf); /* an output buffer holds last cycle's events otherwise */
-    if (atomic_load_explicit(&m->armed, memory_order_acquire))
-        reel_midi_sched_cycle(&m->sched, jack_last_frame_time(m->client), nframes, write_ev,
-                              buf);
-    return 0;
-}
-
-static int xrun_cb(void *arg)
-{
-    reel_midi_send *m = arg;
-    atomic_fetch_add_explicit(&m->xruns, 1, memory_order_relaxed);
-    return 0;
-}
-
-static void shutdown_cb(jack_status_t code, const char *reason, void *arg)
-{
-    (void)code;
-    (void)reason;
-    reel_midi_send *m = arg;
-    atomic_store(&m->shutdown, true);
-}
 
 int reel_midi_send_open(reel_midi_send **out, const char *client_name, const char *server,
                         reel_error *err)
 {
-    reel_midi_send *m = calloc(1, sizeof *m);
+    /* The callback reads the schedule inside it: realtime memory. */
+    reel_midi_send *m = reel_rt_alloc(sizeof *m, err);
     if (!m)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
-    int rc = reel_jack_client_open(&m->client, client_name && *client_name ? client_name
-                                                                          : "reel-request",
-                                   server, err);
-    if (rc) {
-        free(m);
-        return rc;
+        return err ? err->code : REEL_ENOMEM;
+    const char *name = client_name && *client_name ? client_name : "reel-request";
+    int rc;
+    char port[128];
+    m->jk = reel_jack_shared_acquire(server);
+    if (m->jk) {
+        snprintf(port, sizeof port, "%.100s-out", name);
+    } else {
+        if ((rc = reel_jack_open(&m->jk, name, server, err))) {
+            reel_rt_free(m, sizeof *m);
+            return rc;
+        }
+        m->own = true;
+        snprintf(port, sizeof port, "out");
+        if ((rc = reel_jack_activate(m->jk, err)))
+            goto fail;
     }
-    m->rate = jack_get_sample_rate(m->client);
-    m->period = jack_get_buffer_size(m->client);
-    m->port = jack_port_register(m->client, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
-    if (!m->port || jack_set_process_callback(m->client, process_cb, m) ||
-        jack_set_xrun_callback(m->client, xrun_cb, m)) {
-        jack_client_close(m->client);
-        free(m);
-        return reel_error_set(err, REEL_EDEVICE, "cannot set up the JACK MIDI output port");
-    }
-    jack_on_info_shutdown(m->client, shutdown_cb, m);
-    if (jack_activate(m->client)) {
-        jack_client_close(m->client);
-        free(m);
-        return reel_error_set(err, REEL_EDEVICE, "cannot activate the JACK client");
-    }
+    if ((rc = reel_jack_out_add(m->jk, port, &m->out, err)))
+        goto fail;
+    m->rate = reel_jack_sample_rate(m->jk);
+    m->period = reel_jack_buffer_size(m->jk);
     *out = m;
     return REEL_OK;
+fail:
+    if (m->own)
+        reel_jack_close(m->jk);
+    else
+        reel_jack_shared_release(m->jk);
+    reel_rt_free(m, sizeof *m);
+    return rc;
 }
 
 uint32_t reel_midi_send_rate(const reel_midi_send *m)
@@ -101,43 +71,33 @@ uint32_t reel_midi_send_period(const reel_midi_send *m)
     return m->period;
 }
 
+bool reel_midi_send_shared(const reel_midi_send *m)
+{
+    return !m->own;
+}
+
 const char *reel_midi_send_port_name(const reel_midi_send *m)
 {
-    return jack_port_name(m->port);
+    return reel_jack_out_port_name(m->out);
 }
 
 int reel_midi_send_connect(reel_midi_send *m, const char *dest, reel_error *err)
 {
-    jack_port_t *p = jack_port_by_name(m->client, dest);
-    if (!p)
-        return reel_error_set(err, REEL_ENOENT, "no JACK port '%s' (see jack_lsp)", dest);
-    const char *type = jack_port_type(p);
-    if (!(jack_port_flags(p) & JackPortIsInput) || !type ||
-        strcmp(type, JACK_DEFAULT_MIDI_TYPE) != 0)
-        return reel_error_set(err, REEL_EINVAL, "JACK port '%s' is not a MIDI input", dest);
-    int rc = jack_connect(m->client, jack_port_name(m->port), dest);
-    if (rc != 0 && rc != EEXIST)
-        return reel_error_set(err, REEL_EDEVICE, "cannot connect %s to %s",
-                              jack_port_name(m->port), dest);
-    return REEL_OK;
+    int rc = reel_jack_check_port(m->jk, dest, true, true, err);
+    if (rc)
+        return rc;
+    return reel_jack_connect(m->jk, reel_jack_out_port_name(m->out), dest, err);
 }
 
 uint32_t reel_midi_send_now(const reel_midi_send *m)
 {
-    return jack_frame_time(m->client);
+    return reel_jack_frame_time(m->jk);
 }
 
 int reel_midi_send_port_latency(reel_midi_send *m, const char *port, bool capture,
                                 uint32_t range[2], reel_error *err)
 {
-    jack_port_t *p = jack_port_by_name(m->client, port);
-    if (!p)
-        return reel_error_set(err, REEL_ENOENT, "no JACK port '%s'", port);
-    jack_latency_range_t r;
-    jack_port_get_latency_range(p, capture ? JackCaptureLatency : JackPlaybackLatency, &r);
-    range[0] = r.min;
-    range[1] = r.max;
-    return REEL_OK;
+    return reel_jack_port_latency(m->jk, port, capture, range, err);
 }
 
 int reel_midi_send_play(reel_midi_send *m, const reel_midi_sched_ev *evs, size_t n,
@@ -145,20 +105,20 @@ int reel_midi_send_play(reel_midi_send *m, const reel_midi_sched_ev *evs, size_t
 {
     if (m->has_sched)
         return reel_error_set(err, REEL_ESTATE, "this MIDI output already played a schedule");
-    int rc = reel_midi_sched_init(&m->sched, n, RING_EVENTS, err);
+    int rc = reel_midi_sched_init(&m->sched, n, REEL_MIDI_SEND_RING, err);
     if (rc)
         return rc;
     m->has_sched = true;
     m->evs = evs;
-    reel_midi_sched_feed(&m->sched, evs); /* the first RING_EVENTS before the start */
-    atomic_store_explicit(&m->armed, true, memory_order_release);
+    reel_midi_sched_feed(&m->sched, evs); /* the first REEL_MIDI_SEND_RING before the start */
+    reel_jack_out_play(m->out, &m->sched);
     return REEL_OK;
 }
 
 bool reel_midi_send_pump(reel_midi_send *m, int *rc, reel_error *err)
 {
     *rc = REEL_OK;
-    if (atomic_load(&m->shutdown)) {
+    if (!reel_jack_out_alive(m->out)) {
         *rc = reel_error_set(err, REEL_EDEVICE, "the JACK server went away while playing");
         return false;
     }
@@ -175,16 +135,22 @@ const reel_midi_sched *reel_midi_send_sched(const reel_midi_send *m)
 
 uint64_t reel_midi_send_xruns(const reel_midi_send *m)
 {
-    return atomic_load(&((reel_midi_send *)m)->xruns);
+    return reel_jack_out_xruns(m->out);
 }
 
 void reel_midi_send_close(reel_midi_send *m)
 {
     if (!m)
         return;
-    jack_deactivate(m->client); /* the callback has returned for good */
-    jack_client_close(m->client);
+    /* The realtime side lets go of the port (and the schedule) first. */
+    bool gone = reel_jack_out_remove(m->jk, m->out);
+    if (m->own)
+        reel_jack_close(m->jk); /* no realtime side is left after this */
+    else
+        reel_jack_shared_release(m->jk);
+    if (!gone && !m->own)
+        return; /* the shared client may still read the schedule: leave it */
     if (m->has_sched)
         reel_midi_sched_destroy(&m->sched);
-    free(m);
+    reel_rt_free(m, sizeof *m);
 }

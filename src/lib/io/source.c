@@ -12,8 +12,11 @@
 #include "io/source.h"
 
 #include "core/sample_convert.h"
+#include "rt/rt_mem.h"
 
 #include "time/clock.h"
+
+#define SOURCE_RT_PRIO 70 /* SCHED_FIFO priority: below JACK's usual 80, above normal */
 
 #include <errno.h>
 #include <math.h>
@@ -35,7 +38,8 @@ struct reel_source {
     _Atomic bool stop;
     _Atomic bool done;
     _Atomic uint64_t frames;
-    uint8_t *buf;
+    uint8_t *buf; /* realtime memory (rt_mem.h) */
+    size_t buf_bytes;
     int rc;
     reel_error err;
 };
@@ -64,12 +68,13 @@ void reel_samples_from_f32(uint8_t *dst, reel_sample_format fmt, const float *sr
 int reel_source_open(reel_source **out, const char *spec, const reel_source_opts *opts,
                      reel_stream_def *def, reel_error *err)
 {
-    reel_source *s = calloc(1, sizeof *s);
+    /* The producer thread plays the realtime role over it: realtime memory. */
+    reel_source *s = reel_rt_alloc(sizeof *s, err);
     if (!s)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        return err ? err->code : REEL_ENOMEM;
     s->opts = *opts;
     if (s->opts.seconds < 0 || !isfinite(s->opts.seconds)) {
-        free(s);
+        reel_rt_free(s, sizeof *s);
         return reel_error_set(err, REEL_EINVAL, "bad --seconds");
     }
     memset(def, 0, sizeof *def);
@@ -98,7 +103,7 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
                             "alsa-midi[:CLIENT:PORT])",
                             spec);
     if (rc) {
-        free(s);
+        reel_rt_free(s, sizeof *s);
         return rc;
     }
     s->def = *def;
@@ -111,6 +116,8 @@ int reel_source_open(reel_source **out, const char *spec, const reel_source_opts
 static void *producer(void *arg)
 {
     reel_source *s = arg;
+    if (s->impl->realtime && !s->opts.fast)
+        reel_rt_promote_self(SOURCE_RT_PRIO); /* else normal priority: counted */
     if (s->impl->run) { /* MIDI: the source drives the writer and its clock */
         uint64_t limit = s->opts.seconds > 0
                              ? (uint64_t)llround(s->opts.seconds * s->def.sample_rate)
@@ -189,9 +196,10 @@ int reel_source_start(reel_source *s, reel_chunk_writer *cw, reel_error *err)
 {
     if (!s->impl->run) {
         size_t fb = reel_stream_def_frame_bytes(&s->def);
-        s->buf = malloc(fb * s->opts.period);
+        s->buf_bytes = fb * s->opts.period;
+        s->buf = reel_rt_alloc(s->buf_bytes, err);
         if (!s->buf)
-            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+            return err ? err->code : REEL_ENOMEM;
     }
     s->cw = cw;
     int e = pthread_create(&s->thread, NULL, producer, s);
@@ -236,6 +244,6 @@ void reel_source_close(reel_source *s)
     }
     if (s->impl && s->impl->close)
         s->impl->close(s->state);
-    free(s->buf);
-    free(s);
+    reel_rt_free(s->buf, s->buf_bytes);
+    reel_rt_free(s, sizeof *s);
 }

@@ -68,6 +68,10 @@ typedef struct reel_source_impl {
     /* read() blocks until a device has the frames: the producer must not
      * pace in real time itself. */
     bool device_paced;
+    /* The producer plays the realtime role (ALSA capture, the tone): its
+     * thread asks for SCHED_FIFO (rt_mem.h), and keeps normal priority
+     * where that is not permitted (counted, told once by the engine). */
+    bool realtime;
     /* Optional, called right after each read() that returned frames. */
     void (*period)(void *state, reel_source_period *p);
     /* MIDI sources drive the writer themselves instead of read(): called
@@ -94,7 +98,8 @@ int reel_source_alsa_midi_open(const char *arg, const reel_source_opts *opts,
                                const reel_source_impl **impl, reel_error *err);
 
 /* alsa-lib prints its own diagnostics on stderr; reel reports every failure
- * once through reel_error, so they are silenced (process-wide, idempotent). */
+ * once through reel_error. This silences alsa-lib's, process-wide: for the
+ * application to call (idempotent); the library never calls it. */
 void reel_source_alsa_quiet(void);
 
 /* Float to a stored sample format (clamped), n samples. */

@@ -37,8 +37,9 @@ typedef struct alsa_state {
 } alsa_state;
 
 /* ALSA prints its own diagnostics on stderr by default; every failure here is
- * reported once, through reel_error, so they are silenced. The handler is
- * process-wide inside alsa-lib: installed once, never changed back. */
+ * reported once, through reel_error. The handler is process-wide inside
+ * alsa-lib, so it is the application's to install (reel_source_alsa_quiet,
+ * once); the library never does. */
 static void alsa_quiet(const char *file, int line, const char *fn, int e, const char *fmt, ...)
 {
     (void)file, (void)line, (void)fn, (void)e, (void)fmt;
@@ -166,6 +167,7 @@ static const reel_source_impl alsa_impl = {
     .read = alsa_read,
     .close = alsa_close,
     .device_paced = true,
+    .realtime = true,
     .period = alsa_period,
 };
 
@@ -282,7 +284,6 @@ int reel_source_alsa_open(const char *device, const reel_source_opts *opts, reel
                               "--fast does not apply to alsa sources (the device sets the pace)");
     if (strlen(device) + 5 >= REEL_DEVICE_MAX)
         return reel_error_set(err, REEL_EINVAL, "ALSA device name too long");
-    reel_source_alsa_quiet();
     alsa_state *a = calloc(1, sizeof *a);
     if (!a)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");

@@ -230,7 +230,6 @@ int reel_source_alsa_midi_open(const char *arg, const reel_source_opts *opts,
     if (arg && (!*arg || strlen(arg) + 10 >= REEL_DEVICE_MAX))
         return reel_error_set(err, REEL_EINVAL,
                               "bad ALSA sequencer port '%s' (want alsa-midi:CLIENT:PORT)", arg);
-    reel_source_alsa_quiet();
     seq_state *s = calloc(1, sizeof *s);
     if (!s)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");

@@ -50,7 +50,8 @@ static void tone_close(void *st)
     }
 }
 
-static const reel_source_impl tone_impl = {.read = tone_read, .close = tone_close};
+static const reel_source_impl tone_impl = {.read = tone_read, .close = tone_close,
+                                           .realtime = true};
 
 int reel_source_tone_open(const char *arg, const reel_source_opts *opts, reel_stream_def *def,
                           void **state, const reel_source_impl **impl, reel_error *err)

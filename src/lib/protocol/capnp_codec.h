@@ -109,7 +109,7 @@ typedef struct reel_msg_event {
             uint64_t sample_position; /* frames */
             uint64_t byte_position;
             uint64_t wall_clock_ns;   /* wallClock.nanos, ns since the UNIX epoch */
-            /* reel's additions (schemas/streams.capnp, ordinals 4..13) */
+            /* reel's additions (schemas/streams.capnp, ordinals 4..14) */
             uint64_t clock_frame;
             int64_t mono_ns;
             uint64_t device_frame;
@@ -120,6 +120,7 @@ typedef struct reel_msg_event {
             uint64_t gaps;
             uint64_t chunk_bytes;
             uint64_t chunk_frames;
+            uint64_t events_lost; /* ordinal 14 */
         } head;
         struct {
             char path[REEL_CAPNP_PATH_MAX];

@@ -1,16 +1,29 @@
 /*
  * chunk_writer.c — the realtime side of recording (see chunk_writer.h).
  *
- * Everything the realtime thread touches is allocated in reel_cw_create:
- * the two rings and this struct. Chunk memory is mapped and pre-faulted by
- * the control plane before it is offered. The head position is published
- * through a sequence lock (odd while being written) so the control thread
- * can read a consistent snapshot without ever making the writer wait.
- * Must never: allocate, lock, sleep or make a system call on the write path.
+ * Everything the realtime thread touches is allocated in reel_cw_create
+ * from realtime memory (rt_mem.h): the two rings and this struct. Chunk
+ * memory is prepared by the control side before it is offered. The head
+ * position is published through a sequence lock (odd while being written)
+ * so the control thread can read a consistent snapshot without ever making
+ * the writer wait.
+ *
+ * Audio chunks in flight. A chunk taken from the ready ring stays in
+ * `infl` (oldest first; the newest is the one being filled) until every
+ * byte of it is written; then it is reported full. Owed silence is placed
+ * by moving the cursor on and recording the range in `holes` (stream
+ * frames, in order); each call zeroes a bounded part of the oldest. The
+ * head is the first frame not yet final: the start of the oldest hole, else
+ * the cursor.
+ *
+ * Must never: allocate, lock, sleep or make a system call on the write
+ * path; do unbounded work in a write call.
  */
 #include "rt/chunk_writer.h"
 
 #include "core/sample_convert.h"
+#include "rt/rt_limits.h"
+#include "rt/rt_mem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +32,19 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "chunks hold little-endian samples; a big-endian host needs byte swapping");
 
-#define BACKLOG 32
+#define INFL_MASK (REEL_CW_INFLIGHT_MAX - 1)
+#define HOLE_MASK (REEL_CW_HOLES_MAX - 1)
+#define BACKLOG_MASK (REEL_CW_BACKLOG - 1)
+
+typedef struct cw_chunk {
+    reel_chunk_slot slot;
+    uint64_t first;      /* stream position of its first frame */
+    uint64_t cap_frames; /* whole frames it holds */
+} cw_chunk;
+
+typedef struct cw_hole {
+    uint64_t lo, hi; /* stream frames still to be zeroed */
+} cw_hole;
 
 struct reel_chunk_writer {
     /* fixed after create */
@@ -32,27 +57,34 @@ struct reel_chunk_writer {
     reel_ring events; /* realtime -> control: reel_cw_event */
 
     /* realtime-only state */
-    reel_chunk_slot cur;
+    uint64_t frames; /* audio: the cursor (frames placed); MIDI: the frame clock */
     size_t last_capacity; /* of the last chunk taken (room estimates) */
+    /* audio */
+    cw_chunk infl[REEL_CW_INFLIGHT_MAX];
+    size_t infl_first, n_infl;
+    cw_hole holes[REEL_CW_HOLES_MAX];
+    size_t hole_first, n_holes;
+    uint64_t pending_silence; /* owed, not placed yet (comes before the next frames) */
+    /* MIDI */
+    reel_chunk_slot cur;
     bool have_cur;
     size_t cur_bytes;
     uint64_t cur_frames;
-    uint64_t cur_first; /* stream position where the current chunk began */
-    uint64_t frames; /* stream position (committed frames / MIDI frame clock) */
+    uint64_t cur_first;
+    uint64_t boundary; /* frame where the current chunk began / the next begins */
     uint64_t events_written;
-    uint64_t pending_silence;
-    uint64_t boundary; /* MIDI: frame where the current chunk began / the next begins */
     bool in_overrun;
     int64_t clk_mono, clk_wall;
     uint64_t clk_dev, clk_frame;
-    uint64_t overrun_frames, overrun_events, xruns;
-    reel_cw_event backlog[BACKLOG]; /* events the ring had no room for */
-    size_t n_backlog;
+    uint64_t overrun_frames, overrun_events, xruns, owed_frames, events_lost;
+    reel_cw_event backlog[REEL_CW_BACKLOG]; /* events the ring had no room for */
+    size_t bl_first, n_backlog;
 
     /* published head (sequence lock) */
     _Atomic uint32_t seq;
     _Atomic uint64_t h_frames, h_events, h_chunk_bytes, h_chunk_frames, h_dev, h_clock_frame;
     _Atomic uint64_t h_overrun_frames, h_overrun_events, h_xruns;
+    _Atomic uint64_t h_owed, h_silence_pending, h_events_lost;
     _Atomic int64_t h_mono, h_wall;
     _Atomic uint32_t h_tag;
     _Atomic bool finished;
@@ -64,9 +96,9 @@ int reel_cw_create(reel_chunk_writer **out, const reel_stream_def *def, uint64_t
     int rc = reel_stream_def_validate(def, err);
     if (rc)
         return rc;
-    reel_chunk_writer *cw = calloc(1, sizeof *cw);
+    reel_chunk_writer *cw = reel_rt_alloc(sizeof *cw, err);
     if (!cw)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        return err ? err->code : REEL_ENOMEM;
     cw->kind = def->kind;
     cw->fmt = def->sample_format;
     cw->frame_bytes = reel_stream_def_frame_bytes(def);
@@ -77,12 +109,12 @@ int reel_cw_create(reel_chunk_writer **out, const reel_stream_def *def, uint64_t
     cw->clk_frame = start_frame;
     if ((rc = reel_ring_init(&cw->ready, sizeof(reel_chunk_slot), ready_slots < 2 ? 2 : ready_slots,
                              err))) {
-        free(cw);
+        reel_rt_free(cw, sizeof *cw);
         return rc;
     }
-    if ((rc = reel_ring_init(&cw->events, sizeof(reel_cw_event), 4096, err))) {
+    if ((rc = reel_ring_init(&cw->events, sizeof(reel_cw_event), REEL_CW_EVENT_RING, err))) {
         reel_ring_destroy(&cw->ready);
-        free(cw);
+        reel_rt_free(cw, sizeof *cw);
         return rc;
     }
     atomic_init(&cw->h_tag, UINT32_MAX);
@@ -98,7 +130,7 @@ void reel_cw_destroy(reel_chunk_writer *cw)
         return;
     reel_ring_destroy(&cw->ready);
     reel_ring_destroy(&cw->events);
-    free(cw);
+    reel_rt_free(cw, sizeof *cw);
 }
 
 bool reel_cw_offer(reel_chunk_writer *cw, const reel_chunk_slot *slot)
@@ -148,6 +180,9 @@ void reel_cw_read_head(const reel_chunk_writer *cwc, reel_cw_head *h)
         h->overrun_frames = atomic_load_explicit(&cw->h_overrun_frames, memory_order_relaxed);
         h->overrun_events = atomic_load_explicit(&cw->h_overrun_events, memory_order_relaxed);
         h->xruns = atomic_load_explicit(&cw->h_xruns, memory_order_relaxed);
+        h->owed_frames = atomic_load_explicit(&cw->h_owed, memory_order_relaxed);
+        h->silence_pending = atomic_load_explicit(&cw->h_silence_pending, memory_order_relaxed);
+        h->events_lost = atomic_load_explicit(&cw->h_events_lost, memory_order_relaxed);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&cw->seq, memory_order_relaxed) == s1)
             return;
@@ -156,23 +191,78 @@ void reel_cw_read_head(const reel_chunk_writer *cwc, reel_cw_head *h)
 
 /* ---- realtime side ---------------------------------------------------- */
 
-static void emit(reel_chunk_writer *cw, const reel_cw_event *ev);
+/* Events go out in order: anything held back goes first. An event that
+ * finds both full is counted, never dropped silently. */
+static void emit(reel_chunk_writer *cw, const reel_cw_event *ev)
+{
+    while (cw->n_backlog > 0 && reel_ring_push(&cw->events, &cw->backlog[cw->bl_first])) {
+        cw->bl_first = (cw->bl_first + 1) & BACKLOG_MASK;
+        cw->n_backlog--;
+    }
+    if (!ev)
+        return;
+    if (cw->n_backlog == 0 && reel_ring_push(&cw->events, ev))
+        return;
+    if (cw->n_backlog < REEL_CW_BACKLOG) {
+        cw->backlog[(cw->bl_first + cw->n_backlog) & BACKLOG_MASK] = *ev;
+        cw->n_backlog++;
+        return;
+    }
+    cw->events_lost++;
+}
+
+static cw_chunk *infl_at(reel_chunk_writer *cw, size_t i)
+{
+    return &cw->infl[(cw->infl_first + i) & INFL_MASK];
+}
+
+static cw_hole *hole_at(reel_chunk_writer *cw, size_t i)
+{
+    return &cw->holes[(cw->hole_first + i) & HOLE_MASK];
+}
+
+/* Audio: the first frame not yet final. */
+static uint64_t final_pos(reel_chunk_writer *cw)
+{
+    return cw->n_holes ? hole_at(cw, 0)->lo : cw->frames;
+}
+
+static uint64_t silence_pending(reel_chunk_writer *cw)
+{
+    uint64_t n = cw->pending_silence;
+    for (size_t i = 0; i < cw->n_holes; i++)
+        n += hole_at(cw, i)->hi - hole_at(cw, i)->lo;
+    return n;
+}
 
 static void publish(reel_chunk_writer *cw)
 {
     if (cw->n_backlog > 0)
         emit(cw, NULL); /* retry held-back events every period */
+    uint64_t frames = cw->frames, cbytes = 0, cframes = 0, pend = 0;
+    uint32_t tag = UINT32_MAX;
+    if (cw->kind == REEL_STREAM_AUDIO) {
+        frames = final_pos(cw);
+        if (cw->n_infl) {
+            const cw_chunk *c = infl_at(cw, 0);
+            tag = c->slot.tag;
+            cframes = frames - c->first;
+            cbytes = cframes * cw->frame_bytes;
+        }
+        pend = silence_pending(cw);
+    } else if (cw->have_cur) {
+        tag = cw->cur.tag;
+        cbytes = cw->cur_bytes;
+        cframes = cw->cur_frames;
+    }
     uint32_t s = atomic_load_explicit(&cw->seq, memory_order_relaxed);
     atomic_store_explicit(&cw->seq, s + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&cw->h_frames, cw->frames, memory_order_relaxed);
+    atomic_store_explicit(&cw->h_frames, frames, memory_order_relaxed);
     atomic_store_explicit(&cw->h_events, cw->events_written, memory_order_relaxed);
-    atomic_store_explicit(&cw->h_tag, cw->have_cur ? cw->cur.tag : UINT32_MAX,
-                          memory_order_relaxed);
-    atomic_store_explicit(&cw->h_chunk_bytes, cw->have_cur ? cw->cur_bytes : 0,
-                          memory_order_relaxed);
-    atomic_store_explicit(&cw->h_chunk_frames, cw->have_cur ? cw->cur_frames : 0,
-                          memory_order_relaxed);
+    atomic_store_explicit(&cw->h_tag, tag, memory_order_relaxed);
+    atomic_store_explicit(&cw->h_chunk_bytes, cbytes, memory_order_relaxed);
+    atomic_store_explicit(&cw->h_chunk_frames, cframes, memory_order_relaxed);
     atomic_store_explicit(&cw->h_mono, cw->clk_mono, memory_order_relaxed);
     atomic_store_explicit(&cw->h_wall, cw->clk_wall, memory_order_relaxed);
     atomic_store_explicit(&cw->h_dev, cw->clk_dev, memory_order_relaxed);
@@ -180,22 +270,10 @@ static void publish(reel_chunk_writer *cw)
     atomic_store_explicit(&cw->h_overrun_frames, cw->overrun_frames, memory_order_relaxed);
     atomic_store_explicit(&cw->h_overrun_events, cw->overrun_events, memory_order_relaxed);
     atomic_store_explicit(&cw->h_xruns, cw->xruns, memory_order_relaxed);
+    atomic_store_explicit(&cw->h_owed, cw->owed_frames, memory_order_relaxed);
+    atomic_store_explicit(&cw->h_silence_pending, pend, memory_order_relaxed);
+    atomic_store_explicit(&cw->h_events_lost, cw->events_lost, memory_order_relaxed);
     atomic_store_explicit(&cw->seq, s + 2, memory_order_release);
-}
-
-/* Events go out in order: anything held back goes first. */
-static void emit(reel_chunk_writer *cw, const reel_cw_event *ev)
-{
-    while (cw->n_backlog > 0 && reel_ring_push(&cw->events, &cw->backlog[0])) {
-        memmove(&cw->backlog[0], &cw->backlog[1], (cw->n_backlog - 1) * sizeof cw->backlog[0]);
-        cw->n_backlog--;
-    }
-    if (!ev)
-        return;
-    if (cw->n_backlog == 0 && reel_ring_push(&cw->events, ev))
-        return;
-    if (cw->n_backlog < BACKLOG)
-        cw->backlog[cw->n_backlog++] = *ev;
 }
 
 /* Clock values at stream position `frame`, extrapolated from the period's. */
@@ -208,32 +286,21 @@ static void clock_at(const reel_chunk_writer *cw, uint64_t frame, reel_cw_event 
     ev->device_frame = cw->clk_dev + (uint64_t)dframes;
 }
 
-static bool take_next(reel_chunk_writer *cw)
+static void emit_started(reel_chunk_writer *cw, uint32_t tag, uint64_t first)
 {
-    if (!reel_ring_pop(&cw->ready, &cw->cur))
-        return false;
-    cw->have_cur = true;
-    cw->last_capacity = cw->cur.capacity;
-    cw->cur_bytes = 0;
-    cw->cur_frames = 0;
-    uint64_t first = cw->kind == REEL_STREAM_AUDIO ? cw->frames : cw->boundary;
-    cw->cur_first = first;
-    reel_cw_event ev = {.type = REEL_CW_CHUNK_STARTED, .tag = cw->cur.tag, .first_frame = first};
+    reel_cw_event ev = {.type = REEL_CW_CHUNK_STARTED, .tag = tag, .first_frame = first};
     clock_at(cw, first, &ev);
     emit(cw, &ev);
-    return true;
 }
 
-static void chunk_full(reel_chunk_writer *cw, uint32_t final)
+static void emit_full(reel_chunk_writer *cw, uint32_t tag, uint64_t bytes, uint64_t frames,
+                      uint64_t first, uint64_t end, uint32_t final)
 {
-    /* MIDI chunks partition the frame clock at `boundary`. */
-    uint64_t end = cw->kind == REEL_STREAM_AUDIO ? cw->frames : cw->boundary;
-    reel_cw_event ev = {.type = REEL_CW_CHUNK_FULL, .tag = cw->cur.tag, .bytes = cw->cur_bytes,
-                        .frames = cw->cur_frames, .first_frame = cw->cur_first,
-                        .end_frame = end, .final = final};
+    reel_cw_event ev = {.type = REEL_CW_CHUNK_FULL, .tag = tag, .bytes = bytes,
+                        .frames = frames, .first_frame = first, .end_frame = end,
+                        .final = final};
     clock_at(cw, end, &ev);
     emit(cw, &ev);
-    cw->have_cur = false;
 }
 
 static void note_overrun(reel_chunk_writer *cw, uint64_t frames, uint64_t events)
@@ -250,73 +317,115 @@ static void note_overrun(reel_chunk_writer *cw, uint64_t frames, uint64_t events
     }
 }
 
-/* Room for `want` frames in the current chunk (taking the next if needed). */
-static size_t audio_room(reel_chunk_writer *cw, size_t want)
+/* ---- audio: chunks in flight, owed silence ---- */
+
+/* Frames the cursor can move on by in the chunk being filled, taking the
+ * next prepared chunk if that one is full; 0 if there is none (or every
+ * in-flight slot waits on zeroing). */
+static void retire(reel_chunk_writer *cw);
+
+static uint64_t cursor_room(reel_chunk_writer *cw)
 {
-    if (!cw->have_cur && !take_next(cw))
-        return 0;
-    size_t space = (cw->cur.capacity - cw->cur_bytes) / cw->frame_bytes;
-    return want < space ? want : space;
+    for (;;) {
+        if (cw->n_infl) {
+            const cw_chunk *c = infl_at(cw, cw->n_infl - 1);
+            if (cw->frames < c->first + c->cap_frames)
+                return c->first + c->cap_frames - cw->frames;
+        }
+        /* A full chunk with nothing left to zero is reported before the
+         * next one starts. */
+        retire(cw);
+        if (cw->n_infl == REEL_CW_INFLIGHT_MAX)
+            return 0;
+        reel_chunk_slot s;
+        if (!reel_ring_pop(&cw->ready, &s))
+            return 0;
+        cw->last_capacity = s.capacity;
+        uint64_t capf = s.capacity / cw->frame_bytes;
+        emit_started(cw, s.tag, cw->frames);
+        if (capf == 0) { /* holds no whole frame: done as soon as taken */
+            emit_full(cw, s.tag, 0, 0, cw->frames, cw->frames, 0);
+            continue;
+        }
+        *infl_at(cw, cw->n_infl) = (cw_chunk){.slot = s, .first = cw->frames, .cap_frames = capf};
+        cw->n_infl++;
+    }
 }
 
-static void audio_commit(reel_chunk_writer *cw, size_t k)
+/* The chunk holding stream frame `pos` (in flight). */
+static cw_chunk *chunk_of(reel_chunk_writer *cw, uint64_t pos, size_t *from)
 {
-    cw->cur_bytes += k * cw->frame_bytes;
-    cw->cur_frames += k;
-    cw->frames += k;
-    if (cw->cur.capacity - cw->cur_bytes < cw->frame_bytes)
-        chunk_full(cw, 0);
+    for (size_t i = *from; i < cw->n_infl; i++) {
+        cw_chunk *c = infl_at(cw, i);
+        if (pos < c->first + c->cap_frames) {
+            *from = i;
+            return c;
+        }
+    }
+    return NULL;
 }
 
-/* Write owed silence first so positions stay true to time. */
-static bool flush_silence(reel_chunk_writer *cw)
+/* Place owed silence at the cursor, as far as chunks are ready: the range
+ * becomes a hole, zeroed later. O(chunks crossed). */
+static void place_silence(reel_chunk_writer *cw)
 {
     while (cw->pending_silence > 0) {
-        size_t want = cw->pending_silence > SIZE_MAX ? SIZE_MAX : (size_t)cw->pending_silence;
-        size_t k = audio_room(cw, want);
-        if (k == 0)
-            return false;
-        memset(cw->cur.base + cw->cur_bytes, 0, k * cw->frame_bytes);
-        audio_commit(cw, k);
+        uint64_t room = cursor_room(cw);
+        if (room == 0)
+            return;
+        uint64_t k = room < cw->pending_silence ? room : cw->pending_silence;
+        cw_hole *last = cw->n_holes ? hole_at(cw, cw->n_holes - 1) : NULL;
+        if (last && last->hi == cw->frames) {
+            last->hi += k;
+        } else if (cw->n_holes < REEL_CW_HOLES_MAX) {
+            *hole_at(cw, cw->n_holes) = (cw_hole){cw->frames, cw->frames + k};
+            cw->n_holes++;
+        } else {
+            return; /* zeroing has to catch up first */
+        }
+        cw->frames += k;
         cw->pending_silence -= k;
     }
-    cw->in_overrun = false;
-    return true;
 }
 
-void reel_cw_set_clock(reel_chunk_writer *cw, int64_t mono_ns, int64_t wall_ns,
-                       uint64_t device_frame)
+/* Zero up to `budget` frames of the oldest holes. */
+static void zero_some(reel_chunk_writer *cw, uint64_t budget)
 {
-    cw->clk_mono = mono_ns;
-    cw->clk_wall = wall_ns;
-    cw->clk_dev = device_frame;
-    cw->clk_frame = cw->frames + cw->pending_silence;
-}
-
-void reel_cw_write(reel_chunk_writer *cw, const void *frames, size_t n)
-{
-    const uint8_t *src = frames;
-    if (cw->kind != REEL_STREAM_AUDIO)
-        return;
-    if (!flush_silence(cw)) {
-        cw->pending_silence += n;
-        note_overrun(cw, n, 0);
-        publish(cw);
-        return;
-    }
-    while (n > 0) {
-        size_t k = audio_room(cw, n);
-        if (k == 0) {
-            cw->pending_silence += n;
-            note_overrun(cw, n, 0);
-            break;
+    size_t from = 0;
+    while (budget > 0 && cw->n_holes > 0) {
+        cw_hole *h = hole_at(cw, 0);
+        cw_chunk *c = chunk_of(cw, h->lo, &from);
+        if (!c)
+            return; /* cannot happen: holes lie in chunks in flight */
+        uint64_t end = c->first + c->cap_frames;
+        if (end > h->hi)
+            end = h->hi;
+        uint64_t k = end - h->lo < budget ? end - h->lo : budget;
+        memset(c->slot.base + (h->lo - c->first) * cw->frame_bytes, 0,
+               (size_t)k * cw->frame_bytes);
+        h->lo += k;
+        budget -= k;
+        if (h->lo == h->hi) {
+            cw->hole_first = (cw->hole_first + 1) & HOLE_MASK;
+            cw->n_holes--;
         }
-        memcpy(cw->cur.base + cw->cur_bytes, src, k * cw->frame_bytes);
-        audio_commit(cw, k);
-        src += k * cw->frame_bytes;
-        n -= k;
     }
-    publish(cw);
+}
+
+/* Report, in order, every chunk in flight whose bytes are all final. */
+static void retire(reel_chunk_writer *cw)
+{
+    uint64_t fin = final_pos(cw);
+    while (cw->n_infl > 0) {
+        const cw_chunk *c = infl_at(cw, 0);
+        uint64_t end = c->first + c->cap_frames;
+        if (end > fin)
+            return;
+        emit_full(cw, c->slot.tag, c->cap_frames * cw->frame_bytes, c->cap_frames, c->first, end,
+                  0);
+        cw->infl_first = (cw->infl_first + 1) & INFL_MASK;
+        cw->n_infl--;
+    }
 }
 
 static inline void put_sample(uint8_t *dst, reel_sample_format fmt, float x)
@@ -337,45 +446,135 @@ static inline void put_sample(uint8_t *dst, reel_sample_format fmt, float x)
     }
 }
 
-void reel_cw_write_planar_f32(reel_chunk_writer *cw, const float *const *chans, size_t n)
+/* k frames from the source (interleaved, or planar f32 from frame `done`)
+ * to dst. */
+static void copy_frames(reel_chunk_writer *cw, uint8_t *dst, const void *inter,
+                        const float *const *chans, size_t done, size_t k)
 {
-    if (cw->kind != REEL_STREAM_AUDIO)
+    if (inter) {
+        memcpy(dst, (const uint8_t *)inter + done * cw->frame_bytes, k * cw->frame_bytes);
         return;
-    if (!flush_silence(cw)) {
+    }
+    if (cw->fmt == REEL_SAMPLE_F32) {
+        float *d = (float *)(void *)dst;
+        for (size_t i = 0; i < k; i++)
+            for (uint32_t c = 0; c < cw->channels; c++)
+                *d++ = chans[c][done + i];
+        return;
+    }
+    size_t sb = reel_sample_format_bytes(cw->fmt);
+    for (size_t i = 0; i < k; i++)
+        for (uint32_t c = 0; c < cw->channels; c++, dst += sb)
+            put_sample(dst, cw->fmt, chans[c][done + i]);
+}
+
+/* The producer set it itself: a write after finish (a contract violation)
+ * must not touch chunks the control side took back. */
+static bool done(const reel_chunk_writer *cw)
+{
+    return atomic_load_explicit(&((reel_chunk_writer *)cw)->finished, memory_order_relaxed);
+}
+
+static void audio_write(reel_chunk_writer *cw, const void *inter, const float *const *chans,
+                        size_t n)
+{
+    if (done(cw))
+        return;
+    uint64_t budget = (uint64_t)n * REEL_CW_CATCHUP;
+    if (budget < REEL_CW_CATCHUP_MIN)
+        budget = REEL_CW_CATCHUP_MIN;
+    place_silence(cw);
+    zero_some(cw, budget);
+    if (cw->pending_silence > 0) {
+        /* Silence that could not be placed comes first: these frames
+         * follow it, so they have nowhere to go either. */
         cw->pending_silence += n;
         note_overrun(cw, n, 0);
+        retire(cw);
         publish(cw);
         return;
     }
+    cw->in_overrun = false;
     size_t done = 0;
-    size_t sb = reel_sample_format_bytes(cw->fmt);
     while (done < n) {
-        size_t k = audio_room(cw, n - done);
-        if (k == 0) {
+        uint64_t room = cursor_room(cw);
+        if (room == 0) {
             cw->pending_silence += n - done;
             note_overrun(cw, n - done, 0);
             break;
         }
-        uint8_t *dst = cw->cur.base + cw->cur_bytes;
-        if (cw->fmt == REEL_SAMPLE_F32) {
-            float *d = (float *)(void *)dst;
-            for (size_t i = 0; i < k; i++)
-                for (uint32_t c = 0; c < cw->channels; c++)
-                    *d++ = chans[c][done + i];
-        } else {
-            for (size_t i = 0; i < k; i++)
-                for (uint32_t c = 0; c < cw->channels; c++, dst += sb)
-                    put_sample(dst, cw->fmt, chans[c][done + i]);
-        }
-        audio_commit(cw, k);
+        size_t k = room < n - done ? (size_t)room : n - done;
+        const cw_chunk *c = infl_at(cw, cw->n_infl - 1);
+        copy_frames(cw, c->slot.base + (cw->frames - c->first) * cw->frame_bytes, inter, chans,
+                    done, k);
+        cw->frames += k;
         done += k;
     }
+    retire(cw);
     publish(cw);
+}
+
+void reel_cw_set_clock(reel_chunk_writer *cw, int64_t mono_ns, int64_t wall_ns,
+                       uint64_t device_frame)
+{
+    cw->clk_mono = mono_ns;
+    cw->clk_wall = wall_ns;
+    cw->clk_dev = device_frame;
+    cw->clk_frame = cw->frames + cw->pending_silence;
+}
+
+void reel_cw_write(reel_chunk_writer *cw, const void *frames, size_t n)
+{
+    if (cw->kind != REEL_STREAM_AUDIO)
+        return;
+    audio_write(cw, frames, NULL, frames ? n : 0);
+}
+
+void reel_cw_write_planar_f32(reel_chunk_writer *cw, const float *const *chans, size_t n)
+{
+    if (cw->kind != REEL_STREAM_AUDIO)
+        return;
+    audio_write(cw, NULL, chans, n);
+}
+
+void reel_cw_owe_silence(reel_chunk_writer *cw, uint64_t n)
+{
+    if (done(cw))
+        return;
+    if (cw->kind == REEL_STREAM_MIDI) {
+        cw->frames += n; /* MIDI silence is the clock moving on */
+        return;
+    }
+    cw->pending_silence += n;
+    cw->owed_frames += n;
+    publish(cw);
+}
+
+/* ---- MIDI ---- */
+
+static bool midi_take_next(reel_chunk_writer *cw)
+{
+    if (!reel_ring_pop(&cw->ready, &cw->cur))
+        return false;
+    cw->have_cur = true;
+    cw->last_capacity = cw->cur.capacity;
+    cw->cur_bytes = 0;
+    cw->cur_frames = 0;
+    cw->cur_first = cw->boundary;
+    emit_started(cw, cw->cur.tag, cw->boundary);
+    return true;
+}
+
+static void midi_chunk_full(reel_chunk_writer *cw, uint32_t final)
+{
+    /* MIDI chunks partition the frame clock at `boundary`. */
+    emit_full(cw, cw->cur.tag, cw->cur_bytes, cw->cur_frames, cw->cur_first, cw->boundary, final);
+    cw->have_cur = false;
 }
 
 bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *data, uint32_t len)
 {
-    if (cw->kind != REEL_STREAM_MIDI || len == 0 || len > REEL_MIDI_MAX_EVENT)
+    if (cw->kind != REEL_STREAM_MIDI || len == 0 || len > REEL_MIDI_MAX_EVENT || done(cw))
         return false;
     size_t need = reel_midi_record_size(len);
     reel_midi_event ev = {.frame = cw->frames + offset, .len = len, .data = data};
@@ -383,9 +582,9 @@ bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *d
     ev.wall_ns = cw->clk_wall ? cw->clk_wall + dns : 0;
     if (cw->have_cur && cw->cur.capacity - cw->cur_bytes < need) {
         cw->boundary = ev.frame;
-        chunk_full(cw, 0);
+        midi_chunk_full(cw, 0);
     }
-    if (!cw->have_cur && !take_next(cw)) {
+    if (!cw->have_cur && !midi_take_next(cw)) {
         note_overrun(cw, 0, 1);
         publish(cw);
         return false;
@@ -407,7 +606,7 @@ bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *d
 
 void reel_cw_advance(reel_chunk_writer *cw, size_t n)
 {
-    if (cw->kind != REEL_STREAM_MIDI)
+    if (cw->kind != REEL_STREAM_MIDI || done(cw))
         return;
     cw->frames += n;
     publish(cw);
@@ -417,19 +616,23 @@ size_t reel_cw_room(reel_chunk_writer *cw)
 {
     if (cw->kind != REEL_STREAM_AUDIO)
         return 0;
-    if (!cw->have_cur)
-        take_next(cw); /* producer side: the capacity becomes known */
-    size_t cap = cw->have_cur ? cw->cur.capacity : cw->last_capacity;
-    size_t bytes = (cw->have_cur ? cw->cur.capacity - cw->cur_bytes : 0) +
-                   reel_ring_count(&cw->ready) * cap;
-    size_t frames = bytes / cw->frame_bytes;
-    return frames > cw->pending_silence ? frames - (size_t)cw->pending_silence : 0;
+    uint64_t frames = cursor_room(cw); /* producer side: the capacity becomes known */
+    frames += reel_ring_count(&cw->ready) * (cw->last_capacity / cw->frame_bytes);
+    frames = frames > cw->pending_silence ? frames - cw->pending_silence : 0;
+    return frames > SIZE_MAX ? SIZE_MAX : (size_t)frames;
 }
 
 void reel_cw_note_xrun(reel_chunk_writer *cw)
 {
-    cw->xruns++;
-    reel_cw_event ev = {.type = REEL_CW_XRUN, .count = 1, .first_frame = cw->frames};
+    reel_cw_note_xruns(cw, 1);
+}
+
+void reel_cw_note_xruns(reel_chunk_writer *cw, uint64_t n)
+{
+    if (n == 0)
+        return;
+    cw->xruns += n;
+    reel_cw_event ev = {.type = REEL_CW_XRUN, .count = n, .first_frame = cw->frames};
     clock_at(cw, cw->frames, &ev);
     emit(cw, &ev);
     publish(cw);
@@ -445,17 +648,41 @@ void reel_cw_note_gap(reel_chunk_writer *cw)
 
 void reel_cw_finish(reel_chunk_writer *cw)
 {
-    if (cw->kind == REEL_STREAM_AUDIO)
-        flush_silence(cw);
-    if (cw->kind == REEL_STREAM_MIDI && cw->frames > cw->boundary)
-        cw->boundary = cw->frames;
-    if (cw->have_cur) {
-        chunk_full(cw, 1);
+    if (atomic_load_explicit(&cw->finished, memory_order_acquire))
+        return;
+    if (cw->kind == REEL_STREAM_AUDIO) {
+        /* Everything still owed, as far as chunks are ready (unbounded: not
+         * on the realtime thread). */
+        for (;;) {
+            zero_some(cw, UINT64_MAX); /* frees every range slot */
+            retire(cw);
+            uint64_t before = cw->pending_silence;
+            place_silence(cw);
+            if (cw->pending_silence == 0 || cw->pending_silence == before) {
+                zero_some(cw, UINT64_MAX);
+                retire(cw);
+                break;
+            }
+        }
+        if (cw->pending_silence == 0)
+            cw->in_overrun = false;
+        /* After zeroing only the chunk being filled can be left. */
+        if (cw->n_infl > 0) {
+            const cw_chunk *c = infl_at(cw, 0);
+            uint64_t k = cw->frames - c->first;
+            emit_full(cw, c->slot.tag, k * cw->frame_bytes, k, c->first, cw->frames, 1);
+            cw->infl_first = (cw->infl_first + 1) & INFL_MASK;
+            cw->n_infl--;
+        } else {
+            emit_full(cw, UINT32_MAX, 0, 0, cw->frames, cw->frames, 1);
+        }
     } else {
-        reel_cw_event ev = {.type = REEL_CW_CHUNK_FULL, .tag = UINT32_MAX,
-                            .first_frame = cw->frames, .end_frame = cw->frames, .final = 1};
-        clock_at(cw, cw->frames, &ev);
-        emit(cw, &ev);
+        if (cw->frames > cw->boundary)
+            cw->boundary = cw->frames;
+        if (cw->have_cur)
+            midi_chunk_full(cw, 1);
+        else
+            emit_full(cw, UINT32_MAX, 0, 0, cw->frames, cw->frames, 1);
     }
     emit(cw, NULL);
     publish(cw);

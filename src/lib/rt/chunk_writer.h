@@ -2,20 +2,52 @@
  * chunk_writer.h — the realtime side of recording a stream.
  *
  * The engine's process callback hands frames (or MIDI events) to a chunk
- * writer, which copies them into a memory-mapped staging chunk that the
- * control plane created, sized and pre-faulted beforehand. When the chunk is
- * full the writer switches to the next prepared chunk in the same call, so
- * no frame is lost at rotation, and reports through a lock-free ring.
+ * writer, which copies them into a staging chunk's memory that the control
+ * side prepared (allocated, faulted in, locked) beforehand. When the chunk
+ * is full the writer switches to the next prepared chunk in the same call,
+ * so no frame is lost at rotation, and reports through a lock-free ring.
  *
  * Two sides, two threads:
  *   control side: reel_cw_create/destroy, reel_cw_offer, reel_cw_next_event,
  *                 reel_cw_read_head, reel_cw_reclaim
  *   realtime side: reel_cw_set_clock, reel_cw_write*, reel_cw_advance,
- *                  reel_cw_note_xrun, reel_cw_finish
- * Must never (realtime side): allocate, lock, make a system call or touch a
- * page that was not pre-faulted. If no chunk is ready, audio frames become
- * pending silence (written as zeros once a chunk arrives, so the timeline
- * has no hole) and are counted as an internal overrun.
+ *                  reel_cw_owe_silence, reel_cw_note_xrun, reel_cw_note_gap
+ *   the producer, off the realtime thread: reel_cw_finish
+ * Must never (realtime side): allocate, lock, make a system call, touch a
+ * page that was not faulted in, or do more than a bounded amount of work
+ * per call.
+ *
+ * Owed silence. Frames that had nowhere to go (no chunk was ready: an
+ * internal overrun) and frames the device side owes (periods JACK skipped,
+ * the time between a lost server and the first period after a reconnect,
+ * reel_cw_owe_silence) become silence on the timeline, so positions stay
+ * true to time. The writer places owed silence at once, leaving its range
+ * in the chunks to be zeroed, and writes the frames that follow after it;
+ * each later call zeroes at most REEL_CW_CATCHUP times its own frames
+ * (rt_limits.h). A chunk is reported full, and the head moves past a range,
+ * only once every byte before it is written. The head counts what is owed
+ * and what of it is still to be written. Only when no chunk is ready at all
+ * do later frames become owed silence too (an overrun, counted).
+ *
+ * Events are never dropped uncounted: an event that finds the ring and the
+ * backlog full is counted in the head (events_lost); the recorder fails on
+ * any.
+ *
+ * What a write fault on a file-backed shared mapping costs the realtime
+ * thread (measured by tests/unit/test_rt_mem.c, ext4, this project's 2-core
+ * VM, kernel 6.18): writing a page of a MAP_SHARED staging file after the
+ * kernel wrote it back (a sync anywhere, or just the periodic writeback of
+ * pages dirty for 30 s, vm.dirty_expire_centisecs) takes a write fault into
+ * the filesystem (page_mkwrite, the journal): 4 KiB cost 3.7-3.9 us median,
+ * 5-19 us p99 and 14-22 ms worst case, against 0.32 us into a dirty page;
+ * at 64 channels a 256-frame period is 16 pages. Pre-faulting does not
+ * prevent it: a pre-faulted page that waits more than ~30 s to be written
+ * was measured to fault (3 chunks ahead is 65 s of stereo f32 at 4 MiB, so
+ * in steady state every page of such a chunk would). So the memory a writer
+ * writes is never the staging file's own mapping: it is anonymous, locked
+ * memory (reel_rt_alloc) that the control side copies into the staging
+ * file as the head moves (chunk_map.h), off the realtime thread; the
+ * jack_rt test asserts zero faults on one run.
  */
 #ifndef REEL_CHUNK_WRITER_H
 #define REEL_CHUNK_WRITER_H
@@ -30,7 +62,7 @@
 
 /* One prepared staging chunk. */
 typedef struct reel_chunk_slot {
-    uint8_t *base;   /* read-write shared mapping, pre-faulted */
+    uint8_t *base;   /* read-write memory, faulted in (its bytes need not be zero) */
     size_t capacity; /* bytes; for audio a multiple of the frame size */
     uint32_t tag;    /* the control plane's name for this chunk */
 } reel_chunk_slot;
@@ -72,6 +104,9 @@ typedef struct reel_cw_head {
     uint64_t overrun_frames;
     uint64_t overrun_events;
     uint64_t xruns;
+    uint64_t owed_frames;     /* silence owed by the device side (reel_cw_owe_silence) */
+    uint64_t silence_pending; /* owed or overrun silence not written yet */
+    uint64_t events_lost;     /* events neither the ring nor the backlog had room for */
 } reel_cw_head;
 
 typedef struct reel_chunk_writer reel_chunk_writer;
@@ -102,14 +137,23 @@ bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *d
                         uint32_t len);
 /* MIDI streams: move the frame clock on by a period. */
 void reel_cw_advance(reel_chunk_writer *cw, size_t n);
+/* `n` frames of silence before whatever is written next (audio: written
+ * over the following calls, a bounded amount each; MIDI: the frame clock
+ * moves on). O(1). */
+void reel_cw_owe_silence(reel_chunk_writer *cw, uint64_t n);
 void reel_cw_note_xrun(reel_chunk_writer *cw);
+/* `n` xruns at once (one event with count = n). */
+void reel_cw_note_xruns(reel_chunk_writer *cw, uint64_t n);
 /* The device went away or changed (counted as a gap in the manifest). */
 void reel_cw_note_gap(reel_chunk_writer *cw);
 /* Frames (audio) that can be written now without an overrun: the rest of
  * the current chunk plus the chunks waiting. Producers that may wait (file
  * ingest with --fast) use it for back-pressure; a device callback cannot. */
 size_t reel_cw_room(reel_chunk_writer *cw);
-/* End of stream: reports the current chunk as CHUNK_FULL with final = 1. */
+/* End of stream: writes what is still owed (as far as chunks are ready),
+ * reports every chunk in flight and the last as CHUNK_FULL with final = 1.
+ * Not bounded: the producer calls it off the realtime thread, once it has
+ * stopped producing. A second call does nothing. */
 void reel_cw_finish(reel_chunk_writer *cw);
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "rt/midi_sched.h"
 
+#include "rt/rt_mem.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +21,10 @@ int reel_midi_sched_init(reel_midi_sched *s, size_t n_events, size_t ring_capaci
     if (rc)
         return rc;
     s->n_events = n_events;
-    s->sent_at = calloc(n_events, sizeof *s->sent_at);
-    s->state = calloc(n_events, sizeof *s->state);
+    /* Written by the realtime side as events go out: pages of their own,
+     * faulted in and locked (rt_mem.h). */
+    s->sent_at = reel_rt_alloc(n_events * sizeof *s->sent_at, NULL);
+    s->state = reel_rt_alloc(n_events * sizeof *s->state, NULL);
     if (!s->sent_at || !s->state) {
         reel_midi_sched_destroy(s);
         return reel_error_set(err, REEL_ENOMEM, "out of memory for %zu MIDI events", n_events);
@@ -34,8 +38,8 @@ int reel_midi_sched_init(reel_midi_sched *s, size_t n_events, size_t ring_capaci
 void reel_midi_sched_destroy(reel_midi_sched *s)
 {
     reel_ring_destroy(&s->todo);
-    free(s->sent_at);
-    free(s->state);
+    reel_rt_free(s->sent_at, s->n_events * sizeof *s->sent_at);
+    reel_rt_free(s->state, s->n_events * sizeof *s->state);
     s->sent_at = NULL;
     s->state = NULL;
 }

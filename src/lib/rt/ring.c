@@ -8,7 +8,8 @@
  */
 #include "rt/ring.h"
 
-#include <stdlib.h>
+#include "rt/rt_mem.h"
+
 #include <string.h>
 
 int reel_ring_init(reel_ring *r, size_t elem_size, size_t capacity, reel_error *err)
@@ -18,13 +19,11 @@ int reel_ring_init(reel_ring *r, size_t elem_size, size_t capacity, reel_error *
         cap <<= 1;
     if (elem_size == 0 || cap == 0 || cap > ((size_t)1 << 30))
         return reel_error_set(err, REEL_EINVAL, "bad ring size %zu x %zu", capacity, elem_size);
-    r->buf = calloc(cap, elem_size);
+    /* Pages of its own, faulted in and locked (rt_mem.h): the realtime side
+     * must not take its first fault on a slot hours later. */
+    r->buf = reel_rt_alloc(cap * elem_size, err);
     if (!r->buf)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory for a ring of %zu", cap);
-    /* Fault every page in now: calloc leaves fresh pages unmapped, and the
-     * realtime side must not take its first fault on a slot hours later. */
-    for (size_t off = 0; off < cap * elem_size; off += 4096)
-        ((volatile uint8_t *)r->buf)[off] = 0;
+        return err ? err->code : REEL_ENOMEM;
     r->mask = cap - 1;
     r->elem_size = elem_size;
     atomic_init(&r->head, 0);
@@ -34,7 +33,8 @@ int reel_ring_init(reel_ring *r, size_t elem_size, size_t capacity, reel_error *
 
 void reel_ring_destroy(reel_ring *r)
 {
-    free(r->buf);
+    if (r->buf)
+        reel_rt_free(r->buf, (r->mask + 1) * r->elem_size);
     r->buf = NULL;
 }
 
