@@ -14,6 +14,7 @@
 #include "protocol/wire.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,8 +56,17 @@ typedef struct eng_stream {
     bool ended;          /* the final chunk was reported */
 } eng_stream;
 
+/* What ended recordings left to report, per URI (reel_engine_dropped_frames). */
+typedef struct eng_ended {
+    char uri[REEL_URI_MAX];
+    uint64_t dropped_frames;
+} eng_ended;
+
 struct reel_engine {
     reel_engine_opts o;
+    pthread_mutex_t ended_mu;
+    eng_ended ended[ENG_STREAMS_MAX];
+    size_t n_ended;
     void *ctx;
     bool own_ctx;
     void *dealer, *xpub;
@@ -256,9 +266,41 @@ static eng_stream *find_stream(reel_engine *e, const char *uri)
 
 /* Stop the producer (the writer reports its last chunk), report it, and
  * release everything. */
+static void note_ended(reel_engine *e, const char *uri, uint64_t dropped)
+{
+    pthread_mutex_lock(&e->ended_mu);
+    eng_ended *x = NULL;
+    for (size_t i = 0; i < e->n_ended && !x; i++)
+        if (strcmp(e->ended[i].uri, uri) == 0)
+            x = &e->ended[i];
+    if (!x) {
+        if (e->n_ended == ENG_STREAMS_MAX) { /* forget the oldest */
+            memmove(&e->ended[0], &e->ended[1], (ENG_STREAMS_MAX - 1) * sizeof e->ended[0]);
+            e->n_ended--;
+        }
+        x = &e->ended[e->n_ended++];
+        memset(x, 0, sizeof *x);
+        snprintf(x->uri, sizeof x->uri, "%s", uri);
+    }
+    x->dropped_frames += dropped;
+    pthread_mutex_unlock(&e->ended_mu);
+}
+
+uint64_t reel_engine_dropped_frames(reel_engine *e, const char *uri)
+{
+    uint64_t n = 0;
+    pthread_mutex_lock(&e->ended_mu);
+    for (size_t i = 0; i < e->n_ended; i++)
+        if (strcmp(e->ended[i].uri, uri) == 0)
+            n = e->ended[i].dropped_frames;
+    pthread_mutex_unlock(&e->ended_mu);
+    return n;
+}
+
 static void stream_end(reel_engine *e, eng_stream *s)
 {
     if (s->cap) {
+        note_ended(e, s->def.uri, reel_capture_dropped_frames(s->cap));
         reel_error err;
         if (reel_capture_stop(s->cap, &err))
             publish_error(e, s, false, "capture failed: %s", err.msg);
@@ -415,6 +457,7 @@ int reel_engine_open(reel_engine **out, const reel_engine_opts *o, reel_error *e
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     }
     e->o = *o;
+    pthread_mutex_init(&e->ended_mu, NULL);
     e->ctx = o->zmq_context;
     if (!e->ctx) {
         e->ctx = zmq_ctx_new();
@@ -522,5 +565,6 @@ void reel_engine_close(reel_engine *e)
     if (e->own_ctx && e->ctx)
         zmq_ctx_term(e->ctx);
     free(e->streams);
+    pthread_mutex_destroy(&e->ended_mu);
     free(e);
 }

@@ -40,6 +40,11 @@ int reel_engine_open(reel_engine **out, const reel_engine_opts *o, reel_error *e
  * thread is a data race). */
 int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err);
 
+/* Frames the device skipped (written as zeros, JACK periods the server
+ * skipped) in the recordings of `uri` that ended in this engine; any
+ * thread. */
+uint64_t reel_engine_dropped_frames(reel_engine *e, const char *uri);
+
 void reel_engine_close(reel_engine *e);
 
 #endif
