@@ -457,6 +457,10 @@ static void flush_chunks(reel_control *c, ctl_stream *s)
     if (!c->engine_id_len || !s->rec || s->stop_sent)
         return;
     for (;;) {
+        /* The next chunks once the engine took the stream: a StreamStart
+         * it refuses leaves nothing else to refuse. */
+        if (s->start_sent && !s->engine_started)
+            return;
         pthread_mutex_lock(&s->mu);
         if (!s->n_unsent || s->n_sent == CTL_CHUNKS) {
             pthread_mutex_unlock(&s->mu);
