@@ -32,7 +32,8 @@
 #define ENG_STREAMS_MAX 64
 #define ENG_CHUNKS_MAX 80 /* the recorder keeps at most 64 ready, plus the one in use */
 #define ENG_READY_SLOTS 72
-#define HEAD_NS 100000000LL
+#define HEAD_NS 100000000LL    /* a head report per stream this often... */
+#define HEAD_MIN_NS 10000000LL /* ...or twice per chunk when chunks are shorter, not below this */
 #define HEARTBEAT_NS 250000000LL
 #define SERVICE "reel-engine"
 
@@ -54,6 +55,7 @@ typedef struct eng_stream {
     uint64_t bytes_done; /* bytes of the chunks already reported full */
     uint64_t gaps;
     bool ended;          /* the final chunk was reported */
+    int64_t head_ns, next_head_ns; /* head report interval, and the next one due */
 } eng_stream;
 
 /* What ended recordings left to report, per URI (reel_engine_dropped_frames). */
@@ -71,7 +73,7 @@ struct reel_engine {
     bool own_ctx;
     void *dealer, *xpub;
     bool subscribed, connected;
-    int64_t next_head_ns, next_beat_ns;
+    int64_t next_beat_ns;
     eng_stream *streams; /* ENG_STREAMS_MAX */
 };
 
@@ -341,6 +343,17 @@ static int stream_start(reel_engine *e, const reel_msg_command *cmd, reel_error 
                               ENG_STREAMS_MAX);
     memset(s, 0, sizeof *s);
     s->def = *def;
+    /* The live edge reaches the control plane at least twice per chunk:
+     * with chunks shorter than the head interval it would otherwise see
+     * each one only once it is sealed. */
+    s->head_ns = HEAD_NS;
+    size_t fb = reel_stream_def_frame_bytes(def);
+    if (fb && def->sample_rate) {
+        int64_t chunk_ns = (int64_t)(def->chunk_size_bytes / fb * 1000000000ULL / def->sample_rate);
+        if (chunk_ns / 2 < s->head_ns)
+            s->head_ns = chunk_ns / 2 > HEAD_MIN_NS ? chunk_ns / 2 : HEAD_MIN_NS;
+    }
+    s->next_head_ns = reel_clock_mono_now() + s->head_ns;
     if ((rc = reel_cw_create(&s->cw, def, cmd->start.start_frame, ENG_READY_SLOTS, err)))
         return rc;
     s->used = true;
@@ -524,11 +537,12 @@ int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err
                 stream_end(e, s);
         }
         int64_t now = reel_clock_mono_now();
-        if (now >= e->next_head_ns) {
-            for (int i = 0; i < ENG_STREAMS_MAX; i++)
-                if (e->streams[i].used)
-                    publish_head(e, &e->streams[i]);
-            e->next_head_ns = now + HEAD_NS;
+        for (int i = 0; i < ENG_STREAMS_MAX; i++) {
+            eng_stream *s = &e->streams[i];
+            if (s->used && now >= s->next_head_ns) {
+                publish_head(e, s);
+                s->next_head_ns = now + s->head_ns;
+            }
         }
         if (e->subscribed && !e->connected && now - ready_ns >= 500000000LL) {
             send_plain(e, REEL_HOOT_READY);

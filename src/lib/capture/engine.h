@@ -6,8 +6,9 @@
  * what the control plane asks (StreamStart with the definition and the
  * first chunk's path, StreamSwitchChunk with each next one, StreamStop) and
  * reports StreamChunkFull when a chunk is done, StreamHeadPosition about
- * every 100 ms per stream and StreamError for xruns, overruns and device
- * losses. A heartbeat goes out every 250 ms so the control plane notices an
+ * every 100 ms per stream (twice per chunk when chunks are shorter, so the
+ * live edge shows in the staging chunk) and StreamError for xruns,
+ * overruns and device losses. A heartbeat goes out every 250 ms so the control plane notices an
  * engine that died.
  *
  * Owns: one capture (capture.h) and one chunk writer per stream, the
