@@ -38,18 +38,27 @@ static void catch_stop_signals(void)
 typedef struct say_ctx {
     const char *prefix;
     bool quiet_recording; /* record --json: only failures and recovery */
+    cli_progress pg;      /* record: seconds recorded, on a terminal */
+    uint64_t total_s;
 } say_ctx;
 
 static void say(void *ud, reel_app_line_kind kind, const char *line)
 {
-    const say_ctx *s = ud;
+    say_ctx *s = ud;
     if (kind == REEL_APP_LINE_RECORDING && s->quiet_recording)
         return;
+    cli_progress_end(&s->pg);
     fprintf(stderr, "%s%s\n", s->prefix, line);
 }
 
+static void progress(void *ud, uint64_t seconds)
+{
+    say_ctx *s = ud;
+    cli_progress_update(&s->pg, seconds, s->total_s, "s");
+}
+
 /* Parse, open, run, close; `report` prints the outcome (record). */
-static int run_app(cli *c, reel_app_mode mode, const say_ctx *sc,
+static int run_app(cli *c, reel_app_mode mode, say_ctx *sc,
                    void (*report)(cli *c, reel_app *app))
 {
     reel_app_opts o;
@@ -65,11 +74,18 @@ static int run_app(cli *c, reel_app_mode mode, const say_ctx *sc,
     o.web = reel_web_files;
     o.n_web = reel_web_n_files;
     o.on_line = say;
-    o.ud = (void *)sc;
+    o.ud = sc;
+    cli_progress_begin(&sc->pg, "record");
+    sc->pg.on &= mode == REEL_APP_RECORD;
+    if (sc->pg.on) {
+        o.on_progress = progress;
+        sc->total_s = (uint64_t)o.seconds;
+    }
     reel_app *app;
     if ((rc = reel_app_open(&app, &o, &e)) == 0) {
         catch_stop_signals();
         rc = reel_app_run(app, &g_stop, &e);
+        cli_progress_end(&sc->pg);
         if (rc == 0 && report)
             report(c, app);
         reel_app_close(app);

@@ -419,6 +419,7 @@ fail:
 static void record_step(reel_app *a)
 {
     int64_t now = reel_clock_mono_now();
+    uint64_t done_s = 0;
     for (int i = 0; i < a->n; i++) {
         app_stream *s = &a->streams[i];
         reel_control_stream_info in;
@@ -427,6 +428,9 @@ static void record_step(reel_app *a)
             continue;
         if (!s->announced && in.started)
             announce(a, i);
+        if (in.recording && in.def.sample_rate && in.head.frames > in.start_frame &&
+            (in.head.frames - in.start_frame) / in.def.sample_rate > done_s)
+            done_s = (in.head.frames - in.start_frame) / in.def.sample_rate;
         if (!s->timed || s->stop_requested || !in.recording || !in.have_head ||
             in.head.mono_ns <= 0 || !in.def.sample_rate || in.head.clock_frame < in.start_frame)
             continue;
@@ -439,6 +443,8 @@ static void record_step(reel_app *a)
                 line(a, REEL_APP_LINE_WARNING, "%s", e.msg);
         }
     }
+    if (a->o.on_progress)
+        a->o.on_progress(a->o.ud, done_s);
 }
 
 /* The first failure of the app's streams, if any. */

@@ -97,6 +97,9 @@ typedef struct reel_app_opts {
     size_t n_web;
     /* Lines for a person, on the thread calling open and run. */
     void (*on_line)(void *ud, reel_app_line_kind kind, const char *line);
+    /* record: while it runs (every ~10 ms), the seconds recorded so far by
+     * the stream that recorded most (optional). */
+    void (*on_progress)(void *ud, uint64_t seconds);
     void *ud;
 } reel_app_opts;
 

@@ -261,7 +261,8 @@ int reel_app_opts_parse(reel_app_opts *o, int argc, char *const *argv, reel_erro
                                       "0)",
                                       v);
         } else {
-            p.rc = reel_error_set(err, REEL_EINVAL, "%s: unknown argument '%s'", p.mode, a);
+            p.rc = reel_error_set(err, REEL_EINVAL, "%s: unknown %s '%s'", p.mode,
+                                  a[0] == '-' ? "option" : "argument", a);
         }
     }
     if (p.rc)
