@@ -82,6 +82,7 @@ typedef struct ctl_stream {
     /* This recording: the engine acknowledged it, why it failed, and its
      * status after the last seal once it is over. */
     bool engine_started;
+    bool poll_failed; /* the recorder failed: stopping */
     int err_code;
     char err_msg[REEL_ERROR_MSG_MAX];
     bool have_final;
@@ -369,6 +370,7 @@ static int stream_open(reel_control *c, ctl_stream *s, reel_error *err)
 {
     proxy_reset(s);
     s->engine_started = false;
+    s->poll_failed = false;
     s->err_code = 0;
     s->err_msg[0] = '\0';
     s->have_final = false;
@@ -967,8 +969,21 @@ int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)
         if (!s->used || !s->rec)
             continue;
         flush_chunks(c, s);
-        if ((rc = reel_recorder_poll(s->rec, err)))
-            break;
+        reel_error perr;
+        int prc = reel_recorder_poll(s->rec, &perr);
+        if (prc && !s->poll_failed) {
+            /* The store failed this stream (a seal, a manifest save, a
+             * staging file): it stops, its last chunk comes back and is
+             * sealed if it can be (else recovery finds it); the other
+             * streams go on. */
+            s->poll_failed = true;
+            if (strstr(perr.msg, s->def.uri))
+                stream_failed(c, s, prc, "%s", perr.msg);
+            else
+                stream_failed(c, s, prc, "%s: %s", s->def.uri, perr.msg);
+            if (!s->stop_sent)
+                send_stop(c, s);
+        }
         pthread_mutex_lock(&s->mu);
         bool done = s->final_seen && s->evq_n == 0;
         bool overflow = s->evq_overflow;
