@@ -72,7 +72,10 @@ int reel_control_set_trigger(reel_control *c, const char *uri, const reel_trigge
                              reel_error *err);
 
 /* One step: wait up to timeout_ms for messages, handle them, send the
- * chunks the recorders prepared, seal what is full, check the engine. */
+ * chunks the recorders prepared, seal what is full, check the engine. A
+ * stream whose recorder fails (the store could not seal, save or allocate)
+ * is stopped and its failure kept (reel_control_stream_get); the other
+ * streams go on. */
 int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err);
 
 bool reel_control_engine_connected(const reel_control *c);
