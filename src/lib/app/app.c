@@ -420,6 +420,7 @@ static void record_step(reel_app *a)
 {
     int64_t now = reel_clock_mono_now();
     uint64_t done_s = 0;
+    bool due = false;
     for (int i = 0; i < a->n; i++) {
         app_stream *s = &a->streams[i];
         reel_control_stream_info in;
@@ -437,11 +438,18 @@ static void record_step(reel_app *a)
         /* The first frame's monotonic time, from the newest clock pairing. */
         int64_t first = in.head.mono_ns - (int64_t)((in.head.clock_frame - in.start_frame) *
                                                     1000000000ULL / in.def.sample_rate);
-        if (now - first >= (int64_t)(a->o.seconds * 1e9)) {
-            s->stop_requested = true;
-            if (reel_control_request_stop(a->ctl, s->def.uri, &e))
-                line(a, REEL_APP_LINE_WARNING, "%s", e.msg);
-        }
+        due |= now - first >= (int64_t)(a->o.seconds * 1e9);
+    }
+    /* The JACK streams of one record stop together, on the first one's
+     * time: they share the device's clock, so they end on the same period. */
+    for (int i = 0; due && i < a->n; i++) {
+        app_stream *s = &a->streams[i];
+        reel_error e;
+        if (!s->timed || s->stop_requested)
+            continue;
+        s->stop_requested = true;
+        if (reel_control_request_stop(a->ctl, s->def.uri, &e) && e.code != REEL_ESTATE)
+            line(a, REEL_APP_LINE_WARNING, "%s", e.msg);
     }
     if (a->o.on_progress)
         a->o.on_progress(a->o.ud, done_s);

@@ -15,8 +15,9 @@
  *   record  each stream records for --seconds: sources with a clock of
  *           their own (tone, file, alsa, alsa-midi) end by themselves after
  *           exactly that many frames (a file also at its end; with --fast as
- *           fast as the store seals), JACK streams are stopped that long
- *           after their first frame. It ends when every stream has ended.
+ *           fast as the store seals), JACK streams are stopped together
+ *           that long after the first one's first frame. It ends when every
+ *           stream has ended.
  *
  * Command-line options (reel_app_opts_parse), shared by both:
  *   --source SPEC        a stream to record (repeatable; serve without any:
