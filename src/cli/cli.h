@@ -62,6 +62,7 @@ void cli_progress_end(cli_progress *p);
 
 /* Commands in files of their own. */
 int cmd_serve(cli *c);
+int cmd_record(cli *c);
 int cmd_engine(cli *c);
 int cmd_http(cli *c);
 int cmd_sync(cli *c);
@@ -77,18 +78,7 @@ int cli_call(cli *c, const char *op, json_t *args, json_t **out);
 int cmd_gc(cli *c);
 int cmd_moments(cli *c);
 int cmd_marker(cli *c);
-
-/* --trigger level|midi|level,midi|off, --trigger-db DB, --trigger-hysteresis
- * DB, --trigger-hold DUR at argv[*i] into *o (cmd_moments.c): true if it
- * matched (then *rc is set on a bad value). */
-bool trigger_opt(cli *c, int *i, reel_trigger_opts *o, int *rc);
 int cmd_recover(cli *c);
-
-/* Crash recovery before recording (cmd_recover.c): grace_ns < 0 means the
- * default. `line` gets the one-line summary to print (left empty when quiet
- * and nothing was done). Returns an exit status. */
-int parse_staging_grace(const char *v, int64_t *ns);
-int recover_at_start(reel_store *st, int64_t grace_ns, bool quiet, char *line, size_t len);
 /* The same without printing: the failure is left in *e for the caller to
  * report (as `reel mcp` does, in its answer). `origin` names the creator
  * of what the op makes when it runs in this process. */

@@ -13,15 +13,20 @@ typedef struct cmd_help {
 static const cmd_help HELP[] = {
     {"init", "usage: reel init\n  create the store ($REEL_HOME or --store DIR)\n"},
     {"record",
-     "usage: reel record --source SRC [--stream URI] [--seconds N] [--fast]\n"
-     "                   [--staging-grace DUR] [--chunk-bytes N | --chunk-frames N]\n"
-     "                   [--rate R] [--channels C] [--sample-format f32|i16|i24]\n"
-     "                   [--retain RULE]... [--trigger level|midi|level,midi|off]\n"
-     "                   [--trigger-db DB] [--trigger-hold DUR] [--trigger-hysteresis DB]\n"
-     "  record SRC (tone[:FREQ], file:PATH, jack:PORT, jack-midi:PORT, alsa:DEV...) into a\n"
-     "  stream (default stream://tone/main for a tone); --seconds N stops after N seconds,\n"
-     "  --fast ingests a file as fast as it can be read (exact samples). On a terminal a\n"
-     "  progress line is shown on stderr.\n"},
+     "usage: reel record (--source SRC [SOURCE OPTIONS])... [--seconds N] [--fast]\n"
+     "                   [--retain RULE]... [--staging-grace DUR] [--jack-server NAME]\n"
+     "  `reel serve` in the foreground for a bounded time, through the same engine and\n"
+     "  control plane: each SRC (tone[:FREQ], file:PATH, alsa[:DEV], alsa-midi[:C:P],\n"
+     "  jack[:PORT,...], jack-midi[:PORT]) into its stream (default stream://tone/main for\n"
+     "  a tone, numbered from 2 when two sources would share one). --seconds N: tone, file\n"
+     "  and ALSA streams stop after exactly N seconds of frames, JACK streams N seconds\n"
+     "  after their first frame; --fast ingests a file as fast as the store seals it\n"
+     "  (exact samples). One summary line per stream once it is sealed (--json: JSON).\n"
+     "  On a terminal a progress line is shown on stderr.\n"
+     "  SOURCE OPTIONS, after a --source: that source's; before any: every source's:\n"
+     "    --stream URI, --rate R, --channels C, --sample-format f32|i16|i24,\n"
+     "    --chunk-bytes N | --chunk-frames N, --trigger level|midi|level,midi|off,\n"
+     "    --trigger-db DB, --trigger-hold DUR, --trigger-hysteresis DB\n"},
     {"streams", "usage: reel streams\n  every stream: state, head, chunks, xruns, overruns\n"},
     {"status", "usage: reel status STREAM\n  one stream's state\n"},
     {"slice",
@@ -48,14 +53,14 @@ static const cmd_help HELP[] = {
                 "  after a crash: seal what a dead recorder left, drop unknown staging files\n"
                 "  (default 10m old)\n"},
     {"serve",
-     "usage: reel serve [--source SRC]... [--stream URI]... [--engine EP] [--publish EP]\n"
+     "usage: reel serve [--source SRC [SOURCE OPTIONS]]... [--engine EP] [--publish EP]\n"
      "                  [--seconds N] [--listen ADDR:PORT | --no-http] [--token-file F]\n"
      "                  [--osc PORT | --no-osc] [--staging-grace DUR] [--retain RULE]...\n"
-     "                  [--trigger ...] [--trigger-db DB] [--trigger-hold DUR]\n"
-     "                  [--trigger-hysteresis DB]\n"
+     "                  [--jack-server NAME]\n"
      "  record until Ctrl-C (default source: jack if a server runs, else alsa, else tone),\n"
      "  HTTP API and web page on 127.0.0.1:7070, OSC on UDP 5005, events on ZMQ.\n"
-     "  --retain 24h | --retain stream://URI=500chunks: retention.\n"},
+     "  --retain 24h | --retain stream://URI=500chunks: retention. SOURCE OPTIONS as for\n"
+     "  `reel record` (after a --source: that source's; before any: every source's).\n"},
     {"engine", "usage: reel engine --control EP\n"
                "  the realtime engine in its own process, for `reel serve --engine EP`\n"},
     {"http", "usage: reel http [--listen ADDR:PORT] [--token-file F]\n"

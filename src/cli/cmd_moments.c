@@ -1,7 +1,8 @@
 /*
- * cmd_moments.c — `reel moments STREAM` (list a stream's moments),
- * `reel marker STREAM [--name N]` (a moment by hand at the head), and the
- * --trigger options that `reel serve` and `reel record` share.
+ * cmd_moments.c — `reel moments STREAM` (list a stream's moments) and
+ * `reel marker STREAM [--name N]` (a moment by hand at the head: the op
+ * `marker`, in the running `reel serve` if there is one, so its
+ * subscribers hear the moment event).
  *
  * Must never: change a recording; the marker only adds a row.
  */
@@ -13,71 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* "level,midi", "level", "midi", "off" (also "all" = both). */
-static int parse_kinds(const char *v, reel_trigger_opts *o)
-{
-    if (strcmp(v, "off") == 0) {
-        o->level = o->midi = false;
-        return 0;
-    }
-    bool level = false, midi = false;
-    const char *p = v;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        if (n == 3 && strncmp(p, "all", 3) == 0)
-            level = midi = true;
-        else if (n == 5 && strncmp(p, "level", 5) == 0)
-            level = true;
-        else if (n == 4 && strncmp(p, "midi", 4) == 0)
-            midi = true;
-        else
-            return fail(REEL_EINVAL, "bad --trigger '%s' (want level, midi, level,midi or off)",
-                        v);
-        p += n;
-        if (*p == ',' && *++p == '\0')
-            return fail(REEL_EINVAL, "bad --trigger '%s' (trailing comma)", v);
-    }
-    if (!level && !midi)
-        return fail(REEL_EINVAL, "bad --trigger '%s' (want level, midi, level,midi or off)", v);
-    o->level = level;
-    o->midi = midi;
-    return 0;
-}
-
-static int parse_db(const char *v, const char *what, double *out)
-{
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !isfinite(x))
-        return fail(REEL_EINVAL, "bad %s '%s' (want a number of dB, e.g. -30)", what, v);
-    *out = x;
-    return 0;
-}
-
-bool trigger_opt(cli *c, int *i, reel_trigger_opts *o, int *rc)
-{
-    const char *v;
-    reel_error e;
-    if (opt_value(c, i, "--trigger", &v, rc)) {
-        if (!*rc)
-            *rc = parse_kinds(v, o);
-    } else if (opt_value(c, i, "--trigger-db", &v, rc)) {
-        if (!*rc && !(*rc = parse_db(v, "--trigger-db", &o->level_db)))
-            o->level = true;
-    } else if (opt_value(c, i, "--trigger-hysteresis", &v, rc)) {
-        if (!*rc)
-            *rc = parse_db(v, "--trigger-hysteresis", &o->hysteresis_db);
-    } else if (opt_value(c, i, "--trigger-hold", &v, rc)) {
-        if (!*rc && reel_duration_parse(v, &o->hold_ns, &e))
-            *rc = fail_err(&e);
-    } else {
-        return false;
-    }
-    if (!*rc && reel_trigger_opts_validate(o, &e))
-        *rc = fail_err(&e);
-    return true;
-}
 
 /* "2026-11-20T10:00:00.250Z" */
 static void format_wall(int64_t ns, char *buf, size_t len)
@@ -171,23 +107,23 @@ int cmd_marker(cli *c)
         return rc;
     if (!stream)
         return fail(REEL_EINVAL, "usage: reel marker STREAM [--name NAME]");
-    reel_store *st;
-    if ((rc = open_store(c, &st, false)))
-        return rc;
-    reel_error e;
-    reel_error_clear(&e);
-    reel_db_moment m;
-    rc = reel_moment_mark(st, stream, name, &m, &e);
-    reel_store_close(st);
+    json_t *args = json_pack("{s:s}", "stream", stream), *m = NULL;
+    if (name)
+        json_object_set_new(args, "name", json_string(name));
+    rc = cli_call(c, "marker", args, &m);
+    json_decref(args);
     if (rc)
-        return fail_err(&e);
+        return rc;
     if (c->json) {
-        print_json(reel_moment_json(&m));
-    } else {
-        char when[64];
-        format_wall(m.wall_ns, when, sizeof when);
-        printf("moment:%lld %s #%lld %s\n", (long long)m.id, when, (long long)m.frame,
-               m.name[0] ? m.name : "");
+        print_json(m);
+        return 0;
     }
+    char when[64];
+    format_wall(json_integer_value(json_object_get(m, "wall_ns")), when, sizeof when);
+    json_t *nm = json_object_get(m, "name");
+    printf("moment:%lld %s #%lld %s\n", (long long)json_integer_value(json_object_get(m, "id")),
+           when, (long long)json_integer_value(json_object_get(m, "frame")),
+           json_is_string(nm) ? json_string_value(nm) : "");
+    json_decref(m);
     return 0;
 }

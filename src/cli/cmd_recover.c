@@ -1,8 +1,8 @@
 /*
- * cmd_recover.c — `reel recover [--dry-run] [--staging-grace DUR]`, and the
- * same scan run by `reel serve` and `reel record` before they record
- * (recovery.h): streams left recording by a dead process are sealed at
- * their last reported head, unknown staging files past the grace period go.
+ * cmd_recover.c — `reel recover [--dry-run] [--staging-grace DUR]`: the
+ * scan `reel serve` and `reel record` run before they record (recovery.h,
+ * app.h): streams left recording by a dead process are sealed at their
+ * last reported head, unknown staging files past the grace period go.
  *
  * Must never: hold recovery logic (that is libreel's recovery module).
  */
@@ -14,28 +14,12 @@
 #include <stdio.h>
 #include <string.h>
 
-int parse_staging_grace(const char *v, int64_t *ns)
+static int parse_staging_grace(const char *v, int64_t *ns)
 {
     reel_error e;
     if (reel_duration_parse(v, ns, &e))
         return fail(REEL_EINVAL, "bad --staging-grace '%s' (want a duration like 10m, 30s, 0)",
                     v);
-    return 0;
-}
-
-int recover_at_start(reel_store *st, int64_t grace_ns, bool quiet, char *line, size_t len)
-{
-    reel_recovery_opts o = {.grace_ns = grace_ns < 0 ? REEL_RECOVERY_GRACE_DEFAULT_NS : grace_ns};
-    reel_recovery_report rep;
-    reel_error e;
-    reel_error_clear(&e);
-    line[0] = '\0';
-    if (reel_recovery_scan(st, &o, &rep, &e))
-        return fail_err(&e);
-    bool did = rep.streams_recovered || rep.unknown_removed || rep.tmp_removed ||
-               rep.streams_failed;
-    if (!quiet || did)
-        reel_recovery_summary(&rep, &o, line, len);
     return 0;
 }
 

@@ -25,8 +25,9 @@ cd "$TMP"
 sox -D -R -n -r 48000 -c 2 -e floating-point -b 32 noise.wav synth 40 whitenoise gain -6 ||
     fail "sox could not make noise.wav"
 
-reel_bg serve.log serve --source tone:437 --stream $TONE --source file:noise.wav --stream $NOISE \
-    --chunk-frames 4800 --retain 8chunks --retain $NOISE=2s --no-http
+# (--chunk-frames before any --source: every source's.)
+reel_bg serve.log serve --chunk-frames 4800 --source tone:437 --stream $TONE --source file:noise.wav \
+    --stream $NOISE --retain 8chunks --retain $NOISE=2s --no-http
 serve=$BG_PID
 for ((i = 0; i < 200; i++)); do
     h=$("$REEL" --store "$STORE" --json status $NOISE 2>/dev/null | json "d['head_frame']" 2>/dev/null || echo 0)

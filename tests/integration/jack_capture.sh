@@ -285,14 +285,19 @@ done
 [[ $exact == 1 ]] || echo "note: (b) every take had xruns; exact MIDI timing not checked"
 
 # One client, two streams: audio and MIDI on the same period clock.
-ok reel --json record --source jack:system:capture_1,system:capture_2 --source jack-midi:seq:out \
-    --stream stream://jack/both-a --stream stream://jack/both-m --seconds 2 >rec-both.json
+ok reel --json record --source jack:system:capture_1,system:capture_2 --stream stream://jack/both-a \
+    --source jack-midi:seq:out --stream stream://jack/both-m --seconds 2 >rec-both.json
 [[ $(json "[s['stream'] for s in d['streams']] == ['stream://jack/both-a', 'stream://jack/both-m']" rec-both.json) == true ]] ||
     fail "two sources: $(cat rec-both.json)"
 [[ $(json "d['streams'][0]['frames'] == d['streams'][1]['frames'] and d['streams'][1]['events'] >= 12" rec-both.json) == true ]] ||
     fail "two sources on one client should share frame counts: $(tr -d '\n ' <rec-both.json)"
 [[ $(status_field stream://jack/both-a channels) == 2 ]] || fail "two sources: audio channels"
-expect_fail 2 reel record --source jack --source tone --seconds 1
+# One capture path: a JACK source and a tone in one record, each for --seconds (the tone's
+# frames exactly, JACK's by its clock).
+ok reel --json record --source jack:system:capture_1 --stream stream://jack/mixed \
+    --source tone --stream stream://tone/mixed --seconds 1 >rec-mixed.json
+[[ $(json "[s['stream'] for s in d['streams']] == ['stream://jack/mixed', 'stream://tone/mixed'] and d['streams'][1]['frames'] == 48000 and abs(d['streams'][0]['frames'] - 48000) <= 48000 // 4" rec-mixed.json) == true ]] ||
+    fail "a jack source and a tone in one record: $(tr -d '\n ' <rec-mixed.json)"
 stop_clients
 
 # ---- (c) slice the last 2 s while recording ----------------------------------------------

@@ -20,6 +20,7 @@
 
 #include "time/clock.h"
 #include "protocol/wire.h"
+#include "store/store_lock.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -78,6 +79,15 @@ typedef struct ctl_stream {
     uint64_t gaps_seen;
     bool final_seen;
     reel_trigger_opts trigger; /* applied to each recorder of the stream */
+    /* This recording: the engine acknowledged it, why it failed, and its
+     * status after the last seal once it is over. */
+    bool engine_started;
+    bool poll_failed; /* the recorder failed: stopping */
+    int err_code;
+    char err_msg[REEL_ERROR_MSG_MAX];
+    bool have_final;
+    reel_recorder_status final;
+    uint64_t final_gaps;
 } ctl_stream;
 
 struct reel_control {
@@ -124,6 +134,32 @@ static void say_warn(reel_control *c, const char *fmt, ...)
     va_start(ap, fmt);
     say_at(c, REEL_LOG_WARN, fmt, ap);
     va_end(ap);
+}
+
+/* An informational line: not said when the caller asked for quiet. */
+#define say_info(c, ...)                                                                     \
+    do {                                                                                     \
+        if (!(c)->o.quiet)                                                                   \
+            say(c, __VA_ARGS__);                                                             \
+    } while (0)
+
+/* This recording of `s` failed: kept for reel_control_stream_get (the
+ * first reason wins) and said unless quiet. */
+static void stream_failed(reel_control *c, ctl_stream *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void stream_failed(reel_control *c, ctl_stream *s, int code, const char *fmt, ...)
+{
+    char msg[REEL_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!s->err_code) {
+        s->err_code = code ? code : REEL_EIO;
+        snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
+    }
+    if (!c->o.quiet)
+        say_warn(c, "%s", msg);
 }
 
 /* ---- the proxy: reel_chunk_port over the protocol ------------------------ */
@@ -271,6 +307,19 @@ static void report_full(ctl_stream *s, const reel_msg_event *ev, bool final)
     }
     if (cw.tag != UINT32_MAX && cw.bytes > s->sent[0].cap)
         cw.bytes = s->sent[0].cap; /* never trust a count past the chunk */
+    if (ev && s->active) {
+        /* The head moves to the chunk's end: the events and frames the
+         * engine wrote after its last head report are counted too (the
+         * last chunk's are reported by no head). */
+        if (midi)
+            s->head.events = (s->head.events >= s->head.chunk_frames
+                                  ? s->head.events - s->head.chunk_frames
+                                  : 0) + cw.frames;
+        if (cw.end_frame > s->head.frames)
+            s->head.frames = cw.end_frame;
+        s->head.chunk_bytes = cw.bytes;
+        s->head.chunk_frames = cw.frames;
+    }
     push_event(s, &cw);
     bool was_active = s->active;
     if (s->active) {
@@ -320,6 +369,11 @@ static void proxy_reset(ctl_stream *s)
 static int stream_open(reel_control *c, ctl_stream *s, reel_error *err)
 {
     proxy_reset(s);
+    s->engine_started = false;
+    s->poll_failed = false;
+    s->err_code = 0;
+    s->err_msg[0] = '\0';
+    s->have_final = false;
     reel_chunk_port port = {.ctx = s, .offer = px_offer, .ready_count = px_ready,
                             .next_event = px_next, .read_head = px_head,
                             .reclaim = px_reclaim};
@@ -344,11 +398,16 @@ static int stream_open(reel_control *c, ctl_stream *s, reel_error *err)
 /* After the final chunk report: seal, close, forget the proxy state. */
 static int stream_close(reel_control *c, ctl_stream *s, reel_error *err)
 {
-    int rc = reel_recorder_close(s->rec, err);
+    pthread_mutex_lock(&s->mu);
+    uint64_t gaps = s->gaps_seen;
+    pthread_mutex_unlock(&s->mu);
+    int rc = reel_recorder_close_status(s->rec, &s->final, err);
+    s->final_gaps = gaps;
+    s->have_final = true;
     s->rec = NULL;
     proxy_reset(s);
     if (rc)
-        say_warn(c, "%s: sealing failed: %s", s->def.uri, err->msg);
+        stream_failed(c, s, rc, "%s: sealing failed: %s", s->def.uri, err->msg);
     return rc;
 }
 
@@ -400,6 +459,10 @@ static void flush_chunks(reel_control *c, ctl_stream *s)
     if (!c->engine_id_len || !s->rec || s->stop_sent)
         return;
     for (;;) {
+        /* The next chunks once the engine took the stream: a StreamStart
+         * it refuses leaves nothing else to refuse. */
+        if (s->start_sent && !s->engine_started)
+            return;
         pthread_mutex_lock(&s->mu);
         if (!s->n_unsent || s->n_sent == CTL_CHUNKS) {
             pthread_mutex_unlock(&s->mu);
@@ -461,11 +524,17 @@ static void on_reply(reel_control *c, const reel_hoot_frame *h)
                 memcmp(c->streams[i].start_req, h->request_id, REEL_UUID_BYTES) == 0)
                 failed = &c->streams[i];
         if (failed) {
-            say_warn(c, "%s: the engine cannot record it: %s", failed->def.uri, r->error.message);
+            stream_failed(c, failed, REEL_EDEVICE, "%s: the engine cannot record it: %s",
+                          failed->def.uri, r->error.message);
             stream_cut(c, failed, CTL_ENDED, &err);
         } else {
             say_warn(c, "engine: %s: %s", r->error.code, r->error.message);
         }
+    } else if (r->kind == REEL_CMD_ACK) {
+        for (int i = 0; i < CTL_STREAMS_MAX; i++)
+            if (c->streams[i].used && c->streams[i].rec &&
+                memcmp(c->streams[i].start_req, h->request_id, REEL_UUID_BYTES) == 0)
+                c->streams[i].engine_started = true;
     }
     free(r);
 }
@@ -476,8 +545,9 @@ static void start_streams(reel_control *c)
         ctl_stream *s = &c->streams[i];
         reel_error err;
         if (s->used && !s->rec && (s->end == CTL_RUNNING || s->end == CTL_LOST)) {
-            if (stream_open(c, s, &err)) {
-                say_warn(c, "%s: cannot record: %s", s->def.uri, err.msg);
+            int rc = stream_open(c, s, &err);
+            if (rc) {
+                stream_failed(c, s, rc, "%s: cannot record: %s", s->def.uri, err.msg);
                 s->end = CTL_ENDED;
             }
         }
@@ -501,7 +571,7 @@ static void on_engine_message(reel_control *c, const reel_wire_msg *m)
             engine_lost(c, "another engine connected");
         memcpy(c->engine_id, id->data, id->len);
         c->engine_id_len = id->len;
-        say(c, "engine connected (%.*s)", (int)id->len, (const char *)id->data);
+        say_info(c, "engine connected (%.*s)", (int)id->len, (const char *)id->data);
         c->last_seen_ns = reel_clock_mono_now();
         send_to_engine(c, REEL_HOOT_HEARTBEAT, NULL, NULL);
         start_streams(c);
@@ -565,7 +635,12 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
         break;
     }
     case REEL_EVT_STREAM_ERROR:
-        if (!ev->stream_error.recoverable || strncmp(ev->stream_error.message, "gap", 3) == 0) {
+        if (!ev->stream_error.recoverable) {
+            pthread_mutex_unlock(&s->mu);
+            stream_failed(c, s, REEL_EDEVICE, "%s: %s", s->def.uri, ev->stream_error.message);
+            return;
+        }
+        if (strncmp(ev->stream_error.message, "gap", 3) == 0) {
             pthread_mutex_unlock(&s->mu);
             say_warn(c, "%s: %s", s->def.uri, ev->stream_error.message);
             return;
@@ -647,6 +722,17 @@ void *reel_control_zmq_context(reel_control *c)
     return c->ctx;
 }
 
+/* REEL_ESTATE (naming the process) if another process records `uri`: said
+ * now, rather than when an engine connects and the recorder cannot open. */
+static int check_free(reel_control *c, const char *uri, reel_error *err)
+{
+    int fd;
+    int rc = reel_lock_acquire_stream(c->st, uri, &fd, err);
+    if (rc == 0)
+        reel_lock_release(fd);
+    return rc;
+}
+
 int reel_control_add_stream(reel_control *c, const reel_stream_def *def, reel_error *err)
 {
     int rc = reel_stream_def_validate(def, err);
@@ -654,6 +740,8 @@ int reel_control_add_stream(reel_control *c, const reel_stream_def *def, reel_er
         return rc;
     if (find_stream(c, def->uri))
         return reel_error_set(err, REEL_EEXIST, "stream %s is recorded already", def->uri);
+    if ((rc = check_free(c, def->uri, err)))
+        return rc;
     ctl_stream *s = NULL;
     for (int i = 0; i < CTL_STREAMS_MAX && !s; i++)
         if (!c->streams[i].used)
@@ -738,9 +826,12 @@ int reel_control_start_stream(reel_control *c, const char *uri, const reel_strea
     }
     if (s->rec || s->end == CTL_RUNNING || s->end == CTL_LOST)
         return reel_error_set(err, REEL_EEXIST, "stream %s is recording already", uri);
+    int rc = check_free(c, uri, err);
+    if (rc)
+        return rc;
     s->end = CTL_RUNNING;
     s->parked = false;
-    int rc = c->engine_id_len ? stream_open(c, s, err) : REEL_OK;
+    rc = c->engine_id_len ? stream_open(c, s, err) : REEL_OK;
     if (rc) {
         s->end = CTL_STOPPED;
         s->parked = true;
@@ -761,6 +852,27 @@ static void send_stop(reel_control *c, ctl_stream *s)
         send_to_engine(c, REEL_HOOT_REQUEST, cmd.id, &cmd);
     }
     s->stop_sent = true;
+}
+
+int reel_control_request_stop(reel_control *c, const char *uri, reel_error *err)
+{
+    ctl_stream *s = find_stream(c, uri);
+    if (!s)
+        return reel_error_set(err, REEL_ENOENT, "no stream %s is known to the recorder", uri);
+    if (!s->rec && s->end != CTL_RUNNING && s->end != CTL_LOST)
+        return reel_error_set(err, REEL_ESTATE, "stream %s is not recording", uri);
+    if (s->rec && s->start_sent && c->engine_id_len) {
+        if (!s->stop_sent)
+            send_stop(c, s);
+        return REEL_OK;
+    }
+    /* Nothing reached an engine: nothing to wait for. */
+    reel_error cerr;
+    int rc = s->rec ? stream_cut(c, s, CTL_STOPPED, &cerr) : REEL_OK;
+    if (rc)
+        *err = cerr;
+    s->end = CTL_STOPPED;
+    return rc;
 }
 
 int reel_control_stop_stream(reel_control *c, const char *uri, int64_t timeout_ns,
@@ -807,10 +919,16 @@ int reel_control_stream_get(reel_control *c, const char *uri, reel_control_strea
         return reel_error_set(err, REEL_ENOENT, "no stream %s is known to the recorder", uri);
     out->def = s->def;
     out->recording = s->rec || s->end == CTL_RUNNING || s->end == CTL_LOST;
+    out->started = s->engine_started;
+    out->error_code = s->err_code;
+    snprintf(out->error, sizeof out->error, "%s", s->err_msg);
+    out->have_final = s->have_final;
+    out->final = s->final;
     pthread_mutex_lock(&s->mu);
     out->have_head = s->have_head;
     out->head = s->head;
     out->start_frame = s->start_frame;
+    out->gaps = s->rec ? s->gaps_seen : s->final_gaps;
     pthread_mutex_unlock(&s->mu);
     if (s->rec) {
         out->def = *reel_recorder_def(s->rec);
@@ -852,8 +970,21 @@ int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)
         if (!s->used || !s->rec)
             continue;
         flush_chunks(c, s);
-        if ((rc = reel_recorder_poll(s->rec, err)))
-            break;
+        reel_error perr;
+        int prc = reel_recorder_poll(s->rec, &perr);
+        if (prc && !s->poll_failed) {
+            /* The store failed this stream (a seal, a manifest save, a
+             * staging file): it stops, its last chunk comes back and is
+             * sealed if it can be (else recovery finds it); the other
+             * streams go on. */
+            s->poll_failed = true;
+            if (strstr(perr.msg, s->def.uri))
+                stream_failed(c, s, prc, "%s", perr.msg);
+            else
+                stream_failed(c, s, prc, "%s: %s", s->def.uri, perr.msg);
+            if (!s->stop_sent)
+                send_stop(c, s);
+        }
         pthread_mutex_lock(&s->mu);
         bool done = s->final_seen && s->evq_n == 0;
         bool overflow = s->evq_overflow;
@@ -867,7 +998,7 @@ int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)
             if (s->end == CTL_RUNNING) {
                 s->end = s->stop_sent ? CTL_STOPPED : CTL_ENDED;
                 if (s->end == CTL_ENDED)
-                    say(c, "%s: the source ended", s->def.uri);
+                    say_info(c, "%s: the source ended", s->def.uri);
             }
             reel_error e2;
             stream_close(c, s, &e2);

@@ -40,6 +40,10 @@ typedef struct reel_control_opts {
      * both. */
     void (*on_event)(void *ud, const reel_msg_event *ev);
     void (*on_log)(void *ud, const char *line);
+    /* Informational lines off (engine connected, a source that ended), and
+     * a stream's failure only kept for reel_control_stream_get, not said:
+     * for a caller that reports the outcome itself (`reel record`). */
+    bool quiet;
     /* Optional, on the control thread: each moment a stream's trigger
      * stored (moment_watch.h). */
     void (*on_moment)(void *ud, const reel_db_moment *m);
@@ -56,7 +60,9 @@ int reel_control_open(reel_control **out, reel_store *st, const reel_control_opt
 /* The ZMQ context, for an engine in the same process (inproc://). */
 void *reel_control_zmq_context(reel_control *c);
 
-/* Record `def` whenever an engine is connected (at once if one is). */
+/* Record `def` whenever an engine is connected (at once if one is).
+ * REEL_EEXIST if this control plane knows the URI already, REEL_ESTATE
+ * (naming the process) if another process records it. */
 int reel_control_add_stream(reel_control *c, const reel_stream_def *def, reel_error *err);
 
 /* What triggers moments on stream `uri` (added already): NULL turns
@@ -66,7 +72,10 @@ int reel_control_set_trigger(reel_control *c, const char *uri, const reel_trigge
                              reel_error *err);
 
 /* One step: wait up to timeout_ms for messages, handle them, send the
- * chunks the recorders prepared, seal what is full, check the engine. */
+ * chunks the recorders prepared, seal what is full, check the engine. A
+ * stream whose recorder fails (the store could not seal, save or allocate)
+ * is stopped and its failure kept (reel_control_stream_get); the other
+ * streams go on. */
 int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err);
 
 bool reel_control_engine_connected(const reel_control *c);
@@ -79,9 +88,16 @@ bool reel_control_engine_connected(const reel_control *c);
 /* Know `def` without recording it yet. REEL_EEXIST if the URI is known. */
 int reel_control_define_stream(reel_control *c, const reel_stream_def *def, reel_error *err);
 /* Record `uri`: a parked stream starts again; an unknown one is added from
- * `def` (NULL: REEL_ENOENT). REEL_EEXIST if it records already. */
+ * `def` (NULL: REEL_ENOENT). REEL_EEXIST if it records already here,
+ * REEL_ESTATE if another process records it. */
 int reel_control_start_stream(reel_control *c, const char *uri, const reel_stream_def *def,
                               reel_error *err);
+/* Ask the engine to stop `uri` and return at once: its last chunk comes
+ * back through reel_control_poll, which seals it and ends the stream (not
+ * parked: it no longer counts as active). REEL_ENOENT unknown,
+ * REEL_ESTATE not recording. */
+int reel_control_request_stop(reel_control *c, const char *uri, reel_error *err);
+
 /* Stop one stream: StreamStop to the engine, wait up to timeout_ns for its
  * last chunk (else end it at the last head), seal that chunk and the
  * manifest, park it. REEL_ENOENT unknown, REEL_ESTATE not recording. */
@@ -95,6 +111,16 @@ typedef struct reel_control_stream_info {
     reel_cw_head head;  /* the newest head: clocks at head.clock_frame */
     uint64_t start_frame; /* where this recording began */
     uint64_t chunks;    /* chunks in the manifest (the last is being written) */
+    bool started;       /* the engine acknowledged this recording's StreamStart */
+    uint64_t gaps;      /* device gaps the engine reported in this recording */
+    /* Why the last recording failed (cannot record, the engine refused it,
+     * the producer failed, sealing failed); code 0: it did not. */
+    int error_code;
+    char error[REEL_ERROR_MSG_MAX];
+    /* The last recording's status after its last seal (chunks held, head,
+     * counters), once it is over. */
+    bool have_final;
+    reel_recorder_status final;
 } reel_control_stream_info;
 
 /* The newest the control plane knows of `uri` (heads arrive every ~100 ms).

@@ -27,6 +27,7 @@
 #include "rt/rt_mem.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,7 +42,8 @@
 #define ENG_CHUNKS_MAX REEL_ENGINE_CHUNKS_MAX
 #define ENG_READY_SLOTS REEL_ENGINE_READY_SLOTS
 #define ENG_HELD_MAX 16 /* writers a device could not be made to let go of */
-#define HEAD_NS 100000000LL
+#define HEAD_NS 100000000LL    /* a head report per stream this often... */
+#define HEAD_MIN_NS 10000000LL /* ...or twice per chunk when chunks are shorter, not below this */
 #define HEARTBEAT_NS 250000000LL
 #define SERVICE "reel-engine"
 
@@ -68,15 +70,25 @@ typedef struct eng_stream {
     uint64_t bytes_done; /* bytes of the chunks already reported full */
     uint64_t gaps;
     bool ended;          /* the final chunk was reported */
+    int64_t head_ns, next_head_ns; /* head report interval, and the next one due */
 } eng_stream;
+
+/* What ended recordings left to report, per URI (reel_engine_dropped_frames). */
+typedef struct eng_ended {
+    char uri[REEL_URI_MAX];
+    uint64_t dropped_frames;
+} eng_ended;
 
 struct reel_engine {
     reel_engine_opts o;
+    pthread_mutex_t ended_mu;
+    eng_ended ended[ENG_STREAMS_MAX];
+    size_t n_ended;
     void *ctx;
     bool own_ctx;
     void *dealer, *xpub;
     bool subscribed, connected;
-    int64_t next_head_ns, next_beat_ns;
+    int64_t next_beat_ns;
     eng_stream *streams; /* ENG_STREAMS_MAX */
     reel_jack *jack;     /* the one JACK client, once a JACK stream started */
     reel_chunk_writer *held[ENG_HELD_MAX]; /* destroyed after the JACK client closes */
@@ -299,9 +311,41 @@ static eng_stream *find_stream(reel_engine *e, const char *uri)
 
 /* Stop the producer (the writer reports its last chunk), report it, and
  * release everything. */
+static void note_ended(reel_engine *e, const char *uri, uint64_t dropped)
+{
+    pthread_mutex_lock(&e->ended_mu);
+    eng_ended *x = NULL;
+    for (size_t i = 0; i < e->n_ended && !x; i++)
+        if (strcmp(e->ended[i].uri, uri) == 0)
+            x = &e->ended[i];
+    if (!x) {
+        if (e->n_ended == ENG_STREAMS_MAX) { /* forget the oldest */
+            memmove(&e->ended[0], &e->ended[1], (ENG_STREAMS_MAX - 1) * sizeof e->ended[0]);
+            e->n_ended--;
+        }
+        x = &e->ended[e->n_ended++];
+        memset(x, 0, sizeof *x);
+        snprintf(x->uri, sizeof x->uri, "%s", uri);
+    }
+    x->dropped_frames += dropped;
+    pthread_mutex_unlock(&e->ended_mu);
+}
+
+uint64_t reel_engine_dropped_frames(reel_engine *e, const char *uri)
+{
+    uint64_t n = 0;
+    pthread_mutex_lock(&e->ended_mu);
+    for (size_t i = 0; i < e->n_ended; i++)
+        if (strcmp(e->ended[i].uri, uri) == 0)
+            n = e->ended[i].dropped_frames;
+    pthread_mutex_unlock(&e->ended_mu);
+    return n;
+}
+
 static void stream_end(reel_engine *e, eng_stream *s)
 {
     if (s->cap) {
+        note_ended(e, s->def.uri, reel_capture_dropped_frames(s->cap));
         reel_error err;
         int rc = reel_capture_stop(s->cap, &err);
         if (rc)
@@ -372,6 +416,17 @@ static int stream_start(reel_engine *e, const reel_msg_command *cmd, reel_error 
                               ENG_STREAMS_MAX);
     memset(s, 0, sizeof *s);
     s->def = *def;
+    /* The live edge reaches the control plane at least twice per chunk:
+     * with chunks shorter than the head interval it would otherwise see
+     * each one only once it is sealed. */
+    s->head_ns = HEAD_NS;
+    size_t fb = reel_stream_def_frame_bytes(def);
+    if (fb && def->sample_rate) {
+        int64_t chunk_ns = (int64_t)(def->chunk_size_bytes / fb * 1000000000ULL / def->sample_rate);
+        if (chunk_ns / 2 < s->head_ns)
+            s->head_ns = chunk_ns / 2 > HEAD_MIN_NS ? chunk_ns / 2 : HEAD_MIN_NS;
+    }
+    s->next_head_ns = reel_clock_mono_now() + s->head_ns;
     if ((rc = reel_cw_create(&s->cw, def, cmd->start.start_frame, ENG_READY_SLOTS, err)))
         return rc;
     s->used = true;
@@ -493,6 +548,7 @@ int reel_engine_open(reel_engine **out, const reel_engine_opts *o, reel_error *e
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     }
     e->o = *o;
+    pthread_mutex_init(&e->ended_mu, NULL);
     e->ctx = o->zmq_context;
     if (!e->ctx) {
         e->ctx = zmq_ctx_new();
@@ -559,11 +615,12 @@ int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err
                 stream_end(e, s);
         }
         int64_t now = reel_clock_mono_now();
-        if (now >= e->next_head_ns) {
-            for (int i = 0; i < ENG_STREAMS_MAX; i++)
-                if (e->streams[i].used)
-                    publish_head(e, &e->streams[i]);
-            e->next_head_ns = now + HEAD_NS;
+        for (int i = 0; i < ENG_STREAMS_MAX; i++) {
+            eng_stream *s = &e->streams[i];
+            if (s->used && now >= s->next_head_ns) {
+                publish_head(e, s);
+                s->next_head_ns = now + s->head_ns;
+            }
         }
         if (e->subscribed && !e->connected && now - ready_ns >= 500000000LL) {
             send_plain(e, REEL_HOOT_READY);
@@ -610,5 +667,6 @@ void reel_engine_close(reel_engine *e)
     if (e->own_ctx && e->ctx)
         zmq_ctx_term(e->ctx);
     free(e->streams);
+    pthread_mutex_destroy(&e->ended_mu);
     free(e);
 }

@@ -6,8 +6,9 @@
  * what the control plane asks (StreamStart with the definition and the
  * first chunk's path, StreamSwitchChunk with each next one, StreamStop) and
  * reports StreamChunkFull when a chunk is done, StreamHeadPosition about
- * every 100 ms per stream and StreamError for xruns, overruns and device
- * losses. A heartbeat goes out every 250 ms so the control plane notices an
+ * every 100 ms per stream (twice per chunk when chunks are shorter, so the
+ * live edge shows in the staging chunk) and StreamError for xruns,
+ * overruns and device losses. A heartbeat goes out every 250 ms so the control plane notices an
  * engine that died.
  *
  * Owns: one capture (capture.h) and one chunk writer per stream, the one
@@ -43,6 +44,11 @@ int reel_engine_open(reel_engine **out, const reel_engine_opts *o, reel_error *e
  * __atomic_store_n(stop, 1, __ATOMIC_RELEASE) (a plain store from another
  * thread is a data race). */
 int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err);
+
+/* Frames the device skipped (written as zeros, JACK periods the server
+ * skipped) in the recordings of `uri` that ended in this engine; any
+ * thread. */
+uint64_t reel_engine_dropped_frames(reel_engine *e, const char *uri);
 
 void reel_engine_close(reel_engine *e);
 

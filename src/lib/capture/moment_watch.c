@@ -126,6 +126,11 @@ void reel_moment_watch_get_stats(const reel_moment_watch *w, reel_moment_watch_s
     *s = w->stats;
 }
 
+void reel_moment_watch_flush(reel_moment_watch *w)
+{
+    reel_detector_flush(&w->det);
+}
+
 void reel_moment_watch_close(reel_moment_watch *w)
 {
     if (!w)

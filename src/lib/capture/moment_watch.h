@@ -39,6 +39,10 @@ typedef struct reel_moment_watch_stats {
 
 void reel_moment_watch_get_stats(const reel_moment_watch *w, reel_moment_watch_stats *s);
 
+/* The stream ended: report a moment still being measured (once; later
+ * flushes and the close add nothing). */
+void reel_moment_watch_flush(reel_moment_watch *w);
+
 /* The stream ended: report a moment still being measured, free w. */
 void reel_moment_watch_close(reel_moment_watch *w);
 

@@ -794,6 +794,11 @@ fail:
 
 int reel_recorder_close(reel_recorder *r, reel_error *err)
 {
+    return reel_recorder_close_status(r, NULL, err);
+}
+
+int reel_recorder_close_status(reel_recorder *r, reel_recorder_status *final, reel_error *err)
+{
     int rc = REEL_OK;
     /* Drain until the writer's final chunk report (it was finished). */
     for (int spins = 0; rc == 0 && !r->final_seen && spins < 5000; spins++) {
@@ -821,6 +826,20 @@ int reel_recorder_close(reel_recorder *r, reel_error *err)
                                       reel_clock_wall_now(), retention_keep_from(r), NULL, err);
         if (rc == 0)
             rc = seal_manifest(r->st, &r->m, &r->row, err);
+    }
+    if (final) {
+        /* The watch reports a moment still being measured as it closes. */
+        reel_moment_watch_stats ws = {0};
+        if (r->watch) {
+            reel_moment_watch_flush(r->watch);
+            reel_moment_watch_get_stats(r->watch, &ws);
+        }
+        reel_recorder_get_status(r, final);
+        /* The sealed manifest's totals, not the last head reported. */
+        final->frames = r->m.total_frames;
+        final->events = r->m.total_events;
+        final->moments = ws.stored;
+        final->moments_lost = ws.lost;
     }
     for (size_t i = 0; i < r->n_recs; i++) {
         munmap(r->recs[i].map, r->recs[i].cap);

@@ -89,6 +89,10 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s);
  * length, seal the manifest into content, mark the stream stopped. Frees r
  * in every case. */
 int reel_recorder_close(reel_recorder *r, reel_error *err);
+/* The same, and *final (if not NULL) is the status after the last seal:
+ * the chunks the sealed manifest holds, the head, the moments including
+ * one still being measured when the stream ended. Filled in every case. */
+int reel_recorder_close_status(reel_recorder *r, reel_recorder_status *final, reel_error *err);
 
 /* Seal the staging chunks of a stream whose recorder died (manifest says
  * "recording", no process holds its stream lock) and mark it stopped.

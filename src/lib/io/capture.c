@@ -309,6 +309,15 @@ bool reel_capture_done(const reel_capture *c)
     return c->src && reel_source_done(c->src);
 }
 
+uint64_t reel_capture_dropped_frames(const reel_capture *c)
+{
+    if (!c->jk)
+        return 0;
+    reel_jack_stats js;
+    reel_jack_get_stats(c->jk, &js);
+    return js.dropped_frames;
+}
+
 int reel_capture_stop(reel_capture *c, reel_error *err)
 {
     int rc = REEL_OK;

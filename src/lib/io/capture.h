@@ -63,6 +63,10 @@ int reel_capture_start(reel_capture **out, const reel_stream_def *def,
 /* True once the producer ended by itself (end of file, --seconds). */
 bool reel_capture_done(const reel_capture *c);
 
+/* Frames the device skipped for this capture and that were written as
+ * zeros (JACK periods the server skipped); 0 for the other sources. */
+uint64_t reel_capture_dropped_frames(const reel_capture *c);
+
 /* Stop the producer (which finishes the writer exactly once) and free c.
  * Returns the producer's error, if it had one. REEL_ESTATE: a JACK context
  * could not be made to let go of the writer; it finishes it when it closes,
