@@ -8,6 +8,8 @@
 #include "cli.h"
 #include "core/log.h"
 
+#include "io/jack_backend.h"
+#include "io/source.h"
 #include "media/audio_out.h"
 #include "store/fsck.h"
 #include "slice/slice.h"
