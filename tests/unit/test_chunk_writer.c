@@ -983,6 +983,71 @@ static void *tt_producer(void *arg)
     return NULL;
 }
 
+/* A set length: audio and MIDI writers on one clock, given the same length,
+ * take exactly that many frames whatever the period size and owed silence,
+ * and report the end only once it is reached. */
+static void test_set_end_exact_length(void **state)
+{
+    (void)state;
+    reel_stream_def ad = audio_def(REEL_SAMPLE_F32, 2, 4096);
+    reel_stream_def md = midi_def();
+    harness *a = h_new(&ad, 1000, 8), *m = h_new(&md, 1000, 8);
+    for (int i = 0; i < 4; i++) {
+        assert_true(h_offer(a, 4096 * a->fb));
+        assert_true(h_offer(m, 4096));
+    }
+    const uint64_t len = 10000;
+    reel_cw_set_end(a->cw, len);
+    reel_cw_set_end(m->cw, len);
+    float l[256], r[256];
+    for (int i = 0; i < 256; i++)
+        l[i] = r[i] = 0.25f;
+    const float *ch[2] = {l, r};
+    uint64_t fed = 0;
+    uint8_t note[3] = {0x90, 60, 100};
+    uint64_t n_took = 0;
+    int p = 0;
+    while (!reel_cw_at_end(a->cw)) {
+        assert_false(reel_cw_at_end(m->cw));
+        assert_true(p < 100);
+        if (p == 5) { /* a skipped period, owed to both */
+            reel_cw_owe_silence(a->cw, 256);
+            reel_cw_owe_silence(m->cw, 256);
+            fed += 256;
+        }
+        reel_cw_write_planar_f32(a->cw, ch, 256);
+        /* an event at the period's last frame: past the end, it is dropped */
+        bool took = reel_cw_write_midi(m->cw, 255, note, 3);
+        assert_int_equal(took, fed + 255 < len);
+        n_took += took;
+        reel_cw_advance(m->cw, 256);
+        fed += 256;
+        p++;
+    }
+    assert_true(reel_cw_at_end(m->cw));
+    assert_true(fed >= len);
+    /* More frames, silence and events after the end change nothing. */
+    reel_cw_write_planar_f32(a->cw, ch, 256);
+    reel_cw_owe_silence(a->cw, 999);
+    reel_cw_owe_silence(m->cw, 999);
+    assert_false(reel_cw_write_midi(m->cw, 0, note, 3));
+    reel_cw_advance(m->cw, 256);
+    reel_cw_finish(a->cw);
+    reel_cw_finish(m->cw);
+    reel_cw_head ha, hm;
+    reel_cw_read_head(a->cw, &ha);
+    reel_cw_read_head(m->cw, &hm);
+    assert_true(ha.frames == 1000 + len);
+    assert_true(hm.frames == 1000 + len);
+    assert_true(hm.events == n_took && n_took > 30); /* the events before the end */
+    h_drain(a);
+    uint64_t end = 0;
+    check_chunk_events(a, 1000, &end);
+    assert_true(end == 1000 + len);
+    h_free(a);
+    h_free(m);
+}
+
 static void test_two_threads_ten_seconds(void **state)
 {
     (void)state;
@@ -1104,6 +1169,7 @@ int main(void)
         cmocka_unit_test(test_finish_is_idempotent),
         cmocka_unit_test(test_midi_records_and_boundaries),
         cmocka_unit_test(test_midi_overrun_and_limits),
+        cmocka_unit_test(test_set_end_exact_length),
         cmocka_unit_test(test_two_threads_ten_seconds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -414,8 +414,12 @@ fail:
 
 /* ---- run ------------------------------------------------------------------- */
 
-/* record: say what records once the engine has it, and stop each JACK
- * stream `seconds` after its first frame. */
+/* record: say what records once the engine has it. A JACK stream ends by
+ * itself after exactly `seconds` of device frames (reel_cw_set_end); it is
+ * stopped here only if the device stopped giving periods, 2 s of wall time
+ * after that. */
+#define STALLED_DEVICE_NS 2000000000LL
+
 static void record_step(reel_app *a)
 {
     int64_t now = reel_clock_mono_now();
@@ -438,10 +442,9 @@ static void record_step(reel_app *a)
         /* The first frame's monotonic time, from the newest clock pairing. */
         int64_t first = in.head.mono_ns - (int64_t)((in.head.clock_frame - in.start_frame) *
                                                     1000000000ULL / in.def.sample_rate);
-        due |= now - first >= (int64_t)(a->o.seconds * 1e9);
+        due |= now - first >= (int64_t)(a->o.seconds * 1e9) + STALLED_DEVICE_NS;
     }
-    /* The JACK streams of one record stop together, on the first one's
-     * time: they share the device's clock, so they end on the same period. */
+    /* Stopped together: they share the device, which stopped for all. */
     for (int i = 0; due && i < a->n; i++) {
         app_stream *s = &a->streams[i];
         reel_error e;

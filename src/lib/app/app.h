@@ -15,9 +15,10 @@
  *   record  each stream records for --seconds: sources with a clock of
  *           their own (tone, file, alsa, alsa-midi) end by themselves after
  *           exactly that many frames (a file also at its end; with --fast as
- *           fast as the store seals), JACK streams are stopped together
- *           that long after the first one's first frame. It ends when every
- *           stream has ended.
+ *           fast as the store seals), and so do JACK streams, on the
+ *           device's frame clock (the streams of one record end with the
+ *           same frame count; a device that stops giving periods is stopped
+ *           2 s of wall time later). It ends when every stream has ended.
  *
  * Command-line options (reel_app_opts_parse), shared by both:
  *   --source SPEC        a stream to record (repeatable; serve without any:

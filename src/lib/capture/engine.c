@@ -611,7 +611,9 @@ int reel_engine_run(reel_engine *e, volatile sig_atomic_t *stop, reel_error *err
             if (!s->used)
                 continue;
             drain(e, s);
-            if (s->ended) /* the producer ended by itself: end of file, --seconds */
+            /* The producer ended by itself (end of file, --seconds), or a
+             * device stream took its set length: it ends now. */
+            if (s->ended || (s->cap && reel_capture_done(s->cap)))
                 stream_end(e, s);
         }
         int64_t now = reel_clock_mono_now();

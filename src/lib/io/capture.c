@@ -11,6 +11,7 @@
 #include "io/capture.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,10 @@ static int start_jack(reel_capture *c, const reel_stream_def *def, const reel_ca
         return reel_error_set(err, REEL_EDEVICE,
                               "the JACK server runs at %u Hz, stream %s records %u Hz",
                               reel_jack_sample_rate(jk), def->uri, def->sample_rate);
+    /* A recording of a set duration on the device clock: exactly that many
+     * frames, so the JACK streams of one record end with the same count. */
+    if (o->source.seconds > 0)
+        reel_cw_set_end(c->cw, (uint64_t)llround(o->source.seconds * def->sample_rate));
     char(*ports)[REEL_JACK_PORT_MAX] = NULL;
     uint32_t n = 0;
     if ((rc = reel_capture_jack_ports(jk, spec, &ports, &n, err)))
@@ -306,7 +311,7 @@ int reel_capture_start(reel_capture **out, const reel_stream_def *def,
 
 bool reel_capture_done(const reel_capture *c)
 {
-    return c->src && reel_source_done(c->src);
+    return c->src ? reel_source_done(c->src) : reel_cw_at_end(c->cw);
 }
 
 uint64_t reel_capture_dropped_frames(const reel_capture *c)

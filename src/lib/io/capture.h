@@ -26,7 +26,8 @@
 typedef struct reel_capture_opts {
     const char *jack_server;  /* NULL: the default server */
     reel_jack *jack;          /* the realtime context JACK streams join; NULL: their own */
-    reel_source_opts source;  /* tone, file, alsa: rate, channels, format, seconds, fast */
+    reel_source_opts source;  /* tone, file, alsa: rate, channels, format, seconds, fast;
+                                 JACK: seconds (a set length) */
     uint64_t chunk_bytes;     /* 0: chunk_frames, else 4 MiB of whole frames (MIDI 512 KiB) */
     uint64_t chunk_frames;
 } reel_capture_opts;
@@ -60,7 +61,8 @@ typedef struct reel_capture reel_capture;
 int reel_capture_start(reel_capture **out, const reel_stream_def *def,
                        const reel_capture_opts *o, reel_chunk_writer *cw, reel_error *err);
 
-/* True once the producer ended by itself (end of file, --seconds). */
+/* True once the producer ended by itself (end of file, --seconds), or a
+ * JACK stream took its set length (--seconds: reel_cw_set_end). */
 bool reel_capture_done(const reel_capture *c);
 
 /* Frames the device skipped for this capture and that were written as

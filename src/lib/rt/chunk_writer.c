@@ -88,6 +88,11 @@ struct reel_chunk_writer {
     _Atomic int64_t h_mono, h_wall;
     _Atomic uint32_t h_tag;
     _Atomic bool finished;
+
+    /* A set length (reel_cw_set_end): the frame where the stream ends; no
+     * frame, silence or event at or past it is taken. 0: none. */
+    uint64_t end_frame;
+    _Atomic bool at_end; /* the last frame before end_frame was taken */
 };
 
 int reel_cw_create(reel_chunk_writer **out, const reel_stream_def *def, uint64_t start_frame,
@@ -475,11 +480,28 @@ static bool done(const reel_chunk_writer *cw)
     return atomic_load_explicit(&((reel_chunk_writer *)cw)->finished, memory_order_relaxed);
 }
 
+/* Realtime: how many of `n` frames at the writer's position (what is placed
+ * plus the silence still to place) fit before a set end; marks the end
+ * reached when they fill it. */
+static uint64_t clamp_to_end(reel_chunk_writer *cw, uint64_t n)
+{
+    if (!cw->end_frame)
+        return n;
+    uint64_t pos = cw->frames + cw->pending_silence;
+    uint64_t room = pos < cw->end_frame ? cw->end_frame - pos : 0;
+    if (n >= room) {
+        n = room;
+        atomic_store_explicit(&cw->at_end, true, memory_order_release);
+    }
+    return n;
+}
+
 static void audio_write(reel_chunk_writer *cw, const void *inter, const float *const *chans,
                         size_t n)
 {
     if (done(cw))
         return;
+    n = (size_t)clamp_to_end(cw, n);
     uint64_t budget = (uint64_t)n * REEL_CW_CATCHUP;
     if (budget < REEL_CW_CATCHUP_MIN)
         budget = REEL_CW_CATCHUP_MIN;
@@ -541,6 +563,7 @@ void reel_cw_owe_silence(reel_chunk_writer *cw, uint64_t n)
 {
     if (done(cw))
         return;
+    n = clamp_to_end(cw, n);
     if (cw->kind == REEL_STREAM_MIDI) {
         cw->frames += n; /* MIDI silence is the clock moving on */
         return;
@@ -576,6 +599,8 @@ bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *d
 {
     if (cw->kind != REEL_STREAM_MIDI || len == 0 || len > REEL_MIDI_MAX_EVENT || done(cw))
         return false;
+    if (cw->end_frame && cw->frames + offset >= cw->end_frame)
+        return false; /* past the stream's set end: not part of it */
     size_t need = reel_midi_record_size(len);
     reel_midi_event ev = {.frame = cw->frames + offset, .len = len, .data = data};
     int64_t dns = cw->rate ? (int64_t)(ev.frame - cw->clk_frame) * 1000000000LL / cw->rate : 0;
@@ -608,8 +633,19 @@ void reel_cw_advance(reel_chunk_writer *cw, size_t n)
 {
     if (cw->kind != REEL_STREAM_MIDI || done(cw))
         return;
-    cw->frames += n;
+    cw->frames += clamp_to_end(cw, n);
     publish(cw);
+}
+
+void reel_cw_set_end(reel_chunk_writer *cw, uint64_t frames)
+{
+    cw->end_frame = frames ? cw->frames + cw->pending_silence + frames : 0;
+    atomic_store_explicit(&cw->at_end, false, memory_order_relaxed);
+}
+
+bool reel_cw_at_end(const reel_chunk_writer *cw)
+{
+    return atomic_load_explicit(&((reel_chunk_writer *)cw)->at_end, memory_order_acquire);
 }
 
 size_t reel_cw_room(reel_chunk_writer *cw)

@@ -150,6 +150,15 @@ void reel_cw_note_gap(reel_chunk_writer *cw);
  * the current chunk plus the chunks waiting. Producers that may wait (file
  * ingest with --fast) use it for back-pressure; a device callback cannot. */
 size_t reel_cw_room(reel_chunk_writer *cw);
+/* A set length, for a recording of a given duration on a device clock: the
+ * stream ends `frames` frames after the writer's position (0: no end). No
+ * frame, owed silence or MIDI event past it is taken, so streams on one
+ * clock given one length end with the same frame count. Call before the
+ * writer is handed to its producer. */
+void reel_cw_set_end(reel_chunk_writer *cw, uint64_t frames);
+/* True once the writer took its last frame before the set end (acquire):
+ * the producer's owner then removes it and finishes it. */
+bool reel_cw_at_end(const reel_chunk_writer *cw);
 /* End of stream: writes what is still owed (as far as chunks are ready),
  * reports every chunk in flight and the last as CHUNK_FULL with final = 1.
  * Not bounded: the producer calls it off the realtime thread, once it has
