@@ -56,6 +56,7 @@ typedef enum reel_err {
     REEL_EFULL = -11,   /* "full": a ring or chunk has no room */
     REEL_EDB = -12,     /* "database_error": the SQLite index failed */
     REEL_EDEVICE = -13, /* "device_error": an audio or MIDI device failed */
+    REEL_ENOSPC = -14,  /* "no_space": the store's filesystem is full (or over quota) */
 } reel_err;
 
 /* A store and the service over it. Opaque. */

@@ -435,6 +435,10 @@ static bool pub_has_head(fx *x, fake *f)
 }
 
 static bool started(fx *x, fake *f) { (void)x; return f->n_start > 0; }
+/* The engine holds the three chunks the control plane keeps ready at least
+ * (the preparer makes them after the start, on a thread of its own).
+ * Conditions run with f->mu held. */
+static bool given_three(fx *x, fake *f) { (void)x; return f->n_ch >= 3; }
 static bool at_target(fx *x, fake *f)
 {
     reel_control_stream_info in;
@@ -722,6 +726,7 @@ static void test_engine_outruns_chunk_supply(void **state)
     fake *f = fake_start(reel_control_zmq_context(x->c), ep, "fake-dry");
     f->in = in;
     pump(x, f, started, "StreamStart");
+    pump(x, f, given_three, "three chunks given");
     /* No more polls: the engine uses up what it has and says where it is. */
     pthread_mutex_lock(&f->mu);
     f->in_frames = frames;

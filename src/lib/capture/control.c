@@ -77,6 +77,7 @@ typedef struct ctl_stream {
     reel_cw_head head;
     bool have_head;
     uint64_t gaps_seen;
+    uint64_t store_gaps; /* episodes of a full store (silence recorded meanwhile) */
     bool final_seen;
     reel_trigger_opts trigger; /* applied to each recorder of the stream */
     /* This recording: the engine acknowledged it, why it failed, and its
@@ -361,6 +362,7 @@ static void proxy_reset(ctl_stream *s)
     memset(&s->head, 0, sizeof s->head);
     s->have_head = false;
     s->gaps_seen = 0;
+    s->store_gaps = 0;
     s->final_seen = false;
     pthread_mutex_unlock(&s->mu);
     s->start_sent = s->started_reported = s->stop_sent = false;
@@ -399,7 +401,7 @@ static int stream_open(reel_control *c, ctl_stream *s, reel_error *err)
 static int stream_close(reel_control *c, ctl_stream *s, reel_error *err)
 {
     pthread_mutex_lock(&s->mu);
-    uint64_t gaps = s->gaps_seen;
+    uint64_t gaps = s->gaps_seen + s->store_gaps;
     pthread_mutex_unlock(&s->mu);
     int rc = reel_recorder_close_status(s->rec, &s->final, err);
     s->final_gaps = gaps;
@@ -928,7 +930,7 @@ int reel_control_stream_get(reel_control *c, const char *uri, reel_control_strea
     out->have_head = s->have_head;
     out->head = s->head;
     out->start_frame = s->start_frame;
-    out->gaps = s->rec ? s->gaps_seen : s->final_gaps;
+    out->gaps = s->rec ? s->gaps_seen + s->store_gaps : s->final_gaps;
     pthread_mutex_unlock(&s->mu);
     if (s->rec) {
         out->def = *reel_recorder_def(s->rec);
@@ -937,6 +939,42 @@ int reel_control_stream_get(reel_control *c, const char *uri, reel_control_strea
         out->chunks = st.chunks;
     }
     return REEL_OK;
+}
+
+/* A full store (or space again) for `s`, as the engine's errors travel: a
+ * recoverable StreamError to subscribers and the on_event callback, and one
+ * line. The stream records on, owing silence, meanwhile. */
+static bool tell_store_notice(reel_control *c, ctl_stream *s)
+{
+    reel_error msg;
+    int n = reel_recorder_take_notice(s->rec, &msg);
+    if (!n)
+        return false;
+    reel_msg_event *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return false;
+    ev->kind = REEL_EVT_STREAM_ERROR;
+    snprintf(ev->stream_uri, sizeof ev->stream_uri, "%s", s->def.uri);
+    if (n == REEL_RECORDER_NOTICE_FULL)
+        snprintf(ev->stream_error.message, sizeof ev->stream_error.message,
+                 "store %s is full: recording silence until space returns (%s)",
+                 reel_store_root(c->st), msg.msg);
+    else
+        snprintf(ev->stream_error.message, sizeof ev->stream_error.message, "%s", msg.msg);
+    ev->stream_error.recoverable = true;
+    if (n == REEL_RECORDER_NOTICE_FULL) {
+        pthread_mutex_lock(&s->mu);
+        s->store_gaps++;
+        pthread_mutex_unlock(&s->mu);
+    }
+    say_warn(c, "%s: %s", s->def.uri, ev->stream_error.message);
+    reel_error werr;
+    if (c->pub)
+        reel_wire_send_event(c->pub, ev, &werr);
+    if (c->o.on_event)
+        c->o.on_event(c->o.ud, ev);
+    free(ev);
+    return true;
 }
 
 int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)
@@ -972,6 +1010,8 @@ int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)
         flush_chunks(c, s);
         reel_error perr;
         int prc = reel_recorder_poll(s->rec, &perr);
+        while (prc == 0 && tell_store_notice(c, s))
+            ;
         if (prc && !s->poll_failed) {
             /* The store failed this stream (a seal, a manifest save, a
              * staging file): it stops, its last chunk comes back and is

@@ -64,6 +64,14 @@ struct reel_recorder {
     bool preparer_running, preparer_stop;
     int prep_rc;
     reel_error prep_err;
+    /* The store's filesystem is full: the preparer retries every
+     * SPACE_RETRY_NS instead of failing (the writer meanwhile owes silence,
+     * an overrun, so the timeline stays true to time); each change of state
+     * is a notice for the control side (reel_recorder_take_notice). */
+    bool space_short;
+    reel_error space_err;
+    uint64_t full_n, resumed_n;       /* episodes begun and ended */
+    uint64_t told_full, told_resumed; /* of them, told by reel_recorder_take_notice */
     chunk_rec recs[REEL_READY_MAX + 2];
     size_t ready_target; /* chunks to keep prepared */
     size_t n_recs;
@@ -163,6 +171,49 @@ static bool need_chunk(const reel_recorder *r)
            r->n_recs < r->ready_target + 2;
 }
 
+#define SPACE_RETRY_NS 200000000L /* a full store is tried again this often */
+
+/* A live source waits for space, its frames owed as silence meanwhile (they
+ * cannot be had again); a file ingest fails at once instead: nothing of it
+ * is lost, and a foreground ingest should not hang on a full disk. */
+static bool waits_for_space(const reel_recorder *r)
+{
+    return strncmp(r->def.device_identity, "file:", 5) != 0;
+}
+
+/* The store is full (r->mu held): an episode begins, unless one is on. */
+static void space_enter(reel_recorder *r, const reel_error *e)
+{
+    if (!r->space_short) {
+        r->space_short = true;
+        r->space_err = *e;
+        r->full_n++;
+    }
+}
+
+/* A chunk fits again (r->mu held): the episode ends. */
+static void space_leave(reel_recorder *r)
+{
+    if (r->space_short) {
+        r->space_short = false;
+        r->resumed_n++;
+    }
+}
+
+/* Wait on r->wake for at most `ns` (r->mu held). */
+static void preparer_wait(reel_recorder *r, long ns)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ns / 1000000000L;
+    until.tv_nsec += ns % 1000000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&r->wake, &r->mu, &until);
+}
+
 static void *preparer_main(void *arg)
 {
     reel_recorder *r = arg;
@@ -171,14 +222,7 @@ static void *preparer_main(void *arg)
         if (!need_chunk(r)) {
             /* Woken when a chunk is retired; the timeout covers the writer
              * taking a chunk, which signals nobody. */
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 2000000;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&r->wake, &r->mu, &until);
+            preparer_wait(r, 2000000L);
             continue;
         }
         pthread_mutex_unlock(&r->mu);
@@ -186,11 +230,19 @@ static void *preparer_main(void *arg)
         reel_error_clear(&e);
         int rc = prepare_chunk(r, &e);
         pthread_mutex_lock(&r->mu);
+        if (rc == REEL_ENOSPC && waits_for_space(r)) {
+            /* Not a failure of the stream: space may come back (the user,
+             * retention or gc frees some). Said once per episode. */
+            space_enter(r, &e);
+            preparer_wait(r, SPACE_RETRY_NS);
+            continue;
+        }
         if (rc) {
             r->prep_rc = rc;
             r->prep_err = e;
             break;
         }
+        space_leave(r);
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -246,13 +298,32 @@ static void mark_started(reel_recorder *r, uint32_t tag)
     pthread_mutex_unlock(&r->mu);
 }
 
-static int save_manifest(reel_recorder *r, reel_error *err)
+/* Save the live manifest. `may_wait`: a save that only carries the head
+ * forward can wait for space (a full store keeps the last one saved, which
+ * recovery starts from); one that must precede a seal cannot. */
+static int save_manifest_as(reel_recorder *r, bool may_wait, reel_error *err)
 {
     r->m.last_updated_ns = reel_clock_wall_now();
-    int rc = reel_manifest_save(&r->m, reel_store_cas(r->st), &r->row.manifest_id, err);
-    if (rc == 0)
+    reel_error e;
+    int rc = reel_manifest_save(&r->m, reel_store_cas(r->st), &r->row.manifest_id, &e);
+    if (rc == 0) {
         r->dirty = false;
+    } else if (rc == REEL_ENOSPC && may_wait && waits_for_space(r)) {
+        /* The last saved manifest stays (recovery starts from it and the
+         * staging files); this one is saved again at the next poll. */
+        pthread_mutex_lock(&r->mu);
+        space_enter(r, &e);
+        pthread_mutex_unlock(&r->mu);
+        rc = REEL_OK;
+    } else if (err) {
+        *err = e;
+    }
     return rc;
+}
+
+static int save_manifest(reel_recorder *r, reel_error *err)
+{
+    return save_manifest_as(r, false, err);
 }
 
 static int on_chunk_started(reel_recorder *r, const reel_cw_event *ev, reel_error *err)
@@ -492,7 +563,7 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
      * in phase with the head interval would hide the staging chunk). */
     if (r->dirty) {
         absorb_head(r, false);
-        rc = save_manifest(r, err);
+        rc = save_manifest_as(r, true, err);
     }
     return rc;
 }
@@ -515,6 +586,29 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
         reel_moment_watch_get_stats(r->watch, &ws);
     s->moments = ws.stored;
     s->moments_lost = ws.lost;
+}
+
+int reel_recorder_take_notice(reel_recorder *r, reel_error *msg)
+{
+    int n = 0;
+    pthread_mutex_lock(&r->mu);
+    if (r->told_full == r->told_resumed && r->full_n > r->told_full) {
+        r->told_full++;
+        n = REEL_RECORDER_NOTICE_FULL;
+        if (msg)
+            *msg = r->space_err;
+    } else if (r->told_full > r->told_resumed && r->resumed_n > r->told_resumed) {
+        r->told_resumed++;
+        n = REEL_RECORDER_NOTICE_RESUMED;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (n == REEL_RECORDER_NOTICE_FULL) { /* a gap in the manifest, as for a lost device */
+        r->m.gaps++;
+        r->dirty = true;
+    }
+    if (n == REEL_RECORDER_NOTICE_RESUMED && msg)
+        reel_error_set(msg, REEL_OK, "space in the store again: recording resumed");
+    return n;
 }
 
 reel_chunk_writer *reel_recorder_writer(reel_recorder *r)
@@ -761,6 +855,13 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
     r->start_frame = r->m.total_frames;
     for (size_t i = 0; i < REEL_READY_MIN && rc == 0; i++)
         rc = prepare_chunk(r, err);
+    if (rc == REEL_ENOSPC && waits_for_space(r)) {
+        /* A store already full: the stream starts anyway, owing silence,
+         * and the preparer keeps trying (told as a notice). */
+        space_enter(r, err);
+        reel_error_clear(err);
+        rc = REEL_OK;
+    }
     if (rc)
         goto fail;
     if ((rc = save_manifest(r, err)) || (rc = reel_db_stream_put(reel_store_db(st), &r->row, err)))

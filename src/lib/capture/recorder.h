@@ -85,6 +85,15 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err);
 
 void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s);
 
+/* A full store is not a failure of the stream: chunks are tried again
+ * every 200 ms, and the frames that find no chunk meanwhile become silence
+ * (overrun frames: the timeline stays true to time). Each change is told
+ * once: REEL_RECORDER_NOTICE_FULL (msg: the store's error, naming the
+ * staging file) or REEL_RECORDER_NOTICE_RESUMED; 0 when nothing changed
+ * since the last call. Control thread. */
+enum { REEL_RECORDER_NOTICE_FULL = 1, REEL_RECORDER_NOTICE_RESUMED = 2 };
+int reel_recorder_take_notice(reel_recorder *r, reel_error *msg);
+
 /* After the producer called reel_cw_finish: seal the last chunk at its exact
  * length, seal the manifest into content, mark the stream stopped. Frees r
  * in every case. */

@@ -7,6 +7,7 @@
  */
 #include "core/error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,7 @@ const char *reel_strerror(int code)
     case REEL_EFULL: return "full";
     case REEL_EDB: return "database error";
     case REEL_EDEVICE: return "device error";
+    case REEL_ENOSPC: return "no space left in the store";
     default: return "unknown error";
     }
 }
@@ -76,7 +78,7 @@ static const struct {
     {REEL_EAMBIG, "ambiguous"},        {REEL_ERANGE, "out_of_range"},
     {REEL_EFORMAT, "unsupported_format"}, {REEL_ESTATE, "illegal_state"},
     {REEL_EFULL, "full"},              {REEL_EDB, "database_error"},
-    {REEL_EDEVICE, "device_error"},
+    {REEL_EDEVICE, "device_error"},    {REEL_ENOSPC, "no_space"},
 };
 
 const char *reel_error_code_name(int code)
@@ -93,4 +95,9 @@ int reel_error_code_from_name(const char *name)
         if (strcmp(code_names[i].name, name) == 0)
             return code_names[i].code;
     return REEL_EIO;
+}
+
+int reel_error_code_of_errno(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? REEL_ENOSPC : REEL_EIO;
 }

@@ -46,4 +46,9 @@ int reel_error_code_from_name(const char *name);
 /* Exit status for the CLI: 0 success, 2 usage (EINVAL), 1 otherwise. */
 int reel_error_exit_status(int code);
 
+/* The code for a failed system call's errno: REEL_ENOSPC for a full
+ * filesystem or quota (ENOSPC, EDQUOT), which callers treat as recoverable,
+ * REEL_EIO for the rest. */
+int reel_error_code_of_errno(int e);
+
 #endif /* REEL_CORE_ERROR_H */

@@ -104,7 +104,7 @@ int reel_fs_write_all(int fd, const void *data, size_t len, reel_error *err)
 {
     int e;
     if (write_all(NULL, fd, data, len, &e))
-        return reel_error_set(err, REEL_EIO, "write failed: %s",
+        return reel_error_set(err, reel_error_code_of_errno(e), "write failed: %s",
                               e ? strerror(e) : "no progress");
     return REEL_OK;
 }
@@ -114,7 +114,7 @@ int reel_fs_write_all_f(reel_fault *f, int fd, const char *path, const void *dat
 {
     int e;
     if (write_all(f, fd, data, len, &e))
-        return reel_error_set(err, REEL_EIO, "cannot write %s: %s", path,
+        return reel_error_set(err, reel_error_code_of_errno(e), "cannot write %s: %s", path,
                               e ? strerror(e) : "no progress");
     return REEL_OK;
 }
@@ -144,7 +144,7 @@ int reel_fs_write_atomic_f(reel_fault *f, const char *path, const char *tmpdir, 
      * detail, and it is removed. */
     int e = 0;
     if (write_all(f, fd, data, len, &e))
-        rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", path,
+        rc = reel_error_set(err, reel_error_code_of_errno(e), "cannot write %s: %s", path,
                             e ? strerror(e) : "no progress");
     if (rc == 0 && fchmod(fd, 0644) != 0)
         rc = reel_error_set(err, REEL_EIO, "cannot chmod %s: %s", tmp, strerror(errno));
@@ -205,7 +205,7 @@ int reel_fs_copy_atomic_f(reel_fault *f, const char *src, const char *dst, mode_
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && !copy_unsupported(errno)) {
-            rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
+            rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot write %s: %s", dst, strerror(errno));
             goto fail;
         }
         if (n == 0) {
@@ -233,16 +233,16 @@ int reel_fs_copy_atomic_f(reel_fault *f, const char *src, const char *dst, mode_
         left -= n;
     }
     if (fchmod(out, mode) != 0 || reel_io_fsync(f, out) != 0) {
-        rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
+        rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot write %s: %s", dst, strerror(errno));
         goto fail;
     }
     close(in);
     if (close(out) != 0) {
         unlink(tmp);
-        return reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
+        return reel_error_set(err, reel_error_code_of_errno(errno), "cannot write %s: %s", dst, strerror(errno));
     }
     if (reel_io_rename(f, tmp, dst) != 0) {
-        rc = reel_error_set(err, REEL_EIO, "cannot write %s: %s", dst, strerror(errno));
+        rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot write %s: %s", dst, strerror(errno));
         unlink(tmp);
         return rc;
     }

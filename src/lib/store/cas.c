@@ -265,7 +265,7 @@ static void *copy_thread(void *arg)
         if (n < 0 && errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
             errno != EOPNOTSUPP && errno != EBADF) {
             /* A real failure (ENOSPC, EIO), not a filesystem that cannot. */
-            job->rc = REEL_EIO;
+            job->rc = reel_error_code_of_errno(errno);
             snprintf(job->msg, sizeof job->msg, "cannot write %s: %s", job->tmp, strerror(errno));
             return NULL;
         }
@@ -298,7 +298,7 @@ static void *copy_thread(void *arg)
                     if (k < 0 && errno == EINTR)
                         continue;
                     if (k <= 0) {
-                        job->rc = REEL_EIO;
+                        job->rc = k < 0 ? reel_error_code_of_errno(errno) : REEL_EIO;
                         snprintf(job->msg, sizeof job->msg, "cannot write %s: %s", job->tmp,
                                  k < 0 ? strerror(errno) : "no progress");
                         free(buf);
@@ -528,6 +528,19 @@ int reel_cas_staging_create(reel_cas *cas, uint64_t size, reel_hash *id, int *fd
             if (r != 0) {
                 close(fd);
                 unlink(path);
+                /* The shard folders made for it go too when empty: a full
+                 * store is retried often, and each try names a new file. */
+                char dir[PATH_MAX], up[PATH_MAX];
+                reel_fs_dirname(path, dir, sizeof dir);
+                if (rmdir(dir) == 0) {
+                    reel_fs_dirname(dir, up, sizeof up);
+                    rmdir(up);
+                }
+                if (r == ENOSPC || r == EDQUOT)
+                    return reel_error_set(err, REEL_ENOSPC,
+                                          "the store's filesystem is full: cannot allocate %llu "
+                                          "bytes for staging file %s: %s",
+                                          (unsigned long long)size, path, strerror(r));
                 return reel_error_set(err, REEL_EIO, "cannot allocate %llu bytes for staging file %s: %s",
                                       (unsigned long long)size, path, strerror(r));
             }
