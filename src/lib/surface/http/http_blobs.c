@@ -45,8 +45,13 @@ void http_blob_put_data(http_req *r, const char *data, size_t n)
     reel_hasher_update(&r->hasher, data, n);
     if (r->blob_exists || r->fd < 0)
         return;
-    if (reel_fs_write_all(r->fd, data, n, &r->io_err))
+    /* the message names the file and the real errno (ENOSPC, EIO, ...) */
+    if (reel_fs_write_all_f(NULL, r->fd, r->tmp_path, data, n, &r->io_err)) {
+        /* The rest of the body is read and dropped; the partial file goes
+         * now, so a client that keeps sending does not keep a full disk full. */
         r->io_failed = true;
+        http_blob_discard(r);
+    }
 }
 
 void http_blob_discard(http_req *r)
