@@ -3,7 +3,8 @@
 # out (issue 12, deliverable 6):
 #   (a) a request without the token is answered 401 and its connection closed at once, its
 #       announced body never read;
-#   (b) two different Content-Length headers are 400 (and the connection closed);
+#   (b) two different Content-Length headers are 400 (and the connection closed), so are a
+#       list of two values and Content-Length together with Transfer-Encoding;
 #   (c) a PUT of a wrong body to a name that is already stored is refused (422) and the
 #       stored bytes stay what their name says (b3sum is the oracle);
 #   (d) the per-address limit: from a non-loopback address of this machine, 40 sockets at
@@ -58,6 +59,9 @@ out=$(python3 "$PY" closes 127.0.0.1 "$PORT" "$TMP/dup.req" 5) || fail "(b) $out
 printf 'POST /api/ops HTTP/1.1\r\nHost: x\r\n%s\r\nContent-Type: application/json\r\nContent-Length: 2, 7\r\n\r\n{}' "$AUTH" >"$TMP/dup2.req"
 out=$(python3 "$PY" closes 127.0.0.1 "$PORT" "$TMP/dup2.req" 5) || fail "(b) $out"
 [[ $(awk '{print $2}' <<<"$out") == 400 ]] || fail "(b) 'Content-Length: 2, 7': '$out', expected 400"
+printf 'POST /api/ops HTTP/1.1\r\nHost: x\r\n%s\r\nContent-Type: application/json\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n' "$AUTH" >"$TMP/te.req"
+out=$(python3 "$PY" closes 127.0.0.1 "$PORT" "$TMP/te.req" 5) || fail "(b) $out"
+[[ $(awk '{print $2}' <<<"$out") == 400 ]] || fail "(b) Content-Length with Transfer-Encoding: '$out', expected 400"
 
 # ---- (c) a wrong body to an existing name ----------------------------------------------------
 head -c 5000 /dev/urandom >"$TMP/blob.bin"

@@ -601,6 +601,12 @@ static enum MHD_Result begin(http_req *r, struct MHD_Connection *conn, const cha
                                 "Content-Length headers that disagree, or one that is not a "
                                 "number",
                                 NULL, NULL, true);
+    /* Both framings at once is how requests are smuggled past a proxy
+     * (RFC 9112 6.1): refused rather than guessed. */
+    if (has_len > 0 &&
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return send_error_close(conn, 400, "bad_request",
+                                "both Content-Length and Transfer-Encoding", NULL, NULL, true);
     reel_error e;
     reel_error_clear(&e);
     int st = reel_http_route_parse(method, r->uri, &r->route, &e);
