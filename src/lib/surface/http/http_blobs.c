@@ -3,7 +3,9 @@
  *
  * A PUT streams its body into a temporary file in cas/tmp while hashing it;
  * only a body that hashes to the name it was sent to moves into content
- * (through the CAS, fsynced, renamed). Must never: keep a body in memory,
+ * (through the CAS, fsynced, renamed). A PUT to a name already stored is
+ * hashed too (without a temporary file) and a body that does not match is
+ * refused the same way. Must never: keep a body in memory,
  * leave a temporary file behind (a refused or cut-off upload is unlinked),
  * or rewrite a blob that is already stored.
  */
@@ -23,8 +25,9 @@ int http_blob_put_begin(http_req *r, struct MHD_Connection *conn, reel_error *er
 {
     (void)conn;
     reel_cas *cas = reel_store_cas(r->h->st);
+    reel_hasher_init(&r->hasher);
     if (reel_cas_has(cas, &r->route.hash)) {
-        r->blob_exists = true; /* idempotent: read the body, store nothing */
+        r->blob_exists = true; /* idempotent: hash the body, store nothing */
         return REEL_OK;
     }
     int rc = reel_fs_tmpfile(reel_cas_tmp_dir(cas), "http-put-", r->tmp_path, &r->fd, err);
@@ -32,17 +35,23 @@ int http_blob_put_begin(http_req *r, struct MHD_Connection *conn, reel_error *er
         r->tmp_path[0] = '\0';
         return rc;
     }
-    reel_hasher_init(&r->hasher);
     return REEL_OK;
 }
 
 void http_blob_put_data(http_req *r, const char *data, size_t n)
 {
-    if (r->blob_exists || r->io_failed || r->fd < 0)
+    if (r->io_failed)
         return;
     reel_hasher_update(&r->hasher, data, n);
-    if (reel_fs_write_all(r->fd, data, n, &r->io_err))
+    if (r->blob_exists || r->fd < 0)
+        return;
+    /* the message names the file and the real errno (ENOSPC, EIO, ...) */
+    if (reel_fs_write_all_f(NULL, r->fd, r->tmp_path, data, n, &r->io_err)) {
+        /* The rest of the body is read and dropped; the partial file goes
+         * now, so a client that keeps sending does not keep a full disk full. */
         r->io_failed = true;
+        http_blob_discard(r);
+    }
 }
 
 void http_blob_discard(http_req *r)
@@ -68,14 +77,14 @@ enum MHD_Result http_blob_put_end(http_req *r, struct MHD_Connection *conn)
 {
     reel_http *h = r->h;
     const reel_hash *want = &r->route.hash;
-    if (r->blob_exists)
-        return http_send_json(conn, 200, blob_json(want, false, r->received));
     if (r->io_failed) {
         http_blob_discard(r);
         return http_send_reel_error(conn, &r->io_err);
     }
     reel_hash got;
     reel_hasher_final(&r->hasher, &got);
+    if (reel_hash_equal(&got, want) && r->blob_exists)
+        return http_send_json(conn, 200, blob_json(want, false, r->received));
     if (!reel_hash_equal(&got, want)) {
         http_blob_discard(r);
         char a[80], b[80], msg[256];

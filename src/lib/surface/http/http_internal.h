@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 typedef struct http_sse_client http_sse_client;
+typedef struct http_conn http_conn;
 typedef struct http_mcp http_mcp;
 
 struct reel_http {
@@ -40,6 +41,12 @@ struct reel_http {
     pthread_t levels_th;         /* publishes "levels" events */
     bool levels_running;
     http_mcp *mcp;               /* /mcp sessions (http_mcp.c) */
+    /* the connection guard (http_server.c): every open connection, its
+     * address and its header deadline */
+    pthread_mutex_t conn_lock;
+    http_conn *conns;            /* under conn_lock */
+    pthread_t guard_th;
+    bool guard_running;
 };
 
 typedef enum http_body_kind { HTTP_BODY_NONE, HTTP_BODY_JSON, HTTP_BODY_BLOB } http_body_kind;
@@ -55,7 +62,7 @@ typedef struct http_req {
     char *body;                 /* HTTP_BODY_JSON: the bytes so far */
     size_t body_cap;
     /* HTTP_BODY_BLOB */
-    bool blob_exists;           /* already stored: the body is read and dropped */
+    bool blob_exists;           /* already stored: the body is hashed and dropped */
     int fd;                     /* the temporary file, -1 when none */
     char tmp_path[PATH_MAX];    /* "" when none */
     reel_hasher hasher;

@@ -3,10 +3,42 @@
  * the request state machine (headers, body, dispatch), JSON errors and the
  * server-sent event fan-out. Routes live in http_api.c and http_blobs.c.
  *
+ * Slow and idle clients. libmicrohttpd's own connection timeout is an idle
+ * timeout that every byte resets, so by itself it lets a client that
+ * trickles a header byte now and then hold a connection for ever; and each
+ * connection costs a thread here (thread-per-connection: the event stream
+ * and MCP handlers block on their connection's thread, which rules out the
+ * epoll mode). The defences, in the order a connection meets them:
+ *  - capacity: a high total limit (max_connections, 512; poll, not select,
+ *    so descriptors past 1024 work), so that hundreds of idle sockets do
+ *    not fill the server; at the limit libmicrohttpd stops accepting and
+ *    new clients wait in the listen backlog until a slot frees;
+ *  - a per-address limit (max_per_address, 32) in the accept policy, so
+ *    that one remote host cannot take the capacity for itself. Loopback
+ *    peers are exempt: they are local processes (or a reverse proxy that
+ *    makes every client loopback), and a limit there would lock the local
+ *    user out together with the attacker;
+ *  - the header deadline (header_timeout_s, 10 s): a connection must
+ *    deliver its request line and headers within that time of being
+ *    accepted (or of its previous request ending, on keep-alive), however
+ *    its bytes trickle in. A guard thread shuts such connections down; it
+ *    is also the keep-alive idle limit. An idle or slowloris socket thus
+ *    holds a slot for at most that long, and capacity outlasts them;
+ *  - a request without a valid token is answered 401 and the connection
+ *    closed at once (its body, if any, is never read), so without the
+ *    token nothing lasts longer than the header deadline;
+ *  - once a request is in, the idle timeout (timeout_s) ends transfers
+ *    that stall.
+ * With every attacker on the same loopback address as the normal client
+ * (the test in tests/integration/http_slowloris.sh), deadlines and
+ * capacity are what keep the client served; the per-address limit is the
+ * defence against one remote host, checked in the same test when the
+ * machine has a non-loopback address.
+ *
  * Must never: route on a path libmicrohttpd decoded (the raw request target
  * is captured in the URI log callback and parsed by http_parse.c), answer
- * anything but 401 before a token matched, or let a slow event client hold
- * the publisher.
+ * anything but 401 before a token matched, keep a connection whose token
+ * did not match, or let a slow event client hold the publisher.
  */
 #include "surface/http/http_internal.h"
 
@@ -19,6 +51,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +65,7 @@
  * one optional header. */
 static enum MHD_Result send_json_body(struct MHD_Connection *conn, unsigned status, json_t *j,
                                       size_t dump_flags, bool no_store, const char *hname,
-                                      const char *hval)
+                                      const char *hval, bool close_after)
 {
     char *s = j ? json_dumps(j, dump_flags) : NULL;
     json_decref(j);
@@ -56,6 +90,8 @@ static enum MHD_Result send_json_body(struct MHD_Connection *conn, unsigned stat
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (hname)
         MHD_add_response_header(resp, hname, hval);
+    if (close_after) /* libmicrohttpd closes after sending, the body unread */
+        MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -63,15 +99,23 @@ static enum MHD_Result send_json_body(struct MHD_Connection *conn, unsigned stat
 
 enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
 {
-    return send_json_body(conn, status, j, JSON_COMPACT | JSON_SORT_KEYS, true, NULL, NULL);
+    return send_json_body(conn, status, j, JSON_COMPACT | JSON_SORT_KEYS, true, NULL, NULL,
+                          false);
+}
+
+static enum MHD_Result send_error_close(struct MHD_Connection *conn, unsigned status,
+                                        const char *code, const char *message,
+                                        const char *hname, const char *hval, bool close_after)
+{
+    json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+    return send_json_body(conn, status, j, JSON_COMPACT, false, hname, hval, close_after);
 }
 
 static enum MHD_Result send_error_with(struct MHD_Connection *conn, unsigned status,
                                        const char *code, const char *message, const char *hname,
                                        const char *hval)
 {
-    json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
-    return send_json_body(conn, status, j, JSON_COMPACT, false, hname, hval);
+    return send_error_close(conn, status, code, message, hname, hval, false);
 }
 
 enum MHD_Result http_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
@@ -289,6 +333,155 @@ void reel_http_publish(reel_http *h, const char *event, const char *json)
         free(msg);
 }
 
+/* ---- the connection guard ------------------------------------------------------ */
+
+struct http_conn {
+    http_conn *next, **pprev;
+    int fd;                      /* libmicrohttpd's socket; closed only after CLOSED */
+    struct sockaddr_storage addr;
+    bool loopback;
+    bool in_request;             /* headers are in: the deadline is off */
+    bool cut;                    /* the guard shut it down */
+    uint64_t deadline_ns;        /* CLOCK_MONOTONIC; for the request line and headers */
+};
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool addr_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return false; /* a Unix socket cannot reach this server */
+}
+
+/* The same peer address (the port aside). */
+static bool addr_same(const struct sockaddr_storage *x, const struct sockaddr *y)
+{
+    if (x->ss_family != y->sa_family)
+        return false;
+    if (y->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)x)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)y)->sin_addr.s_addr;
+    if (y->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)x)->sin6_addr,
+                      &((const struct sockaddr_in6 *)y)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
+/* Accept policy: the per-address limit. libmicrohttpd accepts on one
+ * thread and reports STARTED for a connection before it accepts the next,
+ * so the list counts every connection this one competes with. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    reel_http *h = cls;
+    if (!addr || addrlen == 0 || addr_loopback(addr))
+        return MHD_YES;
+    unsigned n = 0;
+    pthread_mutex_lock(&h->conn_lock);
+    for (http_conn *c = h->conns; c; c = c->next)
+        if (addr_same(&c->addr, addr))
+            n++;
+    pthread_mutex_unlock(&h->conn_lock);
+    return n < h->o.max_per_address ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    reel_http *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        http_conn *c = *socket_context;
+        if (!c)
+            return;
+        pthread_mutex_lock(&h->conn_lock);
+        *c->pprev = c->next;
+        if (c->next)
+            c->next->pprev = c->pprev;
+        pthread_mutex_unlock(&h->conn_lock);
+        free(c);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ai =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    http_conn *c = calloc(1, sizeof *c);
+    if (!c || !fi) {
+        free(c);
+        if (fi) /* no memory to guard it: do not keep it */
+            shutdown(fi->connect_fd, SHUT_RDWR);
+        *socket_context = NULL;
+        return;
+    }
+    c->fd = fi->connect_fd;
+    if (ai && ai->client_addr) {
+        size_t len = ai->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                            : sizeof(struct sockaddr_in);
+        memcpy(&c->addr, ai->client_addr, len);
+        c->loopback = addr_loopback(ai->client_addr);
+    }
+    c->deadline_ns = mono_ns() + (uint64_t)h->o.header_timeout_s * 1000000000u;
+    pthread_mutex_lock(&h->conn_lock);
+    c->next = h->conns;
+    if (c->next)
+        c->next->pprev = &c->next;
+    c->pprev = &h->conns;
+    h->conns = c;
+    pthread_mutex_unlock(&h->conn_lock);
+    *socket_context = c;
+}
+
+/* Headers are in (in_request), or a request ended and the connection now
+ * waits for the next one: its header deadline starts again. */
+static void conn_mark(reel_http *h, struct MHD_Connection *conn, bool in_request)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    http_conn *c = i ? i->socket_context : NULL;
+    if (!c)
+        return;
+    pthread_mutex_lock(&h->conn_lock);
+    c->in_request = in_request;
+    if (!in_request)
+        c->deadline_ns = mono_ns() + (uint64_t)h->o.header_timeout_s * 1000000000u;
+    pthread_mutex_unlock(&h->conn_lock);
+}
+
+/* Every 200 ms, shut down the connections past their header deadline.
+ * The socket stays libmicrohttpd's: shutdown only wakes its thread, which
+ * reads the end of the stream and closes the connection itself; the fd is
+ * still open (CLOSED is reported before libmicrohttpd closes it, and an
+ * entry leaves the list under the same lock). */
+static void *guard_main(void *arg)
+{
+    reel_http *h = arg;
+    while (!http_closing_wait(h, 200)) {
+        uint64_t now = mono_ns();
+        pthread_mutex_lock(&h->conn_lock);
+        for (http_conn *c = h->conns; c; c = c->next)
+            if (!c->in_request && !c->cut && now >= c->deadline_ns) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->cut = true;
+            }
+        pthread_mutex_unlock(&h->conn_lock);
+    }
+    return NULL;
+}
+
 /* ---- requests --------------------------------------------------------------- */
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -310,7 +503,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)conn, (void)toe;
+    (void)toe;
+    conn_mark(cls, conn, false);
     http_req *r = *con_cls;
     if (!r)
         return;
@@ -321,18 +515,67 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static bool content_length(struct MHD_Connection *conn, uint64_t *out)
+/* Every Content-Length value, each header and each element of a list
+ * ("5, 5"), must be the same number: a request whose length is ambiguous
+ * is refused (RFC 9110 8.6), not framed by whichever one was first. */
+typedef struct clen_scan {
+    unsigned n;        /* values seen */
+    uint64_t value;    /* the first */
+    bool bad;          /* not a number, or two different ones */
+} clen_scan;
+
+static void clen_value(clen_scan *s, const char *v, size_t len)
 {
-    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (!v)
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || end == v || *end || v[0] == '-')
-        return false;
-    *out = n;
-    return true;
+    while (len > 0 && (*v == ' ' || *v == '\t'))
+        v++, len--;
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    uint64_t x = 0;
+    if (len == 0 || len > 19)
+        s->bad = true;
+    for (size_t i = 0; i < len && !s->bad; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            s->bad = true;
+        else
+            x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    if (s->bad)
+        return;
+    if (s->n++ == 0)
+        s->value = x;
+    else if (x != s->value)
+        s->bad = true;
+}
+
+static enum MHD_Result clen_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    if (!key || strcasecmp(key, "Content-Length") != 0)
+        return MHD_YES;
+    const char *v = value ? value : "";
+    for (;;) {
+        const char *comma = strchr(v, ',');
+        size_t len = comma ? (size_t)(comma - v) : strlen(v);
+        clen_value(cls, v, len);
+        if (!comma)
+            break;
+        v = comma + 1;
+    }
+    return MHD_YES;
+}
+
+/* 1: a length in *out; 0: none; -1: ambiguous or malformed. */
+static int content_length(struct MHD_Connection *conn, uint64_t *out)
+{
+    clen_scan s = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, clen_header, &s);
+    if (s.bad)
+        return -1;
+    if (s.n == 0)
+        return 0;
+    *out = s.value;
+    return 1;
 }
 
 /* The first call: headers are in, no body yet. Decide whether this request
@@ -341,15 +584,29 @@ static bool content_length(struct MHD_Connection *conn, uint64_t *out)
 static enum MHD_Result begin(http_req *r, struct MHD_Connection *conn, const char *method)
 {
     reel_http *h = r->h;
+    conn_mark(h, conn, true);
     if (h->token[0]) {
         const char *auth =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         if (!reel_http_bearer_ok(auth, h->token))
-            return send_error_with(conn, 401, "unauthorized",
-                                   auth ? "wrong bearer token" : "this server needs "
-                                                                 "'Authorization: Bearer <token>'",
-                                   "WWW-Authenticate", "Bearer realm=\"reel\"");
+            return send_error_close(conn, 401, "unauthorized",
+                                    auth ? "wrong bearer token" : "this server needs "
+                                                                  "'Authorization: Bearer <token>'",
+                                    "WWW-Authenticate", "Bearer realm=\"reel\"", true);
     }
+    uint64_t clen = 0;
+    int has_len = content_length(conn, &clen);
+    if (has_len < 0) /* the body's end is unknown: the connection cannot go on */
+        return send_error_close(conn, 400, "bad_request",
+                                "Content-Length headers that disagree, or one that is not a "
+                                "number",
+                                NULL, NULL, true);
+    /* Both framings at once is how requests are smuggled past a proxy
+     * (RFC 9112 6.1): refused rather than guessed. */
+    if (has_len > 0 &&
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return send_error_close(conn, 400, "bad_request",
+                                "both Content-Length and Transfer-Encoding", NULL, NULL, true);
     reel_error e;
     reel_error_clear(&e);
     int st = reel_http_route_parse(method, r->uri, &r->route, &e);
@@ -357,8 +614,6 @@ static enum MHD_Result begin(http_req *r, struct MHD_Connection *conn, const cha
         return send_error_with(conn, 405, r->route.code, e.msg, "Allow", r->route.allow);
     if (st != 200)
         return http_send_error(conn, (unsigned)st, r->route.code, e.msg);
-    uint64_t clen = 0;
-    bool has_len = content_length(conn, &clen);
     if (r->route.kind == REEL_ROUTE_BLOB && r->route.method == REEL_HTTP_PUT) {
         r->body_kind = HTTP_BODY_BLOB;
         r->limit = h->o.max_blob_bytes;
@@ -369,7 +624,7 @@ static enum MHD_Result begin(http_req *r, struct MHD_Connection *conn, const cha
         r->body_kind = HTTP_BODY_NONE; /* a body on GET is read and dropped, within the limit */
         r->limit = h->o.max_json_bytes;
     }
-    if (has_len && clen > r->limit) {
+    if (has_len > 0 && clen > r->limit) {
         char msg[128];
         snprintf(msg, sizeof msg, "request body of %llu bytes is over the limit of %llu",
                  (unsigned long long)clen, (unsigned long long)r->limit);
@@ -487,7 +742,7 @@ static int listen_socket(reel_http *h, const char *spec, int *out, reel_error *e
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (ss.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 64) != 0) {
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, SOMAXCONN) != 0) {
         int e = errno;
         close(fd);
         return reel_error_set(err, REEL_EIO, "cannot listen on %s: %s", spec, strerror(e));
@@ -536,7 +791,17 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
     if (!h->o.max_json_bytes)
         h->o.max_json_bytes = 1u << 20;
     if (!h->o.max_connections)
-        h->o.max_connections = 64;
+        h->o.max_connections = 512;
+    /* Each connection is a descriptor: keep half the process's for the
+     * store, the recorders and the rest. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+        h->o.max_connections > nofile.rlim_cur / 2)
+        h->o.max_connections = nofile.rlim_cur / 2 > 8 ? (unsigned)(nofile.rlim_cur / 2) : 8;
+    if (!h->o.max_per_address)
+        h->o.max_per_address = 32;
+    if (!h->o.header_timeout_s)
+        h->o.header_timeout_s = 10;
     if (!h->o.timeout_s)
         h->o.timeout_s = 60;
     if (!h->o.levels_ms)
@@ -578,28 +843,38 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         return rc;
     }
     pthread_mutex_init(&h->sse_lock, NULL);
+    pthread_mutex_init(&h->conn_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->sse_cond, &ca);
     pthread_condattr_destroy(&ca);
     const char *h_listen = h->o.listen;
+    /* poll, not select: with hundreds of connections descriptors pass
+     * FD_SETSIZE. */
     h->d = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD, 0, on_accept, h,
         on_request, h, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_LIMIT,
-        h->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, h->o.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.max_header_bytes, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, h, MHD_OPTION_CONNECTION_LIMIT, h->o.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, h->o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        h->o.max_header_bytes, MHD_OPTION_END);
     if (!h->d) {
         close(fd);
         reel_peak_cache_close(h->peaks);
         http_mcp_close(h);
         pthread_cond_destroy(&h->sse_cond);
         pthread_mutex_destroy(&h->sse_lock);
+        pthread_mutex_destroy(&h->conn_lock);
         reel_service_close(h->own_service);
         free(h);
         return reel_error_set(err, REEL_EIO, "cannot start the HTTP server on %s", h_listen);
     }
+    if (pthread_create(&h->guard_th, NULL, guard_main, h) != 0) {
+        reel_http_close(h);
+        return reel_error_set(err, REEL_ENOMEM, "cannot start the HTTP connection guard");
+    }
+    h->guard_running = true;
     if ((rc = http_levels_start(h, err))) {
         reel_http_close(h);
         return rc;
@@ -624,11 +899,14 @@ void reel_http_close(reel_http *h)
     pthread_cond_broadcast(&h->sse_cond);
     pthread_mutex_unlock(&h->sse_lock);
     http_levels_join(h);
+    if (h->guard_running)
+        pthread_join(h->guard_th, NULL);
     MHD_stop_daemon(h->d); /* closes the listening socket, joins every connection */
     reel_peak_cache_close(h->peaks);
     http_mcp_close(h);
     pthread_cond_destroy(&h->sse_cond);
     pthread_mutex_destroy(&h->sse_lock);
+    pthread_mutex_destroy(&h->conn_lock);
     reel_service_close(h->own_service);
     free(h);
 }

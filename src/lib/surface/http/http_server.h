@@ -11,7 +11,9 @@
  * limit in memory, or let reel_http_publish block its caller on a client.
  *
  * Threads: one per connection (libmicrohttpd's thread-per-connection
- * mode), bounded by max_connections. Requests read the index through store
+ * mode), bounded by max_connections, plus a guard that closes connections
+ * past their header deadline (see http_server.c for the defences against
+ * idle and slow clients). Requests read the index through store
  * handles borrowed from the service's pool (reel_service_store_borrow), one
  * per request at a time, never a shared connection; `st` is used for its
  * CAS only.
@@ -41,8 +43,10 @@ typedef struct reel_http_opts {
     const char *token_file;     /* bearer token (first line); required off loopback */
     uint64_t max_blob_bytes;    /* PUT /blobs body limit; 0: 64 GiB */
     uint64_t max_json_bytes;    /* JSON request body limit; 0: 1 MiB */
-    unsigned max_connections;   /* 0: 64 */
-    unsigned timeout_s;         /* idle connection timeout; 0: 60 s */
+    unsigned max_connections;   /* all connections at once; 0: 512 (at most half the fd limit) */
+    unsigned max_per_address;   /* connections from one remote address (loopback exempt); 0: 32 */
+    unsigned header_timeout_s;  /* request line and headers in by then, trickle or not; 0: 10 s */
+    unsigned timeout_s;         /* idle connection timeout (no byte either way); 0: 60 s */
     size_t max_header_bytes;    /* per-connection buffer for request line and headers; 0: 64 KiB */
     reel_service *service;      /* the ops (/api/ops, slices); NULL: the server opens its own
                                    over the same store, without a recorder */
