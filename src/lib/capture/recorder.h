@@ -85,6 +85,16 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err);
 
 void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s);
 
+/* MIDI: the MIDI clock pulses (0xF8) among this recording's events before
+ * stream frame `frame`, exactly: read back from the records the heads
+ * named (so up to ~100 ms behind the writer). *any: whether any pulse was
+ * read at all. REEL_ESTATE: the head has not passed `frame` yet (poll and
+ * ask again); REEL_ERANGE: more than REEL_RECORDER_TICKS_KEPT pulses came
+ * since `frame`; REEL_EINVAL: not a MIDI stream. Control thread. */
+#define REEL_RECORDER_TICKS_KEPT 4096
+int reel_recorder_midi_ticks_before(const reel_recorder *r, uint64_t frame, uint64_t *ticks,
+                                    bool *any, reel_error *err);
+
 /* After the producer called reel_cw_finish: seal the last chunk at its exact
  * length, seal the manifest into content, mark the stream stopped. Frees r
  * in every case. */
