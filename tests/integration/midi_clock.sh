@@ -11,7 +11,9 @@
 #   (c) the pulses are the clock that was sent: in the raw records of a segment, exactly
 #       the marks' difference of them, 1000 frames apart (120 bpm at 48 kHz) or more by
 #       whole periods the server skipped, never closer;
-#   (d) `reel status` of the stream shows midi_clock_ticks, and they only grow.
+#   (d) `reel status` of the stream shows midi_clock_ticks, and they only grow;
+#   (e) a MIDI stream the session starts (stream_create) and stops: its segment's end (its
+#       last frame) carries every pulse it recorded (midicsv of its slice).
 # jack_midi_dump listens alongside: it must have seen pulses (the oracle of "sent").
 source "$(dirname "$0")/lib.sh"
 for t in jack_midi_clock jack_transport midicsv jack_midi_dump; do
@@ -81,7 +83,6 @@ ok reel --json session play "$ID" >/dev/null
 f=$(status_field $URI head_frame)
 head_past $((f + 48000))
 ok reel --json session stop "$ID" >done.json
-echo stop | jack_transport -s "$SRV" >>jack-clients.log 2>&1
 
 # mark SEG start|end FIELD
 mark() {
@@ -136,6 +137,31 @@ midicsv "$TMP/upto-$(mark 1 end frame).mid" >"$TMP/upto.csv"
 grep -q 'System_exclusive_packet, 1, 250$' "$TMP/upto.csv" ||
     fail "(c) jack_midi_clock's Start (0xFA) is not in the recording: $(grep -v ', 1, 248$' "$TMP/upto.csv" | head -c 600 | tr '\n' '|')"
 grep -qE '^ *[0-9]+: f8( |$)' jack-clients.log || fail "(c) jack_midi_dump saw no clock pulse"
+
+# ---- (e) a stream the session starts and stops ---------------------------------------------------
+# Its segment ends at its last frame, with every pulse it recorded.
+B=stream://jack/clock-b
+ok reel call stream_create "{\"source\": \"jack-midi:$PORT\", \"uri\": \"$B\"}" >create_b.json
+ok reel --json session create --stream $B >sb.json
+IDB=$(json "d['id']" sb.json)
+ok reel --json session play "$IDB" >pb.json
+for ((i = 0; i < 200; i++)); do
+    t=$(status_field $B midi_clock_ticks 2>/dev/null || true)
+    [[ $t =~ ^[0-9]+$ ]] && ((t >= 24)) && break
+    sleep 0.05
+done
+ok reel --json session stop "$IDB" >doneb.json
+EB=$(json "d['segments'][0]['end']['streams']['$B']['frame']" doneb.json)
+TB=$(json "d['segments'][0]['end']['streams']['$B']['midi_ticks']" doneb.json)
+[[ $(status_field $B state) == stopped && $(status_field $B head_frame) == "$EB" ]] ||
+    fail "(e) $B should be stopped at its segment's end $EB: $(reel --json status $B)"
+[[ $TB =~ ^[0-9]+$ ]] && ((TB >= 24)) || fail "(e) end ticks '$TB': $(tr -d '\n ' <doneb.json)"
+ok reel slice $B --from "#$(status_field $B first_frame)" --to "#$EB" --out "$TMP/b.mid" >/dev/null
+midicsv "$TMP/b.mid" >"$TMP/b.csv"
+wantb=$(grep -c 'System_exclusive_packet, 1, 248$' "$TMP/b.csv" || true)
+[[ $TB == "$wantb" ]] || fail "(e) $TB ticks at the end, $B recorded $wantb pulses"
+[[ $(status_field $B midi_clock_ticks) -le $TB ]] || fail "(e) status shows more ticks than recorded"
+echo stop | jack_transport -s "$SRV" >>jack-clients.log 2>&1
 
 # ---- (d) status -------------------------------------------------------------------------------------
 s1=$(status_field $URI midi_clock_ticks)

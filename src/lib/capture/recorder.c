@@ -607,6 +607,7 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
         reel_moment_watch_get_stats(r->watch, &ws);
     s->moments = ws.stored;
     s->moments_lost = ws.lost;
+    s->midi_clock_ticks = r->scan_ticks;
 }
 
 reel_chunk_writer *reel_recorder_writer(reel_recorder *r)

@@ -35,6 +35,8 @@ typedef struct reel_recorder_status {
     uint64_t xruns, overrun_frames, overrun_events;
     uint64_t dropped;     /* chunks retention dropped since the stream began */
     uint64_t moments, moments_lost; /* triggered capture: stored, not stored */
+    uint64_t midi_clock_ticks; /* MIDI: clock pulses read back from the records (all of
+                                * this recording's, once it is closed) */
 } reel_recorder_status;
 
 int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_def *def,

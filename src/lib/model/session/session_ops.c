@@ -364,6 +364,15 @@ static int op_session_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
                 g->end.at[i].frame = v.manifest.total_frames;
                 if (g->end.at[i].frame < g->start.at[i].frame)
                     g->end.at[i].frame = g->start.at[i].frame;
+                /* MIDI clock at that last frame: every pulse recorded. */
+                reel_control_stream_info in;
+                g->end.at[i].has_midi_ticks = false;
+                if (v.def.kind == REEL_STREAM_MIDI &&
+                    reel_control_stream_get(x->control, s.streams[i], &in, &e2) == 0 &&
+                    in.have_final && in.final.midi_clock_ticks > 0) {
+                    g->end.at[i].midi_ticks = in.final.midi_clock_ticks;
+                    g->end.at[i].has_midi_ticks = true;
+                }
             }
             reel_stream_view_free(&v);
         }
