@@ -31,7 +31,7 @@ start_jackd
 # 120 bpm whatever the (absent) timecode master says; no song position messages.
 start_client jack_midi_clock -b 120 -B -P
 PORT=$(for ((i = 0; i < 250; i++)); do
-    p=$(jack_lsp -s "$SRV" 2>/dev/null | grep '^jack_midi_clock:' | head -1)
+    p=$(jack_lsp -s "$SRV" 2>/dev/null | grep -m1 '^jack_midi_clock:' || true)
     [[ -n $p ]] && { echo "$p"; break; }
     sleep 0.02
 done)
