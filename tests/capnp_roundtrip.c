@@ -24,6 +24,7 @@
  *     head_position        stream_uri sample_position byte_position wall_clock_ns
  *                          clock_frame mono_ns device_frame events xruns overrun_frames
  *                          overrun_events gaps chunk_bytes chunk_frames events_lost
+ *                          midi_clock_ticks
  *     chunk_full           stream_uri path bytes_written samples_written wall_clock_ns
  *                          first_frame end_frame events final
  *     stream_error         stream_uri message recoverable=true|false
@@ -247,6 +248,7 @@ static int set_event_field(reel_msg_event *e, const char *key, const char *val)
         U64_FIELD("chunk_bytes", e->head.chunk_bytes);
         U64_FIELD("chunk_frames", e->head.chunk_frames);
         U64_FIELD("events_lost", e->head.events_lost);
+        U64_FIELD("midi_clock_ticks", e->head.midi_clock_ticks);
         break;
     case REEL_EVT_CHUNK_FULL:
         TEXT_FIELD("path", e->chunk_full.path);
@@ -409,6 +411,7 @@ static void print_event(const reel_msg_event *e)
         print_u64("chunk_bytes", e->head.chunk_bytes);
         print_u64("chunk_frames", e->head.chunk_frames);
         print_u64("events_lost", e->head.events_lost);
+        print_u64("midi_clock_ticks", e->head.midi_clock_ticks);
         break;
     case REEL_EVT_CHUNK_FULL:
         printf("chunk_full\n");

@@ -197,7 +197,7 @@ EOF
 
 # ---- Broadcast: events ----------------------------------------------------
 
-both_ways broadcast "streamHeadPosition" "(streamHeadPosition = (streamUri = \"stream://tone/a440\", samplePosition = 480000, bytePosition = 3840000, wallClock = (nanos = 1763632800250000000), clockFrame = 479744, monotonicNanos = -5, deviceFrame = 18446744073709551615, events = 7, xruns = 2, overrunFrames = 256, overrunEvents = 1, gaps = 3, chunkBytes = 4096, chunkFrames = 512, eventsLost = 9))" <<'EOF'
+both_ways broadcast "streamHeadPosition" "(streamHeadPosition = (streamUri = \"stream://tone/a440\", samplePosition = 480000, bytePosition = 3840000, wallClock = (nanos = 1763632800250000000), clockFrame = 479744, monotonicNanos = -5, deviceFrame = 18446744073709551615, events = 7, xruns = 2, overrunFrames = 256, overrunEvents = 1, gaps = 3, chunkBytes = 4096, chunkFrames = 512, eventsLost = 9, midiClockTicks = 96))" <<'EOF'
 head_position
 stream_uri=stream://tone/a440
 sample_position=480000
@@ -214,6 +214,7 @@ gaps=3
 chunk_bytes=4096
 chunk_frames=512
 events_lost=9
+midi_clock_ticks=96
 EOF
 
 both_ways broadcast "streamChunkFull" "(streamChunkFull = (streamUri = \"stream://tone/a440\", path = \"/store/cas/staging/blake3/ab/cd/abcd\", bytesWritten = 18446744073709551615, samplesWritten = 0, wallClock = (nanos = 1), firstFrame = 96000, endFrame = 144000, events = 12, final = true))" <<'EOF'
@@ -309,6 +310,7 @@ gaps=0
 chunk_bytes=0
 chunk_frames=0
 events_lost=0
+midi_clock_ticks=0
 EOF
 
 capnp_to_reel broadcast "empty stream error" "(streamError = ())" <<'EOF'

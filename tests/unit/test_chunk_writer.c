@@ -950,6 +950,91 @@ static void test_midi_overrun_and_limits(void **state)
     h_free(h);
 }
 
+/* MIDI clock: every 0xF8 the writer takes counts as one pulse, alone or
+ * interleaved in another message (a sysex), across chunk rotation; other
+ * events (start, stop, notes, song position, active sensing) do not count;
+ * an event that is not written (no chunk ready, past the set end) is not
+ * counted either. The oracle counts the pulses in the records written. */
+static void test_midi_clock_ticks(void **state)
+{
+    (void)state;
+    reel_stream_def def = midi_def();
+    harness *h = h_new(&def, 0, 4);
+    reel_cw_head hd;
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.midi_clock_ticks == 0);
+
+    const uint8_t tick[1] = {0xF8}, start[1] = {0xFA}, stop[1] = {0xFC}, sense[1] = {0xFE};
+    const uint8_t note[3] = {0x90, 60, 100}, spp[3] = {0xF2, 0x10, 0x00};
+    const uint8_t sysex[6] = {0xF0, 0x7D, 0xF8, 0x01, 0xF8, 0xF7}; /* two pulses inside */
+    /* No chunk ready: the pulse is dropped (counted as an overrun), not a tick. */
+    assert_false(reel_cw_write_midi(h->cw, 0, tick, 1));
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.midi_clock_ticks == 0 && hd.overrun_events == 1);
+
+    /* Small chunks, so the pulses cross several. */
+    for (int i = 0; i < 3; i++)
+        assert_true(h_offer(h, 256));
+    uint64_t want = 0;
+    assert_true(reel_cw_write_midi(h->cw, 0, start, 1));
+    for (int period = 0; period < 40; period++) {
+        if (period % 8 == 7) {
+            h_drain(h);
+            while (reel_cw_ready_count(h->cw) < 3)
+                assert_true(h_offer(h, 256));
+        }
+        assert_true(reel_cw_write_midi(h->cw, 10, tick, 1));
+        want++;
+        assert_true(reel_cw_write_midi(h->cw, 20, note, 3));
+        assert_true(reel_cw_write_midi(h->cw, 30, sense, 1));
+        if (period == 5) {
+            assert_true(reel_cw_write_midi(h->cw, 40, sysex, sizeof sysex));
+            want += 2;
+        }
+        if (period == 9)
+            assert_true(reel_cw_write_midi(h->cw, 50, spp, 3));
+        assert_true(reel_cw_write_midi(h->cw, 60, tick, 1));
+        want++;
+        reel_cw_advance(h->cw, 256);
+        reel_cw_read_head(h->cw, &hd);
+        assert_true(hd.midi_clock_ticks == want);
+    }
+    assert_true(reel_cw_write_midi(h->cw, 0, stop, 1));
+    /* A set end: a pulse past it is not part of the stream. */
+    reel_cw_set_end(h->cw, 100);
+    assert_false(reel_cw_write_midi(h->cw, 150, tick, 1));
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.midi_clock_ticks == want);
+    assert_true(want == 40 * 2 + 2);
+    reel_cw_finish(h->cw);
+    h_drain(h);
+
+    /* Oracle: the pulses in the records of every chunk reported full. */
+    uint64_t seen = 0, events = 0;
+    size_t chunks = 0;
+    for (size_t i = 0; i < h->n_ev; i++) {
+        const reel_cw_event *e = &h->ev[i];
+        if (e->type != REEL_CW_CHUNK_FULL || e->tag == UINT32_MAX)
+            continue;
+        chunks++;
+        for (size_t off = 0; off < e->bytes;) {
+            reel_midi_event ev;
+            size_t used;
+            assert_int_equal(reel_midi_record_decode(h->buf[e->tag] + off, e->bytes - off, &ev,
+                                                     &used), REEL_OK);
+            for (uint32_t k = 0; k < ev.len; k++)
+                seen += ev.data[k] == 0xF8;
+            events++;
+            off += used;
+        }
+    }
+    assert_true(chunks >= 3); /* the count went across rotations */
+    assert_true(seen == want);
+    reel_cw_read_head(h->cw, &hd);
+    assert_true(hd.events == events && hd.midi_clock_ticks == want);
+    h_free(h);
+}
+
 /* ---- two threads ----------------------------------------------------------- */
 
 #define TT_RATE 48000
@@ -1169,6 +1254,7 @@ int main(void)
         cmocka_unit_test(test_finish_is_idempotent),
         cmocka_unit_test(test_midi_records_and_boundaries),
         cmocka_unit_test(test_midi_overrun_and_limits),
+        cmocka_unit_test(test_midi_clock_ticks),
         cmocka_unit_test(test_set_end_exact_length),
         cmocka_unit_test(test_two_threads_ten_seconds),
     };

@@ -673,6 +673,105 @@ static void test_record_midi(void **state)
 }
 
 
+/* MIDI clock: the pulses before any frame the heads passed are exact (an
+ * oracle of the frames sent), across chunk rotations; a frame not passed
+ * yet is REEL_ESTATE, one further back than the pulses kept REEL_ERANGE;
+ * the final status holds every pulse. */
+static void test_midi_clock_ticks_at_frames(void **state)
+{
+    fixture *f = *state;
+    reel_store *st = open_store(f);
+    reel_stream_def def;
+    memset(&def, 0, sizeof def);
+    snprintf(def.uri, sizeof def.uri, URI);
+    snprintf(def.device_identity, sizeof def.device_identity, "test:midi");
+    def.kind = REEL_STREAM_MIDI;
+    def.sample_rate = RATE;
+    def.chunk_size_bytes = 4096; /* ~190 records: tens of rotations */
+    reel_error err = {0};
+    reel_recorder *r = NULL;
+    if (reel_recorder_open(&r, st, &def, &err) != REEL_OK)
+        fail_msg("open: %s", err.msg);
+    reel_chunk_writer *cw = reel_recorder_writer(r);
+
+    enum { PERIODS = 1000, SPACING = 10 };
+    static uint64_t sent[PERIODS * PERIOD / SPACING + 8];
+    size_t n_sent = 0;
+    uint64_t ticks;
+    bool any = true;
+    assert_int_equal(reel_recorder_midi_ticks_before(r, 0, &ticks, &any, &err), REEL_OK);
+    assert_true(ticks == 0 && !any);
+    const uint8_t tick[1] = {0xF8}, note[3] = {0x90, 60, 1};
+    const uint8_t sysex[4] = {0xF0, 0x7D, 0xF8, 0xF7}; /* a pulse inside */
+    uint64_t next_tick = 5;
+    bool checked_range = false;
+    for (int p = 0; p < PERIODS; p++) {
+        while (reel_cw_ready_count(cw) == 0)
+            assert_int_equal(reel_recorder_poll(r, &err), REEL_OK);
+        uint64_t p0 = (uint64_t)p * PERIOD;
+        reel_cw_set_clock(cw, reel_clock_mono_now(), reel_clock_wall_now(), p0);
+        assert_true(reel_cw_write_midi(cw, 3, note, 3));
+        for (; next_tick < p0 + PERIOD; next_tick += SPACING) {
+            assert_true(reel_cw_write_midi(cw, (uint32_t)(next_tick - p0), tick, 1));
+            sent[n_sent++] = next_tick;
+        }
+        if (p == 7) {
+            assert_true(reel_cw_write_midi(cw, PERIOD - 1, sysex, sizeof sysex));
+            sent[n_sent++] = p0 + PERIOD - 1;
+        }
+        reel_cw_advance(cw, PERIOD);
+        assert_int_equal(reel_recorder_poll(r, &err), REEL_OK);
+        if (p % 200 != 199)
+            continue;
+        /* Every frame up to where the recorder has read: exact. */
+        /* (The recorder has read all but at most a chunk's pulses, < 400.) */
+        size_t keep = REEL_RECORDER_TICKS_KEPT - 400;
+        uint64_t lo = n_sent > keep ? sent[n_sent - keep] : 0;
+        uint64_t at = lo, done_to = 0;
+        size_t k = 0;
+        for (;; at += 11) {
+            int rc = reel_recorder_midi_ticks_before(r, at, &ticks, &any, &err);
+            if (rc == REEL_ESTATE)
+                break;
+            assert_int_equal(rc, REEL_OK);
+            while (k < n_sent && sent[k] < at)
+                k++;
+            if (ticks != k)
+                fail_msg("before frame %llu: %llu ticks, %zu sent", (unsigned long long)at,
+                         (unsigned long long)ticks, k);
+            assert_true(any);
+            done_to = at;
+        }
+        /* It keeps up (a local writer's head is read at chunk ends and every
+         * 100 ms: within a chunk, ~70 periods here). */
+        if (!(done_to + 11 + 100 * PERIOD > p0))
+            fail_msg("p0 %llu done_to %llu lo %llu n_sent %zu", (unsigned long long)p0, (unsigned long long)done_to, (unsigned long long)lo, n_sent);
+        assert_true(at <= p0 + PERIOD + 11);        /* and never claims the future */
+        if (n_sent > REEL_RECORDER_TICKS_KEPT + 400) {
+            uint64_t old = sent[n_sent - REEL_RECORDER_TICKS_KEPT - 400];
+            assert_int_equal(reel_recorder_midi_ticks_before(r, old, &ticks, &any, &err),
+                             REEL_ERANGE);
+            checked_range = true;
+        }
+    }
+    assert_true(checked_range);
+    reel_cw_finish(cw);
+    reel_recorder_status fin;
+    if (reel_recorder_close_status(r, &fin, &err) != REEL_OK)
+        fail_msg("close: %s", err.msg);
+    assert_true(fin.midi_clock_ticks == n_sent);
+    reel_stream_view view;
+    assert_int_equal(reel_store_stream_open(st, URI, &view, &err), REEL_OK);
+    /* The head clock's ticks: the pulses before its frame. */
+    assert_true(view.manifest.has_head_clock && view.manifest.head_clock.has_midi_ticks);
+    size_t k = 0;
+    while (k < n_sent && sent[k] < view.manifest.head_clock.frame)
+        k++;
+    assert_true(view.manifest.head_clock.midi_ticks == k);
+    reel_stream_view_free(&view);
+    reel_store_close(st);
+}
+
 /* ---- a writer that lost events fails the recorder --------------------------- */
 
 static void test_lost_events_fail_the_recorder(void **state)
@@ -715,6 +814,7 @@ int main(void)
         T(test_resume_continues_frames),
         T(test_resume_other_format_fails),
         T(test_record_midi),
+        T(test_midi_clock_ticks_at_frames),
         T(test_lost_events_fail_the_recorder),
     };
 #undef T

@@ -609,6 +609,7 @@ static void on_event(reel_control *c, const reel_msg_event *ev)
         h->overrun_frames = ev->head.overrun_frames;
         h->overrun_events = ev->head.overrun_events;
         h->events_lost = ev->head.events_lost; /* the recorder fails on any */
+        h->midi_clock_ticks = ev->head.midi_clock_ticks;
         s->have_head = true;
         ensure_started(s);
         /* The recorder saves it at once: what a crash loses is then one
@@ -910,6 +911,30 @@ int reel_control_stop_stream(reel_control *c, const char *uri, int64_t timeout_n
     s->end = CTL_STOPPED;
     s->parked = true;
     return rc;
+}
+
+int reel_control_midi_ticks_at(reel_control *c, const char *uri, uint64_t frame,
+                               int64_t timeout_ns, uint64_t *ticks, bool *any, reel_error *err)
+{
+    int64_t until = reel_clock_mono_now() + timeout_ns;
+    for (;;) {
+        ctl_stream *s = find_stream(c, uri);
+        if (!s)
+            return reel_error_set(err, REEL_ENOENT, "no stream %s is known to the recorder", uri);
+        if (!s->rec)
+            return reel_error_set(err, REEL_ESTATE, "stream %s is not recording", uri);
+        reel_error e2;
+        int rc = reel_recorder_midi_ticks_before(s->rec, frame, ticks, any, &e2);
+        if (rc != REEL_ESTATE || reel_clock_mono_now() >= until) {
+            if (rc)
+                *err = e2;
+            return rc;
+        }
+        /* The head has not passed `frame` yet: the next comes within
+         * ~100 ms. */
+        if ((rc = reel_control_poll(c, 10, err)))
+            return rc;
+    }
 }
 
 int reel_control_stream_get(reel_control *c, const char *uri, reel_control_stream_info *out,

@@ -128,6 +128,14 @@ typedef struct reel_control_stream_info {
 int reel_control_stream_get(reel_control *c, const char *uri, reel_control_stream_info *out,
                              reel_error *err);
 
+/* MIDI stream `uri`: the MIDI clock pulses among this recording's events
+ * before stream frame `frame` (reel_recorder_midi_ticks_before), polling
+ * up to timeout_ns for the engine's head to pass it. *any: whether any
+ * pulse arrived yet. REEL_ESTATE: not recording, or still not recorded
+ * that far after timeout_ns. */
+int reel_control_midi_ticks_at(reel_control *c, const char *uri, uint64_t frame,
+                               int64_t timeout_ns, uint64_t *ticks, bool *any, reel_error *err);
+
 /* Streams still to record, recording or parked (not ended by their
  * producer). */
 int reel_control_active_streams(const reel_control *c);

@@ -243,6 +243,7 @@ static void publish_head(reel_engine *e, eng_stream *s)
     ev.head.chunk_bytes = h.tag != UINT32_MAX ? h.chunk_bytes : 0;
     ev.head.chunk_frames = h.tag != UINT32_MAX ? h.chunk_frames : 0;
     ev.head.events_lost = h.events_lost;
+    ev.head.midi_clock_ticks = h.midi_clock_ticks;
     publish(e, &ev);
 }
 

@@ -12,12 +12,19 @@
  *
  * A writer that lost an event (head.events_lost) fails the recorder: the
  * chunk list could no longer be trusted.
+ *
+ * MIDI clock pulses. The writer counts them (head.midi_clock_ticks), but a
+ * mark falls between two heads, so the count at a given frame needs the
+ * pulses' own frames: this side reads the records the head names as they
+ * become final (the chunk's mapping, like moment_watch) and keeps the
+ * frames of the newest REEL_RECORDER_TICKS_KEPT pulses (tick_scan).
  */
 #include "capture/recorder.h"
 
 #include "core/fsutil.h"
 #include "capture/moment_watch.h"
 #include "rt/chunk_map.h"
+#include "rt/midi_record.h"
 #include "rt/rt_limits.h"
 #include "store/store_lock.h"
 
@@ -34,6 +41,7 @@
 #define READY_SECONDS 2
 #define HEAD_INTERVAL_NS 100000000LL      /* head position: ~100 ms */
 #define SNAPSHOT_INTERVAL_NS 10000000000LL /* periodic clock snapshot: 10 s */
+#define TICKS_KEPT REEL_RECORDER_TICKS_KEPT
 
 typedef struct chunk_rec {
     uint32_t tag;
@@ -85,6 +93,15 @@ struct reel_recorder {
     reel_retention retention;
     reel_moment_watch *watch; /* triggered capture; NULL when off */
     bool head_pushed; /* the port sends REEL_CW_HEAD events (a remote writer) */
+    /* MIDI clock pulses read back from the records (tick_scan): the chunk
+     * being read and how far, the frame before which every record is read,
+     * the pulses read and the frames of the newest of them (a ring). */
+    uint32_t scan_tag; /* UINT32_MAX: none yet, or the last one was finished */
+    size_t scan_off;
+    uint64_t scan_frame;
+    uint64_t scan_ticks;
+    uint64_t tick_frames[TICKS_KEPT];
+    size_t tick_first, n_ticks;
     /* Held from open to free: this stream is ours, and we may create
      * staging files (store_lock.h). -1 when not held. */
     int stream_lock, recorders_lock;
@@ -359,6 +376,53 @@ static uint64_t retention_keep_from(reel_recorder *r)
     return keep;
 }
 
+/* MIDI: read chunk `map`'s records in [scan_off, bytes) for clock pulses
+ * (every 0xF8 byte, as the writer counts them). Control thread. */
+static void tick_scan(reel_recorder *r, const uint8_t *map, uint64_t bytes)
+{
+    while (r->scan_off < bytes) {
+        reel_midi_event ev;
+        size_t used;
+        if (reel_midi_record_decode(map + r->scan_off, (size_t)bytes - r->scan_off, &ev, &used))
+            return; /* an incomplete tail: cannot happen below a head's bytes */
+        for (uint32_t i = 0; i < ev.len; i++) {
+            if (ev.data[i] != 0xF8)
+                continue;
+            r->scan_ticks++;
+            if (r->n_ticks == TICKS_KEPT) { /* forget the oldest */
+                r->tick_first = (r->tick_first + 1) % TICKS_KEPT;
+                r->n_ticks--;
+            }
+            r->tick_frames[(r->tick_first + r->n_ticks++) % TICKS_KEPT] = ev.frame;
+        }
+        r->scan_off += used;
+    }
+}
+
+int reel_recorder_midi_ticks_before(const reel_recorder *r, uint64_t frame, uint64_t *ticks,
+                                    bool *any, reel_error *err)
+{
+    if (r->def.kind != REEL_STREAM_MIDI)
+        return reel_error_set(err, REEL_EINVAL, "%s is not a MIDI stream", r->def.uri);
+    if (r->scan_frame < frame)
+        return reel_error_set(err, REEL_ESTATE, "%s: frame %llu is not recorded yet", r->def.uri,
+                              (unsigned long long)frame);
+    uint64_t later = 0; /* pulses read at or after `frame` */
+    size_t i = r->n_ticks;
+    while (i > 0 && r->tick_frames[(r->tick_first + i - 1) % TICKS_KEPT] >= frame) {
+        later++;
+        i--;
+    }
+    if (i == 0 && r->scan_ticks > r->n_ticks)
+        return reel_error_set(err, REEL_ERANGE, "%s: the MIDI clock pulses before frame %llu "
+                              "are older than the %d kept", r->def.uri,
+                              (unsigned long long)frame, TICKS_KEPT);
+    *ticks = r->scan_ticks - later;
+    if (any)
+        *any = r->scan_ticks > 0;
+    return REEL_OK;
+}
+
 static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *err)
 {
     if (ev->tag == UINT32_MAX) {
@@ -376,6 +440,16 @@ static int on_chunk_full(reel_recorder *r, const reel_cw_event *ev, reel_error *
     if (c->buf) {
         sync_rec(r, c->tag, ev->bytes);
         c->synced = (size_t)ev->bytes;
+    }
+    if (r->def.kind == REEL_STREAM_MIDI && (r->scan_tag == c->tag || r->scan_tag == UINT32_MAX)) {
+        if (r->scan_tag == UINT32_MAX)
+            r->scan_off = 0;
+        tick_scan(r, c->map, ev->bytes);
+        /* Every event before its end is in this chunk or an earlier one. */
+        if (ev->end_frame > r->scan_frame)
+            r->scan_frame = ev->end_frame;
+        r->scan_tag = UINT32_MAX;
+        r->scan_off = 0;
     }
     reel_hash h;
     reel_hash_buf(c->map, (size_t)ev->bytes, &h);
@@ -455,6 +529,19 @@ static void absorb_head(reel_recorder *r, bool snapshot)
         reel_chunk_entry *e = find_rec(r, h.tag, &c) && c.started
                                   ? reel_manifest_find_staging(&r->m, &c.id)
                                   : NULL;
+        if (e && r->def.kind == REEL_STREAM_MIDI && h.chunk_bytes <= c.cap &&
+            (r->scan_tag == h.tag || r->scan_tag == UINT32_MAX)) {
+            /* A head naming a later chunk than the one being read waits for
+             * that one's CHUNK_FULL (its last records). */
+            if (r->scan_tag == UINT32_MAX)
+                r->scan_off = 0;
+            r->scan_tag = h.tag;
+            tick_scan(r, c.map, h.chunk_bytes);
+            /* Events come in frame order, none before the writer's frame
+             * clock is still to come. */
+            if (h.frames > r->scan_frame)
+                r->scan_frame = h.frames;
+        }
         if (e) {
             e->bytes = h.chunk_bytes;
             if (r->def.kind == REEL_STREAM_AUDIO) {
@@ -474,6 +561,11 @@ static void absorb_head(reel_recorder *r, bool snapshot)
         reel_clock_snapshot s = {.frame = h.clock_frame, .wall_ns = h.wall_ns,
                                  .mono_ns = h.mono_ns, .device_frame = h.device_frame,
                                  .has_device_frame = true};
+        bool any = false;
+        /* MIDI clock at the pairing's frame, exactly (read back above). */
+        if (r->def.kind == REEL_STREAM_MIDI &&
+            reel_recorder_midi_ticks_before(r, s.frame, &s.midi_ticks, &any, NULL) == 0 && any)
+            s.has_midi_ticks = true;
         if (s.frame <= r->m.total_frames) {
             r->m.head_clock = s;
             r->m.has_head_clock = true;
@@ -586,6 +678,7 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
         reel_moment_watch_get_stats(r->watch, &ws);
     s->moments = ws.stored;
     s->moments_lost = ws.lost;
+    s->midi_clock_ticks = r->scan_ticks;
 }
 
 int reel_recorder_take_notice(reel_recorder *r, reel_error *msg)
@@ -853,6 +946,8 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
                                     .read_head = local_head, .reclaim = local_reclaim};
     }
     r->start_frame = r->m.total_frames;
+    r->scan_tag = UINT32_MAX;
+    r->scan_frame = r->start_frame;
     for (size_t i = 0; i < REEL_READY_MIN && rc == 0; i++)
         rc = prepare_chunk(r, err);
     if (rc == REEL_ENOSPC && waits_for_space(r)) {

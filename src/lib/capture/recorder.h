@@ -35,6 +35,8 @@ typedef struct reel_recorder_status {
     uint64_t xruns, overrun_frames, overrun_events;
     uint64_t dropped;     /* chunks retention dropped since the stream began */
     uint64_t moments, moments_lost; /* triggered capture: stored, not stored */
+    uint64_t midi_clock_ticks; /* MIDI: clock pulses read back from the records (all of
+                                * this recording's, once it is closed) */
 } reel_recorder_status;
 
 int reel_recorder_open(reel_recorder **out, reel_store *st, const reel_stream_def *def,
@@ -93,6 +95,16 @@ void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s);
  * since the last call. Control thread. */
 enum { REEL_RECORDER_NOTICE_FULL = 1, REEL_RECORDER_NOTICE_RESUMED = 2 };
 int reel_recorder_take_notice(reel_recorder *r, reel_error *msg);
+
+/* MIDI: the MIDI clock pulses (0xF8) among this recording's events before
+ * stream frame `frame`, exactly: read back from the records the heads
+ * named (so up to ~100 ms behind the writer). *any: whether any pulse was
+ * read at all. REEL_ESTATE: the head has not passed `frame` yet (poll and
+ * ask again); REEL_ERANGE: more than REEL_RECORDER_TICKS_KEPT pulses came
+ * since `frame`; REEL_EINVAL: not a MIDI stream. Control thread. */
+#define REEL_RECORDER_TICKS_KEPT 4096
+int reel_recorder_midi_ticks_before(const reel_recorder *r, uint64_t frame, uint64_t *ticks,
+                                    bool *any, reel_error *err);
 
 /* After the producer called reel_cw_finish: seal the last chunk at its exact
  * length, seal the manifest into content, mark the stream stopped. Frees r

@@ -55,7 +55,8 @@
  *   StreamSwitchChunk  0/2  uri p0, newChunkPath p1
  *   StreamStop         0/1  uri p0
  *   Broadcast          1/1  union tag u16 @0, member p0
- *   StreamHeadPosition 2/2  streamUri p0, wallClock p1, samplePosition @0, bytePosition @8
+ *   StreamHeadPosition 14/2 streamUri p0, wallClock p1, samplePosition @0, bytePosition @8,
+ *                           then reel's ordinals 4..15 as u64/i64 @16..@104
  *   StreamChunkFull    2/3  streamUri p0, path p1, wallClock p2, bytesWritten @0,
  *                           samplesWritten @8
  *   StreamError        1/2  streamUri p0, error p1, recoverable bit 0
@@ -319,16 +320,16 @@ int reel_capnp_encode_broadcast(const reel_msg_event *ev, uint8_t *buf, size_t c
 
     switch (ev->kind) {
     case REEL_EVT_HEAD_POSITION: {
-        bstruct h = b_struct(&b, bc.ptrs, 13, 2);
+        bstruct h = b_struct(&b, bc.ptrs, 14, 2);
         TRY(B_TEXT(&b, h.ptrs + 0, ev->stream_uri, "StreamHeadPosition.streamUri", err));
         b_put(&b, h.data + 0, 0, ev->head.sample_position, 8);
         b_put(&b, h.data + 1, 0, ev->head.byte_position, 8);
-        const uint64_t more[11] = {ev->head.clock_frame, (uint64_t)ev->head.mono_ns,
+        const uint64_t more[12] = {ev->head.clock_frame, (uint64_t)ev->head.mono_ns,
                                    ev->head.device_frame, ev->head.events, ev->head.xruns,
                                    ev->head.overrun_frames, ev->head.overrun_events,
                                    ev->head.gaps, ev->head.chunk_bytes, ev->head.chunk_frames,
-                                   ev->head.events_lost};
-        for (unsigned i = 0; i < 11; i++)
+                                   ev->head.events_lost, ev->head.midi_clock_ticks};
+        for (unsigned i = 0; i < 12; i++)
             b_put(&b, h.data + 2 + i, 0, more[i], 8);
         bstruct ts = b_struct(&b, h.ptrs + 1, 1, 0);
         b_put(&b, ts.data, 0, ev->head.wall_clock_ns, 8);
@@ -656,6 +657,7 @@ int reel_capnp_decode_broadcast(const uint8_t *buf, size_t len, reel_msg_event *
         out->head.chunk_bytes = r_data(&s, 80, 8);
         out->head.chunk_frames = r_data(&s, 88, 8);
         out->head.events_lost = r_data(&s, 96, 8);
+        out->head.midi_clock_ticks = r_data(&s, 104, 8); /* 0 from an older writer */
         TRY(r_struct(&r, &s, 1, &ts, "StreamHeadPosition.wallClock"));
         out->head.wall_clock_ns = r_data(&ts, 0, 8);
         break;

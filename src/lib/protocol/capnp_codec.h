@@ -109,7 +109,7 @@ typedef struct reel_msg_event {
             uint64_t sample_position; /* frames */
             uint64_t byte_position;
             uint64_t wall_clock_ns;   /* wallClock.nanos, ns since the UNIX epoch */
-            /* reel's additions (schemas/streams.capnp, ordinals 4..14) */
+            /* reel's additions (schemas/streams.capnp, ordinals 4..15) */
             uint64_t clock_frame;
             int64_t mono_ns;
             uint64_t device_frame;
@@ -121,6 +121,7 @@ typedef struct reel_msg_event {
             uint64_t chunk_bytes;
             uint64_t chunk_frames;
             uint64_t events_lost; /* ordinal 14 */
+            uint64_t midi_clock_ticks; /* ordinal 15: MIDI clock pulses (0xF8) */
         } head;
         struct {
             char path[REEL_CAPNP_PATH_MAX];

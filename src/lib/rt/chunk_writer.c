@@ -73,6 +73,7 @@ struct reel_chunk_writer {
     uint64_t cur_first;
     uint64_t boundary; /* frame where the current chunk began / the next begins */
     uint64_t events_written;
+    uint64_t clock_ticks; /* 0xF8 bytes in the events written */
     bool in_overrun;
     int64_t clk_mono, clk_wall;
     uint64_t clk_dev, clk_frame;
@@ -84,7 +85,7 @@ struct reel_chunk_writer {
     _Atomic uint32_t seq;
     _Atomic uint64_t h_frames, h_events, h_chunk_bytes, h_chunk_frames, h_dev, h_clock_frame;
     _Atomic uint64_t h_overrun_frames, h_overrun_events, h_xruns;
-    _Atomic uint64_t h_owed, h_silence_pending, h_events_lost;
+    _Atomic uint64_t h_owed, h_silence_pending, h_events_lost, h_ticks;
     _Atomic int64_t h_mono, h_wall;
     _Atomic uint32_t h_tag;
     _Atomic bool finished;
@@ -188,6 +189,7 @@ void reel_cw_read_head(const reel_chunk_writer *cwc, reel_cw_head *h)
         h->owed_frames = atomic_load_explicit(&cw->h_owed, memory_order_relaxed);
         h->silence_pending = atomic_load_explicit(&cw->h_silence_pending, memory_order_relaxed);
         h->events_lost = atomic_load_explicit(&cw->h_events_lost, memory_order_relaxed);
+        h->midi_clock_ticks = atomic_load_explicit(&cw->h_ticks, memory_order_relaxed);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&cw->seq, memory_order_relaxed) == s1)
             return;
@@ -278,6 +280,7 @@ static void publish(reel_chunk_writer *cw)
     atomic_store_explicit(&cw->h_owed, cw->owed_frames, memory_order_relaxed);
     atomic_store_explicit(&cw->h_silence_pending, pend, memory_order_relaxed);
     atomic_store_explicit(&cw->h_events_lost, cw->events_lost, memory_order_relaxed);
+    atomic_store_explicit(&cw->h_ticks, cw->clock_ticks, memory_order_relaxed);
     atomic_store_explicit(&cw->seq, s + 2, memory_order_release);
 }
 
@@ -625,6 +628,8 @@ bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *d
     cw->cur_bytes += w;
     cw->cur_frames++;
     cw->events_written++;
+    for (uint32_t i = 0; i < len; i++) /* bounded: len <= REEL_MIDI_MAX_EVENT */
+        cw->clock_ticks += data[i] == 0xF8;
     publish(cw);
     return true;
 }

@@ -107,6 +107,7 @@ typedef struct reel_cw_head {
     uint64_t owed_frames;     /* silence owed by the device side (reel_cw_owe_silence) */
     uint64_t silence_pending; /* owed or overrun silence not written yet */
     uint64_t events_lost;     /* events neither the ring nor the backlog had room for */
+    uint64_t midi_clock_ticks; /* MIDI: clock pulses (0xF8 bytes) in the events written */
 } reel_cw_head;
 
 typedef struct reel_chunk_writer reel_chunk_writer;
@@ -132,7 +133,11 @@ void reel_cw_set_clock(reel_chunk_writer *cw, int64_t mono_ns, int64_t wall_ns,
 void reel_cw_write(reel_chunk_writer *cw, const void *frames, size_t n);
 /* Audio, one float buffer per channel (JACK); converted to the stream's format. */
 void reel_cw_write_planar_f32(reel_chunk_writer *cw, const float *const *chans, size_t n);
-/* MIDI: one event at `offset` frames past the current position. */
+/* MIDI: one event at `offset` frames past the current position. Every 0xF8
+ * byte in an event written counts as a MIDI clock pulse (head's
+ * midi_clock_ticks): a status byte that can stand alone or sit inside
+ * another message (a realtime byte may interleave anywhere, and no data
+ * byte is >= 0x80). */
 bool reel_cw_write_midi(reel_chunk_writer *cw, uint32_t offset, const uint8_t *data,
                         uint32_t len);
 /* MIDI streams: move the frame clock on by a period. */

@@ -45,6 +45,9 @@ static json_t *stream_json(reel_store *st, const reel_db_stream *row, reel_error
     json_object_set_new(j, "started_at_ns", json_integer(m->started_at_ns));
     json_object_set_new(j, "dropped_chunks", json_integer((json_int_t)m->dropped_chunks));
     json_object_set_new(j, "dropped_bytes", json_integer((json_int_t)m->dropped_bytes));
+    if (m->has_head_clock && m->head_clock.has_midi_ticks) /* MIDI clock pulses, at head_clock */
+        json_object_set_new(j, "midi_clock_ticks",
+                            json_integer((json_int_t)m->head_clock.midi_ticks));
     if (!reel_hash_is_zero(&row->sealed_manifest))
         json_object_set_new(j, "manifest", json_string(hstr(&row->sealed_manifest, b2)));
     if (row->pid)

@@ -13,6 +13,11 @@
  * session itself starts is exact: its segment begins at its first frame;
  * one the session stops ends at its last frame.
  *
+ * MIDI clock ticks at a mark (MIDI streams that received clock): the pulses
+ * (0xF8) of this recording before the mark's frame, exactly, read back from
+ * the records once the head has passed that frame (a mark waits up to
+ * ~100 ms for it, capture/recorder.h); null when none ever arrived.
+ *
  * What stop does to streams: streams the session started (they were not
  * recording when it played) are stopped, their last chunk and manifest
  * sealed. Streams that were recording already (`reel serve --source ...`)
@@ -44,6 +49,7 @@
 #include <unistd.h>
 
 #define STOP_TIMEOUT_NS 5000000000LL
+#define TICKS_WAIT_NS 1000000000LL /* for the head to pass a mark (heads come every ~100 ms) */
 
 static void publish_session(reel_op_ctx *x, const reel_session *s, const char *what)
 {
@@ -68,6 +74,19 @@ static void take_mark(reel_op_ctx *x, const reel_session *s, reel_session_mark *
         reel_error e2;
         p->present = reel_stream_frame_at(x->control, s->streams[i], m->mono_ns, &p->frame,
                                           &p->device_frame, &p->has_device_frame, &e2) == 0;
+        reel_control_stream_info in;
+        uint64_t ticks;
+        bool any = false;
+        /* MIDI clock: the pulses recorded before the mark's frame, once the
+         * head has passed it; none ever arrived, none said. */
+        if (p->present && reel_control_stream_get(x->control, s->streams[i], &in, &e2) == 0 &&
+            in.def.kind == REEL_STREAM_MIDI &&
+            reel_control_midi_ticks_at(x->control, s->streams[i], p->frame, TICKS_WAIT_NS, &ticks,
+                                       &any, &e2) == 0 &&
+            any) {
+            p->midi_ticks = ticks;
+            p->has_midi_ticks = true;
+        }
     }
 }
 
@@ -345,6 +364,15 @@ static int op_session_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
                 g->end.at[i].frame = v.manifest.total_frames;
                 if (g->end.at[i].frame < g->start.at[i].frame)
                     g->end.at[i].frame = g->start.at[i].frame;
+                /* MIDI clock at that last frame: every pulse recorded. */
+                reel_control_stream_info in;
+                g->end.at[i].has_midi_ticks = false;
+                if (v.def.kind == REEL_STREAM_MIDI &&
+                    reel_control_stream_get(x->control, s.streams[i], &in, &e2) == 0 &&
+                    in.have_final && in.final.midi_clock_ticks > 0) {
+                    g->end.at[i].midi_ticks = in.final.midi_clock_ticks;
+                    g->end.at[i].has_midi_ticks = true;
+                }
             }
             reel_stream_view_free(&v);
         }
