@@ -207,26 +207,6 @@ enum MHD_Result http_events_open(reel_http *h, struct MHD_Connection *conn)
     return ret;
 }
 
-bool http_events_listened(reel_http *h)
-{
-    pthread_mutex_lock(&h->sse_lock);
-    bool any = h->clients != NULL;
-    pthread_mutex_unlock(&h->sse_lock);
-    return any;
-}
-
-bool http_closing_wait(reel_http *h, unsigned ms)
-{
-    struct timespec until;
-    sse_deadline(&until, ms);
-    pthread_mutex_lock(&h->sse_lock);
-    while (!h->closing)
-        if (pthread_cond_timedwait(&h->sse_cond, &h->sse_lock, &until) == ETIMEDOUT)
-            break;
-    bool closing = h->closing;
-    pthread_mutex_unlock(&h->sse_lock);
-    return closing;
-}
 
 /* "event: NAME\ndata: LINE\n...\n\n": a newline inside the JSON starts a
  * new data line (the client joins them back with '\n'). */
@@ -435,6 +415,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return http_page_send(r, conn);
     if (r->route.kind == REEL_ROUTE_STREAM_PEAKS)
         return http_peaks_send(r, conn);
+    if (r->route.kind == REEL_ROUTE_DEBUG)
+        return http_debug_send(r, conn);
     if (r->route.kind == REEL_ROUTE_MCP)
         return http_mcp_handle(r, conn);
     return http_api_dispatch(r, conn);
@@ -539,8 +521,6 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         h->o.max_connections = 64;
     if (!h->o.timeout_s)
         h->o.timeout_s = 60;
-    if (!h->o.levels_ms)
-        h->o.levels_ms = 100;
     if (!h->o.max_header_bytes)
         h->o.max_header_bytes = 64u << 10;
     if (h->o.max_header_bytes < 4096)
@@ -600,10 +580,6 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         free(h);
         return reel_error_set(err, REEL_EIO, "cannot start the HTTP server on %s", h_listen);
     }
-    if ((rc = http_levels_start(h, err))) {
-        reel_http_close(h);
-        return rc;
-    }
     reel_service_subscribe(h->service, on_service_event, h);
     *out = h;
     return REEL_OK;
@@ -623,7 +599,6 @@ void reel_http_close(reel_http *h)
     h->closing = true;
     pthread_cond_broadcast(&h->sse_cond);
     pthread_mutex_unlock(&h->sse_lock);
-    http_levels_join(h);
     MHD_stop_daemon(h->d); /* closes the listening socket, joins every connection */
     reel_peak_cache_close(h->peaks);
     http_mcp_close(h);
