@@ -141,6 +141,9 @@ function setLevels(ev) {
     $('.fill', m).style.setProperty('--lvl', `${pct}%`);
     $('.db', m).textContent = isFinite(db) ? db.toFixed(0) : '-∞';
     m.dataset.peak = p;
+    if (ev.rms) m.dataset.rms = ev.rms[i];
+    m.title = `channel ${i + 1}: peak ${isFinite(db) ? db.toFixed(1) : '-∞'} dBFS` +
+      (ev.rms && ev.rms[i] > 0 ? `, RMS ${(20 * Math.log10(ev.rms[i])).toFixed(1)} dBFS` : '');
   });
 }
 

@@ -26,6 +26,7 @@
 #include "test_store_util.h"
 
 #include "capture/control.h"
+#include "capture/stream_control.h"
 #include "protocol/wire.h"
 
 #include <pthread.h>
@@ -755,6 +756,53 @@ static void test_engine_outruns_chunk_supply(void **state)
     free(in);
 }
 
+/* The frame a call arrived at (takes and marks: stream_control.h), on the
+ * engine's clock pairing: frame 4800 began at M0 + 100 ms, 48 frames a ms.
+ * At the pairing and just after it, the frame is the pairing's; a frame's
+ * worth later (20833.3 ns), the next; before the pairing (a call that
+ * arrived before the head the control thread now holds), the frames before
+ * it, not the pairing's. */
+static void test_frame_at_pairing(void **state)
+{
+    fx *x = *state;
+    const char *ep = "inproc://ctl-frame-at";
+    open_control(x, ep, 0, NULL);
+    reel_stream_def def = stream_def();
+    reel_error err = {0};
+    assert_int_equal(reel_control_add_stream(x->c, &def, &err), REEL_OK);
+    const uint64_t frames = 10 * CF;
+    float *in = tsu_make_input((size_t)frames * CH, 5);
+    fake *f = fake_start(reel_control_zmq_context(x->c), ep, "fake-frame-at");
+    f->in = in;
+    pump(x, f, started, "StreamStart");
+    write_to(x, f, 5 * CF); /* the head: frame 4800 */
+    const int64_t m = mono_at(5 * CF);
+    assert_true(m == M0 + 100000000LL);
+    static const struct { int64_t dt_ns; uint64_t frame; } cases[] = {
+        {0, 4800},         {1, 4800},          {20833, 4800},       {20834, 4801},
+        {1000000, 4848},   {250000000, 16800}, {-1, 4799},          {-20833, 4799},
+        {-20834, 4798},    {-50000000, 2400},  {-100000000, 0},     {-900000000, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t fr = 0, dev = 0;
+        bool has = false;
+        assert_int_equal(reel_stream_frame_at(x->c, URI, m + cases[i].dt_ns, &fr, &dev, &has,
+                                              &err), REEL_OK);
+        if (fr != cases[i].frame)
+            fail_msg("%+lld ns from the pairing: frame %llu, want %llu",
+                     (long long)cases[i].dt_ns, (unsigned long long)fr,
+                     (unsigned long long)cases[i].frame);
+        assert_true(has);
+        assert_true(dev == D0 + fr);
+    }
+    /* Never before the recording's first frame. */
+    assert_true(reel_stream_frame_from_clock(100, 0, RATE, 90, -1000000000LL) == 90);
+    assert_int_equal(reel_control_stop_stream(x->c, URI, 10000000000LL, &err), REEL_OK);
+    assert_int_equal(reel_stream_frame_at(x->c, URI, m, NULL, NULL, NULL, &err), REEL_ESTATE);
+    fake_stop(f);
+    free(in);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -763,6 +811,7 @@ int main(void)
         T(test_engine_refuses_start),
         T(test_engine_death_and_resume),
         T(test_engine_outruns_chunk_supply),
+        T(test_frame_at_pairing),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

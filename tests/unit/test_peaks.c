@@ -3,7 +3,7 @@
  * the frame axis, folding in pieces equals folding at once, merging base
  * bins, peak magnitude) and peak_cache.c on a real CAS (a sealed chunk plus
  * a growing staging chunk that is then sealed: every answer equals a direct
- * scan of the same frames; the fine path; levels; the byte budget; a
+ * scan of the same frames; the fine path; the chunk-read counter; the byte budget; a
  * staging chunk gone under the reader).
  */
 #include <stdarg.h>
@@ -300,26 +300,25 @@ static void test_cache_live_then_sealed(void **state)
     reel_peak_cache_close(c);
 }
 
-/* Levels: the peak of the last window, at base resolution. */
-static void test_levels(void **state)
+/* The chunk-read counter (GET /api/debug): a coarse query reads each chunk
+ * once, the same query again comes from the cache and reads none. */
+static void test_chunk_reads(void **state)
 {
     fx *f = *state;
     reel_error err = {0};
     reel_peak_cache *c = cache_open(0);
-    /* Quiet everywhere but a spike 100 frames before the head in channel 1. */
-    for (size_t i = 0; i < TOTAL * CH; i++)
-        f->x[i] *= 0.01f;
-    f->x[(CHUNK + 4900) * CH + 1] = -0.8f;
     grow(f, 5000);
-    float peak[CH];
-    assert_int_equal(reel_peak_cache_levels(c, f->cas, &f->v, 480, peak, CH, &err), REEL_OK);
-    assert_true(peak[1] == 0.8f);
-    assert_true(peak[0] > 0.0f && peak[0] <= 0.01f);
-    /* The spike leaves the window as the head moves on. */
-    grow(f, 8000);
-    assert_int_equal(reel_peak_cache_levels(c, f->cas, &f->v, 480, peak, CH, &err), REEL_OK);
-    assert_true(peak[1] <= 0.01f);
-    assert_int_equal(reel_peak_cache_levels(c, f->cas, &f->v, 480, peak, 1, &err), REEL_EINVAL);
+    assert_int_equal(reel_peak_cache_chunk_reads(c), 0);
+    reel_peak_bins b;
+    assert_int_equal(reel_peak_cache_query(c, f->cas, &f->v, 0, CHUNK + 4096, 2, &b, &err),
+                     REEL_OK);
+    reel_peak_bins_free(&b);
+    uint64_t first = reel_peak_cache_chunk_reads(c);
+    assert_true(first >= 2);
+    assert_int_equal(reel_peak_cache_query(c, f->cas, &f->v, 0, CHUNK + 4096, 2, &b, &err),
+                     REEL_OK);
+    reel_peak_bins_free(&b);
+    assert_int_equal(reel_peak_cache_chunk_reads(c), first);
     reel_peak_cache_close(c);
 }
 
@@ -362,7 +361,7 @@ int main(void)
         cmocka_unit_test(test_pieces),
         cmocka_unit_test(test_merge),
         cmocka_unit_test_setup_teardown(test_cache_live_then_sealed, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_levels, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_reads, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_budget, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_gone, fx_setup, fx_teardown),
     };

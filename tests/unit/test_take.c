@@ -11,6 +11,8 @@
  * reported, with a true header, and becomes an artifact. Then several
  * threads fire start/stop at once: only success or REEL_ESTATE comes back,
  * and the files in exports/ are exactly the successful takes, complete.
+ * Exact edges: a take started and stopped at given frames (the frames the
+ * calls arrived at), the stop's behind the head, holds exactly those.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -419,6 +421,67 @@ static void count_failed(void *ud, json_t *ev)
         atomic_fetch_add((atomic_int *)ud, 1);
 }
 
+/* The store's head of the live stream. */
+static uint64_t store_head(reel_store *st)
+{
+    reel_stream_view v;
+    reel_error e;
+    assert_int_equal(reel_store_stream_open(st, URI, &v, &e), 0);
+    uint64_t h = v.manifest.total_frames;
+    reel_stream_view_free(&v);
+    return h;
+}
+
+/* Wait (bounded: 10 s) until the store's head reaches `frames`. */
+static uint64_t wait_head(reel_store *st, uint64_t frames)
+{
+    int64_t until = reel_clock_mono_now() + 10000000000LL;
+    uint64_t h;
+    while ((h = store_head(st)) < frames) {
+        if (reel_clock_mono_now() > until)
+            fail_msg("the head stayed at %llu, short of %llu", (unsigned long long)h,
+                     (unsigned long long)frames);
+        sleep_ms(2);
+    }
+    return h;
+}
+
+/* Take edges at given frames (the frames at which start and stop arrived,
+ * take_ops.c): a start marked 50 ms behind the head, and a stop that
+ * reaches the take when the head is already 100 ms past its frame (it was
+ * queued for the control thread meanwhile). The take holds exactly
+ * [from, to): the writer never wrote past a stop still on its way. */
+static void test_exact_edges(void **state)
+{
+    feeder *f = *state;
+    reel_store *st;
+    reel_error e;
+    assert_int_equal(reel_store_open(&st, f->dir, false, &e), 0);
+    reel_take *t;
+    assert_int_equal(reel_take_open(&t, f->dir, NULL, NULL, &e), 0);
+    json_t *out = NULL;
+    uint64_t h = wait_head(st, RATE / 5);
+    uint64_t from = h - RATE / 20 + 7; /* not on a period boundary */
+    assert_int_equal(reel_take_start_at(t, st, URI, "exact", "test", &from, &out, &e), 0);
+    assert_int_equal(jint(out, "from_frame"), (int64_t)from);
+    json_decref(out);
+    /* The take writes while the head moves on 0.4 s (its writer following)... */
+    h = wait_head(st, h + 2 * RATE / 5);
+    uint64_t to = h - RATE / 10 + 3; /* ...then the stop, marked 0.1 s back */
+    assert_int_equal(reel_take_stop_at(t, st, &to, &out, &e), 0);
+    assert_int_equal(jint(out, "to_frame"), (int64_t)to);
+    json_decref(out);
+    assert_int_equal(reel_take_wait_idle(t, 10000), 0);
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/exports/exact.wav", f->dir);
+    uint64_t first, frames;
+    check_take_file(p, &first, &frames);
+    assert_int_equal(first, from);
+    assert_int_equal(frames, to - from);
+    reel_take_close(t);
+    reel_store_close(st);
+}
+
 static void test_concurrent(void **state)
 {
     feeder *f = *state;
@@ -489,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_name_sanitize),
         cmocka_unit_test_setup_teardown(test_name_create, name_setup, test_tmpdir_teardown),
         cmocka_unit_test_setup_teardown(test_state_machine, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_exact_edges, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, live_setup, live_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,6 +118,24 @@ static void service_moment(void *ud, const reel_db_moment *m)
     json_decref(j);
 }
 
+/* A stream's meters from the recorder's watch: a "levels" event (the web
+ * page's meters), peak and RMS per channel over the last head interval. */
+static void service_levels(void *ud, const char *uri, uint32_t rate, const reel_levels *lv)
+{
+    reel_app *a = ud;
+    json_t *peak = json_array(), *rms = json_array();
+    for (uint32_t c = 0; c < lv->channels; c++) {
+        json_array_append_new(peak, json_real(lv->peak[c]));
+        json_array_append_new(rms, json_real(lv->rms[c]));
+    }
+    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "stream", uri, "frame",
+                          (json_int_t)lv->end_frame, "frames", (json_int_t)lv->frames,
+                          "sample_rate", (json_int_t)rate, "peak", peak, "rms", rms);
+    if (j)
+        reel_service_publish(a->svc, "levels", j);
+    json_decref(j);
+}
+
 /* ---- the streams ----------------------------------------------------------- */
 
 static const char *mode_name(const reel_app *a)
@@ -354,7 +372,8 @@ int reel_app_open(reel_app **out, const reel_app_opts *o, reel_error *err)
     const char *engine = in_process ? IN_PROCESS_ENGINE : o->engine;
     reel_control_opts co = {.engine = engine, .publish = a->publish[0] ? a->publish : NULL,
                             .on_event = service_event, /* its lines: core/log.h */
-                            .on_moment = service_moment, .ud = a, .retention = &a->o.retain,
+                            .on_moment = service_moment, .on_levels = service_levels, .ud = a,
+                            .retention = &a->o.retain,
                             .quiet = o->mode == REEL_APP_RECORD};
     if ((rc = reel_control_open(&a->ctl, a->st, &co, err)))
         goto fail;

@@ -94,6 +94,7 @@ typedef struct ctl_stream {
 struct reel_control {
     reel_store *st;
     reel_control_opts o;
+    reel_levels *levels; /* for on_levels (heap: many channels) */
     void *ctx;
     bool own_ctx;
     void *router, *sub, *pub;
@@ -664,9 +665,11 @@ int reel_control_open(reel_control **out, reel_store *st, const reel_control_opt
         return rc;
     reel_control *c = calloc(1, sizeof *c);
     if (!c || !(c->streams = calloc(CTL_STREAMS_MAX, sizeof *c->streams)) ||
-        !(c->msg = malloc(sizeof *c->msg))) {
-        if (c)
+        !(c->msg = malloc(sizeof *c->msg)) || !(c->levels = malloc(sizeof *c->levels))) {
+        if (c) {
             free(c->streams);
+            free(c->msg);
+        }
         free(c);
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     }
@@ -1050,6 +1053,11 @@ int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)
             if (!s->stop_sent)
                 send_stop(c, s);
         }
+        /* The meters of the head interval just absorbed, as the recorder's
+         * watch measured them (nothing reads the chunks again for them). */
+        if (c->o.on_levels && reel_recorder_levels(s->rec, c->levels))
+            c->o.on_levels(c->o.ud, s->def.uri, reel_recorder_def(s->rec)->sample_rate,
+                           c->levels);
         pthread_mutex_lock(&s->mu);
         bool done = s->final_seen && s->evq_n == 0;
         bool overflow = s->evq_overflow;
@@ -1133,5 +1141,6 @@ void reel_control_close(reel_control *c)
         zmq_ctx_term(c->ctx);
     free(c->streams);
     free(c->msg);
+    free(c->levels);
     free(c);
 }

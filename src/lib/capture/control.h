@@ -47,6 +47,9 @@ typedef struct reel_control_opts {
     /* Optional, on the control thread: each moment a stream's trigger
      * stored (moment_watch.h). */
     void (*on_moment)(void *ud, const reel_db_moment *m);
+    /* Optional, on the control thread: an audio stream's meters, about every
+     * 100 ms while it records (reel_recorder_levels). `lv` is borrowed. */
+    void (*on_levels)(void *ud, const char *uri, uint32_t rate, const reel_levels *lv);
     void *ud;
     /* Optional retention per stream URI (the caller keeps it alive). */
     const reel_retention_rules *retention;

@@ -9,8 +9,10 @@
  */
 #include "capture/moment_watch.h"
 
+#include "core/sample_convert.h"
 #include "rt/midi_record.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,10 @@ struct reel_moment_watch {
     reel_clock_snapshot clock; /* of that chunk's start */
     int64_t midi_wall_ns;      /* of the MIDI event being fed */
     reel_moment_watch_stats stats;
+    /* The meters since the last reel_moment_watch_levels. */
+    uint64_t lv_frames, lv_end;
+    float lv_peak[REEL_MAX_CHANNELS];
+    double lv_sq[REEL_MAX_CHANNELS];
 };
 
 static void on_detected(void *ud, const reel_detected *d)
@@ -80,6 +86,65 @@ int reel_moment_watch_open(reel_moment_watch **out, reel_db *db, const reel_stre
     return REEL_OK;
 }
 
+static float sample_f32(reel_sample_format fmt, const uint8_t *src)
+{
+    switch (fmt) {
+    case REEL_SAMPLE_I16: {
+        int16_t v;
+        memcpy(&v, src, 2);
+        return reel_i16_to_f32(v);
+    }
+    case REEL_SAMPLE_I24: {
+        int32_t v = (int32_t)((uint32_t)src[0] << 8 | (uint32_t)src[1] << 16 |
+                              (uint32_t)src[2] << 24) >> 8;
+        return reel_i24_to_f32(v);
+    }
+    default: {
+        float v;
+        memcpy(&v, src, 4);
+        return v;
+    }
+    }
+}
+
+/* The meters: fold n frames (already in memory for the detector). */
+static void measure(reel_moment_watch *w, const uint8_t *p, uint64_t n, uint64_t end)
+{
+    uint32_t ch = w->def.channels < REEL_MAX_CHANNELS ? w->def.channels : REEL_MAX_CHANNELS;
+    size_t sb = reel_sample_format_bytes(w->def.sample_format);
+    size_t fb = reel_stream_def_frame_bytes(&w->def);
+    for (uint64_t i = 0; i < n; i++, p += fb) {
+        for (uint32_t c = 0; c < ch; c++) {
+            float v = sample_f32(w->def.sample_format, p + c * sb);
+            float a = fabsf(v);
+            if (a > w->lv_peak[c]) /* false for NaN */
+                w->lv_peak[c] = a;
+            if (a == a)
+                w->lv_sq[c] += (double)v * v;
+        }
+    }
+    w->lv_frames += n;
+    w->lv_end = end;
+}
+
+bool reel_moment_watch_levels(reel_moment_watch *w, reel_levels *out)
+{
+    memset(out, 0, sizeof *out);
+    out->channels = w->def.channels < REEL_MAX_CHANNELS ? w->def.channels : REEL_MAX_CHANNELS;
+    if (w->def.kind != REEL_STREAM_AUDIO || w->lv_frames == 0)
+        return false;
+    out->frames = w->lv_frames;
+    out->end_frame = w->lv_end;
+    for (uint32_t c = 0; c < out->channels; c++) {
+        out->peak[c] = w->lv_peak[c];
+        out->rms[c] = (float)sqrt(w->lv_sq[c] / (double)w->lv_frames);
+        w->lv_peak[c] = 0.0f;
+        w->lv_sq[c] = 0.0;
+    }
+    w->lv_frames = 0;
+    return true;
+}
+
 static void feed_midi(reel_moment_watch *w, const uint8_t *p, uint64_t n)
 {
     while (n >= REEL_MIDI_RECORD_HEADER) {
@@ -116,8 +181,10 @@ void reel_moment_watch_chunk(reel_moment_watch *w, uint32_t tag, const uint8_t *
     }
     size_t fb = reel_stream_def_frame_bytes(&w->def);
     uint64_t from = w->offset / fb, to = bytes / fb;
-    if (to > from)
+    if (to > from) {
         reel_detector_audio(&w->det, first_frame + from, base + from * fb, (size_t)(to - from));
+        measure(w, base + from * fb, to - from, first_frame + to);
+    }
     w->offset = to * fb;
 }
 

@@ -10,6 +10,12 @@
  * being written. Must never: run on the realtime thread, write to a chunk,
  * read past the bytes the head reported, or stop a recording because a
  * moment could not be stored (that is counted, not fatal).
+ *
+ * Meters: the audio frames the watch reads for the detector are also
+ * measured, per channel, for the live meters (peak and RMS since the last
+ * reel_moment_watch_levels), so nothing else has to read the chunks again
+ * for them. The detector itself may be off (no trigger): the watch still
+ * measures.
  */
 #ifndef REEL_MOMENT_WATCH_H
 #define REEL_MOMENT_WATCH_H
@@ -36,6 +42,19 @@ typedef struct reel_moment_watch_stats {
     uint64_t stored, lost; /* lost: could not be stored */
     reel_error last_error;
 } reel_moment_watch_stats;
+
+/* Per-channel levels of the audio frames fed since the last call. */
+typedef struct reel_levels {
+    uint32_t channels;
+    uint64_t frames;    /* frames measured (0: nothing new) */
+    uint64_t end_frame; /* the stream frame after the last one measured */
+    float peak[REEL_MAX_CHANNELS]; /* max |sample| */
+    float rms[REEL_MAX_CHANNELS];  /* sqrt(mean(sample^2)) */
+} reel_levels;
+
+/* Fill *out with the levels since the last call and start measuring anew.
+ * False (and out->frames 0) when no audio frame was fed since. */
+bool reel_moment_watch_levels(reel_moment_watch *w, reel_levels *out);
 
 void reel_moment_watch_get_stats(const reel_moment_watch *w, reel_moment_watch_stats *s);
 

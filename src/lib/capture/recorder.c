@@ -91,7 +91,9 @@ struct reel_recorder {
     bool final_seen;
     bool dirty;
     reel_retention retention;
-    reel_moment_watch *watch; /* triggered capture; NULL when off */
+    reel_moment_watch *watch; /* triggered capture and the meters; NULL for MIDI, trigger off */
+    reel_levels *levels;      /* the meters of the last head interval (heap: many channels) */
+    bool levels_new;          /* not yet taken by reel_recorder_levels */
     bool head_pushed; /* the port sends REEL_CW_HEAD events (a remote writer) */
     /* MIDI clock pulses read back from the records (tick_scan): the chunk
      * being read and how far, the frame before which every record is read,
@@ -594,7 +596,14 @@ int reel_recorder_set_trigger(reel_recorder *r, const reel_trigger_opts *o, reel
                               void *ud, reel_error *err)
 {
     reel_moment_watch *w = NULL;
-    if (o && (o->level || o->midi)) {
+    reel_trigger_opts meters_only;
+    if (!(o && (o->level || o->midi)) && r->def.kind == REEL_STREAM_AUDIO) {
+        /* No trigger: an audio stream's watch still measures the meters. */
+        reel_trigger_opts_default(&meters_only);
+        meters_only.level = meters_only.midi = false;
+        o = &meters_only;
+    }
+    if (o && (o->level || o->midi || r->def.kind == REEL_STREAM_AUDIO)) {
         int rc = reel_moment_watch_open(&w, reel_store_db(r->st), &r->def, o, fn, ud, err);
         if (rc)
             return rc;
@@ -649,6 +658,9 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
         if (snap)
             r->last_snap_ns = now;
         r->last_head_ns = now;
+        /* The meters of this head interval, from the frames the watch read. */
+        if (r->watch && r->levels && reel_moment_watch_levels(r->watch, r->levels))
+            r->levels_new = true;
     }
     /* One atomic replace per poll, however many chunks it handled; when it
      * happens anyway, it carries the live edge too (otherwise a seal cadence
@@ -658,6 +670,15 @@ int reel_recorder_poll(reel_recorder *r, reel_error *err)
         rc = save_manifest_as(r, true, err);
     }
     return rc;
+}
+
+bool reel_recorder_levels(reel_recorder *r, reel_levels *out)
+{
+    if (!r->levels_new)
+        return false;
+    r->levels_new = false;
+    *out = *r->levels;
+    return true;
 }
 
 void reel_recorder_get_status(const reel_recorder *r, reel_recorder_status *s)
@@ -864,6 +885,7 @@ static void recorder_free(reel_recorder *r)
     if (r->cw)
         reel_cw_destroy(r->cw);
     reel_moment_watch_close(r->watch); /* reports a moment still being measured */
+    free(r->levels);
     reel_manifest_free(&r->m);
     reel_lock_release(r->stream_lock);
     reel_lock_release(r->recorders_lock);
@@ -966,6 +988,10 @@ int reel_recorder_open_port(reel_recorder **out, reel_store *st, const reel_stre
          * what is written anyway, one row per moment. */
         reel_trigger_opts to;
         reel_trigger_opts_default(&to);
+        if (r->def.kind == REEL_STREAM_AUDIO && !(r->levels = malloc(sizeof *r->levels))) {
+            rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
+            goto fail;
+        }
         if ((rc = reel_recorder_set_trigger(r, &to, NULL, NULL, err)))
             goto fail;
     }

@@ -23,6 +23,7 @@
 #include "media/moment_detect.h"
 #include "store/moment_table.h"
 #include "store/store.h"
+#include "capture/moment_watch.h"
 
 typedef struct reel_recorder reel_recorder;
 
@@ -105,6 +106,11 @@ int reel_recorder_take_notice(reel_recorder *r, reel_error *msg);
 #define REEL_RECORDER_TICKS_KEPT 4096
 int reel_recorder_midi_ticks_before(const reel_recorder *r, uint64_t frame, uint64_t *ticks,
                                     bool *any, reel_error *err);
+
+/* The live meters (moment_watch.h): per-channel peak and RMS of the frames
+ * the watch read during the last head interval (~100 ms). True once per
+ * interval with new frames; false for MIDI. On the control thread. */
+bool reel_recorder_levels(reel_recorder *r, reel_levels *out);
 
 /* After the producer called reel_cw_finish: seal the last chunk at its exact
  * length, seal the manifest into content, mark the stream stopped. Frees r

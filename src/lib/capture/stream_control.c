@@ -32,6 +32,18 @@ json_t *reel_stream_state_json(reel_control *ctl, const char *uri)
                      (json_int_t)in.def.sample_rate);
 }
 
+uint64_t reel_stream_frame_from_clock(uint64_t clock_frame, int64_t clock_mono_ns, uint32_t rate,
+                                      uint64_t first, int64_t at_ns)
+{
+    /* floor((at - mono) * rate / 1e9), also when at is before mono. */
+    __int128 num = (__int128)(at_ns - clock_mono_ns) * rate;
+    __int128 df = num / 1000000000;
+    if (num % 1000000000 < 0)
+        df--;
+    __int128 f = (__int128)clock_frame + df;
+    return f < (__int128)first ? first : (uint64_t)f;
+}
+
 int reel_stream_frame_at(reel_control *ctl, const char *uri, int64_t mono_ns, uint64_t *frame,
                          uint64_t *device_frame, bool *has_device, reel_error *err)
 {
@@ -46,13 +58,10 @@ int reel_stream_frame_at(reel_control *ctl, const char *uri, int64_t mono_ns, ui
         *has_device = false;
     if (!in.have_head || in.head.mono_ns <= 0 || !in.def.sample_rate)
         return REEL_OK; /* not started yet: at its first frame */
-    int64_t dt = mono_ns - in.head.mono_ns;
-    int64_t df = dt > 0 ? (int64_t)((__int128)dt * in.def.sample_rate / 1000000000) : 0;
-    *frame = in.head.clock_frame + (uint64_t)df;
-    if (*frame < in.start_frame)
-        *frame = in.start_frame;
-    if (device_frame)
-        *device_frame = in.head.device_frame + (uint64_t)df;
+    *frame = reel_stream_frame_from_clock(in.head.clock_frame, in.head.mono_ns,
+                                          in.def.sample_rate, in.start_frame, mono_ns);
+    if (device_frame) /* the device clock moves with the stream's frames */
+        *device_frame = in.head.device_frame + (*frame - in.head.clock_frame);
     if (has_device)
         *has_device = true;
     return REEL_OK;

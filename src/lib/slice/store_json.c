@@ -52,6 +52,12 @@ static json_t *stream_json(reel_store *st, const reel_db_stream *row, reel_error
         json_object_set_new(j, "manifest", json_string(hstr(&row->sealed_manifest, b2)));
     if (row->pid)
         json_object_set_new(j, "pid", json_integer(row->pid));
+    if (m->has_head_clock) /* the newest clock pairing: stream frame <-> monotonic, wall */
+        json_object_set_new(j, "clock",
+                            json_pack("{s:I, s:I, s:I}", "frame",
+                                      (json_int_t)m->head_clock.frame, "mono_ns",
+                                      (json_int_t)m->head_clock.mono_ns, "wall_ns",
+                                      (json_int_t)m->head_clock.wall_ns));
     reel_stream_view_free(&v);
     return j;
 }

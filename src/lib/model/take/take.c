@@ -30,6 +30,11 @@
  * the manifest a moment before the file is renamed into place. */
 #define MISSING_ROUNDS_MAX 100
 #define TO_UNSET UINT64_MAX
+/* While a take records, the worker stays this far behind the head: a stop
+ * is marked at the frame at which it arrived, and it may reach the take
+ * (through the control thread's queue) after the head has moved past that
+ * frame; frames already in the file could not be taken back. */
+#define HOLD_MS 500
 
 struct reel_take {
     char root[PATH_MAX];
@@ -383,6 +388,9 @@ static void follow_locked(reel_take *t)
     uint64_t end = head;
     if (t->state == REEL_TAKE_STOPPING && t->to != TO_UNSET && end > t->to)
         end = t->to;
+    uint64_t hold = (uint64_t)t->rate * HOLD_MS / 1000;
+    if (t->state == REEL_TAKE_RECORDING)
+        end = end > t->written + hold ? end - hold : t->written;
     if (rc == 0 && end > t->written) {
         uint64_t at = t->written;
         t->busy_end = end;

@@ -68,7 +68,9 @@ int reel_take_start_at(reel_take *t, reel_store *st, const char *stream, const c
  * "stopping", frames and seconds the file will hold). */
 int reel_take_stop(reel_take *t, reel_store *st, json_t **out, reel_error *err);
 /* The same with the end frame given (the frame at the instant the stop was
- * received); never before what is written already. */
+ * received); never before what is written already. The writer stays half a
+ * second behind the head while a take records, so a stop that reaches the
+ * take up to that long after the head passed its frame still ends there. */
 int reel_take_stop_at(reel_take *t, reel_store *st, const uint64_t *at, json_t **out,
                       reel_error *err);
 

@@ -85,7 +85,7 @@ static const reel_op ops[] = {
      "in the store's exports/ folder, also kept as an artifact when stopped.",
      REEL_OP_CONTROL, op_record_start},
     {"record_stop",
-     "Stop the take at the stream's head: returns its file and length at once; the file is "
+     "Stop the take at the frame at which the stop arrived: returns its file and length at once; the file is "
      "finished and stored as an artifact right after (see record_status).", REEL_OP_CONTROL, op_record_stop},
     {"record_status",
      "The recorder state (idle, arming, recording, stopping), the current take's file, frames "

@@ -38,8 +38,6 @@ struct reel_http {
     http_sse_client *clients;
     bool closing;                /* under sse_lock */
     reel_peak_cache *peaks;      /* waveform summaries (its own lock) */
-    pthread_t levels_th;         /* publishes "levels" events */
-    bool levels_running;
     http_mcp *mcp;               /* /mcp sessions (http_mcp.c) */
     /* the connection guard (http_server.c): every open connection, its
      * address and its header deadline */
@@ -97,13 +95,10 @@ enum MHD_Result http_mcp_handle(http_req *r, struct MHD_Connection *conn);
 
 /* http_server.c */
 enum MHD_Result http_events_open(reel_http *h, struct MHD_Connection *conn);
-bool http_events_listened(reel_http *h);   /* some /api/events client is connected */
-bool http_closing_wait(reel_http *h, unsigned ms); /* sleep; true once closing */
 
 /* http_peaks.c */
 enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn);
-int http_levels_start(reel_http *h, reel_error *err);
-void http_levels_join(reel_http *h); /* after closing was set */
+enum MHD_Result http_debug_send(http_req *r, struct MHD_Connection *conn); /* /api/debug */
 
 /* http_web.c */
 enum MHD_Result http_page_send(http_req *r, struct MHD_Connection *conn);

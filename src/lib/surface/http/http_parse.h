@@ -44,6 +44,7 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_SESSION_PLAY,     /* POST /api/sessions/{id}/play */
     REEL_ROUTE_SESSION_STOP,     /* POST /api/sessions/{id}/stop */
     REEL_ROUTE_SESSION_EXPORT,   /* GET  /api/sessions/{id}/export?format=json|archive */
+    REEL_ROUTE_DEBUG, /* GET /api/debug: the server's own counters */
     REEL_ROUTE_MCP,              /* POST|DELETE /mcp (MCP, streamable HTTP) */
 } reel_http_route_kind;
 

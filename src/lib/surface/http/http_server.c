@@ -251,26 +251,6 @@ enum MHD_Result http_events_open(reel_http *h, struct MHD_Connection *conn)
     return ret;
 }
 
-bool http_events_listened(reel_http *h)
-{
-    pthread_mutex_lock(&h->sse_lock);
-    bool any = h->clients != NULL;
-    pthread_mutex_unlock(&h->sse_lock);
-    return any;
-}
-
-bool http_closing_wait(reel_http *h, unsigned ms)
-{
-    struct timespec until;
-    sse_deadline(&until, ms);
-    pthread_mutex_lock(&h->sse_lock);
-    while (!h->closing)
-        if (pthread_cond_timedwait(&h->sse_cond, &h->sse_lock, &until) == ETIMEDOUT)
-            break;
-    bool closing = h->closing;
-    pthread_mutex_unlock(&h->sse_lock);
-    return closing;
-}
 
 /* "event: NAME\ndata: LINE\n...\n\n": a newline inside the JSON starts a
  * new data line (the client joins them back with '\n'). */
@@ -459,6 +439,20 @@ static void conn_mark(reel_http *h, struct MHD_Connection *conn, bool in_request
     if (!in_request)
         c->deadline_ns = mono_ns() + (uint64_t)h->o.header_timeout_s * 1000000000u;
     pthread_mutex_unlock(&h->conn_lock);
+}
+
+/* Wait up to `ms` for the server to close; true once it is closing. */
+static bool http_closing_wait(reel_http *h, unsigned ms)
+{
+    struct timespec until;
+    sse_deadline(&until, ms);
+    pthread_mutex_lock(&h->sse_lock);
+    while (!h->closing)
+        if (pthread_cond_timedwait(&h->sse_cond, &h->sse_lock, &until) == ETIMEDOUT)
+            break;
+    bool closing = h->closing;
+    pthread_mutex_unlock(&h->sse_lock);
+    return closing;
 }
 
 /* Every 200 ms, shut down the connections past their header deadline.
@@ -690,6 +684,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return http_page_send(r, conn);
     if (r->route.kind == REEL_ROUTE_STREAM_PEAKS)
         return http_peaks_send(r, conn);
+    if (r->route.kind == REEL_ROUTE_DEBUG)
+        return http_debug_send(r, conn);
     if (r->route.kind == REEL_ROUTE_MCP)
         return http_mcp_handle(r, conn);
     return http_api_dispatch(r, conn);
@@ -804,8 +800,6 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         h->o.header_timeout_s = 10;
     if (!h->o.timeout_s)
         h->o.timeout_s = 60;
-    if (!h->o.levels_ms)
-        h->o.levels_ms = 100;
     if (!h->o.max_header_bytes)
         h->o.max_header_bytes = 64u << 10;
     if (h->o.max_header_bytes < 4096)
@@ -875,10 +869,6 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
         return reel_error_set(err, REEL_ENOMEM, "cannot start the HTTP connection guard");
     }
     h->guard_running = true;
-    if ((rc = http_levels_start(h, err))) {
-        reel_http_close(h);
-        return rc;
-    }
     reel_service_subscribe(h->service, on_service_event, h);
     *out = h;
     return REEL_OK;
@@ -898,7 +888,6 @@ void reel_http_close(reel_http *h)
     h->closing = true;
     pthread_cond_broadcast(&h->sse_cond);
     pthread_mutex_unlock(&h->sse_lock);
-    http_levels_join(h);
     if (h->guard_running)
         pthread_join(h->guard_th, NULL);
     MHD_stop_daemon(h->d); /* closes the listening socket, joins every connection */

@@ -52,7 +52,6 @@ typedef struct reel_http_opts {
                                    over the same store, without a recorder */
     const reel_web_file *web;   /* the page's files (NULL: / answers 404) */
     size_t n_web;
-    unsigned levels_ms;         /* "levels" events while a client listens; 0: every 100 ms */
     size_t peak_cache_bytes;    /* waveform summaries kept in memory; 0: 64 MiB */
 } reel_http_opts;
 

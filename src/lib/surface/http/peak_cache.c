@@ -29,6 +29,7 @@ struct reel_peak_cache {
     pc_entry *entries;
     size_t bytes, max_bytes;
     uint64_t tick;
+    uint64_t chunk_reads; /* chunks opened and read (atomic): reel_peak_cache_chunk_reads */
 };
 
 static size_t entry_bytes(const pc_entry *e)
@@ -93,11 +94,13 @@ static void evict(reel_peak_cache *c, const pc_entry *keep)
 }
 
 /* Fold frames [a, b) of chunk `ch` (offsets within it) into `bins`. */
-static int chunk_fold(const reel_cas *cas, const reel_chunk_entry *ch, const reel_stream_def *d,
-                      uint64_t a, uint64_t b, reel_peak_bins *bins, reel_error *err)
+static int chunk_fold(reel_peak_cache *c, const reel_cas *cas, const reel_chunk_entry *ch,
+                      const reel_stream_def *d, uint64_t a, uint64_t b, reel_peak_bins *bins,
+                      reel_error *err)
 {
     if (a >= b)
         return REEL_OK;
+    __atomic_add_fetch(&c->chunk_reads, 1, __ATOMIC_RELAXED);
     char path[PATH_MAX];
     if (ch->sealed)
         reel_cas_content_path(cas, &ch->hash, path);
@@ -177,7 +180,7 @@ static int entry_for(reel_peak_cache *c, const reel_cas *cas, const reel_stream_
     }
     e->used = ++c->tick;
     if (e->done < ch->frames) {
-        int rc = chunk_fold(cas, ch, d, e->done, ch->frames, &e->bins, err);
+        int rc = chunk_fold(c, cas, ch, d, e->done, ch->frames, &e->bins, err);
         if (rc)
             return rc;
         e->done = ch->frames;
@@ -227,9 +230,9 @@ int reel_peak_cache_query(reel_peak_cache *c, const reel_cas *cas, const reel_st
             /* Finer than the cache: read just the frames in range. */
             uint64_t a = lo > ch->first_frame ? lo - ch->first_frame : 0;
             uint64_t b = hi - ch->first_frame < ch->frames ? hi - ch->first_frame : ch->frames;
-            rc = chunk_fold(cas, ch, &v->def, a, b, out, err);
+            rc = chunk_fold(c, cas, ch, &v->def, a, b, out, err);
         } else {
-            pc_entry *e;
+            pc_entry *e = NULL;
             if ((rc = entry_for(c, cas, v, ch, &e, err)) == 0)
                 reel_peak_bins_merge(out, &e->bins, lo > ch->first_frame ? lo : ch->first_frame,
                                      hi);
@@ -243,39 +246,7 @@ int reel_peak_cache_query(reel_peak_cache *c, const reel_cas *cas, const reel_st
     return rc;
 }
 
-int reel_peak_cache_levels(reel_peak_cache *c, const reel_cas *cas, const reel_stream_view *v,
-                           uint64_t window, float *peak, size_t cap, reel_error *err)
+uint64_t reel_peak_cache_chunk_reads(reel_peak_cache *c)
 {
-    int rc = check_audio(v, err);
-    if (rc)
-        return rc;
-    if (cap < v->def.channels)
-        return reel_error_set(err, REEL_EINVAL, "room for %zu levels, stream has %u channels",
-                              cap, v->def.channels);
-    for (uint32_t ch = 0; ch < v->def.channels; ch++)
-        peak[ch] = 0.0f;
-    const reel_manifest *m = &v->manifest;
-    uint64_t hi = m->total_frames;
-    uint64_t lo = hi - m->first_frame > window ? hi - window : m->first_frame;
-    if (hi <= lo)
-        return REEL_OK;
-    reel_chunk_entry *chunks = NULL;
-    size_t nc = 0;
-    if ((rc = reel_manifest_chunks_in(m, cas, lo, hi, &chunks, &nc, err)))
-        return rc;
-    pthread_mutex_lock(&c->mu);
-    for (size_t i = 0; i < nc && rc == 0; i++) {
-        pc_entry *e;
-        if ((rc = entry_for(c, cas, v, &chunks[i], &e, err)))
-            break;
-        for (uint32_t ch = 0; ch < v->def.channels; ch++) {
-            float p = reel_peak_bins_abs_max(&e->bins, ch, lo, hi);
-            if (p > peak[ch])
-                peak[ch] = p;
-        }
-    }
-    evict(c, NULL);
-    pthread_mutex_unlock(&c->mu);
-    free(chunks);
-    return rc;
+    return __atomic_load_n(&c->chunk_reads, __ATOMIC_RELAXED);
 }

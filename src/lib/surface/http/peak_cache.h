@@ -1,7 +1,8 @@
 /*
  * peak_cache.h — the waveform overview the server keeps per audio stream:
  * base bins (REEL_PEAKS_BASE_FRAMES frames) per chunk, kept in memory and
- * reused across requests, and the level meters read from them.
+ * reused across requests (the live level meters do not come from here:
+ * they are the recorder's, see capture/moment_watch.h).
  *
  * A chunk is named by its stream and first frame: the frames at a stream
  * position never change (staging chunks only grow, sealing renames), so a
@@ -36,11 +37,10 @@ int reel_peak_cache_query(reel_peak_cache *c, const reel_cas *cas, const reel_st
                           int64_t from, int64_t to, size_t bins, reel_peak_bins *out,
                           reel_error *err);
 
-/* Largest |sample| of each channel over the last `window` frames before
- * the head (at base resolution), into peak[0 .. channels). Errors as
- * reel_peak_cache_query. */
-int reel_peak_cache_levels(reel_peak_cache *c, const reel_cas *cas, const reel_stream_view *v,
-                           uint64_t window, float *peak, size_t cap, reel_error *err);
+/* Chunk reads since the cache opened: every time a chunk's frames were
+ * read (for a summary or a fine window). The live meters never read here:
+ * they come from the recorder (GET /api/debug shows this count). */
+uint64_t reel_peak_cache_chunk_reads(reel_peak_cache *c);
 
 /* Bytes the summaries hold now (for tests and status). */
 size_t reel_peak_cache_bytes(reel_peak_cache *c);
