@@ -25,6 +25,7 @@ typedef struct cli {
 
 /* Print "reel: <message>" on stderr; returns the exit status for `code`. */
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "reel: <e->msg> [<e->reason>]" (no brackets without a reason). */
 int fail_err(const reel_error *e);
 /* Print `j` (indented, sorted keys) and release it. */
 void print_json(json_t *j);

@@ -13,6 +13,7 @@
 #include "media/audio_out.h"
 #include "store/fsck.h"
 #include "slice/slice.h"
+#include "slice/slice_args.h"
 #include "store/store.h"
 #include "slice/store_json.h"
 #include "time/timespec.h"
@@ -146,27 +147,39 @@ static void print_slice_human(const reel_slice_result *r, const char *out, bool 
         printf("wrote %s\n", out);
 }
 
+/* The flags become the slice-argument document of every surface
+ * (slice_args.h) and go through its one parser, so a mistake reads the
+ * same here as from HTTP or an op; only --out is the CLI's own. */
 static int cmd_slice(cli *c)
 {
-    const char *stream = NULL, *from = NULL, *to = NULL, *last = NULL, *out = NULL, *v;
-    const char *format = NULL, *sfmt = NULL;
-    const char *tags[64];
-    size_t n_tags = 0;
-    bool is_virtual = false;
+    const char *stream = NULL, *out = NULL, *v;
+    json_t *doc = json_object(), *tags = json_array();
+    if (!doc || !tags) {
+        json_decref(doc);
+        json_decref(tags);
+        return fail(REEL_ENOMEM, "out of memory");
+    }
+    static const struct {
+        const char *flag, *field;
+    } fields[] = {{"--from", "from"},
+                  {"--to", "to"},
+                  {"--last", "last"},
+                  {"--format", "format"},
+                  {"--sample-format", "sample_format"}};
     int rc = 0;
     for (int i = 1; i < c->argc && rc == 0; i++) {
         const char *a = c->argv[i];
-        if (opt_value(c, &i, "--from", &from, &rc) || opt_value(c, &i, "--to", &to, &rc) ||
-            opt_value(c, &i, "--last", &last, &rc) || opt_value(c, &i, "--out", &out, &rc) ||
-            opt_value(c, &i, "--format", &format, &rc) ||
-            opt_value(c, &i, "--sample-format", &sfmt, &rc)) {
+        bool matched = false;
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0] && !matched && rc == 0; f++)
+            if ((matched = opt_value(c, &i, fields[f].flag, &v, &rc)) && rc == 0)
+                json_object_set_new(doc, fields[f].field, json_string(v));
+        if (matched) {
+        } else if (opt_value(c, &i, "--out", &out, &rc)) {
         } else if (opt_value(c, &i, "--tag", &v, &rc)) {
-            if (!rc && n_tags >= sizeof tags / sizeof tags[0])
-                rc = fail(REEL_EINVAL, "too many --tag options");
-            else if (!rc)
-                tags[n_tags++] = v;
+            if (!rc)
+                json_array_append_new(tags, json_string(v));
         } else if (strcmp(a, "--virtual") == 0) {
-            is_virtual = true;
+            json_object_set_new(doc, "virtual", json_true());
         } else if (a[0] == '-' && a[1] == '-') {
             rc = fail(REEL_EINVAL, "slice: unknown option '%s'", a);
         } else if (!stream) {
@@ -175,51 +188,36 @@ static int cmd_slice(cli *c)
             rc = fail(REEL_EINVAL, "slice: unexpected argument '%s'", a);
         }
     }
-    if (rc)
-        return rc;
-    if (!stream)
-        return fail(REEL_EINVAL,
-                    "usage: reel slice STREAM (--last DUR | --from T --to T) [--out PATH]");
-    if (out && !*out)
-        return fail(REEL_EINVAL, "--out needs a path");
-    if (last && (from || to))
-        return fail(REEL_EINVAL, "give --last or --from/--to, not both");
-    if (!last && !(from && to))
-        return fail(REEL_EINVAL, "slice needs --last DUR, or both --from and --to");
+    if (json_array_size(tags))
+        json_object_set_new(doc, "tags", tags);
+    else
+        json_decref(tags);
+    if (rc == 0 && !stream)
+        rc = fail(REEL_EINVAL,
+                  "usage: reel slice STREAM (--last DUR | --from T --to T) [--out PATH]");
+    if (rc == 0 && out && !*out)
+        rc = fail(REEL_EINVAL, "--out needs a path");
     reel_error e;
     reel_error_clear(&e);
-    reel_slice_request req = {.stream_uri = stream, .is_virtual = is_virtual, .out_path = out,
-                              .tags = tags, .n_tags = n_tags, .creator = "reel slice"};
-    if (last) {
-        int64_t ns;
-        if (reel_duration_parse(last, &ns, &e))
-            return fail_err(&e);
-        if (ns <= 0)
-            return fail(REEL_EINVAL, "--last must be longer than zero");
-        req.from.kind = REEL_TS_AGO;
-        req.from.ago_ns = ns;
-        req.to.kind = REEL_TS_HEAD;
-        req.clamp = true;
-    } else {
-        if (reel_timespec_parse(from, &req.from, &e) || reel_timespec_parse(to, &req.to, &e))
-            return fail_err(&e);
-    }
-    req.format = REEL_OUT_WAV;
-    if (format) {
-        if (reel_out_format_parse(format, &req.format, &e))
-            return fail_err(&e);
-        req.format_given = true;
-    } else if (out) {
-        req.format_given = format_from_path(out, &req.format);
-    }
-    if (sfmt) {
-        if (reel_sample_format_parse(sfmt, &req.sample_format, &e))
-            return fail_err(&e);
-        req.has_sample_format = true;
-    }
-    reel_store *st;
-    if ((rc = open_store(c, &st, false)))
+    reel_slice_args args;
+    memset(&args, 0, sizeof args);
+    if (rc == 0 && reel_slice_args_parse_json(doc, stream, &args, &e))
+        rc = fail_err(&e);
+    json_decref(doc); /* args keeps its own reference */
+    if (rc)
         return rc;
+    reel_slice_request req = args.req;
+    const char *last = json_string_value(json_object_get(args.doc, "last"));
+    bool is_virtual = req.is_virtual;
+    req.out_path = out;
+    req.creator = "reel slice";
+    if (!req.format_given && out) /* no --format: the --out file's extension says */
+        req.format_given = format_from_path(out, &req.format);
+    reel_store *st;
+    if ((rc = open_store(c, &st, false))) {
+        reel_slice_args_free(&args);
+        return rc;
+    }
     reel_slice_result res;
     cli_progress pg;
     cli_progress_begin(&pg, "slice");
@@ -229,8 +227,10 @@ static int cmd_slice(cli *c)
     rc = reel_slice(st, &req, &res, &e);
     cli_progress_end(&pg);
     reel_store_close(st);
-    if (rc)
+    if (rc) {
+        reel_slice_args_free(&args);
         return fail_err(&e);
+    }
     if (c->json)
         print_json(reel_slice_result_json(&res, out));
     else
@@ -238,6 +238,7 @@ static int cmd_slice(cli *c)
     if (res.clamped && !c->json)
         fprintf(stderr, "reel: note: the stream holds less than %s; sliced from its start\n",
                 last);
+    reel_slice_args_free(&args); /* `last` and the request's strings live in it */
     return 0;
 }
 

@@ -37,38 +37,38 @@ bad() {
 # Time specs: usage errors (2).
 bad 2 "reel: bad time spec 'yesterday': unknown form (use head, start, -30s, *" \
     slice "$uri" --from 'yesterday' --to head --out out/x.wav
-bad 2 "reel: bad time spec '#abc': expected a frame number after '#' (e.g. #480000)" \
+bad 2 "reel: bad time spec '#abc': expected a frame number after '#' (e.g. #480000) [slice.bad_time_spec]" \
     slice "$uri" --from '#abc' --to head --out out/x.wav
-bad 2 "reel: bad time spec '#-5': expected a frame number after '#' (e.g. #480000)" \
+bad 2 "reel: bad time spec '#-5': expected a frame number after '#' (e.g. #480000) [slice.bad_time_spec]" \
     slice "$uri" --from '#-5' --to head --out out/x.wav
-bad 2 "reel: bad time spec '2026-13-45T99:00:00Z': month 13 out of range" \
+bad 2 "reel: bad time spec '2026-13-45T99:00:00Z': month 13 out of range [slice.bad_time_spec]" \
     slice "$uri" --from '2026-13-45T99:00:00Z' --to head --out out/x.wav
-bad 2 "reel: bad duration 'forever': expected a number at 'forever'" \
+bad 2 "reel: bad duration 'forever': expected a number at 'forever' [slice.bad_time_spec]" \
     slice "$uri" --last 'forever' --out out/x.wav
-bad 2 "reel: bad duration '-1s': negative durations are not allowed" \
+bad 2 "reel: bad duration '-1s': negative durations are not allowed [slice.bad_time_spec]" \
     slice "$uri" --last '-1s' --out out/x.wav
-bad 2 "reel: bad time spec '@notanumber': expected UNIX epoch seconds after '@' (e.g. @1763632800.25)" \
+bad 2 "reel: bad time spec '@notanumber': expected UNIX epoch seconds after '@' (e.g. @1763632800.25) [slice.bad_time_spec]" \
     slice "$uri" --from '@notanumber' --to head --out out/x.wav
-bad 2 "reel: bad time spec '--5s': negative durations are not allowed" \
+bad 2 "reel: bad time spec '--5s': negative durations are not allowed [slice.bad_time_spec]" \
     slice "$uri" --from '--5s' --to head --out out/x.wav
 # Unknown stream, and ranges outside the recording or empty: runtime errors (1).
-bad 1 "reel: unknown stream 'stream://nope/none' (see 'reel streams')" \
+bad 1 "reel: unknown stream 'stream://nope/none' (see 'reel streams') [slice.unknown_stream]" \
     slice stream://nope/none --last 1s --out out/x.wav
-bad 1 "reel: unknown stream 'not a uri' (see 'reel streams')" \
+bad 1 "reel: unknown stream 'not a uri' (see 'reel streams') [slice.unknown_stream]" \
     slice "not a uri" --last 1s --out out/x.wav
-bad 1 "reel: range #48000..#48001 is outside the recording (frames #0..#48000 held)" \
+bad 1 "reel: range #48000..#48001 is outside the recording (frames #0..#48000 held) [slice.outside_recording]" \
     slice "$uri" --from '#48000' --to '#48001' --out out/x.wav
-bad 1 "reel: range #0..#999999999 is outside the recording (frames #0..#48000 held)" \
+bad 1 "reel: range #0..#999999999 is outside the recording (frames #0..#48000 held) [slice.outside_recording]" \
     slice "$uri" --from '#0' --to '#999999999' --out out/x.wav
-bad 1 "reel: range #1000000..#2000000 is outside the recording (frames #0..#48000 held)" \
+bad 1 "reel: range #1000000..#2000000 is outside the recording (frames #0..#48000 held) [slice.outside_recording]" \
     slice "$uri" --from '#1000000' --to '#2000000' --out out/x.wav
-bad 1 "reel: empty range: from frame 500 is not before to frame 500" \
+bad 1 "reel: empty range: from frame 500 is not before to frame 500 [slice.empty_range]" \
     slice "$uri" --from '#500' --to '#500' --out out/x.wav
-bad 1 "reel: empty range: from frame 600 is not before to frame 500" \
+bad 1 "reel: empty range: from frame 600 is not before to frame 500 [slice.empty_range]" \
     slice "$uri" --from '#600' --to '#500' --out out/x.wav
-bad 1 "reel: empty range: from frame 48000 is not before to frame 0" \
+bad 1 "reel: empty range: from frame 48000 is not before to frame 0 [slice.empty_range]" \
     slice "$uri" --from head --to start --out out/x.wav
-bad 1 "reel: empty range: from frame 300 is not before to frame 200" \
+bad 1 "reel: empty range: from frame 300 is not before to frame 200 [slice.empty_range]" \
     slice "$uri" --from '#100' --to '#200' --virtual --from '#300' --to '#200'
 # Unwritable output paths.
 bad 1 "reel: cannot write /nonexistent/dir/x.wav: cannot create a file in /nonexistent/dir: No such file or directory" \
@@ -82,22 +82,22 @@ if [[ ! -w out ]]; then # (root may write anyway)
 fi
 chmod u+w out
 # Unknown format / sample format / options.
-bad 2 "reel: unknown output format 'mp3' (expected wav, rf64, w64, flac, raw or mid)" \
+bad 2 "reel: unknown output format 'mp3' (expected wav, rf64, w64, flac, raw or mid) [slice.bad_format]" \
     slice "$uri" --from '#0' --to '#100' --format mp3 --out out/x.wav
-bad 2 "reel: unknown output format '' (expected wav, rf64, w64, flac, raw or mid)" \
+bad 2 "reel: unknown output format '' (expected wav, rf64, w64, flac, raw or mid) [slice.bad_format]" \
     slice "$uri" --from '#0' --to '#100' --format '' --out out/x.wav
-bad 2 "reel: unknown sample format 'f64' (use f32, i16 or i24)" \
+bad 2 "reel: unknown sample format 'f64' (use f32, i16 or i24) [slice.bad_sample_format]" \
     slice "$uri" --from '#0' --to '#100' --sample-format f64 --out out/x.wav
 bad 2 "reel: slice: unknown option '--bogus'" slice "$uri" --from '#0' --to '#100' --bogus --out out/x.wav
 # Missing arguments.
-slice_usage="reel: slice needs --last DUR, or both --from and --to"
+slice_usage='reel: slice needs "last", or both "from" and "to" [slice.no_range]'
 bad 2 "reel: usage: reel slice STREAM (--last DUR | --from T --to T) [--out PATH]" slice
 bad 2 "$slice_usage" slice "$uri"
 bad 2 "$slice_usage" slice "$uri" --from '#0'
 bad 2 "$slice_usage" slice "$uri" --to '#10' --out out/x.wav
 bad 2 "reel: --last needs a value" slice "$uri" --last
 bad 2 "reel: --to needs a value" slice "$uri" --from '#0' --to
-bad 2 "reel: give --last or --from/--to, not both" slice "$uri" --last 1s --from '#0' --to '#10' --out out/x.wav
+bad 2 'reel: slice: give "last" or "from"/"to", not both [slice.last_and_range]' slice "$uri" --last 1s --from '#0' --to '#10' --out out/x.wav
 bad 2 "reel: usage: reel render ARTIFACT --out PATH" render
 bad 2 "reel: usage: reel show ARTIFACT" show
 bad 2 "reel: usage: reel cas get HASH" cas get
@@ -131,7 +131,7 @@ bad 1 "reel: cannot open /nonexistent/token: No such file or directory" \
     sync push http://127.0.0.1:9 --token-file /nonexistent/token
 # A materialized slice is not virtual: render refuses it, cleanly.
 existing=$(reel --json artifacts --tag existing | json "d[0]['id']")
-bad 2 "reel: artifact $existing is a slice, not a virtual slice (use 'reel cas get' for files)" \
+bad 2 "reel: artifact $existing is a slice, not a virtual slice (use 'reel cas get' for files) [render.not_virtual]" \
     render "$existing" --out out/r.wav
 
 # A corrupt blob: cas get fails, writes nothing to stdout or --out.

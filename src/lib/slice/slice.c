@@ -32,15 +32,24 @@
 static int midi_request_check(const reel_slice_request *req, reel_error *err)
 {
     if (req->is_virtual)
-        return reel_error_set(err, REEL_EFORMAT,
-                              "stream %s is MIDI; virtual slices of MIDI are not supported yet",
-                              req->stream_uri);
+        return reel_error_reason(
+            err,
+            reel_error_set(err, REEL_EFORMAT,
+                           "stream %s is MIDI; virtual slices of MIDI are not supported yet",
+                           req->stream_uri),
+            REEL_SLICE_R_MIDI_VIRTUAL);
     if (req->has_sample_format)
-        return reel_error_set(err, REEL_EINVAL, "stream %s is MIDI; --sample-format is for audio",
-                              req->stream_uri);
+        return reel_error_reason(
+            err,
+            reel_error_set(err, REEL_EINVAL, "stream %s is MIDI; --sample-format is for audio",
+                           req->stream_uri),
+            REEL_SLICE_R_MIDI_SAMPLE_FORMAT);
     if (req->format_given && req->format != REEL_OUT_MID && req->format != REEL_OUT_RAW)
-        return reel_error_set(err, REEL_EFORMAT, "stream %s is MIDI; slice it to mid or raw, not %s",
-                              req->stream_uri, reel_out_format_name(req->format));
+        return reel_error_reason(
+            err,
+            reel_error_set(err, REEL_EFORMAT, "stream %s is MIDI; slice it to mid or raw, not %s",
+                           req->stream_uri, reel_out_format_name(req->format)),
+            REEL_SLICE_R_MIDI_FORMAT);
     return REEL_OK;
 }
 
@@ -105,8 +114,9 @@ int reel_slice_resolve(reel_store *st, const char *uri, const reel_timespec *ts,
             return rc;
         if (n == 0) {
             free(snaps);
-            return reel_error_set(err, REEL_ERANGE,
-                                  "the stream has no wall-clock snapshots to place that instant");
+            reel_error_set(err, REEL_ERANGE,
+                           "the stream has no wall-clock snapshots to place that instant");
+            return reel_error_reason(err, REEL_ERANGE, REEL_SLICE_R_NO_WALL_CLOCK);
         }
         ctx.snaps = snaps;
         ctx.n_snaps = n;
@@ -122,7 +132,7 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
     reel_stream_view v;
     int rc = reel_store_stream_open(st, req->stream_uri, &v, err);
     if (rc)
-        return rc;
+        return rc == REEL_ENOENT ? reel_error_reason(err, rc, REEL_SLICE_R_UNKNOWN_STREAM) : rc;
     const reel_manifest *m = &v.manifest;
     p->def = v.def;
     p->definition_hash = v.row.definition_hash;
@@ -141,11 +151,13 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
     }
     if (m->total_frames == m->first_frame) {
         rc = reel_error_set(err, REEL_ERANGE, "stream %s has no frames yet", req->stream_uri);
+        reel_error_reason(err, rc, REEL_SLICE_R_NO_FRAMES);
         goto out;
     }
     if (from >= to) {
         rc = reel_error_set(err, REEL_ERANGE, "empty range: from frame %lld is not before to frame %lld",
                             (long long)from, (long long)to);
+        reel_error_reason(err, rc, REEL_SLICE_R_EMPTY_RANGE);
         goto out;
     }
     if (from < (int64_t)m->first_frame && m->dropped_chunks > 0) {
@@ -155,6 +167,7 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
                             (long long)from, (unsigned long long)m->first_frame,
                             req->stream_uri, (unsigned long long)m->first_frame,
                             (unsigned long long)m->total_frames);
+        reel_error_reason(err, rc, REEL_SLICE_R_NOT_HELD);
         goto out;
     }
     if (from < (int64_t)m->first_frame || to > (int64_t)m->total_frames) {
@@ -162,6 +175,7 @@ static int make_plan(reel_store *st, const reel_slice_request *req, plan *p, ree
                             "range #%lld..#%lld is outside the recording (frames #%llu..#%llu held)",
                             (long long)from, (long long)to, (unsigned long long)m->first_frame,
                             (unsigned long long)m->total_frames);
+        reel_error_reason(err, rc, REEL_SLICE_R_OUTSIDE);
         goto out;
     }
     p->from = (uint64_t)from;
@@ -705,6 +719,7 @@ int reel_render_progress(reel_store *st, const char *artifact, const char *out_p
         rc = reel_error_set(err, REEL_EINVAL,
                             "artifact %s is a %s, not a virtual slice (use 'reel cas get' for files)",
                             a.id, a.kind);
+        reel_error_reason(err, rc, REEL_SLICE_R_NOT_VIRTUAL);
         reel_artifact_clear(&a);
         return rc;
     }

@@ -66,18 +66,28 @@ enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned status, jso
     return send_json_body(conn, status, j, JSON_COMPACT | JSON_SORT_KEYS, true, NULL, NULL);
 }
 
+/* {"error": {"code", "message"}}, and "reason" (reel_error's stable
+ * sub-code) when the failure has one. */
 static enum MHD_Result send_error_with(struct MHD_Connection *conn, unsigned status,
-                                       const char *code, const char *message, const char *hname,
-                                       const char *hval)
+                                       const char *code, const char *reason, const char *message,
+                                       const char *hname, const char *hval)
 {
     json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+    if (j && reason && reason[0])
+        json_object_set_new(json_object_get(j, "error"), "reason", json_string(reason));
     return send_json_body(conn, status, j, JSON_COMPACT, false, hname, hval);
 }
 
 enum MHD_Result http_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
                                 const char *message)
 {
-    return send_error_with(conn, status, code, message, NULL, NULL);
+    return send_error_with(conn, status, code, NULL, message, NULL, NULL);
+}
+
+enum MHD_Result http_send_error_reason(struct MHD_Connection *conn, unsigned status,
+                                       const char *code, const char *reason, const char *message)
+{
+    return send_error_with(conn, status, code, reason, message, NULL, NULL);
 }
 
 enum MHD_Result http_send_reel_error(struct MHD_Connection *conn, const reel_error *e)
@@ -97,7 +107,8 @@ enum MHD_Result http_send_reel_error(struct MHD_Connection *conn, const reel_err
     default: break;
     }
     const char *code = reel_error_code_name(e->code);
-    return http_send_error(conn, status, code, e->msg[0] ? e->msg : reel_strerror(e->code));
+    return http_send_error_reason(conn, status, code, e->reason,
+                                  e->msg[0] ? e->msg : reel_strerror(e->code));
 }
 
 /* ---- server-sent events ----------------------------------------------------- */
@@ -345,7 +356,7 @@ static enum MHD_Result begin(http_req *r, struct MHD_Connection *conn, const cha
         const char *auth =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         if (!reel_http_bearer_ok(auth, h->token))
-            return send_error_with(conn, 401, "unauthorized",
+            return send_error_with(conn, 401, "unauthorized", NULL,
                                    auth ? "wrong bearer token" : "this server needs "
                                                                  "'Authorization: Bearer <token>'",
                                    "WWW-Authenticate", "Bearer realm=\"reel\"");
@@ -354,7 +365,7 @@ static enum MHD_Result begin(http_req *r, struct MHD_Connection *conn, const cha
     reel_error_clear(&e);
     int st = reel_http_route_parse(method, r->uri, &r->route, &e);
     if (st == 405)
-        return send_error_with(conn, 405, r->route.code, e.msg, "Allow", r->route.allow);
+        return send_error_with(conn, 405, r->route.code, NULL, e.msg, "Allow", r->route.allow);
     if (st != 200)
         return http_send_error(conn, (unsigned)st, r->route.code, e.msg);
     uint64_t clen = 0;
