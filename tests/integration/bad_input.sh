@@ -134,6 +134,57 @@ existing=$(reel --json artifacts --tag existing | json "d[0]['id']")
 bad 2 "reel: artifact $existing is a slice, not a virtual slice (use 'reel cas get' for files) [render.not_virtual]" \
     render "$existing" --out out/r.wav
 
+# One parser, one message: the same bad slice arguments from the CLI (`reel slice`), from
+# HTTP (POST /api/streams/{uri}/slice, curl), from the op path in this process (`reel call
+# stream_slice`) and from the op path as a daemon's clients send it (POST /api/ops/stream_slice)
+# give the same one-line message and the same stable sub-code ("reason"). The expected text is
+# written out here, not taken from any of the surfaces.
+need curl
+"$REEL" --store "$STORE" http --listen 127.0.0.1:0 >"$TMP/http.out" 2>"$TMP/http.err" &
+HTTP_PID=$!
+BG_PIDS+=("$HTTP_PID")
+for ((i = 0; i < 200; i++)); do
+    [[ -s $TMP/http.out ]] && break
+    kill -0 "$HTTP_PID" 2>/dev/null || break
+    sleep 0.05
+done
+U=$(head -n 1 "$TMP/http.out")
+[[ $U =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || fail "reel http printed '$U': $(head -c 300 "$TMP/http.err")"
+E_URI=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$uri")
+# http_error WHAT MESSAGE REASON CURL_ARGS...: a 4xx answer whose error is exactly that.
+http_error() {
+    local what=$1 msg=$2 reason=$3 st
+    shift 3
+    st=$(curl -sS --max-time 20 -o "$TMP/body" -w '%{http_code}' -X POST "$@") ||
+        fail "$what: curl failed: $*"
+    [[ $st == 4* ]] || fail "$what: HTTP $st, expected 4xx -- $(head -c 300 "$TMP/body")"
+    [[ $(json "d['error']['message']" "$TMP/body") == "$msg" ]] ||
+        fail "$what: message $(json "d['error']['message']" "$TMP/body"), expected '$msg'"
+    [[ $(json "d['error'].get('reason')" "$TMP/body") == "$reason" ]] ||
+        fail "$what: reason $(json "d['error'].get('reason')" "$TMP/body"), expected '$reason'"
+}
+# same EXIT REASON MESSAGE JSON CLI_ARGS...: every surface refuses it alike.
+same() {
+    local code=$1 reason=$2 msg=$3 doc=$4 opdoc
+    shift 4
+    bad "$code" "reel: $msg [$reason]" slice "$uri" "$@"
+    http_error "POST slice $doc" "$msg" "$reason" -d "$doc" "$U/api/streams/$E_URI/slice"
+    opdoc=$(python3 -c 'import json, sys; d = json.loads(sys.argv[1]); d["stream"] = sys.argv[2]
+print(json.dumps(d))' "$doc" "$uri")
+    bad "$code" "reel: $msg [$reason]" call stream_slice "$opdoc"
+    http_error "POST op $opdoc" "$msg" "$reason" -d "$opdoc" "$U/api/ops/stream_slice"
+}
+same 2 slice.bad_time_spec "bad time spec '#abc': expected a frame number after '#' (e.g. #480000)" \
+    '{"from": "#abc", "to": "head"}' --from '#abc' --to head
+same 2 slice.no_range 'slice needs "last", or both "from" and "to"' '{"from": "#0"}' --from '#0'
+same 2 slice.last_and_range 'slice: give "last" or "from"/"to", not both' \
+    '{"last": "1s", "from": "#0", "to": "#10"}' --last 1s --from '#0' --to '#10'
+same 2 slice.last_not_positive 'slice: "last" must be longer than zero' '{"last": "0s"}' --last 0s
+same 1 slice.empty_range 'empty range: from frame 600 is not before to frame 500' \
+    '{"from": "#600", "to": "#500"}' --from '#600' --to '#500'
+kill -TERM "$HTTP_PID"
+wait "$HTTP_PID" || fail "reel http did not exit cleanly on SIGTERM"
+
 # A corrupt blob: cas get fails, writes nothing to stdout or --out.
 head -c 100000 /dev/urandom >blob
 h=$(ok reel cas put blob)
