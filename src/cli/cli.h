@@ -62,6 +62,15 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total, const c
 void cli_progress_end(cli_progress *p);
 
 /* Commands in files of their own. */
+int cmd_init(cli *c);
+int cmd_streams(cli *c);
+int cmd_status(cli *c);
+int cmd_slice(cli *c);
+int cmd_render(cli *c);
+int cmd_artifacts(cli *c);
+int cmd_show(cli *c);
+int cmd_cas(cli *c);
+int cmd_fsck(cli *c);
 int cmd_serve(cli *c);
 int cmd_record(cli *c);
 int cmd_engine(cli *c);
