@@ -10,13 +10,9 @@
 #include "slice/store_json.h"
 #include "store/store.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void print_artifact_line(json_t *a)
 {

@@ -10,13 +10,9 @@
 
 #include "store/store.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct verify_ctx {
     reel_cas *cas;

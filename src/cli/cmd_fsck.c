@@ -10,13 +10,9 @@
 #include "store/fsck.h"
 #include "store/store.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct fsck_out {
     json_t *arr; /* --json: the problems */

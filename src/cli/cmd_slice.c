@@ -15,13 +15,9 @@
 #include "slice/store_json.h"
 #include "store/store.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static bool format_from_path(const char *path, reel_out_format *f)
 {

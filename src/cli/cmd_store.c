@@ -11,13 +11,9 @@
 #include "slice/store_json.h"
 #include "store/store.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int cmd_init(cli *c)
 {

@@ -10,18 +10,10 @@
  */
 #include "slice/slice_internal.h"
 
-#include "core/fsutil.h"
-#include "media/midi_out.h"
-#include "slice/spec_resolve.h"
-
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 int reel_slice(reel_store *st, const reel_slice_request *req, reel_slice_result *res,

@@ -8,19 +8,12 @@
  */
 #include "slice/slice_internal.h"
 
-#include "core/fsutil.h"
 #include "media/midi_out.h"
-#include "slice/spec_resolve.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static json_t *snaps_json(const reel_clock_snapshot *s, size_t n)
 {

@@ -10,16 +10,7 @@
 
 #include "core/fsutil.h"
 #include "media/midi_out.h"
-#include "slice/spec_resolve.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static int write_frames(const uint8_t *data, size_t frames, void *ud, reel_error *err)

@@ -11,13 +11,10 @@
  */
 #include "slice/slice_internal.h"
 
-#include "core/fsutil.h"
-#include "media/midi_out.h"
 #include "slice/spec_resolve.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
