@@ -199,4 +199,33 @@ bad 1 "$corrupt" cas get "$h"
 [[ ! -s $TMP/ef.out ]] || fail "cas get of a corrupt blob wrote $(stat -c %s "$TMP/ef.out") bytes to stdout"
 bad 1 "$corrupt" cas verify "$h"
 
+# The op path through a running daemon: with <store>/serve.json present, `reel call` POSTs the
+# op to `reel serve` (api/route.h) and the message and reason come back in its error document.
+STORE2=$TMP/store2
+ok "$REEL" --store "$STORE2" init >/dev/null
+: >"$TMP/serve.err"
+"$REEL" --store "$STORE2" serve --source tone:440 --no-osc --listen 127.0.0.1:0 \
+    >"$TMP/serve.out" 2>"$TMP/serve.err" &
+SERVE_PID=$!
+BG_PIDS+=("$SERVE_PID")
+for ((i = 0; i < 200; i++)); do
+    grep -q '^reel serve: HTTP on ' "$TMP/serve.err" && [[ -s $STORE2/serve.json ]] && break
+    kill -0 "$SERVE_PID" 2>/dev/null || fail "reel serve exited: $(head -c 400 "$TMP/serve.err")"
+    sleep 0.05
+done
+[[ -s $STORE2/serve.json ]] || fail "reel serve wrote no serve.json: $(head -c 400 "$TMP/serve.err")"
+daemon_same() { # REASON MESSAGE JSON
+    expect_fail 2 timeout -k 5 "$REEL_TIMEOUT" "$REEL" --store "$STORE2" call stream_slice "$3"
+    [[ $(<"$TMP/ef.err") == "reel: $2 [$1]" ]] ||
+        fail "reel call through serve, $3: stderr '$(<"$TMP/ef.err")', expected 'reel: $2 [$1]'"
+}
+daemon_same slice.last_not_positive 'slice: "last" must be longer than zero' \
+    '{"stream": "stream://tone/main", "last": "0s"}'
+daemon_same slice.no_range 'slice needs "last", or both "from" and "to"' \
+    '{"stream": "stream://tone/main", "to": "head"}'
+daemon_same slice.bad_time_spec "bad time spec '#abc': expected a frame number after '#' (e.g. #480000)" \
+    '{"stream": "stream://tone/main", "from": "#abc", "to": "head"}'
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || fail "reel serve did not exit cleanly on SIGTERM: $(tail -c 300 "$TMP/serve.err")"
+
 pass
