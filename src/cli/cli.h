@@ -25,6 +25,7 @@ typedef struct cli {
 
 /* Print "reel: <message>" on stderr; returns the exit status for `code`. */
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "reel: <e->msg> [<e->reason>]" (no brackets without a reason). */
 int fail_err(const reel_error *e);
 /* Print `j` (indented, sorted keys) and release it. */
 void print_json(json_t *j);
@@ -61,6 +62,15 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total, const c
 void cli_progress_end(cli_progress *p);
 
 /* Commands in files of their own. */
+int cmd_init(cli *c);
+int cmd_streams(cli *c);
+int cmd_status(cli *c);
+int cmd_slice(cli *c);
+int cmd_render(cli *c);
+int cmd_artifacts(cli *c);
+int cmd_show(cli *c);
+int cmd_cas(cli *c);
+int cmd_fsck(cli *c);
 int cmd_serve(cli *c);
 int cmd_record(cli *c);
 int cmd_engine(cli *c);

@@ -22,9 +22,15 @@ int fail(int code, const char *fmt, ...)
     return reel_error_exit_status(code);
 }
 
+/* The message, then the stable sub-code in brackets when there is one, so a
+ * script can tell failures apart the way an HTTP or MCP client does. */
 int fail_err(const reel_error *e)
 {
-    return fail(e->code ? e->code : REEL_EIO, "%s", e->msg[0] ? e->msg : reel_strerror(e->code));
+    const char *msg = e->msg[0] ? e->msg : reel_strerror(e->code);
+    int code = e->code ? e->code : REEL_EIO;
+    if (e->reason[0])
+        return fail(code, "%s [%s]", msg, e->reason);
+    return fail(code, "%s", msg);
 }
 
 void print_json(json_t *j)

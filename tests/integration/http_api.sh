@@ -45,9 +45,13 @@ req() {
     [[ $got == "$want" ]] || fail "HTTP $got, expected $want: $* -- $(head -c 300 "$TMP/body")"
 }
 
-# err_code: the JSON error code of the last body (and it must be the error shape).
+# err_code: the JSON error code of the last body (and it must be the error shape: code,
+# message, and a reason string where the failure has a stable sub-code).
 err_code() {
-    json "d['error']['code'] if isinstance(d['error']['message'], str) and len(d['error']) == 2 else 'BAD SHAPE'" "$TMP/body"
+    json "d['error']['code'] if isinstance(d['error']['message'], str) and set(d['error']) <= {'code', 'message', 'reason'} and isinstance(d['error'].get('reason', ''), str) else 'BAD SHAPE'" "$TMP/body"
+}
+err_reason() {
+    json "d['error'].get('reason', 'NONE')" "$TMP/body"
 }
 
 header() {
@@ -207,13 +211,16 @@ req 400 "$U/api/streams?evil=1"
 SL="$U/api/streams/$E_URI/slice"
 req 400 -X POST -d '{"last": ' "$SL"
 [[ $(err_code) == malformed_json ]] || fail "malformed JSON: $(err_code)"
+[[ $(err_reason) == slice.malformed_json ]] || fail "malformed JSON: reason $(err_reason)"
 req 400 -X POST -d 'not json' "$SL"
 req 400 -X POST --data-binary @/dev/null "$SL"
 req 400 -X POST -d '{"last": "1s", "last": "2s"}' "$SL"
 req 400 -X POST -d '{"last": "1s", "out": "/etc/passwd"}' "$SL"
 [[ $(err_code) == unknown_field ]] || fail "unknown field: $(err_code)"
+[[ $(err_reason) == slice.unknown_field ]] || fail "unknown field: reason $(err_reason)"
 req 400 -X POST -d '{"from": "yesterday", "to": "head"}' "$SL"
 [[ $(err_code) == invalid_time_spec ]] || fail "bad time spec: $(err_code)"
+[[ $(err_reason) == slice.bad_time_spec ]] || fail "bad time spec: reason $(err_reason)"
 req 400 -X POST -d '{"from": "#1", "to": "2026-13-45T99:00:00Z"}' "$SL"
 req 400 -X POST -d '{"last": "-5s"}' "$SL"
 req 400 -X POST -d '{"last": "1s", "format": "../../x"}' "$SL"

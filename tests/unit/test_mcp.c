@@ -29,6 +29,7 @@ typedef struct fake {
     json_t *answer;   /* returned (a copy) when rc == 0 */
     int rc;
     char msg[128];
+    char reason[48];   /* the failure's sub-code ("" none) */
     json_t *artifacts; /* artifact_list's answer when set */
 } fake;
 
@@ -44,7 +45,7 @@ static int fake_call(void *ud, const char *op, json_t *args, json_t **out, reel_
         return 0;
     }
     if (f->rc)
-        return reel_error_set(err, f->rc, "%s", f->msg);
+        return reel_error_reason(err, reel_error_set(err, f->rc, "%s", f->msg), f->reason);
     *out = json_deep_copy(f->answer ? f->answer : json_object());
     return 0;
 }
@@ -391,7 +392,17 @@ static void tools_call_results(void **state)
         c->f.msg);
     json_t *e = json_object_get(json_object_get(res, "structuredContent"), "error");
     assert_string_equal(json_string_value(json_object_get(e, "code")), "invalid_argument");
+    assert_null(json_object_get(e, "reason")); /* none given: no field */
     json_decref(r);
+    /* A failure with a sub-code carries it as "reason" next to "code". */
+    snprintf(c->f.msg, sizeof c->f.msg, "slice: \"last\" must be longer than zero");
+    snprintf(c->f.reason, sizeof c->f.reason, "slice.last_not_positive");
+    r = request(c, "tools/call", "{\"name\":\"grab\",\"arguments\":{\"seconds\":0}}");
+    e = json_object_get(json_object_get(result_of(r, 1), "structuredContent"), "error");
+    assert_string_equal(json_string_value(json_object_get(e, "reason")), "slice.last_not_positive");
+    assert_string_equal(json_string_value(json_object_get(e, "message")), c->f.msg);
+    json_decref(r);
+    c->f.reason[0] = '\0';
 }
 
 /* Bytes that are not all alike, different per seed. */

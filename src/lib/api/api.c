@@ -38,7 +38,7 @@ const char *reel_version(void)
 }
 
 /* The error JSON every surface answers with; NULL only without memory. */
-static char *error_json(int code, const char *msg)
+static char *error_json(int code, const char *msg, const char *reason)
 {
     if (!msg || !msg[0])
         msg = reel_strerror(code);
@@ -55,6 +55,8 @@ static char *error_json(int code, const char *msg)
         j = json_pack("{s:{s:s, s:s}}", "error", "code", reel_error_code_name(code), "message",
                       ascii);
     }
+    if (j && reason && reason[0]) /* reel_error's stable sub-code */
+        json_object_set_new(json_object_get(j, "error"), "reason", json_string(reason));
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return s;
@@ -63,7 +65,7 @@ static char *error_json(int code, const char *msg)
 static int fail_out(char **out, const reel_error *e)
 {
     if (out)
-        *out = error_json(e->code, e->msg);
+        *out = error_json(e->code, e->msg, e->reason);
     return e->code;
 }
 

@@ -47,7 +47,15 @@ int reel_error_set(reel_error *err, int code, const char *fmt, ...)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
                 *p = '?';
         err->code = code;
+        err->reason[0] = '\0';
     }
+    return code;
+}
+
+int reel_error_reason(reel_error *err, int code, const char *reason)
+{
+    if (err)
+        snprintf(err->reason, sizeof err->reason, "%s", reason ? reason : "");
     return code;
 }
 
@@ -56,6 +64,7 @@ void reel_error_clear(reel_error *err)
     if (err) {
         err->code = REEL_OK;
         err->msg[0] = '\0';
+        err->reason[0] = '\0';
     }
 }
 

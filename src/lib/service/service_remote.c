@@ -85,6 +85,7 @@ int reel_service_remote_call(const char *base_url, const char *token, const char
                             "%s", msg ? msg : "the daemon refused the request");
         if (!msg && err)
             snprintf(err->msg, sizeof err->msg, "%s answered HTTP %ld", url, status);
+        reel_error_reason(err, rc, json_string_value(json_object_get(e, "reason")));
     } else if (!j) {
         rc = reel_error_set(err, REEL_EIO, "%s answered something that is not JSON", url);
     } else {

@@ -24,6 +24,19 @@
 
 struct reel_slice_result;
 
+/* Stable sub-codes (reel_error.reason) of a slice or render that cannot be
+ * made; the argument faults' are in slice_args.h. Never renamed. */
+#define REEL_SLICE_R_UNKNOWN_STREAM "slice.unknown_stream"
+#define REEL_SLICE_R_NO_FRAMES "slice.no_frames"
+#define REEL_SLICE_R_EMPTY_RANGE "slice.empty_range"       /* from is not before to */
+#define REEL_SLICE_R_NOT_HELD "slice.not_held"             /* retention dropped them */
+#define REEL_SLICE_R_OUTSIDE "slice.outside_recording"
+#define REEL_SLICE_R_NO_WALL_CLOCK "slice.no_wall_clock"
+#define REEL_SLICE_R_MIDI_VIRTUAL "slice.midi_virtual"
+#define REEL_SLICE_R_MIDI_SAMPLE_FORMAT "slice.midi_sample_format"
+#define REEL_SLICE_R_MIDI_FORMAT "slice.midi_format"
+#define REEL_SLICE_R_NOT_VIRTUAL "render.not_virtual"
+
 typedef void (*reel_slice_progress_fn)(uint64_t done, uint64_t total, void *ud);
 
 typedef struct reel_slice_request {

@@ -38,7 +38,8 @@ static enum MHD_Result slice(http_req *r, struct MHD_Connection *conn)
     reel_error_clear(&e);
     reel_slice_args b;
     if (reel_slice_args_parse(r->body ? r->body : "", r->received, r->route.param, &b, &e)) {
-        return http_send_error(conn, 400, b.error_code ? b.error_code : "invalid_argument", e.msg);
+        return http_send_error_reason(conn, 400, b.error_code ? b.error_code : "invalid_argument",
+                                      e.reason, e.msg);
     }
     json_t *args = json_incref(b.doc);
     reel_slice_args_free(&b);

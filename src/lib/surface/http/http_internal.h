@@ -72,6 +72,9 @@ typedef struct http_req {
 enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned status, json_t *j);
 enum MHD_Result http_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
                                 const char *message);
+/* The same with reel_error's stable sub-code as "reason" (NULL or "": none). */
+enum MHD_Result http_send_error_reason(struct MHD_Connection *conn, unsigned status,
+                                       const char *code, const char *reason, const char *message);
 /* A libreel failure, mapped to its HTTP status and error code. */
 enum MHD_Result http_send_reel_error(struct MHD_Connection *conn, const reel_error *e);
 /* The bytes of a stored blob, honouring Range; `mime` is its Content-Type. */

@@ -111,17 +111,29 @@ static enum MHD_Result send_error_close(struct MHD_Connection *conn, unsigned st
     return send_json_body(conn, status, j, JSON_COMPACT, false, hname, hval, close_after);
 }
 
+
+/* {"error": {"code", "message"}}, and "reason" (reel_error's stable
+ * sub-code) when the failure has one. */
 static enum MHD_Result send_error_with(struct MHD_Connection *conn, unsigned status,
-                                       const char *code, const char *message, const char *hname,
-                                       const char *hval)
+                                       const char *code, const char *reason, const char *message,
+                                       const char *hname, const char *hval)
 {
-    return send_error_close(conn, status, code, message, hname, hval, false);
+    json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+    if (j && reason && reason[0])
+        json_object_set_new(json_object_get(j, "error"), "reason", json_string(reason));
+    return send_json_body(conn, status, j, JSON_COMPACT, false, hname, hval, false);
 }
 
 enum MHD_Result http_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
                                 const char *message)
 {
-    return send_error_with(conn, status, code, message, NULL, NULL);
+    return send_error_with(conn, status, code, NULL, message, NULL, NULL);
+}
+
+enum MHD_Result http_send_error_reason(struct MHD_Connection *conn, unsigned status,
+                                       const char *code, const char *reason, const char *message)
+{
+    return send_error_with(conn, status, code, reason, message, NULL, NULL);
 }
 
 enum MHD_Result http_send_reel_error(struct MHD_Connection *conn, const reel_error *e)
@@ -141,7 +153,8 @@ enum MHD_Result http_send_reel_error(struct MHD_Connection *conn, const reel_err
     default: break;
     }
     const char *code = reel_error_code_name(e->code);
-    return http_send_error(conn, status, code, e->msg[0] ? e->msg : reel_strerror(e->code));
+    return http_send_error_reason(conn, status, code, e->reason,
+                                  e->msg[0] ? e->msg : reel_strerror(e->code));
 }
 
 /* ---- server-sent events ----------------------------------------------------- */
@@ -605,7 +618,7 @@ static enum MHD_Result begin(http_req *r, struct MHD_Connection *conn, const cha
     reel_error_clear(&e);
     int st = reel_http_route_parse(method, r->uri, &r->route, &e);
     if (st == 405)
-        return send_error_with(conn, 405, r->route.code, e.msg, "Allow", r->route.allow);
+        return send_error_with(conn, 405, r->route.code, NULL, e.msg, "Allow", r->route.allow);
     if (st != 200)
         return http_send_error(conn, (unsigned)st, r->route.code, e.msg);
     if (r->route.kind == REEL_ROUTE_BLOB && r->route.method == REEL_HTTP_PUT) {

@@ -151,10 +151,13 @@ json_t *mcp_tools_call(const reel_mcp *m, const reel_mcp_session *s, json_t *par
         const char *msg = e.msg[0] ? e.msg : reel_strerror(rc);
         json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", msg));
         json_t *res = json_pack("{s:o, s:b}", "content", content, "isError", 1);
-        if (res && mcp_since(s, "2025-06-18"))
-            json_object_set_new(res, "structuredContent",
-                                json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
-                                          msg));
+        if (res && mcp_since(s, "2025-06-18")) {
+            json_t *sc = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+            if (sc && e.reason[0]) /* reel_error's stable sub-code */
+                json_object_set_new(json_object_get(sc, "error"), "reason",
+                                    json_string(e.reason));
+            json_object_set_new(res, "structuredContent", sc);
+        }
         return res;
     }
     if (!out)
