@@ -13,7 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 
 uri=stream://tone/main
-WANT=24         # live slices in the loop: six of each of its four kinds
+WANT=16         # live slices in the loop: four of each of its four kinds
 BACKSTOP_S=240  # the recording's own end if the loop never gets there
 reel_bg rec.log record --source tone --seconds "$BACKSTOP_S" --chunk-frames 2400
 rec=$BG_PID
