@@ -241,7 +241,7 @@ for take in 1 2 3 4 5; do
         echo "take $take: $msg"
         break
     fi
-    echo "note: take $take had xruns (stream $x0 -> $x1, client $jx, clock drift $drift frames); again"
+    echo "note: take $take had xruns (stream $x0 -> $x1, client $jx, clock drift $drift frames; events $(json "d['events']" "$TMP/req.json")); again"
     xr=$(((x1 != x0 || jx != 0) ? 1 : 0))
     msg=$(python3 "$TMP/rr.py" check "$TMP/req.json" "$TMP/take.wav" "$WANT" $PERIOD 0 "$WANT_EVENTS" "$xr" 2>&1) ||
         fail "(a)/(b) take $take: ${msg##*$'\n'}"
