@@ -1,7 +1,8 @@
 /*
  * test_midi_sched.c — the realtime MIDI scheduler, cycle by cycle without a
  * server: every event lands in the cycle that holds its frame at the right
- * offset; late events go out at offset 0 and are counted; a refused write is
+ * offset; late events go out at offset 0 and are counted, and counted as
+ * skipped only when their frame fell in a span with no cycle; a refused write is
  * counted as dropped; the 32-bit frame clock wraps; a ring smaller than the
  * schedule is refilled between cycles; and a feeder thread racing the
  * "realtime" thread delivers every event once, in order, on its frame.
@@ -126,8 +127,52 @@ static void test_late_and_dropped(void **state)
     assert_int_equal(m.state[2], REEL_MIDI_DROPPED);
     assert_int_equal(m.state[3], REEL_MIDI_DROPPED);
     assert_int_equal(atomic_load(&m.late), 2);
+    /* No earlier cycle of this schedule: nothing shows that JACK skipped one. */
+    assert_int_equal(atomic_load(&m.late_skipped), 0);
     assert_int_equal(atomic_load(&m.dropped), 2);
     assert_int_equal(reel_midi_sched_done(&m), 4);
+    reel_midi_sched_destroy(&m);
+}
+
+/* Late because JACK gave no cycle for the event's frame (an xrun) versus
+ * late although its cycle ran (the event reached the ring too late). */
+static void test_late_skipped(void **state)
+{
+    (void)state;
+    static sink s;
+    memset(&s, 0, sizeof s);
+    s.capacity = 100;
+    reel_midi_sched m;
+    assert_int_equal(reel_midi_sched_init(&m, 3, 8, NULL), REEL_OK);
+    reel_midi_sched_ev ev[3];
+    make_events(ev, 3, 300, 300); /* 300, 600, 900 */
+    ev[2].at = 650;
+    reel_midi_sched_feed(&m, ev);
+    run_cycle(&m, &s, 0);
+    run_cycle(&m, &s, 256); /* [256, 512) holds 300, on time */
+    run_cycle(&m, &s, 768); /* [512, 768) was skipped: 600 and 650 go late */
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.w[0].offset, 44);
+    assert_int_equal(m.sent_at[1], 768);
+    assert_int_equal(m.sent_at[2], 768);
+    assert_int_equal(atomic_load(&m.late), 2);
+    assert_int_equal(atomic_load(&m.late_skipped), 2);
+    run_cycle(&m, &s, 1024); /* a skipped span with no event in it counts nothing */
+    assert_int_equal(atomic_load(&m.late_skipped), 2);
+    reel_midi_sched_destroy(&m);
+
+    memset(&s, 0, sizeof s);
+    s.capacity = 100;
+    assert_int_equal(reel_midi_sched_init(&m, 2, 8, NULL), REEL_OK);
+    make_events(ev, 2, 100, 500); /* 100, 600 */
+    run_cycle(&m, &s, 0);         /* [0, 256) runs with an empty ring */
+    reel_midi_sched_feed(&m, ev); /* the feeder comes after 100's cycle */
+    run_cycle(&m, &s, 512); /* [256, 512) skipped, but 100 was due before it; 600 on time */
+    assert_int_equal(s.n, 2);
+    assert_int_equal(m.sent_at[0], 512);
+    assert_int_equal(m.sent_at[1], 600);
+    assert_int_equal(atomic_load(&m.late), 1);
+    assert_int_equal(atomic_load(&m.late_skipped), 0);
     reel_midi_sched_destroy(&m);
 }
 
@@ -263,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_offsets),    cmocka_unit_test(test_late_and_dropped),
         cmocka_unit_test(test_wrap),       cmocka_unit_test(test_small_ring),
         cmocka_unit_test(test_threads),    cmocka_unit_test(test_bad_init),
+        cmocka_unit_test(test_late_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

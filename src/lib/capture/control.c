@@ -1030,6 +1030,11 @@ int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)
         }
         free(ev);
     }
+    /* The engine's silence is judged now, with everything it sent read: the
+     * store work below (seals, fsync, SQLite) can take longer than the
+     * timeout on a loaded machine, and its time is this thread's, not the
+     * engine's. */
+    int64_t drained_ns = reel_clock_mono_now();
     int rc = REEL_OK;
     for (int i = 0; i < CTL_STREAMS_MAX && rc == 0; i++) {
         ctl_stream *s = &c->streams[i];
@@ -1077,7 +1082,7 @@ int reel_control_poll(reel_control *c, int timeout_ms, reel_error *err)
             stream_close(c, s, &e2);
         }
     }
-    if (c->engine_id_len && reel_clock_mono_now() - c->last_seen_ns > c->o.engine_timeout_ns)
+    if (c->engine_id_len && drained_ns - c->last_seen_ns > c->o.engine_timeout_ns)
         engine_lost(c, "no word from it for too long");
     return rc;
 }

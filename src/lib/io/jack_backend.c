@@ -822,6 +822,9 @@ static void *supervisor(void *arg)
 {
     reel_jack *j = arg;
     int64_t next_link = mono_now() + RECONNECT_NS;
+    /* The last time the realtime side was seen to run a period. */
+    uint64_t seen_periods = atomic_load_explicit(&j->rt->periods, memory_order_relaxed);
+    int64_t seen_ns = mono_now();
     while (!atomic_load(&j->stop)) {
         if (!atomic_load(&j->shutdown)) {
             int64_t now = mono_now();
@@ -831,6 +834,19 @@ static void *supervisor(void *arg)
                 link_sources(j, false, NULL);
                 pthread_mutex_unlock(&j->mu);
                 next_link = now + RECONNECT_NS;
+                /* An active client whose callback no longer runs is a lost
+                 * server too (the same rule as await_cmd): seen after a
+                 * jackd restart, where the new client is connected but
+                 * JACK reports it "not finished, state = Triggered" every
+                 * cycle and nothing would write the timeline. */
+                uint64_t p = atomic_load_explicit(&j->rt->periods, memory_order_relaxed);
+                if (p != seen_periods) {
+                    seen_periods = p;
+                    seen_ns = now;
+                } else if (now - seen_ns >= REEL_RT_CMD_WAIT_NS) {
+                    atomic_store(&j->shutdown, true);
+                    continue;
+                }
             }
             nap_ns(SUPERVISOR_STEP_NS);
             continue;
@@ -852,6 +868,8 @@ static void *supervisor(void *arg)
             jack_client_close(dead);
         ride_out(j);
         next_link = mono_now() + RECONNECT_NS;
+        seen_periods = atomic_load_explicit(&j->rt->periods, memory_order_relaxed);
+        seen_ns = mono_now();
     }
     return NULL;
 }

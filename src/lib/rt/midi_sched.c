@@ -31,6 +31,7 @@ int reel_midi_sched_init(reel_midi_sched *s, size_t n_events, size_t ring_capaci
     }
     atomic_init(&s->done, 0);
     atomic_init(&s->late, 0);
+    atomic_init(&s->late_skipped, 0);
     atomic_init(&s->dropped, 0);
     return REEL_OK;
 }
@@ -55,6 +56,8 @@ void reel_midi_sched_cycle(reel_midi_sched *s, uint32_t cycle_start, uint32_t nf
                            reel_midi_sched_write_fn write, void *ud)
 {
     size_t done = atomic_load_explicit(&s->done, memory_order_relaxed);
+    /* Frames [last_end, cycle_start) had no cycle here: JACK skipped them. */
+    bool gap = s->has_last && (int32_t)(cycle_start - s->last_end) > 0;
     for (;;) {
         if (!s->has_held) {
             if (!reel_ring_pop(&s->todo, &s->held))
@@ -72,6 +75,8 @@ void reel_midi_sched_cycle(reel_midi_sched *s, uint32_t cycle_start, uint32_t nf
                 s->state[ev->index] = REEL_MIDI_SENT;
                 if (d < 0)
                     atomic_fetch_add_explicit(&s->late, 1, memory_order_relaxed);
+                if (d < 0 && gap && (int32_t)(ev->at - s->last_end) >= 0)
+                    atomic_fetch_add_explicit(&s->late_skipped, 1, memory_order_relaxed);
             } else {
                 s->state[ev->index] = REEL_MIDI_DROPPED;
                 atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
@@ -80,6 +85,8 @@ void reel_midi_sched_cycle(reel_midi_sched *s, uint32_t cycle_start, uint32_t nf
         s->has_held = false;
         done++;
     }
+    s->last_end = cycle_start + nframes;
+    s->has_last = true;
     /* Release: the results of every handled event are visible with it. */
     atomic_store_explicit(&s->done, done, memory_order_release);
 }

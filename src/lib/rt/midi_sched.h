@@ -56,8 +56,15 @@ typedef struct reel_midi_sched {
     uint8_t *state;
     reel_midi_sched_ev held; /* popped, not yet due */
     bool has_held;
+    uint32_t last_end;       /* the frame after the last cycle this schedule ran in */
+    bool has_last;
     _Atomic size_t done;     /* events handled (sent or dropped), in order */
     _Atomic uint64_t late;   /* sent after their frame */
+    /* Of `late`, those whose frame fell in frames JACK gave this client no
+     * cycle for (between the end of the schedule's previous cycle and the
+     * start of the one that sent them: an xrun). A late event not counted
+     * here was late although its cycle ran (fed or armed too late). */
+    _Atomic uint64_t late_skipped;
     _Atomic uint64_t dropped;
 } reel_midi_sched;
 
@@ -73,7 +80,8 @@ size_t reel_midi_sched_feed(reel_midi_sched *s, const reel_midi_sched_ev *evs);
 
 /* Realtime: the cycle of `nframes` frames starting at frame time
  * `cycle_start`. Every event due before its end is written, in order, at
- * offset (at - cycle_start), or at 0 if it is already late. */
+ * offset (at - cycle_start), or at 0 if it is already late (counted in
+ * `late`, and in `late_skipped` too if its frame was in a skipped span). */
 void reel_midi_sched_cycle(reel_midi_sched *s, uint32_t cycle_start, uint32_t nframes,
                            reel_midi_sched_write_fn write, void *ud);
 

@@ -1,45 +1,32 @@
 /*
- * artifact_db.c — reel.db, the SQLite index of artifacts, tags, lineage and
- * recorded streams (see artifact_db.h).
+ * artifact_db.c — the artifacts of reel.db: rows, tags, lineage and the
+ * chunks each artifact reads (see artifact_db.h).
  *
- * Owns: the artifact, stream and moment tables (registered with
- * db_schema.h) and their SQL. Must never: hold the only copy of anything
- * (content, stream definitions and manifests live in the CAS; rows here only name
- * them), or keep a write transaction open across a caller's callback — a
- * recorder and a slicer in two processes share this file.
- *
- * Concurrency: WAL lets readers proceed while one writer commits. Writers
- * take the write lock up front (BEGIN IMMEDIATE) so that a busy database is
- * waited out by the busy timeout; a deferred transaction that upgrades from
- * read to write can fail with SQLITE_BUSY at once, without waiting.
+ * Owns: the "artifacts" schema module (registered with db_schema.h; its
+ * first step also creates the streams table, whose rows stream_db.c owns)
+ * and the SQL of the artifact, tag and chunk tables. Must never: hold the
+ * only copy of anything (content, stream definitions and manifests live in
+ * the CAS; rows here only name them), or keep a write transaction open
+ * across a caller's callback — a recorder and a slicer in two processes
+ * share this file.
  *
  * Statements are prepared per call rather than cached on the handle, so a
  * callback may call back into the same handle (walking lineage recursively,
  * say) without resetting a statement that is still stepping. Preparing these
  * small statements costs microseconds; none of them is on a realtime path.
  */
-#include "store/artifact_db.h"
+#include "store/db_sql.h"
 
 #include "store/db_schema.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sqlite3.h>
 #include <sys/random.h>
 
-#define BUSY_TIMEOUT_MS 10000
 #define TAG_MAX_CHARS 128
 #define ID_PREFIX_MIN 5
 /* One INTERSECT term per queried tag; SQLite caps a compound SELECT at 500. */
 #define QUERY_TAGS_MAX 64
-
-struct reel_db {
-    sqlite3 *h;
-    char path[]; /* as given to reel_db_open, for error messages */
-};
 
 /* Step 1 of the "artifacts" module. Empty strings and "none" markers (-1 frames, 0 wall clock, zero
  * hashes) are stored as NULL so that SQL sees them as absent. Hashes are
@@ -89,240 +76,10 @@ static const char *const artifact_steps[] = {schema_sql};
 static const reel_db_schema artifact_schema = {"artifacts", 0, artifact_steps, 1};
 REEL_DB_SCHEMA(artifact_schema);
 
-/* The "moments" module (store/moment_table.h). */
-static const char *const moment_steps[] = {
-    /* 1: AUTOINCREMENT: an id is never reused, so a
-     * `moment:<id>` written down once cannot come to mean another moment. */
-    "CREATE TABLE IF NOT EXISTS moments ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  stream_uri TEXT NOT NULL,"
-    "  frame INTEGER NOT NULL,"
-    "  wall_ns INTEGER NOT NULL,"
-    "  kind TEXT NOT NULL CHECK (kind IN ('level', 'midi', 'marker')),"
-    "  level REAL,"
-    "  name TEXT,"
-    "  created_ns INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS moments_stream ON moments(stream_uri, frame);",
-};
-static const reel_db_schema moment_schema = {"moments", 1, moment_steps, 1};
-REEL_DB_SCHEMA(moment_schema);
-
 #define ARTIFACT_COLS                                                                        \
     "id, content_hash, mime, kind, parent_id, creator, created_ns, stream_uri, from_frame, " \
     "to_frame, from_wall_ns, to_wall_ns, source_chunks, clock_snapshots, meta"
 #define NEWEST_FIRST " ORDER BY created_ns DESC, id"
-
-#define STREAM_COLS                                                                   \
-    "uri, definition_hash, manifest_id, sealed_manifest, definition_artifact, state, " \
-    "created_ns, updated_ns, pid"
-
-/* ---- errors and statement helpers ------------------------------------- */
-
-/* Every SQLite failure becomes REEL_EDB naming the file, what we were doing
- * and SQLite's own words. Call before anything (ROLLBACK) that would replace
- * sqlite3_errmsg. */
-__attribute__((format(printf, 3, 4)))
-static int db_fail(reel_db *db, reel_error *err, const char *fmt, ...)
-{
-    char what[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return reel_error_set(err, REEL_EDB, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
-}
-
-static int prepare(reel_db *db, const char *sql, sqlite3_stmt **st, const char *what,
-                   reel_error *err)
-{
-    if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK) {
-        *st = NULL;
-        return db_fail(db, err, "%s", what);
-    }
-    return REEL_OK;
-}
-
-static int exec(reel_db *db, const char *sql, const char *what, reel_error *err)
-{
-    if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(db, err, "%s", what);
-    return REEL_OK;
-}
-
-/* Undo a failed write. Its own failure is not reported: the error that led
- * here is the one worth reading, and SQLite rolls back on close anyway. */
-static void rollback(reel_db *db)
-{
-    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-}
-
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-/* "" is stored as NULL. */
-static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
-{
-    return s[0] ? bind_text(st, i, s) : sqlite3_bind_null(st, i);
-}
-
-static int bind_opt_int(sqlite3_stmt *st, int i, int64_t v, int64_t none)
-{
-    return v == none ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, v);
-}
-
-static int bind_hash(sqlite3_stmt *st, int i, const reel_hash *h)
-{
-    char s[REEL_HASH_HEX + 8];
-    reel_hash_to_string(h, s);
-    return bind_text(st, i, s);
-}
-
-/* A zero hash (not set yet) is stored as NULL. */
-static int bind_opt_hash(sqlite3_stmt *st, int i, const reel_hash *h)
-{
-    return reel_hash_is_zero(h) ? sqlite3_bind_null(st, i) : bind_hash(st, i, h);
-}
-
-/* Copy a text column into a fixed buffer; NULL reads as "". False if it
- * does not fit, which only a foreign or damaged database can cause. */
-static bool col_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
-    if (!s) {
-        dst[0] = '\0';
-        return true;
-    }
-    if (n >= cap)
-        return false;
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-    return true;
-}
-
-static int64_t col_int(sqlite3_stmt *st, int col, int64_t none)
-{
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
-        return none;
-    return sqlite3_column_int64(st, col);
-}
-
-/* NULL reads as the zero hash. */
-static bool col_hash(sqlite3_stmt *st, int col, reel_hash *h)
-{
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    if (!s) {
-        memset(h, 0, sizeof *h);
-        return true;
-    }
-    return reel_hash_from_hex(h, s, NULL) == REEL_OK;
-}
-
-/* NULL reads as NULL; false only when out of memory. */
-static bool col_strdup(sqlite3_stmt *st, int col, char **out)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
-    *out = NULL;
-    if (!s)
-        return sqlite3_column_type(st, col) == SQLITE_NULL;
-    if (!(*out = malloc(n + 1)))
-        return false;
-    memcpy(*out, s, n);
-    (*out)[n] = '\0';
-    return true;
-}
-
-/* A fixed-size char member the caller filled: it must be terminated. */
-static bool fits(const char *s, size_t cap)
-{
-    return memchr(s, '\0', cap) != NULL;
-}
-
-/* ---- opening ------------------------------------------------------------ */
-
-struct sqlite3 *reel_db_sqlite(reel_db *db)
-{
-    return db->h;
-}
-
-const char *reel_db_path(const reel_db *db)
-{
-    return db->path;
-}
-
-static int set_wal(reel_db *db, reel_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(db, "PRAGMA journal_mode = WAL", &st, "open in WAL mode", err);
-    if (rc)
-        return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_fail(db, err, "open in WAL mode");
-    } else {
-        /* The pragma answers with the mode in force, which stays the old one
-         * where WAL is impossible (no shared memory, say). */
-        const char *mode = (const char *)sqlite3_column_text(st, 0);
-        if (!mode || strcmp(mode, "wal") != 0)
-            rc = reel_error_set(err, REEL_EDB, "%s: cannot use WAL mode (journal mode is %s)",
-                                db->path, mode ? mode : "unknown");
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int reel_db_open(reel_db **out, const char *path, reel_error *err)
-{
-    *out = NULL;
-    if (!path || !path[0])
-        return reel_error_set(err, REEL_EINVAL, "missing database path");
-    size_t len = strlen(path);
-    reel_db *db = calloc(1, sizeof *db + len + 1);
-    if (!db)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory opening %s", path);
-    memcpy(db->path, path, len + 1);
-
-    int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        /* "unable to open database file" alone does not say why. */
-        int sys = db->h ? sqlite3_system_errno(db->h) : 0;
-        char why[128] = "";
-        if (sys)
-            snprintf(why, sizeof why, " (%s)", strerror(sys));
-        rc = reel_error_set(err, REEL_EDB, "cannot open database %s: %s%s", path,
-                            db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc), why);
-        goto fail;
-    }
-    sqlite3_extended_result_codes(db->h, 1);
-    sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
-    /* SQLite quietly opens a write-protected file read-only; every later
-     * insert would fail, so say so now. */
-    if (sqlite3_db_readonly(db->h, "main") == 1) {
-        rc = reel_error_set(err, REEL_EDB, "cannot open database %s: file is read-only", path);
-        goto fail;
-    }
-    if ((rc = exec(db, "PRAGMA foreign_keys = ON", "enable foreign keys", err)) ||
-        (rc = set_wal(db, err)) || (rc = reel_db_schema_apply(db, err)))
-        goto fail;
-    *out = db;
-    return REEL_OK;
-fail:
-    sqlite3_close_v2(db->h);
-    free(db);
-    return rc;
-}
-
-void reel_db_close(reel_db *db)
-{
-    if (!db)
-        return;
-    sqlite3_close_v2(db->h);
-    free(db);
-}
-
-/* ---- artifacts ---------------------------------------------------------- */
 
 void reel_artifact_clear(reel_artifact *a)
 {
@@ -399,7 +156,7 @@ static int each_artifact(reel_db *db, sqlite3_stmt *st, reel_db_artifact_fn fn, 
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(db, err, "%s", what);
+        rc = reel_db_fail(db, err, "%s", what);
     sqlite3_finalize(st);
     if (count)
         *count = n;
@@ -416,14 +173,14 @@ static int load_first(reel_db *db, const char *sql, const char *key, reel_artifa
         return rc;
     *found = false;
     if (bind_text(st, 1, key)) {
-        rc = db_fail(db, err, "look up artifact %.80s", key);
+        rc = reel_db_fail(db, err, "look up artifact %.80s", key);
     } else {
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
             rc = row_to_artifact(db, st, out, err);
             *found = rc == REEL_OK;
         } else if (step != SQLITE_DONE) {
-            rc = db_fail(db, err, "look up artifact %.80s", key);
+            rc = reel_db_fail(db, err, "look up artifact %.80s", key);
         }
     }
     sqlite3_finalize(st);
@@ -440,7 +197,7 @@ static int artifact_exists(reel_db *db, const char *id, bool *yes, reel_error *e
     if (step == SQLITE_ROW || step == SQLITE_DONE)
         *yes = step == SQLITE_ROW;
     else
-        rc = db_fail(db, err, "look up artifact %.80s", id);
+        rc = reel_db_fail(db, err, "look up artifact %.80s", id);
     sqlite3_finalize(st);
     return rc;
 }
@@ -521,10 +278,10 @@ static int check_json(reel_db *db, const reel_artifact *a, reel_error *err)
         return rc;
     for (int i = 0; i < 3 && !rc; i++) {
         if (json[i] ? bind_text(st, i + 1, json[i]) : sqlite3_bind_null(st, i + 1))
-            rc = db_fail(db, err, "check JSON of artifact %s", a->id);
+            rc = reel_db_fail(db, err, "check JSON of artifact %s", a->id);
     }
     if (!rc && sqlite3_step(st) != SQLITE_ROW)
-        rc = db_fail(db, err, "check JSON of artifact %s", a->id);
+        rc = reel_db_fail(db, err, "check JSON of artifact %s", a->id);
     for (int i = 0; i < 3 && !rc; i++) {
         const char *type = (const char *)sqlite3_column_text(st, i);
         if (json[i] && (!type || strcmp(type, want[i]) != 0))
@@ -554,7 +311,7 @@ static int insert_row(reel_db *db, const reel_artifact *a, reel_error *err)
                                : sqlite3_bind_null(st, 13)) ||
         (a->clock_json ? bind_text(st, 14, a->clock_json) : sqlite3_bind_null(st, 14)) ||
         (a->meta_json ? bind_text(st, 15, a->meta_json) : sqlite3_bind_null(st, 15))) {
-        rc = db_fail(db, err, "insert artifact %s", a->id);
+        rc = reel_db_fail(db, err, "insert artifact %s", a->id);
     } else if (sqlite3_step(st) != SQLITE_DONE) {
         /* The caller checked existence inside this transaction; this is the
          * backstop should the constraint fire anyway. */
@@ -562,7 +319,7 @@ static int insert_row(reel_db *db, const reel_artifact *a, reel_error *err)
         if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
             rc = reel_error_set(err, REEL_EEXIST, "artifact %s already exists", a->id);
         else
-            rc = db_fail(db, err, "insert artifact %s", a->id);
+            rc = reel_db_fail(db, err, "insert artifact %s", a->id);
     }
     sqlite3_finalize(st);
     return rc;
@@ -583,7 +340,7 @@ static int insert_pairs(reel_db *db, const char *sql, const char *id, const char
         if (!brc)
             brc = values ? bind_text(st, 2, values[i]) : bind_hash(st, 2, &hashes[i]);
         if (brc || sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, err, "%s of artifact %s", what, id);
+            rc = reel_db_fail(db, err, "%s of artifact %s", what, id);
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
@@ -698,7 +455,7 @@ int reel_db_artifact_get(reel_db *db, const char *id, reel_artifact *out, reel_e
         }
     }
     if (step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = db_fail(db, err, "look up artifact %s", id);
+        rc = reel_db_fail(db, err, "look up artifact %s", id);
     sqlite3_finalize(st);
     if (rc)
         return rc;
@@ -732,7 +489,7 @@ int reel_db_artifact_tags(reel_db *db, const char *id, reel_db_tag_fn fn, void *
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(db, err, "list tags of artifact %s", id);
+        rc = reel_db_fail(db, err, "list tags of artifact %s", id);
     sqlite3_finalize(st);
     if (rc || n)
         return rc;
@@ -768,7 +525,7 @@ int reel_db_artifact_list(reel_db *db, const char *const *tags, size_t n_tags,
         return rc;
     for (size_t i = 0; i < n_tags; i++) {
         if (bind_text(st, (int)i + 1, tags[i])) {
-            rc = db_fail(db, err, "list artifacts");
+            rc = reel_db_fail(db, err, "list artifacts");
             sqlite3_finalize(st);
             return rc;
         }
@@ -787,7 +544,7 @@ int reel_db_artifact_children(reel_db *db, const char *id, reel_db_artifact_fn f
     if (rc)
         return rc;
     if (bind_text(st, 1, id)) {
-        rc = db_fail(db, err, "list children of artifact %s", id);
+        rc = reel_db_fail(db, err, "list children of artifact %s", id);
         sqlite3_finalize(st);
         return rc;
     }
@@ -814,7 +571,7 @@ int reel_db_artifacts_from_chunk(reel_db *db, const reel_hash *chunk, reel_db_ar
     if (rc)
         return rc;
     if (bind_hash(st, 1, chunk)) {
-        rc = db_fail(db, err, "list artifacts from chunk");
+        rc = reel_db_fail(db, err, "list artifacts from chunk");
         sqlite3_finalize(st);
         return rc;
     }
@@ -849,188 +606,7 @@ int reel_db_referenced_hashes(reel_db *db, reel_db_hash_fn fn, void *ud, reel_er
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(db, err, "list referenced hashes");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---- streams ------------------------------------------------------------ */
-
-int reel_db_stream_put(reel_db *db, const reel_db_stream *s, reel_error *err)
-{
-    if (!fits(s->uri, sizeof s->uri) || !s->uri[0])
-        return reel_error_set(err, REEL_EINVAL, "stream has no uri");
-    if (!fits(s->state, sizeof s->state) || !s->state[0] ||
-        !fits(s->definition_artifact, sizeof s->definition_artifact))
-        return reel_error_set(err, REEL_EINVAL, "stream %s has no state or a bad artifact id",
-                              s->uri);
-
-    /* One statement, so it is atomic without a transaction. created_ns is
-     * kept on update: a stream is created once, however often it restarts. */
-    sqlite3_stmt *st;
-    int rc = prepare(db,
-                     "INSERT INTO streams (" STREAM_COLS ")"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                     " ON CONFLICT (uri) DO UPDATE SET"
-                     " definition_hash = excluded.definition_hash,"
-                     " manifest_id = excluded.manifest_id,"
-                     " sealed_manifest = excluded.sealed_manifest,"
-                     " definition_artifact = excluded.definition_artifact,"
-                     " state = excluded.state, updated_ns = excluded.updated_ns,"
-                     " pid = excluded.pid",
-                     &st, "save stream", err);
-    if (rc)
-        return rc;
-    if (bind_text(st, 1, s->uri) || bind_opt_hash(st, 2, &s->definition_hash) ||
-        bind_opt_hash(st, 3, &s->manifest_id) || bind_opt_hash(st, 4, &s->sealed_manifest) ||
-        bind_opt_text(st, 5, s->definition_artifact) || bind_text(st, 6, s->state) ||
-        sqlite3_bind_int64(st, 7, s->created_ns) || sqlite3_bind_int64(st, 8, s->updated_ns) ||
-        sqlite3_bind_int64(st, 9, s->pid) || sqlite3_step(st) != SQLITE_DONE)
-        rc = db_fail(db, err, "save stream %s", s->uri);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int row_to_stream(reel_db *db, sqlite3_stmt *st, reel_db_stream *s, reel_error *err)
-{
-    memset(s, 0, sizeof *s);
-    const char *uri = (const char *)sqlite3_column_text(st, 0);
-    if (!col_copy(st, 0, s->uri, sizeof s->uri) ||
-        !col_copy(st, 4, s->definition_artifact, sizeof s->definition_artifact) ||
-        !col_copy(st, 5, s->state, sizeof s->state))
-        return reel_error_set(err, REEL_ECORRUPT, "%s: stream %.80s has an over-long field",
-                              db->path, uri ? uri : "(null)");
-    if (!col_hash(st, 1, &s->definition_hash) || !col_hash(st, 2, &s->manifest_id) ||
-        !col_hash(st, 3, &s->sealed_manifest))
-        return reel_error_set(err, REEL_ECORRUPT, "%s: stream %s has a malformed hash", db->path,
-                              s->uri);
-    s->created_ns = col_int(st, 6, 0);
-    s->updated_ns = col_int(st, 7, 0);
-    s->pid = col_int(st, 8, 0);
-    return REEL_OK;
-}
-
-int reel_db_stream_get(reel_db *db, const char *uri, reel_db_stream *out, reel_error *err)
-{
-    memset(out, 0, sizeof *out);
-    if (!uri || !uri[0])
-        return reel_error_set(err, REEL_EINVAL, "missing stream uri");
-    sqlite3_stmt *st;
-    int rc = prepare(db, "SELECT " STREAM_COLS " FROM streams WHERE uri = ?1", &st,
-                     "look up stream", err);
-    if (rc)
-        return rc;
-    int step = bind_text(st, 1, uri) ? SQLITE_ERROR : sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        rc = row_to_stream(db, st, out, err);
-    else if (step == SQLITE_DONE)
-        rc = reel_error_set(err, REEL_ENOENT, "no stream %s", uri);
-    else
-        rc = db_fail(db, err, "look up stream %s", uri);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int reel_db_stream_list(reel_db *db, reel_db_stream_fn fn, void *ud, reel_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(db, "SELECT " STREAM_COLS " FROM streams ORDER BY uri", &st,
-                     "list streams", err);
-    if (rc)
-        return rc;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        reel_db_stream s;
-        if ((rc = row_to_stream(db, st, &s, err)) || (rc = fn(&s, ud)))
-            break;
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = db_fail(db, err, "list streams");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---- moments ------------------------------------------------------------ */
-
-#define MOMENT_COLS "id, stream_uri, frame, wall_ns, kind, level, name"
-
-static int row_to_moment(reel_db *db, sqlite3_stmt *st, reel_db_moment *m, reel_error *err)
-{
-    memset(m, 0, sizeof *m);
-    m->id = sqlite3_column_int64(st, 0);
-    if (!col_copy(st, 1, m->stream_uri, sizeof m->stream_uri) ||
-        !col_copy(st, 4, m->kind, sizeof m->kind) || !col_copy(st, 6, m->name, sizeof m->name))
-        return reel_error_set(err, REEL_ECORRUPT, "%s: moment %lld has an over-long field",
-                              db->path, (long long)m->id);
-    m->frame = sqlite3_column_int64(st, 2);
-    m->wall_ns = sqlite3_column_int64(st, 3);
-    m->has_level = sqlite3_column_type(st, 5) != SQLITE_NULL;
-    m->level_db = m->has_level ? sqlite3_column_double(st, 5) : 0.0;
-    return REEL_OK;
-}
-
-int reel_db_moment_insert(reel_db *db, reel_db_moment *m, reel_error *err)
-{
-    if (!fits(m->stream_uri, sizeof m->stream_uri) || !m->stream_uri[0] ||
-        !fits(m->kind, sizeof m->kind) || !fits(m->name, sizeof m->name))
-        return reel_error_set(err, REEL_EINVAL, "moment has an unterminated or empty field");
-    if (m->frame < 0)
-        return reel_error_set(err, REEL_EINVAL, "moment at a negative frame");
-    sqlite3_stmt *st;
-    int rc = prepare(db,
-                     "INSERT INTO moments (stream_uri, frame, wall_ns, kind, level, name,"
-                     " created_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                     &st, "record a moment", err);
-    if (rc)
-        return rc;
-    if (bind_text(st, 1, m->stream_uri) || sqlite3_bind_int64(st, 2, m->frame) ||
-        sqlite3_bind_int64(st, 3, m->wall_ns) || bind_text(st, 4, m->kind) ||
-        (m->has_level ? sqlite3_bind_double(st, 5, m->level_db) : sqlite3_bind_null(st, 5)) ||
-        bind_opt_text(st, 6, m->name) || sqlite3_bind_int64(st, 7, m->created_ns) ||
-        sqlite3_step(st) != SQLITE_DONE)
-        rc = db_fail(db, err, "record a moment of %.200s", m->stream_uri);
-    else
-        m->id = sqlite3_last_insert_rowid(db->h);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int reel_db_moment_get(reel_db *db, int64_t id, reel_db_moment *out, reel_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(db, "SELECT " MOMENT_COLS " FROM moments WHERE id = ?1", &st,
-                     "look up moment", err);
-    if (rc)
-        return rc;
-    int step = sqlite3_bind_int64(st, 1, id) ? SQLITE_ERROR : sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        rc = row_to_moment(db, st, out, err);
-    else if (step == SQLITE_DONE)
-        rc = reel_error_set(err, REEL_ENOENT, "no moment %lld", (long long)id);
-    else
-        rc = db_fail(db, err, "look up moment %lld", (long long)id);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int reel_db_moment_list(reel_db *db, const char *uri, reel_db_moment_fn fn, void *ud,
-                        reel_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(db,
-                     "SELECT " MOMENT_COLS " FROM moments WHERE stream_uri = ?1"
-                     " ORDER BY frame, id",
-                     &st, "list moments", err);
-    if (rc)
-        return rc;
-    int step = bind_text(st, 1, uri) ? SQLITE_ERROR : SQLITE_ROW;
-    while (step == SQLITE_ROW && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        reel_db_moment m;
-        if ((rc = row_to_moment(db, st, &m, err)) || (rc = fn(&m, ud)))
-            break;
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = db_fail(db, err, "list moments of %.200s", uri);
+        rc = reel_db_fail(db, err, "list referenced hashes");
     sqlite3_finalize(st);
     return rc;
 }

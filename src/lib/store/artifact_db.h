@@ -3,7 +3,9 @@
  * and the registry of recorded streams.
  *
  * Owns: the schema (and its migrations) and every SQL statement. Content lives in the CAS; the
- * database only names it. Must never: be the only copy of anything that
+ * database only names it. Implemented by db.c (the handle), artifact_db.c
+ * (artifacts, tags, lineage), stream_db.c (streams) and moment_db.c
+ * (moments), over the helpers of db_sql.h. Must never: be the only copy of anything that
  * cannot be rebuilt (stream definitions and manifests live in CAS too).
  * Opened in WAL mode with a busy timeout, so `reel record` and `reel slice`
  * in two processes share it.

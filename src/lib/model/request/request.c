@@ -67,6 +67,7 @@ typedef struct req {
     int64_t first;           /* the first event's stream frame */
     uint64_t from, to;
     uint64_t late, dropped;
+    uint64_t late_skipped; /* of `late`: due in a cycle JACK skipped (an xrun) */
     char midi_art[REEL_ARTIFACT_ID_MAX];
     json_t *doc;
 } req;
@@ -394,6 +395,7 @@ static int play(req *r, reel_error *err)
     }
     const reel_midi_sched *s = reel_midi_send_sched(r->ms);
     r->late = atomic_load(&s->late);
+    r->late_skipped = atomic_load(&s->late_skipped);
     r->dropped = atomic_load(&s->dropped);
     /* The tail: recorded while the response dies away. */
     while ((int32_t)(reel_midi_send_now(r->ms) - end) < 0) {
@@ -522,9 +524,10 @@ static json_t *request_json(const req *r)
     json_object_set_new(json_object_get(j, "jack"), "clock_drift_frames", json_integer(r->drift));
     json_object_set_new(json_object_get(j, "jack"), "clock_pairings",
                         json_integer((json_int_t)r->n_pairs));
-    json_object_set_new(j, "events", json_pack("{s:I, s:I, s:I}", "sent",
+    json_object_set_new(j, "events", json_pack("{s:I, s:I, s:I, s:I}", "sent",
                                                (json_int_t)(r->n - r->dropped), "late",
-                                               (json_int_t)r->late, "dropped",
+                                               (json_int_t)r->late, "late_skipped",
+                                               (json_int_t)r->late_skipped, "dropped",
                                                (json_int_t)r->dropped));
     if (r->o->session)
         json_object_set_new(j, "session", json_string(r->o->session));
