@@ -142,6 +142,13 @@ ok reel --json moments $J >cli.json
 [[ $(json "json.dumps(d, sort_keys=True)" api.json) == "$(json "json.dumps(d, sort_keys=True)" cli.json)" ]] ||
     fail "(b) the API and the CLI disagree: $(head -c 300 api.json) / $(head -c 300 cli.json)"
 read -r -a fr <<<"$(json "' '.join(str(m['frame']) for m in d if m['kind'] == 'level')" cli.json)"
+# A beep already sounding when the recording began is a moment at its first frame, not at the
+# beep's onset (which came before the recording): the spacing is checked from the next one.
+first=$(status_field $J first_frame)
+if ((${#fr[@]} > 1 && fr[0] == first && fr[1] - fr[0] < 24000 - 2)); then
+    echo "note: (b) a beep was sounding at the first frame (moment at $first, next at ${fr[1]})"
+    fr=("${fr[@]:1}")
+fi
 beeps=$(((head + 23999) / 24000))
 ((${#fr[@]} >= beeps - 1 && ${#fr[@]} <= beeps + 1 && ${#fr[@]} >= 6)) ||
     fail "(b) ${#fr[@]} moments in $head frames (about $beeps beeps): ${fr[*]}"

@@ -56,13 +56,15 @@ static void tmp_dir(reel_store *st, char *out)
     snprintf(out, PATH_MAX, "%s", reel_cas_tmp_dir(reel_store_cas(st)));
 }
 
-/* err must be REEL_EIO naming `what` and the errno's text. */
+/* err must be REEL_EIO (REEL_ENOSPC for a full filesystem or quota) naming
+ * `what` and the errno's text. */
 #define assert_fails_naming(rc, err, what, errnum) \
     fails_naming(rc, err, what, errnum, __LINE__)
 static void fails_naming(int rc, const reel_error *err, const char *what, int errnum, int line)
 {
-    if (rc != REEL_EIO)
-        fail_msg("line %d: want REEL_EIO, got %d (%s)", line, rc, err->msg);
+    int want = errnum == ENOSPC || errnum == EDQUOT ? REEL_ENOSPC : REEL_EIO;
+    if (rc != want)
+        fail_msg("line %d: want %s, got %d (%s)", line, reel_error_code_name(want), rc, err->msg);
     if (!strstr(err->msg, what))
         fail_msg("line %d: '%s' does not name '%s'", line, err->msg, what);
     if (!strstr(err->msg, strerror(errnum)))
@@ -803,14 +805,16 @@ static void test_recorder_seal(void **state)
     }
 }
 
-/* No room for the next chunk: the preparer's ENOSPC comes out of poll
- * naming the staging file; what was written so far is recovered. */
+/* No room for the next chunk, file ingest: the preparer's ENOSPC comes out
+ * of poll naming the staging file (nothing of a file is lost by stopping);
+ * what was written so far is recovered. */
 static void test_recorder_no_room_for_chunks(void **state)
 {
     const char *dir = *state;
     reel_store *st = tsu_open_store(dir);
     reel_error err = {0};
     reel_stream_def def = tsu_audio_def(URI, RATE, CH, CHUNK_FRAMES);
+    snprintf(def.device_identity, sizeof def.device_identity, "file:/in.wav");
     const size_t frames = 200 * CHUNK_FRAMES;
     float *in = tsu_make_input(frames * CH, 99);
     reel_recorder *r = NULL;
@@ -826,7 +830,7 @@ static void test_recorder_no_room_for_chunks(void **state)
     uint64_t written = rs.frames;
     assert_true(written < frames);
     reel_cw_finish(reel_recorder_writer(r));
-    assert_int_equal(reel_recorder_close(r, &err), REEL_EIO);
+    assert_int_equal(reel_recorder_close(r, &err), REEL_ENOSPC);
     reel_fault_disarm(fault_of(st));
     if (reel_recorder_recover(st, URI, &err) != REEL_OK)
         fail_msg("recover: %s", err.msg);
@@ -841,6 +845,71 @@ static void test_recorder_no_room_for_chunks(void **state)
     reel_store_close(st);
 }
 
+/* No room for the next chunk, live source: not a failure. The full store is
+ * told once (naming the staging file), the recorder keeps polling without
+ * error, and once space returns it is told resumed and takes every frame:
+ * nothing lost, the manifest counts the episode as a gap. */
+static void test_recorder_waits_for_space(void **state)
+{
+    const char *dir = *state;
+    reel_store *st = tsu_open_store(dir);
+    reel_error err = {0};
+    reel_stream_def def = tsu_audio_def(URI, RATE, CH, CHUNK_FRAMES);
+    const size_t frames = 40 * CHUNK_FRAMES;
+    float *in = tsu_make_input(frames * CH, 17);
+    reel_recorder *r = NULL;
+    assert_int_equal(reel_recorder_open(&r, st, &def, &err), REEL_OK);
+    arm(st, "fallocate:ENOSPC");
+    reel_error msg = {0};
+    int n = 0;
+    int64_t until = reel_clock_mono_now() + 30000000000LL;
+    /* The preparer finds the store full as it tops up after a chunk goes. */
+    size_t pos = 0;
+    while (n == 0) {
+        if (reel_clock_mono_now() > until)
+            fail_msg("the full store was never told");
+        reel_chunk_writer *cw = reel_recorder_writer(r);
+        if (pos < frames && reel_cw_room(cw) >= 64) {
+            reel_cw_set_clock(cw, reel_clock_mono_now(), reel_clock_wall_now(), pos);
+            reel_cw_write(cw, (const uint8_t *)in + pos * FB, 64);
+            pos += 64;
+        }
+        if (reel_recorder_poll(r, &err) != REEL_OK)
+            fail_msg("poll failed on a full store: %s", err.msg);
+        n = reel_recorder_take_notice(r, &msg);
+    }
+    assert_int_equal(n, REEL_RECORDER_NOTICE_FULL);
+    assert_int_equal(msg.code, REEL_ENOSPC);
+    assert_non_null(strstr(msg.msg, "/cas/staging/blake3/"));
+    assert_non_null(strstr(msg.msg, strerror(ENOSPC)));
+    assert_int_equal(reel_recorder_take_notice(r, &msg), 0); /* told once */
+    reel_fault_disarm(fault_of(st));
+    if (tsu_feed(r, (const uint8_t *)in + pos * FB, frames - pos, FB, 64, pos, &err) != REEL_OK)
+        fail_msg("feed after space returned: %s", err.msg);
+    until = reel_clock_mono_now() + 30000000000LL;
+    while ((n = reel_recorder_take_notice(r, &msg)) == 0) {
+        if (reel_clock_mono_now() > until)
+            fail_msg("never told resumed");
+        if (reel_recorder_poll(r, &err) != REEL_OK)
+            fail_msg("poll: %s", err.msg);
+    }
+    assert_int_equal(n, REEL_RECORDER_NOTICE_RESUMED);
+    assert_non_null(strstr(msg.msg, "resumed"));
+    reel_cw_finish(reel_recorder_writer(r));
+    reel_recorder_status fin;
+    assert_int_equal(reel_recorder_close_status(r, &fin, &err), REEL_OK);
+    assert_true(fin.frames == frames);
+    assert_true(fin.overrun_frames == 0); /* the producer waited: nothing owed */
+    reel_stream_view v;
+    assert_int_equal(reel_store_stream_open(st, URI, &v, &err), REEL_OK);
+    assert_true(v.manifest.gaps == 1);
+    reel_stream_view_free(&v);
+    check_stream_holds(st, in, frames);
+    tsu_assert_fsck_clean(st);
+    free(in);
+    reel_store_close(st);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -848,7 +917,7 @@ int main(void)
         T(test_spec_grammar),        T(test_counting),       T(test_store_open_reads_env),
         T(test_cas_put_buf),         T(test_cas_put_file),   T(test_staging_allocation),
         T(test_seal),                T(test_manifest_save),  T(test_slice),
-        T(test_recorder_seal),       T(test_recorder_no_room_for_chunks),
+        T(test_recorder_seal),       T(test_recorder_no_room_for_chunks), T(test_recorder_waits_for_space),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,7 +29,7 @@ int reel_fs_mkdirs(const char *path, reel_error *err)
             char c = buf[i];
             buf[i] = '\0';
             if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return reel_error_set(err, REEL_EIO, "cannot create directory %s: %s", buf,
+                return reel_error_set(err, reel_error_code_of_errno(errno), "cannot create directory %s: %s", buf,
                                       strerror(errno));
             buf[i] = c;
         }
@@ -60,12 +60,12 @@ int reel_fs_fsync_dir_f(reel_fault *f, const char *dir, reel_error *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return reel_error_set(err, REEL_EIO, "cannot open directory %s: %s", dir, strerror(errno));
+        return reel_error_set(err, reel_error_code_of_errno(errno), "cannot open directory %s: %s", dir, strerror(errno));
     int rc = reel_io_fsync(f, fd);
     int e = errno;
     close(fd);
     if (rc != 0)
-        return reel_error_set(err, REEL_EIO, "cannot fsync directory %s: %s", dir, strerror(e));
+        return reel_error_set(err, reel_error_code_of_errno(e), "cannot fsync directory %s: %s", dir, strerror(e));
     return REEL_OK;
 }
 
@@ -126,7 +126,7 @@ int reel_fs_tmpfile(const char *dir, const char *prefix, char *path_out, int *fd
         return reel_error_set(err, REEL_EINVAL, "temporary path too long in %s", dir);
     *fd = mkostemp(path_out, O_CLOEXEC);
     if (*fd < 0)
-        return reel_error_set(err, REEL_EIO, "cannot create a file in %s: %s", dir,
+        return reel_error_set(err, reel_error_code_of_errno(errno), "cannot create a file in %s: %s", dir,
                               strerror(errno));
     return REEL_OK;
 }
@@ -147,15 +147,15 @@ int reel_fs_write_atomic_f(reel_fault *f, const char *path, const char *tmpdir, 
         rc = reel_error_set(err, reel_error_code_of_errno(e), "cannot write %s: %s", path,
                             e ? strerror(e) : "no progress");
     if (rc == 0 && fchmod(fd, 0644) != 0)
-        rc = reel_error_set(err, REEL_EIO, "cannot chmod %s: %s", tmp, strerror(errno));
+        rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot chmod %s: %s", tmp, strerror(errno));
     if (rc == 0 && reel_io_fsync(f, fd) != 0)
-        rc = reel_error_set(err, REEL_EIO, "cannot fsync %s (for %s): %s", tmp, path,
+        rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot fsync %s (for %s): %s", tmp, path,
                             strerror(errno));
     if (close(fd) != 0 && rc == 0)
-        rc = reel_error_set(err, REEL_EIO, "cannot close %s (for %s): %s", tmp, path,
+        rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot close %s (for %s): %s", tmp, path,
                             strerror(errno));
     if (rc == 0 && reel_io_rename(f, tmp, path) != 0)
-        rc = reel_error_set(err, REEL_EIO, "cannot rename into %s: %s", path, strerror(errno));
+        rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot rename into %s: %s", path, strerror(errno));
     if (rc) {
         unlink(tmp);
         return rc;
@@ -196,7 +196,7 @@ int reel_fs_copy_atomic_f(reel_fault *f, const char *src, const char *dst, mode_
     }
     struct stat st;
     if (fstat(in, &st) != 0) {
-        rc = reel_error_set(err, REEL_EIO, "cannot stat %s: %s", src, strerror(errno));
+        rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot stat %s: %s", src, strerror(errno));
         goto fail;
     }
     off_t left = st.st_size;
@@ -285,7 +285,7 @@ int reel_fs_read_all(const char *path, char **data, size_t *len, reel_error *err
             int e = errno;
             free(buf);
             close(fd);
-            return reel_error_set(err, REEL_EIO, "cannot read %s: %s", path, strerror(e));
+            return reel_error_set(err, reel_error_code_of_errno(e), "cannot read %s: %s", path, strerror(e));
         }
         if (n == 0)
             break;

@@ -160,13 +160,13 @@ static int move_into_content(reel_cas *cas, const char *src, const reel_hash *h,
     if (rc)
         return rc;
     if (chmod(src, 0444) != 0)
-        return reel_error_set(err, REEL_EIO, "cannot chmod %s: %s", src, strerror(errno));
+        return reel_error_set(err, reel_error_code_of_errno(errno), "cannot chmod %s: %s", src, strerror(errno));
     /* Read-only before the rename, so content never appears writable; a
      * failed move gives the file its mode back, or a staging chunk could
      * not be opened for sealing again (recovery) by anyone but root. */
     if (reel_io_rename(&cas->fault, src, dst) != 0) {
         if (errno != EXDEV) {
-            rc = reel_error_set(err, REEL_EIO, "cannot move %s into the store as %s: %s", src,
+            rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot move %s into the store as %s: %s", src,
                                 dst, strerror(errno));
             chmod(src, 0644);
             return rc;
@@ -179,7 +179,7 @@ static int move_into_content(reel_cas *cas, const char *src, const reel_hash *h,
         unlink(src);
     }
     if (utimensat(AT_FDCWD, dst, NULL, 0) != 0)
-        return reel_error_set(err, REEL_EIO, "cannot set the time of %s: %s", dst,
+        return reel_error_set(err, reel_error_code_of_errno(errno), "cannot set the time of %s: %s", dst,
                               strerror(errno));
     reel_fs_dirname(dst, dir, sizeof dir);
     return reel_fs_fsync_dir_f(&cas->fault, dir, err);
@@ -194,11 +194,11 @@ int reel_cas_ingest(reel_cas *cas, const char *tmp_path, const reel_hash *known,
     } else {
         int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return reel_error_set(err, REEL_EIO, "cannot open %s: %s", tmp_path, strerror(errno));
+            return reel_error_set(err, reel_error_code_of_errno(errno), "cannot open %s: %s", tmp_path, strerror(errno));
         int s = reel_io_fsync(&cas->fault, fd);
         close(fd);
         if (s != 0)
-            return reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", tmp_path, strerror(errno));
+            return reel_error_set(err, reel_error_code_of_errno(errno), "cannot fsync %s: %s", tmp_path, strerror(errno));
         int rc = reel_hash_file(tmp_path, &h, err);
         if (rc)
             return rc;
@@ -225,7 +225,7 @@ int reel_cas_put_buf(reel_cas *cas, const void *data, size_t len, reel_hash *out
         return rc;
     rc = reel_fs_write_all_f(&cas->fault, fd, tmp, data, len, err);
     if (rc == 0 && reel_io_fsync(&cas->fault, fd) != 0)
-        rc = reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", tmp, strerror(errno));
+        rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot fsync %s: %s", tmp, strerror(errno));
     close(fd);
     if (rc == 0)
         rc = move_into_content(cas, tmp, &h, err);
@@ -353,7 +353,7 @@ int reel_cas_put_file(reel_cas *cas, const char *path, reel_hash *out, reel_erro
     if (st.st_size > 0) {
         void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, in, 0);
         if (map == MAP_FAILED) {
-            hash_rc = reel_error_set(err, REEL_EIO, "cannot map %s: %s", path, strerror(errno));
+            hash_rc = reel_error_set(err, reel_error_code_of_errno(errno), "cannot map %s: %s", path, strerror(errno));
         } else {
             madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
             reel_hasher_update(&hasher, map, (size_t)st.st_size);
@@ -513,7 +513,7 @@ int reel_cas_staging_create(reel_cas *cas, uint64_t size, reel_hash *id, int *fd
         if (fd < 0 && errno == EEXIST)
             continue;
         if (fd < 0)
-            return reel_error_set(err, REEL_EIO, "cannot create staging file %s: %s", path,
+            return reel_error_set(err, reel_error_code_of_errno(errno), "cannot create staging file %s: %s", path,
                                   strerror(errno));
         if (size > 0) {
             /* Allocated for real: the engine writes through a mapping, and
@@ -563,12 +563,12 @@ int reel_cas_seal(reel_cas *cas, const reel_hash *staging_id, uint64_t length,
     if (length != UINT64_MAX && ftruncate(fd, (off_t)length) != 0) {
         int e = errno;
         close(fd);
-        return reel_error_set(err, REEL_EIO, "cannot truncate %s: %s", path, strerror(e));
+        return reel_error_set(err, reel_error_code_of_errno(e), "cannot truncate %s: %s", path, strerror(e));
     }
     if (reel_io_fdatasync(&cas->fault, fd) != 0) {
         int e = errno;
         close(fd);
-        return reel_error_set(err, REEL_EIO, "cannot fsync %s: %s", path, strerror(e));
+        return reel_error_set(err, reel_error_code_of_errno(e), "cannot fsync %s: %s", path, strerror(e));
     }
     close(fd);
     reel_hash h;
@@ -592,7 +592,7 @@ int reel_cas_staging_remove(reel_cas *cas, const reel_hash *id, reel_error *err)
     char path[PATH_MAX];
     reel_cas_staging_path(cas, id, path);
     if (unlink(path) != 0 && errno != ENOENT)
-        return reel_error_set(err, REEL_EIO, "cannot remove %s: %s", path, strerror(errno));
+        return reel_error_set(err, reel_error_code_of_errno(errno), "cannot remove %s: %s", path, strerror(errno));
     return REEL_OK;
 }
 
@@ -602,7 +602,7 @@ int reel_cas_foreach(const reel_cas *cas, int which, reel_cas_visit_fn fn, void 
     const char *base = which ? cas->staging : cas->content;
     DIR *d1 = opendir(base);
     if (!d1)
-        return reel_error_set(err, REEL_EIO, "cannot list %s: %s", base, strerror(errno));
+        return reel_error_set(err, reel_error_code_of_errno(errno), "cannot list %s: %s", base, strerror(errno));
     int ret = 0;
     struct dirent *a;
     while (!ret && (a = readdir(d1))) {
