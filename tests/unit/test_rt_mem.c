@@ -53,6 +53,20 @@ static long minflt(void)
     return r.ru_minflt + r.ru_majflt;
 }
 
+/* AddressSanitizer intercepts mlock/mlockall and makes them succeed
+ * without locking anything, so under it a lock can neither be seen in
+ * VmLck nor refused: the lock checks are for the other builds. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MLOCK_OBSERVABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MLOCK_OBSERVABLE 0
+#endif
+#endif
+#ifndef MLOCK_OBSERVABLE
+#define MLOCK_OBSERVABLE 1
+#endif
+
 static long vm_locked_kb(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -97,12 +111,12 @@ static void test_alloc_prefaulted_and_locked(void **state)
         p[i] = 1;
     assert_int_equal(minflt() - f0, 0); /* faulted in already */
     reel_rt_get_status(&s1);
-    if (s1.lock_failures == s0.lock_failures) {
+    if (s1.lock_failures == s0.lock_failures && MLOCK_OBSERVABLE) {
         assert_true(s1.locked_bytes >= s0.locked_bytes + n);
         assert_true(vm_locked_kb() >= lk0 + (long)(n / 1024));
     }
     reel_rt_free(p, n);
-    if (s1.lock_failures == s0.lock_failures)
+    if (s1.lock_failures == s0.lock_failures && MLOCK_OBSERVABLE)
         assert_true(vm_locked_kb() <= lk0 + 4);
 }
 
@@ -150,7 +164,8 @@ static int child_refused(void)
         return 15;
     uint8_t *q = reel_rt_alloc(4096, NULL); /* a second refusal: counted, not told */
     reel_rt_get_status(&s1);
-    if (s1.lock_failures < s0.lock_failures + 2 || s1.fifo_failures != s0.fifo_failures + 1)
+    if ((MLOCK_OBSERVABLE && s1.lock_failures < s0.lock_failures + 2) ||
+        s1.fifo_failures != s0.fifo_failures + 1)
         return 16;
     int lock_notes = 0, fifo_notes = 0;
     while (reel_rt_next_note(note, sizeof note)) {
@@ -159,7 +174,7 @@ static int child_refused(void)
         if (!strstr(note, "(") || strchr(note, '\n'))
             return 17; /* one line, with the reason */
     }
-    if (lock_notes != 1 || fifo_notes != 1)
+    if ((MLOCK_OBSERVABLE && lock_notes != 1) || fifo_notes != 1)
         return 18;
     reel_rt_promote_self(70);
     if (reel_rt_next_note(note, sizeof note))
