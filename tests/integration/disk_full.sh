@@ -37,12 +37,8 @@ CHUNK_BYTES=$((CHUNK_FRAMES * CH * 4))
 reel_bg serve.log serve --source tone:440.123 --stream $A --channels $CH --chunk-frames $CHUNK_FRAMES \
     --listen 127.0.0.1:0 --no-osc
 serve_pid=$BG_PID
-for ((i = 0; i < 200; i++)); do
-    grep -qs 'HTTP on ' serve.log && grep -qs 'engine connected' serve.log && break
-    kill -0 "$serve_pid" 2>/dev/null || fail "serve exited: $(cat serve.log)"
-    sleep 0.05
-done
-U=$(sed -n 's/^reel serve: HTTP on //p' serve.log)
+serve_ready serve.log "$serve_pid"
+U=$SERVE_URL
 [[ $U =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || fail "serve did not print its URL: $(head -c 300 serve.log)"
 curl -sS -N --max-time 60 "$U/api/events" >events.txt 2>/dev/null &
 BG_PIDS+=($!)

@@ -73,6 +73,20 @@ reel_bg() {
     BG_PIDS+=("$BG_PID")
 }
 
+# serve_ready LOG PID: wait (at most 15 s) until a background `reel serve` logged its HTTP URL
+# and a connected engine; the URL is then in $SERVE_URL. Fails at once if serve exits.
+serve_ready() {
+    local log=$1 pid=$2 i
+    SERVE_URL=
+    for ((i = 0; i < 300; i++)); do
+        SERVE_URL=$(sed -n 's|^reel serve: HTTP on \(http://[^ ]*\).*|\1|p' "$log" | head -n 1)
+        [[ -n $SERVE_URL ]] && grep -qs 'engine connected' "$log" && return 0
+        kill -0 "$pid" 2>/dev/null || fail "serve exited: $(tail -c 600 "$log")"
+        sleep 0.05
+    done
+    fail "serve not ready within 15 s: $(tail -c 600 "$log")"
+}
+
 # wait_bg PID: wait for a background reel, fail if it failed.
 wait_bg() {
     local rc=0

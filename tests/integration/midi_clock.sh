@@ -43,11 +43,7 @@ connect "$PORT" mdump:input
 URI=stream://jack/clock
 reel_bg serve.log serve --source "jack-midi:$PORT" --stream $URI --listen 127.0.0.1:0
 SERVE=$BG_PID
-for ((i = 0; i < 300; i++)); do
-    grep -qs 'HTTP on ' serve.log && grep -qs 'engine connected' serve.log && break
-    kill -0 $SERVE 2>/dev/null || fail "serve exited: $(cat serve.log)"
-    sleep 0.05
-done
+serve_ready serve.log "$SERVE"
 grep -qs 'engine connected' serve.log || fail "serve did not connect its engine: $(cat serve.log)"
 
 # head_past FRAME: wait (bounded) until the stream's head is past FRAME.

@@ -15,13 +15,8 @@ URI=stream://tone/meters
 reel_bg "$TMP/serve.log" serve --source tone:440 --stream $URI --channels 2 --no-osc \
     --listen 127.0.0.1:0
 SERVE=$BG_PID
-URL=
-for _ in $(seq 100); do
-    URL=$(sed -n 's|.*HTTP on \(http://[^ ]*\).*|\1|p' "$TMP/serve.log")
-    [[ -n $URL ]] && grep -q 'engine connected' "$TMP/serve.log" && break
-    kill -0 "$SERVE" 2>/dev/null || fail "serve exited: $(tail -3 "$TMP/serve.log")"
-    sleep 0.1
-done
+serve_ready "$TMP/serve.log" "$SERVE"
+URL=$SERVE_URL
 [[ -n $URL ]] || fail "serve printed no URL: $(cat "$TMP/serve.log")"
 
 : >"$TMP/events"
