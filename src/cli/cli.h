@@ -27,6 +27,11 @@ typedef struct cli {
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "reel: <e->msg> [<e->reason>]" (no brackets without a reason). */
 int fail_err(const reel_error *e);
+/* Argument checks shared by the commands: `reel CMD` with nothing after it,
+ * or `reel CMD WHAT` with exactly one operand that is not an option.
+ * 0 when the arguments are right, else fail()'s exit status. */
+int cli_args_none(const cli *c, const char *cmd);
+int cli_args_one(const cli *c, const char *cmd, const char *what);
 /* Print `j` (indented, sorted keys) and release it. */
 void print_json(json_t *j);
 const char *hs(const reel_hash *h, char *buf);

@@ -90,3 +90,19 @@ int open_store(cli *c, reel_store **st, bool create)
     return 0;
 }
 
+
+int cli_args_none(const cli *c, const char *cmd)
+{
+    if (c->argc > 1)
+        return fail(REEL_EINVAL, "%s takes no arguments (got '%s')", cmd, c->argv[1]);
+    return 0;
+}
+
+int cli_args_one(const cli *c, const char *cmd, const char *what)
+{
+    if (c->argc >= 2 && c->argv[1][0] == '-')
+        return fail(REEL_EINVAL, "%s: unknown option '%s' (reel %s %s)", cmd, c->argv[1], cmd, what);
+    if (c->argc != 2)
+        return fail(REEL_EINVAL, "usage: reel %s %s", cmd, what);
+    return 0;
+}

@@ -69,10 +69,9 @@ int cmd_artifacts(cli *c)
 
 int cmd_show(cli *c)
 {
-    if (c->argc >= 2 && c->argv[1][0] == '-')
-        return fail(REEL_EINVAL, "show: unknown option '%s' (reel show ARTIFACT)", c->argv[1]);
-    if (c->argc != 2)
-        return fail(REEL_EINVAL, "usage: reel show ARTIFACT");
+    int bad = cli_args_one(c, "show", "ARTIFACT");
+    if (bad)
+        return bad;
     json_t *j = NULL;
     json_t *args = json_pack("{s:s}", "id", c->argv[1]);
     int rc = cli_call(c, "artifact_get", args, &j); /* the document every surface shows */

@@ -39,8 +39,9 @@ static void fsck_progress(const reel_fsck_report *rep, void *ud)
 
 int cmd_fsck(cli *c)
 {
-    if (c->argc > 1)
-        return fail(REEL_EINVAL, "fsck takes no arguments (got '%s')", c->argv[1]);
+    int bad = cli_args_none(c, "fsck");
+    if (bad)
+        return bad;
     reel_store *st;
     int rc = open_store(c, &st, false);
     if (rc)

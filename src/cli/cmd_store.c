@@ -17,8 +17,9 @@
 
 int cmd_init(cli *c)
 {
-    if (c->argc > 1)
-        return fail(REEL_EINVAL, "init takes no arguments (got '%s')", c->argv[1]);
+    int bad = cli_args_none(c, "init");
+    if (bad)
+        return bad;
     reel_store *st;
     int rc = open_store(c, &st, true);
     if (rc)
@@ -49,8 +50,9 @@ static void print_stream_human(json_t *s)
 
 int cmd_streams(cli *c)
 {
-    if (c->argc > 1)
-        return fail(REEL_EINVAL, "streams takes no arguments (got '%s')", c->argv[1]);
+    int bad = cli_args_none(c, "streams");
+    if (bad)
+        return bad;
     reel_store *st;
     int rc = open_store(c, &st, false);
     if (rc)
@@ -77,10 +79,9 @@ int cmd_streams(cli *c)
 
 int cmd_status(cli *c)
 {
-    if (c->argc >= 2 && c->argv[1][0] == '-')
-        return fail(REEL_EINVAL, "status: unknown option '%s' (reel status STREAM)", c->argv[1]);
-    if (c->argc != 2)
-        return fail(REEL_EINVAL, "usage: reel status STREAM");
+    int bad = cli_args_one(c, "status", "STREAM");
+    if (bad)
+        return bad;
     reel_store *st;
     int rc = open_store(c, &st, false);
     if (rc)
