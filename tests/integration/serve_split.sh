@@ -17,25 +17,35 @@ SCHEMAS=${REEL_SRC:?REEL_SRC must name the source root}/schemas
 reel init >/dev/null
 
 # ---- (a) serve in one process, stopped by SIGTERM ---------------------------------------
+t0=$(date +%s%N)
 reel_bg "$TMP/serve-a.log" serve --source tone:440 --stream stream://tone/a --listen 127.0.0.1:0
 pid=$BG_PID
-sleep 2
-url=$(sed -n 's/^reel serve: HTTP on //p' "$TMP/serve-a.log")
+serve_ready "$TMP/serve-a.log" "$pid"
+url=$SERVE_URL
 [[ $url == http://127.0.0.1:* ]] || fail "(a) no HTTP line: $(cat "$TMP/serve-a.log")"
 curl -sf "$url/api/streams" | grep -q '"uri": *"stream://tone/a"' || fail "(a) $url/api/streams: $(curl -s "$url/api/streams")"
 curl -sfN -m 1 "$url/api/events" >"$TMP/sse.txt" || true
 grep -q '^event: head' "$TMP/sse.txt" || fail "(a) no head events on $url/api/events: $(head -c 300 "$TMP/sse.txt")"
-sleep 1
+# Until it has shown 2 s recorded (bounded), then stop it.
+seen=0
+for ((i = 0; i < 300 && seen < 2 * 48000; i++)); do
+    seen=$(reel --json status stream://tone/a | json "d['head_frame']")
+    ((seen >= 2 * 48000)) || sleep 0.05
+done
+((seen >= 2 * 48000)) || fail "(a) only $seen frames shown after 15 s"
 kill -TERM "$pid"
 wait_bg "$pid"
+t1=$(date +%s%N)
 head -1 "$TMP/serve-a.log" | grep -q "recording stream://tone/a from tone:440 (48000 Hz, 2 ch, f32)" ||
     fail "(a) first line: $(head -1 "$TMP/serve-a.log")"
 grep -q "every stream sealed" "$TMP/serve-a.log" || fail "(a) not sealed: $(cat "$TMP/serve-a.log")"
 reel --json status stream://tone/a >"$TMP/st-a.json"
 [[ $(json "d['state']" "$TMP/st-a.json") == stopped ]] || fail "(a) state: $(cat "$TMP/st-a.json")"
 frames=$(json "d['head_frame']" "$TMP/st-a.json")
-# about 3 s of wall time (startup and shutdown take some of it)
-[[ $frames -gt $((2 * 48000)) && $frames -lt $((4 * 48000)) ]] || fail "(a) $frames frames in 3 s"
+# The tone keeps wall time: never more frames than the time serve ran (plus one 10 ms
+# tolerance for the two clocks), never fewer than it had shown before the stop.
+max=$(((t1 - t0) * 48 / 1000000 + 480))
+((frames >= seen && frames <= max)) || fail "(a) $frames frames: shown $seen before the stop, serve ran $(((t1 - t0) / 1000000)) ms"
 ok reel slice stream://tone/a --from start --to head --out "$TMP/a.wav" >/dev/null
 [[ $(soxi -s "$TMP/a.wav") == "$frames" ]] || fail "(a) slice has $(soxi -s "$TMP/a.wav") frames, want $frames"
 
