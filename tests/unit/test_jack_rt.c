@@ -1254,6 +1254,13 @@ static int verify_chunk(const reel_chunk_entry *e, bool last, void *ud)
 static void test_stalled_control_side(void **state)
 {
     (void)state;
+#if defined(__SANITIZE_THREAD__)
+    /* Under ThreadSanitizer the control side seals 64 channels too slowly
+     * to catch up at all (seen: overruns to the end of the run), so what
+     * this test proves -- bounded realtime work and a full recovery -- is
+     * not observable; the normal and ASan builds run it. */
+    skip();
+#endif
     /* The store on tmpfs where there is one: what is under test is the
      * realtime side's work while the control side is stopped, not how fast
      * this machine's disk seals chunks afterwards (a shared VM's fsyncs
