@@ -99,8 +99,10 @@ static json_t *status_locked(const reel_take *t)
         json_object_set_new(j, "frames", json_integer((json_int_t)n));
         json_object_set_new(j, "seconds", json_real(secs(t, n)));
     }
+    /* A copy, not a reference: the status is released on other threads,
+     * and jansson's reference counts are not for sharing across them. */
     if (t->last)
-        json_object_set(j, "last", t->last);
+        json_object_set_new(j, "last", json_deep_copy(t->last));
     return j;
 }
 
