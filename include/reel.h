@@ -57,6 +57,7 @@ typedef enum reel_err {
     REEL_EDB = -12,     /* "database_error": the SQLite index failed */
     REEL_EDEVICE = -13, /* "device_error": an audio or MIDI device failed */
     REEL_ENOSPC = -14,  /* "no_space": the store's filesystem is full (or over quota) */
+    REEL_ECONFLICT = -15, /* "conflict": an edit computed from a version that is no longer the head */
 } reel_err;
 
 /* A store and the service over it. Opaque. */

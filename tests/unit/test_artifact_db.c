@@ -163,7 +163,7 @@ static void test_open_create_reopen(void **state)
     assert_string_equal(v, "3");
     raw_pragma(f->path, "SELECT group_concat(module || '=' || version, ',') FROM "
                         "(SELECT * FROM reel_schema ORDER BY module)", v, sizeof v);
-    assert_string_equal(v, "artifacts=1,moments=1,sessions=1");
+    assert_string_equal(v, "artifacts=1,moments=1,projects=1,sessions=1");
     raw_pragma(f->path, "PRAGMA journal_mode", v, sizeof v);
     assert_string_equal(v, "wal");
 
@@ -975,7 +975,7 @@ static void test_upgrade_from_v1(void **state)
     assert_string_equal(v, "3"); /* the registry era (store/db_schema.c) */
     raw_pragma(f->path, "SELECT group_concat(module || '=' || version, ',') FROM "
                         "(SELECT * FROM reel_schema ORDER BY module)", v, sizeof v);
-    assert_string_equal(v, "artifacts=1,moments=1,sessions=1");
+    assert_string_equal(v, "artifacts=1,moments=1,projects=1,sessions=1");
     raw_pragma(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'", v,
                sizeof v);
     assert_string_equal(v, "1");

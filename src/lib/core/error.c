@@ -30,6 +30,7 @@ const char *reel_strerror(int code)
     case REEL_EDB: return "database error";
     case REEL_EDEVICE: return "device error";
     case REEL_ENOSPC: return "no space left in the store";
+    case REEL_ECONFLICT: return "conflict";
     default: return "unknown error";
     }
 }
@@ -88,6 +89,7 @@ static const struct {
     {REEL_EFORMAT, "unsupported_format"}, {REEL_ESTATE, "illegal_state"},
     {REEL_EFULL, "full"},              {REEL_EDB, "database_error"},
     {REEL_EDEVICE, "device_error"},    {REEL_ENOSPC, "no_space"},
+    {REEL_ECONFLICT, "conflict"},
 };
 
 const char *reel_error_code_name(int code)

@@ -75,10 +75,7 @@ void reel_service_unsubscribe(reel_service *s, reel_service_event_fn fn, void *u
 int reel_service_store_borrow(reel_service *s, reel_store **st, reel_error *err);
 void reel_service_store_return(reel_service *s, reel_store *st);
 
-/* Check `args` against a JSON Schema of the small subset ops use: type
- * object with properties of type string/integer/number/boolean/array/
- * object, "required", "enum", "minimum"/"maximum", array "items"; unknown
- * properties are refused. Exposed for tests and fuzzing. */
-int reel_schema_check(json_t *schema, json_t *args, reel_error *err);
+/* reel_schema_check (an op's arguments against its schema): core/json_schema.h. */
+#include "core/json_schema.h"
 
 #endif

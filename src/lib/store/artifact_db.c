@@ -394,6 +394,30 @@ fail:
     return rc;
 }
 
+int reel_db_artifact_delete(reel_db *db, const char *id, reel_error *err)
+{
+    sqlite3 *h = reel_db_sqlite(db);
+    static const char *const sql[] = {
+        "UPDATE artifacts SET parent_id = NULL WHERE parent_id = ?1",
+        "DELETE FROM artifact_tags WHERE artifact_id = ?1",
+        "DELETE FROM artifact_chunks WHERE artifact_id = ?1",
+        "DELETE FROM artifacts WHERE id = ?1",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(h, sql[i], -1, &st, NULL) != SQLITE_OK)
+            return reel_error_set(err, REEL_EDB, "%s: delete artifact: %s", reel_db_path(db),
+                                  sqlite3_errmsg(h));
+        int step = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) ? SQLITE_ERROR
+                                                                    : sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (step != SQLITE_DONE)
+            return reel_error_set(err, REEL_EDB, "%s: delete artifact %s: %s", reel_db_path(db),
+                                  id, sqlite3_errmsg(h));
+    }
+    return REEL_OK;
+}
+
 static int get_by_content(reel_db *db, const char *spec, reel_artifact *out, reel_error *err)
 {
     reel_hash h;

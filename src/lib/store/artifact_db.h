@@ -63,6 +63,11 @@ int reel_db_artifact_insert(reel_db *db, const reel_artifact *a, const char *con
  * content hash (newest artifact naming it). REEL_ENOENT / REEL_EAMBIG. */
 int reel_db_artifact_get(reel_db *db, const char *id, reel_artifact *out, reel_error *err);
 
+/* Forget artifact `id` (its tags and chunk index too); its children lose
+ * their parent link. Only for what a feature drops on request (a pruned
+ * project version); the caller holds the transaction. */
+int reel_db_artifact_delete(reel_db *db, const char *id, reel_error *err);
+
 /* Tags of one artifact; callback per tag. */
 typedef int (*reel_db_tag_fn)(const char *tag, void *ud);
 int reel_db_artifact_tags(reel_db *db, const char *id, reel_db_tag_fn fn, void *ud,

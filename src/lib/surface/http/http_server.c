@@ -144,7 +144,8 @@ enum MHD_Result http_send_reel_error(struct MHD_Connection *conn, const reel_err
     case REEL_ENOENT: status = 404; break;
     case REEL_EEXIST:
     case REEL_EAMBIG:
-    case REEL_ESTATE: status = 409; break;
+    case REEL_ESTATE:
+    case REEL_ECONFLICT: status = 409; break;
     case REEL_ERANGE:
     case REEL_EFORMAT: status = 422; break;
     case REEL_ENOMEM:

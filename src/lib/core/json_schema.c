@@ -1,7 +1,9 @@
 /*
- * service_schema.c — checks an op's arguments against its JSON Schema.
+ * json_schema.c — checks a JSON value against a JSON Schema: an op's
+ * arguments (service/) and the documents features store (a project version,
+ * model/project/), so one validator and one set of messages serve both.
  *
- * Only the subset the op table uses: an object whose properties have a
+ * Only the subset reel's schemas use: an object whose properties have a
  * "type" (string, integer, number, boolean, array, object), optional
  * "enum" (strings), "minimum"/"maximum" (numbers), "minLength"/"maxLength"
  * (strings), "items" (for arrays, one level), "maxItems", and a
@@ -13,9 +15,10 @@
  * implement as if it were satisfied (unknown keywords are schema bugs and
  * fail the call).
  */
-#include "service/service.h"
+#include "core/json_schema.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char *type_name(json_t *v)
@@ -54,7 +57,8 @@ static bool keyword_known(const char *k)
 {
     static const char *const known[] = {"type", "description", "enum", "minimum", "maximum",
                                         "minLength", "maxLength", "items", "maxItems", "default",
-                                        "properties", "required", "additionalProperties"};
+                                        "properties", "required", "additionalProperties",
+                                        "$schema", "$id", "title"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(k, known[i]) == 0)
             return true;
@@ -64,7 +68,7 @@ static bool keyword_known(const char *k)
 /* One value against one property schema; `path` names it in messages. */
 static int check_value(json_t *ps, json_t *v, const char *path, int depth, reel_error *err)
 {
-    if (!json_is_object(ps) || depth > 4)
+    if (!json_is_object(ps) || depth > REEL_JSON_SCHEMA_DEPTH_MAX)
         return reel_error_set(err, REEL_EIO, "schema of \"%s\" is malformed", path);
     const char *k;
     json_t *kv;
@@ -132,8 +136,8 @@ static int check_value(json_t *ps, json_t *v, const char *path, int depth, reel_
         json_array_foreach(v, i, e) {
             if (!items)
                 break;
-            char sub[128];
-            snprintf(sub, sizeof sub, "%.100s[%zu]", path, i);
+            char sub[160];
+            snprintf(sub, sizeof sub, "%.130s[%zu]", path, i);
             int rc = check_value(items, e, sub, depth + 1, err);
             if (rc)
                 return rc;
@@ -143,8 +147,8 @@ static int check_value(json_t *ps, json_t *v, const char *path, int depth, reel_
         json_t *props = json_object_get(ps, "properties");
         json_object_foreach(v, k, kv) {
             json_t *sub_s = json_object_get(props, k);
-            char sub[128];
-            snprintf(sub, sizeof sub, "%.60s.%.60s", path, k);
+            char sub[160];
+            snprintf(sub, sizeof sub, "%.100s.%.50s", path, k);
             if (!sub_s)
                 return reel_error_set(err, REEL_EINVAL, "unknown field \"%s\"", sub);
             int rc = check_value(sub_s, kv, sub, depth + 1, err);
