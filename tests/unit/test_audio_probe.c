@@ -65,6 +65,46 @@ static void probe_formats(void **state)
     assert_string_equal(reel_audio_probe_mime("AU"), "application/octet-stream");
 }
 
+/* soxi's frame count of DIR/NAME. */
+static int64_t soxi_frames(const char *dir, const char *name)
+{
+    char cmd[PATH_MAX + 64], line[64] = "";
+    snprintf(cmd, sizeof cmd, "soxi -s '%s/%s'", dir, name);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(line, sizeof line, p));
+    assert_int_equal(pclose(p), 0);
+    return strtoll(line, NULL, 10);
+}
+
+/* The header's count, the count by decoding and soxi's agree, for every
+ * container (Ogg Vorbis is the one whose count libsndfile derives from the
+ * last page's granule position). */
+static void probe_decode_count(void **state)
+{
+    const char *dir = *state;
+    static const char *const files[][2] = {
+        {"a.wav", "-r 48000 -c 2 -b 16 -e signed-integer"},
+        {"b.flac", "-r 44100 -c 1 -b 24"},
+        {"c.ogg", "-r 48000 -c 2"},
+        {"d.aiff", "-r 22050 -c 1 -b 16"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        sox(dir, files[i][1], files[i][0], "synth 1.37 sine 440");
+        char p[PATH_MAX];
+        path_in(dir, files[i][0], p);
+        reel_audio_probe head, dec;
+        reel_error err = {0};
+        assert_int_equal(reel_audio_probe_path(p, &head, &err), 0);
+        assert_int_equal(reel_audio_probe_path_flags(p, REEL_PROBE_DECODE, &dec, &err), 0);
+        int64_t want = soxi_frames(dir, files[i][0]);
+        if (head.frames != want || dec.frames != want)
+            fail_msg("%s: header %lld, decoded %lld, soxi %lld frames", files[i][0],
+                     (long long)head.frames, (long long)dec.frames, (long long)want);
+        assert_string_equal(head.subtype, dec.subtype);
+    }
+}
+
 static void probe_refusals(void **state)
 {
     const char *dir = *state;
@@ -167,6 +207,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(probe_formats, setup, teardown),
+        cmocka_unit_test_setup_teardown(probe_decode_count, setup, teardown),
         cmocka_unit_test_setup_teardown(probe_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(import_and_lookup, setup, teardown),
     };

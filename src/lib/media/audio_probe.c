@@ -124,6 +124,12 @@ static int trimmed_len(const char *why)
 
 int reel_audio_probe_path(const char *path, reel_audio_probe *out, reel_error *err)
 {
+    return reel_audio_probe_path_flags(path, 0, out, err);
+}
+
+int reel_audio_probe_path_flags(const char *path, unsigned flags, reel_audio_probe *out,
+                                reel_error *err)
+{
     memset(out, 0, sizeof *out);
     if (!path || !*path)
         return reel_error_set(err, REEL_EINVAL, "no file to import (an empty path)");
@@ -174,7 +180,8 @@ int reel_audio_probe_path(const char *path, reel_audio_probe *out, reel_error *e
                  out->subtype);
     out->rate = (uint32_t)info.samplerate;
     out->channels = (uint32_t)info.channels;
-    if (info.frames < 0 || info.frames == SF_COUNT_MAX || !info.seekable)
+    if ((flags & REEL_PROBE_DECODE) || info.frames < 0 || info.frames == SF_COUNT_MAX ||
+        !info.seekable)
         rc = count_frames(sf, path, info.channels, &out->frames, err);
     else
         out->frames = info.frames;

@@ -37,6 +37,13 @@ typedef struct reel_audio_probe {
  * unreadable one REEL_EIO. */
 int reel_audio_probe_path(const char *path, reel_audio_probe *out, reel_error *err);
 
+/* The same; with REEL_PROBE_DECODE the frames are counted by decoding the
+ * whole file even when its header gives a count (to check a header, or a
+ * file whose header may lie; slower: it reads every sample). */
+enum { REEL_PROBE_DECODE = 1 };
+int reel_audio_probe_path_flags(const char *path, unsigned flags, reel_audio_probe *out,
+                                reel_error *err);
+
 /* The MIME type of a container name from the probe: audio/wav, audio/flac,
  * audio/ogg, audio/aiff, else application/octet-stream. */
 const char *reel_audio_probe_mime(const char *format);
