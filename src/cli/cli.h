@@ -86,6 +86,7 @@ int cmd_session(cli *c);
 /* `reel session request ...`: c->argv[0] is "request" (cmd_request.c). */
 int cmd_session_request(cli *c);
 int cmd_mcp(cli *c);
+int cmd_import(cli *c);
 
 /* Run a service op (service.h) in the store's running `reel serve`, or in
  * this process when none runs; prints the failure. *out: a new reference. */

@@ -84,6 +84,12 @@ static const cmd_help HELP[] = {
                 "  the stream's interesting moments (id, time, frame, kind, peak level)\n"},
     {"marker", "usage: reel marker STREAM [--name N]\n  a moment by hand, at the stream's "
                "head\n"},
+    {"import", "usage: reel import FILE [--name NAME]\n"
+               "  store FILE (any audio file libsndfile reads: WAV, FLAC, OGG, AIFF...) byte for\n"
+               "  byte as an \"audio\" artifact with its format, subtype, rate, channels, frames\n"
+               "  and duration; prints the artifact and hash as JSON. The same bytes twice: one\n"
+               "  blob, the same hash, a new artifact. --name: the name recorded (default the\n"
+               "  file's base name)\n"},
     {"mcp", "usage: reel mcp\n  MCP server on stdin/stdout (JSON-RPC lines, for agents)\n"},
 };
 

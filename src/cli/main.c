@@ -48,6 +48,7 @@ static const cli_command commands[] = {
     {"marker", cmd_marker},
     {"recover", cmd_recover},
     {"mcp", cmd_mcp},
+    {"import", cmd_import},
 };
 
 static void usage(FILE *f)
@@ -90,6 +91,8 @@ static void usage(FILE *f)
           "                                         play MIDI to a JACK port, store the response\n"
           "  moments STREAM                         the stream's moments (detected, marked)\n"
           "  marker STREAM [--name N]               a moment by hand at the stream's head\n"
+          "  import FILE [--name N]                 store an audio file libsndfile reads (WAV,\n"
+          "                                         FLAC, OGG, AIFF...) as an audio artifact\n"
           "SRC: tone[:FREQ] | file:PATH | alsa[:DEVICE] | alsa-midi[:CLIENT:PORT] |\n"
           "     jack[:PORT,...] | jack-midi[:PORT]\n"
           "SOURCE OPTIONS (serve, record; after a --source: that source only, before any:\n"

@@ -178,7 +178,7 @@ async function main() {
   }
 
   // With a recorder behind the server (http: reel serve), every tool is called once and
-  // must succeed: the seed's ten, grab, artifacts, moments, markers, takes. Only
+  // must succeed: the seed's ten, grab, artifacts, moments, markers, takes, import. Only
   // session_request is called with an argument that must fail (it needs a JACK synth;
   // tests/integration/request_response.sh drives it for real).
   const called = new Set(['grab', 'artifact_list', 'artifact_get', 'stream_status']);
@@ -219,6 +219,10 @@ async function main() {
     const stopped = await call('record_stop', {});
     check(JSON.stringify(stopped).includes('mcp-take'), `record_stop ${JSON.stringify(stopped)}`);
     check(JSON.stringify(take).includes('mcp-take'), `record_start ${JSON.stringify(take)}`);
+    // import: the grabbed WAV, stored again byte for byte (the same hash, CAS dedup).
+    const imp = await call('import', { path: wavFile, name: 'mcp' });
+    check(imp.hash === sc.content_hash && imp.frames === sc.frames && imp.format === 'WAV' &&
+      imp.name === 'mcp' && /^art-/.test(imp.artifact), `import ${JSON.stringify(imp)}`);
     const rq = await client.callTool({ name: 'session_request',
       arguments: { midi: 'art-nonexistent', out: 'nobody:in', audio: sc.stream } });
     check(rq.isError === true, `session_request without a synth: ${textOf(rq)}`);
