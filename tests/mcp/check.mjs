@@ -223,6 +223,52 @@ async function main() {
     const imp = await call('import', { path: wavFile, name: 'mcp' });
     check(imp.hash === sc.content_hash && imp.frames === sc.frames && imp.format === 'WAV' &&
       imp.name === 'mcp' && /^art-/.test(imp.artifact), `import ${JSON.stringify(imp)}`);
+    // Projects: every project op once, as an agent would use them.
+    const pj = await call('project_create', { name: 'mcp' });
+    const P = pj.project;
+    const tr = await call('track_add', { project: P, name: 'a' });
+    const tr2 = await call('track_add', { project: P, name: 'spare' });
+    await call('track_update', { project: P, track: tr.track, gain: 0.5 });
+    await call('track_remove', { project: P, track: tr2.track });
+    const tl = await call('timeline_add', { project: P, name: 'song', timebase: 'beats' });
+    await call('timeline_update', { project: P, timeline: tl.timeline, loop_from: 0, loop_to: 8 });
+    await call('tempo_set', { project: P, tempo: [{ beat: 0, bpm: 120, num: 4, den: 4 },
+      { beat: 8, bpm: 90, num: 3, den: 4 }] });
+    const mrk = await call('marker_add', { project: P, timeline: tl.timeline, name: 'verse', at: 4,
+      tags: ['cue'] });
+    await call('marker_remove', { project: P, marker: mrk.marker });
+    const ev = await call('timeline_event_add', { project: P, timeline: tl.timeline, at: 2,
+      type: 'timeline_play', target: tl.timeline });
+    await call('timeline_event_remove', { project: P, event: ev.event });
+    const secs = imp.frames / imp.rate;
+    const cl = await call('clip_add', { project: P, track: tr.track, at: 1, source: imp.artifact });
+    await call('clip_update', { project: P, clip: cl.clip, gain: 0.8, pitch: 2 });
+    const sp = await call('clip_split', { project: P, clip: cl.clip, at: 1 + secs / 2 });
+    check(sp.clips.length === 2 && sp.clips[0] === cl.clip, `clip_split ${JSON.stringify(sp)}`);
+    const jn = await call('clip_join', { project: P, clips: sp.clips });
+    check(jn.clip === cl.clip, `clip_join ${JSON.stringify(jn)}`);
+    await call('clip_trim', { project: P, clip: cl.clip, start: 10, end: imp.frames - 10 });
+    await call('clip_move', { project: P, clip: cl.clip, at: 3 });
+    await call('clip_group', { project: P, clips: [cl.clip] });
+    const tp = await call('take_place', { project: P, stream: sc.stream, from: '-0.4s', to: '-0.1s',
+      track: tr.track, at: 8 });
+    check(tp.to_frame - tp.from_frame === 14400, `take_place ${JSON.stringify(tp)}`);
+    await call('clip_remove', { project: P, clip: tp.clip });
+    await call('timeline_remove', { project: P, timeline: tl.timeline });
+    const stale = await client.callTool({ name: 'track_add',
+      arguments: { project: P, base: pj.version, name: 'late' } });
+    check(stale.isError === true && /conflict/.test(textOf(stale)), `stale base: ${textOf(stale)}`);
+    const hist = await call('project_history', { project: P });
+    check(hist.versions.length >= 20, `project_history ${hist.versions.length}`);
+    const un = await call('project_undo', { project: P });
+    const re = await call('project_redo', { project: P });
+    check(re.version === hist.head && un.version !== hist.head, 'undo/redo');
+    const got = await call('project_get', { project: P });
+    check(got.document.id === P && got.version === hist.head, 'project_get');
+    const lst = await call('project_list', {});
+    check(lst.projects.some((p) => p.project === P), 'project_list');
+    const pr = await call('project_prune', { project: P, keep: 2 });
+    check(pr.dropped === hist.versions.length - 2, `project_prune ${JSON.stringify(pr)}`);
     const rq = await client.callTool({ name: 'session_request',
       arguments: { midi: 'art-nonexistent', out: 'nobody:in', audio: sc.stream } });
     check(rq.isError === true, `session_request without a synth: ${textOf(rq)}`);
