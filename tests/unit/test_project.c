@@ -32,7 +32,6 @@
 #include "store/gc.h"
 
 #include <sndfile.h>
-#include <utime.h>
 
 #define URI "stream://test/take"
 #define RATE 48000
@@ -691,6 +690,77 @@ static void test_prune(void **state)
     gc_everything_old(f, p);
 }
 
+/* Regular files under `dir`, recursively. */
+static int count_files_under(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        assert_int_equal(lstat(sub, &sb), 0);
+        n += S_ISDIR(sb.st_mode) ? count_files_under(sub) : S_ISREG(sb.st_mode);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Every blob of the store (files under cas/content). */
+static int count_blobs(const fx *f)
+{
+    char content[PATH_MAX];
+    snprintf(content, sizeof content, "%.4000s/cas/content", f->dir);
+    return count_files_under(content);
+}
+
+/* An edit of one clip in a large project writes one page and the root,
+ * not the document: the files cas/content gains are counted. */
+static void test_edit_writes_one_page(void **state)
+{
+    fx *f = *state;
+    char p[64], t[64];
+    new_project(f, p, t);
+    enum { CLIPS = 300 };
+    char mid[64] = "";
+    for (int i = 0; i < CLIPS; i++) {
+        json_t *r = ok(f, "clip_add", json_pack("{s:s, s:s, s:i, s:s}", "project", p, "track", t,
+                                                "at", i * 3, "source", f->audio_art));
+        if (i == CLIPS / 2)
+            snprintf(mid, sizeof mid, "%s", str(r, "clip"));
+        json_decref(r);
+    }
+    int before = count_blobs(f);
+    json_decref(ok(f, "clip_update", json_pack("{s:s, s:s, s:f}", "project", p, "clip", mid,
+                                               "gain", 0.25)));
+    int after = count_blobs(f);
+    /* The changed page (two if the edit moved a page boundary: it cannot,
+     * ids decide them) and the root. */
+    assert_int_equal(after - before, 2);
+    /* A marker leaves every page as it was: the root only. */
+    json_decref(ok(f, "marker_add", json_pack("{s:s, s:i}", "project", p, "at", 3)));
+    assert_int_equal(count_blobs(f) - after, 1);
+    /* The document read back is whole: every clip, the edit in place. */
+    json_t *doc = document(f, p);
+    json_t *clips = json_object_get(json_array_get(json_object_get(doc, "timelines"), 0), "clips");
+    assert_int_equal(json_array_size(clips), CLIPS);
+    assert_true(json_number_value(json_object_get(reel_project_clip_find(doc, mid, NULL, NULL),
+                                                  "gain")) == 0.25);
+    json_decref(doc);
+    /* And a fresh service (nothing cached) reads the same head. */
+    char head[80];
+    head_of(f, p, head);
+    reel_service_close(f->svc);
+    reel_error err;
+    assert_int_equal(reel_service_open(&f->svc, f->dir, &err), 0);
+    json_decref(ok(f, "clip_update", json_pack("{s:s, s:s, s:s, s:b}", "project", p, "base", head,
+                                               "clip", mid, "mute", 1)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +770,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_take_place_frames, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edit_writes_one_page, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,10 +32,22 @@ static const char *sid(json_t *o)
     return json_string_value(json_object_get(o, "id"));
 }
 
+/* The clip `id`, made writable (project_doc.h: a clip is copied before it
+ * changes, so that untouched clips stay shared with the previous version). */
 static json_t *clip_or_fail(json_t *doc, const char *id, json_t **tl, size_t *idx,
                             reel_error *err)
 {
-    json_t *c = reel_project_clip_find(doc, id, tl, idx);
+    json_t *ctl;
+    size_t cidx;
+    json_t *c = reel_project_clip_find(doc, id, &ctl, &cidx);
+    if (c && !(c = reel_project_clip_writable(ctl, cidx))) {
+        reel_error_set(err, REEL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (c && tl)
+        *tl = ctl;
+    if (c && idx)
+        *idx = cidx;
     if (!c && reel_project_id_foreign(doc, id))
         reel_error_set(err, REEL_EINVAL, "clip '%.64s' belongs to another project, not %s", id,
                        json_string_value(json_object_get(doc, "id")));
@@ -312,7 +324,7 @@ static int edit_clip_join(reel_op_ctx *x, json_t *doc, json_t *args, json_t *rep
         ib = ti;
     }
     const char *kind = json_string_value(json_object_get(a, "kind"));
-    if (tla != tlb || a == b || !same_but_span(a, b) || strcmp(kind, "timeline") == 0)
+    if (tla != tlb || strcmp(sid(a), sid(b)) == 0 || !same_but_span(a, b) || strcmp(kind, "timeline") == 0)
         return reel_error_set(err, REEL_EINVAL,
                               "clips %s and %s cannot be joined: they must be two clips of one "
                               "kind, source, track and timeline with the same settings",

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DOC_BYTES_MAX (64 << 20)
 
 static const char tables_sql[] =
     "CREATE TABLE IF NOT EXISTS projects ("
@@ -283,33 +282,101 @@ static int store_artifact(reel_store *st, const char *id, const reel_hash *h, co
     return rc;
 }
 
+void reel_project_loaded_free(reel_project_loaded *l)
+{
+    if (!l)
+        return;
+    json_decref(l->doc);
+    reel_project_pages_free(&l->pages);
+    memset(l, 0, sizeof *l);
+}
+
+/* Does what changed between `a` and `b` outside the clips leave b's clips
+ * valid if they were valid in a? Clips refer to tracks, timelines (their
+ * timebase, and markers for nested clips), the tempo map and the rate. */
+static bool frame_keeps_clips(json_t *a, json_t *b)
+{
+    static const char *const keys[] = {"tracks", "tempo", "rate"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!json_equal(json_object_get(a, keys[i]), json_object_get(b, keys[i])))
+            return false;
+    json_t *ta = json_object_get(a, "timelines"), *tb = json_object_get(b, "timelines");
+    if (json_array_size(ta) != json_array_size(tb))
+        return false;
+    for (size_t i = 0; i < json_array_size(ta); i++) {
+        json_t *x = json_array_get(ta, i), *y = json_array_get(tb, i);
+        if (!json_equal(json_object_get(x, "id"), json_object_get(y, "id")) ||
+            !json_equal(json_object_get(x, "timebase"), json_object_get(y, "timebase")) ||
+            !json_equal(json_object_get(x, "markers"), json_object_get(y, "markers")))
+            return false;
+    }
+    return true;
+}
+
+static int check_dirty_clip(json_t *tl, json_t *clip, void *ud, reel_error *err)
+{
+    return reel_project_checker_clip(ud, tl, clip, err);
+}
+
 int reel_project_commit(reel_store *st, const char *id, const char *name, json_t *doc,
                         const char *op, const char *origin, const char *expect_head,
-                        char version_out[REEL_PROJECT_VERSION_MAX], reel_error *err)
+                        const reel_project_loaded *prev, reel_project_loaded *out,
+                        char version_out[REEL_PROJECT_VERSION_MAX], size_t *bytes,
+                        reel_error *err)
 {
     reel_db *db = reel_store_db(st);
+    if (out)
+        memset(out, 0, sizeof *out);
     if (expect_head)
         json_object_set_new(doc, "parent", json_string(expect_head));
     else
         json_object_del(doc, "parent");
     json_object_set_new(doc, "op", json_string(op));
-    int rc = reel_project_doc_check(doc, err);
+    /* The frame always; every clip unless the frame left the previous
+     * version's clips valid, then only the clips the edit made. */
+    reel_project_checker *k;
+    int rc = reel_project_checker_new(doc, &k, err);
     if (rc)
         return rc;
-    char *txt = reel_project_doc_dump(doc);
-    if (!txt)
+    bool all = !prev || !frame_keeps_clips(prev->doc, doc);
+    rc = reel_project_checker_frame(k, err);
+    size_t i, j;
+    json_t *tl, *clip;
+    json_array_foreach(json_object_get(doc, "timelines"), i, tl) {
+        json_array_foreach(json_object_get(tl, "clips"), j, clip) {
+            if (rc || !all)
+                break;
+            rc = reel_project_checker_clip(k, tl, clip, err);
+        }
+    }
+    json_t *root = NULL;
+    reel_project_pages pages;
+    memset(&pages, 0, sizeof pages);
+    size_t written = 0;
+    if (!rc)
+        rc = reel_project_pages_store(st, doc, prev ? &prev->pages : NULL,
+                                      all ? NULL : check_dirty_clip, k, &root, &pages, &written,
+                                      err);
+    reel_project_checker_free(k);
+    if (rc)
+        return rc;
+    char *txt = reel_project_doc_dump(root);
+    json_decref(root);
+    if (!txt) {
+        reel_project_pages_free(&pages);
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
     reel_hash h;
     char version[REEL_PROJECT_VERSION_MAX], art[REEL_ARTIFACT_ID_MAX];
+    written += strlen(txt);
     rc = reel_cas_put_buf(reel_store_cas(st), txt, strlen(txt), &h, err);
     free(txt);
-    if (rc)
+    if (rc || (rc = store_artifact(st, id, &h, op, origin, expect_head, art, err)) ||
+        (rc = exec(db, "BEGIN IMMEDIATE", "begin project commit", err))) {
+        reel_project_pages_free(&pages);
         return rc;
+    }
     reel_hash_to_string(&h, version);
-    if ((rc = store_artifact(st, id, &h, op, origin, expect_head, art, err)))
-        return rc;
-    if ((rc = exec(db, "BEGIN IMMEDIATE", "begin project commit", err)))
-        return rc;
     char head[REEL_PROJECT_VERSION_MAX];
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)reel_clock_wall_now());
@@ -339,51 +406,48 @@ int reel_project_commit(reel_store *st, const char *id, const char *name, json_t
         rc = exec(db, "COMMIT", "commit project version", err);
     if (rc) {
         rollback(db);
+        reel_project_pages_free(&pages);
         return rc;
     }
     snprintf(version_out, REEL_PROJECT_VERSION_MAX, "%s", version);
+    if (bytes)
+        *bytes = written;
+    if (out) {
+        snprintf(out->version, sizeof out->version, "%s", version);
+        out->doc = json_incref(doc);
+        out->pages = pages;
+    } else {
+        reel_project_pages_free(&pages);
+    }
     return REEL_OK;
+}
+
+int reel_project_load_full(reel_store *st, const char *version, reel_project_loaded *out,
+                           reel_error *err)
+{
+    memset(out, 0, sizeof *out);
+    reel_hash h;
+    if (reel_hash_from_hex(&h, version, err))
+        return reel_error_set(err, REEL_EINVAL, "'%.80s' is not a version (want blake3:<hex>)",
+                              version);
+    json_t *root;
+    int rc = reel_project_blob_load(st, &h, &root, err);
+    if (rc)
+        return rc;
+    rc = reel_project_pages_assemble(st, root, &out->doc, &out->pages, err);
+    json_decref(root);
+    if (rc == 0)
+        snprintf(out->version, sizeof out->version, "%s", version);
+    return rc;
 }
 
 int reel_project_load(reel_store *st, const char *version, json_t **doc, reel_error *err)
 {
-    *doc = NULL;
-    reel_hash h;
-    int rc = reel_hash_from_hex(&h, version, err);
-    if (rc)
-        return reel_error_set(err, REEL_EINVAL, "'%.80s' is not a version (want blake3:<hex>)",
-                              version);
-    int fd;
-    if ((rc = reel_cas_open_content(reel_store_cas(st), &h, &fd, err)))
-        return rc;
-    struct stat sb;
-    char *buf = NULL;
-    if (fstat(fd, &sb) || sb.st_size > DOC_BYTES_MAX || !(buf = malloc((size_t)sb.st_size + 1))) {
-        close(fd);
-        return reel_error_set(err, REEL_EIO, "version %.71s: cannot read it", version);
-    }
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    reel_hash check;
-    reel_hash_buf(buf, got, &check);
-    if (got != (size_t)sb.st_size || !reel_hash_equal(&check, &h)) {
-        free(buf);
-        return reel_error_set(err, REEL_ECORRUPT, "version %.71s does not match its name",
-                              version);
-    }
-    json_error_t je;
-    *doc = json_loadb(buf, got, 0, &je);
-    free(buf);
-    if (!*doc)
-        return reel_error_set(err, REEL_ECORRUPT, "version %.71s does not parse: %s", version,
-                              je.text);
-    return REEL_OK;
+    reel_project_loaded l;
+    int rc = reel_project_load_full(st, version, &l, err);
+    *doc = rc ? NULL : json_incref(l.doc);
+    reel_project_loaded_free(&l);
+    return rc;
 }
 
 int reel_project_undo(reel_db *db, const char *id, const char *expect_head,

@@ -20,6 +20,7 @@
 #define REEL_PROJECT_DB_H
 
 #include "model/project/project_doc.h"
+#include "model/project/project_pages.h"
 #include "store/store.h"
 
 typedef struct reel_project_row {
@@ -52,16 +53,36 @@ int reel_project_versions(reel_db *db, const char *id, reel_project_version_fn f
 int reel_project_redo_list(reel_db *db, const char *id, reel_project_version_fn fn, void *ud,
                            reel_error *err);
 
+/* A version in memory: its document and the pages it is stored in. */
+typedef struct reel_project_loaded {
+    char version[REEL_PROJECT_VERSION_MAX];
+    json_t *doc;
+    reel_project_pages pages;
+} reel_project_loaded;
+
+void reel_project_loaded_free(reel_project_loaded *l);
+
 /* Check `doc`, store it, record it as a new version of project `id` made
  * by `op`, and make it the head, if the head is still `expect_head` (NULL:
- * `id` must be a new project, created here with `name`). The new version's
- * name into version_out. */
+ * `id` must be a new project, created here with `name`). `prev` (may be
+ * NULL) is the version `doc` was made from, loaded: clips that are the very
+ * same objects as its clips are neither checked nor stored again when the
+ * rest of the document leaves them valid (project_pages.h). The new version
+ * into *out (its doc a new reference to `doc`; out may be NULL), its name
+ * into version_out, the bytes of pages and root written into *bytes (may be
+ * NULL). */
 int reel_project_commit(reel_store *st, const char *id, const char *name, json_t *doc,
                         const char *op, const char *origin, const char *expect_head,
-                        char version_out[REEL_PROJECT_VERSION_MAX], reel_error *err);
+                        const reel_project_loaded *prev, reel_project_loaded *out,
+                        char version_out[REEL_PROJECT_VERSION_MAX], size_t *bytes,
+                        reel_error *err);
 
 /* A stored version's document (checked against its name). */
 int reel_project_load(reel_store *st, const char *version, json_t **doc, reel_error *err);
+
+/* The same, with the pages it is stored in. */
+int reel_project_load_full(reel_store *st, const char *version, reel_project_loaded *out,
+                           reel_error *err);
 
 /* Move the head: undo (to its parent), redo (to the top of the redo
  * stack). REEL_ESTATE when there is nothing to undo or redo; REEL_ECONFLICT

@@ -218,6 +218,43 @@ double reel_project_clip_end_pos(json_t *doc, json_t *timeline, json_t *clip)
     return r;
 }
 
+json_t *reel_project_doc_cow(json_t *doc)
+{
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(doc, k, v) {
+        if (strcmp(k, "timelines") != 0 || !json_is_array(v)) {
+            json_object_set_new(out, k, json_deep_copy(v));
+            continue;
+        }
+        json_t *tls = json_array();
+        size_t i;
+        json_t *tl;
+        json_array_foreach(v, i, tl) {
+            json_t *ntl = json_object();
+            const char *tk;
+            json_t *tv;
+            json_object_foreach(tl, tk, tv) {
+                json_object_set_new(ntl, tk, strcmp(tk, "clips") == 0 ? json_copy(tv)
+                                                                      : json_deep_copy(tv));
+            }
+            json_array_append_new(tls, ntl);
+        }
+        json_object_set_new(out, k, tls);
+    }
+    return out;
+}
+
+json_t *reel_project_clip_writable(json_t *timeline, size_t index)
+{
+    json_t *clips = json_object_get(timeline, "clips");
+    json_t *copy = json_deep_copy(json_array_get(clips, index));
+    if (!copy || json_array_set_new(clips, index, copy))
+        return NULL;
+    return copy;
+}
+
 char *reel_project_doc_dump(json_t *doc)
 {
     return json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
@@ -382,6 +419,8 @@ static int check_nesting(check_ctx *c, json_t *tl, json_t *path)
     return REEL_OK;
 }
 
+/* The frame of one timeline: unique ids, markers, events, loop, every clip's
+ * id and track; each clip's own fields are check_clip's. */
 static int check_timeline(check_ctx *c, json_t *tl, json_t *seen)
 {
     const char *tid = sid(tl);
@@ -406,66 +445,157 @@ static int check_timeline(check_ctx *c, json_t *tl, json_t *seen)
                    tid, "");
     if (loop && (rc = check_pos(c, tl, num(loop, "to", 0), "timeline", tid)))
         return rc;
-    json_array_foreach(json_object_get(tl, "clips"), i, v) {
-        const char *kind = json_string_value(json_object_get(v, "kind"));
-        const char *track = json_string_value(json_object_get(v, "track"));
-        if (!reel_project_find(json_object_get(c->doc, "tracks"), track, NULL))
-            return bad(c, "clip %s: no track \"%s\" in this project", sid(v), track);
-        if ((rc = check_pos(c, tl, num(v, "at", 0), "clip", sid(v))))
-            return rc;
-        rc = strcmp(kind, "audio") == 0 ? check_audio_clip(c, tl, v)
-                                        : check_other_clip(c, tl, v, kind);
-        if (rc)
-            return rc;
-    }
     return REEL_OK;
 }
 
-int reel_project_doc_check(json_t *doc, reel_error *err)
+struct reel_project_checker {
+    check_ctx c;
+    json_t *schema;      /* the document schema */
+    json_t *clip_schema; /* its clip item schema (borrowed from schema) */
+};
+
+void reel_project_checker_free(reel_project_checker *k)
 {
+    if (!k)
+        return;
+    json_decref(k->schema);
+    free(k->c.tempo);
+    free(k);
+}
+
+int reel_project_checker_new(json_t *doc, reel_project_checker **out, reel_error *err)
+{
+    *out = NULL;
+    reel_project_checker *k = calloc(1, sizeof *k);
+    if (!k)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
     json_error_t je;
-    json_t *schema = json_loads(reel_project_schema_text, 0, &je);
-    if (!schema)
+    k->schema = json_loads(reel_project_schema_text, 0, &je);
+    if (!k->schema) {
+        free(k);
         return reel_error_set(err, REEL_EIO, "the embedded project schema does not parse: %s",
                               je.text);
-    int rc = reel_schema_check(schema, doc, err);
-    json_decref(schema);
-    if (rc)
+    }
+    json_t *tlp = json_object_get(json_object_get(k->schema, "properties"), "timelines");
+    json_t *tl_props = json_object_get(json_object_get(tlp, "items"), "properties");
+    k->clip_schema = json_object_get(json_object_get(tl_props, "clips"), "items");
+    k->c.doc = doc;
+    k->c.rate = doc_rate(doc);
+    k->c.err = err;
+    /* The frame's schema first: the tempo map is read from it. The clips
+     * are left out of this pass (each is checked on its own). */
+    json_t *view = json_copy(doc), *vtls = json_array();
+    size_t i;
+    json_t *tl;
+    json_array_foreach(json_object_get(doc, "timelines"), i, tl) {
+        json_t *vtl = json_copy(tl);
+        if (json_is_array(json_object_get(tl, "clips")))
+            json_object_set_new(vtl, "clips", json_array());
+        json_array_append_new(vtls, vtl);
+    }
+    int rc;
+    if (!json_is_array(json_object_get(doc, "timelines")))
+        json_decref(vtls);
+    else
+        json_object_set_new(view, "timelines", vtls);
+    rc = reel_schema_check(k->schema, view, err);
+    json_decref(view);
+    if (rc == 0 && !k->clip_schema)
+        rc = reel_error_set(err, REEL_EIO, "the embedded project schema has no clip schema");
+    if (rc == 0 && !(k->c.tempo = doc_tempo(doc, err)))
+        rc = err ? err->code : REEL_EINVAL;
+    if (rc) {
+        reel_project_checker_free(k);
         return rc;
-    check_ctx c = {.doc = doc, .rate = doc_rate(doc), .err = err};
-    if (!(c.tempo = doc_tempo(doc, err)))
-        return err ? err->code : REEL_EINVAL;
+    }
+    *out = k;
+    return REEL_OK;
+}
+
+int reel_project_checker_clip(reel_project_checker *k, json_t *tl, json_t *clip, reel_error *err)
+{
+    check_ctx *c = &k->c;
+    c->err = err;
+    json_t *one = json_pack("{s:O}", "clip", clip);
+    json_t *wrap = json_pack("{s:s, s:{s:O}}", "type", "object", "properties", "clip",
+                             k->clip_schema);
+    int rc = one && wrap ? reel_schema_check(wrap, one, err)
+                         : reel_error_set(err, REEL_ENOMEM, "out of memory");
+    json_decref(one);
+    json_decref(wrap);
+    if (rc) {
+        /* "clip.gain must be..." names the field; say which clip. */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return reel_error_set(err, rc, "clip %.64s: %s", sid(clip) ? sid(clip) : "?", msg);
+    }
+    const char *kind = json_string_value(json_object_get(clip, "kind"));
+    const char *track = json_string_value(json_object_get(clip, "track"));
+    if (!reel_project_find(json_object_get(c->doc, "tracks"), track, NULL))
+        return bad(c, "clip %s: no track \"%s\" in this project", sid(clip), track);
+    if ((rc = check_pos(c, tl, num(clip, "at", 0), "clip", sid(clip))))
+        return rc;
+    return strcmp(kind, "audio") == 0 ? check_audio_clip(c, tl, clip)
+                                      : check_other_clip(c, tl, clip, kind);
+}
+
+int reel_project_checker_frame(reel_project_checker *k, reel_error *err)
+{
+    check_ctx *c = &k->c;
+    c->err = err;
+    json_t *doc = c->doc;
     json_t *seen = json_object(), *path = json_array();
-    rc = (!seen || !path) ? reel_error_set(err, REEL_ENOMEM, "out of memory") : REEL_OK;
+    int rc = (!seen || !path) ? reel_error_set(err, REEL_ENOMEM, "out of memory") : REEL_OK;
     if (!rc)
-        rc = check_unique(&c, seen, json_object_get(doc, "tracks"));
+        rc = check_unique(c, seen, json_object_get(doc, "tracks"));
     if (!rc)
-        rc = check_unique(&c, seen, json_object_get(doc, "timelines"));
+        rc = check_unique(c, seen, json_object_get(doc, "timelines"));
     size_t i;
     json_t *tl;
     json_array_foreach(json_object_get(doc, "timelines"), i, tl) {
         if (rc)
             break;
-        rc = check_timeline(&c, tl, seen);
+        rc = check_timeline(c, tl, seen);
     }
     json_array_foreach(json_object_get(doc, "timelines"), i, tl) {
         if (rc)
             break;
-        rc = check_nesting(&c, tl, path);
+        rc = check_nesting(c, tl, path);
     }
     /* Every id below next_id: a fresh id can never collide with an old one. */
     json_int_t next = json_integer_value(json_object_get(doc, "next_id"));
-    const char *k;
+    const char *key;
     json_t *v;
-    json_object_foreach(seen, k, v) {
+    json_object_foreach(seen, key, v) {
         if (rc)
             break;
-        const char *d = k + strcspn(k, "0123456789");
+        const char *d = key + strcspn(key, "0123456789");
         if (*d && strtoll(d, NULL, 10) >= next)
-            rc = bad(&c, "id \"%s\" is not below next_id%s", k, "");
+            rc = bad(c, "id \"%s\" is not below next_id%s", key, "");
     }
     json_decref(seen);
     json_decref(path);
-    free(c.tempo);
+    return rc;
+}
+
+int reel_project_doc_check(json_t *doc, reel_error *err)
+{
+    if (!json_is_object(doc))
+        return reel_error_set(err, REEL_EINVAL, "a project document is a JSON object");
+    reel_project_checker *k;
+    int rc = reel_project_checker_new(doc, &k, err);
+    if (rc)
+        return rc;
+    rc = reel_project_checker_frame(k, err);
+    size_t i, j;
+    json_t *tl, *clip;
+    json_array_foreach(json_object_get(doc, "timelines"), i, tl) {
+        json_array_foreach(json_object_get(tl, "clips"), j, clip) {
+            if (rc)
+                break;
+            rc = reel_project_checker_clip(k, tl, clip, err);
+        }
+    }
+    reel_project_checker_free(k);
     return rc;
 }

@@ -39,6 +39,18 @@ json_t *reel_project_doc_new(const char *id, const char *name, uint32_t rate, ui
 /* Schema and consistency; REEL_EINVAL names the first problem. */
 int reel_project_doc_check(json_t *doc, reel_error *err);
 
+/* The same check in parts, so that an edit of a large project checks what
+ * it changed: a checker made for `doc` (it checks the frame's schema: all
+ * but the clips), then the frame's consistency (ids, markers, events,
+ * loops, nesting), then any clip on its own (its schema and references).
+ * reel_project_doc_check is all three over every clip. */
+typedef struct reel_project_checker reel_project_checker;
+int reel_project_checker_new(json_t *doc, reel_project_checker **out, reel_error *err);
+int reel_project_checker_frame(reel_project_checker *k, reel_error *err);
+int reel_project_checker_clip(reel_project_checker *k, json_t *timeline, json_t *clip,
+                              reel_error *err);
+void reel_project_checker_free(reel_project_checker *k);
+
 /* The object in array `arr` whose "id" is `id` (NULL if none); its index
  * into *index when found and index is not NULL. */
 json_t *reel_project_find(json_t *arr, const char *id, size_t *index);
@@ -73,6 +85,16 @@ int reel_project_clip_frames_to(json_t *doc, json_t *timeline, json_t *clip, dou
 
 /* The position where `clip` ends on its timeline. */
 double reel_project_clip_end_pos(json_t *doc, json_t *timeline, json_t *clip);
+
+/* A copy of `doc` to edit: everything is copied but the clip objects,
+ * which the copy shares with `doc` (its clips arrays are new arrays of the
+ * same clips). An edit that changes a clip first replaces it in its array
+ * with reel_project_clip_writable; an untouched clip stays the very same
+ * object, which is how storing the result knows what to write again. */
+json_t *reel_project_doc_cow(json_t *doc);
+
+/* Replace clips[index] of `timeline` with a copy of its own and return it. */
+json_t *reel_project_clip_writable(json_t *timeline, size_t index);
 
 /* Canonical text (compact, sorted keys): what is hashed and stored.
  * Caller frees. NULL on allocation failure. */

@@ -40,9 +40,13 @@ static int one_version(const reel_project_version *v, void *ud)
     int rc = emit_spec(w, v->version);
     if (rc)
         return rc;
-    json_t *doc;
-    if ((rc = reel_project_load(w->st, v->version, &doc, w->err)))
+    reel_project_loaded l;
+    if ((rc = reel_project_load_full(w->st, v->version, &l, w->err)))
         return rc;
+    for (size_t t = 0; t < l.pages.n_tl && !rc; t++)
+        for (size_t p = 0; p < l.pages.tl[t].n && !rc; p++)
+            rc = w->emit(&l.pages.tl[t].page[p].hash, w->ud);
+    json_t *doc = l.doc;
     size_t i, k;
     json_t *tl, *c;
     json_array_foreach(json_object_get(doc, "timelines"), i, tl) {
@@ -55,7 +59,7 @@ static int one_version(const reel_project_version *v, void *ud)
         if (rc)
             break;
     }
-    json_decref(doc);
+    reel_project_loaded_free(&l);
     return rc;
 }
 

@@ -20,9 +20,63 @@
 #include <string.h>
 #include <sys/random.h>
 
+/* The heads edits were last made on, kept loaded so that the next edit of
+ * a large project neither reads nor checks nor writes again what it does
+ * not change. Only touched under edit_lock. */
+#define HEADS_CACHED 8
+
+typedef struct cached_head {
+    char project[REEL_PROJECT_ID_MAX];
+    reel_project_loaded l;
+    uint64_t used; /* edit counter when last used: the oldest goes */
+} cached_head;
+
 typedef struct project_state {
     pthread_mutex_t edit_lock;
+    cached_head heads[HEADS_CACHED];
+    uint64_t edits;
 } project_state;
+
+/* The cached head of `project` if it is `version`, else NULL. */
+static reel_project_loaded *cache_get(project_state *ps, const char *project, const char *version)
+{
+    for (size_t i = 0; ps && i < HEADS_CACHED; i++) {
+        cached_head *c = &ps->heads[i];
+        if (c->l.doc && strcmp(c->project, project) == 0 && strcmp(c->l.version, version) == 0) {
+            c->used = ++ps->edits;
+            return &c->l;
+        }
+    }
+    return NULL;
+}
+
+/* Keep `l` (taken over) as the cached head of `project`. */
+static void cache_put(project_state *ps, const char *project, reel_project_loaded *l)
+{
+    if (!ps) {
+        reel_project_loaded_free(l);
+        return;
+    }
+    /* Its own slot, else a free one, else the least recently used. */
+    cached_head *slot = NULL;
+    for (size_t i = 0; i < HEADS_CACHED && !slot; i++)
+        if (ps->heads[i].l.doc && strcmp(ps->heads[i].project, project) == 0)
+            slot = &ps->heads[i];
+    for (size_t i = 0; i < HEADS_CACHED && !slot; i++)
+        if (!ps->heads[i].l.doc)
+            slot = &ps->heads[i];
+    if (!slot) {
+        slot = &ps->heads[0];
+        for (size_t i = 1; i < HEADS_CACHED; i++)
+            if (ps->heads[i].used < slot->used)
+                slot = &ps->heads[i];
+    }
+    reel_project_loaded_free(&slot->l);
+    snprintf(slot->project, sizeof slot->project, "%s", project);
+    slot->l = *l;
+    slot->used = ++ps->edits;
+    memset(l, 0, sizeof *l);
+}
 
 static const reel_op_table project_ops;
 
@@ -40,6 +94,8 @@ static void project_fini(reel_service *s)
 {
     project_state *ps = reel_service_state(s, &project_ops);
     if (ps) {
+        for (size_t i = 0; i < HEADS_CACHED; i++)
+            reel_project_loaded_free(&ps->heads[i].l);
         pthread_mutex_destroy(&ps->edit_lock);
         free(ps);
     }
@@ -75,7 +131,10 @@ int reel_project_edit(reel_op_ctx *x, json_t *args, const char *op, reel_project
     if (ps)
         pthread_mutex_lock(&ps->edit_lock);
     reel_project_row row;
-    json_t *head = NULL, *doc = NULL, *reply = NULL;
+    json_t *doc = NULL, *reply = NULL;
+    reel_project_loaded loaded, made;
+    memset(&loaded, 0, sizeof loaded);
+    memset(&made, 0, sizeof made);
     char version[REEL_PROJECT_VERSION_MAX];
     int rc = reel_project_get_row(reel_store_db(x->st), id, &row, err);
     if (rc)
@@ -87,18 +146,23 @@ int reel_project_edit(reel_op_ctx *x, json_t *args, const char *op, reel_project
                             id, base, row.head);
         goto out;
     }
-    if ((rc = reel_project_load(x->st, row.head, &head, err)))
-        goto out;
-    doc = json_deep_copy(head);
+    const reel_project_loaded *head = cache_get(ps, id, row.head);
+    if (!head) {
+        if ((rc = reel_project_load_full(x->st, row.head, &loaded, err)))
+            goto out;
+        head = &loaded;
+    }
+    doc = reel_project_doc_cow(head->doc);
     reply = json_object();
     if (!doc || !reply) {
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
         goto out;
     }
     if ((rc = fn(x, doc, args, reply, err)) ||
-        (rc = reel_project_commit(x->st, id, row.name, doc, op, x->origin, row.head, version,
-                                  err)))
+        (rc = reel_project_commit(x->st, id, row.name, doc, op, x->origin, row.head, head, &made,
+                                  version, NULL, err)))
         goto out;
+    cache_put(ps, id, &made);
     json_object_set_new(reply, "project", json_string(id));
     json_object_set_new(reply, "version", json_string(version));
     json_object_set_new(reply, "parent", json_string(row.head));
@@ -108,7 +172,8 @@ int reel_project_edit(reel_op_ctx *x, json_t *args, const char *op, reel_project
 out:
     if (ps)
         pthread_mutex_unlock(&ps->edit_lock);
-    json_decref(head);
+    reel_project_loaded_free(&loaded);
+    reel_project_loaded_free(&made);
     json_decref(doc);
     json_decref(reply);
     return rc;
@@ -135,8 +200,8 @@ static int op_project_create(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     if (!doc)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     char version[REEL_PROJECT_VERSION_MAX];
-    int rc = reel_project_commit(x->st, id, name, doc, "project_create", x->origin, NULL,
-                                 version, err);
+    int rc = reel_project_commit(x->st, id, name, doc, "project_create", x->origin, NULL, NULL,
+                                 NULL, version, NULL, err);
     json_decref(doc);
     if (rc)
         return rc;
