@@ -126,10 +126,10 @@ static int cmd_vslice(const char *root, const char *uri, int n)
 static void print_manifest_size(reel_store *st, const char *uri, const char *tag, uint64_t k)
 {
     reel_db_stream row;
-    if (reel_db_stream_get(st->db, uri, &row, NULL))
+    if (reel_db_stream_get(reel_store_db(st), uri, &row, NULL))
         return;
     char path[PATH_MAX];
-    reel_cas_staging_path(st->cas, &row.manifest_id, path);
+    reel_cas_staging_path(reel_store_cas(st), &row.manifest_id, path);
     struct stat sb;
     if (stat(path, &sb) == 0)
         printf("%s %llu %lld\n", tag, (unsigned long long)k, (long long)sb.st_size);

@@ -317,10 +317,11 @@ if want jack; then
         jrc=0
         REEL=$REEL BENCH_DIR=$BENCH_DIR/jack bash "$HERE/jack_channels.sh" | tee "$BENCH_DIR/jack.txt" || jrc=$?
         mapfile -t JACK_LINES < <(grep '^bench jack-' "$BENCH_DIR/jack.txt")
-        ((jrc == 0)) || echo "bench jack: exit $jrc (see above)"
+        ((jrc == 0)) || { JACK_LINES+=("bench jack: exit $jrc (see above)"); echo "${JACK_LINES[-1]}"; }
         rm -rf "$BENCH_DIR/jack"
     else
-        echo "bench jack-channels: skipped (jackd / jack_wait not installed)"
+        JACK_LINES=("bench jack-channels: skipped (jackd / jack_wait not installed)")
+        echo "${JACK_LINES[0]}"
     fi
     echo
 fi
@@ -339,10 +340,11 @@ if want http; then
         hrc=0
         REEL=$REEL BENCH_DIR=$BENCH_DIR/http bash "$HERE/http_load.sh" | tee "$BENCH_DIR/http.txt" || hrc=$?
         mapfile -t HTTP_LINES < <(grep '^bench http-' "$BENCH_DIR/http.txt")
-        ((hrc == 0)) || echo "bench http: exit $hrc (see above)"
+        ((hrc == 0)) || { HTTP_LINES+=("bench http: exit $hrc (see above)"); echo "${HTTP_LINES[-1]}"; }
         rm -rf "$BENCH_DIR/http"
     else
-        echo "bench http: skipped (needs jackd, wrk and nginx: apt-get install jackd2 wrk nginx-light)"
+        HTTP_LINES=("bench http: skipped (needs jackd, wrk and nginx: apt-get install jackd2 wrk nginx-light)")
+        echo "${HTTP_LINES[0]}"
     fi
     echo
 fi
