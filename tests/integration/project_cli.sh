@@ -9,9 +9,10 @@
 # trimmed, grouped, muted and unmuted; undo and redo move the head along the history.
 # Bad input (an unknown flag, a non-number, NaN and infinities, a missing operand, an extra
 # operand, a split outside the clip, a stale --base) fails with one line and leaves the
-# project's history exactly as it was.
+# project's history exactly as it was. The same commands with a running `reel serve`: the ops
+# run there (its "project" event on /api/events names the new version).
 source "$(dirname "$0")/lib.sh"
-need soxi
+need soxi curl
 
 RATE=8000
 sox -D -n -r $RATE -c 1 -b 16 -e signed-integer "$TMP/take.wav" synth 150 sine 440 gain -3 ||
@@ -182,9 +183,36 @@ cmp -s "$TMP/hist.before" "$TMP/hist.after" || fail "bad input changed the histo
 ok reel project list >"$TMP/list.after"
 cmp -s "$TMP/list.before" "$TMP/list.after" || fail "bad input changed the project list"
 
-# Prune keeps the head's last N versions.
+# ---- with a running serve: the commands run their ops there (it publishes a "project" event) ---
+reel_bg "$TMP/serve.log" serve --source tone:440 --no-osc --listen 127.0.0.1:0
+SERVE=$BG_PID
+serve_ready "$TMP/serve.log" "$SERVE"
+curl -sS -N --max-time 60 "$SERVE_URL/api/events" >"$TMP/events.txt" 2>/dev/null &
+BG_PIDS+=($!)
+for ((i = 0; i < 300; i++)); do # open once serve's greeting arrived
+    [[ -s $TMP/events.txt ]] && break
+    sleep 0.05
+done
+[[ -s $TMP/events.txt ]] || fail "no /api/events stream within 15 s"
+ok reel clip move "$P" "$C2" --at 70 --base "$LAST" >"$TMP/served.json"
+V=$(json "d['version']" "$TMP/served.json")
+for ((i = 0; i < 300; i++)); do
+    grep -q "$V" "$TMP/events.txt" && break
+    sleep 0.05
+done
+grep -B2 "$V" "$TMP/events.txt" | grep -q '^event: project$' ||
+    fail "serve published no project event for $V: $(tail -c 400 "$TMP/events.txt")"
+expect_fail 2 reel clip move "$P" "$C2" --at inf
+expect_fail any reel clip split "$P" "$C2" --at 1000
+ok reel project undo "$P" >/dev/null
+kill -TERM "$SERVE"
+wait_bg "$SERVE"
+ok reel project history "$P" >"$TMP/hist.json"
+json_check "d['head'] == '$LAST' and d['redo'] == ['$V'] and len(d['versions']) == 18" "$TMP/hist.json"
+
+# Prune keeps the head's last N versions and the redo stack (V).
 ok reel project prune "$P" --keep 3 >"$TMP/prune.json"
 json_check "d['dropped'] == 14" "$TMP/prune.json"
 ok reel project history "$P" >"$TMP/hist.json"
-json_check "len(d['versions']) == 3 and d['head'] == '$LAST'" "$TMP/hist.json"
+json_check "[v['version'] for v in d['versions']][-2:] == ['$LAST', '$V'] and len(d['versions']) == 4 and d['head'] == '$LAST' and d['redo'] == ['$V']" "$TMP/hist.json"
 pass
