@@ -215,4 +215,22 @@ ok reel project prune "$P" --keep 3 >"$TMP/prune.json"
 json_check "d['dropped'] == 14" "$TMP/prune.json"
 ok reel project history "$P" >"$TMP/hist.json"
 json_check "[v['version'] for v in d['versions']][-2:] == ['$LAST', '$V'] and len(d['versions']) == 4 and d['head'] == '$LAST' and d['redo'] == ['$V']" "$TMP/hist.json"
+
+# An action clip: events as JSON (an object is one more, an array extends), split and joined.
+ok reel clip add "$P" --track "$T" --at 100 --kind action --length 4 \
+    --events '{"at": 1, "type": "script"}' --events '[{"at": 3, "type": "script"}]' >"$TMP/act.json"
+A=$(json "d['clip']" "$TMP/act.json")
+ok reel project show "$P" >"$TMP/show.json"
+clip_of "$A" "$TMP/show.json" >"$TMP/a1.json"
+json_check "[(e['at'], e['type']) for e in d['events']] == [(1, 'script'), (3, 'script')] and d['length'] == 4" "$TMP/a1.json"
+ok reel clip split "$P" "$A" --at 102 >"$TMP/split.json"
+A2=$(json "d['clips'][1]" "$TMP/split.json")
+ok reel project show "$P" >"$TMP/show.json"
+clip_of "$A2" "$TMP/show.json" >"$TMP/a2.json"
+json_check "d['at'] == 102 and d['length'] == 2 and [e['at'] for e in d['events']] == [1]" "$TMP/a2.json"
+ok reel clip join "$P" "$A2" "$A" >/dev/null
+ok reel project show "$P" >"$TMP/show.json"
+clip_of "$A" "$TMP/show.json" >"$TMP/a3.json"
+python3 -c 'import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); sys.exit(a != b)' \
+    "$TMP/a1.json" "$TMP/a3.json" || fail "action split then join: $(cat "$TMP/a3.json"), not $(cat "$TMP/a1.json")"
 pass
