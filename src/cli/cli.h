@@ -50,6 +50,20 @@ extern const size_t reel_web_n_files;
  * arguments; print CMD's help (0, or -1 for an unknown command). */
 bool cli_help_wanted(const cli *c);
 int cli_help(const char *cmd, FILE *f);
+/* The global options' lines every help ends with. */
+void cli_help_global(FILE *f);
+/* The project commands' help (cmd_project.c): `reel FAMILY [VERB] --help`;
+ * -1 when c->argv[0] is not one of them (then cli_help applies). */
+int cli_op_help(const cli *c, FILE *f);
+
+/* Command-line words into op `op`'s JSON arguments, typed by its schema
+ * (cli_op_flags.c): --key VALUE flags and operands filling `operands` (a
+ * NULL-terminated list of keys). `cmd` ("project create") and `usage` name
+ * the command in the one-line failures. *out: a new object on success. */
+int cli_op_args(const char *cmd, const char *op, const char *const *operands,
+                const char *usage, int argc, char **argv, json_t **out);
+/* Each of op's arguments as a flag, with its type, on `f` (-1: no schema). */
+int cli_op_flags_help(const char *op, FILE *f);
 
 /* Progress of long work (cli_progress.c): one line on stderr updated in
  * place, only when stderr is a terminal; nothing at all otherwise. */
@@ -87,6 +101,17 @@ int cmd_session(cli *c);
 int cmd_session_request(cli *c);
 int cmd_mcp(cli *c);
 int cmd_import(cli *c);
+/* cmd_project.c: `reel project|track|timeline|tempo|event|clip|take ...`;
+ * `reel marker add|remove` (cmd_marker hands those over). */
+int cmd_project(cli *c);
+int cmd_track(cli *c);
+int cmd_timeline(cli *c);
+int cmd_tempo(cli *c);
+int cmd_event(cli *c);
+int cmd_clip(cli *c);
+int cmd_take(cli *c);
+bool cli_marker_is_project(const cli *c);
+int cmd_project_marker(cli *c);
 
 /* Run a service op (service.h) in the store's running `reel serve`, or in
  * this process when none runs; prints the failure. *out: a new reference. */

@@ -82,8 +82,11 @@ static const cmd_help HELP[] = {
      "  sessions of segments; request plays MIDI to a JACK port and keeps the response\n"},
     {"moments", "usage: reel moments STREAM\n"
                 "  the stream's interesting moments (id, time, frame, kind, peak level)\n"},
-    {"marker", "usage: reel marker STREAM [--name N]\n  a moment by hand, at the stream's "
-               "head\n"},
+    {"marker", "usage: reel marker STREAM [--name N]\n"
+               "       reel marker add P --at X [--name N] [--tag T]... [--timeline TL] [--base V]\n"
+               "       reel marker remove P M [--base V]\n"
+               "  a moment by hand, at the stream's head; add/remove: a marker on a project's\n"
+               "  timeline (`reel marker add --help`)\n"},
     {"import", "usage: reel import FILE [--name NAME]\n"
                "  store FILE (any audio file libsndfile reads: WAV, FLAC, OGG, AIFF...) byte for\n"
                "  byte as an \"audio\" artifact with its format, subtype, rate, channels, frames\n"
@@ -96,6 +99,11 @@ static const cmd_help HELP[] = {
 static const char GLOBAL[] =
     "global options: --store DIR, --json, --log-level error|warn|info|debug (or REEL_LOG),\n"
     "  --log-json\n";
+
+void cli_help_global(FILE *f)
+{
+    fputs(GLOBAL, f);
+}
 
 bool cli_help_wanted(const cli *c)
 {
@@ -113,7 +121,7 @@ int cli_help(const char *cmd, FILE *f)
     for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++)
         if (strcmp(HELP[i].name, cmd) == 0) {
             fputs(HELP[i].text, f);
-            fputs(GLOBAL, f);
+            cli_help_global(f);
             return 0;
         }
     return -1;

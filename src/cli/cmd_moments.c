@@ -4,6 +4,9 @@
  * `marker`, in the running `reel serve` if there is one, so its
  * subscribers hear the moment event).
  *
+ * `reel marker add|remove P ...` are a project's timeline markers
+ * (cmd_project.c); a stream is a URI, never the word "add" or "remove".
+ *
  * Must never: change a recording; the marker only adds a row.
  */
 #include "cli.h"
@@ -90,6 +93,8 @@ int cmd_moments(cli *c)
 
 int cmd_marker(cli *c)
 {
+    if (cli_marker_is_project(c)) /* `reel marker add|remove P ...` */
+        return cmd_project_marker(c);
     const char *stream = NULL, *name = NULL;
     int rc = 0;
     for (int i = 1; i < c->argc && rc == 0; i++) {

@@ -49,6 +49,13 @@ static const cli_command commands[] = {
     {"recover", cmd_recover},
     {"mcp", cmd_mcp},
     {"import", cmd_import},
+    {"project", cmd_project},
+    {"track", cmd_track},
+    {"timeline", cmd_timeline},
+    {"tempo", cmd_tempo},
+    {"event", cmd_event},
+    {"clip", cmd_clip},
+    {"take", cmd_take},
 };
 
 static void usage(FILE *f)
@@ -93,6 +100,25 @@ static void usage(FILE *f)
           "  marker STREAM [--name N]               a moment by hand at the stream's head\n"
           "  import FILE [--name N]                 store an audio file libsndfile reads (WAV,\n"
           "                                         FLAC, OGG, AIFF...) as an audio artifact\n"
+          "  project create [NAME] [--rate N] [--seed N] | list | show P [--version V] |\n"
+          "          history P | undo P | redo P | prune P --keep N\n"
+          "                                         projects: versioned documents in the store\n"
+          "  track add P [--name N] [--kind audio|midi] [--channels N] [--gain G] [--mute] |\n"
+          "        update P T [--no-mute] ... | remove P T\n"
+          "  timeline add P [--name N] [--timebase seconds|beats] |\n"
+          "           update P TL [--loop-from X --loop-to Y | --loop-clear] ... | remove P TL\n"
+          "  marker add P --at X [--name N] [--tag T]... | marker remove P M\n"
+          "                                         a marker on a project's timeline\n"
+          "  tempo set P --tempo '[{\"beat\":0,\"bpm\":120,\"num\":4,\"den\":4},...]'\n"
+          "  event add P --at X --type TYPE [--target T] [--payload JSON] | remove P E\n"
+          "  clip add P --track T --at X --source ARTIFACT|blake3:HASH [--start F] [--end F] |\n"
+          "       update P C [--gain G] [--mute] ... | remove P C | split P C --at X |\n"
+          "       join P C1 C2 | trim P C [--start F] [--end F] | move P C [--at X] [--track T]\n"
+          "       | group P C1 C2... [--group G]\n"
+          "  take place STREAM --from T --to T --project P --track T --at X [--timeline TL]\n"
+          "                                         a stream's window on a track, no frame copied\n"
+          "    (project, track, timeline, marker add, tempo, event, clip, take: each option is\n"
+          "    the op's argument; an edit takes --base V; `reel clip split --help`)\n"
           "SRC: tone[:FREQ] | file:PATH | alsa[:DEVICE] | alsa-midi[:CLIENT:PORT] |\n"
           "     jack[:PORT,...] | jack-midi[:PORT]\n"
           "SOURCE OPTIONS (serve, record; after a --source: that source only, before any:\n"
@@ -186,7 +212,7 @@ int main(int argc, char **argv)
         else if (!k)
             rc = fail(REEL_EINVAL, "unknown command '%s' (see 'reel --help')", cmd);
         else if (cli_help_wanted(&c))
-            rc = cli_help(cmd, stdout) ? 2 : 0;
+            rc = cli_op_help(&c, stdout) == 0 || cli_help(cmd, stdout) == 0 ? 0 : 2;
         else
             rc = k->run(&c);
     }
