@@ -1,7 +1,8 @@
 /*
  * test_http_parse.c — unit tests for http_parse.c: routes (and the paths
  * that must never route), percent-decoding, blob names, Range headers,
- * slice request bodies, listen addresses and bearer tokens.
+ * slice request bodies, listen addresses and bearer tokens; the read
+ * resources features register (GET /api/projects...).
  *
  * Owns: the accepted grammars, as examples, and the rejections an attacker
  * would try first. Must never: open a socket or touch a store.
@@ -71,6 +72,72 @@ static void test_routes_sessions(void **state)
     assert_int_equal(route("GET", "/api/sessions/ses-1/..", &r), 400);
     assert_int_equal(route("POST", "/api/sessions/ses-1/pause", &r), 404);
     assert_int_equal(route("GET", "/api/sessions/ses-1/export/x", &r), 404);
+}
+
+/* The read resources features register (core/op.h): model/project's
+ * "projects" is linked in, so its routes exist here as in the server. */
+static void test_routes_resources(void **state)
+{
+    (void)state;
+    reel_http_route r;
+    assert_non_null(reel_op_resource_find("projects"));
+    assert_null(reel_op_resource_find("no-such-collection"));
+
+    assert_int_equal(route("GET", "/api/projects", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_RESOURCE);
+    assert_string_equal(r.op, "project_list");
+    assert_string_equal(r.param, "");
+    assert_int_equal(route("HEAD", "/api/projects", &r), 200);
+    assert_int_equal(route("GET", "/api/projects/prj-0123456789abcdef", &r), 200);
+    assert_string_equal(r.op, "project_get");
+    assert_string_equal(r.param, "prj-0123456789abcdef");
+    assert_string_equal(r.resource->id_arg, "project");
+    assert_int_equal(r.n_q, 0);
+    assert_int_equal(route("GET", "/api/projects/prj-1?version=blake3%3A" HEX64, &r), 200);
+    assert_string_equal(r.op, "project_get");
+    assert_int_equal(r.n_q, 1);
+    assert_string_equal(r.qkey[0], "version");
+    assert_string_equal(r.qval[0], "blake3:" HEX64);
+    assert_int_equal(route("GET", "/api/projects/prj-1/history", &r), 200);
+    assert_string_equal(r.op, "project_history");
+    assert_string_equal(r.param, "prj-1");
+
+    /* wrong methods: 405 with what is allowed */
+    assert_int_equal(route("POST", "/api/projects", &r), 405);
+    assert_string_equal(r.allow, "GET, HEAD");
+    assert_int_equal(route("PUT", "/api/projects/prj-1", &r), 405);
+    assert_string_equal(r.allow, "GET, HEAD");
+    assert_int_equal(route("DELETE", "/api/projects/prj-1/history", &r), 405);
+    assert_string_equal(r.code, "method_not_allowed");
+    /* unknown sub-resources and deeper paths: 404 */
+    assert_int_equal(route("GET", "/api/projects/prj-1/clips", &r), 404);
+    assert_string_equal(r.code, "unknown_route");
+    assert_int_equal(route("GET", "/api/projects/prj-1/history/x", &r), 404);
+    assert_int_equal(route("GET", "/api/no-such-collection", &r), 404);
+    assert_int_equal(route("GET", "/api/no-such-collection/x", &r), 404);
+    /* bad ids: 400 */
+    assert_int_equal(route("GET", "/api/projects/prj%2F1", &r), 400);
+    assert_string_equal(r.code, "bad_id");
+    assert_int_equal(route("GET", "/api/projects/prj%201/history", &r), 400);
+    assert_string_equal(r.code, "bad_id");
+    assert_int_equal(route("GET", "/api/projects/prj.1", &r), 400);
+    assert_int_equal(route("GET", "/api/projects/"
+                                  "p123456789012345678901234567890123456789012345678901234567890123",
+                           &r),
+                     400);
+    assert_int_equal(route("GET", "/api/projects/..", &r), 400);
+    assert_int_equal(route("GET", "/api/projects/", &r), 400);
+    /* queries: only the get op's keys, once, and only on an item */
+    assert_int_equal(route("GET", "/api/projects?version=x", &r), 400);
+    assert_string_equal(r.code, "bad_query");
+    assert_int_equal(route("GET", "/api/projects/prj-1/history?version=x", &r), 400);
+    assert_int_equal(route("GET", "/api/projects/prj-1?vers=x", &r), 400);
+    assert_int_equal(route("GET", "/api/projects/prj-1?version", &r), 400);
+    assert_int_equal(route("GET", "/api/projects/prj-1?version=a&version=b", &r), 400);
+    assert_int_equal(route("GET", "/api/projects/prj-1?version=%zz", &r), 400);
+    /* the built-in routes are not shadowed */
+    assert_int_equal(route("GET", "/api/sessions", &r), 200);
+    assert_int_equal(r.kind, REEL_ROUTE_SESSIONS);
 }
 
 static void test_routes_match(void **state)
@@ -440,7 +507,7 @@ static void test_origin(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routes_match),
+        cmocka_unit_test(test_routes_match),  cmocka_unit_test(test_routes_resources),
         cmocka_unit_test(test_routes_sessions), cmocka_unit_test(test_routes_reject),
         cmocka_unit_test(test_routes_web),
         cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_range),

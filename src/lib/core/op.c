@@ -1,17 +1,27 @@
 /*
- * op.c — the argument pickers of op.h.
+ * op.c — the schema and read-resource lookups and the argument pickers of
+ * op.h.
  */
 #include "core/op.h"
 
 #include <string.h>
 
 REEL_REGISTRY_DECLARE(op_schemas, reel_op_schema_entry);
+REEL_REGISTRY_DECLARE(op_resources, reel_op_resource);
 
 const char *reel_op_schema(const reel_op *op)
 {
     for (size_t i = 0; i < REEL_REGISTRY_COUNT(op_schemas); i++)
         if (strcmp(REEL_REGISTRY_BEGIN(op_schemas)[i]->op, op->name) == 0)
             return REEL_REGISTRY_BEGIN(op_schemas)[i]->schema;
+    return NULL;
+}
+
+const reel_op_resource *reel_op_resource_find(const char *collection)
+{
+    for (size_t i = 0; i < REEL_REGISTRY_COUNT(op_resources); i++)
+        if (strcmp(REEL_REGISTRY_BEGIN(op_resources)[i]->collection, collection) == 0)
+            return REEL_REGISTRY_BEGIN(op_resources)[i];
     return NULL;
 }
 

@@ -13,8 +13,8 @@
  * (publish an event, run on every control tick, keep its module's state)
  * are declared here and implemented by service/service.c.
  *
- * Owns: the op and op-table types and the argument pickers. Must never:
- * depend on anything above core/.
+ * Owns: the op, op-table and read-resource types and the argument pickers.
+ * Must never: depend on anything above core/.
  */
 #ifndef REEL_OP_H
 #define REEL_OP_H
@@ -84,6 +84,38 @@ typedef struct reel_op_schema {
 /* The schema text of `op`, NULL if none was registered (the service refuses
  * to run such an op, and a unit test checks every op has one). */
 const char *reel_op_schema(const reel_op *op);
+
+/* ---- read resources ---------------------------------------------------- */
+
+/* A collection of documents a feature lets the surfaces read as resources
+ * (over HTTP: GET /api/{collection}, /api/{collection}/{id} and
+ * /api/{collection}/{id}/{sub}), each read answered by one of its ops, so a
+ * feature gets REST routes by registering, without editing the server's
+ * route list. The ops stay the one implementation: the route only builds
+ * their arguments ({} for the list; {id_arg: id} plus the query keys the get
+ * op takes, as strings, for an item; {id_arg: id} for a sub-resource). */
+#define REEL_OP_RESOURCE_QUERY_MAX 4
+#define REEL_OP_RESOURCE_SUBS_MAX 8
+
+typedef struct reel_op_resource_sub {
+    const char *name; /* the path segment: "history" */
+    const char *op;   /* the op answering it: "project_history" */
+} reel_op_resource_sub;
+
+typedef struct reel_op_resource {
+    const char *collection; /* the path segment: "projects" */
+    const char *list_op;    /* "project_list" */
+    const char *get_op;     /* "project_get" */
+    const char *id_arg;     /* the argument naming the item: "project" */
+    /* query keys the get op takes as string arguments ("version"); NULL ends */
+    const char *get_query[REEL_OP_RESOURCE_QUERY_MAX];
+    reel_op_resource_sub subs[REEL_OP_RESOURCE_SUBS_MAX]; /* {NULL} ends */
+} reel_op_resource;
+
+#define REEL_OP_RESOURCE(object) REEL_REGISTER(op_resources, reel_op_resource, object)
+
+/* The resource registered for `collection`, NULL if none. */
+const reel_op_resource *reel_op_resource_find(const char *collection);
 
 /* ---- what an op may ask of its service (service/service.c) ---- */
 

@@ -380,3 +380,5 @@ static const reel_op_table project_ops = {
     .fini = project_fini,
 };
 REEL_OP_TABLE(project_ops);
+REEL_OP_RESOURCE(((const reel_op_resource){"projects", "project_list", "project_get", "project",
+                                           {"version"}, {{"history", "project_history"}}}));

@@ -1,6 +1,7 @@
 /*
  * http_api.c — the JSON REST routes under /api: streams, status, moments, slices,
- * artifacts with lineage, artifact downloads. The documents are the ones
+ * artifacts with lineage, artifact downloads, and the read resources features
+ * register (core/op.h: projects...). The documents are the ones
  * `reel --json` prints (store_json.c), so every surface answers alike.
  *
  * Must never: touch the store's database but through a borrowed handle, or map
@@ -199,6 +200,22 @@ static enum MHD_Result session_export(http_req *r, struct MHD_Connection *conn)
     return http_send_blob(r->h, conn, &h, "application/x-tar", fname);
 }
 
+/* A registered read resource (core/op.h): its op, with the item's id and
+ * the query values as arguments. A missing item is the op's own ENOENT
+ * (404). */
+static enum MHD_Result resource_read(reel_http *h, struct MHD_Connection *conn,
+                                     const reel_http_route *rt)
+{
+    json_t *args = json_object();
+    if (args && rt->param[0])
+        json_object_set_new(args, rt->resource->id_arg, json_string(rt->param));
+    for (size_t i = 0; args && i < rt->n_q; i++)
+        json_object_set_new(args, rt->qkey[i], json_string(rt->qval[i]));
+    if (!args)
+        return http_send_error(conn, 503, "out_of_memory", "out of memory");
+    return read_op(h, conn, rt->op, args);
+}
+
 enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn)
 {
     reel_http *h = r->h;
@@ -232,6 +249,7 @@ enum MHD_Result http_api_dispatch(http_req *r, struct MHD_Connection *conn)
     case REEL_ROUTE_SESSION_STOP:
         return session_op(r, conn, "session_stop", json_pack("{s:s}", "id", r->route.param), 200);
     case REEL_ROUTE_SESSION_EXPORT: return session_export(r, conn);
+    case REEL_ROUTE_RESOURCE: return resource_read(h, conn, &r->route);
     default: return http_send_error(conn, 404, "unknown_route", "no such route");
     }
 }

@@ -103,6 +103,35 @@ static int peaks_param(reel_http_route *r, const char *key, const char *val, ree
     return 200;
 }
 
+/* The get op's query key named `key` (the list and the sub-resources take
+ * none), NULL if it takes no such key. */
+static const char *resource_key(const reel_http_route *r, const char *key)
+{
+    const reel_op_resource *res = r->resource;
+    if (!r->param[0] || r->op != res->get_op)
+        return NULL;
+    for (size_t i = 0; i < REEL_OP_RESOURCE_QUERY_MAX && res->get_query[i]; i++)
+        if (strcmp(res->get_query[i], key) == 0)
+            return res->get_query[i];
+    return NULL;
+}
+
+/* One query value of a resource item, each key at most once. */
+static int resource_query(reel_http_route *r, const char *k, const char *raw, size_t n,
+                          reel_error *err)
+{
+    for (size_t i = 0; i < r->n_q; i++)
+        if (r->qkey[i] == k) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "query parameter '%s' given twice", k);
+            return route_fail(r, 400, "bad_query", err, msg);
+        }
+    if (reel_http_pct_decode(raw, n, true, r->qval[r->n_q], sizeof r->qval[r->n_q], err))
+        return route_fail(r, 400, "bad_query", err, err ? err->msg : "bad query");
+    r->qkey[r->n_q++] = k;
+    return 200;
+}
+
 /* The query: ?tag= on the artifact list, from/to/bins on peaks; anything
  * else is refused so that a misspelt filter does not silently list
  * everything. */
@@ -124,6 +153,17 @@ static int parse_query(const char *q, reel_http_route *r, reel_error *err)
                     return route_fail(r, 400, "bad_query", err,
                                       "bad format (want format=json or format=archive)");
                 snprintf(r->format, sizeof r->format, "%s", v);
+                q += n;
+                if (*q == '&')
+                    q++;
+                continue;
+            }
+            const char *rkey =
+                r->kind == REEL_ROUTE_RESOURCE && eq ? resource_key(r, key) : NULL;
+            if (rkey) {
+                int st = resource_query(r, rkey, eq + 1, n - kn - 1, err);
+                if (st != 200)
+                    return st;
                 q += n;
                 if (*q == '&')
                     q++;
@@ -181,6 +221,36 @@ static int allow(reel_http_route *r, unsigned methods, const char *names, reel_e
     r->code = "method_not_allowed";
     reel_error_set(err, REEL_EINVAL, "method not allowed here (allowed: %s)", names);
     return 405;
+}
+
+/* A registered read resource (core/op.h): the list, an item (`has_id`), or
+ * one of its sub-resources (`sub`). Ids are names the op looks up, so they
+ * take the artifact-id alphabet and fit the op's 64-byte argument. */
+static int resource_route(reel_http_route *r, const char *id, bool has_id, const char *sub,
+                          reel_error *err)
+{
+    const reel_op_resource *res = r->resource;
+    r->kind = REEL_ROUTE_RESOURCE;
+    r->op = res->list_op;
+    if (has_id) {
+        if (!reel_artifact_id_ok(id) || strlen(id) >= 64) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "bad id in /api/%.32s/ (letters, digits, '-', '_', ':'; "
+                                      "under 64 bytes)", res->collection);
+            return route_fail(r, 400, "bad_id", err, msg);
+        }
+        snprintf(r->param, sizeof r->param, "%s", id);
+        r->op = res->get_op;
+    }
+    if (sub) {
+        r->op = NULL;
+        for (size_t i = 0; i < REEL_OP_RESOURCE_SUBS_MAX && res->subs[i].name; i++)
+            if (strcmp(res->subs[i].name, sub) == 0)
+                r->op = res->subs[i].op;
+    }
+    if (!r->op)
+        return 404;
+    return allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
 }
 
 int reel_http_route_parse(const char *method, const char *uri, reel_http_route *r,
@@ -328,6 +398,8 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
         } else if (strcmp(seg[1], "debug") == 0 && n == 2) {
             r->kind = REEL_ROUTE_DEBUG;
             st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);
+        } else if (n <= 4 && (r->resource = reel_op_resource_find(seg[1]))) {
+            st = resource_route(r, seg[2], n > 2, n > 3 ? seg[3] : NULL, err);
         }
     }
     if (st == 404)

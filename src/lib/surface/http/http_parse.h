@@ -15,6 +15,7 @@
 #define REEL_HTTP_PARSE_H
 
 #include "core/hash.h"
+#include "core/op.h"
 #include "slice/slice_args.h"
 
 #include <jansson.h>
@@ -46,6 +47,9 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_SESSION_EXPORT,   /* GET  /api/sessions/{id}/export?format=json|archive */
     REEL_ROUTE_DEBUG, /* GET /api/debug: the server's own counters */
     REEL_ROUTE_MCP,              /* POST|DELETE /mcp (MCP, streamable HTTP) */
+    /* GET /api/{collection}[/{id}[/{sub}]] of a registered read resource
+     * (core/op.h: REEL_OP_RESOURCE), answered by route->op */
+    REEL_ROUTE_RESOURCE,
 } reel_http_route_kind;
 
 typedef enum reel_http_method {
@@ -75,6 +79,14 @@ typedef struct reel_http_route {
     reel_timespec from, to;
     uint32_t bins;
     char format[16];   /* REEL_ROUTE_SESSION_EXPORT ?format= ("json" when absent) */
+    /* REEL_ROUTE_RESOURCE: the registration, the op that answers, and (for
+     * an item) the query keys its get op takes with their decoded values;
+     * param holds the item's id ("" for the list) */
+    const reel_op_resource *resource;
+    const char *op;
+    const char *qkey[REEL_OP_RESOURCE_QUERY_MAX];
+    char qval[REEL_OP_RESOURCE_QUERY_MAX][REEL_HTTP_TAG_MAX];
+    size_t n_q;
     char allow[32];    /* on 405: the methods the route takes ("GET, HEAD") */
     const char *code;  /* on failure: the JSON error code ("bad_path", ...) */
 } reel_http_route;
@@ -86,8 +98,9 @@ reel_http_method reel_http_method_parse(const char *method);
  * file name ("index.html" for "/"): letters, digits, '-', '_' and dots,
  * never starting with a dot. Returns the HTTP status the request
  * earns so far: 200 when a route matched, 400 for a malformed path or query
- * (bad escape, dot or empty segment, bad blob name, unknown query key), 404
- * for no such route, 405 when the route exists but not for this method
+ * (bad escape, dot or empty segment, bad blob name, bad resource id,
+ * unknown query key), 404 for no such route (an unregistered resource
+ * collection or sub-resource), 405 when the route exists but not for this method
  * (route->allow lists the right ones). On failure err says why and
  * route->code names it. */
 int reel_http_route_parse(const char *method, const char *uri, reel_http_route *route,
