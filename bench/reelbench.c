@@ -22,10 +22,22 @@
  *       per chunk, "mf <k> <bytes>" (live manifest size; "mf2" for the fresh
  *       stream) every 8 chunks and
  *       "rot_total <wall seconds> ..." at the end.
+ *   reelbench project STORE ARTIFACT N K
+ *       Through reel_service_call on STORE (a fresh store holding the
+ *       imported audio ARTIFACT, 4 s or longer): creates a project with one
+ *       track and N audio clips (N clip_add ops, one version each, as there
+ *       is no batch op), then makes K edits of each kind (clip_update gain,
+ *       clip_move, clip_split, marker_add) on distinct clips, and for each
+ *       one times the call and sums the bytes it added to cas/content
+ *       (apparent sizes, listed before and after, outside the timed
+ *       region). Prints "build <i> <wall_us>" every 100 clips and for the
+ *       last one, "build_total <seconds> <cas_bytes> <doc_bytes>", and per
+ *       edit "edit <kind> <j> <wall_us> <cas_bytes_added>".
  *
  * Not part of the library; built by bench/run.sh with gcc against libreel.a.
  */
 #include "capture/recorder.h"
+#include "service/service.h"
 #include "slice/slice.h"
 #include "store/store.h"
 
@@ -33,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,6 +299,162 @@ static int cmd_rotation(const char *root, double sim_seconds, uint32_t rate,
     return 0;
 }
 
+/* ---- project edits ---------------------------------------------------------- */
+
+/* Apparent size of every file under `dir`, recursively (outside any timed
+ * region). */
+static uint64_t tree_bytes(const char *dir)
+{
+    uint64_t sum = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat sb;
+        if (lstat(path, &sb) != 0)
+            continue;
+        if (S_ISDIR(sb.st_mode))
+            sum += tree_bytes(path);
+        else if (S_ISREG(sb.st_mode))
+            sum += (uint64_t)sb.st_size;
+    }
+    closedir(d);
+    return sum;
+}
+
+static uint64_t cas_bytes(const char *root)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/cas/content", root);
+    return tree_bytes(dir);
+}
+
+/* Call op `name` with args (consumed); the reply (or NULL) into *out. */
+static int pcall(reel_service *svc, const char *name, json_t *args, json_t **out, double *us,
+                 reel_error *e)
+{
+    json_t *r = NULL;
+    int64_t t0 = now_ns();
+    int rc = args ? reel_service_call(svc, name, args, "bench", &r, e) : REEL_ENOMEM;
+    int64_t t1 = now_ns();
+    json_decref(args);
+    if (us)
+        *us = (double)(t1 - t0) / 1e3;
+    if (out)
+        *out = r;
+    else
+        json_decref(r);
+    if (rc)
+        fprintf(stderr, "reelbench: %s: %s\n", name, e->msg[0] ? e->msg : "failed");
+    return rc;
+}
+
+static void copy_str(json_t *o, const char *k, char *out, size_t n)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    snprintf(out, n, "%s", v ? v : "");
+}
+
+static int cmd_project(const char *root, const char *art, int n, int k)
+{
+    reel_error e;
+    reel_error_clear(&e);
+    reel_service *svc;
+    if (reel_service_open(&svc, root, &e))
+        return die("open service", &e);
+    char p[64], t[64];
+    json_t *r;
+    int rc = pcall(svc, "project_create", json_pack("{s:s, s:i}", "name", "bench", "seed", 1), &r,
+                   NULL, &e);
+    if (rc == 0) {
+        copy_str(r, "project", p, sizeof p);
+        json_decref(r);
+        rc = pcall(svc, "track_add", json_pack("{s:s, s:s}", "project", p, "name", "a"), &r, NULL,
+                   &e);
+    }
+    if (rc) {
+        reel_service_close(svc);
+        return 1;
+    }
+    copy_str(r, "track", t, sizeof t);
+    json_decref(r);
+    /* Clip i plays the artifact's first 4 s at 4 i s: no two overlap, and
+     * each has room to split 2 s in and to move 1 s later. */
+    char(*clip)[64] = calloc((size_t)n, sizeof *clip);
+    if (!clip)
+        return die("out of memory", NULL);
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n && rc == 0; i++) {
+        double us;
+        rc = pcall(svc, "clip_add",
+                   json_pack("{s:s, s:s, s:f, s:s, s:i, s:i}", "project", p, "track", t, "at",
+                             4.0 * i, "source", art, "start", 0, "end", 192000),
+                   &r, &us, &e);
+        if (rc)
+            break;
+        copy_str(r, "clip", clip[i], sizeof clip[i]);
+        json_decref(r);
+        if (i % 100 == 0 || i == n - 1) {
+            printf("build %d %.1f\n", i, us);
+            fflush(stdout);
+        }
+    }
+    double build_s = (double)(now_ns() - t0) / 1e9;
+    size_t doc_bytes = 0;
+    if (rc == 0 && pcall(svc, "project_get", json_pack("{s:s}", "project", p), &r, NULL, &e) == 0) {
+        char *txt = json_dumps(json_object_get(r, "document"), JSON_COMPACT | JSON_SORT_KEYS);
+        doc_bytes = txt ? strlen(txt) : 0;
+        free(txt);
+        json_decref(r);
+    }
+    if (rc == 0)
+        printf("build_total %.3f %llu %zu\n", build_s, (unsigned long long)cas_bytes(root),
+               doc_bytes);
+    fflush(stdout);
+    /* Each kind edits its own clips (stride n / k, offset by kind), so a
+     * split never meets a moved clip and no clip is edited twice. */
+    static const char *const kinds[] = {"clip_update", "clip_move", "clip_split", "marker_add"};
+    int stride = n / k > 4 ? n / k : 4;
+    for (int kind = 0; kind < 4 && rc == 0; kind++) {
+        for (int j = 0; j < k && rc == 0; j++) {
+            int i = (j * stride + kind) % n;
+            json_t *args;
+            switch (kind) {
+            case 0:
+                args = json_pack("{s:s, s:s, s:f}", "project", p, "clip", clip[i], "gain",
+                                 0.25 + 0.01 * j);
+                break;
+            case 1:
+                args = json_pack("{s:s, s:s, s:f}", "project", p, "clip", clip[i], "at",
+                                 4.0 * i + 1.0);
+                break;
+            case 2:
+                args = json_pack("{s:s, s:s, s:f}", "project", p, "clip", clip[i], "at",
+                                 4.0 * i + 2.0);
+                break;
+            default:
+                args = json_pack("{s:s, s:s, s:f}", "project", p, "name", "m", "at", 3.0 * j);
+                break;
+            }
+            uint64_t before = cas_bytes(root);
+            double us;
+            rc = pcall(svc, kinds[kind], args, NULL, &us, &e);
+            uint64_t after = cas_bytes(root);
+            if (rc == 0)
+                printf("edit %s %d %.1f %llu\n", kinds[kind], j, us,
+                       (unsigned long long)(after - before));
+        }
+    }
+    free(clip);
+    reel_service_close(svc);
+    return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -296,7 +465,9 @@ int main(int argc, char **argv)
     if (argc == 6 && strcmp(argv[1], "rotation") == 0)
         return cmd_rotation(argv[2], atof(argv[3]), (uint32_t)atoi(argv[4]),
                             strtoull(argv[5], NULL, 10));
+    if (argc == 6 && strcmp(argv[1], "project") == 0 && atoi(argv[4]) > 0 && atoi(argv[5]) > 0)
+        return cmd_project(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
     fprintf(stderr, "usage: reelbench hash FILE | vslice STORE URI N |\n"
-                    "       rotation STORE SIM_SECONDS RATE CHUNK_FRAMES\n");
+                    "       rotation STORE SIM_SECONDS RATE CHUNK_FRAMES | project STORE ARTIFACT N K\n");
     return 2;
 }
