@@ -110,6 +110,10 @@ int cmd_tempo(cli *c);
 int cmd_event(cli *c);
 int cmd_clip(cli *c);
 int cmd_take(cli *c);
+int cmd_graph(cli *c);
+/* `reel render PROJECT ...`: a project rendered through its graph (cmd_slice.c's
+ * cmd_render hands a project id over). */
+int cmd_project_render(cli *c);
 bool cli_marker_is_project(const cli *c);
 int cmd_project_marker(cli *c);
 

@@ -38,7 +38,15 @@ static const cmd_help HELP[] = {
      "  time specs T: head, start, -30s, -1m30s, 2026-11-20T10:00:00.250Z, @EPOCH, #FRAME,\n"
      "  session:ID:start|end, session:ID/SEGMENT:start|end, moment:ID, moment:ID-5s\n"},
     {"render", "usage: reel render ARTIFACT --out PATH\n"
-               "  render a virtual slice, byte-identical to materializing it\n"},
+               "       reel render PROJECT [--version V] [--timeline TL] [--node OUT] [--from X]\n"
+               "                   [--to X] [--format wav|w64|rf64|flac|raw] [--sample-format S]\n"
+               "                   [--block N] [--stems] [--out PATH]\n"
+               "  render a virtual slice, byte-identical to materializing it; or a project\n"
+               "  version (default: the head) through its routing graph, offline, into a\n"
+               "  \"render\" artifact whose parent is the version (--stems: one \"stem\"\n"
+               "  artifact per track and bus too). --from/--to are timeline positions\n"
+               "  (default: 0 to the end of the last clip). The same version renders to the\n"
+               "  same bytes; the speed-up over real time is reported.\n"},
     {"artifacts", "usage: reel artifacts [--tag T]...\n  artifacts, newest first\n"},
     {"show", "usage: reel show ARTIFACT\n  one artifact with its lineage (parent, children, "
              "chunks)\n"},

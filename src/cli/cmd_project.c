@@ -13,6 +13,9 @@
  */
 #include "cli.h"
 
+#include "store/cas.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct op_verb {
@@ -101,6 +104,11 @@ static const op_verb take_verbs[] = {
      "              [--timeline TL] " EDIT},
 };
 
+static const op_verb graph_verbs[] = {
+    {"set", "graph_set", {"project"},
+     "P --graph '{\"nodes\":[...],\"connections\":[...]}' " EDIT},
+};
+
 #define FAMILY(n, about, v) {n, about, v, sizeof v / sizeof v[0]}
 static const op_family families[] = {
     FAMILY("project",
@@ -125,6 +133,11 @@ static const op_family families[] = {
            "  beats, the timeline's timebase; --start/--end are frames in the source.\n"
            "  split keeps C for the left part; join of two contiguous clips undoes a split.\n",
            clip_verbs),
+    FAMILY("graph",
+           "  a project's routing graph: nodes (track, bus, output) and connections with\n"
+           "  channels and gain; no nodes: every audio track into a stereo output \"master\".\n"
+           "  `reel render P` renders it (see `reel render --help`).\n",
+           graph_verbs),
     FAMILY("take",
            "  a window of a captured stream placed on a track without copying a frame\n"
            "  (a virtual slice; time specs as for `reel slice`: -2m, head, #FRAME...)\n",
@@ -231,6 +244,63 @@ int cmd_tempo(cli *c) { return run_family(c, family_find("tempo")); }
 int cmd_event(cli *c) { return run_family(c, family_find("event")); }
 int cmd_clip(cli *c) { return run_family(c, family_find("clip")); }
 int cmd_take(cli *c) { return run_family(c, family_find("take")); }
+int cmd_graph(cli *c) { return run_family(c, family_find("graph")); }
+
+int cmd_project_render(cli *c)
+{
+    static const char usage[] = "PROJECT [--version V] [--timeline TL] [--from X] [--to X]\n"
+                                "              [--format F] [--sample-format S] [--block N] "
+                                "[--stems] [--out PATH]";
+    const char *out_path = NULL;
+    int rc = 0, n = 0;
+    char **words = calloc((size_t)c->argc + 1, sizeof *words);
+    if (!words)
+        return fail(REEL_ENOMEM, "out of memory");
+    for (int i = 1; i < c->argc && rc == 0; i++) {
+        if (!opt_value(c, &i, "--out", &out_path, &rc))
+            words[n++] = c->argv[i];
+    }
+    static const char *const operands[] = {"project", NULL};
+    json_t *args = NULL, *res = NULL;
+    if (rc == 0 && out_path && !*out_path)
+        rc = fail(REEL_EINVAL, "--out needs a path");
+    if (rc == 0)
+        rc = cli_op_args("render", "render", operands, usage, n, words, &args);
+    free(words);
+    if (rc)
+        return rc;
+    rc = cli_call(c, "render", args, &res);
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (out_path) {
+        reel_store *st;
+        reel_hash h;
+        reel_error e;
+        reel_error_clear(&e);
+        if ((rc = open_store(c, &st, false))) {
+            json_decref(res);
+            return rc;
+        }
+        const char *content = json_string_value(json_object_get(res, "content"));
+        if (reel_cas_resolve(reel_store_cas(st), content ? content : "", &h, &e) ||
+            reel_cas_get(reel_store_cas(st), &h, out_path, &e))
+            rc = fail_err(&e);
+        reel_store_close(st);
+        if (rc) {
+            json_decref(res);
+            return rc;
+        }
+        json_object_set_new(res, "out", json_string(out_path));
+    }
+    if (!c->json)
+        fprintf(stderr, "reel: rendered %.2f s in %.3f s (%.0fx real time)\n",
+                json_number_value(json_object_get(res, "seconds")),
+                json_number_value(json_object_get(res, "wall_seconds")),
+                json_number_value(json_object_get(res, "speed")));
+    print_json(res);
+    return 0;
+}
 
 bool cli_marker_is_project(const cli *c)
 {

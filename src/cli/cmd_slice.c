@@ -143,6 +143,9 @@ int cmd_render(cli *c)
 {
     const char *art = NULL, *out = NULL;
     int rc = 0;
+    for (int i = 1; i < c->argc; i++) /* a project id: its render through the graph */
+        if (strncmp(c->argv[i], "prj-", 4) == 0)
+            return cmd_project_render(c);
     for (int i = 1; i < c->argc && rc == 0; i++) {
         if (opt_value(c, &i, "--out", &out, &rc)) {
         } else if (c->argv[i][0] == '-') {

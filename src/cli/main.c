@@ -56,6 +56,7 @@ static const cli_command commands[] = {
     {"event", cmd_event},
     {"clip", cmd_clip},
     {"take", cmd_take},
+    {"graph", cmd_graph},
 };
 
 static void usage(FILE *f)
@@ -72,6 +73,9 @@ static void usage(FILE *f)
           "  slice STREAM (--last DUR | --from T --to T) [--virtual] [--out PATH]\n"
           "        [--format wav|rf64|w64|flac|raw|mid] [--sample-format f32|i16|i24] [--tag T]...\n"
           "  render ARTIFACT --out PATH             render a virtual slice\n"
+          "  render PROJECT [--version V] [--from X --to X] [--format F] [--block N] [--stems]\n"
+          "         [--out PATH]\n"
+          "                                         a project version through its graph, offline\n"
           "  artifacts [--tag T]...                 list artifacts\n"
           "  show ARTIFACT                          an artifact with its lineage\n"
           "  cas put FILE | get HASH [--out PATH] | has HASH | verify [HASH]\n"
@@ -117,6 +121,7 @@ static void usage(FILE *f)
           "       | group P C1 C2... [--group G]\n"
           "  take place STREAM --from T --to T --project P --track T --at X [--timeline TL]\n"
           "                                         a stream's window on a track, no frame copied\n"
+          "  graph set P --graph '{\"nodes\":[...],\"connections\":[...]}'  the routing graph\n"
           "    (project, track, timeline, marker add, tempo, event, clip, take: each option is\n"
           "    the op's argument; an edit takes --base V; `reel clip split --help`)\n"
           "SRC: tone[:FREQ] | file:PATH | alsa[:DEVICE] | alsa-midi[:CLIENT:PORT] |\n"

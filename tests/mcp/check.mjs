@@ -250,6 +250,13 @@ async function main() {
     await call('clip_trim', { project: P, clip: cl.clip, start: 10, end: imp.frames - 10 });
     await call('clip_move', { project: P, clip: cl.clip, at: 3 });
     await call('clip_group', { project: P, clips: [cl.clip] });
+    await call('clip_update', { project: P, clip: cl.clip, pitch: 0 });
+    await call('graph_set', { project: P, graph: { nodes: [{ id: 'a', kind: 'track', track: tr.track },
+      { id: 'out', kind: 'output', channels: 2 }], connections: [{ from: 'a', to: 'out' }] } });
+    const rn = await call('render', { project: P, stems: true });
+    check(/^art-/.test(rn.artifact) && rn.from_frame === 0 &&
+      Math.abs(rn.frames - Math.round(3 * 48000 + (imp.frames - 20) * 48000 / imp.rate)) <= 1 &&
+      rn.stems.length === 1, `render ${JSON.stringify(rn)}`);
     const tp = await call('take_place', { project: P, stream: sc.stream, from: '-0.4s', to: '-0.1s',
       track: tr.track, at: 8 });
     check(tp.to_frame - tp.from_frame === 14400, `take_place ${JSON.stringify(tp)}`);

@@ -85,6 +85,14 @@ struct reel_jack_out {
     uint64_t xruns0;
 };
 
+struct reel_jack_player {
+    reel_jack *j;
+    uint32_t channels;
+    jack_port_t *port[REEL_PLAN_CH_MAX];
+    char full[REEL_PLAN_CH_MAX][REEL_JACK_PORT_MAX];
+    reel_jack_rt_player *rt; /* realtime memory */
+};
+
 struct reel_jack {
     char name[REEL_JACK_PORT_MAX]; /* the client name the server gave us */
     char server[256];
@@ -95,6 +103,8 @@ struct reel_jack {
     size_t n_js;
     reel_jack_out *outs[REEL_RT_OUTS_MAX];
     size_t n_outs;
+    reel_jack_player *players[REEL_RT_PLAYERS_MAX];
+    size_t n_players;
     reel_jack_rt *rt; /* realtime memory */
     uint32_t nominal_rate;
     bool activated;
@@ -704,6 +714,106 @@ bool reel_jack_out_remove(reel_jack *j, reel_jack_out *o)
     return gone;
 }
 
+/* ---- graph players ------------------------------------------------------------ */
+
+int reel_jack_player_add(reel_jack *j, const char *name, reel_player *player,
+                         reel_jack_player **out, reel_error *err)
+{
+    if (!name || !*name || strlen(name) + 8 >= REEL_JACK_PORT_MAX || player->channels == 0 ||
+        player->channels > REEL_PLAN_CH_MAX)
+        return reel_error_set(err, REEL_EINVAL, "bad JACK player name or channel count");
+    reel_jack_player *p = calloc(1, sizeof *p);
+    if (!p || !(p->rt = reel_rt_alloc(sizeof *p->rt, err))) {
+        free(p);
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
+    p->j = j;
+    p->channels = player->channels;
+    p->rt->player = player;
+    p->rt->channels = player->channels;
+    atomic_init(&p->rt->dead, false);
+    pthread_mutex_lock(&j->mu);
+    int rc = REEL_OK;
+    uint64_t seq = 0;
+    uint32_t made = 0;
+    if (!j->activated || !atomic_load(&j->connected) || !j->client) {
+        rc = reel_error_set(err, REEL_EDEVICE, "the JACK client is not running");
+        goto out;
+    }
+    if (j->n_players == REEL_RT_PLAYERS_MAX) {
+        rc = reel_error_set(err, REEL_EFULL, "the JACK client has %d players already",
+                            REEL_RT_PLAYERS_MAX);
+        goto out;
+    }
+    for (; made < p->channels; made++) {
+        char pname[REEL_JACK_PORT_MAX];
+        snprintf(pname, sizeof pname, "%s_%u", name, made + 1);
+        if (!(p->port[made] = jack_port_register(j->client, pname, JACK_DEFAULT_AUDIO_TYPE,
+                                                 JackPortIsOutput, 0))) {
+            rc = reel_error_set(err, REEL_EDEVICE, "cannot register JACK output port %s "
+                                "(is the name taken?)", pname);
+            goto out;
+        }
+        snprintf(p->full[made], sizeof p->full[made], "%s", jack_port_name(p->port[made]));
+        p->rt->ports[made] = p->port[made];
+    }
+    if ((rc = push_cmd(j, REEL_JACK_RT_ADD_PLAYER, p->rt, &seq, err)))
+        goto out;
+    j->players[j->n_players++] = p;
+out:
+    if (rc)
+        for (uint32_t c = 0; c < made; c++)
+            jack_port_unregister(j->client, p->port[c]);
+    pthread_mutex_unlock(&j->mu);
+    if (rc) {
+        reel_rt_free(p->rt, sizeof *p->rt);
+        free(p);
+        return rc;
+    }
+    if ((rc = await_cmd(j, seq, err))) {
+        reel_jack_player_remove(j, p);
+        return rc;
+    }
+    *out = p;
+    return REEL_OK;
+}
+
+const char *reel_jack_player_port_name(const reel_jack_player *p, uint32_t ch)
+{
+    return ch < p->channels ? p->full[ch] : NULL;
+}
+
+bool reel_jack_player_alive(const reel_jack_player *p)
+{
+    return !atomic_load_explicit(&p->rt->dead, memory_order_acquire) &&
+           atomic_load(&p->j->connected) && !atomic_load(&p->j->shutdown);
+}
+
+bool reel_jack_player_remove(reel_jack *j, reel_jack_player *p)
+{
+    if (!p)
+        return true;
+    pthread_mutex_lock(&j->mu);
+    uint64_t seq = 0;
+    int rc = push_cmd(j, REEL_JACK_RT_REMOVE_PLAYER, p->rt, &seq, NULL);
+    pthread_mutex_unlock(&j->mu);
+    bool gone = rc == 0 && (!j->activated || await_cmd(j, seq, NULL) == 0);
+    pthread_mutex_lock(&j->mu);
+    for (size_t i = 0; i < j->n_players; i++)
+        if (j->players[i] == p) {
+            j->players[i] = j->players[--j->n_players];
+            break;
+        }
+    if (j->client && !atomic_load(&p->rt->dead) && atomic_load(&j->connected))
+        for (uint32_t c = 0; c < p->channels; c++)
+            jack_port_unregister(j->client, p->port[c]);
+    pthread_mutex_unlock(&j->mu);
+    if (gone) /* else the realtime side may still hold it: leave it */
+        reel_rt_free(p->rt, sizeof *p->rt);
+    free(p);
+    return gone;
+}
+
 /* ---- the supervisor ------------------------------------------------------------ */
 
 static void unlink_all(reel_jack *j)
@@ -974,6 +1084,10 @@ void reel_jack_close(reel_jack *j)
     for (size_t i = 0; i < j->n_outs; i++) {
         reel_rt_free(j->outs[i]->rt, sizeof *j->outs[i]->rt);
         free(j->outs[i]);
+    }
+    for (size_t i = 0; i < j->n_players; i++) {
+        reel_rt_free(j->players[i]->rt, sizeof *j->players[i]->rt);
+        free(j->players[i]);
     }
     reel_jack_rt_destroy(j->rt);
     reel_rt_free(j->rt, sizeof *j->rt);

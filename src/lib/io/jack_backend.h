@@ -52,6 +52,7 @@
 #define REEL_JACK_BACKEND_H
 
 #include "rt/chunk_writer.h"
+#include "rt/graph_player.h"
 #include "rt/midi_sched.h"
 
 #include <stdbool.h>
@@ -163,5 +164,22 @@ uint64_t reel_jack_out_xruns(const reel_jack_out *o);
  * the realtime side could not be made to let go in time: then the schedule
  * it played must be left alive (leaked) by the caller. */
 bool reel_jack_out_remove(reel_jack *j, reel_jack_out *o);
+
+/* ---- graph players (rt/graph_player.h) ---- */
+
+typedef struct reel_jack_player reel_jack_player;
+
+/* Audio output ports "<name>_1".."<name>_N" (N: player->channels) fed by
+ * `player` every period, on an active client. `player` (realtime memory,
+ * reel_rt_alloc) must outlive the JACK player; its plans are the caller's. */
+int reel_jack_player_add(reel_jack *j, const char *name, reel_player *player,
+                         reel_jack_player **out, reel_error *err);
+const char *reel_jack_player_port_name(const reel_jack_player *p, uint32_t ch);
+/* False once the server went away (the ports are gone). */
+bool reel_jack_player_alive(const reel_jack_player *p);
+/* Take it off (waits for the realtime side), unregister, free. False if
+ * the realtime side could not be made to let go in time: then the player
+ * (and its plans) must be left alive by the caller. */
+bool reel_jack_player_remove(reel_jack *j, reel_jack_player *p);
 
 #endif

@@ -192,6 +192,56 @@ out:
     return rc;
 }
 
+int reel_audio_read_fd(int fd, const char *what, float **out, int64_t *frames,
+                       uint32_t *channels, uint32_t *rate, reel_error *err)
+{
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *sf = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+    if (!sf) {
+        const char *why = sf_strerror(NULL);
+        return reel_error_set(err, REEL_EFORMAT, "cannot read %s: not audio libsndfile reads "
+                              "(%.*s)", what, trimmed_len(why), why);
+    }
+    int rc = REEL_OK;
+    size_t cap = info.frames > 0 ? (size_t)info.frames : 4096, n = 0;
+    size_t ch = info.channels > 0 ? (size_t)info.channels : 0;
+    float *x = NULL;
+    if (ch == 0 || info.samplerate <= 0) {
+        rc = reel_error_set(err, REEL_EFORMAT, "cannot read %s: %d Hz, %d channels", what,
+                            info.samplerate, info.channels);
+        goto out;
+    }
+    for (;;) { /* the header's count is a hint: read until the decoder stops */
+        if (n == cap)
+            cap *= 2;
+        float *y = realloc(x, (cap + 1) * ch * sizeof *x);
+        if (!y) {
+            rc = reel_error_set(err, REEL_ENOMEM, "out of memory decoding %s (%zu frames)", what,
+                                cap);
+            goto out;
+        }
+        x = y;
+        sf_count_t got = sf_readf_float(sf, x + n * ch, (sf_count_t)(cap - n));
+        if (got < 0 || sf_error(sf)) {
+            rc = reel_error_set(err, REEL_EIO, "cannot read %s: %s", what, sf_strerror(sf));
+            goto out;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    *out = x;
+    x = NULL;
+    *frames = (int64_t)n;
+    *channels = (uint32_t)ch;
+    *rate = (uint32_t)info.samplerate;
+out:
+    free(x);
+    sf_close(sf);
+    return rc;
+}
+
 const char *reel_audio_probe_mime(const char *format)
 {
     static const struct {

@@ -44,6 +44,13 @@ enum { REEL_PROBE_DECODE = 1 };
 int reel_audio_probe_path_flags(const char *path, unsigned flags, reel_audio_probe *out,
                                 reel_error *err);
 
+/* Decode every frame of the audio file open on `fd` (which stays the
+ * caller's) to interleaved float, libsndfile's normalisation (PCM n-bit
+ * values over 2^(n-1)). *frames (malloc'd into *out, at least one float so
+ * that an empty file is not NULL) from `what` (named in errors). */
+int reel_audio_read_fd(int fd, const char *what, float **out, int64_t *frames,
+                       uint32_t *channels, uint32_t *rate, reel_error *err);
+
 /* The MIME type of a container name from the probe: audio/wav, audio/flac,
  * audio/ogg, audio/aiff, else application/octet-stream. */
 const char *reel_audio_probe_mime(const char *format);

@@ -65,6 +65,17 @@ static void apply(reel_jack_rt *rt, const reel_jack_rt_cmd *c)
         if (rt->n_outs < REEL_RT_OUTS_MAX)
             rt->outs[rt->n_outs++] = c->ptr;
         break;
+    case REEL_JACK_RT_ADD_PLAYER:
+        if (rt->n_players < REEL_RT_PLAYERS_MAX)
+            rt->players[rt->n_players++] = c->ptr;
+        break;
+    case REEL_JACK_RT_REMOVE_PLAYER:
+        for (size_t i = 0; i < rt->n_players; i++)
+            if (rt->players[i] == c->ptr) {
+                rt->players[i] = rt->players[--rt->n_players];
+                break;
+            }
+        break;
     case REEL_JACK_RT_REMOVE_OUT:
         for (size_t i = 0; i < rt->n_outs; i++)
             if (rt->outs[i] == c->ptr) {
@@ -142,6 +153,9 @@ void reel_jack_rt_drop_outs(reel_jack_rt *rt)
     for (size_t i = 0; i < rt->n_outs; i++)
         atomic_store_explicit(&rt->outs[i]->dead, true, memory_order_release);
     rt->n_outs = 0;
+    for (size_t i = 0; i < rt->n_players; i++)
+        atomic_store_explicit(&rt->players[i]->dead, true, memory_order_release);
+    rt->n_players = 0;
 }
 
 /* Every stream owes `n` frames of silence before this period. */
@@ -226,6 +240,14 @@ void reel_jack_process_period(reel_jack_rt *rt, uint32_t nframes, uint32_t frame
             out_ctx oc = {ops, buf};
             reel_midi_sched_cycle(o->sched, frame_time, nframes, out_write, &oc);
         }
+    }
+    for (size_t i = 0; i < rt->n_players; i++) {
+        reel_jack_rt_player *pl = rt->players[i];
+        bool ok = true;
+        for (uint32_t c = 0; c < pl->channels; c++)
+            ok &= (pl->bufs[c] = ops->buffer(pl->ports[c], nframes)) != NULL;
+        if (ok)
+            reel_player_period(pl->player, pl->bufs, nframes, dev);
     }
     atomic_store_explicit(&rt->end_mono, mono + back, memory_order_relaxed);
     atomic_store_explicit(&rt->end_wall, wall + back, memory_order_relaxed);

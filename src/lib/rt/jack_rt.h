@@ -29,6 +29,7 @@
 #define REEL_JACK_RT_H
 
 #include "rt/chunk_writer.h"
+#include "rt/graph_player.h"
 #include "rt/midi_sched.h"
 #include "rt/ring.h"
 #include "rt/rt_limits.h"
@@ -70,17 +71,29 @@ typedef struct reel_jack_rt_out {
     _Atomic bool dead; /* taken off by the supervisor: the server went away */
 } reel_jack_rt_out;
 
+/* One graph player's audio outputs (memory from reel_rt_alloc): the
+ * player's period writes its plan's main output into these ports. */
+typedef struct reel_jack_rt_player {
+    reel_player *player;
+    uint32_t channels;
+    void *ports[REEL_PLAN_CH_MAX];
+    float *bufs[REEL_PLAN_CH_MAX]; /* scratch: this period's port buffers */
+    _Atomic bool dead;             /* taken off by the supervisor: the server went away */
+} reel_jack_rt_player;
+
 typedef enum reel_jack_rt_cmd_type {
     REEL_JACK_RT_ADD_STREAM = 1,
     REEL_JACK_RT_REMOVE_STREAM = 2,
     REEL_JACK_RT_ADD_OUT = 3,
     REEL_JACK_RT_REMOVE_OUT = 4,
+    REEL_JACK_RT_ADD_PLAYER = 5,
+    REEL_JACK_RT_REMOVE_PLAYER = 6,
 } reel_jack_rt_cmd_type;
 
 typedef struct reel_jack_rt_cmd {
     uint32_t type;
     uint64_t seq;
-    void *ptr; /* reel_jack_rt_stream * or reel_jack_rt_out * */
+    void *ptr; /* reel_jack_rt_stream *, reel_jack_rt_out * or reel_jack_rt_player * */
 } reel_jack_rt_cmd;
 
 typedef struct reel_jack_rt {
@@ -90,6 +103,8 @@ typedef struct reel_jack_rt {
     size_t n_streams;
     reel_jack_rt_out *outs[REEL_RT_OUTS_MAX];
     size_t n_outs;
+    reel_jack_rt_player *players[REEL_RT_PLAYERS_MAX];
+    size_t n_players;
 
     reel_ring cmds;           /* control -> producer: reel_jack_rt_cmd */
     uint64_t pushed;          /* control-owned: seq of the last command pushed */
@@ -158,8 +173,8 @@ void reel_jack_rt_forward(reel_jack_rt *rt);
 void reel_jack_rt_silence(reel_jack_rt *rt, uint64_t n, int64_t mono_ns, int64_t wall_ns,
                           uint64_t device_frame);
 
-/* The supervisor took over: every output is marked dead and taken off
- * (their ports went with the client). Producer only. */
+/* The supervisor took over: every output and player is marked dead and
+ * taken off (their ports went with the client). Producer only. */
 void reel_jack_rt_drop_outs(reel_jack_rt *rt);
 
 /* One JACK period of `nframes` frames whose first frame has JACK frame time

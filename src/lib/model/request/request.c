@@ -10,6 +10,7 @@
 #include "io/capture.h"
 #include "core/fsutil.h"
 #include "io/midi_send.h"
+#include "media/audio_probe.h"
 #include "media/onset.h"
 #include "slice/slice.h"
 #include "media/smf_read.h"
@@ -17,7 +18,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -613,30 +613,12 @@ static int read_wav(reel_store *st, const reel_hash *h, float **out, size_t *fra
     int rc = reel_cas_open_content(reel_store_cas(st), h, &fd, err);
     if (rc)
         return rc;
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *f = sf_open_fd(fd, SFM_READ, &info, 1);
-    if (!f) {
-        close(fd);
-        return reel_error_set(err, REEL_ECORRUPT, "cannot read the captured audio back: %s",
-                              sf_strerror(NULL));
-    }
-    size_t n = (size_t)info.frames, ch = (size_t)info.channels;
-    float *x = malloc((n ? n : 1) * ch * sizeof *x);
-    if (!x) {
-        sf_close(f);
-        return reel_error_set(err, REEL_ENOMEM, "out of memory for %zu frames", n);
-    }
-    sf_count_t got = sf_readf_float(f, x, (sf_count_t)n);
-    sf_close(f);
-    if (got != (sf_count_t)n) {
-        free(x);
-        return reel_error_set(err, REEL_EIO, "short read of the captured audio");
-    }
-    *out = x;
-    *frames = n;
-    *channels = (uint32_t)ch;
-    return REEL_OK;
+    int64_t n = 0;
+    uint32_t rate;
+    rc = reel_audio_read_fd(fd, "the captured audio", out, &n, channels, &rate, err);
+    close(fd);
+    *frames = (size_t)n;
+    return rc;
 }
 
 /* The slice's hook: onsets on the stored file, added to the doc and to the

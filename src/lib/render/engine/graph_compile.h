@@ -1,0 +1,60 @@
+/*
+ * graph_compile.h — a project's routing graph (its document's "graph",
+ * DESIGN.md section 9) checked and compiled into a plan (rt/graph_plan.h).
+ *
+ * The graph document:
+ *   {"nodes": [{"id", "kind": "track"|"bus"|"output"|"input"|"plugin",
+ *               "uri" and "params" (plugin nodes: an LV2 plugin, lv2_host.h),
+ *               "track" (track nodes: the track it plays), "channels",
+ *               "gain", "pan", "mute", "solo", "ports", "uri", "params"}],
+ *    "connections": [{"from", "to", "from_channel", "to_channel", "gain"}]}
+ * A connection without channels maps channel i of its source to channel
+ * i mod n of its target (a mono source feeds every channel); with them it
+ * joins one channel to one. A track node's channels are its track's, its
+ * gain, pan, mute and solo start as the track's. A project whose graph has
+ * no nodes gets the default: every audio track into one two-channel
+ * output "master".
+ *
+ * Compiling orders nodes so each runs after what it reads (a cycle is
+ * refused, named: "a -> b -> a"), decodes the clips' sources into the
+ * cache, and places each audio clip of the chosen timeline on its track's
+ * player in frames of the project's rate.
+ *
+ * Owns: the graph's rules and the compiled plan with its node names. Must
+ * never: run on the realtime thread, or accept a graph it cannot run
+ * (refused with the node, connection or clip named, nothing half built).
+ */
+#ifndef REEL_RENDER_GRAPH_COMPILE_H
+#define REEL_RENDER_GRAPH_COMPILE_H
+
+#include "render/engine/source_cache.h"
+#include "rt/graph_plan.h"
+
+#include <jansson.h>
+
+typedef struct reel_compiled {
+    reel_plan *plan;
+    uint32_t n;
+    char (*id)[64];          /* node names, in plan order */
+    reel_plan_kind *kind;
+    uint32_t output;         /* the output node rendered (first one, or as asked) */
+    int64_t end;             /* frame where the last clip on the timeline ends */
+    uint32_t rate;
+    struct reel_lv2_host *lv2; /* the plugins the plan runs (NULL: none) */
+} reel_compiled;
+
+/* Structure only (no sources read): ids, kinds, references to tracks and
+ * nodes, channels, ranges, cycles. What graph_set runs before storing. */
+int reel_graph_check(json_t *doc, json_t *graph, reel_error *err);
+
+/* Compile `doc`'s graph for playing timeline `timeline` (NULL: the first)
+ * in blocks of `block` frames, rendering output node `output` (NULL: the
+ * first output). */
+int reel_graph_compile(json_t *doc, const char *timeline, const char *output, uint32_t block,
+                       reel_source_cache *cache, reel_compiled **out, reel_error *err);
+void reel_compiled_free(reel_compiled *c);
+
+/* Index of node `id` (-1 if none). */
+int reel_compiled_find(const reel_compiled *c, const char *id);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * lv2_host.h — LV2 plugins through lilv, as processor nodes of a plan
+ * (rt/graph_plan.h; DESIGN.md section 9).
+ *
+ * A plugin node names a plugin by URI and sets control inputs by symbol
+ * ("params": {"gain": 6}); each control input starts at the plugin's
+ * default, a value outside the port's declared range is refused, and the
+ * plugin's audio inputs and outputs become the node's input and output
+ * channels (in port order). A plugin that requires a host feature reel
+ * does not provide is refused with the feature named; one not installed is
+ * refused with its URI.
+ *
+ * Instances are created (and activated) off the realtime thread; `run` is
+ * what the plan calls in the callback: it connects the audio ports to the
+ * node's buffers (connect_port is realtime-safe by the LV2 spec) and runs.
+ *
+ * Owns: the lilv world and every instance made from it. Must never: load
+ * plugins on the realtime thread, or let a port read memory it was not
+ * given (every port is connected before the first run: unused control
+ * outputs to scratch).
+ */
+#ifndef REEL_RENDER_LV2_HOST_H
+#define REEL_RENDER_LV2_HOST_H
+
+#include "rt/graph_plan.h"
+
+#include <jansson.h>
+
+typedef struct reel_lv2_host reel_lv2_host;
+typedef struct reel_lv2_plugin reel_lv2_plugin;
+
+int reel_lv2_host_new(reel_lv2_host **out, reel_error *err);
+void reel_lv2_host_free(reel_lv2_host *h); /* frees its plugins too */
+
+/* Check a plugin node (`node` names it in errors) without instantiating:
+ * installed, no unsupported required feature, params known and in range.
+ * Its audio input and output counts into *n_in / *n_out. */
+int reel_lv2_check(reel_lv2_host *h, const char *node, const char *uri, json_t *params,
+                   uint32_t *n_in, uint32_t *n_out, reel_error *err);
+
+/* Instantiate at `rate` for blocks of at most `block` frames. */
+int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, json_t *params,
+                         double rate, reel_lv2_plugin **out, reel_error *err);
+
+/* The plan's processor function; ud is a reel_lv2_plugin. Realtime. */
+bool reel_lv2_run(void *ud, const float *const *in, float *const *out, uint32_t n);
+
+#endif

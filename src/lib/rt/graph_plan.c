@@ -1,0 +1,389 @@
+/*
+ * graph_plan.c — running a compiled routing graph (graph_plan.h).
+ *
+ * Everything a run touches was allocated by the build calls; a run only
+ * reads clip memory, sums, scales and stores into the node buffers. Clips of
+ * a track are kept sorted by start with a running maximum of their ends, so
+ * a block finds the first clip that may sound in it by binary search: a
+ * track of 10 000 clips costs a few comparisons per block, not 10 000.
+ */
+#include "rt/graph_plan.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct plan_edge {
+    uint32_t from, from_ch, to_ch;
+    float gain;
+} plan_edge;
+
+typedef struct plan_clip {
+    reel_plan_clip c;
+    size_t seq; /* insertion order: the tie-break that keeps summing order fixed */
+} plan_clip;
+
+typedef struct plan_node {
+    reel_plan_kind kind;
+    uint32_t channels, in_ch;
+    float *buf;    /* channels * block */
+    float *in_buf; /* processors: in_ch * block */
+    plan_edge *edge;
+    size_t n_edge, cap_edge;
+    plan_clip *clip;      /* sorted by at, then insertion (reel_plan_seal) */
+    int64_t *max_end;     /* max_end[k] = max(at + len) of clip[0..k] */
+    size_t n_clip, cap_clip;
+    bool any_clip_solo;
+    reel_plan_run_fn run;
+    void *ud;
+    _Atomic float param[REEL_PLAN_N_PARAMS];
+} plan_node;
+
+struct reel_plan {
+    uint32_t n, block;
+    uint32_t main;
+    plan_node *node;
+    bool sealed;
+    _Atomic uint64_t silenced;
+};
+
+int reel_plan_new(uint32_t n_nodes, uint32_t block, reel_plan **out, reel_error *err)
+{
+    if (block == 0 || block > REEL_PLAN_BLOCK_MAX)
+        return reel_error_set(err, REEL_EINVAL, "block size %u is outside 1..%d", block,
+                              REEL_PLAN_BLOCK_MAX);
+    reel_plan *p = calloc(1, sizeof *p);
+    if (!p || !(p->node = calloc(n_nodes ? n_nodes : 1, sizeof *p->node))) {
+        free(p);
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
+    p->n = n_nodes;
+    p->block = block;
+    p->main = n_nodes ? n_nodes - 1 : 0;
+    for (uint32_t i = 0; i < n_nodes; i++) {
+        atomic_init(&p->node[i].param[REEL_PLAN_GAIN], 1.0f);
+        atomic_init(&p->node[i].param[REEL_PLAN_PAN], 0.0f);
+        atomic_init(&p->node[i].param[REEL_PLAN_MUTE], 0.0f);
+        atomic_init(&p->node[i].param[REEL_PLAN_SOLO], 0.0f);
+    }
+    atomic_init(&p->silenced, 0);
+    *out = p;
+    return REEL_OK;
+}
+
+void reel_plan_free(reel_plan *p)
+{
+    if (!p)
+        return;
+    for (uint32_t i = 0; i < p->n; i++) {
+        free(p->node[i].buf);
+        free(p->node[i].in_buf);
+        free(p->node[i].edge);
+        free(p->node[i].clip);
+        free(p->node[i].max_end);
+    }
+    free(p->node);
+    free(p);
+}
+
+int reel_plan_node_set(reel_plan *p, uint32_t i, reel_plan_kind kind, uint32_t channels,
+                       reel_error *err)
+{
+    if (i >= p->n || channels == 0 || channels > REEL_PLAN_CH_MAX)
+        return reel_error_set(err, REEL_EINVAL, "plan node %u: %u channels (want 1..%d)", i,
+                              channels, REEL_PLAN_CH_MAX);
+    plan_node *nd = &p->node[i];
+    free(nd->buf);
+    if (!(nd->buf = calloc((size_t)channels * p->block, sizeof(float))))
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    nd->kind = kind;
+    nd->channels = channels;
+    return REEL_OK;
+}
+
+int reel_plan_node_processor(reel_plan *p, uint32_t i, uint32_t in_ch, reel_plan_run_fn run,
+                             void *ud, reel_error *err)
+{
+    if (i >= p->n || in_ch > REEL_PLAN_CH_MAX || !p->node[i].buf)
+        return reel_error_set(err, REEL_EINVAL, "plan node %u: not a processor", i);
+    plan_node *nd = &p->node[i];
+    free(nd->in_buf);
+    nd->in_buf = NULL;
+    if (in_ch && !(nd->in_buf = calloc((size_t)in_ch * p->block, sizeof(float))))
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    nd->kind = REEL_PLAN_PROCESSOR;
+    nd->in_ch = in_ch;
+    nd->run = run;
+    nd->ud = ud;
+    return REEL_OK;
+}
+
+static uint32_t inputs_of(const plan_node *nd)
+{
+    return nd->kind == REEL_PLAN_PROCESSOR ? nd->in_ch : nd->channels;
+}
+
+int reel_plan_edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to, uint32_t to_ch,
+                       float gain, reel_error *err)
+{
+    if (from >= to || to >= p->n)
+        return reel_error_set(err, REEL_EINVAL, "plan edge %u -> %u: not in running order", from,
+                              to);
+    plan_node *nd = &p->node[to];
+    if (from_ch >= p->node[from].channels || to_ch >= inputs_of(nd))
+        return reel_error_set(err, REEL_EINVAL, "plan edge %u:%u -> %u:%u: no such channel", from,
+                              from_ch, to, to_ch);
+    if (nd->n_edge == nd->cap_edge) {
+        size_t cap = nd->cap_edge ? nd->cap_edge * 2 : 4;
+        plan_edge *e = realloc(nd->edge, cap * sizeof *e);
+        if (!e)
+            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        nd->edge = e;
+        nd->cap_edge = cap;
+    }
+    nd->edge[nd->n_edge++] = (plan_edge){from, from_ch, to_ch, gain};
+    return REEL_OK;
+}
+
+int reel_plan_clip_add(reel_plan *p, uint32_t i, const reel_plan_clip *c, reel_error *err)
+{
+    if (i >= p->n || p->node[i].kind != REEL_PLAN_TRACK || c->len < 0 || c->src_ch == 0)
+        return reel_error_set(err, REEL_EINVAL, "plan node %u: not a track for a clip", i);
+    plan_node *nd = &p->node[i];
+    if (nd->n_clip == nd->cap_clip) {
+        size_t cap = nd->cap_clip ? nd->cap_clip * 2 : 8;
+        plan_clip *k = realloc(nd->clip, cap * sizeof *k);
+        if (!k)
+            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        nd->clip = k;
+        nd->cap_clip = cap;
+    }
+    nd->clip[nd->n_clip] = (plan_clip){*c, nd->n_clip};
+    nd->n_clip++;
+    nd->any_clip_solo |= c->solo;
+    p->sealed = false;
+    return REEL_OK;
+}
+
+static int clip_cmp(const void *a, const void *b)
+{
+    const plan_clip *x = a, *y = b;
+    if (x->c.at != y->c.at)
+        return (x->c.at > y->c.at) - (x->c.at < y->c.at);
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int reel_plan_seal(reel_plan *p, reel_error *err)
+{
+    for (uint32_t i = 0; i < p->n; i++) {
+        plan_node *nd = &p->node[i];
+        if (!nd->n_clip)
+            continue;
+        qsort(nd->clip, nd->n_clip, sizeof *nd->clip, clip_cmp);
+        free(nd->max_end);
+        if (!(nd->max_end = malloc(nd->n_clip * sizeof *nd->max_end)))
+            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        int64_t m = INT64_MIN;
+        for (size_t k = 0; k < nd->n_clip; k++) {
+            int64_t e = nd->clip[k].c.at + nd->clip[k].c.len;
+            m = e > m ? e : m;
+            nd->max_end[k] = m;
+        }
+    }
+    p->sealed = true;
+    return REEL_OK;
+}
+
+void reel_plan_param_set(reel_plan *p, uint32_t node, reel_plan_param param, float value)
+{
+    if (node < p->n && param < REEL_PLAN_N_PARAMS)
+        atomic_store_explicit(&p->node[node].param[param], value, memory_order_relaxed);
+}
+
+float reel_plan_param_get(const reel_plan *p, uint32_t node, reel_plan_param param)
+{
+    if (node >= p->n || param >= REEL_PLAN_N_PARAMS)
+        return 0.0f;
+    return atomic_load_explicit(&((reel_plan *)p)->node[node].param[param],
+                                memory_order_relaxed);
+}
+
+/* The balance law of graph_plan.h: gains of the left and right channel. */
+static void pan_gains(float pan, float *gl, float *gr)
+{
+    *gl = *gr = 1.0f;
+    if (pan > 0.0f)
+        *gl = pan >= 1.0f ? 0.0f : (float)cos((double)pan * M_PI / 2.0);
+    else if (pan < 0.0f)
+        *gr = pan <= -1.0f ? 0.0f : (float)cos((double)pan * M_PI / 2.0);
+}
+
+/* Realtime: add the part of clip `c` inside [frame, frame + n) to the
+ * track's buffers. Every sample is a function of its timeline frame only. */
+static void clip_play(const reel_plan_clip *c, float *buf, uint32_t channels, uint32_t block,
+                      int64_t frame, uint32_t n)
+{
+    int64_t lo = frame > c->at ? frame : c->at;
+    int64_t hi = frame + n < c->at + c->len ? frame + n : c->at + c->len;
+    if (lo >= hi)
+        return;
+    float g[REEL_PLAN_CH_MAX];
+    float gl, gr;
+    pan_gains(c->pan, &gl, &gr);
+    for (uint32_t ch = 0; ch < channels; ch++)
+        g[ch] = c->gain * (channels == 2 ? (ch == 0 ? gl : gr) : 1.0f);
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t k = t - c->at; /* frame of the clip */
+        float f = 1.0f;
+        if (k < c->fade_in)
+            f = (float)k / (float)c->fade_in;
+        int64_t left = c->len - k; /* frames from here to the end, this one included */
+        if (left <= c->fade_out) {
+            float fo = (float)(left - 1) / (float)c->fade_out;
+            f = fo < f ? fo : f;
+        }
+        const float *s = c->src + (size_t)k * c->src_ch;
+        size_t o = (size_t)(t - frame);
+        if (c->src_ch == 1) {
+            for (uint32_t ch = 0; ch < channels; ch++)
+                buf[(size_t)ch * block + o] += s[0] * g[ch] * f;
+        } else {
+            for (uint32_t sc = 0; sc < c->src_ch; sc++) {
+                uint32_t ch = sc % channels;
+                buf[(size_t)ch * block + o] += s[sc] * g[ch] * f;
+            }
+        }
+    }
+}
+
+/* Realtime: the first clip index that may sound at or after `frame`. */
+static size_t first_clip(const plan_node *nd, int64_t frame)
+{
+    size_t lo = 0, hi = nd->n_clip;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (nd->max_end[mid] > frame)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
+{
+    if (n > p->block)
+        n = p->block;
+    if (!p->sealed) { /* a build call not followed by reel_plan_seal: play nothing */
+        for (uint32_t i = 0; i < p->n; i++)
+            memset(p->node[i].buf, 0, (size_t)p->node[i].channels * p->block * sizeof(float));
+        return;
+    }
+    bool any_solo = false;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (p->node[i].kind == REEL_PLAN_TRACK &&
+            atomic_load_explicit(&p->node[i].param[REEL_PLAN_SOLO], memory_order_relaxed) != 0)
+            any_solo = true;
+    for (uint32_t i = 0; i < p->n; i++) {
+        plan_node *nd = &p->node[i];
+        uint32_t in_ch = inputs_of(nd);
+        float *in = nd->kind == REEL_PLAN_PROCESSOR ? nd->in_buf : nd->buf;
+        for (uint32_t ch = 0; ch < in_ch; ch++)
+            memset(in + (size_t)ch * p->block, 0, n * sizeof(float));
+        for (size_t e = 0; e < nd->n_edge; e++) {
+            const plan_edge *ed = &nd->edge[e];
+            const float *s = p->node[ed->from].buf + (size_t)ed->from_ch * p->block;
+            float *d = in + (size_t)ed->to_ch * p->block;
+            for (uint32_t t = 0; t < n; t++)
+                d[t] += s[t] * ed->gain;
+        }
+        if (nd->kind == REEL_PLAN_TRACK && nd->n_clip) {
+            for (size_t k = first_clip(nd, frame);
+                 k < nd->n_clip && nd->clip[k].c.at < frame + n; k++) {
+                const reel_plan_clip *c = &nd->clip[k].c;
+                if (c->mute || (nd->any_clip_solo && !c->solo))
+                    continue;
+                clip_play(c, nd->buf, nd->channels, p->block, frame, n);
+            }
+        }
+        if (nd->kind == REEL_PLAN_PROCESSOR) {
+            float *outs[REEL_PLAN_CH_MAX];
+            const float *ins[REEL_PLAN_CH_MAX];
+            for (uint32_t ch = 0; ch < nd->channels; ch++)
+                outs[ch] = nd->buf + (size_t)ch * p->block;
+            for (uint32_t ch = 0; ch < in_ch; ch++)
+                ins[ch] = nd->in_buf + (size_t)ch * p->block;
+            bool ok = nd->run(nd->ud, ins, outs, n);
+            for (uint32_t ch = 0; ok && ch < nd->channels; ch++)
+                for (uint32_t t = 0; t < n; t++)
+                    if (!isfinite(outs[ch][t])) {
+                        ok = false;
+                        break;
+                    }
+            if (!ok) {
+                for (uint32_t ch = 0; ch < nd->channels; ch++)
+                    memset(outs[ch], 0, n * sizeof(float));
+                atomic_fetch_add_explicit(&p->silenced, 1, memory_order_relaxed);
+            }
+            continue;
+        }
+        if (nd->kind == REEL_PLAN_OUTPUT)
+            continue;
+        float gain = atomic_load_explicit(&nd->param[REEL_PLAN_GAIN], memory_order_relaxed);
+        bool silent =
+            atomic_load_explicit(&nd->param[REEL_PLAN_MUTE], memory_order_relaxed) != 0 ||
+            (nd->kind == REEL_PLAN_TRACK && any_solo &&
+             atomic_load_explicit(&nd->param[REEL_PLAN_SOLO], memory_order_relaxed) == 0);
+        if (silent)
+            gain = 0.0f;
+        float gl = 1.0f, gr = 1.0f;
+        if (nd->channels == 2)
+            pan_gains(atomic_load_explicit(&nd->param[REEL_PLAN_PAN], memory_order_relaxed),
+                      &gl, &gr);
+        for (uint32_t ch = 0; ch < nd->channels; ch++) {
+            float g = gain * (nd->channels == 2 ? (ch == 0 ? gl : gr) : 1.0f);
+            if (g == 1.0f)
+                continue;
+            float *b = nd->buf + (size_t)ch * p->block;
+            for (uint32_t t = 0; t < n; t++)
+                b[t] *= g;
+        }
+    }
+}
+
+const float *reel_plan_node_buf(const reel_plan *p, uint32_t i, uint32_t ch)
+{
+    return i < p->n && ch < p->node[i].channels ? p->node[i].buf + (size_t)ch * p->block : NULL;
+}
+
+uint32_t reel_plan_node_channels(const reel_plan *p, uint32_t i)
+{
+    return i < p->n ? p->node[i].channels : 0;
+}
+
+void reel_plan_set_main(reel_plan *p, uint32_t node)
+{
+    if (node < p->n)
+        p->main = node;
+}
+
+uint32_t reel_plan_main(const reel_plan *p)
+{
+    return p->main;
+}
+
+uint32_t reel_plan_n_nodes(const reel_plan *p)
+{
+    return p->n;
+}
+
+uint32_t reel_plan_block(const reel_plan *p)
+{
+    return p->block;
+}
+
+uint64_t reel_plan_silenced(const reel_plan *p)
+{
+    return atomic_load_explicit(&((reel_plan *)p)->silenced, memory_order_relaxed);
+}

@@ -1,0 +1,110 @@
+/*
+ * graph_player.c — a transport playing a plan, one period at a time
+ * (graph_player.h).
+ */
+#include "rt/graph_player.h"
+
+#include <string.h>
+
+void reel_player_init(reel_player *p, uint32_t channels)
+{
+    memset(p, 0, sizeof *p);
+    p->channels = channels;
+    atomic_init(&p->next, NULL);
+    atomic_init(&p->retired, NULL);
+    atomic_init(&p->playing, false);
+    atomic_init(&p->seek, -1);
+    atomic_init(&p->loop_from, 0);
+    atomic_init(&p->loop_to, 0);
+    atomic_init(&p->pos_pub, 0);
+    atomic_init(&p->started_dev, 0);
+    atomic_init(&p->periods_played, 0);
+    atomic_init(&p->start_pending, false);
+}
+
+int reel_player_swap(reel_player *p, reel_plan *plan, reel_error *err)
+{
+    reel_plan *expect = NULL;
+    if (atomic_load_explicit(&p->retired, memory_order_acquire) != NULL ||
+        !atomic_compare_exchange_strong_explicit(&p->next, &expect, plan, memory_order_acq_rel,
+                                                 memory_order_acquire))
+        return reel_error_set(err, REEL_EFULL, "a graph swap is still in flight");
+    return REEL_OK;
+}
+
+reel_plan *reel_player_reap(reel_player *p)
+{
+    return atomic_exchange_explicit(&p->retired, NULL, memory_order_acq_rel);
+}
+
+void reel_player_play(reel_player *p, bool on)
+{
+    if (on)
+        atomic_store_explicit(&p->start_pending, true, memory_order_relaxed);
+    atomic_store_explicit(&p->playing, on, memory_order_release);
+}
+
+void reel_player_seek(reel_player *p, int64_t frame)
+{
+    atomic_store_explicit(&p->seek, frame < 0 ? 0 : frame, memory_order_release);
+}
+
+void reel_player_loop(reel_player *p, int64_t from, int64_t to)
+{
+    atomic_store_explicit(&p->loop_to, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->loop_from, from, memory_order_relaxed);
+    atomic_store_explicit(&p->loop_to, to, memory_order_release);
+}
+
+int64_t reel_player_position(const reel_player *p)
+{
+    return atomic_load_explicit(&((reel_player *)p)->pos_pub, memory_order_acquire);
+}
+
+/* Realtime. */
+void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t dev)
+{
+    reel_plan *next = atomic_load_explicit(&p->next, memory_order_acquire);
+    if (next && atomic_load_explicit(&p->retired, memory_order_acquire) == NULL) {
+        reel_plan *old = p->cur;
+        p->cur = next;
+        atomic_store_explicit(&p->next, NULL, memory_order_release);
+        if (old)
+            atomic_store_explicit(&p->retired, old, memory_order_release);
+    }
+    int64_t s = atomic_exchange_explicit(&p->seek, -1, memory_order_acq_rel);
+    if (s >= 0)
+        p->pos = s;
+    bool playing = atomic_load_explicit(&p->playing, memory_order_acquire);
+    if (!playing || !p->cur) {
+        for (uint32_t ch = 0; ch < p->channels; ch++)
+            memset(out[ch], 0, n * sizeof(float));
+        atomic_store_explicit(&p->pos_pub, p->pos, memory_order_release);
+        return;
+    }
+    if (atomic_exchange_explicit(&p->start_pending, false, memory_order_acq_rel))
+        atomic_store_explicit(&p->started_dev, dev, memory_order_release);
+    reel_plan *plan = p->cur;
+    uint32_t main = reel_plan_main(plan), block = reel_plan_block(plan);
+    uint32_t pch = reel_plan_node_channels(plan, main);
+    int64_t lf = atomic_load_explicit(&p->loop_from, memory_order_acquire);
+    int64_t lt = atomic_load_explicit(&p->loop_to, memory_order_acquire);
+    for (uint32_t done = 0; done < n;) {
+        uint32_t k = n - done < block ? n - done : block;
+        if (lt > lf && p->pos < lt && p->pos + k > lt)
+            k = (uint32_t)(lt - p->pos); /* stop the block at the loop's end */
+        reel_plan_run(plan, p->pos, k);
+        for (uint32_t ch = 0; ch < p->channels; ch++) {
+            if (ch < pch)
+                memcpy(out[ch] + done, reel_plan_node_buf(plan, main, ch), k * sizeof(float));
+            else
+                memset(out[ch] + done, 0, k * sizeof(float));
+        }
+        done += k;
+        p->pos += k;
+        if (lt > lf && p->pos == lt)
+            p->pos = lf;
+    }
+    atomic_store_explicit(&p->pos_pub, p->pos, memory_order_release);
+    atomic_fetch_add_explicit(&p->periods_played, 1, memory_order_relaxed);
+}

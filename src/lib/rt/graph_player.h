@@ -1,0 +1,62 @@
+/*
+ * graph_player.h — a transport playing a compiled plan (graph_plan.h) in
+ * a realtime context, one period at a time (DESIGN.md sections 2 and 9).
+ *
+ * The control side hands over plans, play/stop, seeks and the loop region
+ * through atomics; the realtime side (reel_player_period, from the JACK or
+ * ALSA callback) applies them at the start of a period, runs the plan in
+ * blocks of the plan's size over the period, and copies the plan's main
+ * output node (reel_plan_main) into the device's buffers. Because a plan's samples depend
+ * only on the timeline frame (graph_plan.h), what this sends is exactly
+ * what an offline render of the same frames holds.
+ *
+ * Plan swap (tracktion's lock-free graph swap): reel_player_swap stores the
+ * new plan in `next`; the callback takes it at its next period and puts the
+ * plan it let go of in `retired`; the control side frees a retired plan
+ * (reel_player_reap) only then. One swap is in flight at a time: a swap
+ * while the previous one has not been taken fails with REEL_EFULL, and
+ * the caller tries again after a period.
+ *
+ * Owns: the transport state of one player. Must never (in the period):
+ * allocate, lock, or free; run a plan for more frames than its block.
+ */
+#ifndef REEL_RT_GRAPH_PLAYER_H
+#define REEL_RT_GRAPH_PLAYER_H
+
+#include "rt/graph_plan.h"
+
+#include <stdatomic.h>
+
+typedef struct reel_player {
+    uint32_t channels;           /* device channels fed (extra plan channels dropped) */
+    _Atomic(reel_plan *) next;   /* control -> rt: the plan to switch to */
+    _Atomic(reel_plan *) retired; /* rt -> control: a plan it let go of */
+    _Atomic bool playing;
+    _Atomic int64_t seek;        /* -1: none; else the frame to play next */
+    _Atomic int64_t loop_from, loop_to; /* loop while loop_to > loop_from */
+    _Atomic int64_t pos_pub;     /* the next frame to play, after the last period */
+    _Atomic uint64_t started_dev; /* device frame of the first frame played since play */
+    _Atomic uint64_t periods_played;
+    _Atomic bool start_pending;
+    /* realtime-owned */
+    reel_plan *cur;
+    int64_t pos;
+} reel_player;
+
+/* A stopped player at frame 0 with no plan. */
+void reel_player_init(reel_player *p, uint32_t channels);
+
+/* Control side. */
+int reel_player_swap(reel_player *p, reel_plan *plan, reel_error *err);
+/* The plan the callback let go of (the caller frees it), or NULL. */
+reel_plan *reel_player_reap(reel_player *p);
+void reel_player_play(reel_player *p, bool on);
+void reel_player_seek(reel_player *p, int64_t frame);
+void reel_player_loop(reel_player *p, int64_t from, int64_t to); /* to <= from: no loop */
+int64_t reel_player_position(const reel_player *p);
+
+/* Realtime: one period of n frames into out[0..channels) (each n floats),
+ * whose first frame is device frame `dev`. */
+void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t dev);
+
+#endif
