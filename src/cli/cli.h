@@ -114,6 +114,8 @@ int cmd_graph(cli *c);
 /* `reel render PROJECT ...`: a project rendered through its graph (cmd_slice.c's
  * cmd_render hands a project id over). */
 int cmd_project_render(cli *c);
+/* `reel play PROJECT ...` (cmd_play.c). */
+int cmd_play(cli *c);
 bool cli_marker_is_project(const cli *c);
 int cmd_project_marker(cli *c);
 

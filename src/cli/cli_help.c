@@ -64,11 +64,19 @@ static const cmd_help HELP[] = {
      "usage: reel serve [--source SRC [SOURCE OPTIONS]]... [--engine EP] [--publish EP]\n"
      "                  [--seconds N] [--listen ADDR:PORT | --no-http] [--token-file F]\n"
      "                  [--osc PORT | --no-osc] [--staging-grace DUR] [--retain RULE]...\n"
-     "                  [--jack-server NAME]\n"
+     "                  [--jack-server NAME] [--play PROJECT]\n"
      "  record until Ctrl-C (default source: jack if a server runs, else alsa, else tone),\n"
      "  HTTP API and web page on 127.0.0.1:7070, OSC on UDP 5005, events on ZMQ.\n"
      "  --retain 24h | --retain stream://URI=500chunks: retention. SOURCE OPTIONS as for\n"
-     "  `reel record` (after a --source: that source's; before any: every source's).\n"},
+     "  `reel record` (after a --source: that source's; before any: every source's).\n"
+     "  --play PROJECT: once every stream records, play the project's head to JACK on\n"
+     "  the same client (transport_play; stop and seek with the transport ops).\n"},
+    {"play", "usage: reel play PROJECT [--version V] [--timeline TL] [--node OUT] [--from X]\n"
+             "                 [--port JACK-PORT]... [--seconds N]\n"
+             "  play a project version (default: the head) through its graph to JACK: in the\n"
+             "  store's running `reel serve` if there is one, else on a client of its own;\n"
+             "  until the last clip ends (or N seconds, or Ctrl-C), then stop. --port: the\n"
+             "  JACK inputs to connect, one per output channel. Prints the final state.\n"},
     {"engine", "usage: reel engine --control EP\n"
                "  the realtime engine in its own process, for `reel serve --engine EP`\n"},
     {"http", "usage: reel http [--listen ADDR:PORT] [--token-file F]\n"

@@ -57,6 +57,7 @@ static const cli_command commands[] = {
     {"clip", cmd_clip},
     {"take", cmd_take},
     {"graph", cmd_graph},
+    {"play", cmd_play},
 };
 
 static void usage(FILE *f)
@@ -86,7 +87,7 @@ static void usage(FILE *f)
           "                                         drop unknown staging files (default 10m old)\n"
           "  serve [--source SRC [SOURCE OPTIONS]]... [--engine EP] [--publish EP]\n"
           "        [--seconds N] [--listen ADDR:PORT | --no-http] [--token-file F]\n"
-          "        [--osc PORT | --no-osc] [--staging-grace DUR] [--retain RULE]...\n"
+          "        [--osc PORT | --no-osc] [--staging-grace DUR] [--retain RULE]... [--play P]\n"
           "                                         record until stopped (default source: jack\n"
           "                                         if a server runs, else alsa, else tone);\n"
           "                                         HTTP API on 127.0.0.1:7070, OSC on UDP 5005\n"
@@ -121,6 +122,8 @@ static void usage(FILE *f)
           "       | group P C1 C2... [--group G]\n"
           "  take place STREAM --from T --to T --project P --track T --at X [--timeline TL]\n"
           "                                         a stream's window on a track, no frame copied\n"
+          "  play P [--version V] [--from X] [--port PORT]... [--seconds N]  play a project\n"
+          "                                         to JACK (in the running serve, if any)\n"
           "  graph set P --graph '{\"nodes\":[...],\"connections\":[...]}'  the routing graph\n"
           "    (project, track, timeline, marker add, tempo, event, clip, take: each option is\n"
           "    the op's argument; an edit takes --base V; `reel clip split --help`)\n"

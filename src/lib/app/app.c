@@ -58,6 +58,7 @@ struct reel_app {
     engine_thread et;
     bool daemon_file;
     bool ran;
+    bool play_done; /* --play: transport_play was called */
 };
 
 static void line(reel_app *a, reel_app_line_kind kind, const char *fmt, ...)
@@ -496,6 +497,31 @@ static int stream_failure(reel_app *a, reel_error *err, bool *any_left)
     return rc;
 }
 
+/* serve --play P: once every stream records (so the engine's JACK client,
+ * if any, carries the playback too), play the project's head. A failure is
+ * a warning: the recording goes on. */
+static void play_step(reel_app *a)
+{
+    for (int i = 0; i < a->n; i++) {
+        reel_control_stream_info in;
+        reel_error e;
+        if (reel_control_stream_get(a->ctl, a->streams[i].def.uri, &in, &e) || !in.started)
+            return;
+    }
+    a->play_done = true;
+    json_t *args = json_pack("{s:s}", "project", a->o.play), *out = NULL;
+    reel_error e;
+    reel_error_clear(&e);
+    if (!args || reel_service_call(a->svc, "transport_play", args, "serve", &out, &e))
+        line(a, REEL_APP_LINE_WARNING, "--play %s: %s", a->o.play, e.msg);
+    else
+        line(a, REEL_APP_LINE_INFO, "playing %s (version %s) on %s", a->o.play,
+             json_string_value(json_object_get(out, "version")),
+             json_string_value(json_array_get(json_object_get(out, "output_ports"), 0)));
+    json_decref(args);
+    json_decref(out);
+}
+
 int reel_app_run(reel_app *a, volatile sig_atomic_t *stop, reel_error *err)
 {
     int rc = REEL_OK;
@@ -512,6 +538,8 @@ int reel_app_run(reel_app *a, volatile sig_atomic_t *stop, reel_error *err)
             break;
         if (!serve)
             record_step(a);
+        else if (a->o.play && !a->play_done)
+            play_step(a);
         if (reel_control_active_streams(a->ctl) == 0) {
             if (serve)
                 line(a, REEL_APP_LINE_INFO, "every stream ended");

@@ -95,6 +95,7 @@ typedef struct reel_app_opts {
     const char *listen, *token_file;
     bool no_osc;
     int osc_port; /* < 0: the default port, where a clash only costs OSC */
+    const char *play; /* a project to play (transport_play) once every stream records */
     const reel_web_file *web; /* the web page's files, served at / */
     size_t n_web;
     /* Lines for a person, on the thread calling open and run. */

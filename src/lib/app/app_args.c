@@ -198,7 +198,8 @@ static bool mode_opt(parser *p)
         return false;
     }
     if (opt(p, "--engine", &o->engine) || opt(p, "--publish", &o->publish) ||
-        opt(p, "--listen", &o->listen) || opt(p, "--token-file", &o->token_file))
+        opt(p, "--listen", &o->listen) || opt(p, "--token-file", &o->token_file) ||
+        opt(p, "--play", &o->play))
         return true;
     if (strcmp(a, "--no-http") == 0) {
         o->no_http = true;

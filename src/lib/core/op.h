@@ -58,7 +58,8 @@ typedef struct reel_op {
 /* One feature's ops. `order` places them in listings (`reel call --list`,
  * MCP tools/list): lower first, ties by name. `init` (optional) sets up the
  * feature's state when a service opens (reel_service_state_set); `fini`
- * releases it at close. */
+ * releases it at close; `detach` (optional) runs when the control plane
+ * stops, before its devices close. */
 typedef struct reel_op_table {
     const char *name; /* the feature: "store", "session", "take"... */
     int order;
@@ -66,6 +67,10 @@ typedef struct reel_op_table {
     size_t n;
     int (*init)(reel_service *s, reel_error *err);
     void (*fini)(reel_service *s);
+    /* Optional: the control plane and its devices are about to stop
+     * (reel_service_detach_control): let go of what the engine's devices
+     * lend (a shared JACK client) before the engine closes them. */
+    void (*detach)(reel_service *s);
 } reel_op_table;
 
 #define REEL_OP_TABLE(object) REEL_REGISTER(op_tables, reel_op_table, object)

@@ -20,6 +20,7 @@ void reel_player_init(reel_player *p, uint32_t channels)
     atomic_init(&p->started_dev, 0);
     atomic_init(&p->periods_played, 0);
     atomic_init(&p->start_pending, false);
+    atomic_init(&p->device_skips, 0);
 }
 
 int reel_player_swap(reel_player *p, reel_plan *plan, reel_error *err)
@@ -76,6 +77,10 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
     if (s >= 0)
         p->pos = s;
     bool playing = atomic_load_explicit(&p->playing, memory_order_acquire);
+    if (playing && p->dev_valid && dev != p->expect_dev)
+        atomic_fetch_add_explicit(&p->device_skips, 1, memory_order_relaxed);
+    p->expect_dev = dev + n;
+    p->dev_valid = true;
     if (!playing || !p->cur) {
         for (uint32_t ch = 0; ch < p->channels; ch++)
             memset(out[ch], 0, n * sizeof(float));

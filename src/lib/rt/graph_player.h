@@ -17,6 +17,11 @@
  * while the previous one has not been taken fails with REEL_EFULL, and
  * the caller tries again after a period.
  *
+ * A period whose first device frame is not where the last one ended (the
+ * server skipped this client's cycles) is counted in device_skips while
+ * playing: the playhead does not jump, so what was sent stays the render's
+ * frames in order, but the device timeline holds a hole there.
+ *
  * Owns: the transport state of one player. Must never (in the period):
  * allocate, lock, or free; run a plan for more frames than its block.
  */
@@ -38,9 +43,12 @@ typedef struct reel_player {
     _Atomic uint64_t started_dev; /* device frame of the first frame played since play */
     _Atomic uint64_t periods_played;
     _Atomic bool start_pending;
+    _Atomic uint64_t device_skips; /* periods the device clock jumped over while playing */
     /* realtime-owned */
     reel_plan *cur;
     int64_t pos;
+    uint64_t expect_dev;
+    bool dev_valid;
 } reel_player;
 
 /* A stopped player at frame 0 with no plan. */

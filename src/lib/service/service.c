@@ -173,6 +173,10 @@ static void fail_queue(reel_service *s, const char *why, bool closing)
 void reel_service_detach_control(reel_service *s)
 {
     fail_queue(s, "the recorder stopped (reel serve is shutting down)", false);
+    const reel_op_table *const *tables;
+    for (size_t t = reel_service_tables(&tables); t-- > 0;)
+        if (tables[t]->detach)
+            tables[t]->detach(s);
 }
 
 /* What open made before the modules' init. */

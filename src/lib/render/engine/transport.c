@@ -1,0 +1,453 @@
+/*
+ * transport.c — realtime playback of a project through JACK: the ops
+ * transport_play, transport_stop, transport_seek and transport_state
+ * (DESIGN.md section 9).
+ *
+ * A play compiles the version (graph_compile.h) with the JACK period as
+ * its block, and hands the plan to a graph player (rt/graph_player.h) on
+ * the process's one JACK client: the engine's when `reel serve` records
+ * from JACK (so capture and playback share one frame clock), else a
+ * client of its own ("reel-play"). A play of another version while playing
+ * swaps the plan at a period boundary; the plan the callback let go of is
+ * freed here afterwards, with the decoded sources it read (a compiled plan
+ * and its source cache travel together as one `unit`).
+ *
+ * Owns: the transport's state in the service, its units and its JACK
+ * player. Must never: free a plan the callback may still hold, or keep the
+ * engine's JACK client past the control plane's detach (the engine waits
+ * for its users before it closes the client).
+ */
+#include "core/op.h"
+#include "io/jack_backend.h"
+#include "model/project/project_db.h"
+#include "render/engine/graph_compile.h"
+#include "rt/rt_mem.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define UNITS_MAX 4
+
+typedef struct unit {
+    reel_compiled *c;
+    reel_source_cache *cache;
+} unit;
+
+typedef struct transport {
+    pthread_mutex_t mu;
+    reel_jack *j;
+    bool shared; /* j is the engine's (released at detach), else ours (closed) */
+    reel_player *player; /* realtime memory */
+    reel_jack_player *jp;
+    uint32_t channels;
+    unit units[UNITS_MAX]; /* units[0]: the one playing; others wait for the callback */
+    size_t n_units;
+    char project[REEL_PROJECT_ID_MAX], version[REEL_PROJECT_VERSION_MAX], timeline[64];
+    json_t *doc; /* the version playing (for positions and markers) */
+    int64_t end;
+    char ports[REEL_PLAN_CH_MAX][REEL_JACK_PORT_MAX];
+    uint32_t n_ports;
+} transport;
+
+static const reel_op_table transport_ops;
+
+static void unit_free(unit *u)
+{
+    reel_compiled_free(u->c);
+    reel_source_cache_free(u->cache);
+    memset(u, 0, sizeof *u);
+}
+
+/* Free the units whose plans the callback has let go of. */
+static void reap(transport *t)
+{
+    reel_plan *gone;
+    while (t->player && (gone = reel_player_reap(t->player))) {
+        for (size_t i = 0; i < t->n_units; i++)
+            if (t->units[i].c && t->units[i].c->plan == gone) {
+                unit_free(&t->units[i]);
+                t->units[i] = t->units[--t->n_units];
+                break;
+            }
+    }
+}
+
+/* The player and its ports gone, every unit freed, the client let go. */
+static void release_device(transport *t)
+{
+    if (t->player)
+        reel_player_play(t->player, false);
+    bool gone = true;
+    if (t->jp)
+        gone = reel_jack_player_remove(t->j, t->jp);
+    t->jp = NULL;
+    if (gone) {
+        for (size_t i = 0; i < t->n_units; i++)
+            unit_free(&t->units[i]);
+        t->n_units = 0;
+        if (t->player)
+            reel_rt_free(t->player, sizeof *t->player);
+        t->player = NULL;
+    } /* else the callback may still run them: left alive, by design */
+    if (t->j && t->shared)
+        reel_jack_shared_release(t->j);
+    else if (t->j)
+        reel_jack_close(t->j);
+    t->j = NULL;
+    t->channels = 0;
+}
+
+static int transport_init(reel_service *s, reel_error *err)
+{
+    transport *t = calloc(1, sizeof *t);
+    if (!t)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    pthread_mutex_init(&t->mu, NULL);
+    reel_service_state_set(s, &transport_ops, t);
+    return REEL_OK;
+}
+
+static void transport_detach(reel_service *s)
+{
+    transport *t = reel_service_state(s, &transport_ops);
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    release_device(t);
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void transport_fini(reel_service *s)
+{
+    transport *t = reel_service_state(s, &transport_ops);
+    if (!t)
+        return;
+    release_device(t);
+    json_decref(t->doc);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+    reel_service_state_set(s, &transport_ops, NULL);
+}
+
+static int ensure_client(transport *t, reel_error *err)
+{
+    if (t->j && !reel_jack_connected(t->j))
+        release_device(t); /* the server went away: start again with a new client */
+    if (t->j)
+        return REEL_OK;
+    if ((t->j = reel_jack_shared_acquire(NULL))) {
+        t->shared = true;
+        return REEL_OK;
+    }
+    int rc = reel_jack_open(&t->j, "reel-play", NULL, err);
+    if (rc) {
+        t->j = NULL;
+        return rc == REEL_EDEVICE ? reel_error_set(err, rc, "no JACK server runs: playback needs "
+                                                   "JACK (ALSA playback is not in this build "
+                                                   "yet)")
+                                  : rc;
+    }
+    if ((rc = reel_jack_activate(t->j, err))) {
+        reel_jack_close(t->j);
+        t->j = NULL;
+        return rc;
+    }
+    t->shared = false;
+    return REEL_OK;
+}
+
+/* A player of `channels` channels on the client (a new one if the count
+ * changed). */
+static int ensure_player(transport *t, uint32_t channels, reel_error *err)
+{
+    if (t->jp && t->channels == channels && reel_jack_player_alive(t->jp))
+        return REEL_OK;
+    if (t->jp) {
+        reel_player_play(t->player, false);
+        if (!reel_jack_player_remove(t->j, t->jp)) {
+            t->jp = NULL;
+            t->player = NULL; /* still held by the callback: leaked, not freed under it */
+            t->n_units = 0;
+            return reel_error_set(err, REEL_EDEVICE, "the JACK callback did not let go of the "
+                                                     "old player");
+        }
+        t->jp = NULL;
+        for (size_t i = 0; i < t->n_units; i++)
+            unit_free(&t->units[i]);
+        t->n_units = 0;
+    }
+    if (!t->player && !(t->player = reel_rt_alloc(sizeof *t->player, err)))
+        return err ? err->code : REEL_ENOMEM;
+    reel_player_init(t->player, channels);
+    int rc = reel_jack_player_add(t->j, "play", t->player, &t->jp, err);
+    if (rc)
+        return rc;
+    t->channels = channels;
+    t->n_ports = 0;
+    return REEL_OK;
+}
+
+/* Connect the player's ports to `ports` (a JSON array of JACK input
+ * ports, one per channel, or NULL). */
+static int connect_ports(transport *t, json_t *ports, reel_error *err)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(ports, i, p) {
+        const char *dst = json_string_value(p);
+        if (i >= t->channels)
+            return reel_error_set(err, REEL_EINVAL, "%zu ports for an output of %u channels",
+                                  json_array_size(ports), t->channels);
+        int rc = reel_jack_check_port(t->j, dst, true, false, err);
+        if (!rc)
+            rc = reel_jack_connect(t->j, reel_jack_player_port_name(t->jp, (uint32_t)i), dst,
+                                   err);
+        if (rc)
+            return rc;
+        snprintf(t->ports[i], sizeof t->ports[i], "%s", dst);
+        if (i + 1 > t->n_ports)
+            t->n_ports = (uint32_t)i + 1;
+    }
+    return REEL_OK;
+}
+
+typedef struct version_find {
+    const char *version;
+    bool found;
+} version_find;
+
+static int find_one(const reel_project_version *v, void *ud)
+{
+    version_find *f = ud;
+    f->found |= strcmp(v->version, f->version) == 0;
+    return 0;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Hand `u` to the player: at once if nothing is in flight, else after the
+ * callback took the last swap (it does within a period; bounded wait). */
+static int swap_in(transport *t, unit *u, reel_error *err)
+{
+    int64_t deadline = now_ns() + 2000000000LL;
+    for (;;) {
+        reap(t);
+        reel_error e;
+        if (t->n_units < UNITS_MAX && reel_player_swap(t->player, u->c->plan, &e) == REEL_OK)
+            break;
+        if (now_ns() > deadline)
+            return reel_error_set(err, REEL_EDEVICE, "the JACK callback has not taken the last "
+                                                     "graph for 2 s (is the server running?)");
+        struct timespec d = {0, 2000000};
+        nanosleep(&d, NULL);
+    }
+    t->units[t->n_units++] = *u;
+    return REEL_OK;
+}
+
+static json_t *state_json(transport *t)
+{
+    reap(t);
+    bool playing = t->player && atomic_load(&t->player->playing);
+    int64_t pos = t->player ? reel_player_position(t->player) : 0;
+    uint32_t rate = t->doc ? (uint32_t)json_integer_value(json_object_get(t->doc, "rate")) : 0;
+    json_t *ports = json_array(), *outs = json_array();
+    for (uint32_t i = 0; i < t->n_ports; i++)
+        json_array_append_new(ports, json_string(t->ports[i]));
+    for (uint32_t i = 0; t->jp && i < t->channels; i++)
+        json_array_append_new(outs, json_string(reel_jack_player_port_name(t->jp, i)));
+    return json_pack("{s:I, s:b, s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:i, s:o, s:o, s:I}",
+                     "device_skips",
+                     (json_int_t)(t->player ? atomic_load(&t->player->device_skips) : 0),
+                     "playing",
+                     playing, "project", t->project, "version", t->version, "timeline",
+                     t->timeline, "position_frame", (json_int_t)pos, "position_seconds",
+                     rate ? (double)pos / rate : 0.0, "end_frame", (json_int_t)t->end,
+                     "started_device_frame",
+                     (json_int_t)(t->player ? atomic_load(&t->player->started_dev) : 0), "rate",
+                     (int)rate, "output_ports", outs, "connected_to", ports, "periods",
+                     (json_int_t)(t->player ? atomic_load(&t->player->periods_played) : 0));
+}
+
+static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    transport *t = reel_service_state(x->service, &transport_ops);
+    if (!t)
+        return reel_error_set(err, REEL_ESTATE, "the transport is not running");
+    const char *id = reel_arg_str(args, "project", "");
+    reel_project_row row;
+    int rc = reel_project_get_row(reel_store_db(x->st), id, &row, err);
+    if (rc)
+        return rc;
+    version_find f = {.version = reel_arg_str(args, "version", row.head)};
+    if ((rc = reel_project_versions(reel_store_db(x->st), id, find_one, &f, err)))
+        return rc;
+    if (!f.found)
+        return reel_error_set(err, REEL_ENOENT, "project %.64s has no version %.80s", id,
+                              f.version);
+    json_t *doc;
+    if ((rc = reel_project_load(x->st, f.version, &doc, err)))
+        return rc;
+    const char *tl_id = reel_arg_str(args, "timeline", NULL);
+    json_t *tls = json_object_get(doc, "timelines");
+    json_t *tl = tl_id ? reel_project_find(tls, tl_id, NULL) : json_array_get(tls, 0);
+    uint32_t rate = (uint32_t)json_integer_value(json_object_get(doc, "rate"));
+    unit u = {0};
+    pthread_mutex_lock(&t->mu);
+    if ((rc = ensure_client(t, err)))
+        goto out;
+    uint32_t jrate = reel_jack_sample_rate(t->j), period = reel_jack_buffer_size(t->j);
+    if (jrate != rate) {
+        rc = reel_error_set(err, REEL_EFORMAT, "project %.64s runs at %u Hz, the JACK server at "
+                            "%u Hz", id, rate, jrate);
+        goto out;
+    }
+    uint32_t block = period && period <= REEL_PLAN_BLOCK_MAX ? period : 1024;
+    if ((rc = reel_source_cache_new(x->st, rate, &u.cache, err)) ||
+        (rc = reel_graph_compile(doc, tl_id, reel_arg_str(args, "node", NULL), block, u.cache,
+                                 &u.c, err)))
+        goto out;
+    int64_t from = 0;
+    json_t *fj = json_object_get(args, "from");
+    if (fj && (rc = reel_project_pos_frames(doc, tl, json_number_value(fj), &from, err)))
+        goto out;
+    uint32_t ch = reel_plan_node_channels(u.c->plan, u.c->output);
+    if ((rc = ensure_player(t, ch, err)))
+        goto out;
+    json_t *ports = json_object_get(args, "ports");
+    if (!ports) { /* the output node's own "ports", if it names any */
+        size_t i;
+        json_t *n;
+        json_array_foreach(json_object_get(json_object_get(doc, "graph"), "nodes"), i, n)
+            if (strcmp(json_string_value(json_object_get(n, "id")) ?: "",
+                       u.c->id[u.c->output]) == 0)
+                ports = json_object_get(n, "ports");
+    }
+    if ((rc = connect_ports(t, ports, err)))
+        goto out;
+    int64_t end = u.c->end;
+    bool same_version = strcmp(t->version, f.version) == 0 && t->n_units > 0;
+    if ((rc = swap_in(t, &u, err)))
+        goto out;
+    memset(&u, 0, sizeof u); /* the transport's now */
+    snprintf(t->project, sizeof t->project, "%s", id);
+    snprintf(t->version, sizeof t->version, "%s", f.version);
+    snprintf(t->timeline, sizeof t->timeline, "%s",
+             json_string_value(json_object_get(tl, "id")) ?: "");
+    json_decref(t->doc);
+    t->doc = json_incref(doc);
+    t->end = end;
+    if (fj || !same_version)
+        reel_player_seek(t->player, from);
+    reel_player_play(t->player, true);
+    *out = state_json(t);
+    json_object_set_new(*out, "playing", json_true());
+out:
+    pthread_mutex_unlock(&t->mu);
+    if (u.c || u.cache)
+        unit_free(&u);
+    json_decref(doc);
+    return rc;
+}
+
+static transport *playing_or_fail(reel_op_ctx *x, reel_error *err)
+{
+    transport *t = reel_service_state(x->service, &transport_ops);
+    if (!t || !t->player) {
+        reel_error_set(err, REEL_ESTATE, "nothing is loaded: transport_play a project first");
+        return NULL;
+    }
+    return t;
+}
+
+static int op_transport_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    (void)args;
+    transport *t = reel_service_state(x->service, &transport_ops);
+    if (!t)
+        return reel_error_set(err, REEL_ESTATE, "the transport is not running");
+    pthread_mutex_lock(&t->mu);
+    if (t->player)
+        reel_player_play(t->player, false);
+    *out = state_json(t);
+    json_object_set_new(*out, "playing", json_false());
+    pthread_mutex_unlock(&t->mu);
+    return REEL_OK;
+}
+
+static int op_transport_seek(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    pthread_mutex_lock(&t->mu);
+    json_t *tl = reel_project_find(json_object_get(t->doc, "timelines"), t->timeline, NULL);
+    const char *marker = reel_arg_str(args, "marker", NULL);
+    json_t *to = json_object_get(args, "to");
+    int rc = REEL_OK;
+    double at = 0;
+    if (marker) {
+        json_t *m = reel_project_find(json_object_get(tl, "markers"), marker, NULL);
+        if (!m)
+            rc = reel_error_set(err, REEL_ENOENT, "no marker '%.64s' on timeline %s", marker,
+                                t->timeline);
+        else
+            at = json_number_value(json_object_get(m, "at"));
+    } else if (to) {
+        at = json_number_value(to);
+    } else {
+        rc = reel_error_set(err, REEL_EINVAL, "transport_seek needs \"to\" or \"marker\"");
+    }
+    int64_t frame = 0;
+    if (!rc && !(rc = reel_project_pos_frames(t->doc, tl, at, &frame, err))) {
+        reel_player_seek(t->player, frame);
+        *out = state_json(t);
+        json_object_set_new(*out, "position_frame", json_integer((json_int_t)frame));
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+static int op_transport_state(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    (void)args;
+    transport *t = reel_service_state(x->service, &transport_ops);
+    if (!t)
+        return reel_error_set(err, REEL_ESTATE, "the transport is not running");
+    pthread_mutex_lock(&t->mu);
+    *out = state_json(t);
+    pthread_mutex_unlock(&t->mu);
+    return *out ? REEL_OK : reel_error_set(err, REEL_ENOMEM, "out of memory");
+}
+
+static const reel_op ops[] = {
+    {"transport_play",
+     "Play a project version (default: the head) through its graph to JACK from a timeline "
+     "position; while playing, a new version is swapped in at a period boundary.",
+     0, op_transport_play},
+    {"transport_stop", "Stop playback (the position stays).", 0, op_transport_stop},
+    {"transport_seek", "Move the playhead to a timeline position or a marker.", 0,
+     op_transport_seek},
+    {"transport_state",
+     "The transport: playing, position, the version playing, its JACK ports and connections.", 0,
+     op_transport_state},
+};
+
+static const reel_op_table transport_ops = {
+    .name = "transport",
+    .order = 14,
+    .ops = ops,
+    .n = sizeof ops / sizeof ops[0],
+    .init = transport_init,
+    .fini = transport_fini,
+    .detach = transport_detach,
+};
+REEL_OP_TABLE(transport_ops);
