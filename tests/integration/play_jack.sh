@@ -6,7 +6,8 @@
 # stream; the playback ports are connected to the capture ports (and nothing else), so reel's
 # own capture records what it sent. The captured window, sliced as 32-bit float, holds the
 # whole offline render of the same version, sample for sample, at one offset.
-# Then: the transport ops (state, seek to a marker, stop), bad input (a JACK port that does not
+# Then: the transport ops (state, seek to a marker, stop, node_param_set muting the bus live and
+# setting a plugin's control input), bad input (a JACK port that does not
 # exist, a project at another rate than the server's), and `reel serve --play P`, which plays
 # once the stream records.
 source "$(dirname "$0")/lib.sh"
@@ -119,6 +120,29 @@ grep -q "no JACK port 'nosuch:port_1'" "$TMP/ef.err" || fail "bad port: $(cat "$
 edit project create other --rate 44100
 expect_fail any reel play "$(idof project)"
 grep -q "44100 Hz, the JACK server at $RATE Hz" "$TMP/ef.err" || fail "rate: $(cat "$TMP/ef.err")"
+# A parameter of the graph playing changes without a rebuild: the bus muted, the next take
+# sends silence while the playhead moves; a plugin's control input by symbol; bad ones refused.
+ok reel call node_param_set '{"node": "bus", "param": "mute", "value": 1}' >/dev/null
+ok reel call node_param_set '{"node": "amp", "param": "gain", "value": -6}' >/dev/null
+expect_fail any reel call node_param_set '{"node": "amp", "param": "gain", "value": 99}'
+grep -q "outside its range" "$TMP/ef.err" || fail "plugin range: $(cat "$TMP/ef.err")"
+expect_fail any reel call node_param_set '{"node": "bus", "param": "width", "value": 1}'
+expect_fail any reel call node_param_set '{"node": "nope", "param": "gain", "value": 1}'
+grep -q "no node 'nope'" "$TMP/ef.err" || fail "missing node: $(cat "$TMP/ef.err")"
+H0=$(status_field $URI head_frame)
+ok reel play "$P" --from 0 --port reel:loop_1 --port reel:loop_2 >"$TMP/play.json"
+json_check "d['position_frame'] >= $FRAMES" "$TMP/play.json"
+H1=$(status_field $URI head_frame)
+((H1 - H0 >= FRAMES)) || fail "the capture moved $((H1 - H0)) frames while $FRAMES played"
+ok reel slice $URI --from "#$H0" --to "#$H1" --sample-format f32 --out "$TMP/muted.wav" >/dev/null
+python3 -c '
+import sys
+sys.path.insert(0, sys.argv[2])
+from mix_oracle import read_float_wav
+ch, _, a = read_float_wav(sys.argv[1])
+nz = [i // ch for i, x in enumerate(a) if x != 0.0]
+sys.exit(0 if not nz else "the muted bus sounds in frames %d..%d of %d" % (nz[0], nz[-1], len(a) // ch))' \
+    "$TMP/muted.wav" "$(dirname "$0")" || fail "node_param_set mute did not silence the bus"
 kill -INT "$SERVE_PID"
 wait_bg "$SERVE_PID"
 

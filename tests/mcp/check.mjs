@@ -254,6 +254,18 @@ async function main() {
     await call('graph_set', { project: P, graph: { nodes: [{ id: 'a', kind: 'track', track: tr.track },
       { id: 'out', kind: 'output', channels: 2 }], connections: [{ from: 'a', to: 'out' }] } });
     const rn = await call('render', { project: P, stems: true });
+    // The transport: its state without a device; the rest need JACK, which this test does not
+    // start: each answers with an error naming why (or plays, if a default server runs).
+    const ts = await call('transport_state', {});
+    check(ts.playing === false, `transport_state ${JSON.stringify(ts)}`);
+    await call('transport_stop', {});
+    for (const [name, args] of [['transport_play', { project: P }], ['transport_seek', { to: 1 }],
+      ['node_param_set', { node: 'a', param: 'gain', value: 0.5 }]]) {
+      const r = await client.callTool({ name, arguments: args });
+      check(r.isError !== true || textOf(r).length > 0, `${name}: ${textOf(r)}`);
+      called.add(name);
+    }
+    await client.callTool({ name: 'transport_stop', arguments: {} });
     check(/^art-/.test(rn.artifact) && rn.from_frame === 0 &&
       Math.abs(rn.frames - Math.round(3 * 48000 + (imp.frames - 20) * 48000 / imp.rate)) <= 1 &&
       rn.stems.length === 1, `render ${JSON.stringify(rn)}`);

@@ -312,6 +312,7 @@ void reel_compiled_free(reel_compiled *c)
     reel_lv2_host_free(c->lv2);
     free(c->id);
     free(c->kind);
+    free(c->plugin);
     free(c);
 }
 
@@ -417,7 +418,8 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
     if (rc)
         goto out;
     if (!(c = calloc(1, sizeof *c)) || !(c->id = calloc(g.n + 1, sizeof *c->id)) ||
-        !(c->kind = calloc(g.n + 1, sizeof *c->kind))) {
+        !(c->kind = calloc(g.n + 1, sizeof *c->kind)) ||
+        !(c->plugin = calloc(g.n + 1, sizeof *c->plugin))) {
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
         goto out;
     }
@@ -437,6 +439,8 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
                                       json_object_get(nd->obj, "params"), c->rate, &pl, err);
             if (!rc)
                 rc = reel_plan_node_processor(c->plan, r, nd->in_ch, reel_lv2_run, pl, err);
+            if (!rc)
+                c->plugin[r] = pl;
         }
         json_t *src = nd->pk == REEL_PLAN_TRACK ? nd->track : nd->obj;
         if (!rc && src) {

@@ -37,6 +37,7 @@ typedef struct reel_compiled {
     uint32_t n;
     char (*id)[64];          /* node names, in plan order */
     reel_plan_kind *kind;
+    struct reel_lv2_plugin **plugin; /* per node: its LV2 instance (NULL: none) */
     uint32_t output;         /* the output node rendered (first one, or as asked) */
     int64_t end;             /* frame where the last clip on the timeline ends */
     uint32_t rate;

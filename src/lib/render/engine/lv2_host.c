@@ -17,6 +17,8 @@
 
 struct reel_lv2_plugin {
     LilvInstance *inst;
+    const LilvPlugin *plug;
+    reel_lv2_host *host;
     uint32_t n_ports;
     float *control;          /* one value per port (control ports use theirs) */
     uint32_t *audio_in, *audio_out; /* port indices */
@@ -186,6 +188,8 @@ int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, js
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     }
     pl->n_ports = n;
+    pl->plug = p;
+    pl->host = h;
     uint32_t ni, no;
     int rc = set_controls(h, p, node, params, pl->control, &ni, &no, err);
     if (!rc && !(pl->inst = lilv_plugin_instantiate(p, rate, NULL)))
@@ -216,6 +220,28 @@ int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, js
     h->plugins = pl;
     *out = pl;
     return REEL_OK;
+}
+
+int reel_lv2_param_set(reel_lv2_plugin *pl, const char *node, const char *symbol, double value,
+                       reel_error *err)
+{
+    json_t *one = json_object();
+    if (!one || json_object_set_new(one, symbol, json_real(value)))
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    float *values = calloc(pl->n_ports + 1, sizeof *values);
+    uint32_t ni, no;
+    int rc = values ? set_controls(pl->host, pl->plug, node, one, values, &ni, &no, err)
+                    : reel_error_set(err, REEL_ENOMEM, "out of memory");
+    if (!rc) {
+        LilvNode *s = lilv_new_string(pl->host->world, symbol);
+        uint32_t i = lilv_port_get_index(pl->plug, lilv_plugin_get_port_by_symbol(pl->plug, s));
+        lilv_node_free(s);
+        /* A float store the run reads at its next call (aligned: one access). */
+        __atomic_store(&pl->control[i], &values[i], __ATOMIC_RELAXED);
+    }
+    free(values);
+    json_decref(one);
+    return rc;
 }
 
 bool reel_lv2_run(void *ud, const float *const *in, float *const *out, uint32_t n)

@@ -42,6 +42,12 @@ int reel_lv2_check(reel_lv2_host *h, const char *node, const char *uri, json_t *
 int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, json_t *params,
                          double rate, reel_lv2_plugin **out, reel_error *err);
 
+/* Set control input `symbol` of a running instance (any thread but the
+ * realtime one; the next run reads it): refused if unknown, not a number
+ * or outside the port's range, as in params. */
+int reel_lv2_param_set(reel_lv2_plugin *pl, const char *node, const char *symbol, double value,
+                       reel_error *err);
+
 /* The plan's processor function; ud is a reel_lv2_plugin. Realtime. */
 bool reel_lv2_run(void *ud, const float *const *in, float *const *out, uint32_t n);
 

@@ -21,6 +21,7 @@
 #include "io/jack_backend.h"
 #include "model/project/project_db.h"
 #include "render/engine/graph_compile.h"
+#include "render/engine/lv2_host.h"
 #include "rt/rt_mem.h"
 
 #include <pthread.h>
@@ -46,6 +47,8 @@ typedef struct transport {
     unit units[UNITS_MAX]; /* units[0]: the one playing; others wait for the callback */
     size_t n_units;
     char project[REEL_PROJECT_ID_MAX], version[REEL_PROJECT_VERSION_MAX], timeline[64];
+    char node[64];   /* the output node asked for ("" : the first) */
+    char out_id[64]; /* the output node playing */
     json_t *doc; /* the version playing (for positions and markers) */
     int64_t end;
     char ports[REEL_PLAN_CH_MAX][REEL_JACK_PORT_MAX];
@@ -310,42 +313,54 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
                             "%u Hz", id, rate, jrate);
         goto out;
     }
-    uint32_t block = period && period <= REEL_PLAN_BLOCK_MAX ? period : 1024;
-    if ((rc = reel_source_cache_new(x->st, rate, &u.cache, err)) ||
-        (rc = reel_graph_compile(doc, tl_id, reel_arg_str(args, "node", NULL), block, u.cache,
-                                 &u.c, err)))
-        goto out;
     int64_t from = 0;
     json_t *fj = json_object_get(args, "from");
     if (fj && (rc = reel_project_pos_frames(doc, tl, json_number_value(fj), &from, err)))
         goto out;
-    uint32_t ch = reel_plan_node_channels(u.c->plan, u.c->output);
-    if ((rc = ensure_player(t, ch, err)))
-        goto out;
+    const char *node = reel_arg_str(args, "node", NULL);
+    const char *tlid = json_string_value(json_object_get(tl, "id")) ?: "";
+    /* The version playing again (same timeline and output): no new plan, so
+     * what node_param_set changed stays; another version is compiled and
+     * swapped in, its document the truth. */
+    bool same = t->jp && t->n_units > 0 && strcmp(t->version, f.version) == 0 &&
+                strcmp(t->timeline, tlid) == 0 && strcmp(t->node, node ? node : "") == 0;
+    if (!same) {
+        uint32_t block = period && period <= REEL_PLAN_BLOCK_MAX ? period : 1024;
+        if ((rc = reel_source_cache_new(x->st, rate, &u.cache, err)) ||
+            (rc = reel_graph_compile(doc, tl_id, node, block, u.cache, &u.c, err)))
+            goto out;
+        uint32_t ch = reel_plan_node_channels(u.c->plan, u.c->output);
+        if ((rc = ensure_player(t, ch, err)))
+            goto out;
+    }
     json_t *ports = json_object_get(args, "ports");
+    const char *out_id = same ? t->out_id : u.c->id[u.c->output];
     if (!ports) { /* the output node's own "ports", if it names any */
         size_t i;
         json_t *n;
         json_array_foreach(json_object_get(json_object_get(doc, "graph"), "nodes"), i, n)
-            if (strcmp(json_string_value(json_object_get(n, "id")) ?: "",
-                       u.c->id[u.c->output]) == 0)
+            if (strcmp(json_string_value(json_object_get(n, "id")) ?: "", out_id) == 0)
                 ports = json_object_get(n, "ports");
     }
     if ((rc = connect_ports(t, ports, err)))
         goto out;
-    int64_t end = u.c->end;
-    bool same_version = strcmp(t->version, f.version) == 0 && t->n_units > 0;
-    if ((rc = swap_in(t, &u, err)))
-        goto out;
-    memset(&u, 0, sizeof u); /* the transport's now */
-    snprintf(t->project, sizeof t->project, "%s", id);
-    snprintf(t->version, sizeof t->version, "%s", f.version);
-    snprintf(t->timeline, sizeof t->timeline, "%s",
-             json_string_value(json_object_get(tl, "id")) ?: "");
-    json_decref(t->doc);
-    t->doc = json_incref(doc);
-    t->end = end;
-    if (fj || !same_version)
+    if (!same) {
+        int64_t end = u.c->end;
+        char oid[64];
+        snprintf(oid, sizeof oid, "%s", out_id);
+        if ((rc = swap_in(t, &u, err)))
+            goto out;
+        memset(&u, 0, sizeof u); /* the transport's now */
+        snprintf(t->project, sizeof t->project, "%s", id);
+        snprintf(t->version, sizeof t->version, "%s", f.version);
+        snprintf(t->timeline, sizeof t->timeline, "%s", tlid);
+        snprintf(t->node, sizeof t->node, "%s", node ? node : "");
+        snprintf(t->out_id, sizeof t->out_id, "%s", oid);
+        json_decref(t->doc);
+        t->doc = json_incref(doc);
+        t->end = end;
+    }
+    if (fj || !same)
         reel_player_seek(t->player, from);
     reel_player_play(t->player, true);
     *out = state_json(t);
@@ -428,7 +443,58 @@ static int op_transport_state(reel_op_ctx *x, json_t *args, json_t **out, reel_e
     return *out ? REEL_OK : reel_error_set(err, REEL_ENOMEM, "out of memory");
 }
 
+/* A parameter of the graph playing, changed in place: the plan's own
+ * atomics (gain, pan, mute, solo of a track or bus) or a plugin's control
+ * input. Every plan still alive gets it, so a swap in flight keeps it. */
+static int op_node_param_set(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    const char *node = reel_arg_str(args, "node", "");
+    const char *param = reel_arg_str(args, "param", "");
+    json_t *vj = json_object_get(args, "value");
+    double v = json_number_value(vj);
+    static const char *const builtin[] = {"gain", "pan", "mute", "solo"};
+    int which = -1;
+    for (int k = 0; k < 4; k++)
+        if (strcmp(param, builtin[k]) == 0)
+            which = k;
+    int rc = REEL_OK;
+    pthread_mutex_lock(&t->mu);
+    reap(t);
+    bool found = false;
+    for (size_t u = 0; u < t->n_units && !rc; u++) {
+        reel_compiled *c = t->units[u].c;
+        int i = reel_compiled_find(c, node);
+        if (i < 0)
+            continue;
+        found = true;
+        if (c->plugin[i]) {
+            rc = reel_lv2_param_set(c->plugin[i], node, param, v, err);
+        } else if (which < 0 || c->kind[i] == REEL_PLAN_OUTPUT) {
+            rc = reel_error_set(err, REEL_EINVAL, "node '%.64s' has no parameter '%.64s' (a "
+                                "track or bus has gain, pan, mute and solo)", node, param);
+        } else if ((which == 0 && !(v >= 0 && v <= 16)) || (which == 1 && !(v >= -1 && v <= 1))) {
+            rc = reel_error_set(err, REEL_ERANGE, "%.64s:%s = %g is out of range (%s)", node,
+                                param, v, which == 0 ? "0..16" : "-1..1");
+        } else {
+            reel_plan_param_set(c->plan, (uint32_t)i, (reel_plan_param)which, (float)v);
+        }
+    }
+    if (!rc && !found)
+        rc = reel_error_set(err, REEL_ENOENT, "no node '%.64s' in the graph playing", node);
+    if (!rc)
+        *out = json_pack("{s:s, s:s, s:f}", "node", node, "param", param, "value", v);
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
 static const reel_op ops[] = {
+    {"node_param_set",
+     "Change a parameter of the graph playing at once, without rebuilding it: gain, pan, mute "
+     "or solo of a track or bus node, or an LV2 plugin node's control input by symbol.",
+     0, op_node_param_set},
     {"transport_play",
      "Play a project version (default: the head) through its graph to JACK from a timeline "
      "position; while playing, a new version is swapped in at a period boundary.",
