@@ -15,8 +15,9 @@ PACKAGES=(
   # libraries libreel links
   libsndfile1-dev libsqlite3-dev libzmq3-dev liblo-dev liblo-tools
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
-  # the engine: sample-rate conversion of clip sources, LV2 hosting (lilv, the LV2 headers)
-  libsoxr-dev liblilv-dev lv2-dev
+  # the engine: sample-rate conversion of clip sources, LV2 hosting (lilv, the LV2 headers),
+  # time-stretch and pitch (Rubber Band)
+  libsoxr-dev liblilv-dev lv2-dev librubberband-dev
   # LV2 plugins the engine tests play, and lv2apply (lilv-utils), their oracle
   swh-lv2 mda-lv2 lv2-examples lilv-utils
   # tests

@@ -340,10 +340,6 @@ static int place_clip(json_t *doc, json_t *tl, json_t *clip, reel_source_cache *
     char what[96];
     snprintf(what, sizeof what, "clip %.64s", id ? id : "?");
     double stretch = nget(clip, "stretch", 1), pitch = nget(clip, "pitch", 0);
-    if (stretch != 1 || pitch != 0)
-        return reel_error_set(err, REEL_EFORMAT, "%s: stretch %g / pitch %g: time-stretch and "
-                              "pitch shift are not in this build's renderer yet", what, stretch,
-                              pitch);
     reel_source_audio a;
     int rc = reel_source_cache_get(cache, json_object_get(clip, "source"), what, &a, err);
     if (rc)
@@ -354,19 +350,33 @@ static int place_clip(json_t *doc, json_t *tl, json_t *clip, reel_source_cache *
     int64_t start = to_rate(json_integer_value(json_object_get(clip, "start")), a.src_rate,
                             c->rate);
     int64_t end = to_rate(json_integer_value(json_object_get(clip, "end")), a.src_rate, c->rate);
+    int64_t fade_in = to_rate(json_integer_value(json_object_get(clip, "fade_in")), a.src_rate,
+                              c->rate);
+    int64_t fade_out = to_rate(json_integer_value(json_object_get(clip, "fade_out")), a.src_rate,
+                               c->rate);
     if (end > a.n)
         end = a.n;
     if (start >= end)
         return REEL_OK; /* nothing of it sounds at this rate */
+    const float *src = a.frames + (size_t)start * a.channels;
+    int64_t len = end - start;
+    if (stretch != 1 || pitch != 0) { /* Rubber Band, once, off the realtime path */
+        reel_source_audio st;
+        if ((rc = reel_source_cache_stretched(cache, json_object_get(clip, "source"), what,
+                                              start, end, stretch, pitch, &st, err)))
+            return rc;
+        src = st.frames;
+        len = st.n;
+        fade_in = llround((double)fade_in * stretch);
+        fade_out = llround((double)fade_out * stretch);
+    }
     reel_plan_clip pc = {
         .at = at,
-        .len = end - start,
-        .src = a.frames + (size_t)start * a.channels,
+        .len = len,
+        .src = src,
         .src_ch = a.channels,
-        .fade_in = to_rate(json_integer_value(json_object_get(clip, "fade_in")), a.src_rate,
-                           c->rate),
-        .fade_out = to_rate(json_integer_value(json_object_get(clip, "fade_out")), a.src_rate,
-                            c->rate),
+        .fade_in = fade_in,
+        .fade_out = fade_out,
         .gain = (float)nget(clip, "gain", 1),
         .pan = (float)nget(clip, "pan", 0),
         .mute = json_is_true(json_object_get(clip, "mute")),

@@ -13,6 +13,8 @@
 #include "store/artifact_db.h"
 #include "store/cas.h"
 
+#include <math.h>
+#include <rubberband/rubberband-c.h>
 #include <soxr.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,149 @@ static int resample(reel_source_cache *c, cache_entry *e, const char *what, reel
     e->frames = o;
     e->n = (int64_t)olen;
     return REEL_OK;
+}
+
+static int cache_add(reel_source_cache *c, cache_entry *e, reel_error *err)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        cache_entry *ne = realloc(c->e, cap * sizeof *ne);
+        if (!ne)
+            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        c->e = ne;
+        c->cap = cap;
+    }
+    c->e[c->n++] = *e;
+    c->bytes += (uint64_t)e->n * e->channels * sizeof(float);
+    return REEL_OK;
+}
+
+static const cache_entry *cache_find(const reel_source_cache *c, const char *key)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].key, key) == 0)
+            return &c->e[i];
+    return NULL;
+}
+
+int reel_source_cache_stretched(reel_source_cache *c, json_t *source, const char *what,
+                                int64_t start, int64_t end, double stretch, double pitch,
+                                reel_source_audio *out, reel_error *err)
+{
+    reel_source_audio a;
+    int rc = reel_source_cache_get(c, source, what, &a, err);
+    if (rc)
+        return rc;
+    if (end > a.n)
+        end = a.n;
+    if (start < 0 || start >= end)
+        return reel_error_set(err, REEL_EINVAL, "%s: nothing to stretch in [%lld, %lld)", what,
+                              (long long)start, (long long)end);
+    char key[700];
+    snprintf(key, sizeof key, "r %.17g %.17g %lld %lld %p", stretch, pitch, (long long)start,
+             (long long)end, (const void *)a.frames);
+    const cache_entry *hit = cache_find(c, key);
+    if (hit) {
+        *out = (reel_source_audio){hit->frames, hit->channels, hit->n, hit->src_rate};
+        return REEL_OK;
+    }
+    size_t in_n = (size_t)(end - start), ch = a.channels;
+    size_t want = (size_t)llround((double)in_n * stretch);
+    if (in_n > UINT32_MAX / 2 || want > UINT32_MAX / 2)
+        return reel_error_set(err, REEL_ERANGE, "%s: too long to stretch in one piece", what);
+    cache_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.key, sizeof e.key, "%s", key);
+    e.channels = a.channels;
+    e.src_rate = a.src_rate;
+    e.n = (int64_t)want;
+    float *planar = malloc((in_n + 1) * ch * sizeof *planar);
+    float *outp = calloc((want + 1) * ch, sizeof *outp);
+    e.frames = malloc((want + 1) * ch * sizeof *e.frames);
+    RubberBandState rb = NULL;
+    if (!planar || !outp || !e.frames) {
+        rc = reel_error_set(err, REEL_ENOMEM, "out of memory stretching %s", what);
+        goto out;
+    }
+    const float *in_ch[64];
+    float *out_ch[64];
+    if (ch > 64) {
+        rc = reel_error_set(err, REEL_EFORMAT, "%s: %zu channels (stretch takes 64)", what, ch);
+        goto out;
+    }
+    for (size_t k = 0; k < ch; k++) {
+        float *p = planar + k * in_n;
+        for (size_t i = 0; i < in_n; i++)
+            p[i] = a.frames[((size_t)start + i) * ch + k];
+        in_ch[k] = p;
+    }
+    rb = rubberband_new(c->rate, (unsigned)ch,
+                        RubberBandOptionProcessOffline | RubberBandOptionEngineFiner |
+                            RubberBandOptionThreadingNever,
+                        stretch, pow(2.0, pitch / 12.0));
+    if (!rb) {
+        rc = reel_error_set(err, REEL_EFORMAT, "%s: Rubber Band refused ratio %g / pitch %g", what,
+                            stretch, pitch);
+        goto out;
+    }
+    rubberband_set_expected_input_duration(rb, (unsigned)in_n);
+    const size_t step = 16384;
+    for (size_t i = 0; i < in_n; i += step) { /* offline: study all, then process all */
+        size_t k = in_n - i < step ? in_n - i : step;
+        const float *pin[64];
+        for (size_t q = 0; q < ch; q++)
+            pin[q] = in_ch[q] + i;
+        rubberband_study(rb, pin, (unsigned)k, i + k >= in_n);
+    }
+    /* Process in steps, retrieving what is ready into `tmp` (planar, one
+     * step per channel) and keeping the first `want` frames of it. */
+    float *tmp = malloc(step * ch * sizeof *tmp);
+    if (!tmp) {
+        rc = reel_error_set(err, REEL_ENOMEM, "out of memory stretching %s", what);
+        goto out;
+    }
+    size_t got = 0;
+    for (size_t i = 0;;) {
+        if (i < in_n) {
+            size_t k = in_n - i < step ? in_n - i : step;
+            const float *pin[64];
+            for (size_t q = 0; q < ch; q++)
+                pin[q] = in_ch[q] + i;
+            rubberband_process(rb, pin, (unsigned)k, i + k >= in_n);
+            i += k;
+        }
+        int av;
+        while ((av = rubberband_available(rb)) > 0) {
+            size_t take = (size_t)av < step ? (size_t)av : step;
+            for (size_t q = 0; q < ch; q++)
+                out_ch[q] = tmp + q * step;
+            size_t r = rubberband_retrieve(rb, out_ch, (unsigned)take);
+            for (size_t q = 0; q < ch; q++)
+                for (size_t t = 0; t < r && got + t < want; t++)
+                    outp[q * (want + 1) + got + t] = tmp[q * step + t];
+            got += r;
+            if (r == 0)
+                break;
+        }
+        if (i >= in_n && av <= 0)
+            break; /* all input given and nothing more to take */
+    }
+    free(tmp);
+    /* interleave; a tail Rubber Band did not fill stays silent */
+    for (size_t q = 0; q < ch; q++)
+        for (size_t t = 0; t < want; t++)
+            e.frames[t * ch + q] = outp[q * (want + 1) + t];
+    if ((rc = cache_add(c, &e, err)))
+        goto out;
+    *out = (reel_source_audio){e.frames, e.channels, e.n, e.src_rate};
+    e.frames = NULL;
+out:
+    if (rb)
+        rubberband_delete(rb);
+    free(planar);
+    free(outp);
+    free(e.frames);
+    return rc;
 }
 
 int reel_source_cache_get(reel_source_cache *c, json_t *source, const char *what,

@@ -47,6 +47,16 @@ void reel_source_cache_free(reel_source_cache *c);
 int reel_source_cache_get(reel_source_cache *c, json_t *source, const char *what,
                           reel_source_audio *out, reel_error *err);
 
+/* Frames [start, end) (at the cache's rate) of `source` time-stretched by
+ * `stretch` and pitch-shifted by `pitch` semitones with the Rubber Band
+ * library, R3 ("finer") engine, offline mode, one thread: exactly
+ * round((end - start) * stretch) frames, decoded once per (source, range,
+ * stretch, pitch) and the same bytes every time, so realtime playback and
+ * the offline render of a stretched clip agree. */
+int reel_source_cache_stretched(reel_source_cache *c, json_t *source, const char *what,
+                                int64_t start, int64_t end, double stretch, double pitch,
+                                reel_source_audio *out, reel_error *err);
+
 /* Bytes of decoded audio held. */
 uint64_t reel_source_cache_bytes(const reel_source_cache *c);
 
