@@ -14,7 +14,8 @@
  *
  * Realtime safety, in steady state (after warm-up) on a dedicated thread
  * driving one context of 64 channels (four 16-channel audio streams), a
- * MIDI stream and a MIDI output, through real recorders (chunks sealed and
+ * MIDI stream, a MIDI output and a graph player (64 tracks through a bus,
+ * looped; its last period checked against the sum), through real recorders (chunks sealed and
  * prepared by a control thread meanwhile), thousands of periods each:
  *   (a) no allocation: malloc/calloc/realloc/free/memalign interposers in
  *       this executable count calls made on that thread (under ASan, its
@@ -686,6 +687,8 @@ static void test_command_queue(void **state)
 /* Periods run at real time: 64 channels are 12 MB/s of chunks to seal
  * (with an fsync each), what the 4-channel test sealed at 16 x. */
 #define SPEED 1
+#define PLAY_TRACKS 64 /* tracks the steady run plays through the graph */
+#define PLAY_LOOP 48000 /* frames of its loop (not a multiple of the period) */
 #define N_OUT_EVENTS (2 * WARMUP + 4 * PHASE)
 
 typedef struct steady {
@@ -699,7 +702,46 @@ typedef struct steady {
     uint64_t k;          /* next period (producer-owned) */
     long waits_too_long; /* the control side fell behind */
     bool vdso;           /* the clocks can be read in phase B */
+    /* Playback on the same context: PLAY_TRACKS mono tracks, each a clip of
+     * src at its own gain, into a stereo bus and output, looped. */
+    reel_plan *plan;
+    reel_player player;
+    reel_jack_rt_player jp;
+    fake_port play_port[2];
+    float play_buf[2][MAXPERIOD];
+    float src[PLAY_LOOP];
 } steady;
+
+/* The plan the steady run plays: track i (node i) plays src at gain
+ * play_gain(i) from frame 0; bus (node PLAY_TRACKS) and output after it. */
+static float play_gain(int i)
+{
+    return 0.01f + 0.001f * (float)i;
+}
+
+static reel_plan *play_plan(const float *src)
+{
+    reel_plan *p;
+    reel_error e;
+    assert_int_equal(reel_plan_new(PLAY_TRACKS + 2, PERIOD, &p, &e), REEL_OK);
+    for (int i = 0; i < PLAY_TRACKS; i++) {
+        assert_int_equal(reel_plan_node_set(p, (uint32_t)i, REEL_PLAN_TRACK, 1, &e), REEL_OK);
+        reel_plan_clip c = {.at = 0, .len = PLAY_LOOP, .src = src, .src_ch = 1,
+                            .gain = play_gain(i)};
+        assert_int_equal(reel_plan_clip_add(p, (uint32_t)i, &c, &e), REEL_OK);
+    }
+    assert_int_equal(reel_plan_node_set(p, PLAY_TRACKS, REEL_PLAN_BUS, 2, &e), REEL_OK);
+    assert_int_equal(reel_plan_node_set(p, PLAY_TRACKS + 1, REEL_PLAN_OUTPUT, 2, &e), REEL_OK);
+    for (int i = 0; i < PLAY_TRACKS; i++)
+        for (uint32_t ch = 0; ch < 2; ch++)
+            assert_int_equal(reel_plan_edge_add(p, (uint32_t)i, 0, PLAY_TRACKS, ch, 1.0f, &e),
+                             REEL_OK);
+    for (uint32_t ch = 0; ch < 2; ch++)
+        assert_int_equal(reel_plan_edge_add(p, PLAY_TRACKS, ch, PLAY_TRACKS + 1, ch, 1.0f, &e),
+                         REEL_OK);
+    assert_int_equal(reel_plan_seal(p, &e), REEL_OK);
+    return p;
+}
 
 /* One realtime thread's run and what it measured. */
 typedef struct rt_run {
@@ -999,6 +1041,22 @@ static long steady_run(void)
                      REEL_OK);
     reel_midi_sched_feed(&s->sched, s->evs);
     rig_init(&s->g, PERIOD, SN, SCH, aw, reel_recorder_writer(s->rm), &s->sched);
+    /* Playback: 64 tracks through a bus, looped, on the same context. */
+    for (int i = 0; i < PLAY_LOOP; i++)
+        s->src[i] = (float)((i * 37) % 1000) / 1000.0f - 0.5f;
+    s->plan = play_plan(s->src);
+    reel_player_init(&s->player, 2);
+    assert_int_equal(reel_player_swap(&s->player, s->plan, &err), REEL_OK);
+    reel_player_loop(&s->player, 0, PLAY_LOOP);
+    reel_player_play(&s->player, true);
+    s->jp.player = &s->player;
+    s->jp.channels = 2;
+    for (int c = 0; c < 2; c++) {
+        s->play_port[c].audio = s->play_buf[c];
+        s->jp.ports[c] = &s->play_port[c];
+    }
+    uint64_t pseq;
+    assert_true(reel_jack_rt_push(&s->g.rt, REEL_JACK_RT_ADD_PLAYER, &s->jp, &pseq));
     s->vdso = clock_is_vdso();
     install_alloc_counting();
 
@@ -1096,6 +1154,19 @@ static long steady_run(void)
         reel_stream_view_free(&v);
     }
     assert_true(sm.chunks >= periods / 100);
+    /* The graph played every period, looping, and its last period holds the
+     * sum of the 64 tracks at the loop position it ended on. */
+    assert_int_equal(atomic_load(&s->player.periods_played), periods);
+    assert_int_equal(atomic_load(&s->player.device_skips), 0);
+    int64_t end = reel_player_position(&s->player);
+    assert_int_equal(end, (int64_t)((periods * PERIOD) % PLAY_LOOP));
+    int64_t last = (int64_t)(((periods - 1) * PERIOD) % PLAY_LOOP);
+    float want = 0.0f;
+    for (int i = 0; i < PLAY_TRACKS; i++)
+        want += s->src[last] * play_gain(i) * 1.0f;
+    assert_true(s->play_buf[0][0] == want && s->play_buf[1][0] == want);
+    fprintf(stderr, "  playback: %d tracks through a bus, %llu periods, looped at %d frames\n",
+            PLAY_TRACKS, (unsigned long long)atomic_load(&s->player.periods_played), PLAY_LOOP);
     /* (a) no allocation, (c) no system call (the threads ran to the end in
      * seccomp). */
     assert_int_equal(r1.allocs_a, 0);
@@ -1104,6 +1175,7 @@ static long steady_run(void)
     assert_int_equal(r2.allocs_b, 0);
     rig_destroy(&s->g);
     reel_midi_sched_destroy(&s->sched);
+    reel_plan_free(s->plan);
     free(s->evs);
     free(s);
     reel_store_close(st);
