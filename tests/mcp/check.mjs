@@ -260,7 +260,9 @@ async function main() {
     check(ts.playing === false, `transport_state ${JSON.stringify(ts)}`);
     await call('transport_stop', {});
     for (const [name, args] of [['transport_play', { project: P }], ['transport_seek', { to: 1 }],
-      ['node_param_set', { node: 'a', param: 'gain', value: 0.5 }]]) {
+      ['node_param_set', { node: 'a', param: 'gain', value: 0.5 }],
+      ['track_record_start', { project: P, track: tr.track, stream: sc.stream }],
+      ['track_record_stop', {}]]) {
       const r = await client.callTool({ name, arguments: args });
       check(r.isError !== true || textOf(r).length > 0, `${name}: ${textOf(r)}`);
       called.add(name);

@@ -136,6 +136,12 @@ int reel_service_on_tick(reel_service *s, void (*fn)(reel_service *s, void *ud),
 void *reel_service_state(reel_service *s, const reel_op_table *t);
 void reel_service_state_set(reel_service *s, const reel_op_table *t, void *state);
 
+/* Run another op of the same service, as a surface would (its schema
+ * checked; a control op from the control thread runs inline): how one
+ * feature uses another's op without including it (layers, DESIGN.md 7). */
+int reel_service_run_op(reel_service *s, const char *op, json_t *args, const char *origin,
+                        json_t **out, reel_error *err);
+
 /* The store folder the service serves. */
 const char *reel_service_root(const reel_service *s);
 

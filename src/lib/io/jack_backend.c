@@ -1185,6 +1185,22 @@ int reel_jack_check_port(reel_jack *j, const char *port, bool input, bool midi, 
     return REEL_OK;
 }
 
+int reel_jack_port_fed_by_self(reel_jack *j, const char *port, bool *own, reel_error *err)
+{
+    pthread_mutex_lock(&j->mu);
+    jack_port_t *p = j->client ? jack_port_by_name(j->client, port) : NULL;
+    const char **conns = p ? jack_port_get_all_connections(j->client, p) : NULL;
+    size_t nl = strlen(j->name);
+    *own = false;
+    for (size_t i = 0; conns && conns[i]; i++)
+        if (strncmp(conns[i], j->name, nl) == 0 && conns[i][nl] == ':')
+            *own = true;
+    if (conns)
+        jack_free(conns);
+    pthread_mutex_unlock(&j->mu);
+    return p ? REEL_OK : reel_error_set(err, REEL_ENOENT, "no JACK port '%s'", port);
+}
+
 int reel_jack_port_latency(reel_jack *j, const char *port, bool capture, uint32_t range[2],
                            reel_error *err)
 {

@@ -146,6 +146,11 @@ int reel_jack_check_port(reel_jack *j, const char *port, bool input, bool midi, 
 int reel_jack_port_latency(reel_jack *j, const char *port, bool capture, uint32_t range[2],
                            reel_error *err);
 
+/* Is input `port` fed by an output port of this same client (a loop inside
+ * the client: what a period writes, the next period reads)? REEL_ENOENT
+ * if there is no such port. */
+int reel_jack_port_fed_by_self(reel_jack *j, const char *port, bool *own, reel_error *err);
+
 /* ---- MIDI outputs ---- */
 
 typedef struct reel_jack_out reel_jack_out;

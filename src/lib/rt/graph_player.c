@@ -21,6 +21,9 @@ void reel_player_init(reel_player *p, uint32_t channels)
     atomic_init(&p->periods_played, 0);
     atomic_init(&p->start_pending, false);
     atomic_init(&p->device_skips, 0);
+    atomic_init(&p->anchor_seq, 0);
+    atomic_init(&p->anchor_dev, 0);
+    atomic_init(&p->anchor_pos, 0);
 }
 
 int reel_player_swap(reel_player *p, reel_plan *plan, reel_error *err)
@@ -62,6 +65,40 @@ int64_t reel_player_position(const reel_player *p)
     return atomic_load_explicit(&((reel_player *)p)->pos_pub, memory_order_acquire);
 }
 
+/* Realtime: a new anchor (the seqlock's writer). */
+static void anchor_set(reel_player *p, uint64_t dev, int64_t pos)
+{
+    uint64_t s = atomic_load_explicit(&p->anchor_seq, memory_order_relaxed);
+    atomic_store_explicit(&p->anchor_seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&p->anchor_dev, dev, memory_order_relaxed);
+    atomic_store_explicit(&p->anchor_pos, pos, memory_order_relaxed);
+    atomic_store_explicit(&p->anchor_seq, s + 2, memory_order_release);
+}
+
+int reel_player_pos_at(const reel_player *p, uint64_t dev, int64_t *pos, reel_error *err)
+{
+    reel_player *q = (reel_player *)p;
+    for (int tries = 0; tries < 1000; tries++) {
+        uint64_t s1 = atomic_load_explicit(&q->anchor_seq, memory_order_acquire);
+        uint64_t d = atomic_load_explicit(&q->anchor_dev, memory_order_relaxed);
+        int64_t ps = atomic_load_explicit(&q->anchor_pos, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        uint64_t s2 = atomic_load_explicit(&q->anchor_seq, memory_order_relaxed);
+        if (s1 != s2 || (s1 & 1))
+            continue;
+        if (s1 == 0)
+            return reel_error_set(err, REEL_ESTATE, "the transport has not played yet");
+        if (dev < d)
+            return reel_error_set(err, REEL_ESTATE, "device frame %llu is before the transport "
+                                  "last moved (frame %llu: a seek, loop or restart)",
+                                  (unsigned long long)dev, (unsigned long long)d);
+        *pos = ps + (int64_t)(dev - d);
+        return REEL_OK;
+    }
+    return reel_error_set(err, REEL_ESTATE, "the transport's anchor kept moving");
+}
+
 /* Realtime. */
 void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t dev)
 {
@@ -73,22 +110,33 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
         if (old)
             atomic_store_explicit(&p->retired, old, memory_order_release);
     }
-    int64_t s = atomic_exchange_explicit(&p->seek, -1, memory_order_acq_rel);
-    if (s >= 0)
-        p->pos = s;
     bool playing = atomic_load_explicit(&p->playing, memory_order_acquire);
-    if (playing && p->dev_valid && dev != p->expect_dev)
+    if (playing && p->dev_valid && dev != p->expect_dev) {
         atomic_fetch_add_explicit(&p->device_skips, 1, memory_order_relaxed);
+        if (dev > p->expect_dev && dev - p->expect_dev < (1u << 30))
+            p->pos += (int64_t)(dev - p->expect_dev); /* follow the device clock: */
+    }   /* the anchor still holds (position and device frame moved together) */
     p->expect_dev = dev + n;
     p->dev_valid = true;
+    int64_t s = atomic_exchange_explicit(&p->seek, -1, memory_order_acq_rel);
+    if (s >= 0) {
+        p->pos = s;
+        p->moved = true;
+    }
     if (!playing || !p->cur) {
         for (uint32_t ch = 0; ch < p->channels; ch++)
             memset(out[ch], 0, n * sizeof(float));
         atomic_store_explicit(&p->pos_pub, p->pos, memory_order_release);
         return;
     }
-    if (atomic_exchange_explicit(&p->start_pending, false, memory_order_acq_rel))
+    if (atomic_exchange_explicit(&p->start_pending, false, memory_order_acq_rel)) {
         atomic_store_explicit(&p->started_dev, dev, memory_order_release);
+        p->moved = true;
+    }
+    if (p->moved) {
+        anchor_set(p, dev, p->pos);
+        p->moved = false;
+    }
     reel_plan *plan = p->cur;
     uint32_t main = reel_plan_main(plan), block = reel_plan_block(plan);
     uint32_t pch = reel_plan_node_channels(plan, main);
@@ -107,8 +155,10 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
         }
         done += k;
         p->pos += k;
-        if (lt > lf && p->pos == lt)
+        if (lt > lf && p->pos == lt) {
             p->pos = lf;
+            anchor_set(p, dev + done, lf);
+        }
     }
     atomic_store_explicit(&p->pos_pub, p->pos, memory_order_release);
     atomic_fetch_add_explicit(&p->periods_played, 1, memory_order_relaxed);

@@ -19,8 +19,10 @@
  *
  * A period whose first device frame is not where the last one ended (the
  * server skipped this client's cycles) is counted in device_skips while
- * playing: the playhead does not jump, so what was sent stays the render's
- * frames in order, but the device timeline holds a hole there.
+ * playing, and the playhead follows the device clock over the frames
+ * skipped (as the capture owes them as silence), so positions and device
+ * frames stay in step: what a stream recorded at a device frame was played
+ * against the position the anchor gives for it.
  *
  * Owns: the transport state of one player. Must never (in the period):
  * allocate, lock, or free; run a plan for more frames than its block.
@@ -44,11 +46,18 @@ typedef struct reel_player {
     _Atomic uint64_t periods_played;
     _Atomic bool start_pending;
     _Atomic uint64_t device_skips; /* periods the device clock jumped over while playing */
+    /* The anchor: device frame `anchor_dev` played position `anchor_pos`, and
+     * every later frame the next position, until the next seek, loop wrap
+     * or (re)start moves it (a seqlock: odd while being written). */
+    _Atomic uint64_t anchor_seq;
+    _Atomic uint64_t anchor_dev;
+    _Atomic int64_t anchor_pos;
     /* realtime-owned */
     reel_plan *cur;
     int64_t pos;
     uint64_t expect_dev;
     bool dev_valid;
+    bool moved; /* the anchor is due at this period's start */
 } reel_player;
 
 /* A stopped player at frame 0 with no plan. */
@@ -62,6 +71,11 @@ void reel_player_play(reel_player *p, bool on);
 void reel_player_seek(reel_player *p, int64_t frame);
 void reel_player_loop(reel_player *p, int64_t from, int64_t to); /* to <= from: no loop */
 int64_t reel_player_position(const reel_player *p);
+
+/* The position device frame `dev` played (or will play), by the anchor;
+ * REEL_ESTATE if the player never played or `dev` lies before the anchor
+ * (a seek, loop wrap or restart came after it). Control side. */
+int reel_player_pos_at(const reel_player *p, uint64_t dev, int64_t *pos, reel_error *err);
 
 /* Realtime: one period of n frames into out[0..channels) (each n floats),
  * whose first frame is device frame `dev`. */

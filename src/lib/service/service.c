@@ -170,6 +170,12 @@ static void fail_queue(reel_service *s, const char *why, bool closing)
     pthread_mutex_unlock(&s->q_lock);
 }
 
+int reel_service_run_op(reel_service *s, const char *op, json_t *args, const char *origin,
+                        json_t **out, reel_error *err)
+{
+    return reel_service_call(s, op, args, origin, out, err);
+}
+
 void reel_service_detach_control(reel_service *s)
 {
     fail_queue(s, "the recorder stopped (reel serve is shutting down)", false);

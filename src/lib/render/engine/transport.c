@@ -17,6 +17,7 @@
  * engine's JACK client past the control plane's detach (the engine waits
  * for its users before it closes the client).
  */
+#include "capture/control.h"
 #include "core/op.h"
 #include "io/jack_backend.h"
 #include "model/project/project_db.h"
@@ -53,6 +54,11 @@ typedef struct transport {
     int64_t end;
     char ports[REEL_PLAN_CH_MAX][REEL_JACK_PORT_MAX];
     uint32_t n_ports;
+    /* track_record_start..stop: a take of `rec_stream` from `rec_start` */
+    bool recording;
+    char rec_project[REEL_PROJECT_ID_MAX], rec_track[64], rec_stream[512];
+    char rec_port[REEL_JACK_PORT_MAX];
+    uint64_t rec_start;
 } transport;
 
 static const reel_op_table transport_ops;
@@ -490,7 +496,156 @@ static int op_node_param_set(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     return rc;
 }
 
+/* ---- recording into the timeline ------------------------------------------- */
+
+/* The newest head of `uri`, recording. */
+static int stream_head(reel_op_ctx *x, const char *uri, reel_control_stream_info *in,
+                       reel_error *err)
+{
+    if (!x->control)
+        return reel_error_set(err, REEL_ESTATE, "recording into a timeline needs `reel serve` "
+                                                "recording the input");
+    int rc = reel_control_stream_get(x->control, uri, in, err);
+    if (rc)
+        return rc;
+    if (!in->recording || !in->have_head)
+        return reel_error_set(err, REEL_ESTATE, "stream %.200s is not recording", uri);
+    return REEL_OK;
+}
+
+static int op_track_record_start(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    const char *uri = reel_arg_str(args, "stream", "");
+    reel_control_stream_info in;
+    int rc = stream_head(x, uri, &in, err);
+    if (rc)
+        return rc;
+    if (in.def.kind != REEL_STREAM_AUDIO)
+        return reel_error_set(err, REEL_EINVAL, "stream %.200s is not audio", uri);
+    pthread_mutex_lock(&t->mu);
+    if (!atomic_load(&t->player->playing)) {
+        rc = reel_error_set(err, REEL_ESTATE, "the transport is not playing: transport_play "
+                                              "first");
+    } else if (t->recording) {
+        rc = reel_error_set(err, REEL_ESTATE, "already recording %s into track %s",
+                            t->rec_stream, t->rec_track);
+    } else {
+        const char *tail = strrchr(uri, '/');
+        t->recording = true;
+        snprintf(t->rec_project, sizeof t->rec_project, "%s", reel_arg_str(args, "project", ""));
+        snprintf(t->rec_track, sizeof t->rec_track, "%s", reel_arg_str(args, "track", ""));
+        snprintf(t->rec_stream, sizeof t->rec_stream, "%s", uri);
+        /* the stream's first input port, as the JACK source names it, unless given */
+        if (json_object_get(args, "port"))
+            snprintf(t->rec_port, sizeof t->rec_port, "%s", reel_arg_str(args, "port", ""));
+        else
+            snprintf(t->rec_port, sizeof t->rec_port, "%s:%s_1", reel_jack_client_name(t->j),
+                     tail ? tail + 1 : uri);
+        t->rec_start = in.head.frames;
+        *out = json_pack("{s:s, s:s, s:s, s:I}", "project", t->rec_project, "track",
+                         t->rec_track, "stream", uri, "from_frame", (json_int_t)t->rec_start);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+/* The round trip from the player's ports to the take's input port, in
+ * frames: JACK's playback latency of the output, its capture latency of the
+ * input, and one period when the input is fed inside this client (a period
+ * reads its inputs before the player writes its outputs). */
+static int round_trip(transport *t, uint32_t *frames, reel_error *err)
+{
+    uint32_t out_l[2] = {0, 0}, in_l[2] = {0, 0};
+    bool own = false;
+    int rc = reel_jack_port_latency(t->j, reel_jack_player_port_name(t->jp, 0), false, out_l, err);
+    if (!rc)
+        rc = reel_jack_port_latency(t->j, t->rec_port, true, in_l, err);
+    if (!rc)
+        rc = reel_jack_port_fed_by_self(t->j, t->rec_port, &own, err);
+    if (!rc)
+        *frames = out_l[1] + in_l[1] + (own ? reel_jack_buffer_size(t->j) : 0);
+    return rc;
+}
+
+static int op_track_record_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    (void)args;
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    pthread_mutex_lock(&t->mu);
+    int rc = REEL_OK;
+    reel_control_stream_info in;
+    json_t *place_args = NULL, *placed = NULL;
+    if (!t->recording) {
+        rc = reel_error_set(err, REEL_ESTATE, "not recording: track_record_start first");
+        goto out;
+    }
+    t->recording = false;
+    if ((rc = stream_head(x, t->rec_stream, &in, err)))
+        goto out;
+    uint64_t from = t->rec_start, to = in.head.frames;
+    if (to <= from) {
+        rc = reel_error_set(err, REEL_ERANGE, "the take is empty: stream %s did not move",
+                            t->rec_stream);
+        goto out;
+    }
+    /* Stream frame -> device frame (the head's clock pairing: one frame
+     * clock for capture and playback) -> the position the player was at. */
+    uint64_t dev = in.head.device_frame - (in.head.clock_frame - from);
+    int64_t pos;
+    uint32_t lat;
+    if ((rc = reel_player_pos_at(t->player, dev, &pos, err)) || (rc = round_trip(t, &lat, err)))
+        goto out;
+    int64_t placed_at = pos - (int64_t)lat;
+    if (placed_at < 0) {
+        rc = reel_error_set(err, REEL_ERANGE, "the take starts %lld frames before the timeline "
+                            "does", (long long)-placed_at);
+        goto out;
+    }
+    json_t *tl = reel_project_find(json_object_get(t->doc, "timelines"), t->timeline, NULL);
+    double at = reel_project_pos_after(t->doc, tl, 0, placed_at);
+    char fs[32], ts[32];
+    snprintf(fs, sizeof fs, "#%llu", (unsigned long long)from);
+    snprintf(ts, sizeof ts, "#%llu", (unsigned long long)to);
+    place_args = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "stream", t->rec_stream, "from",
+                           fs, "to", ts, "project", t->rec_project, "track", t->rec_track,
+                           "timeline", t->timeline, "at", at);
+    if (!place_args) {
+        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = reel_service_run_op(x->service, "take_place", place_args, x->origin, &placed, err)))
+        goto out;
+    uint32_t rate = (uint32_t)json_integer_value(json_object_get(t->doc, "rate"));
+    *out = json_pack("{s:O, s:O, s:O, s:I, s:I, s:I, s:I, s:f, s:f, s:I}", "clip",
+                     json_object_get(placed, "clip"), "slice", json_object_get(placed, "slice"),
+                     "version", json_object_get(placed, "version"), "from_frame",
+                     (json_int_t)from, "to_frame", (json_int_t)to, "play_position_frame",
+                     (json_int_t)pos, "latency_frames", (json_int_t)lat, "latency_ms",
+                     rate ? 1000.0 * lat / rate : 0.0, "latency_compensated_play_position", at,
+                     "latency_compensated_play_frame", (json_int_t)placed_at);
+    if (!*out)
+        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
+out:
+    pthread_mutex_unlock(&t->mu);
+    json_decref(place_args);
+    json_decref(placed);
+    return rc;
+}
+
 static const reel_op ops[] = {
+    {"track_record_start",
+     "While the transport plays, start a take of a recording stream into a track (the stream "
+     "never stops; the take is its window).",
+     REEL_OP_CONTROL, op_track_record_start},
+    {"track_record_stop",
+     "End the take: its stream window becomes a clip (no copy) placed by the shared frame "
+     "clock and the round-trip latency.",
+     REEL_OP_CONTROL, op_track_record_stop},
     {"node_param_set",
      "Change a parameter of the graph playing at once, without rebuilding it: gain, pan, mute "
      "or solo of a track or bus node, or an LV2 plugin node's control input by symbol.",
