@@ -16,6 +16,9 @@
 #               `jackd -d dummy -p 64` for REEL_BENCH_SECONDS (60) with 0 xruns and 0
 #               overruns, and the realtime callback's cost at 64 channels (skipped, with
 #               a note, if jackd is not installed)
+#   8 render    reel render of a project of 16 stereo f32 tracks (gain + pan, one clip each)
+#               on one core (taskset -c 0): x real time vs 100x, and its whole-process time
+#               vs `sox -m` of the same 16 files; --stems (17 files) on 1 core and on all
 #
 # Environment:
 #   REEL=PATH        the reel binary (default: build/src/cli/reel)
@@ -25,10 +28,11 @@
 #   ROT_SECONDS=S    simulated history for the rotation benchmark (default 86400)
 #   ROT_RATE, ROT_CHUNK  its mono i16 stream: rate and chunk frames (48000, 131072)
 #   KEEP_INPUTS=1    keep the generated WAV and random file for the next run
-#   ONLY="a b"       run only these of: ingest hashing grab rotation jack http project
+#   ONLY="a b"       run only these of: ingest hashing grab rotation jack http project render
 #   PROJECT_CLIPS=N  clips in the project benchmark's project (default 10000)
 #   PROJECT_EDITS=K  edits of each kind it measures (default 50)
 #   REEL_BENCH_SECONDS=S  length of each JACK channel-count run (default 60)
+#   RENDER_SECONDS=S length of each of the render benchmark's 16 sources (default 60)
 # Every result line reads:
 #   bench <name>: reel <v> <unit>, reference <v> <unit>, ratio <x.xx> (<target>)
 # Word splitting of $(...) into median's arguments is intended (lists of numbers).
@@ -50,6 +54,8 @@ ROT_CHUNK=${ROT_CHUNK:-131072}
 KEEP_INPUTS=${KEEP_INPUTS:-0}
 PROJECT_CLIPS=${PROJECT_CLIPS:-10000}
 PROJECT_EDITS=${PROJECT_EDITS:-50}
+RENDER_SECONDS=${RENDER_SECONDS:-60}
+RENDER_TRACKS=16
 ONLY=${ONLY:-}   # e.g. ONLY="grab rotation": run just those benchmarks
 want() { [[ -z $ONLY || " $ONLY " == *" $1 "* ]]; }
 
@@ -70,7 +76,7 @@ RAND_BYTES=$((1 << 30))
 
 cleanup() {
     rm -rf "$BENCH_DIR"/s-* "$BENCH_DIR"/out-* "$BENCH_DIR"/dd.out "$HELPER" "$BENCH_DIR"/*.txt "$BENCH_DIR/last.err" "$BENCH_DIR/clip.wav"
-    if [[ $KEEP_INPUTS != 1 ]]; then rm -f "$WAV" "$RAND"; fi
+    if [[ $KEEP_INPUTS != 1 ]]; then rm -rf "$WAV" "$RAND" "$BENCH_DIR/render-src"; fi
 }
 trap cleanup EXIT
 
@@ -112,7 +118,7 @@ LIBREEL=$REEL_BUILD/src/lib/libreel.a
 [[ -f $LIBREEL ]] || die "no $LIBREEL (set REEL_BUILD to the build dir of $REEL)"
 B3LIB=-lblake3
 [[ -f $REEL_BUILD/libblake3.a ]] && B3LIB=$REEL_BUILD/libblake3.a
-LIBS=$(pkg-config --libs sndfile sqlite3 jansson alsa libmicrohttpd libcurl liblo)
+LIBS=$(pkg-config --libs sndfile sqlite3 jansson alsa libmicrohttpd libcurl liblo soxr lilv-0)
 for opt in jack libzmq; do
     if pkg-config --exists "$opt"; then LIBS="$LIBS $(pkg-config --libs "$opt")"; fi
 done
@@ -406,6 +412,139 @@ rm -rf "$P"
 echo
 fi
 
+# ---- 8: offline render of a 16-track project -----------------------------------
+# Target (issue 15): 16 stereo tracks with gain and pan render offline at >= 100x real
+# time on one core, faster than `sox -m` of the same 16 files; stems scale with cores.
+# Both sides are whole processes timed with the same clock (timeit) and pinned to CPU 0
+# when taskset exists. reel does more than sox: the render goes into cas/tmp, is fsynced,
+# hashed into the store and recorded as an artifact, then copied (fsynced) to --out.
+if want render; then
+PIN=()
+if command -v taskset >/dev/null; then PIN=(taskset -c 0); fi
+pin_note=${PIN[*]:-"not pinned (no taskset)"}
+SRC=$BENCH_DIR/render-src
+RS=$BENCH_DIR/s-render
+mkdir -p "$SRC"
+src_bytes=$((RENDER_SECONDS * 48000 * 2 * 4 + 58))
+srcs=() gains=() pans=()
+for ((i = 0; i < RENDER_TRACKS; i++)); do
+    f=$SRC/src-$i-${RENDER_SECONDS}s.wav
+    # Distinct files: left channel white noise, right a sine of its own frequency.
+    if [[ ! -f $f || $(stat -c %s "$f") != "$src_bytes" ]]; then
+        sox -n -r 48000 -c 2 -b 32 -e floating-point "$f" synth "$RENDER_SECONDS" whitenoise sine $((220 + 55 * i)) vol 0.25 \
+            || die "sox: cannot make $f"
+    fi
+    srcs+=("$f")
+    gains+=("$(awk -v i="$i" 'BEGIN { printf "%.3f", 0.1 + 0.015 * i }')")
+    pans+=("$(awk -v i="$i" 'BEGIN { printf "%.2f", -0.9 + 0.12 * i }')")
+done
+echo "  inputs: $RENDER_TRACKS distinct sox-made stereo f32 WAVs of ${RENDER_SECONDS} s (48 kHz; L white noise, R a sine), $(awk -v b="$src_bytes" -v n="$RENDER_TRACKS" 'BEGIN { printf "%.0f", b * n / 1e6 }') MB"
+fresh_store "$RS"
+jstr() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+jnum() { sed -n "s/.*\"$1\": *\([0-9.e+-]*\).*/\1/p" | head -n 1; }
+RP=$("$REEL" --store "$RS" --json project create bench-render | jstr project)
+[[ -n $RP ]] || die "render: project create failed"
+for ((i = 0; i < RENDER_TRACKS; i++)); do
+    art=$("$REEL" --store "$RS" --json import "${srcs[i]}" | jstr artifact)
+    [[ -n $art ]] || die "render: import of ${srcs[i]} failed"
+    tr=$("$REEL" --store "$RS" --json track add "$RP" --name "t$i" --channels 2 --gain "${gains[i]}" --pan="${pans[i]}" | jstr track)
+    [[ -n $tr ]] || die "render: track add failed"
+    "$REEL" --store "$RS" --json clip add "$RP" --track "$tr" --at 0 --source "$art" >/dev/null \
+        || die "render: clip add failed"
+done
+echo "  project: $RENDER_TRACKS stereo tracks, gains ${gains[0]}..${gains[-1]}, pans ${pans[0]}..${pans[-1]}, one clip each at 0"
+# sox -M + remix -m does the same job as reel (gain and balance-law pan per track): it is
+# the oracle for the render (checked once), and timed as a second reference.
+remix_l=() remix_r=()
+for ((i = 0; i < RENDER_TRACKS; i++)); do
+    read -r gl gr < <(awk -v g="${gains[i]}" -v p="${pans[i]}" 'BEGIN { l = r = 1
+        if (p > 0) l = cos(p * 3.14159265358979 / 2); else if (p < 0) r = cos(p * 3.14159265358979 / 2)
+        printf "%.9f %.9f\n", g * l, g * r }')
+    remix_l+=("$((2 * i + 1))v$gl") remix_r+=("$((2 * i + 2))v$gr")
+done
+remix_spec=("$(IFS=,; echo "${remix_l[*]}")" "$(IFS=,; echo "${remix_r[*]}")")
+sox_m=(sox -D -m)
+for ((i = 0; i < RENDER_TRACKS; i++)); do sox_m+=(-v "${gains[i]}" "${srcs[i]}"); done
+sox_m+=(-b 32 -e floating-point "$BENCH_DIR/out-sox.wav")
+sox_remix=(sox -D -M "${srcs[@]}" -b 32 -e floating-point "$BENCH_DIR/out-remix.wav" remix -m "${remix_spec[@]}")
+cat "${srcs[@]}" >/dev/null; cat "$RS"/cas/content/*/*/* >/dev/null 2>&1 || true
+"$REEL" --store "$RS" --json render "$RP" --out "$BENCH_DIR/out-reel.wav" >"$BENCH_DIR/render.txt" \
+    || die "render: reel render failed"
+"${sox_remix[@]}" 2>"$BENCH_DIR/last.err" || { cat "$BENCH_DIR/last.err" >&2; die "sox -M remix failed"; }
+frames=$(jnum frames <"$BENCH_DIR/render.txt")
+[[ $frames == $((RENDER_SECONDS * 48000)) && $(soxi -s "$BENCH_DIR/out-reel.wav") == "$frames" ]] \
+    || die "render: $frames frames rendered, expected $((RENDER_SECONDS * 48000))"
+diff_max=$(sox -m -v 1 "$BENCH_DIR/out-reel.wav" -v -1 "$BENCH_DIR/out-remix.wav" -n stat 2>&1 \
+    | awk '/^Maximum amplitude|^Minimum amplitude/ { v = $3 < 0 ? -$3 : $3; if (v > m) m = v } END { printf "%.2g", m }')
+awk -v d="$diff_max" 'BEGIN { exit !(d < 1e-5) }' || die "render: reel's mix differs from sox -M remix by $diff_max"
+echo "  check: reel's render equals sox -M ... remix -m (the same gains and balance-law pans): largest difference $diff_max"
+rt_t=() rsp=() rw=() nc_t=() sm_t=() sr_t=()
+# reel_run ARRAY-OF-TIMES [reel render args]: one timed whole process (pinned as $PIN_NOW),
+# its JSON reply left in render.txt.
+reel_run() {
+    local -n times=$1
+    shift
+    local t0
+    t0=$(now_us)
+    "${PIN_NOW[@]}" "$REEL" --store "$RS" --json render "$RP" "$@" >"$BENCH_DIR/render.txt" \
+        2>"$BENCH_DIR/last.err" || { cat "$BENCH_DIR/last.err" >&2; die "reel render $* failed"; }
+    times+=("$(awk -v a="$t0" -v b="$(now_us)" 'BEGIN { printf "%.4f\n", (b - a) / 1e6 }')")
+}
+PIN_NOW=(${PIN[@]+"${PIN[@]}"})
+for ((i = 1; i <= RUNS; i++)); do
+    for side in $( ((i % 2)) && echo "reel sox nocopy" || echo "nocopy sox reel"); do
+        rm -f "$BENCH_DIR"/out-*; settle
+        if [[ $side == reel ]]; then
+            reel_run rt_t --out "$BENCH_DIR/out-reel.wav"
+            rsp+=("$(jnum speed <"$BENCH_DIR/render.txt")") rw+=("$(fmt "$(jnum wall_seconds <"$BENCH_DIR/render.txt")" 4)")
+        elif [[ $side == nocopy ]]; then
+            reel_run nc_t
+        else
+            sm_t+=("$(timeit ${PIN[@]+"${PIN[@]}"} "${sox_m[@]}")")
+            rm -f "$BENCH_DIR/out-sox.wav"; settle
+            sr_t+=("$(timeit ${PIN[@]+"${PIN[@]}"} "${sox_remix[@]}")")
+        fi
+    done
+done
+st1_t=() stn_t=() st1_w=() stn_w=() stn=0
+for ((i = 1; i <= RUNS; i++)); do
+    for side in $( ((i % 2)) && echo "one all" || echo "all one"); do
+        rm -f "$BENCH_DIR"/out-*; settle
+        if [[ $side == one ]]; then
+            PIN_NOW=(${PIN[@]+"${PIN[@]}"}); reel_run st1_t --stems
+            st1_w+=("$(fmt "$(jnum wall_seconds <"$BENCH_DIR/render.txt")" 4)")
+        else
+            PIN_NOW=(); reel_run stn_t --stems
+            stn_w+=("$(fmt "$(jnum wall_seconds <"$BENCH_DIR/render.txt")" 4)")
+            stn=$(($(grep -c '"node"' "$BENCH_DIR/render.txt") - 1))   # the mix's own "node" too
+        fi
+    done
+done
+rm -f "$BENCH_DIR"/out-* "$BENCH_DIR/render.txt"
+rt=$(median "${rt_t[@]}"); sm=$(median "${sm_t[@]}"); sr=$(median "${sr_t[@]}")
+st1=$(median "${st1_t[@]}"); stn_m=$(median "${stn_t[@]}")
+x_proc=$(awk -v s="$RENDER_SECONDS" -v t="$rt" 'BEGIN { printf "%.1f", s / t }')
+x_own=$(median "${rsp[@]}")
+echo "  reel render --out runs ($pin_note): $(list "${rt_t[@]}") s; reel's own wall_seconds (render loop + closing the file): $(list "${rw[@]}") s"
+echo "  reel render without --out (no copy out of the store) runs: $(list "${nc_t[@]}") s, median $(fmt "$(median "${nc_t[@]}")") s"
+echo "  sox -m -v (gains only) runs: $(list "${sm_t[@]}") s; sox -M ... remix -m (gains and pans, same job) runs: $(list "${sr_t[@]}") s"
+echo "  speed: whole process ${x_proc}x real time; reel's own \"speed\" (render loop only) $(fmt "$x_own" 1)x; sox -m $(awk -v s="$RENDER_SECONDS" -v t="$sm" 'BEGIN { printf "%.1f", s / t }')x, sox -M remix $(awk -v s="$RENDER_SECONDS" -v t="$sr" 'BEGIN { printf "%.1f", s / t }')x"
+echo "  (reel also fsyncs the render, hashes it into the store, records an artifact and copies it to --out with fsync; sox writes one file)"
+RATIO[render_x]=$(ratio "$x_proc" 100)
+RATIO[render_sox]=$(ratio "$sm" "$rt")
+RATIO[render_remix]=$(ratio "$sr" "$rt")
+echo "bench render-speed: reel $x_proc x real time, reference 100.0 x real time, ratio ${RATIO[render_x]} (whole-process speed of reel render of $RENDER_TRACKS stereo tracks x ${RENDER_SECONDS} s on one core / 100x target; reel's own speed $(fmt "$x_own" 1)x; target >= 1.0)"
+echo "bench render-vs-sox: reel $(fmt "$rt") s, reference $(fmt "$sm") s, ratio ${RATIO[render_sox]} (sox -m time / reel render --out time, both on one core; target >= 1.0, i.e. reel faster; vs sox -M remix with pans $(fmt "$sr") s: ratio ${RATIO[render_remix]})"
+echo "  reel render --stems runs ($stn stems + the mix = $((stn + 1)) files): on one core $(list "${st1_t[@]}") s; on all $(nproc) cores $(list "${stn_t[@]}") s"
+echo "  their own wall_seconds (render loop + closing the files): one core $(list "${st1_w[@]}") s; all cores $(list "${stn_w[@]}") s"
+echo "  on one core, --stems takes $(ratio "$st1" "$(median "${nc_t[@]}")")x the time of the mix alone (both without --out)"
+RATIO[render_stems]=$(ratio "$st1" "$stn_m")
+stems_target=$(awk -v n="$(nproc)" 'BEGIN { printf "%.1f", 0.8 * n }')
+echo "bench render-stems: reel $(fmt "$stn_m") s on $(nproc) cores, reference $(fmt "$st1") s on one core, ratio ${RATIO[render_stems]} (--stems, $((stn + 1)) files: 1-core time / $(nproc)-core time; target >= $stems_target, i.e. scaling with cores)"
+rm -rf "$RS"
+echo
+fi
+
 # ---- summary --------------------------------------------------------------------
 pass() { awk -v r="$1" -v t="$2" 'BEGIN {
     split(t, a, " "); op = a[1]; v = a[2] + 0
@@ -425,4 +564,7 @@ for kind in clip_update clip_move clip_split marker_add; do
     row "proj_${kind}_ms" "$kind" "> 1" " (project edit time: 10 ms / reel)"
     row "proj_${kind}_kb" "  bytes" "> 1" " (bytes it writes: 64 KiB / reel)"
 done
+row render_x render-speed ">= 1.0" " (x real time / 100x, 1 core)"
+row render_sox render-vs-sox ">= 1.0" " (sox -m time / reel time, 1 core)"
+[[ -n ${stems_target:-} ]] && row render_stems render-stems ">= $stems_target" " (--stems: 1-core time / $(nproc)-core time)"
 for l in ${JACK_LINES[@]+"${JACK_LINES[@]}"} ${HTTP_LINES[@]+"${HTTP_LINES[@]}"}; do echo "  ${l#bench }"; done
