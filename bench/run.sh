@@ -118,7 +118,7 @@ LIBREEL=$REEL_BUILD/src/lib/libreel.a
 [[ -f $LIBREEL ]] || die "no $LIBREEL (set REEL_BUILD to the build dir of $REEL)"
 B3LIB=-lblake3
 [[ -f $REEL_BUILD/libblake3.a ]] && B3LIB=$REEL_BUILD/libblake3.a
-LIBS=$(pkg-config --libs sndfile sqlite3 jansson alsa libmicrohttpd libcurl liblo soxr lilv-0)
+LIBS=$(pkg-config --libs sndfile sqlite3 jansson alsa libmicrohttpd libcurl liblo soxr lilv-0 rubberband)
 for opt in jack libzmq; do
     if pkg-config --exists "$opt"; then LIBS="$LIBS $(pkg-config --libs "$opt")"; fi
 done
