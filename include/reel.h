@@ -111,6 +111,125 @@ void reel_free(char *s);
  * returned; not thread-safe with respect to other calls on `ctx`. */
 void reel_close(reel_ctx *ctx);
 
+
+/* ---- The engine functions (reel_audio_*; seed 004 section 5.2) ----------
+ *
+ * Each is a thin wrapper over one op, run through reel_call on `ctx` (so
+ * routed to a running `reel serve` like every call, validated by the op's
+ * schema, answered with the op's result or error JSON). They act on the
+ * project reel_audio_init bound to the context; the other ops stay
+ * reachable through reel_call.
+ *
+ * Common shape: return 0 or a negative reel_err. `json_result` may be
+ * NULL (no answer wanted); otherwise *json_result is set as reel_call sets
+ * it (the op's result JSON, or the error JSON; release with reel_free).
+ * Every failure also sets the context's last error line
+ * (reel_audio_get_last_error), "reel_audio_FN: message". Malformed JSON or
+ * a missing argument is REEL_EINVAL and changes nothing. Functions that
+ * need the binding fail with REEL_ESTATE before reel_audio_init.
+ * A JSON object argument may name "project" only as the bound project.
+ *
+ * Threads: every function is thread-safe on one context (the binding and
+ * the last error are guarded; ops run as reel_call runs them), except that
+ * calls racing reel_audio_init/reel_audio_shutdown may see either binding,
+ * and none may race reel_close. */
+
+/* Bind `ctx` to a project. `project_json` is either {"project": "ID"} (an
+ * existing project, checked with op project_get) or op project_create's
+ * arguments {"name", "rate", "seed"} (a new project; {} is fine). Binding
+ * again replaces the binding. Result: {"project", "name", "head" (the head
+ * version), "created"}. Thread-safe (see above). */
+int reel_audio_init(reel_ctx *ctx, const char *project_json, char **json_result);
+
+/* Unbind: stops the transport first if it plays the bound project
+ * (transport_stop). Unbound: nothing to do, 0. Thread-safe (see above). */
+int reel_audio_shutdown(reel_ctx *ctx);
+
+/* The tempo map as one segment from beat 0 at `bpm`, keeping the meter of
+ * the head's first segment (4/4 if none): op tempo_set. A new version.
+ * Thread-safe. */
+int reel_audio_set_tempo(reel_ctx *ctx, double bpm, char **json_result);
+
+/* The tempo map: `segments_json` is a JSON array of
+ * {"beat", "bpm", "num", "den"} (op tempo_set's "tempo"). Thread-safe. */
+int reel_audio_set_tempo_segments(reel_ctx *ctx, const char *segments_json, char **json_result);
+
+/* Play the bound project's head through JACK: op transport_play.
+ * `options_json` (NULL: {}) takes that op's other arguments: "from" (a
+ * timeline position), "timeline", "node", "version", "ports" (JACK input
+ * ports to connect). Thread-safe. */
+int reel_audio_play(reel_ctx *ctx, const char *options_json, char **json_result);
+
+/* Stop playback, the position stays: op transport_stop. Thread-safe. */
+int reel_audio_stop(reel_ctx *ctx, char **json_result);
+
+/* Move the playhead: op transport_seek {"to": position}. `position` is in
+ * the playing timeline's timebase: seconds on a seconds timeline, beats on
+ * a beats one. REEL_ESTATE if nothing was played yet. Thread-safe. */
+int reel_audio_seek(reel_ctx *ctx, double position, char **json_result);
+
+/* Import an audio file into the store: op import {"path"} (a relative
+ * path is made absolute here). Result: the op's, with "artifact", the id
+ * add_clip's "source" takes. Needs no binding. Thread-safe. */
+int reel_audio_load_file(reel_ctx *ctx, const char *path, char **json_result);
+
+/* Add a clip: `clip_json` is op clip_add's arguments ({"track", "at",
+ * "source", "gain"...}). Result: the op's (the new version, the clip's
+ * id). Thread-safe. */
+int reel_audio_add_clip(reel_ctx *ctx, const char *clip_json, char **json_result);
+
+/* Remove clip `clip_id`: op clip_remove. Thread-safe. */
+int reel_audio_remove_clip(reel_ctx *ctx, const char *clip_id, char **json_result);
+
+/* Change clip `clip_id` (NULL: the changes' own "clip"): `changes_json` is
+ * op clip_update's arguments ({"gain", "pan", "mute", "fade_in"...}).
+ * Thread-safe. */
+int reel_audio_update_clip(reel_ctx *ctx, const char *clip_id, const char *changes_json,
+                           char **json_result);
+
+/* Set the routing graph: `graph_json` is {"nodes": [...], "connections":
+ * [...]} (op graph_set's "graph"). Thread-safe. */
+int reel_audio_set_routing_graph(reel_ctx *ctx, const char *graph_json, char **json_result);
+
+/* The same as reel_audio_set_routing_graph (op graph_set): `graph_json` is
+ * the whole new graph, which replaces the old one as a new version (there
+ * are no deltas). A playing transport keeps the version it plays;
+ * reel_audio_play again compiles the new one and swaps it in at a period
+ * boundary, even when only a parameter (gain, pan, mute, solo) changed:
+ * the plan's in-place parameter changes (rt/graph_plan.h) have no op yet.
+ * Thread-safe. */
+int reel_audio_update_routing(reel_ctx *ctx, const char *graph_json, char **json_result);
+
+/* Recording into a project track: not supported yet (there is no engine
+ * op for it). Both always fail with REEL_ESTATE, "not supported yet";
+ * recording a take file is op record_start/record_stop through reel_call.
+ * Thread-safe. */
+int reel_audio_start_record(reel_ctx *ctx, const char *record_json, char **json_result);
+int reel_audio_stop_record(reel_ctx *ctx, const char *record_id, char **json_result);
+
+/* Scheduling an action event: not supported yet (no engine op); always
+ * REEL_ESTATE, "not supported yet". Thread-safe. */
+int reel_audio_schedule_action(reel_ctx *ctx, const char *action_json, char **json_result);
+
+/* Place an action clip: op clip_add with "kind": "action" (`clip_json` is
+ * clip_add's arguments; a "kind" other than "action" is REEL_EINVAL).
+ * Thread-safe. */
+int reel_audio_load_action_clip(reel_ctx *ctx, const char *clip_json, char **json_result);
+
+/* The state: *json_result (not NULL; release with reel_free) is
+ * {"project", "name", "head" (the bound project's head version, op
+ * project_get), "transport" (op transport_state: "playing",
+ * "position_frame", "position_seconds", "project" and "version" playing,
+ * ports...)}. Thread-safe. */
+int reel_audio_get_state_json(reel_ctx *ctx, char **json_result);
+
+/* The last failing reel_audio_ call's error on `ctx`, one line
+ * ("reel_audio_FN: message"; "" if none failed). The string belongs to the
+ * calling thread and stays valid until its next reel_audio_get_last_error;
+ * thread-safe, but "last" is across every thread using `ctx` (a thread
+ * wanting its own call's error reads that call's json_result). */
+const char *reel_audio_get_last_error(reel_ctx *ctx);
+
 #ifdef __cplusplus
 }
 #endif

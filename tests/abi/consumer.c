@@ -5,8 +5,10 @@
  * in) as strict C99, and linked against the shared library.
  *
  * Usage: consumer STORE_DIR. Creates the store, lists the ops, runs a
- * store op, an unknown op and malformed JSON; exits 0 only if each gives
- * what reel.h promises.
+ * store op, an unknown op and malformed JSON, and the reel_audio_ functions
+ * that need no JACK server (bind a new project, set its tempo, read the
+ * state, the unsupported record); exits 0 only if each gives what reel.h
+ * promises.
  */
 #include <reel.h>
 
@@ -64,6 +66,40 @@ int main(int argc, char **argv)
               strstr(res, "malformed JSON"),
           "malformed JSON", res);
     reel_free(res);
+
+    reel_close(ctx);
+
+    /* The engine functions (reel_audio_*), the parts that need no JACK
+     * server, on a store of their own (STORE_DIR-audio: the projects they
+     * make stay out of the store above, which must look new on every run). */
+    char audio_store[4096];
+    snprintf(audio_store, sizeof audio_store, "%s-audio", argv[1]);
+    rc = reel_open(&ctx, audio_store, REEL_OPEN_CREATE, &err);
+    check(rc == REEL_OK && ctx, "reel_open of the audio store", err);
+    reel_free(err);
+    if (!ctx)
+        return 1;
+    rc = reel_audio_stop(ctx, &res);
+    check(rc == REEL_ESTATE && strstr(reel_audio_get_last_error(ctx), "reel_audio_init first"),
+          "reel_audio_stop before reel_audio_init", reel_audio_get_last_error(ctx));
+    reel_free(res);
+    rc = reel_audio_init(ctx, "{\"name\": ", NULL);
+    check(rc == REEL_EINVAL && strstr(reel_audio_get_last_error(ctx), "malformed JSON"),
+          "reel_audio_init of malformed JSON", reel_audio_get_last_error(ctx));
+    rc = reel_audio_init(ctx, "{\"name\": \"consumer\", \"rate\": 48000}", &res);
+    check(rc == REEL_OK && res && strstr(res, "\"created\":true"), "reel_audio_init", res);
+    reel_free(res);
+    rc = reel_audio_set_tempo(ctx, 100.0, NULL);
+    check(rc == REEL_OK, "reel_audio_set_tempo", reel_audio_get_last_error(ctx));
+    rc = reel_audio_get_state_json(ctx, &res);
+    check(rc == REEL_OK && res && strstr(res, "\"head\":\"blake3:") &&
+              strstr(res, "\"playing\":false"),
+          "reel_audio_get_state_json", res);
+    reel_free(res);
+    rc = reel_audio_start_record(ctx, "{}", NULL);
+    check(rc == REEL_ESTATE && strstr(reel_audio_get_last_error(ctx), "not supported yet"),
+          "reel_audio_start_record", reel_audio_get_last_error(ctx));
+    check(reel_audio_shutdown(ctx) == REEL_OK, "reel_audio_shutdown", reel_audio_get_last_error(ctx));
 
     reel_close(ctx);
     if (failures == 0)

@@ -1,7 +1,7 @@
 /*
  * api.c — the public C API (include/reel.h): a context over one store and
  * reel_call over every op of the service, routed like the CLI's calls
- * (api/route.h).
+ * (api/route.h). The reel_audio_ functions over it are audio.c's.
  *
  * Owns: the context, the JSON text at the boundary (arguments in, result
  * or {"error": {"code", "message"}} out) and the strings handed to the
@@ -11,6 +11,7 @@
  */
 #include "reel.h"
 
+#include "api/api_ctx.h"
 #include "api/route.h"
 #include "core/error.h"
 #include "service/service.h"
@@ -27,18 +28,13 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-struct reel_ctx {
-    char root[PATH_MAX];
-    reel_service *svc; /* the in-process service, used when no `reel serve` runs */
-};
-
 const char *reel_version(void)
 {
     return STR(REEL_VERSION_MAJOR) "." STR(REEL_VERSION_MINOR) "." STR(REEL_VERSION_PATCH);
 }
 
 /* The error JSON every surface answers with; NULL only without memory. */
-static char *error_json(int code, const char *msg, const char *reason)
+char *reel_api_error_json(int code, const char *msg, const char *reason)
 {
     if (!msg || !msg[0])
         msg = reel_strerror(code);
@@ -65,7 +61,7 @@ static char *error_json(int code, const char *msg, const char *reason)
 static int fail_out(char **out, const reel_error *e)
 {
     if (out)
-        *out = error_json(e->code, e->msg, e->reason);
+        *out = reel_api_error_json(e->code, e->msg, e->reason);
     return e->code;
 }
 
@@ -120,6 +116,7 @@ int reel_open(reel_ctx **out, const char *store_root, unsigned flags, char **err
         free(c);
         return fail_out(error, &e);
     }
+    pthread_mutex_init(&c->audio_mu, NULL);
     *out = c;
     return REEL_OK;
 }
@@ -199,5 +196,6 @@ void reel_close(reel_ctx *ctx)
     if (!ctx)
         return;
     reel_service_close(ctx->svc);
+    pthread_mutex_destroy(&ctx->audio_mu);
     free(ctx);
 }
