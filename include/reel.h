@@ -191,19 +191,20 @@ int reel_audio_update_clip(reel_ctx *ctx, const char *clip_id, const char *chang
  * [...]} (op graph_set's "graph"). Thread-safe. */
 int reel_audio_set_routing_graph(reel_ctx *ctx, const char *graph_json, char **json_result);
 
-/* The same as reel_audio_set_routing_graph (op graph_set): `graph_json` is
- * the whole new graph, which replaces the old one as a new version (there
- * are no deltas). A playing transport keeps the version it plays;
- * reel_audio_play again compiles the new one and swaps it in at a period
- * boundary, even when only a parameter (gain, pan, mute, solo) changed:
- * the plan's in-place parameter changes (rt/graph_plan.h) have no op yet.
- * Thread-safe. */
+/* Change the routing: {"node", "param", "value"} changes one parameter of
+ * the graph playing in place, without a rebuild (op node_param_set: gain,
+ * pan, mute, solo of a track or bus node, or an LV2 plugin's control input
+ * by symbol); any other object is a whole new graph, as
+ * reel_audio_set_routing_graph (op graph_set: a new version, compiled and
+ * swapped in by the next reel_audio_play). Thread-safe. */
 int reel_audio_update_routing(reel_ctx *ctx, const char *graph_json, char **json_result);
 
-/* Recording into a project track: not supported yet (there is no engine
- * op for it). Both always fail with REEL_ESTATE, "not supported yet";
- * recording a take file is op record_start/record_stop through reel_call.
- * Thread-safe. */
+/* Record into a track while the transport plays (op track_record_start:
+ * `record_json` is {"track", "stream" (a stream `reel serve` records), and
+ * optionally "port"}); stop (op track_record_stop; `record_id` is unused:
+ * one take at a time) places the take, the stream's window, as a clip by
+ * the shared frame clock and the round-trip latency. Needs the store's
+ * running `reel serve`. Thread-safe. */
 int reel_audio_start_record(reel_ctx *ctx, const char *record_json, char **json_result);
 int reel_audio_stop_record(reel_ctx *ctx, const char *record_id, char **json_result);
 

@@ -96,9 +96,12 @@ int main(int argc, char **argv)
               strstr(res, "\"playing\":false"),
           "reel_audio_get_state_json", res);
     reel_free(res);
-    rc = reel_audio_start_record(ctx, "{}", NULL);
-    check(rc == REEL_ESTATE && strstr(reel_audio_get_last_error(ctx), "not supported yet"),
+    rc = reel_audio_start_record(ctx, "{}", NULL); /* no track, no stream: refused */
+    check(rc == REEL_EINVAL && strstr(reel_audio_get_last_error(ctx), "\"track\" is required"),
           "reel_audio_start_record", reel_audio_get_last_error(ctx));
+    rc = reel_audio_schedule_action(ctx, "{\"at\": 1}", NULL);
+    check(rc == REEL_ESTATE && strstr(reel_audio_get_last_error(ctx), "not supported yet"),
+          "reel_audio_schedule_action", reel_audio_get_last_error(ctx));
     check(reel_audio_shutdown(ctx) == REEL_OK, "reel_audio_shutdown", reel_audio_get_last_error(ctx));
 
     reel_close(ctx);

@@ -25,8 +25,8 @@ What it checks:
     error reads) all get what they should.
   - Every error path: malformed JSON, non-objects, NULL pointers, NaN and
     negative numbers, arguments outside the op's schema, another project's
-    id, unknown clip/project ids, the unsupported record/action functions
-    (REEL_ESTATE, "not supported yet"): a non-zero code, the error JSON,
+    id, unknown clip/project ids, recording without a serve, the unsupported
+    schedule_action (REEL_ESTATE, "not supported yet"): a non-zero code, the error JSON,
     one last-error line naming the function and the problem, and the head
     version unchanged.
 """
@@ -285,9 +285,9 @@ ACLIP = act.get("clip")
 expect(ctx, "remove_clip", None, msg_re="clip_id is NULL")
 expect(ctx, "remove_clip", "c-nosuch", rc_want=None, msg_re="c-nosuch")
 ok(ctx, "remove_clip", ACLIP)
-for name, args in [("start_record", ('{}',)), ("stop_record", ("r1",)),
-                   ("schedule_action", ('{"at": 1}',))]:
-    expect(ctx, name, *args, rc_want=REEL_ESTATE, msg_re="not supported yet")
+expect(ctx, "start_record", '{}', msg_re="track|stream")
+expect(ctx, "stop_record", "r1", rc_want=REEL_ESTATE, msg_re="nothing is loaded|not recording|reel serve")
+expect(ctx, "schedule_action", '{"at": 1}', rc_want=REEL_ESTATE, msg_re="not supported yet")
 
 # ---- tempo
 for bad in (float("nan"), -1.0, 0.0, float("inf")):
@@ -326,7 +326,7 @@ g = ok(ctx, "set_routing_graph", GRAPH)
 GRAPH2 = dict(GRAPH, nodes=[GRAPH["nodes"][0], {"id": "bus", "kind": "bus", "channels": 1,
                                                  "gain": 0.5}, GRAPH["nodes"][1]],
               connections=[{"from": "a", "to": "bus"}, {"from": "bus", "to": "out"}])
-expect(ctx, "update_routing", '{', msg_re="the graph: malformed JSON")
+expect(ctx, "update_routing", '{', msg_re="the update: malformed JSON")
 ok(ctx, "update_routing", GRAPH2)
 if reel_call_ok("project_get", {"project": PROJ})["document"]["graph"]["nodes"][1]["id"] != "bus":
     fail("update_routing did not replace the graph")
@@ -370,6 +370,16 @@ if st3["head"] == playing_version or st3["transport"]["version"] != playing_vers
 ok(ctx, "play", {"ports": ["system:playback_1"]})
 wait_state(ctx, lambda s: s["transport"]["version"] == s["head"] and s["transport"]["playing"],
            "the new graph playing")
+# A parameter in place (node_param_set): no new version, the same plan playing.
+head_before = ok(ctx, "get_state_json")["head"]
+pv = ok(ctx, "update_routing", {"node": "bus", "param": "gain", "value": 0.5})
+if pv.get("value") != 0.5 or ok(ctx, "get_state_json")["head"] != head_before:
+    fail("update_routing of a parameter: %s" % pv)
+expect(ctx, "update_routing", {"node": "bus", "param": "gain", "value": 99},
+       rc_want=None, msg_re="out of range")
+# Recording needs a serve recording the stream: refused with the reason.
+expect(ctx, "start_record", {"track": TRACK, "stream": "stream://nope/x"}, rc_want=None,
+       msg_re="reel serve|not recording|no stream")
 
 for bad in (float("nan"), -0.5):
     expect(ctx, "seek", bad, msg_re="the position must be a number")

@@ -434,26 +434,34 @@ int reel_audio_set_routing_graph(reel_ctx *ctx, const char *graph_json, char **j
 
 int reel_audio_update_routing(reel_ctx *ctx, const char *graph_json, char **json_result)
 {
-    CHECK_CTX("reel_audio_update_routing");
-    return set_graph(ctx, "reel_audio_update_routing", graph_json, json_result);
+    static const char fn[] = "reel_audio_update_routing";
+    CHECK_CTX(fn);
+    json_t *a;
+    int rc = parse_object(ctx, json_result, fn, "the update", graph_json, false, &a);
+    if (rc)
+        return rc;
+    /* {"node", "param", "value"}: a parameter of the graph playing, in place */
+    if (json_object_get(a, "node") && json_object_get(a, "param"))
+        return run_op(ctx, json_result, fn, "node_param_set", a, NULL);
+    json_decref(a);
+    return set_graph(ctx, fn, graph_json, json_result);
 }
 
 int reel_audio_start_record(reel_ctx *ctx, const char *record_json, char **json_result)
 {
-    (void)record_json;
-    CHECK_CTX("reel_audio_start_record");
-    return fail(ctx, json_result, "reel_audio_start_record", REEL_ESTATE,
-                "recording into a project track is not supported yet (no engine op; op "
-                "record_start records a take file through reel_call)");
+    static const char fn[] = "reel_audio_start_record";
+    CHECK_CTX(fn);
+    json_t *a;
+    int rc = parse_object(ctx, json_result, fn, "the take", record_json, false, &a);
+    return rc ? rc : run_project_op(ctx, json_result, fn, "track_record_start", a, NULL);
 }
 
 int reel_audio_stop_record(reel_ctx *ctx, const char *record_id, char **json_result)
 {
-    (void)record_id;
-    CHECK_CTX("reel_audio_stop_record");
-    return fail(ctx, json_result, "reel_audio_stop_record", REEL_ESTATE,
-                "recording into a project track is not supported yet (no engine op; op "
-                "record_stop stops a take file through reel_call)");
+    static const char fn[] = "reel_audio_stop_record";
+    (void)record_id; /* one take at a time: the one recording */
+    CHECK_CTX(fn);
+    return run_op(ctx, json_result, fn, "track_record_stop", json_object(), NULL);
 }
 
 int reel_audio_schedule_action(reel_ctx *ctx, const char *action_json, char **json_result)
