@@ -17,6 +17,9 @@
 typedef struct plan_edge {
     uint32_t from, from_ch, to_ch;
     float gain;
+    uint32_t delay; /* frames; 0: none */
+    float *line;    /* delay + block floats (a ring), when delay > 0 */
+    uint32_t len, wpos;
 } plan_edge;
 
 typedef struct plan_clip {
@@ -36,6 +39,7 @@ typedef struct plan_node {
     size_t n_clip, cap_clip;
     bool any_clip_solo;
     reel_plan_run_fn run;
+    void (*reset)(void *ud);
     void *ud;
     _Atomic float param[REEL_PLAN_N_PARAMS];
 } plan_node;
@@ -79,6 +83,8 @@ void reel_plan_free(reel_plan *p)
     for (uint32_t i = 0; i < p->n; i++) {
         free(p->node[i].buf);
         free(p->node[i].in_buf);
+        for (size_t e = 0; e < p->node[i].n_edge; e++)
+            free(p->node[i].edge[e].line);
         free(p->node[i].edge);
         free(p->node[i].clip);
         free(p->node[i].max_end);
@@ -127,6 +133,12 @@ static uint32_t inputs_of(const plan_node *nd)
 int reel_plan_edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to, uint32_t to_ch,
                        float gain, reel_error *err)
 {
+    return reel_plan_edge_add_delayed(p, from, from_ch, to, to_ch, gain, 0, err);
+}
+
+int reel_plan_edge_add_delayed(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
+                               uint32_t to_ch, float gain, uint32_t delay, reel_error *err)
+{
     if (from >= to || to >= p->n)
         return reel_error_set(err, REEL_EINVAL, "plan edge %u -> %u: not in running order", from,
                               to);
@@ -142,7 +154,16 @@ int reel_plan_edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t t
         nd->edge = e;
         nd->cap_edge = cap;
     }
-    nd->edge[nd->n_edge++] = (plan_edge){from, from_ch, to_ch, gain};
+    plan_edge ed = {from, from_ch, to_ch, gain, delay, NULL, 0, 0};
+    if (delay) {
+        if (delay > (1u << 20))
+            return reel_error_set(err, REEL_EINVAL, "plan edge %u -> %u: a delay of %u frames",
+                                  from, to, delay);
+        ed.len = delay + p->block;
+        if (!(ed.line = calloc(ed.len, sizeof(float))))
+            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
+    nd->edge[nd->n_edge++] = ed;
     return REEL_OK;
 }
 
@@ -193,6 +214,26 @@ int reel_plan_seal(reel_plan *p, reel_error *err)
     }
     p->sealed = true;
     return REEL_OK;
+}
+
+void reel_plan_node_reset_fn(reel_plan *p, uint32_t i, void (*reset)(void *ud))
+{
+    if (i < p->n)
+        p->node[i].reset = reset;
+}
+
+void reel_plan_reset(reel_plan *p)
+{
+    for (uint32_t i = 0; i < p->n; i++) {
+        plan_node *nd = &p->node[i];
+        for (size_t e = 0; e < nd->n_edge; e++)
+            if (nd->edge[e].line) {
+                memset(nd->edge[e].line, 0, nd->edge[e].len * sizeof(float));
+                nd->edge[e].wpos = 0;
+            }
+        if (nd->reset)
+            nd->reset(nd->ud);
+    }
 }
 
 void reel_plan_param_set(reel_plan *p, uint32_t node, reel_plan_param param, float value)
@@ -292,11 +333,23 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
         for (uint32_t ch = 0; ch < in_ch; ch++)
             memset(in + (size_t)ch * p->block, 0, n * sizeof(float));
         for (size_t e = 0; e < nd->n_edge; e++) {
-            const plan_edge *ed = &nd->edge[e];
+            plan_edge *ed = &nd->edge[e];
             const float *s = p->node[ed->from].buf + (size_t)ed->from_ch * p->block;
             float *d = in + (size_t)ed->to_ch * p->block;
-            for (uint32_t t = 0; t < n; t++)
-                d[t] += s[t] * ed->gain;
+            if (!ed->line) {
+                for (uint32_t t = 0; t < n; t++)
+                    d[t] += s[t] * ed->gain;
+                continue;
+            }
+            /* write each frame into the ring, read the one `delay` behind it */
+            for (uint32_t t = 0; t < n; t++) {
+                uint32_t w = ed->wpos + t;
+                w = w >= ed->len ? w - ed->len : w;
+                ed->line[w] = s[t];
+                uint32_t r = w >= ed->delay ? w - ed->delay : w + ed->len - ed->delay;
+                d[t] += ed->line[r] * ed->gain;
+            }
+            ed->wpos = (ed->wpos + n) % ed->len;
         }
         if (nd->kind == REEL_PLAN_TRACK && nd->n_clip) {
             for (size_t k = first_clip(nd, frame);

@@ -9,10 +9,12 @@
  * connections (each one channel to one channel, times a gain), plus, for a
  * track player, the clips it plays; then its own gain, pan and mute/solo.
  * Running a block never allocates, locks, or makes a system call, and its
- * result depends only on the frames asked for, never on the block size or
- * on what ran before: every sample is computed from the timeline position
- * alone, which is what makes an offline render equal to what realtime
- * playback sends, bit for bit.
+ * result never depends on the block size; without delay lines or stateful
+ * processors, every sample is a function of its timeline position alone;
+ * with them, of the frames played since the last reset (a render starts
+ * from a reset plan, and a player resets it at every seek and start). That
+ * is what makes an offline render equal to what realtime playback sends,
+ * bit for bit.
  *
  * Pan law (two-channel nodes; pan is ignored on other channel counts): a
  * balance law with a sine taper. The side the pan moves away from gets
@@ -95,11 +97,25 @@ int reel_plan_node_set(reel_plan *p, uint32_t i, reel_plan_kind kind, uint32_t c
                        reel_error *err);
 int reel_plan_node_processor(reel_plan *p, uint32_t i, uint32_t in_ch, reel_plan_run_fn run,
                              void *ud, reel_error *err);
+/* Optional, for a processor with state of its own that a seek must clear
+ * (reel_plan_reset calls it; realtime, bounded). */
+void reel_plan_node_reset_fn(reel_plan *p, uint32_t i, void (*reset)(void *ud));
 /* A connection: channel `from_ch` of node `from` into channel `to_ch` of
  * node `to` (an input channel, for a processor), times `gain`. `from` must
  * run before `to`. */
 int reel_plan_edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to, uint32_t to_ch,
                        float gain, reel_error *err);
+/* The same with a delay: the connection carries its source `delay` frames
+ * late (latency compensation, graph_compile.c), through a delay line the
+ * plan owns. */
+int reel_plan_edge_add_delayed(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
+                               uint32_t to_ch, float gain, uint32_t delay, reel_error *err);
+
+/* Realtime: empty every delay line (a seek or a new start: what plays next
+ * is what a render starting there holds), and call each processor's reset.
+ * Work bounded by the delay lines' total length. */
+void reel_plan_reset(reel_plan *p);
+
 /* A clip of track node `i` (copied). */
 int reel_plan_clip_add(reel_plan *p, uint32_t i, const reel_plan_clip *c, reel_error *err);
 

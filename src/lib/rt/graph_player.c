@@ -122,6 +122,8 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
     if (s >= 0) {
         p->pos = s;
         p->moved = true;
+        if (p->cur) /* delay lines and processors start empty, as a render from there */
+            reel_plan_reset(p->cur);
     }
     if (!playing || !p->cur) {
         for (uint32_t ch = 0; ch < p->channels; ch++)

@@ -12,6 +12,7 @@
 #include "render/engine/graph_compile.h"
 
 #include "model/project/project_doc.h"
+#include "render/engine/builtin_nodes.h"
 #include "render/engine/lv2_host.h"
 
 #include <math.h>
@@ -31,6 +32,8 @@ typedef struct gnode {
     uint32_t channels; /* outputs */
     uint32_t in_ch;    /* inputs: the channels, but a plugin's audio inputs */
     uint32_t rank;     /* position in running order */
+    uint32_t latency;  /* its own (a delay node's, a plugin's reported) */
+    bool builtin;      /* a processor of builtin_nodes.h */
 } gnode;
 
 typedef struct gedge {
@@ -207,12 +210,20 @@ static int graph_build(json_t *doc, json_t *graph_in, graph *g, reel_error *err)
                                      err)))
                 return rc;
             nd->pk = REEL_PLAN_PROCESSOR;
+        } else if (reel_builtin_kind(nd->kind)) {
+            int rc = reel_builtin_check(nd->id, nd->kind, nj, &nd->in_ch, &nd->channels,
+                                        &nd->latency, err);
+            if (rc)
+                return rc;
+            nd->pk = REEL_PLAN_PROCESSOR;
+            nd->builtin = true;
         } else if (strcmp(nd->kind, "input") == 0) {
             return reel_error_set(err, REEL_EFORMAT, "graph node '%.64s': %s nodes are not "
                                   "supported by this build's engine yet", nd->id, nd->kind);
         } else {
             return reel_error_set(err, REEL_EINVAL, "graph node '%.64s': unknown kind '%.32s' "
-                                  "(track, bus, output, input or plugin)", nd->id, nd->kind);
+                                  "(track, bus, output, plugin, delay, ms_encode, ms_decode or "
+                                  "input)", nd->id, nd->kind);
         }
         if (nd->channels < 1 || nd->channels > REEL_PLAN_CH_MAX)
             return reel_error_set(err, REEL_EINVAL, "graph node '%.64s': channels must be "
@@ -310,9 +321,13 @@ void reel_compiled_free(reel_compiled *c)
         return;
     reel_plan_free(c->plan);
     reel_lv2_host_free(c->lv2);
+    for (uint32_t i = 0; c->builtin && i < c->n; i++)
+        reel_builtin_free(c->builtin[i]);
     free(c->id);
     free(c->kind);
     free(c->plugin);
+    free(c->builtin);
+    free(c->node_latency);
     free(c);
 }
 
@@ -429,7 +444,9 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
         goto out;
     if (!(c = calloc(1, sizeof *c)) || !(c->id = calloc(g.n + 1, sizeof *c->id)) ||
         !(c->kind = calloc(g.n + 1, sizeof *c->kind)) ||
-        !(c->plugin = calloc(g.n + 1, sizeof *c->plugin))) {
+        !(c->plugin = calloc(g.n + 1, sizeof *c->plugin)) ||
+        !(c->builtin = calloc(g.n + 1, sizeof *c->builtin)) ||
+        !(c->node_latency = calloc(g.n + 1, sizeof *c->node_latency))) {
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
         goto out;
     }
@@ -443,14 +460,25 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
         snprintf(c->id[r], sizeof c->id[r], "%s", nd->id);
         c->kind[r] = nd->pk;
         rc = reel_plan_node_set(c->plan, r, nd->pk, nd->channels, err);
-        if (!rc && nd->pk == REEL_PLAN_PROCESSOR) {
+        if (!rc && nd->builtin) {
+            reel_builtin *b;
+            rc = reel_builtin_new(nd->id, nd->kind, nd->obj, block, &b, err);
+            if (!rc)
+                c->builtin[r] = b;
+            if (!rc)
+                rc = reel_plan_node_processor(c->plan, r, nd->in_ch, reel_builtin_run, b, err);
+            if (!rc)
+                reel_plan_node_reset_fn(c->plan, r, reel_builtin_reset);
+        } else if (!rc && nd->pk == REEL_PLAN_PROCESSOR) {
             reel_lv2_plugin *pl;
             rc = reel_lv2_instantiate(g.lv2, nd->id, sget(nd->obj, "uri"),
                                       json_object_get(nd->obj, "params"), c->rate, &pl, err);
             if (!rc)
                 rc = reel_plan_node_processor(c->plan, r, nd->in_ch, reel_lv2_run, pl, err);
-            if (!rc)
+            if (!rc) {
                 c->plugin[r] = pl;
+                g.node[g.order[r]].latency = reel_lv2_latency(pl);
+            }
         }
         json_t *src = nd->pk == REEL_PLAN_TRACK ? nd->track : nd->obj;
         if (!rc && src) {
@@ -474,21 +502,44 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
         goto out;
     }
     reel_plan_set_main(c->plan, c->output);
+    /* Latency: in running order, a node's input latency is the largest of
+     * what reaches it, its output's adds its own; every connection from a
+     * quicker path is delayed by the difference (parallel paths line up). */
+    uint32_t *lat_in = calloc(c->n + 1, sizeof *lat_in);
+    if (!lat_in) {
+        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t r = 0; r < c->n; r++) {
+        const gnode *nd = &g.node[g.order[r]];
+        c->node_latency[r] = lat_in[r] + nd->latency;
+        for (size_t e = 0; e < g.n_edge; e++) {
+            if (g.edge[e].from != g.order[r])
+                continue;
+            uint32_t t = g.node[g.edge[e].to].rank;
+            if (c->node_latency[r] > lat_in[t])
+                lat_in[t] = c->node_latency[r];
+        }
+    }
     for (size_t e = 0; e < g.n_edge && !rc; e++) {
         const gedge *ed = &g.edge[e];
         uint32_t f = g.node[ed->from].rank, t = g.node[ed->to].rank;
         uint32_t fn = g.node[ed->from].channels, tn = g.node[ed->to].in_ch;
+        uint32_t d = lat_in[t] - c->node_latency[f];
         if (ed->from_ch >= 0) {
-            rc = reel_plan_edge_add(c->plan, f, (uint32_t)ed->from_ch, t, (uint32_t)ed->to_ch,
-                                    (float)ed->gain, err);
+            rc = reel_plan_edge_add_delayed(c->plan, f, (uint32_t)ed->from_ch, t,
+                                            (uint32_t)ed->to_ch, (float)ed->gain, d, err);
         } else if (fn == 1) {
             for (uint32_t ch = 0; ch < tn && !rc; ch++)
-                rc = reel_plan_edge_add(c->plan, f, 0, t, ch, (float)ed->gain, err);
+                rc = reel_plan_edge_add_delayed(c->plan, f, 0, t, ch, (float)ed->gain, d, err);
         } else {
             for (uint32_t ch = 0; ch < fn && !rc; ch++)
-                rc = reel_plan_edge_add(c->plan, f, ch, t, ch % tn, (float)ed->gain, err);
+                rc = reel_plan_edge_add_delayed(c->plan, f, ch, t, ch % tn, (float)ed->gain, d,
+                                                err);
         }
     }
+    free(lat_in);
+    c->latency = c->node_latency[c->output];
     if (!rc)
         rc = place_clips(doc, tl, &g, cache, c, err);
     if (!rc)

@@ -18,7 +18,12 @@
  * Compiling orders nodes so each runs after what it reads (a cycle is
  * refused, named: "a -> b -> a"), decodes the clips' sources into the
  * cache, and places each audio clip of the chosen timeline on its track's
- * player in frames of the project's rate.
+ * player in frames of the project's rate. Latency: a delay node's frames
+ * and an LV2 plugin's reported latency add up along each path; where
+ * paths of different latency meet, the quicker ones are delayed on their
+ * connection to match (so they sum aligned), and each node's latency from
+ * the timeline is kept (an offline render drops it from the front, a
+ * player reports it).
  *
  * Owns: the graph's rules and the compiled plan with its node names. Must
  * never: run on the realtime thread, or accept a graph it cannot run
@@ -38,6 +43,9 @@ typedef struct reel_compiled {
     char (*id)[64];          /* node names, in plan order */
     reel_plan_kind *kind;
     struct reel_lv2_plugin **plugin; /* per node: its LV2 instance (NULL: none) */
+    struct reel_builtin **builtin;   /* per node: its delay / mid-side processor (NULL: none) */
+    uint32_t *node_latency;          /* per node: frames from the timeline to its output */
+    uint32_t latency;                /* the output node's */
     uint32_t output;         /* the output node rendered (first one, or as asked) */
     int64_t end;             /* frame where the last clip on the timeline ends */
     uint32_t rate;

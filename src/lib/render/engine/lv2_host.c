@@ -23,6 +23,7 @@ struct reel_lv2_plugin {
     float *control;          /* one value per port (control ports use theirs) */
     uint32_t *audio_in, *audio_out; /* port indices */
     uint32_t n_in, n_out;
+    uint32_t latency;
     reel_lv2_plugin *next;
 };
 
@@ -216,6 +217,19 @@ int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, js
         }
     }
     lilv_instance_activate(pl->inst);
+    if (lilv_plugin_has_latency(p)) { /* one silent run tells it, then a fresh start */
+        uint32_t li = lilv_plugin_get_latency_port_index(p);
+        float zin[64] = {0}, zout[64];
+        for (uint32_t k = 0; k < pl->n_in; k++)
+            lilv_instance_connect_port(pl->inst, pl->audio_in[k], zin);
+        for (uint32_t k = 0; k < pl->n_out; k++)
+            lilv_instance_connect_port(pl->inst, pl->audio_out[k], zout);
+        lilv_instance_run(pl->inst, 64);
+        float l = li < n ? pl->control[li] : 0.0f;
+        pl->latency = l > 0 && l < 16777216.0f ? (uint32_t)(l + 0.5f) : 0;
+        lilv_instance_deactivate(pl->inst);
+        lilv_instance_activate(pl->inst);
+    }
     pl->next = h->plugins;
     h->plugins = pl;
     *out = pl;
@@ -242,6 +256,11 @@ int reel_lv2_param_set(reel_lv2_plugin *pl, const char *node, const char *symbol
     free(values);
     json_decref(one);
     return rc;
+}
+
+uint32_t reel_lv2_latency(const reel_lv2_plugin *pl)
+{
+    return pl->latency;
 }
 
 bool reel_lv2_run(void *ud, const float *const *in, float *const *out, uint32_t n)

@@ -48,6 +48,10 @@ int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, js
 int reel_lv2_param_set(reel_lv2_plugin *pl, const char *node, const char *symbol, double value,
                        reel_error *err);
 
+/* The latency the plugin reports (frames; 0 if it has no latency port),
+ * read after one silent run at instantiation. */
+uint32_t reel_lv2_latency(const reel_lv2_plugin *pl);
+
 /* The plan's processor function; ud is a reel_lv2_plugin. Realtime. */
 bool reel_lv2_run(void *ud, const float *const *in, float *const *out, uint32_t n);
 

@@ -20,6 +20,7 @@
 
 typedef struct sink {
     uint32_t node;
+    uint32_t latency; /* frames its node is late: the plan frames it writes start that late */
     uint32_t channels;
     reel_audio_out *ao;
     char path[4096];
@@ -136,29 +137,40 @@ int reel_offline_render(reel_store *st, const reel_offline_request *req, json_t 
     for (uint32_t i = 0, k = 1; req->stems && i < c->n; i++)
         if (c->kind[i] == REEL_PLAN_TRACK || c->kind[i] == REEL_PLAN_BUS)
             sinks[k++].node = i;
+    uint32_t lmax = 0;
     for (size_t k = 0; k < n_sinks && !rc; k++) {
         sinks[k].channels = reel_plan_node_channels(c->plan, sinks[k].node);
+        sinks[k].latency = c->node_latency[sinks[k].node];
+        lmax = sinks[k].latency > lmax ? sinks[k].latency : lmax;
         rc = sink_open(st, &sinks[k], req, rate, (uint64_t)(to - from), err);
     }
     if (rc)
         goto out;
     int64_t t0 = now_ns(), last = t0;
-    for (int64_t f = from; f < to && !rc; f += req->block) {
-        uint32_t n = (uint32_t)(to - f < req->block ? to - f : req->block);
+    /* The plan runs over [from, to + the largest latency); a sink writes the
+     * plan frames [from, to) shifted by its own node's latency, so what it
+     * holds lines up with the timeline. */
+    int64_t run_to = to + lmax;
+    for (int64_t f = from; f < run_to && !rc; f += req->block) {
+        uint32_t n = (uint32_t)(run_to - f < req->block ? run_to - f : req->block);
         reel_plan_run(c->plan, f, n);
         for (size_t k = 0; k < n_sinks && !rc; k++) {
-            uint32_t ch = sinks[k].channels;
+            int64_t lo = from + sinks[k].latency, hi = to + sinks[k].latency;
+            int64_t a = f > lo ? f : lo, b_ = f + n < hi ? f + n : hi;
+            if (a >= b_)
+                continue;
+            uint32_t ch = sinks[k].channels, off = (uint32_t)(a - f), m = (uint32_t)(b_ - a);
             for (uint32_t j = 0; j < ch; j++) {
-                const float *b = reel_plan_node_buf(c->plan, sinks[k].node, j);
-                for (uint32_t t = 0; t < n; t++)
+                const float *b = reel_plan_node_buf(c->plan, sinks[k].node, j) + off;
+                for (uint32_t t = 0; t < m; t++)
                     inter[(size_t)t * ch + j] = b[t];
             }
-            rc = reel_audio_out_write(sinks[k].ao, inter, n, err);
+            rc = reel_audio_out_write(sinks[k].ao, inter, m, err);
         }
         int64_t now;
         if (req->progress && ((now = now_ns()) - last > 100000000)) {
             last = now;
-            req->progress(f + n - from, to - from, req->progress_ud);
+            req->progress(f + n - from, run_to - from, req->progress_ud);
         }
     }
     for (size_t k = 0; k < n_sinks; k++) {
@@ -193,10 +205,11 @@ int reel_offline_render(reel_store *st, const reel_offline_request *req, json_t 
         json_array_append_new(stems, json_pack("{s:s, s:s, s:s}", "node", c->id[sinks[k].node],
                                                "artifact", sinks[k].artifact, "content", sh));
     }
-    *out = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:i, s:i, s:s, s:s, "
-                     "s:I, s:o}",
+    *out = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:i, s:i, s:s, "
+                     "s:s, s:I, s:o}",
                      "artifact", sinks[0].artifact, "content", hex, "version", req->version,
-                     "node", c->id[c->output], "frames", (json_int_t)(to - from), "from_frame",
+                     "latency_frames", (json_int_t)c->latency, "node", c->id[c->output], "frames",
+                     (json_int_t)(to - from), "from_frame",
                      (json_int_t)from, "to_frame", (json_int_t)to, "seconds", secs,
                      "wall_seconds", wall, "speed", wall > 0 ? secs / wall : 0.0, "rate",
                      (int)rate, "channels", (int)sinks[0].channels, "format",

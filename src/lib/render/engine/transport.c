@@ -52,6 +52,7 @@ typedef struct transport {
     char out_id[64]; /* the output node playing */
     json_t *doc; /* the version playing (for positions and markers) */
     int64_t end;
+    uint32_t latency; /* the graph's, timeline to output node (frames) */
     char ports[REEL_PLAN_CH_MAX][REEL_JACK_PORT_MAX];
     uint32_t n_ports;
     /* track_record_start..stop: a take of `rec_stream` from `rec_start` */
@@ -273,8 +274,14 @@ static json_t *state_json(transport *t)
         json_array_append_new(ports, json_string(t->ports[i]));
     for (uint32_t i = 0; t->jp && i < t->channels; i++)
         json_array_append_new(outs, json_string(reel_jack_player_port_name(t->jp, i)));
-    return json_pack("{s:I, s:b, s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:i, s:o, s:o, s:I}",
-                     "device_skips",
+    /* input to output: the graph's latency and JACK's from our port onwards */
+    uint32_t port_lat[2] = {0, 0};
+    if (t->jp)
+        reel_jack_port_latency(t->j, reel_jack_player_port_name(t->jp, 0), false, port_lat, NULL);
+    return json_pack("{s:I, s:I, s:I, s:b, s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:i, s:o, s:o, "
+                     "s:I}",
+                     "graph_latency_frames", (json_int_t)t->latency, "output_latency_frames",
+                     (json_int_t)(t->latency + port_lat[1]), "device_skips",
                      (json_int_t)(t->player ? atomic_load(&t->player->device_skips) : 0),
                      "playing",
                      playing, "project", t->project, "version", t->version, "timeline",
@@ -352,6 +359,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
         goto out;
     if (!same) {
         int64_t end = u.c->end;
+        uint32_t latency = u.c->latency;
         char oid[64];
         snprintf(oid, sizeof oid, "%s", out_id);
         if ((rc = swap_in(t, &u, err)))
@@ -365,6 +373,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
         json_decref(t->doc);
         t->doc = json_incref(doc);
         t->end = end;
+        t->latency = latency;
     }
     if (fj || !same)
         reel_player_seek(t->player, from);
