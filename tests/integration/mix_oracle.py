@@ -18,7 +18,8 @@ render/engine/graph_compile.h state, written out again here from their text:
   - a track node adds its gain, pan, mute and solo (solo-in-place: while any track node is
     soloed, the others are silent); a bus sums its inputs, then gain, pan and mute;
   - a connection without channels maps channel i to i mod n (a mono source feeds all); with
-    them, one channel to one; each times its gain;
+    them, one channel to one; each times its gain; "pre": from the source's sum before its
+    gain, pan and mute (a pre-fader send);
   - no graph nodes: every audio track into a two-channel output "master".
 
 RENDER.wav (32-bit float) is read here; the script exits 1, naming the first frame and channel that
@@ -109,18 +110,18 @@ def main(argv):
     any_solo = any(tracks[n["track"]].get("solo", False) for n in nodes if n["kind"] == "track")
     decoded = {}
     tl = doc["timelines"][0]
-    out = {}
+    out, pre_out = {}, {}
 
-    def compute(nid):
+    def compute(nid, pre=False):
         if nid in out:
-            return out[nid]
+            return pre_out[nid] if pre else out[nid]
         n = byid[nid]
         nch = channels(n)
         buf = [[0.0] * frames for _ in range(nch)]
         for c in conns:
             if c["to"] != nid:
                 continue
-            src = compute(c["from"])
+            src = compute(c["from"], c.get("pre", False))
             g = c.get("gain", 1.0)
             if "from_channel" in c or "to_channel" in c:
                 fc = c.get("from_channel", c.get("to_channel"))
@@ -173,6 +174,7 @@ def main(argv):
                         for sc in range(sch):
                             ch = sc % nch
                             buf[ch][t] += sdata[base + sc] * gains[ch] * f
+        pre_out[nid] = [list(b) for b in buf]
         if n["kind"] in ("track", "bus"):
             g = params.get("gain", 1.0)
             silent = params.get("mute", False) or (
@@ -186,7 +188,7 @@ def main(argv):
                 for t in range(frames):
                     b[t] *= gg
         out[nid] = buf
-        return buf
+        return pre_out[nid] if pre else buf
 
     want = stem or node_name or next(n["id"] for n in nodes if n["kind"] == "output")
     exp = compute(want)

@@ -97,12 +97,14 @@ for b in 512 64 4096; do
         fail "render with --block $b gave $(json "d['content']" "$TMP/again.json"), not $H0"
 done
 
-# A graph: tracks into a bus, the bus and a channel-mapped connection into the output.
+# A graph: tracks into a bus, the bus and a channel-mapped connection into the output, and two
+# pre-fader sends (a track's and the bus's signal before gain, pan and mute).
 G='{"nodes":[{"id":"n1","kind":"track","track":"'$T1'"},{"id":"n2","kind":"track","track":"'$T2'"},
  {"id":"n3","kind":"track","track":"'$T3'"},{"id":"bus","kind":"bus","channels":2,"gain":0.5,"pan":0.2},
  {"id":"out","kind":"output","channels":2}],
  "connections":[{"from":"n1","to":"bus"},{"from":"n2","to":"bus","gain":0.7},{"from":"bus","to":"out"},
- {"from":"n3","to":"out","from_channel":1,"to_channel":0,"gain":0.25},{"from":"n1","to":"out","from_channel":0,"to_channel":1}]}'
+ {"from":"n3","to":"out","from_channel":1,"to_channel":0,"gain":0.25},{"from":"n1","to":"out","from_channel":0,"to_channel":1},
+ {"from":"n2","to":"out","pre":true,"gain":0.4},{"from":"bus","to":"out","pre":true,"gain":0.1}]}'
 edit graph set "$P" --graph "$G"
 render_ok graph --stems
 oracle graph

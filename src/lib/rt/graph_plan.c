@@ -18,6 +18,7 @@ typedef struct plan_edge {
     uint32_t from, from_ch, to_ch;
     float gain;
     uint32_t delay; /* frames; 0: none */
+    bool pre;       /* from the source's pre-fader buffer */
     float *line;    /* delay + block floats (a ring), when delay > 0 */
     uint32_t len, wpos;
 } plan_edge;
@@ -32,6 +33,7 @@ typedef struct plan_node {
     uint32_t channels, in_ch;
     float *buf;    /* channels * block */
     float *in_buf; /* processors: in_ch * block */
+    float *pre_buf; /* tracks and buses with a pre-fader send: channels * block */
     plan_edge *edge;
     size_t n_edge, cap_edge;
     plan_clip *clip;      /* sorted by at, then insertion (reel_plan_seal) */
@@ -83,6 +85,7 @@ void reel_plan_free(reel_plan *p)
     for (uint32_t i = 0; i < p->n; i++) {
         free(p->node[i].buf);
         free(p->node[i].in_buf);
+        free(p->node[i].pre_buf);
         for (size_t e = 0; e < p->node[i].n_edge; e++)
             free(p->node[i].edge[e].line);
         free(p->node[i].edge);
@@ -136,8 +139,23 @@ int reel_plan_edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t t
     return reel_plan_edge_add_delayed(p, from, from_ch, to, to_ch, gain, 0, err);
 }
 
+static int edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to, uint32_t to_ch,
+                    float gain, uint32_t delay, bool pre, reel_error *err);
+
 int reel_plan_edge_add_delayed(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
                                uint32_t to_ch, float gain, uint32_t delay, reel_error *err)
+{
+    return edge_add(p, from, from_ch, to, to_ch, gain, delay, false, err);
+}
+
+int reel_plan_edge_add_pre(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
+                           uint32_t to_ch, float gain, uint32_t delay, reel_error *err)
+{
+    return edge_add(p, from, from_ch, to, to_ch, gain, delay, true, err);
+}
+
+static int edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to, uint32_t to_ch,
+                    float gain, uint32_t delay, bool pre, reel_error *err)
 {
     if (from >= to || to >= p->n)
         return reel_error_set(err, REEL_EINVAL, "plan edge %u -> %u: not in running order", from,
@@ -154,7 +172,13 @@ int reel_plan_edge_add_delayed(reel_plan *p, uint32_t from, uint32_t from_ch, ui
         nd->edge = e;
         nd->cap_edge = cap;
     }
-    plan_edge ed = {from, from_ch, to_ch, gain, delay, NULL, 0, 0};
+    plan_edge ed = {from, from_ch, to_ch, gain, delay, pre, NULL, 0, 0};
+    plan_node *src = &p->node[from];
+    if (pre && (src->kind == REEL_PLAN_TRACK || src->kind == REEL_PLAN_BUS) && !src->pre_buf &&
+        !(src->pre_buf = calloc((size_t)src->channels * p->block, sizeof(float))))
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    if (pre && !src->pre_buf)
+        ed.pre = false; /* an output or processor has no fader: its signal is the same */
     if (delay) {
         if (delay > (1u << 20))
             return reel_error_set(err, REEL_EINVAL, "plan edge %u -> %u: a delay of %u frames",
@@ -334,7 +358,8 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
             memset(in + (size_t)ch * p->block, 0, n * sizeof(float));
         for (size_t e = 0; e < nd->n_edge; e++) {
             plan_edge *ed = &nd->edge[e];
-            const float *s = p->node[ed->from].buf + (size_t)ed->from_ch * p->block;
+            const plan_node *sn = &p->node[ed->from];
+            const float *s = (ed->pre ? sn->pre_buf : sn->buf) + (size_t)ed->from_ch * p->block;
             float *d = in + (size_t)ed->to_ch * p->block;
             if (!ed->line) {
                 for (uint32_t t = 0; t < n; t++)
@@ -383,6 +408,10 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
         }
         if (nd->kind == REEL_PLAN_OUTPUT)
             continue;
+        if (nd->pre_buf) /* what pre-fader sends read: the sum before gain, pan and mute */
+            for (uint32_t ch = 0; ch < nd->channels; ch++)
+                memcpy(nd->pre_buf + (size_t)ch * p->block, nd->buf + (size_t)ch * p->block,
+                       n * sizeof(float));
         float gain = atomic_load_explicit(&nd->param[REEL_PLAN_GAIN], memory_order_relaxed);
         bool silent =
             atomic_load_explicit(&nd->param[REEL_PLAN_MUTE], memory_order_relaxed) != 0 ||

@@ -111,6 +111,11 @@ int reel_plan_edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t t
 int reel_plan_edge_add_delayed(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
                                uint32_t to_ch, float gain, uint32_t delay, reel_error *err);
 
+/* The same from the source's pre-fader signal: a track's or bus's sum
+ * before its gain, pan and mute (a pre-fader send). */
+int reel_plan_edge_add_pre(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
+                           uint32_t to_ch, float gain, uint32_t delay, reel_error *err);
+
 /* Realtime: empty every delay line (a seek or a new start: what plays next
  * is what a render starting there holds), and call each processor's reset.
  * Work bounded by the delay lines' total length. */

@@ -40,6 +40,7 @@ typedef struct gedge {
     uint32_t from, to;
     int from_ch, to_ch; /* -1: every channel (graph_compile.h's mapping) */
     double gain;
+    bool pre; /* a pre-fader send */
 } gedge;
 
 typedef struct graph {
@@ -273,7 +274,9 @@ static int graph_build(json_t *doc, json_t *graph_in, graph *g, reel_error *err)
         if (g->node[t].in_ch == 0)
             return reel_error_set(err, REEL_EINVAL, "connection %.64s -> %.64s: %.64s has no "
                                   "audio inputs", from, to, to);
-        g->edge[g->n_edge++] = (gedge){(uint32_t)f, (uint32_t)t, fch, tch, gain};
+        g->edge[g->n_edge++] =
+            (gedge){(uint32_t)f, (uint32_t)t, fch, tch, gain,
+                    json_is_true(json_object_get(cj, "pre"))};
     }
     /* Kahn, in document order among the ready ones. */
     uint32_t *indeg = calloc(g->n + 1, sizeof *indeg);
@@ -526,16 +529,17 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
         uint32_t f = g.node[ed->from].rank, t = g.node[ed->to].rank;
         uint32_t fn = g.node[ed->from].channels, tn = g.node[ed->to].in_ch;
         uint32_t d = lat_in[t] - c->node_latency[f];
+        int (*add)(reel_plan *, uint32_t, uint32_t, uint32_t, uint32_t, float, uint32_t,
+                   reel_error *) = ed->pre ? reel_plan_edge_add_pre : reel_plan_edge_add_delayed;
         if (ed->from_ch >= 0) {
-            rc = reel_plan_edge_add_delayed(c->plan, f, (uint32_t)ed->from_ch, t,
-                                            (uint32_t)ed->to_ch, (float)ed->gain, d, err);
+            rc = add(c->plan, f, (uint32_t)ed->from_ch, t, (uint32_t)ed->to_ch, (float)ed->gain, d,
+                     err);
         } else if (fn == 1) {
             for (uint32_t ch = 0; ch < tn && !rc; ch++)
-                rc = reel_plan_edge_add_delayed(c->plan, f, 0, t, ch, (float)ed->gain, d, err);
+                rc = add(c->plan, f, 0, t, ch, (float)ed->gain, d, err);
         } else {
             for (uint32_t ch = 0; ch < fn && !rc; ch++)
-                rc = reel_plan_edge_add_delayed(c->plan, f, ch, t, ch % tn, (float)ed->gain, d,
-                                                err);
+                rc = add(c->plan, f, ch, t, ch % tn, (float)ed->gain, d, err);
         }
     }
     free(lat_in);

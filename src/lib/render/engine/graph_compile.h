@@ -7,7 +7,8 @@
  *               "uri" and "params" (plugin nodes: an LV2 plugin, lv2_host.h),
  *               "track" (track nodes: the track it plays), "channels",
  *               "gain", "pan", "mute", "solo", "ports", "uri", "params"}],
- *    "connections": [{"from", "to", "from_channel", "to_channel", "gain"}]}
+ *    "connections": [{"from", "to", "from_channel", "to_channel", "gain",
+ *                     "pre" (a pre-fader send: the source before its gain, pan, mute)}]}
  * A connection without channels maps channel i of its source to channel
  * i mod n of its target (a mono source feeds every channel); with them it
  * joins one channel to one. A track node's channels are its track's, its
