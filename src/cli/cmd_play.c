@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include "api/route.h"
+#include "io/jack_backend.h"
 #include "service/service.h"
 
 #include <limits.h>
@@ -81,8 +82,12 @@ int cmd_play(cli *c)
     if ((rc = reel_service_open(&local, root, &e)))
         goto out;
     json_t *st = NULL;
+    reel_jack_silence_messages(); /* no JACK server is not an error: ALSA plays then */
     if ((rc = reel_route_call(local, root, "transport_play", args, "reel play", &st, &e)))
         goto out;
+    const char *dev = json_string_value(json_object_get(st, "device"));
+    if (dev && strncmp(dev, "alsa:", 5) == 0)
+        fprintf(stderr, "reel: no JACK server runs: playing to ALSA device %s\n", dev + 5);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     struct timespec t0, now;

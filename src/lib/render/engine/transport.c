@@ -19,6 +19,7 @@
  */
 #include "capture/control.h"
 #include "core/op.h"
+#include "io/alsa_playback.h"
 #include "io/jack_backend.h"
 #include "model/project/project_db.h"
 #include "render/engine/graph_compile.h"
@@ -44,6 +45,7 @@ typedef struct transport {
     bool shared; /* j is the engine's (released at detach), else ours (closed) */
     reel_player *player; /* realtime memory */
     reel_jack_player *jp;
+    reel_alsa_player *alsa; /* without JACK: the player runs on an ALSA device instead */
     uint32_t channels;
     unit units[UNITS_MAX]; /* units[0]: the one playing; others wait for the callback */
     size_t n_units;
@@ -90,6 +92,8 @@ static void release_device(transport *t)
 {
     if (t->player)
         reel_player_play(t->player, false);
+    reel_alsa_player_close(t->alsa); /* its thread has let go of the player when this returns */
+    t->alsa = NULL;
     bool gone = true;
     if (t->jp)
         gone = reel_jack_player_remove(t->j, t->jp);
@@ -200,6 +204,25 @@ static int ensure_player(transport *t, uint32_t channels, reel_error *err)
     return REEL_OK;
 }
 
+/* Without JACK: a fresh player of `channels` channels for an ALSA device
+ * (the old device closed first: its thread has let go of every plan). */
+static int ensure_alsa_player(transport *t, uint32_t channels, reel_error *err)
+{
+    if (t->alsa && t->channels == channels)
+        return REEL_OK;
+    reel_alsa_player_close(t->alsa);
+    t->alsa = NULL;
+    for (size_t i = 0; i < t->n_units; i++)
+        unit_free(&t->units[i]);
+    t->n_units = 0;
+    if (!t->player && !(t->player = reel_rt_alloc(sizeof *t->player, err)))
+        return err ? err->code : REEL_ENOMEM;
+    reel_player_init(t->player, channels);
+    t->channels = channels;
+    t->n_ports = 0;
+    return REEL_OK;
+}
+
 /* Connect the player's ports to `ports` (a JSON array of JACK input
  * ports, one per channel, or NULL). */
 static int connect_ports(transport *t, json_t *ports, reel_error *err)
@@ -278,9 +301,17 @@ static json_t *state_json(transport *t)
     uint32_t port_lat[2] = {0, 0};
     if (t->jp)
         reel_jack_port_latency(t->j, reel_jack_player_port_name(t->jp, 0), false, port_lat, NULL);
-    return json_pack("{s:I, s:I, s:I, s:b, s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:i, s:o, s:o, "
+    char device[300];
+    if (t->alsa)
+        snprintf(device, sizeof device, "alsa:%s", reel_alsa_player_device(t->alsa));
+    else if (t->j)
+        snprintf(device, sizeof device, "jack:%s", reel_jack_client_name(t->j));
+    else
+        snprintf(device, sizeof device, "none");
+    return json_pack("{s:s, s:I, s:I, s:I, s:b, s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:i, s:o, s:o, "
                      "s:I}",
-                     "graph_latency_frames", (json_int_t)t->latency, "output_latency_frames",
+                     "device", device, "graph_latency_frames", (json_int_t)t->latency,
+                     "output_latency_frames",
                      (json_int_t)(t->latency + port_lat[1]), "device_skips",
                      (json_int_t)(t->player ? atomic_load(&t->player->device_skips) : 0),
                      "playing",
@@ -318,9 +349,16 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     uint32_t rate = (uint32_t)json_integer_value(json_object_get(doc, "rate"));
     unit u = {0};
     pthread_mutex_lock(&t->mu);
-    if ((rc = ensure_client(t, err)))
+    /* JACK when a server runs; else ALSA (REEL_ALSA_DEVICE, or "default") */
+    bool alsa = t->alsa != NULL;
+    if (!alsa && (rc = ensure_client(t, err)) == REEL_EDEVICE && !t->j) {
+        alsa = true;
+        rc = REEL_OK;
+    }
+    if (rc)
         goto out;
-    uint32_t jrate = reel_jack_sample_rate(t->j), period = reel_jack_buffer_size(t->j);
+    uint32_t jrate = alsa ? rate : reel_jack_sample_rate(t->j);
+    uint32_t period = alsa ? 256 : reel_jack_buffer_size(t->j);
     if (jrate != rate) {
         rc = reel_error_set(err, REEL_EFORMAT, "project %.64s runs at %u Hz, the JACK server at "
                             "%u Hz", id, rate, jrate);
@@ -335,7 +373,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     /* The version playing again (same timeline and output): no new plan, so
      * what node_param_set changed stays; another version is compiled and
      * swapped in, its document the truth. */
-    bool same = t->jp && t->n_units > 0 && strcmp(t->version, f.version) == 0 &&
+    bool same = (t->jp || t->alsa) && t->n_units > 0 && strcmp(t->version, f.version) == 0 &&
                 strcmp(t->timeline, tlid) == 0 && strcmp(t->node, node ? node : "") == 0;
     if (!same) {
         uint32_t block = period && period <= REEL_PLAN_BLOCK_MAX ? period : 1024;
@@ -343,7 +381,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
             (rc = reel_graph_compile(doc, tl_id, node, block, u.cache, &u.c, err)))
             goto out;
         uint32_t ch = reel_plan_node_channels(u.c->plan, u.c->output);
-        if ((rc = ensure_player(t, ch, err)))
+        if ((rc = alsa ? ensure_alsa_player(t, ch, err) : ensure_player(t, ch, err)))
             goto out;
     }
     json_t *ports = json_object_get(args, "ports");
@@ -355,7 +393,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
             if (strcmp(json_string_value(json_object_get(n, "id")) ?: "", out_id) == 0)
                 ports = json_object_get(n, "ports");
     }
-    if ((rc = connect_ports(t, ports, err)))
+    if (!alsa && (rc = connect_ports(t, ports, err)))
         goto out;
     if (!same) {
         int64_t end = u.c->end;
@@ -374,6 +412,12 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
         t->doc = json_incref(doc);
         t->end = end;
         t->latency = latency;
+    }
+    if (alsa && !t->alsa) {
+        const char *dev = getenv("REEL_ALSA_DEVICE");
+        if ((rc = reel_alsa_player_open(dev && *dev ? dev : "default", rate, period, t->player,
+                                        &t->alsa, err)))
+            goto out;
     }
     if (fj || !same)
         reel_player_seek(t->player, from);
