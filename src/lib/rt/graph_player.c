@@ -21,9 +21,7 @@ void reel_player_init(reel_player *p, uint32_t channels)
     atomic_init(&p->periods_played, 0);
     atomic_init(&p->start_pending, false);
     atomic_init(&p->device_skips, 0);
-    atomic_init(&p->anchor_seq, 0);
-    atomic_init(&p->anchor_dev, 0);
-    atomic_init(&p->anchor_pos, 0);
+    atomic_init(&p->hist_n, 0);
 }
 
 int reel_player_swap(reel_player *p, reel_plan *plan, reel_error *err)
@@ -65,38 +63,42 @@ int64_t reel_player_position(const reel_player *p)
     return atomic_load_explicit(&((reel_player *)p)->pos_pub, memory_order_acquire);
 }
 
-/* Realtime: a new anchor (the seqlock's writer). */
+/* Realtime: a new anchor. */
 static void anchor_set(reel_player *p, uint64_t dev, int64_t pos)
 {
-    uint64_t s = atomic_load_explicit(&p->anchor_seq, memory_order_relaxed);
-    atomic_store_explicit(&p->anchor_seq, s + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&p->anchor_dev, dev, memory_order_relaxed);
-    atomic_store_explicit(&p->anchor_pos, pos, memory_order_relaxed);
-    atomic_store_explicit(&p->anchor_seq, s + 2, memory_order_release);
+    uint64_t h = atomic_load_explicit(&p->hist_n, memory_order_relaxed);
+    p->hist[h % REEL_PLAYER_ANCHORS] = (reel_player_anchor){dev, pos};
+    atomic_store_explicit(&p->hist_n, h + 1, memory_order_release);
 }
 
-int reel_player_pos_at(const reel_player *p, uint64_t dev, int64_t *pos, reel_error *err)
+/* Realtime: the transport stopped at device frame `dev`. */
+static void stop_mark(reel_player *p, uint64_t dev)
+{
+    uint64_t h = atomic_load_explicit(&p->hist_n, memory_order_relaxed);
+    p->hist[h % REEL_PLAYER_ANCHORS] = (reel_player_anchor){dev, -1};
+    atomic_store_explicit(&p->hist_n, h + 1, memory_order_release);
+}
+
+int reel_player_pos_at_past(const reel_player *p, uint64_t dev, int64_t *pos, reel_error *err)
 {
     reel_player *q = (reel_player *)p;
-    for (int tries = 0; tries < 1000; tries++) {
-        uint64_t s1 = atomic_load_explicit(&q->anchor_seq, memory_order_acquire);
-        uint64_t d = atomic_load_explicit(&q->anchor_dev, memory_order_relaxed);
-        int64_t ps = atomic_load_explicit(&q->anchor_pos, memory_order_relaxed);
+    uint64_t n = atomic_load_explicit(&q->hist_n, memory_order_acquire);
+    uint64_t lo = n > REEL_PLAYER_ANCHORS / 2 ? n - REEL_PLAYER_ANCHORS / 2 : 0;
+    for (uint64_t k = n; k-- > lo;) { /* the newest entry at or before dev */
+        reel_player_anchor a = q->hist[k % REEL_PLAYER_ANCHORS];
         atomic_thread_fence(memory_order_acquire);
-        uint64_t s2 = atomic_load_explicit(&q->anchor_seq, memory_order_relaxed);
-        if (s1 != s2 || (s1 & 1))
+        if (atomic_load_explicit(&q->hist_n, memory_order_acquire) - k > REEL_PLAYER_ANCHORS / 2)
+            break; /* overwritten while read */
+        if (a.dev > dev)
             continue;
-        if (s1 == 0)
-            return reel_error_set(err, REEL_ESTATE, "the transport has not played yet");
-        if (dev < d)
-            return reel_error_set(err, REEL_ESTATE, "device frame %llu is before the transport "
-                                  "last moved (frame %llu: a seek, loop or restart)",
-                                  (unsigned long long)dev, (unsigned long long)d);
-        *pos = ps + (int64_t)(dev - d);
+        if (a.pos < 0)
+            return reel_error_set(err, REEL_ESTATE, "the transport was stopped at device frame "
+                                  "%llu", (unsigned long long)dev);
+        *pos = a.pos + (int64_t)(dev - a.dev);
         return REEL_OK;
     }
-    return reel_error_set(err, REEL_ESTATE, "the transport's anchor kept moving");
+    return reel_error_set(err, REEL_ESTATE, "the transport's history does not reach back to "
+                          "device frame %llu", (unsigned long long)dev);
 }
 
 /* Realtime. */
@@ -126,6 +128,9 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
             reel_plan_reset(p->cur);
     }
     if (!playing || !p->cur) {
+        if (p->was_playing)
+            stop_mark(p, dev);
+        p->was_playing = false;
         for (uint32_t ch = 0; ch < p->channels; ch++)
             memset(out[ch], 0, n * sizeof(float));
         atomic_store_explicit(&p->pos_pub, p->pos, memory_order_release);
@@ -135,10 +140,11 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
         atomic_store_explicit(&p->started_dev, dev, memory_order_release);
         p->moved = true;
     }
-    if (p->moved) {
+    if (p->moved || !p->was_playing) {
         anchor_set(p, dev, p->pos);
         p->moved = false;
     }
+    p->was_playing = true;
     reel_plan *plan = p->cur;
     uint32_t main = reel_plan_main(plan), block = reel_plan_block(plan);
     uint32_t pch = reel_plan_node_channels(plan, main);

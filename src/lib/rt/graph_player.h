@@ -34,6 +34,13 @@
 
 #include <stdatomic.h>
 
+#define REEL_PLAYER_ANCHORS 256 /* transport moves remembered, for placing takes afterwards */
+
+typedef struct reel_player_anchor {
+    uint64_t dev;
+    int64_t pos; /* -1: stopped from this device frame on */
+} reel_player_anchor;
+
 typedef struct reel_player {
     uint32_t channels;           /* device channels fed (extra plan channels dropped) */
     _Atomic(reel_plan *) next;   /* control -> rt: the plan to switch to */
@@ -46,18 +53,19 @@ typedef struct reel_player {
     _Atomic uint64_t periods_played;
     _Atomic bool start_pending;
     _Atomic uint64_t device_skips; /* periods the device clock jumped over while playing */
-    /* The anchor: device frame `anchor_dev` played position `anchor_pos`, and
-     * every later frame the next position, until the next seek, loop wrap
-     * or (re)start moves it (a seqlock: odd while being written). */
-    _Atomic uint64_t anchor_seq;
-    _Atomic uint64_t anchor_dev;
-    _Atomic int64_t anchor_pos;
+    /* Anchors: device frame `dev` played position `pos`, and every later
+     * frame the next position, until the next anchor (a seek, loop wrap or
+     * start) or stop (pos -1). A ring, newest at hist_n - 1; an entry is
+     * written before hist_n counts it. */
+    reel_player_anchor hist[REEL_PLAYER_ANCHORS];
+    _Atomic uint64_t hist_n;
     /* realtime-owned */
     reel_plan *cur;
     int64_t pos;
     uint64_t expect_dev;
     bool dev_valid;
     bool moved; /* the anchor is due at this period's start */
+    bool was_playing;
 } reel_player;
 
 /* A stopped player at frame 0 with no plan. */
@@ -72,10 +80,11 @@ void reel_player_seek(reel_player *p, int64_t frame);
 void reel_player_loop(reel_player *p, int64_t from, int64_t to); /* to <= from: no loop */
 int64_t reel_player_position(const reel_player *p);
 
-/* The position device frame `dev` played (or will play), by the anchor;
- * REEL_ESTATE if the player never played or `dev` lies before the anchor
- * (a seek, loop wrap or restart came after it). Control side. */
-int reel_player_pos_at(const reel_player *p, uint64_t dev, int64_t *pos, reel_error *err);
+/* The position device frame `dev` played, now or in the past, by the
+ * anchor in force then (the last REEL_PLAYER_ANCHORS / 2 moves are kept).
+ * REEL_ESTATE if the transport was stopped at that frame or the history no
+ * longer reaches back that far. Control side. */
+int reel_player_pos_at_past(const reel_player *p, uint64_t dev, int64_t *pos, reel_error *err);
 
 /* Realtime: one period of n frames into out[0..channels) (each n floats),
  * whose first frame is device frame `dev`. */

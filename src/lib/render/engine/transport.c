@@ -25,6 +25,7 @@
 #include "render/engine/graph_compile.h"
 #include "render/engine/lv2_host.h"
 #include "rt/rt_mem.h"
+#include "slice/slice.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -623,55 +624,45 @@ static int round_trip(transport *t, uint32_t *frames, reel_error *err)
     return rc;
 }
 
-static int op_track_record_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+/* Place frames [from, to) of stream `uri` (recording: `in` is its head) on
+ * `track` of `project` where the transport played them: stream frame ->
+ * device frame (the head's clock pairing; capture and playback share one
+ * frame clock) -> the position the player was at then, minus the round
+ * trip. One new version (take_place). Called with t->mu held. */
+static int place_take(reel_op_ctx *x, transport *t, const char *project, const char *track,
+                      const char *uri, const reel_control_stream_info *in, uint64_t from,
+                      uint64_t to, json_t **out, reel_error *err)
 {
-    (void)args;
-    transport *t = playing_or_fail(x, err);
-    if (!t)
-        return err->code;
-    pthread_mutex_lock(&t->mu);
-    int rc = REEL_OK;
-    reel_control_stream_info in;
     json_t *place_args = NULL, *placed = NULL;
-    if (!t->recording) {
-        rc = reel_error_set(err, REEL_ESTATE, "not recording: track_record_start first");
-        goto out;
-    }
-    t->recording = false;
-    if ((rc = stream_head(x, t->rec_stream, &in, err)))
-        goto out;
-    uint64_t from = t->rec_start, to = in.head.frames;
-    if (to <= from) {
-        rc = reel_error_set(err, REEL_ERANGE, "the take is empty: stream %s did not move",
-                            t->rec_stream);
-        goto out;
-    }
-    /* Stream frame -> device frame (the head's clock pairing: one frame
-     * clock for capture and playback) -> the position the player was at. */
-    uint64_t dev = in.head.device_frame - (in.head.clock_frame - from);
+    int rc = REEL_OK;
+    if (to <= from)
+        return reel_error_set(err, REEL_ERANGE, "the take is empty: [%llu, %llu) of %s",
+                              (unsigned long long)from, (unsigned long long)to, uri);
+    if (from > in->head.clock_frame + (uint64_t)in->def.sample_rate * 3600)
+        return reel_error_set(err, REEL_ERANGE, "frame %llu of %s is past its head",
+                              (unsigned long long)from, uri);
+    uint64_t dev = in->head.device_frame + from - in->head.clock_frame;
     int64_t pos;
     uint32_t lat;
-    if ((rc = reel_player_pos_at(t->player, dev, &pos, err)) || (rc = round_trip(t, &lat, err)))
-        goto out;
+    if ((rc = reel_player_pos_at_past(t->player, dev, &pos, err)) ||
+        (rc = round_trip(t, &lat, err)))
+        return rc;
     int64_t placed_at = pos - (int64_t)lat;
-    if (placed_at < 0) {
-        rc = reel_error_set(err, REEL_ERANGE, "the take starts %lld frames before the timeline "
-                            "does", (long long)-placed_at);
-        goto out;
-    }
+    if (placed_at < 0)
+        return reel_error_set(err, REEL_ERANGE, "the take starts %lld frames before the "
+                              "timeline does", (long long)-placed_at);
     json_t *tl = reel_project_find(json_object_get(t->doc, "timelines"), t->timeline, NULL);
     double at = reel_project_pos_after(t->doc, tl, 0, placed_at);
     char fs[32], ts[32];
     snprintf(fs, sizeof fs, "#%llu", (unsigned long long)from);
     snprintf(ts, sizeof ts, "#%llu", (unsigned long long)to);
-    place_args = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "stream", t->rec_stream, "from",
-                           fs, "to", ts, "project", t->rec_project, "track", t->rec_track,
-                           "timeline", t->timeline, "at", at);
-    if (!place_args) {
-        rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = reel_service_run_op(x->service, "take_place", place_args, x->origin, &placed, err)))
+    place_args = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "stream", uri, "from", fs,
+                           "to", ts, "project", project, "track", track, "timeline",
+                           t->timeline, "at", at);
+    if (!place_args)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    if ((rc = reel_service_run_op(x->service, "take_place", place_args, x->origin, &placed,
+                                  err)))
         goto out;
     uint32_t rate = (uint32_t)json_integer_value(json_object_get(t->doc, "rate"));
     *out = json_pack("{s:O, s:O, s:O, s:I, s:I, s:I, s:I, s:f, s:f, s:I}", "clip",
@@ -684,13 +675,80 @@ static int op_track_record_stop(reel_op_ctx *x, json_t *args, json_t **out, reel
     if (!*out)
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
 out:
-    pthread_mutex_unlock(&t->mu);
     json_decref(place_args);
     json_decref(placed);
     return rc;
 }
 
+/* A take after the fact: a window of a stream recorded while the
+ * transport played (time specs as for slices), placed where it was played. */
+static int op_track_record_place(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    const char *uri = reel_arg_str(args, "stream", "");
+    reel_control_stream_info in;
+    int rc = stream_head(x, uri, &in, err);
+    if (rc)
+        return rc;
+    reel_timespec tf, tt;
+    if ((rc = reel_timespec_parse(reel_arg_str(args, "from", ""), &tf, err)) ||
+        (rc = reel_timespec_parse(reel_arg_str(args, "to", ""), &tt, err)))
+        return rc;
+    reel_stream_view v;
+    if ((rc = reel_store_stream_open(x->st, uri, &v, err)))
+        return rc;
+    int64_t from = 0, to = 0;
+    rc = reel_slice_resolve(x->st, uri, &tf, &v.manifest, reel_store_cas(x->st), &from, err);
+    if (!rc)
+        rc = reel_slice_resolve(x->st, uri, &tt, &v.manifest, reel_store_cas(x->st), &to, err);
+    reel_stream_view_free(&v);
+    if (rc)
+        return rc;
+    if (from < 0 || to < 0)
+        return reel_error_set(err, REEL_ERANGE, "the window starts before the stream does");
+    pthread_mutex_lock(&t->mu);
+    const char *tail = strrchr(uri, '/');
+    if (json_object_get(args, "port"))
+        snprintf(t->rec_port, sizeof t->rec_port, "%s", reel_arg_str(args, "port", ""));
+    else
+        snprintf(t->rec_port, sizeof t->rec_port, "%s:%s_1", reel_jack_client_name(t->j),
+                 tail ? tail + 1 : uri);
+    rc = place_take(x, t, reel_arg_str(args, "project", ""), reel_arg_str(args, "track", ""), uri,
+                    &in, (uint64_t)from, (uint64_t)to, out, err);
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+static int op_track_record_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    (void)args;
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    pthread_mutex_lock(&t->mu);
+    int rc = REEL_OK;
+    reel_control_stream_info in;
+    if (!t->recording) {
+        rc = reel_error_set(err, REEL_ESTATE, "not recording: track_record_start first");
+        goto out;
+    }
+    t->recording = false;
+    if ((rc = stream_head(x, t->rec_stream, &in, err)))
+        goto out;
+    rc = place_take(x, t, t->rec_project, t->rec_track, t->rec_stream, &in, t->rec_start,
+                    in.head.frames, out, err);
+out:
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
 static const reel_op ops[] = {
+    {"track_record_place",
+     "Place a take after the fact: a window of a stream recorded while the transport played "
+     "(time specs), put on a track where it was played (frame clock and round trip).",
+     REEL_OP_CONTROL, op_track_record_place},
     {"track_record_start",
      "While the transport plays, start a take of a recording stream into a track (the stream "
      "never stops; the take is its window).",
