@@ -51,6 +51,44 @@ out=$(cd "$TMP" && NODE_PATH=$NODE_MODULES REEL_URL=$URL STREAM=$URI SHOTS=$SHOT
     fail "browser test failed: $(printf "%s" "$out" | tail -n 5 | tr '\n' ' ') (serve log: $(tail -n 5 "$TMP/serve.log" | tr '\n' ' '))"
 echo "browser: $out"
 
+# The beeps the page drew and the peaks route gave are where the recorded audio has them: each
+# window sliced from the stream, its onsets found here at full resolution (over 0.2 after at
+# least 6000 quiet frames, as the page's test looks for them), and each drawn onset within two
+# bins of one found here, and the other way round (a beep cut by the window's edges aside).
+# (jack_metro counts the frames it is run for, so a cycle the dummy server skips under load
+# shifts its later beeps off the beat: the audio, not the beat, is the oracle.)
+i=0
+while read -r from to; do
+    ok reel slice $URI --from "#$from" --to "#$to" --sample-format f32 --out "$TMP/win$i.wav" >/dev/null
+    python3 - "$TMP/win$i.wav" "$out" $i <<'EOF' || fail "window $i: the page's beeps are not where the audio has them"
+import array, json, subprocess, sys
+w = json.loads(sys.argv[2])["windows"][int(sys.argv[3])]
+a = array.array("f")
+a.frombytes(subprocess.check_output(["sox", "-D", sys.argv[1], "-t", "f32", "-e", "floating-point", "-"]))
+ch = int(subprocess.check_output(["soxi", "-c", sys.argv[1]]).strip())
+x = a[0::ch]
+true, quiet = [], -10**12
+for i, v in enumerate(x):
+    if abs(v) > 0.2:
+        if i - quiet >= 6000:
+            true.append(w["from"] + i)
+        quiet = 10**12
+    elif quiet == 10**12:
+        quiet = i
+tol, edge = 2 * w["bin_frames"], 6000 + 2 * w["bin_frames"]
+drawn = w["onsets"]
+for d in drawn:
+    if not any(abs(d - t) <= tol for t in true) and d - w["from"] > edge:
+        sys.exit("drawn beep at %d: none within %d in the audio (%s)" % (d, tol, true))
+for t in true:
+    if not any(abs(d - t) <= tol for d in drawn) and t - w["from"] > edge and w["to"] - t > edge:
+        sys.exit("a beep at %d in the audio was not drawn (%s)" % (t, drawn))
+print("window %d: %d beeps drawn, %d in the audio, all within %d frames" % (int(sys.argv[3]), len(drawn), len(true), tol))
+EOF
+    i=$((i + 1))
+done < <(python3 -c 'import json,sys; [print(w["from"], w["to"]) for w in json.loads(sys.argv[1])["windows"]]' "$out")
+[[ $i -eq 2 ]] || fail "checked $i windows, want 2"
+
 # Each artifact equals `reel slice` of its source window (serve keeps recording meanwhile).
 n=0
 while read -r id from to; do

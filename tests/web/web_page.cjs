@@ -2,12 +2,14 @@
 // against a running `reel serve` recording jack_metro at 120 bpm.
 //
 // Checks: the meters move (loud on the beeps, quiet between), the waveform the
-// page drew and the server's peak summary both hold beeps 24000 frames apart,
+// page drew and the server's peak summary both hold beeps (their windows and
+// onsets go to the shell half, which finds them in the recorded audio itself),
 // the canvas shows them, "grab last 10 s" and a dragged selection each make an
 // artifact that appears in the list, the artifact plays in the page (currentTime
 // advances, no media error), its waveform decodes to its length, its lineage is
-// shown. Prints the artifacts' ids and source windows as JSON on stdout for the
-// shell half to compare with `reel slice`. Screenshots into $SHOTS.
+// shown. Prints the artifacts' ids and source windows, and the drawn onsets
+// with their windows, as JSON on stdout for the shell half to compare with
+// `reel slice`. Screenshots into $SHOTS.
 //
 // Env: REEL_URL, STREAM, SHOTS, CHROMIUM (default /usr/bin/chromium).
 'use strict';
@@ -17,7 +19,6 @@ const path = require('path');
 const URL = process.env.REEL_URL;
 const STREAM = process.env.STREAM;
 const SHOTS = process.env.SHOTS;
-const BEAT = 24000; // frames between beats at 120 bpm, 48 kHz
 
 function fail(msg) {
   console.error(`web_page.cjs: ${msg}`);
@@ -40,19 +41,6 @@ function onsets(p, ch, thr, gap) {
     }
   }
   return out;
-}
-
-// Consecutive onsets (the first may be cut by the window) must be one beat apart,
-// within `tol` frames (the bins' width).
-function checkBeats(what, ons, tol, minBeats) {
-  if (ons.length < minBeats) fail(`${what}: ${ons.length} beeps, want at least ${minBeats}: ${ons}`);
-  for (let k = 2; k < ons.length; k++) {
-    const d = ons[k] - ons[k - 1];
-    if (Math.abs(d - BEAT) > tol && Math.abs(d - 2 * BEAT) > tol)
-      fail(`${what}: beeps ${d} frames apart, not ${BEAT} (±${tol}): ${ons}`);
-  }
-  const spaced = ons.slice(1).filter((f, k) => Math.abs(f - ons[k] - BEAT) <= tol).length;
-  if (spaced < minBeats - 2) fail(`${what}: only ${spaced} beeps one beat apart: ${ons}`);
 }
 
 async function main() {
@@ -116,7 +104,9 @@ async function main() {
     if (!drawn || !drawn.bins) fail('the page drew no peaks');
     const held = (drawn.to_frame - drawn.from_frame) / 48000;
     const ons = onsets(drawn, 0, 0.2, 6000);
-    checkBeats('drawn waveform', ons, 2 * drawn.bin_frames, Math.floor(held * 2) - 2);
+    // Where the beeps are is checked by web_page.sh against the recorded audio itself.
+    if (ons.length < Math.floor(held * 2) - 2) fail(`drawn waveform: ${ons.length} beeps in ${held} s: ${ons}`);
+    const drawnWin = { from: drawn.from_frame, to: drawn.to_frame, bin_frames: drawn.bin_frames, onsets: ons };
     // The canvas itself: columns with a tall bar come in groups, one per beep.
     const groups = await page.$eval(`${card} canvas`, (c) => {
       const g = c.getContext('2d');
@@ -138,7 +128,9 @@ async function main() {
     if (Math.abs(groups - ons.length) > 2) fail(`canvas shows ${groups} beeps, the data ${ons.length}`);
     // The server's summary on its own, finer than the cache (480-frame bins).
     const fine = await page.evaluate(async (s) => (await fetch(`/api/streams/${encodeURIComponent(s)}/peaks?from=-4s&to=head&bins=400`)).json(), STREAM);
-    checkBeats('peaks route, 4 s', onsets(fine, 0, 0.2, 6000), 2 * fine.bin_frames, 6);
+    const fineOns = onsets(fine, 0, 0.2, 6000);
+    if (fineOns.length < 6) fail(`peaks route, 4 s: ${fineOns.length} beeps: ${fineOns}`);
+    const fineWin = { from: fine.from_frame, to: fine.to_frame, bin_frames: fine.bin_frames, onsets: fineOns };
     await page.screenshot({ path: path.join(SHOTS, '1-live.png'), fullPage: true });
 
     // -- grab the last 10 s (wait until there are 11) --
@@ -190,7 +182,7 @@ async function main() {
     const sessOk = await page.evaluate(async () => (await fetch('/api/sessions')).status);
     if (sessOk === 404 && !/not available/.test(sess)) fail(`sessions panel without the route: '${sess}'`);
     if (errors.length) fail(errors.join('; '));
-    console.log(JSON.stringify({ artifacts: [{ id: id1, ...w1 }, { id: id2, ...w2 }], meters: { hi, lo, rises }, beeps: ons.length, canvas_beeps: groups }));
+    console.log(JSON.stringify({ artifacts: [{ id: id1, ...w1 }, { id: id2, ...w2 }], meters: { hi, lo, rises }, beeps: ons.length, canvas_beeps: groups, windows: [drawnWin, fineWin] }));
   } finally {
     await browser.close();
   }
