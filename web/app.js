@@ -157,6 +157,9 @@ async function refreshPeaks(v) {
   try {
     const w = v.canvas.clientWidth || 800;
     const p = await api(`/api/streams/${enc(v.uri)}/peaks?from=-${windowSeconds()}s&to=head&bins=${Math.min(w, 4000)}`);
+    // A drag that began while this was in flight keeps the view it began on: the frames
+    // under the pointer must not move under it.
+    if (v.dragging) return;
     v.peaks = p;
     window.reel.peaks[v.uri] = p;
     if (p.head_frame > v.doc.head_frame) v.doc.head_frame = p.head_frame;
