@@ -143,6 +143,22 @@ elif isinstance(v, (list, dict)):
 print(v)' "$expr" "$file"
 }
 
+# json_check EXPR FILE: EXPR (python over d, the JSON in FILE) must be true.
+json_check() {
+    [[ $(json "$1" "$2") == true ]] || fail "not true: $1 -- in $(head -c 600 "$2" | tr '\n' ' ')"
+}
+
+# Project edits for the engine's tests: `edit CMD...` runs `reel CMD...` (it must succeed),
+# keeping its JSON reply, and `idof KEY` reads KEY of that reply (the new track, clip...).
+edit() { ok reel "$@" >"$TMP/ok.json"; }
+idof() { json "d['$1']" "$TMP/ok.json"; }
+
+# import_art FILE: `reel import FILE`, printing the artifact's id.
+import_art() {
+    ok reel --json import "$1" >"$TMP/imp.json"
+    json "d['artifact']" "$TMP/imp.json"
+}
+
 # status_field URI FIELD
 status_field() {
     reel --json status "$1" | json "d['$2']"

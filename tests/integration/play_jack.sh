@@ -18,12 +18,8 @@ start_jackd
 mksrc "$TMP/m.wav" 1.5 1 f32
 mksrc "$TMP/s.wav" 1 2 i24
 ok reel init >/dev/null
-ok reel --json import "$TMP/m.wav" >"$TMP/imp.json"
-AM=$(json "d['artifact']" "$TMP/imp.json")
-ok reel --json import "$TMP/s.wav" >"$TMP/imp.json"
-AS=$(json "d['artifact']" "$TMP/imp.json")
-idof() { json "d['$1']" "$TMP/ok.json"; }
-edit() { ok reel "$@" >"$TMP/ok.json"; }
+AM=$(import_art "$TMP/m.wav")
+AS=$(import_art "$TMP/s.wav")
 edit project create live --rate $RATE
 P=$(idof project)
 edit track add "$P" --channels 1 --gain 0.7 --pan=-0.3
@@ -56,9 +52,6 @@ wait_port reel:loop_1
 jack_disconnect -s "$SRV" system:capture_1 reel:loop_1
 jack_disconnect -s "$SRV" system:capture_2 reel:loop_2
 
-json_check() {
-    [[ $(json "$1" "$2") == true ]] || fail "not true: $1 -- in $(head -c 600 "$2" | tr '\n' ' ')"
-}
 # take: play, slice the capture; 0 when it holds the render bit for bit, 3 when it does not.
 take() {
     ok reel play "$P" --from 0 --port reel:loop_1 --port reel:loop_2 >"$TMP/play.json"

@@ -23,9 +23,6 @@ record_file "$TMP/take.wav"
 S=stream://file/take
 
 # json_check EXPR FILE: EXPR (python over d) must be true.
-json_check() {
-    [[ $(json "$1" "$2") == true ]] || fail "not true: $1 -- in $(head -c 600 "$2" | tr '\n' ' ')"
-}
 
 # A project and a track, every value from the flags.
 ok reel project create song --rate $RATE --seed 7 >"$TMP/create.json"

@@ -20,13 +20,7 @@ start_jackd
 sox -D -n -r $RATE -c 1 -e floating-point -b 32 "$TMP/click.wav" synth 0.002 sine 1000 \
     pad 0 0.248 repeat 7 || fail "sox: click.wav"
 ok reel init >/dev/null
-ok reel --json import "$TMP/click.wav" >"$TMP/imp.json"
-AC=$(json "d['artifact']" "$TMP/imp.json")
-idof() { json "d['$1']" "$TMP/ok.json"; }
-edit() { ok reel "$@" >"$TMP/ok.json"; }
-json_check() {
-    [[ $(json "$1" "$2") == true ]] || fail "not true: $1 -- in $(head -c 600 "$2" | tr '\n' ' ')"
-}
+AC=$(import_art "$TMP/click.wav")
 edit project create overdub --rate $RATE
 P=$(idof project)
 edit track add "$P" --channels 1 --name clicks

@@ -16,12 +16,8 @@ need sox
 mksrc "$TMP/m.wav" 1 1 f32
 mksrc "$TMP/s.wav" 1 2 f32
 ok reel init >/dev/null
-ok reel --json import "$TMP/m.wav" >"$TMP/imp.json"
-AM=$(json "d['artifact']" "$TMP/imp.json")
-ok reel --json import "$TMP/s.wav" >"$TMP/imp.json"
-AS=$(json "d['artifact']" "$TMP/imp.json")
-idof() { json "d['$1']" "$TMP/ok.json"; }
-edit() { ok reel "$@" >"$TMP/ok.json"; }
+AM=$(import_art "$TMP/m.wav")
+AS=$(import_art "$TMP/s.wav")
 edit project create lat
 P=$(idof project)
 edit track add "$P" --channels 1

@@ -20,13 +20,9 @@ done
 mksrc "$TMP/m.wav" 1 1 f32
 mksrc "$TMP/s.wav" 1 2 f32
 ok reel init >/dev/null
-ok reel --json import "$TMP/m.wav" >"$TMP/imp.json"
-AM=$(json "d['artifact']" "$TMP/imp.json")
-ok reel --json import "$TMP/s.wav" >"$TMP/imp.json"
-AS=$(json "d['artifact']" "$TMP/imp.json")
+AM=$(import_art "$TMP/m.wav")
+AS=$(import_art "$TMP/s.wav")
 
-idof() { json "d['$1']" "$TMP/ok.json"; }
-edit() { ok reel "$@" >"$TMP/ok.json"; }
 edit project create lv2
 P=$(idof project)
 edit track add "$P" --channels 1

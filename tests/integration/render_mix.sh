@@ -26,17 +26,11 @@ sox -D -n -r 44100 -c 1 -b 16 -e signed-integer "$TMP/k.wav" synth 1 sine 1000 g
 ok reel init >/dev/null
 declare -A ART
 for s in a b c k; do
-    ok reel --json import "$TMP/$s.wav" >"$TMP/imp.json"
-    ART[$s]=$(json "d['artifact']" "$TMP/imp.json")
+    ART[$s]=$(import_art "$TMP/$s.wav")
 done
 python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' \
     "${ART[a]}" "$TMP/a.wav" "${ART[b]}" "$TMP/b.wav" "${ART[c]}" "$TMP/c.wav" >"$TMP/sources.json"
 
-json_check() {
-    [[ $(json "$1" "$2") == true ]] || fail "not true: $1 -- in $(head -c 600 "$2" | tr '\n' ' ')"
-}
-idof() { json "d['$1']" "$TMP/ok.json"; }
-edit() { ok reel "$@" >"$TMP/ok.json"; }
 
 edit project create mix
 P=$(idof project)

@@ -15,12 +15,8 @@ sox -D -n -r 48000 -c 1 -b 16 -e signed-integer "$TMP/sine.wav" synth 1 sine 440
 sox -D -n -r 44100 -c 1 -b 16 -e signed-integer "$TMP/sine44.wav" synth 1 sine 1000 gain -6 ||
     fail "sox: sine44.wav"
 ok reel init >/dev/null
-ok reel --json import "$TMP/sine.wav" >"$TMP/imp.json"
-A=$(json "d['artifact']" "$TMP/imp.json")
-ok reel --json import "$TMP/sine44.wav" >"$TMP/imp.json"
-A44=$(json "d['artifact']" "$TMP/imp.json")
-idof() { json "d['$1']" "$TMP/ok.json"; }
-edit() { ok reel "$@" >"$TMP/ok.json"; }
+A=$(import_art "$TMP/sine.wav")
+A44=$(import_art "$TMP/sine44.wav")
 
 # case NAME SOURCE FRAMES HZ [clip options]: one clip on a fresh project; the render has FRAMES
 # frames and its tone measures HZ.

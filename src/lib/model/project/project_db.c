@@ -615,3 +615,35 @@ fail:
     *dropped = 0;
     return rc;
 }
+
+typedef struct version_find {
+    const char *version;
+    reel_project_version *out;
+    bool found;
+} version_find;
+
+static int version_find_one(const reel_project_version *v, void *ud)
+{
+    version_find *f = ud;
+    if (!f->found && strcmp(v->version, f->version) == 0) {
+        *f->out = *v;
+        f->found = true;
+    }
+    return 0;
+}
+
+int reel_project_version_get(reel_db *db, const char *id, const char *version,
+                             reel_project_version *out, reel_error *err)
+{
+    reel_project_row row;
+    int rc = reel_project_get_row(db, id, &row, err);
+    if (rc)
+        return rc;
+    version_find f = {.version = version ? version : row.head, .out = out};
+    if ((rc = reel_project_versions(db, id, version_find_one, &f, err)))
+        return rc;
+    if (!f.found)
+        return reel_error_set(err, REEL_ENOENT, "project %.64s has no version %.80s", id,
+                              f.version);
+    return REEL_OK;
+}

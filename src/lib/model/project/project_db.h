@@ -49,6 +49,11 @@ typedef int (*reel_project_version_fn)(const reel_project_version *v, void *ud);
 int reel_project_versions(reel_db *db, const char *id, reel_project_version_fn fn, void *ud,
                           reel_error *err);
 
+/* Version `version` of project `id` (NULL: its head), with its artifact:
+ * REEL_ENOENT naming both when the project has no such version. */
+int reel_project_version_get(reel_db *db, const char *id, const char *version,
+                             reel_project_version *out, reel_error *err);
+
 /* The redo stack, top first. */
 int reel_project_redo_list(reel_db *db, const char *id, reel_project_version_fn fn, void *ud,
                            reel_error *err);

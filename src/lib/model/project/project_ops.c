@@ -235,18 +235,6 @@ static int op_project_list(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
     return REEL_OK;
 }
 
-typedef struct version_find {
-    const char *version;
-    bool found;
-} version_find;
-
-static int find_one(const reel_project_version *v, void *ud)
-{
-    version_find *f = ud;
-    f->found |= strcmp(v->version, f->version) == 0;
-    return 0;
-}
-
 static int op_project_get(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     const char *id = reel_arg_str(args, "project", "");
@@ -255,12 +243,9 @@ static int op_project_get(reel_op_ctx *x, json_t *args, json_t **out, reel_error
     if (rc)
         return rc;
     const char *version = reel_arg_str(args, "version", row.head);
-    version_find f = {.version = version};
-    if ((rc = reel_project_versions(reel_store_db(x->st), id, find_one, &f, err)))
+    reel_project_version v;
+    if ((rc = reel_project_version_get(reel_store_db(x->st), id, version, &v, err)))
         return rc;
-    if (!f.found)
-        return reel_error_set(err, REEL_ENOENT, "project %.64s has no version %.80s", id,
-                              version);
     json_t *doc;
     if ((rc = reel_project_load(x->st, version, &doc, err)))
         return rc;

@@ -33,35 +33,14 @@ static int op_graph_set(reel_op_ctx *x, json_t *args, json_t **out, reel_error *
     return reel_project_edit(x, args, "graph_set", edit_graph_set, out, err);
 }
 
-typedef struct version_find {
-    const char *version;
-    char artifact[REEL_ARTIFACT_ID_MAX];
-    bool found;
-} version_find;
-
-static int find_one(const reel_project_version *v, void *ud)
-{
-    version_find *f = ud;
-    if (strcmp(v->version, f->version) == 0) {
-        f->found = true;
-        snprintf(f->artifact, sizeof f->artifact, "%s", v->artifact);
-    }
-    return 0;
-}
-
 static int op_render(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     const char *id = reel_arg_str(args, "project", "");
-    reel_project_row row;
-    int rc = reel_project_get_row(reel_store_db(x->st), id, &row, err);
+    reel_project_version f;
+    int rc = reel_project_version_get(reel_store_db(x->st), id,
+                                      reel_arg_str(args, "version", NULL), &f, err);
     if (rc)
         return rc;
-    version_find f = {.version = reel_arg_str(args, "version", row.head)};
-    if ((rc = reel_project_versions(reel_store_db(x->st), id, find_one, &f, err)))
-        return rc;
-    if (!f.found)
-        return reel_error_set(err, REEL_ENOENT, "project %.64s has no version %.80s", id,
-                              f.version);
     reel_offline_request req;
     memset(&req, 0, sizeof req);
     req.project = id;

@@ -248,18 +248,6 @@ static int connect_ports(transport *t, json_t *ports, reel_error *err)
     return REEL_OK;
 }
 
-typedef struct version_find {
-    const char *version;
-    bool found;
-} version_find;
-
-static int find_one(const reel_project_version *v, void *ud)
-{
-    version_find *f = ud;
-    f->found |= strcmp(v->version, f->version) == 0;
-    return 0;
-}
-
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -331,16 +319,11 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     if (!t)
         return reel_error_set(err, REEL_ESTATE, "the transport is not running");
     const char *id = reel_arg_str(args, "project", "");
-    reel_project_row row;
-    int rc = reel_project_get_row(reel_store_db(x->st), id, &row, err);
+    reel_project_version f;
+    int rc = reel_project_version_get(reel_store_db(x->st), id,
+                                      reel_arg_str(args, "version", NULL), &f, err);
     if (rc)
         return rc;
-    version_find f = {.version = reel_arg_str(args, "version", row.head)};
-    if ((rc = reel_project_versions(reel_store_db(x->st), id, find_one, &f, err)))
-        return rc;
-    if (!f.found)
-        return reel_error_set(err, REEL_ENOENT, "project %.64s has no version %.80s", id,
-                              f.version);
     json_t *doc;
     if ((rc = reel_project_load(x->st, f.version, &doc, err)))
         return rc;
@@ -567,6 +550,19 @@ static int stream_head(reel_op_ctx *x, const char *uri, reel_control_stream_info
     return REEL_OK;
 }
 
+/* The JACK input port a take of `uri` is recorded from, for its latency:
+ * "port" of the op, else the stream's first port as the JACK source names
+ * it (<client>:<stream name>_1). */
+static void rec_port_set(transport *t, json_t *args, const char *uri)
+{
+    const char *tail = strrchr(uri, '/');
+    if (json_object_get(args, "port"))
+        snprintf(t->rec_port, sizeof t->rec_port, "%s", reel_arg_str(args, "port", ""));
+    else
+        snprintf(t->rec_port, sizeof t->rec_port, "%s:%s_1", reel_jack_client_name(t->j),
+                 tail ? tail + 1 : uri);
+}
+
 static int op_track_record_start(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     transport *t = playing_or_fail(x, err);
@@ -587,17 +583,11 @@ static int op_track_record_start(reel_op_ctx *x, json_t *args, json_t **out, ree
         rc = reel_error_set(err, REEL_ESTATE, "already recording %s into track %s",
                             t->rec_stream, t->rec_track);
     } else {
-        const char *tail = strrchr(uri, '/');
         t->recording = true;
         snprintf(t->rec_project, sizeof t->rec_project, "%s", reel_arg_str(args, "project", ""));
         snprintf(t->rec_track, sizeof t->rec_track, "%s", reel_arg_str(args, "track", ""));
         snprintf(t->rec_stream, sizeof t->rec_stream, "%s", uri);
-        /* the stream's first input port, as the JACK source names it, unless given */
-        if (json_object_get(args, "port"))
-            snprintf(t->rec_port, sizeof t->rec_port, "%s", reel_arg_str(args, "port", ""));
-        else
-            snprintf(t->rec_port, sizeof t->rec_port, "%s:%s_1", reel_jack_client_name(t->j),
-                     tail ? tail + 1 : uri);
+        rec_port_set(t, args, uri);
         t->rec_start = in.head.frames;
         *out = json_pack("{s:s, s:s, s:s, s:I}", "project", t->rec_project, "track",
                          t->rec_track, "stream", uri, "from_frame", (json_int_t)t->rec_start);
@@ -709,12 +699,7 @@ static int op_track_record_place(reel_op_ctx *x, json_t *args, json_t **out, ree
     if (from < 0 || to < 0)
         return reel_error_set(err, REEL_ERANGE, "the window starts before the stream does");
     pthread_mutex_lock(&t->mu);
-    const char *tail = strrchr(uri, '/');
-    if (json_object_get(args, "port"))
-        snprintf(t->rec_port, sizeof t->rec_port, "%s", reel_arg_str(args, "port", ""));
-    else
-        snprintf(t->rec_port, sizeof t->rec_port, "%s:%s_1", reel_jack_client_name(t->j),
-                 tail ? tail + 1 : uri);
+    rec_port_set(t, args, uri);
     rc = place_take(x, t, reel_arg_str(args, "project", ""), reel_arg_str(args, "track", ""), uri,
                     &in, (uint64_t)from, (uint64_t)to, out, err);
     pthread_mutex_unlock(&t->mu);
