@@ -111,12 +111,18 @@ done
 # The raw records (midi_record.h) of segment 2: pulses 1000 frames apart (120 bpm, 24 a beat,
 # 48 kHz), most gaps exactly that; a gap longer by whole periods where the server skipped
 # cycles (reel writes them as time, the transport does not move) or by whole pulses where a
-# cycle was lost to an xrun; never a shorter one, never off that grid.
+# cycle was lost to an xrun; off that grid only where the stream counted xruns: JACK2 then
+# resets its frame clock by the time that passed (not whole periods; reel keeps positions true
+# to that clock), and a client that missed its cycle delivers its events a cycle late (a gap one
+# period longer, the next one period shorter). Then at most one such gap per xrun and a tenth of
+# the gaps; never any without an xrun.
 ok reel slice $URI --from "#$(mark 1 start frame)" --to "#$(mark 1 end frame)" --format raw \
     --out "$TMP/seg2.raw" >/dev/null
-python3 - "$TMP/seg2.raw" $PERIOD $(($(mark 1 end midi_ticks) - $(mark 1 start midi_ticks))) <<'EOF' ||
+XR=$(status_field $URI xruns)
+python3 - "$TMP/seg2.raw" $PERIOD $(($(mark 1 end midi_ticks) - $(mark 1 start midi_ticks))) "$XR" <<'EOF' ||
 import struct, sys
 b, period, want = open(sys.argv[1], "rb").read(), int(sys.argv[2]), int(sys.argv[3])
+xruns = int(sys.argv[4])
 pos, frames = 0, []
 while pos < len(b):
     frame, _, n = struct.unpack_from("<QqI", b, pos)
@@ -126,9 +132,13 @@ gaps = [y - x for x, y in zip(frames, frames[1:])]
 # A gap is m pulses (m > 1: a cycle reel missed, its pulses lost) and k skipped periods.
 bad = [g for g in gaps if not any((g - 1000 * m) % period == 0 for m in range(1, g // 1000 + 1))]
 exact = sum(g == 1000 for g in gaps)
+# only where xruns were counted: one per xrun, a tenth of the gaps at most
+if bad and xruns > 0 and len(bad) <= min(xruns, len(gaps) // 10) and all(g > 0 for g in bad):
+    print(f"note: {len(bad)} gaps off the period grid after {xruns} xruns: {bad}", file=sys.stderr)
+    bad = []
 if len(frames) != want or bad or exact < 0.5 * len(gaps) or len(gaps) < 40:
     sys.exit(f"{len(frames)} pulses (the marks say {want}); gaps not 1000 + k periods: "
-             f"{bad[:10]}; {exact} of {len(gaps)} exactly 1000")
+             f"{bad[:10]}; {exact} of {len(gaps)} exactly 1000; {xruns} xruns")
 EOF
     fail "(c) the recorded pulses are not jack_midi_clock's 120 bpm clock"
 midicsv "$TMP/upto-$(mark 1 end frame).mid" >"$TMP/upto.csv"
