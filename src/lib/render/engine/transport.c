@@ -426,6 +426,20 @@ static transport *playing_or_fail(reel_op_ctx *x, reel_error *err)
     return t;
 }
 
+/* Takes need the JACK client capture and playback share (its frame clock,
+ * its port latencies); playback through ALSA has neither. */
+static transport *jack_playing_or_fail(reel_op_ctx *x, reel_error *err)
+{
+    transport *t = playing_or_fail(x, err);
+    if (t && (!t->j || !t->jp)) {
+        reel_error_set(err, REEL_ESTATE, "recording into a timeline needs playback through "
+                                         "JACK (the transport plays to %s)",
+                       t->alsa ? "ALSA" : "no device");
+        return NULL;
+    }
+    return t;
+}
+
 static int op_transport_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     (void)args;
@@ -565,7 +579,7 @@ static void rec_port_set(transport *t, json_t *args, const char *uri)
 
 static int op_track_record_start(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
-    transport *t = playing_or_fail(x, err);
+    transport *t = jack_playing_or_fail(x, err);
     if (!t)
         return err->code;
     const char *uri = reel_arg_str(args, "stream", "");
@@ -674,7 +688,7 @@ out:
  * transport played (time specs as for slices), placed where it was played. */
 static int op_track_record_place(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
-    transport *t = playing_or_fail(x, err);
+    transport *t = jack_playing_or_fail(x, err);
     if (!t)
         return err->code;
     const char *uri = reel_arg_str(args, "stream", "");
@@ -709,7 +723,7 @@ static int op_track_record_place(reel_op_ctx *x, json_t *args, json_t **out, ree
 static int op_track_record_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     (void)args;
-    transport *t = playing_or_fail(x, err);
+    transport *t = jack_playing_or_fail(x, err);
     if (!t)
         return err->code;
     pthread_mutex_lock(&t->mu);
