@@ -169,16 +169,12 @@ def jack_connections(port):
     return [l.strip() for l in p.stdout.splitlines()[1:] if l.startswith("   ")]
 
 
-def wait_state(ctx, pred, what, limit=10.0):
-    """Bounded: the state once pred(state) holds (polled every 20 ms, at most `limit` s)."""
-    end = time.monotonic() + limit
-    while True:
-        st = ok(ctx, "get_state_json")
-        if pred(st):
-            return st
-        if time.monotonic() > end:
-            fail("%s not within %.0f s: %s" % (what, limit, json.dumps(st)[:500]))
-        time.sleep(0.02)
+def until(**wait):
+    """The state once the transport reached what op transport_state waits for (until_frame:
+    playing at or past a frame; until_periods: the device ran the player that many periods),
+    which it bounds itself (10 s)."""
+    reel_call_ok("transport_state", wait)
+    return ok(ctx, "get_state_json")
 
 
 ctx = vp()
@@ -347,11 +343,9 @@ outs = played["output_ports"]
 if len(outs) != 1 or "system:playback_1" not in jack_connections(outs[0]):
     fail("jack_lsp: %s is connected to %s" % (outs, jack_connections(outs[0]) if outs else None))
 t0 = time.monotonic()
-st1 = wait_state(ctx, lambda s: s["transport"]["playing"] and
-                 s["transport"]["position_frame"] > 0, "the position leaving 0")
+st1 = until(until_frame=1)
 p1 = st1["transport"]["position_frame"]
-st2 = wait_state(ctx, lambda s: s["transport"]["position_frame"] >= p1 + 4096,
-                 "the position advancing 4096 frames")
+st2 = until(until_frame=p1 + 4096)
 dt = time.monotonic() - t0
 adv = st2["transport"]["position_frame"]
 print("ok play: position %d -> %d frames in %.3f s of wall clock (jackd dummy at %d Hz)"
@@ -368,8 +362,9 @@ st3 = ok(ctx, "get_state_json")
 if st3["head"] == playing_version or st3["transport"]["version"] != playing_version:
     fail("update_routing while playing: %s" % json.dumps(st3)[:400])
 ok(ctx, "play", {"ports": ["system:playback_1"]})
-wait_state(ctx, lambda s: s["transport"]["version"] == s["head"] and s["transport"]["playing"],
-           "the new graph playing")
+st4 = ok(ctx, "get_state_json")  # the play swapped the new version in before it answered
+if st4["transport"]["version"] != st4["head"] or not st4["transport"]["playing"]:
+    fail("the new graph is not playing: %s" % json.dumps(st4)[:400])
 # A parameter in place (node_param_set): no new version, the same plan playing.
 head_before = ok(ctx, "get_state_json")["head"]
 pv = ok(ctx, "update_routing", {"node": "bus", "param": "gain", "value": 0.5})
@@ -386,19 +381,17 @@ for bad in (float("nan"), -0.5):
 sk = ok(ctx, "seek", 0.5)
 if sk["position_frame"] != RATE // 2:
     fail("seek(0.5) at %d Hz: position_frame %s" % (RATE, sk["position_frame"]))
-# The player takes the seek at its next period: wait (bounded) until the state shows it.
-wait_state(ctx, lambda s: RATE // 2 <= s["transport"]["position_frame"] < RATE // 2 + RATE // 4,
-           "the seek to frame %d taking effect" % (RATE // 2))
+# The state shows the seek at once (the player takes it at its next period), then plays on.
+st5 = until(until_frame=RATE // 2)
+if not RATE // 2 <= st5["transport"]["position_frame"] < RATE // 2 + RATE // 4:
+    fail("the seek to frame %d: %s" % (RATE // 2, st5["transport"]))
 stopped = ok(ctx, "stop")
 if stopped["playing"]:
     fail("stop: %s" % stopped)
-# Stopped: the callback may finish the period it is in, then the position does not move over
-# the next 0.2 s of wall clock (the dummy driver runs in real time: about 37 periods of 256
-# frames; a check that nothing changes, so a stalled server could only make it pass).
-time.sleep(0.2)
-s_a = ok(ctx, "get_state_json")["transport"]
-time.sleep(0.2)
-s_b = ok(ctx, "get_state_json")["transport"]
+# Stopped: the callback may finish the period it is in (two periods later it has), then the
+# position does not move over the next 37 periods the device runs.
+s_a = until(until_periods=stopped["device_periods"] + 2)["transport"]
+s_b = until(until_periods=s_a["device_periods"] + 37)["transport"]
 if s_b["position_frame"] != s_a["position_frame"] or s_a["playing"] or s_b["playing"]:
     fail("the position moved after stop: %s -> %s" % (s_a, s_b))
 if not RATE // 2 <= s_a["position_frame"] < RATE // 2 + RATE // 4:
@@ -445,7 +438,8 @@ if lib.reel_audio_get_state_json(ctx, None) != REEL_EINVAL or \
 
 # play again, shutdown stops it and unbinds
 ok(ctx, "play", None)
-wait_state(ctx, lambda s: s["transport"]["playing"], "playing again")
+if not ok(ctx, "get_state_json")["transport"]["playing"]:
+    fail("not playing again")
 if lib.reel_audio_shutdown(ctx) != REEL_OK:
     fail("shutdown: %s" % last_error(ctx))
 out = vp()

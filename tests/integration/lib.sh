@@ -143,6 +143,14 @@ elif isinstance(v, (list, dict)):
 print(v)' "$expr" "$file"
 }
 
+# wait_log FILE PATTERN [SECONDS]: until a line of FILE matches PATTERN (grep -E), at most
+# SECONDS (default 10): tail -F hands grep each line as it is written, nothing polls.
+wait_log() {
+    local file=$1 pat=$2 secs=${3:-10}
+    timeout "$secs" bash -c 'grep -m1 -qE -- "$1" < <(tail -F -n +1 "$2" 2>/dev/null)' _ "$pat" "$file" ||
+        fail "no line matching '$pat' in $(basename "$file") within $secs s: $(tail -c 400 "$file")"
+}
+
 # json_check EXPR FILE: EXPR (python over d, the JSON in FILE) must be true.
 json_check() {
     [[ $(json "$1" "$2") == true ]] || fail "not true: $1 -- in $(head -c 600 "$2" | tr '\n' ' ')"

@@ -106,6 +106,8 @@ ok reel call transport_state >"$TMP/state.json"
 json_check "d['project'] == '$P' and not d['playing']" "$TMP/state.json"
 ok reel call transport_seek '{"marker": "'"$M"'"}' >"$TMP/seek.json"
 json_check "d['position_frame'] == $RATE" "$TMP/seek.json"
+expect_fail any reel call transport_state '{"until_frame": 1000000000, "timeout": 0.2}'
+grep -q "did not reach until_frame within the timeout" "$TMP/ef.err" || fail "until_frame: $(cat "$TMP/ef.err")"
 expect_fail any reel call transport_seek '{"marker": "m999-0000"}'
 grep -q "no marker" "$TMP/ef.err" || fail "seek to a missing marker: $(cat "$TMP/ef.err")"
 expect_fail any reel play "$P" --port nosuch:port_1
@@ -144,12 +146,7 @@ reel_bg "$TMP/serve2.log" serve --source jack:system:capture_1 --stream stream:/
     --listen 127.0.0.1:0 --no-osc --play "$P"
 SERVE_PID=$BG_PID
 serve_ready "$TMP/serve2.log" "$SERVE_PID"
-for ((i = 0; i < 200; i++)); do
-    grep -q "playing $P" "$TMP/serve2.log" && break
-    sleep 0.05
-done
-grep -q "playing $P (version blake3:[0-9a-f]*) on reel:play_1" "$TMP/serve2.log" ||
-    fail "serve --play did not play: $(tail -c 400 "$TMP/serve2.log")"
+wait_log "$TMP/serve2.log" "playing $P \(version blake3:[0-9a-f]+\) on reel:play_1"
 ok reel call transport_state >"$TMP/state.json"
 json_check "d['project'] == '$P' and d['output_ports'][0] == 'reel:play_1'" "$TMP/state.json"
 kill -INT "$SERVE_PID"

@@ -40,15 +40,10 @@ jack_disconnect -s "$SRV" system:capture_1 reel:take_1
 expect_fail any reel call track_record_stop
 grep -q "nothing is loaded\|not recording" "$TMP/ef.err" || fail "stop first: $(cat "$TMP/ef.err")"
 
-# state_until EXPR: poll transport_state (at most 10 s) until EXPR holds on it.
-state_until() {
-    local i
-    for ((i = 0; i < 200; i++)); do
-        reel call transport_state >"$TMP/state.json" 2>/dev/null &&
-            [[ $(json "$1" "$TMP/state.json") == true ]] && return 0
-        sleep 0.05
-    done
-    fail "transport never reached: $1 -- $(head -c 400 "$TMP/state.json")"
+# playing_at FRAME: once the transport plays at or past FRAME (transport_state waits for it,
+# at most 10 s), its state in $TMP/state.json.
+playing_at() {
+    ok reel call transport_state '{"until_frame": '"$1"'}' >"$TMP/state.json"
 }
 
 # empty_takes: the takes track empty again (an earlier take's clip removed).
@@ -63,9 +58,9 @@ take() {
     empty_takes
     reel_bg "$TMP/play.log" play "$P" --from 0 --port reel:take_1 --seconds 3.5
     local play_pid=$BG_PID
-    state_until "d['playing'] and d['position_frame'] > 0.2 * $RATE"
+    playing_at $((RATE / 5))
     ok reel call track_record_start '{"project": "'"$P"'", "track": "'"$T2"'", "stream": "'$URI'"}' >/dev/null
-    state_until "d['position_frame'] > 2.3 * $RATE"
+    playing_at $((RATE * 23 / 10))
     ok reel call track_record_stop >"$TMP/rec.json"
     wait_bg "$play_pid"
     verify
@@ -78,7 +73,8 @@ later() {
     h0=$(status_field $URI head_frame)
     ok reel play "$P" --from 0 --port reel:take_1 --seconds 3 >/dev/null
     h1=$(status_field $URI head_frame)
-    state_until "not d['playing']"
+    ok reel call transport_state >"$TMP/state.json"
+    json_check "not d['playing']" "$TMP/state.json"
     ok reel call track_record_place '{"project": "'"$P"'", "track": "'"$T2"'", "stream": "'$URI'",
         "from": "#'$((h0 + RATE * 3 / 4))'", "to": "#'$((h1 - RATE / 4))'"}' >"$TMP/rec.json"
     verify

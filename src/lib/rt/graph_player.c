@@ -19,6 +19,7 @@ void reel_player_init(reel_player *p, uint32_t channels)
     atomic_init(&p->pos_pub, 0);
     atomic_init(&p->started_dev, 0);
     atomic_init(&p->periods_played, 0);
+    atomic_init(&p->periods_seen, 0);
     atomic_init(&p->start_pending, false);
     atomic_init(&p->device_skips, 0);
     atomic_init(&p->hist_n, 0);
@@ -60,7 +61,9 @@ void reel_player_loop(reel_player *p, int64_t from, int64_t to)
 
 int64_t reel_player_position(const reel_player *p)
 {
-    return atomic_load_explicit(&((reel_player *)p)->pos_pub, memory_order_acquire);
+    reel_player *q = (reel_player *)p;
+    int64_t s = atomic_load_explicit(&q->seek, memory_order_acquire);
+    return s >= 0 ? s : atomic_load_explicit(&q->pos_pub, memory_order_acquire);
 }
 
 /* Realtime: a new anchor. */
@@ -104,6 +107,7 @@ int reel_player_pos_at_past(const reel_player *p, uint64_t dev, int64_t *pos, re
 /* Realtime. */
 void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t dev)
 {
+    atomic_fetch_add_explicit(&p->periods_seen, 1, memory_order_relaxed);
     reel_plan *next = atomic_load_explicit(&p->next, memory_order_acquire);
     if (next && atomic_load_explicit(&p->retired, memory_order_acquire) == NULL) {
         reel_plan *old = p->cur;

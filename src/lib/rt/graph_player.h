@@ -51,6 +51,7 @@ typedef struct reel_player {
     _Atomic int64_t pos_pub;     /* the next frame to play, after the last period */
     _Atomic uint64_t started_dev; /* device frame of the first frame played since play */
     _Atomic uint64_t periods_played;
+    _Atomic uint64_t periods_seen; /* every period the device ran it, playing or not */
     _Atomic bool start_pending;
     _Atomic uint64_t device_skips; /* periods the device clock jumped over while playing */
     /* Anchors: device frame `dev` played position `pos`, and every later
@@ -78,6 +79,8 @@ reel_plan *reel_player_reap(reel_player *p);
 void reel_player_play(reel_player *p, bool on);
 void reel_player_seek(reel_player *p, int64_t frame);
 void reel_player_loop(reel_player *p, int64_t from, int64_t to); /* to <= from: no loop */
+/* The next frame to play: a seek not yet taken by the callback counts as
+ * done (it is where the playhead goes at the next period). */
 int64_t reel_player_position(const reel_player *p);
 
 /* The position device frame `dev` played, now or in the past, by the

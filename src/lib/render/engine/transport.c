@@ -298,7 +298,7 @@ static json_t *state_json(transport *t)
     else
         snprintf(device, sizeof device, "none");
     return json_pack("{s:s, s:I, s:I, s:I, s:b, s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:i, s:o, s:o, "
-                     "s:I}",
+                     "s:I, s:I}",
                      "device", device, "graph_latency_frames", (json_int_t)t->latency,
                      "output_latency_frames",
                      (json_int_t)(t->latency + port_lat[1]), "device_skips",
@@ -310,7 +310,9 @@ static json_t *state_json(transport *t)
                      "started_device_frame",
                      (json_int_t)(t->player ? atomic_load(&t->player->started_dev) : 0), "rate",
                      (int)rate, "output_ports", outs, "connected_to", ports, "periods",
-                     (json_int_t)(t->player ? atomic_load(&t->player->periods_played) : 0));
+                     (json_int_t)(t->player ? atomic_load(&t->player->periods_played) : 0),
+                     "device_periods",
+                     (json_int_t)(t->player ? atomic_load(&t->player->periods_seen) : 0));
 }
 
 static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
@@ -488,13 +490,55 @@ static int op_transport_seek(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     return rc;
 }
 
+/* Has the transport reached what the caller waits for (t->mu held)? */
+static bool reached(transport *t, json_t *args)
+{
+    json_t *uf = json_object_get(args, "until_frame"), *up = json_object_get(args, "until_periods");
+    if (!uf && !up)
+        return true;
+    if (!t->player)
+        return false;
+    if (uf && (!atomic_load(&t->player->playing) ||
+               reel_player_position(t->player) < (int64_t)json_integer_value(uf)))
+        return false;
+    if (up && atomic_load(&t->player->periods_seen) < (uint64_t)json_integer_value(up))
+        return false;
+    return true;
+}
+
+/* The state, at once, or once the transport plays at or past `until_frame` and/or
+ * the device ran the player `until_periods` periods in all (a script's way
+ * to act at a point of the timeline without polling), within `timeout`
+ * seconds (default 10): REEL_ESTATE if not. */
 static int op_transport_state(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
-    (void)args;
     transport *t = reel_service_state(x->service, &transport_ops);
     if (!t)
         return reel_error_set(err, REEL_ESTATE, "the transport is not running");
+    json_t *tj = json_object_get(args, "timeout");
+    int64_t deadline = now_ns() + (int64_t)((tj ? json_number_value(tj) : 10.0) * 1e9);
     pthread_mutex_lock(&t->mu);
+    while (!reached(t, args)) {
+        pthread_mutex_unlock(&t->mu);
+        if (now_ns() > deadline) {
+            pthread_mutex_lock(&t->mu);
+            json_t *st = state_json(t);
+            pthread_mutex_unlock(&t->mu);
+            char *txt = st ? json_dumps(st, JSON_COMPACT) : NULL;
+            int rc = reel_error_set(err, REEL_ESTATE, "the transport did not reach %s%s within "
+                                    "the timeout: %.300s",
+                                    json_object_get(args, "until_frame") ? "until_frame" : "",
+                                    json_object_get(args, "until_periods") ? " until_periods"
+                                                                            : "",
+                                    txt ? txt : "");
+            free(txt);
+            json_decref(st);
+            return rc;
+        }
+        struct timespec d = {0, 1000000}; /* 1 ms: a period is at least 1.3 ms at 48 kHz/64 */
+        nanosleep(&d, NULL);
+        pthread_mutex_lock(&t->mu);
+    }
     *out = state_json(t);
     pthread_mutex_unlock(&t->mu);
     return *out ? REEL_OK : reel_error_set(err, REEL_ENOMEM, "out of memory");
