@@ -167,6 +167,25 @@ import_art() {
     json "d['artifact']" "$TMP/imp.json"
 }
 
+# mono_stereo_project NAME: a new store's project NAME with a mono track TM and a stereo track
+# TS, each playing a 1 s sox-made float source from 0 ($TMP/m.wav, $TMP/s.wav; artifacts AM,
+# AS): the engine tests' common ground. Sets P, TM, TS, AM, AS.
+mono_stereo_project() {
+    mksrc "$TMP/m.wav" 1 1 f32
+    mksrc "$TMP/s.wav" 1 2 f32
+    ok reel init >/dev/null
+    AM=$(import_art "$TMP/m.wav")
+    AS=$(import_art "$TMP/s.wav")
+    edit project create "$1"
+    P=$(idof project)
+    edit track add "$P" --channels 1
+    TM=$(idof track)
+    edit track add "$P" --channels 2
+    TS=$(idof track)
+    edit clip add "$P" --track "$TM" --at 0 --source "$AM"
+    edit clip add "$P" --track "$TS" --at 0 --source "$AS"
+}
+
 # status_field URI FIELD
 status_field() {
     reel --json status "$1" | json "d['$2']"

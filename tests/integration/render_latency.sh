@@ -13,19 +13,7 @@
 #  - bad input: a delay without frames, a mid/side node that is not 2 channels.
 source "$(dirname "$0")/lib.sh"
 need sox
-mksrc "$TMP/m.wav" 1 1 f32
-mksrc "$TMP/s.wav" 1 2 f32
-ok reel init >/dev/null
-AM=$(import_art "$TMP/m.wav")
-AS=$(import_art "$TMP/s.wav")
-edit project create lat
-P=$(idof project)
-edit track add "$P" --channels 1
-TM=$(idof track)
-edit track add "$P" --channels 2
-TS=$(idof track)
-edit clip add "$P" --track "$TM" --at 0 --source "$AM"
-edit clip add "$P" --track "$TS" --at 0 --source "$AS"
+mono_stereo_project lat
 
 # check NAME EXPR: the render $TMP/NAME.wav against EXPR, a Python expression of the output
 # frame k and channel c over src (the mono source) and st (the stereo one, [frame][channel]),

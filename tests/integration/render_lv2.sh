@@ -17,20 +17,7 @@ for u in http://plugin.org.uk/swh-plugins/amp http://lv2plug.in/plugins/eg-amp \
     grep -qx "$u" "$TMP/lv2ls.txt" || fail "LV2 plugin $u is not installed (scripts/deps.sh installs it)"
 done
 
-mksrc "$TMP/m.wav" 1 1 f32
-mksrc "$TMP/s.wav" 1 2 f32
-ok reel init >/dev/null
-AM=$(import_art "$TMP/m.wav")
-AS=$(import_art "$TMP/s.wav")
-
-edit project create lv2
-P=$(idof project)
-edit track add "$P" --channels 1
-TM=$(idof track)
-edit track add "$P" --channels 2
-TS=$(idof track)
-edit clip add "$P" --track "$TM" --at 0 --source "$AM"
-edit clip add "$P" --track "$TS" --at 0 --source "$AS"
+mono_stereo_project lv2
 
 # same A B: two 32-bit float WAVs hold the same samples, bit for bit.
 same() {

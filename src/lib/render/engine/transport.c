@@ -74,6 +74,14 @@ static void unit_free(unit *u)
     memset(u, 0, sizeof *u);
 }
 
+/* Free every unit: only once nothing runs the player. */
+static void units_free_all(transport *t)
+{
+    for (size_t i = 0; i < t->n_units; i++)
+        unit_free(&t->units[i]);
+    t->n_units = 0;
+}
+
 /* Free the units whose plans the callback has let go of. */
 static void reap(transport *t)
 {
@@ -100,9 +108,7 @@ static void release_device(transport *t)
         gone = reel_jack_player_remove(t->j, t->jp);
     t->jp = NULL;
     if (gone) {
-        for (size_t i = 0; i < t->n_units; i++)
-            unit_free(&t->units[i]);
-        t->n_units = 0;
+        units_free_all(t);
         if (t->player)
             reel_rt_free(t->player, sizeof *t->player);
         t->player = NULL;
@@ -190,9 +196,7 @@ static int ensure_player(transport *t, uint32_t channels, reel_error *err)
                                                      "old player");
         }
         t->jp = NULL;
-        for (size_t i = 0; i < t->n_units; i++)
-            unit_free(&t->units[i]);
-        t->n_units = 0;
+        units_free_all(t);
     }
     if (!t->player && !(t->player = reel_rt_alloc(sizeof *t->player, err)))
         return err ? err->code : REEL_ENOMEM;
@@ -213,9 +217,7 @@ static int ensure_alsa_player(transport *t, uint32_t channels, reel_error *err)
         return REEL_OK;
     reel_alsa_player_close(t->alsa);
     t->alsa = NULL;
-    for (size_t i = 0; i < t->n_units; i++)
-        unit_free(&t->units[i]);
-    t->n_units = 0;
+    units_free_all(t);
     if (!t->player && !(t->player = reel_rt_alloc(sizeof *t->player, err)))
         return err ? err->code : REEL_ENOMEM;
     reel_player_init(t->player, channels);
