@@ -124,8 +124,14 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
     }   /* the anchor still holds (position and device frame moved together) */
     p->expect_dev = dev + n;
     p->dev_valid = true;
-    int64_t s = atomic_exchange_explicit(&p->seek, -1, memory_order_acq_rel);
+    int64_t s = atomic_load_explicit(&p->seek, memory_order_acquire);
     if (s >= 0) {
+        /* published before the seek is cleared, so a reader of the position
+         * (reel_player_position) never sees the frame from before it */
+        atomic_store_explicit(&p->pos_pub, s, memory_order_release);
+        int64_t seen = s;
+        atomic_compare_exchange_strong_explicit(&p->seek, &seen, -1, memory_order_acq_rel,
+                                                memory_order_acquire); /* a newer one waits */
         p->pos = s;
         p->moved = true;
         if (p->cur) /* delay lines and processors start empty, as a render from there */
