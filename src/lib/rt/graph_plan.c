@@ -9,6 +9,8 @@
  */
 #include "rt/graph_plan.h"
 
+#include "rt/plan_auto.h"
+
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -52,6 +54,7 @@ struct reel_plan {
     plan_node *node;
     bool sealed;
     _Atomic uint64_t silenced;
+    reel_auto *autom; /* its automation (plan_auto.c), or NULL */
 };
 
 int reel_plan_new(uint32_t n_nodes, uint32_t block, reel_plan **out, reel_error *err)
@@ -93,7 +96,30 @@ void reel_plan_free(reel_plan *p)
         free(p->node[i].max_end);
     }
     free(p->node);
+    reel_auto_free(p->autom);
     free(p);
+}
+
+void reel_plan_auto_own(reel_plan *p, reel_auto *a)
+{
+    if (p->autom && p->autom != a)
+        reel_auto_free(p->autom);
+    p->autom = a;
+}
+
+reel_auto *reel_plan_auto(const reel_plan *p)
+{
+    return p->autom;
+}
+
+float *reel_plan_clip_gain_ref(reel_plan *p, uint32_t node, size_t seq)
+{
+    if (node >= p->n || !p->sealed)
+        return NULL;
+    for (size_t k = 0; k < p->node[node].n_clip; k++)
+        if (p->node[node].clip[k].seq == seq)
+            return &p->node[node].clip[k].c.gain;
+    return NULL;
 }
 
 int reel_plan_node_set(reel_plan *p, uint32_t i, reel_plan_kind kind, uint32_t channels,
@@ -338,11 +364,19 @@ static size_t first_clip(const plan_node *nd, int64_t frame)
 
 void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
 {
-    if (n > p->block)
-        n = p->block;
+    reel_plan_run_span(p, frame, 0, n);
+}
+
+void reel_plan_run_span(reel_plan *p, int64_t frame, uint32_t off, uint32_t n)
+{
+    if (off >= p->block)
+        return;
+    if (n > p->block - off)
+        n = p->block - off;
     if (!p->sealed) { /* a build call not followed by reel_plan_seal: play nothing */
         for (uint32_t i = 0; i < p->n; i++)
-            memset(p->node[i].buf, 0, (size_t)p->node[i].channels * p->block * sizeof(float));
+            for (uint32_t ch = 0; ch < p->node[i].channels; ch++)
+                memset(p->node[i].buf + (size_t)ch * p->block + off, 0, n * sizeof(float));
         return;
     }
     bool any_solo = false;
@@ -355,12 +389,13 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
         uint32_t in_ch = inputs_of(nd);
         float *in = nd->kind == REEL_PLAN_PROCESSOR ? nd->in_buf : nd->buf;
         for (uint32_t ch = 0; ch < in_ch; ch++)
-            memset(in + (size_t)ch * p->block, 0, n * sizeof(float));
+            memset(in + (size_t)ch * p->block + off, 0, n * sizeof(float));
         for (size_t e = 0; e < nd->n_edge; e++) {
             plan_edge *ed = &nd->edge[e];
             const plan_node *sn = &p->node[ed->from];
-            const float *s = (ed->pre ? sn->pre_buf : sn->buf) + (size_t)ed->from_ch * p->block;
-            float *d = in + (size_t)ed->to_ch * p->block;
+            const float *s =
+                (ed->pre ? sn->pre_buf : sn->buf) + (size_t)ed->from_ch * p->block + off;
+            float *d = in + (size_t)ed->to_ch * p->block + off;
             if (!ed->line) {
                 for (uint32_t t = 0; t < n; t++)
                     d[t] += s[t] * ed->gain;
@@ -382,16 +417,16 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
                 const reel_plan_clip *c = &nd->clip[k].c;
                 if (c->mute || (nd->any_clip_solo && !c->solo))
                     continue;
-                clip_play(c, nd->buf, nd->channels, p->block, frame, n);
+                clip_play(c, nd->buf + off, nd->channels, p->block, frame, n);
             }
         }
         if (nd->kind == REEL_PLAN_PROCESSOR) {
             float *outs[REEL_PLAN_CH_MAX];
             const float *ins[REEL_PLAN_CH_MAX];
             for (uint32_t ch = 0; ch < nd->channels; ch++)
-                outs[ch] = nd->buf + (size_t)ch * p->block;
+                outs[ch] = nd->buf + (size_t)ch * p->block + off;
             for (uint32_t ch = 0; ch < in_ch; ch++)
-                ins[ch] = nd->in_buf + (size_t)ch * p->block;
+                ins[ch] = nd->in_buf + (size_t)ch * p->block + off;
             bool ok = nd->run(nd->ud, ins, outs, n);
             for (uint32_t ch = 0; ok && ch < nd->channels; ch++)
                 for (uint32_t t = 0; t < n; t++)
@@ -410,7 +445,8 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
             continue;
         if (nd->pre_buf) /* what pre-fader sends read: the sum before gain, pan and mute */
             for (uint32_t ch = 0; ch < nd->channels; ch++)
-                memcpy(nd->pre_buf + (size_t)ch * p->block, nd->buf + (size_t)ch * p->block,
+                memcpy(nd->pre_buf + (size_t)ch * p->block + off,
+                       nd->buf + (size_t)ch * p->block + off,
                        n * sizeof(float));
         float gain = atomic_load_explicit(&nd->param[REEL_PLAN_GAIN], memory_order_relaxed);
         bool silent =
@@ -427,7 +463,7 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
             float g = gain * (nd->channels == 2 ? (ch == 0 ? gl : gr) : 1.0f);
             if (g == 1.0f)
                 continue;
-            float *b = nd->buf + (size_t)ch * p->block;
+            float *b = nd->buf + (size_t)ch * p->block + off;
             for (uint32_t t = 0; t < n; t++)
                 b[t] *= g;
         }

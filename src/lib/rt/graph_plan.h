@@ -133,8 +133,20 @@ int reel_plan_seal(reel_plan *p, reel_error *err);
 void reel_plan_param_set(reel_plan *p, uint32_t node, reel_plan_param param, float value);
 float reel_plan_param_get(const reel_plan *p, uint32_t node, reel_plan_param param);
 
-/* Realtime: compute frames [frame, frame + n) of every node (n <= block). */
+/* Realtime: compute frames [frame, frame + n) of every node (n <= block)
+ * into the first n frames of its buffers. */
 void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n);
+/* Realtime: the same into frames [off, off + n) of the buffers (off + n
+ * <= block): how plan_auto.h splits a block at command frames. */
+void reel_plan_run_span(reel_plan *p, int64_t frame, uint32_t off, uint32_t n);
+
+/* After reel_plan_seal: the gain of the clip added `seq`-th (0-based) to
+ * track node `node`, for an automation slot (plan_auto.h); NULL if none. */
+float *reel_plan_clip_gain_ref(reel_plan *p, uint32_t node, size_t seq);
+
+/* The plan's automation (plan_auto.h), freed with the plan. */
+struct reel_auto;
+void reel_plan_auto_own(reel_plan *p, struct reel_auto *a);
 
 /* The output node a player sends to its device (default: the last node). */
 void reel_plan_set_main(reel_plan *p, uint32_t node);

@@ -4,6 +4,8 @@
  */
 #include "rt/graph_player.h"
 
+#include "rt/plan_auto.h"
+
 #include <string.h>
 
 void reel_player_init(reel_player *p, uint32_t channels)
@@ -115,6 +117,8 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
         atomic_store_explicit(&p->next, NULL, memory_order_release);
         if (old)
             atomic_store_explicit(&p->retired, old, memory_order_release);
+        if (reel_plan_auto(next)) /* its lanes pick up where the playhead is */
+            reel_auto_locate(reel_plan_auto(next), next, p->pos);
     }
     bool playing = atomic_load_explicit(&p->playing, memory_order_acquire);
     if (playing && p->dev_valid && dev != p->expect_dev) {
@@ -134,8 +138,11 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
                                                 memory_order_acquire); /* a newer one waits */
         p->pos = s;
         p->moved = true;
-        if (p->cur) /* delay lines and processors start empty, as a render from there */
+        if (p->cur) { /* delay lines and processors start empty, as a render from there */
             reel_plan_reset(p->cur);
+            if (reel_plan_auto(p->cur))
+                reel_auto_locate(reel_plan_auto(p->cur), p->cur, s);
+        }
     }
     if (!playing || !p->cur) {
         if (p->was_playing)
@@ -164,7 +171,7 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
         uint32_t k = n - done < block ? n - done : block;
         if (lt > lf && p->pos < lt && p->pos + k > lt)
             k = (uint32_t)(lt - p->pos); /* stop the block at the loop's end */
-        reel_plan_run(plan, p->pos, k);
+        reel_plan_play(plan, p->pos, k);
         for (uint32_t ch = 0; ch < p->channels; ch++) {
             if (ch < pch)
                 memcpy(out[ch] + done, reel_plan_node_buf(plan, main, ch), k * sizeof(float));
@@ -176,6 +183,8 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
         if (lt > lf && p->pos == lt) {
             p->pos = lf;
             anchor_set(p, dev + done, lf);
+            if (reel_plan_auto(plan)) /* the lanes as they are at the loop's start */
+                reel_auto_locate(reel_plan_auto(plan), plan, lf);
         }
     }
     atomic_store_explicit(&p->pos_pub, p->pos, memory_order_release);

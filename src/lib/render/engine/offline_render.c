@@ -9,6 +9,7 @@
 
 #include "model/project/project_doc.h"
 #include "render/engine/graph_compile.h"
+#include "rt/plan_auto.h"
 #include "store/artifact_db.h"
 #include "store/cas.h"
 
@@ -151,9 +152,11 @@ int reel_offline_render(reel_store *st, const reel_offline_request *req, json_t 
      * plan frames [from, to) shifted by its own node's latency, so what it
      * holds lines up with the timeline. */
     int64_t run_to = to + lmax;
+    if (reel_plan_auto(c->plan)) /* the lanes as they stand at the range's start */
+        reel_auto_locate(reel_plan_auto(c->plan), c->plan, from);
     for (int64_t f = from; f < run_to && !rc; f += req->block) {
         uint32_t n = (uint32_t)(run_to - f < req->block ? run_to - f : req->block);
-        reel_plan_run(c->plan, f, n);
+        reel_plan_play(c->plan, f, n);
         for (size_t k = 0; k < n_sinks && !rc; k++) {
             int64_t lo = from + sinks[k].latency, hi = to + sinks[k].latency;
             int64_t a = f > lo ? f : lo, b_ = f + n < hi ? f + n : hi;
