@@ -109,6 +109,22 @@ static const op_verb graph_verbs[] = {
      "P --graph '{\"nodes\":[...],\"connections\":[...]}' " EDIT},
 };
 
+static const op_verb lane_verbs[] = {
+    {"add", "lane_add", {"project"},
+     "P --target NODE:PARAM|clip:C:gain [--mode M] [--timeline TL] " EDIT},
+    {"write", "lane_write", {"project", "lane"},
+     "P L --events '[{\"frame\":F,\"value\":V},{\"at\":X,\"type\":\"ramp\",...}]'\n"
+     "              [--replace] [--from X --to X] " EDIT},
+    {"list", "lane_list", {"project"}, "P [--version V]"},
+    {"get", "lane_get", {"project", "lane"},
+     "P L [--from-frame F] [--to-frame F] [--limit N] [--version V]"},
+    {"clear", "lane_clear", {"project", "lane"}, "P L [--from X --to X] " EDIT},
+    {"mode", "lane_mode_set", {"project", "lane", "mode"},
+     "P L manual|play|write|touch|latch|overdub " EDIT},
+    {"remove", "lane_remove", {"project", "lane"}, "P L " EDIT},
+    {"compact", "lane_compact", {"project", "lane"}, "P L " EDIT},
+};
+
 #define FAMILY(n, about, v) {n, about, v, sizeof v / sizeof v[0]}
 static const op_family families[] = {
     FAMILY("project",
@@ -138,6 +154,13 @@ static const op_family families[] = {
            "  channels and gain; no nodes: every audio track into a stereo output \"master\".\n"
            "  `reel render P` renders it (see `reel render --help`).\n",
            graph_verbs),
+    FAMILY("lane",
+           "  automation lanes (L: a lane id): commands (set, ramp with a curve, trigger) at\n"
+           "  frames for one target (\"NODE:gain|pan|mute|solo\", \"NODE:LV2_SYMBOL\",\n"
+           "  \"clip:C:gain\"), stored as chunks in CAS; render and play apply them at their\n"
+           "  exact frames. Ramps step every 16 frames; curves: linear, exponential,\n"
+           "  logarithmic, s_curve, discrete.\n",
+           lane_verbs),
     FAMILY("take",
            "  a window of a captured stream placed on a track without copying a frame\n"
            "  (a virtual slice; time specs as for `reel slice`: -2m, head, #FRAME...)\n",
@@ -245,6 +268,7 @@ int cmd_event(cli *c) { return run_family(c, family_find("event")); }
 int cmd_clip(cli *c) { return run_family(c, family_find("clip")); }
 int cmd_take(cli *c) { return run_family(c, family_find("take")); }
 int cmd_graph(cli *c) { return run_family(c, family_find("graph")); }
+int cmd_lane(cli *c) { return run_family(c, family_find("lane")); }
 
 int cmd_project_render(cli *c)
 {

@@ -57,6 +57,7 @@ static const cli_command commands[] = {
     {"clip", cmd_clip},
     {"take", cmd_take},
     {"graph", cmd_graph},
+    {"lane", cmd_lane},
     {"play", cmd_play},
 };
 
@@ -125,6 +126,10 @@ static void usage(FILE *f)
           "  play P [--version V] [--from X] [--port PORT]... [--seconds N]  play a project\n"
           "                                         to JACK (in the running serve, if any)\n"
           "  graph set P --graph '{\"nodes\":[...],\"connections\":[...]}'  the routing graph\n"
+          "  lane add P --target NODE:PARAM [--mode M] | write P L --events JSON [--replace]\n"
+          "       [--from X --to X] | list P | get P L [--from-frame F] [--to-frame F]\n"
+          "       [--limit N] | clear P L | mode P L MODE | remove P L | compact P L\n"
+          "                                         automation lanes, played by render and play\n"
           "    (project, track, timeline, marker add, tempo, event, clip, take: each option is\n"
           "    the op's argument; an edit takes --base V; `reel clip split --help`)\n"
           "SRC: tone[:FREQ] | file:PATH | alsa[:DEVICE] | alsa-midi[:CLIENT:PORT] |\n"

@@ -112,6 +112,11 @@ reel_auto *reel_plan_auto(const reel_plan *p)
     return p->autom;
 }
 
+size_t reel_plan_clip_count(const reel_plan *p, uint32_t i)
+{
+    return i < p->n ? p->node[i].n_clip : 0;
+}
+
 float *reel_plan_clip_gain_ref(reel_plan *p, uint32_t node, size_t seq)
 {
     if (node >= p->n || !p->sealed)

@@ -140,6 +140,9 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n);
  * <= block): how plan_auto.h splits a block at command frames. */
 void reel_plan_run_span(reel_plan *p, int64_t frame, uint32_t off, uint32_t n);
 
+/* Clips added to node i so far (the next one's `seq`). */
+size_t reel_plan_clip_count(const reel_plan *p, uint32_t i);
+
 /* After reel_plan_seal: the gain of the clip added `seq`-th (0-based) to
  * track node `node`, for an automation slot (plan_auto.h); NULL if none. */
 float *reel_plan_clip_gain_ref(reel_plan *p, uint32_t node, size_t seq);

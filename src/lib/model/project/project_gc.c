@@ -4,7 +4,8 @@
  * abandoned branches alike, until project_prune drops them), and every
  * imported file a version's clips name by hash. Sources named by artifact
  * (slices, imports, the virtual slices that hold a placed take's chunks)
- * are kept by their artifacts, which the artifact lister keeps.
+ * are kept by their artifacts, which the artifact lister keeps. Every chunk
+ * of a version's automation lanes (lane_doc.h) is kept by the version.
  *
  * Owns: the "project" GC root lister. Must never: skip a version it could
  * not read (the listing fails, and GC deletes nothing).
@@ -58,6 +59,13 @@ static int one_version(const reel_project_version *v, void *ud)
         }
         if (rc)
             break;
+    }
+    json_t *lane, *ch;
+    json_array_foreach(json_object_get(doc, "lanes"), i, lane) {
+        json_array_foreach(json_object_get(lane, "chunks"), k, ch) {
+            if (!rc)
+                rc = emit_spec(w, json_string_value(json_object_get(ch, "content")));
+        }
     }
     reel_project_loaded_free(&l);
     return rc;

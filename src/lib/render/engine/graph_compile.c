@@ -12,6 +12,7 @@
 #include "render/engine/graph_compile.h"
 
 #include "model/project/project_doc.h"
+#include "render/engine/auto_compile.h"
 #include "render/engine/builtin_nodes.h"
 #include "render/engine/lv2_host.h"
 
@@ -74,8 +75,15 @@ static double nget(json_t *o, const char *k, double dflt)
     return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
+static json_t *effective_graph(json_t *doc, json_t *graph_in, json_t **owned);
+
 /* The graph a document plays: its own, or every audio track into a
  * two-channel "master". */
+json_t *reel_graph_effective(json_t *doc, json_t **owned)
+{
+    return effective_graph(doc, json_object_get(doc, "graph"), owned);
+}
+
 static json_t *effective_graph(json_t *doc, json_t *graph_in, json_t **owned)
 {
     json_t *nodes = json_object_get(graph_in, "nodes");
@@ -331,6 +339,8 @@ void reel_compiled_free(reel_compiled *c)
     free(c->plugin);
     free(c->builtin);
     free(c->node_latency);
+    free(c->clip_ref);
+    free(c->target);
     free(c);
 }
 
@@ -402,7 +412,19 @@ static int place_clip(json_t *doc, json_t *tl, json_t *clip, reel_source_cache *
     };
     if (at + pc.len > c->end)
         c->end = at + pc.len;
-    return reel_plan_clip_add(c->plan, node, &pc, err);
+    if (c->n_clip_ref % 64 == 0) {
+        reel_clip_ref *r = realloc(c->clip_ref, (c->n_clip_ref + 64) * sizeof *r);
+        if (!r)
+            return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        c->clip_ref = r;
+    }
+    reel_clip_ref *ref = &c->clip_ref[c->n_clip_ref];
+    snprintf(ref->id, sizeof ref->id, "%s", id ? id : "");
+    ref->node = node;
+    ref->seq = reel_plan_clip_count(c->plan, node);
+    rc = reel_plan_clip_add(c->plan, node, &pc, err);
+    c->n_clip_ref += rc == REEL_OK;
+    return rc;
 }
 
 /* Every audio clip of `tl` on a track some track node plays. */
@@ -552,6 +574,8 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
         c->lv2 = g.lv2;
         g.lv2 = NULL;
     }
+    if (!rc)
+        rc = reel_auto_compile(c, doc, tl, reel_source_cache_store(cache), err);
 out:
     graph_clear(&g);
     if (rc) {

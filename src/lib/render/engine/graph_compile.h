@@ -51,7 +51,21 @@ typedef struct reel_compiled {
     int64_t end;             /* frame where the last clip on the timeline ends */
     uint32_t rate;
     struct reel_lv2_host *lv2; /* the plugins the plan runs (NULL: none) */
+    struct reel_clip_ref *clip_ref; /* every clip placed: id, node, order added */
+    size_t n_clip_ref;
+    struct reel_auto_target *target; /* automation targets by name (auto_compile.h) */
+    size_t n_target;
 } reel_compiled;
+
+typedef struct reel_clip_ref {
+    char id[64];
+    uint32_t node;
+    size_t seq;
+} reel_clip_ref;
+
+/* The graph `doc` plays: its own "graph", or the default one (made into
+ * *owned, which the caller frees). */
+json_t *reel_graph_effective(json_t *doc, json_t **owned);
 
 /* Structure only (no sources read): ids, kinds, references to tracks and
  * nodes, channels, ranges, cycles. What graph_set runs before storing. */

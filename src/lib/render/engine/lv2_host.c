@@ -24,6 +24,9 @@ struct reel_lv2_plugin {
     uint32_t *audio_in, *audio_out; /* port indices */
     uint32_t n_in, n_out;
     uint32_t latency;
+    uint32_t *controls; /* control input port indices */
+    float *ctl_lo, *ctl_hi; /* their ranges (unbounded: +-1e30) */
+    uint32_t n_controls;
     reel_lv2_plugin *next;
 };
 
@@ -60,6 +63,9 @@ void reel_lv2_host_free(reel_lv2_host *h)
         free(p->control);
         free(p->audio_in);
         free(p->audio_out);
+        free(p->controls);
+        free(p->ctl_lo);
+        free(p->ctl_hi);
         free(p);
     }
     lilv_node_free(h->audio);
@@ -203,8 +209,31 @@ int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, js
         free(pl);
         return rc;
     }
+    pl->controls = calloc(n + 1, sizeof *pl->controls);
+    pl->ctl_lo = calloc(n + 1, sizeof *pl->ctl_lo);
+    pl->ctl_hi = calloc(n + 1, sizeof *pl->ctl_hi);
+    float *mins = calloc(n + 1, sizeof *mins), *maxs = calloc(n + 1, sizeof *maxs);
+    if (!pl->controls || !pl->ctl_lo || !pl->ctl_hi || !mins || !maxs) {
+        free(mins);
+        free(maxs);
+        lilv_instance_free(pl->inst);
+        free(pl->controls);
+        free(pl->ctl_lo);
+        free(pl->ctl_hi);
+        free(pl->control);
+        free(pl->audio_in);
+        free(pl->audio_out);
+        free(pl);
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
+    lilv_plugin_get_port_ranges_float(p, mins, maxs, NULL);
     for (uint32_t i = 0; i < n; i++) {
         const LilvPort *port = lilv_plugin_get_port_by_index(p, i);
+        if (lilv_port_is_a(p, port, h->control) && lilv_port_is_a(p, port, h->input)) {
+            pl->controls[pl->n_controls] = i;
+            pl->ctl_lo[pl->n_controls] = isnan(mins[i]) ? -1e30f : mins[i];
+            pl->ctl_hi[pl->n_controls++] = isnan(maxs[i]) ? 1e30f : maxs[i];
+        }
         if (lilv_port_is_a(p, port, h->audio)) {
             if (lilv_port_is_a(p, port, h->input))
                 pl->audio_in[pl->n_in++] = i;
@@ -216,6 +245,8 @@ int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, js
             lilv_instance_connect_port(pl->inst, i, &pl->control[i]);
         }
     }
+    free(mins);
+    free(maxs);
     lilv_instance_activate(pl->inst);
     if (lilv_plugin_has_latency(p)) { /* one silent run tells it, then a fresh start */
         uint32_t li = lilv_plugin_get_latency_port_index(p);
@@ -256,6 +287,56 @@ int reel_lv2_param_set(reel_lv2_plugin *pl, const char *node, const char *symbol
     free(values);
     json_decref(one);
     return rc;
+}
+
+int reel_lv2_control_info(reel_lv2_host *h, const char *node, const char *uri,
+                          const char *symbol, float *lo, float *hi, bool *toggle,
+                          reel_error *err)
+{
+    const LilvPlugin *p = find(h, node, uri, err);
+    if (!p)
+        return err->code;
+    LilvNode *s = lilv_new_string(h->world, symbol);
+    const LilvPort *port = lilv_plugin_get_port_by_symbol(p, s);
+    lilv_node_free(s);
+    if (!port || !lilv_port_is_a(p, port, h->control) || !lilv_port_is_a(p, port, h->input))
+        return reel_error_set(err, REEL_ENOENT, "graph node '%.64s': the plugin has no control "
+                              "input '%.64s'", node, symbol);
+    LilvNode *d, *mn, *mx;
+    lilv_port_get_range(p, port, &d, &mn, &mx);
+    *lo = mn && lilv_node_is_float(mn) ? lilv_node_as_float(mn)
+          : mn && lilv_node_is_int(mn) ? (float)lilv_node_as_int(mn) : -1e30f;
+    *hi = mx && lilv_node_is_float(mx) ? lilv_node_as_float(mx)
+          : mx && lilv_node_is_int(mx) ? (float)lilv_node_as_int(mx) : 1e30f;
+    lilv_node_free(d);
+    lilv_node_free(mn);
+    lilv_node_free(mx);
+    LilvNode *tg = lilv_new_uri(h->world, LV2_CORE__toggled);
+    *toggle = lilv_port_has_property(p, port, tg);
+    lilv_node_free(tg);
+    return REEL_OK;
+}
+
+uint32_t reel_lv2_n_controls(const reel_lv2_plugin *pl)
+{
+    return pl->n_controls;
+}
+
+const char *reel_lv2_control_symbol(const reel_lv2_plugin *pl, uint32_t k)
+{
+    return k < pl->n_controls ? lilv_node_as_string(lilv_port_get_symbol(
+                                    pl->plug, lilv_plugin_get_port_by_index(pl->plug,
+                                                                            pl->controls[k])))
+                              : NULL;
+}
+
+float *reel_lv2_control_ref(reel_lv2_plugin *pl, uint32_t k, float *lo, float *hi)
+{
+    if (k >= pl->n_controls)
+        return NULL;
+    *lo = pl->ctl_lo[k];
+    *hi = pl->ctl_hi[k];
+    return &pl->control[pl->controls[k]];
 }
 
 uint32_t reel_lv2_latency(const reel_lv2_plugin *pl)

@@ -48,6 +48,18 @@ int reel_lv2_instantiate(reel_lv2_host *h, const char *node, const char *uri, js
 int reel_lv2_param_set(reel_lv2_plugin *pl, const char *node, const char *symbol, double value,
                        reel_error *err);
 
+/* Control input `symbol` of plugin `uri`: its range (lo/hi NaN-free:
+ * unbounded sides become +-1e30) and whether it is a toggle. Refused with
+ * the symbol named if the plugin has no such control input. */
+int reel_lv2_control_info(reel_lv2_host *h, const char *node, const char *uri,
+                          const char *symbol, float *lo, float *hi, bool *toggle,
+                          reel_error *err);
+/* Control inputs of an instance, by index (0..n): symbol and the float the
+ * run reads (an automation slot writes it with an atomic store). */
+uint32_t reel_lv2_n_controls(const reel_lv2_plugin *pl);
+const char *reel_lv2_control_symbol(const reel_lv2_plugin *pl, uint32_t k);
+float *reel_lv2_control_ref(reel_lv2_plugin *pl, uint32_t k, float *lo, float *hi);
+
 /* The latency the plugin reports (frames; 0 if it has no latency port),
  * read after one silent run at instantiation. */
 uint32_t reel_lv2_latency(const reel_lv2_plugin *pl);

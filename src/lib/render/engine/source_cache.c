@@ -36,6 +36,11 @@ struct reel_source_cache {
     uint64_t bytes;
 };
 
+reel_store *reel_source_cache_store(const reel_source_cache *c)
+{
+    return c->st;
+}
+
 int reel_source_cache_new(reel_store *st, uint32_t rate, reel_source_cache **out,
                           reel_error *err)
 {

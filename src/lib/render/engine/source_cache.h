@@ -38,6 +38,8 @@ typedef struct reel_source_audio {
 } reel_source_audio;
 
 /* A cache decoding to `rate` frames per second. */
+/* The store it reads from. */
+reel_store *reel_source_cache_store(const reel_source_cache *c);
 int reel_source_cache_new(reel_store *st, uint32_t rate, reel_source_cache **out,
                           reel_error *err);
 void reel_source_cache_free(reel_source_cache *c);
