@@ -22,8 +22,11 @@
 #include "io/alsa_playback.h"
 #include "io/jack_backend.h"
 #include "model/project/project_db.h"
+#include "model/project/lane_doc.h"
+#include "render/engine/auto_compile.h"
 #include "render/engine/graph_compile.h"
 #include "render/engine/lv2_host.h"
+#include "rt/plan_auto.h"
 #include "rt/rt_mem.h"
 #include "slice/slice.h"
 
@@ -277,6 +280,17 @@ static int swap_in(transport *t, unit *u, reel_error *err)
     return REEL_OK;
 }
 
+/* The automation counters of the plan playing (the newest unit). */
+static json_t *auto_json(transport *t)
+{
+    reel_auto_stats st = {0};
+    if (t->n_units && reel_plan_auto(t->units[t->n_units - 1].c->plan))
+        reel_auto_stats_get(reel_plan_auto(t->units[t->n_units - 1].c->plan), &st);
+    return json_pack("{s:I, s:I, s:I, s:I}", "applied", (json_int_t)st.applied, "live",
+                     (json_int_t)st.live, "late", (json_int_t)st.late, "waiting",
+                     (json_int_t)st.waiting);
+}
+
 static json_t *state_json(transport *t)
 {
     reap(t);
@@ -300,7 +314,7 @@ static json_t *state_json(transport *t)
     else
         snprintf(device, sizeof device, "none");
     return json_pack("{s:s, s:I, s:I, s:I, s:b, s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:i, s:o, s:o, "
-                     "s:I, s:I}",
+                     "s:I, s:I, s:o}",
                      "device", device, "graph_latency_frames", (json_int_t)t->latency,
                      "output_latency_frames",
                      (json_int_t)(t->latency + port_lat[1]), "device_skips",
@@ -314,7 +328,8 @@ static json_t *state_json(transport *t)
                      (int)rate, "output_ports", outs, "connected_to", ports, "periods",
                      (json_int_t)(t->player ? atomic_load(&t->player->periods_played) : 0),
                      "device_periods",
-                     (json_int_t)(t->player ? atomic_load(&t->player->periods_seen) : 0));
+                     (json_int_t)(t->player ? atomic_load(&t->player->periods_seen) : 0),
+                     "automation", auto_json(t));
 }
 
 static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
@@ -593,6 +608,51 @@ static int op_node_param_set(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     return rc;
 }
 
+/* A live automation command into the graph playing: parsed and range-checked
+ * as a lane's command is (lane_doc.h), pushed into each live plan's queue
+ * (rt/plan_auto.h) for its frame; without a time, the next frame to play. */
+static int op_automation_schedule(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    const char *target = reel_arg_str(args, "target", "");
+    pthread_mutex_lock(&t->mu);
+    reap(t);
+    int rc = REEL_OK;
+    bool found = false;
+    reel_cmd cmd;
+    json_t *ev = json_deep_copy(args);
+    json_t *tl = reel_project_find(json_object_get(t->doc, "timelines"), t->timeline, NULL);
+    int64_t now = reel_player_position(t->player);
+    if (!json_object_get(ev, "frame") && !json_object_get(ev, "at"))
+        json_object_set_new(ev, "frame", json_integer(now));
+    for (size_t u = 0; u < t->n_units && !rc; u++) {
+        reel_compiled *c = t->units[u].c;
+        uint32_t slot;
+        reel_auto_range range;
+        if (!reel_plan_auto(c->plan) || reel_compiled_target(c, target, &slot, &range, err))
+            continue;
+        found = true;
+        if ((rc = reel_lane_cmd_parse(t->doc, tl, ev, &range, &cmd, err)))
+            break;
+        cmd.slot = slot;
+        cmd.source = 1;
+        rc = reel_auto_push(reel_plan_auto(c->plan), &cmd, err);
+    }
+    json_decref(ev);
+    if (!rc && !found)
+        rc = reel_error_set(err, REEL_ENOENT, "automation target '%.200s' is not in the graph "
+                            "playing", target);
+    if (!rc) {
+        *out = reel_lane_cmd_json(&cmd);
+        json_object_set_new(*out, "target", json_string(target));
+        json_object_set_new(*out, "position_frame", json_integer(now));
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
 /* ---- recording into the timeline ------------------------------------------- */
 
 /* The newest head of `uri`, recording. */
@@ -806,6 +866,11 @@ static const reel_op ops[] = {
      "Change a parameter of the graph playing at once, without rebuilding it: gain, pan, mute "
      "or solo of a track or bus node, or an LV2 plugin node's control input by symbol.",
      0, op_node_param_set},
+    {"automation_schedule",
+     "Schedule a command on the graph playing (scheduleAutomation): set, ramp (curve) or "
+     "trigger of a target at a frame or timeline position (default: the next frame played); "
+     "applied on its exact frame, or at the next period and counted late.",
+     0, op_automation_schedule},
     {"transport_play",
      "Play a project version (default: the head) through its graph to JACK from a timeline "
      "position; while playing, a new version is swapped in at a period boundary.",
