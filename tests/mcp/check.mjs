@@ -253,6 +253,21 @@ async function main() {
     await call('clip_update', { project: P, clip: cl.clip, pitch: 0 });
     await call('graph_set', { project: P, graph: { nodes: [{ id: 'a', kind: 'track', track: tr.track },
       { id: 'out', kind: 'output', channels: 2 }], connections: [{ from: 'a', to: 'out' }] } });
+    // Automation lanes: a set and a ramp on the track node's gain, a window read back, compacted.
+    const ln = await call('lane_add', { project: P, target: 'a:gain' });
+    await call('lane_write', { project: P, lane: ln.lane, events: [{ frame: 100, value: 0.5 },
+      { frame: 200, type: 'ramp', value: 1, ramp_frames: 480, curve: 's_curve' }] });
+    await call('lane_mode_set', { project: P, lane: ln.lane, mode: 'touch' });
+    await call('lane_clear', { project: P, lane: ln.lane, from: 0.5, to: 1 });
+    const lg = await call('lane_get', { project: P, lane: ln.lane, from_frame: 150 });
+    check(lg.total === 2 && lg.events.length === 1 && lg.before.frame === 100,
+      `lane_get ${JSON.stringify(lg)}`);
+    const lc = await call('lane_compact', { project: P, lane: ln.lane });
+    check(lc.chunks_before === 2 && lc.events === 2, `lane_compact ${JSON.stringify(lc)}`);
+    const ll = await call('lane_list', { project: P });
+    check(ll.lanes.length === 1 && ll.lanes[0].mode === 'touch', `lane_list ${JSON.stringify(ll)}`);
+    const spare = await call('lane_add', { project: P, target: 'a:pan' });
+    await call('lane_remove', { project: P, lane: spare.lane });
     const rn = await call('render', { project: P, stems: true });
     // The transport: its state without a device; the rest need JACK, which this test does not
     // start: each answers with an error naming why (or plays, if a default server runs).
@@ -261,6 +276,7 @@ async function main() {
     await call('transport_stop', {});
     for (const [name, args] of [['transport_play', { project: P }], ['transport_seek', { to: 1 }],
       ['node_param_set', { node: 'a', param: 'gain', value: 0.5 }],
+      ['automation_schedule', { target: 'a:gain', value: 0.5 }],
       ['track_record_start', { project: P, track: tr.track, stream: sc.stream }],
       ['track_record_stop', {}],
       ['track_record_place', { project: P, track: tr.track, stream: sc.stream, from: '-1s', to: '-0.5s' }]]) {

@@ -13,6 +13,7 @@
 #include "model/project/project_db.h"
 #include "model/project/project_edit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,8 +94,10 @@ static int parse_events(json_t *doc, json_t *lane, json_t *args, reel_cmd **out,
     json_t *tl = lane_timeline(doc, lane);
     for (size_t i = 0; i < m; i++) {
         if ((rc = reel_lane_cmd_parse(doc, tl, json_array_get(evs, i), &r, &v[i].c, err))) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
             free(v);
-            return reel_error_set(err, rc, "events[%zu]: %s", i, err->msg);
+            return reel_error_set(err, rc, "events[%zu]: %s", i, why);
         }
         v[i].i = i;
     }
