@@ -277,6 +277,7 @@ async function main() {
     for (const [name, args] of [['transport_play', { project: P }], ['transport_seek', { to: 1 }],
       ['node_param_set', { node: 'a', param: 'gain', value: 0.5 }],
       ['automation_schedule', { target: 'a:gain', value: 0.5 }],
+      ['record_arm', { lane: ln.lane }],
       ['track_record_start', { project: P, track: tr.track, stream: sc.stream }],
       ['track_record_stop', {}],
       ['track_record_place', { project: P, track: tr.track, stream: sc.stream, from: '-1s', to: '-0.5s' }]]) {

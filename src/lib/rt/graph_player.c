@@ -24,6 +24,7 @@ void reel_player_init(reel_player *p, uint32_t channels)
     atomic_init(&p->periods_seen, 0);
     atomic_init(&p->start_pending, false);
     atomic_init(&p->device_skips, 0);
+    atomic_init(&p->loop_wraps, 0);
     atomic_init(&p->hist_n, 0);
 }
 
@@ -183,6 +184,7 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
         if (lt > lf && p->pos == lt) {
             p->pos = lf;
             anchor_set(p, dev + done, lf);
+            atomic_fetch_add_explicit(&p->loop_wraps, 1, memory_order_relaxed);
             if (reel_plan_auto(plan)) /* the lanes as they are at the loop's start */
                 reel_auto_locate(reel_plan_auto(plan), plan, lf);
         }

@@ -54,6 +54,7 @@ typedef struct reel_player {
     _Atomic uint64_t periods_seen; /* every period the device ran it, playing or not */
     _Atomic bool start_pending;
     _Atomic uint64_t device_skips; /* periods the device clock jumped over while playing */
+    _Atomic uint64_t loop_wraps;   /* times the playhead went from the loop's end to its start */
     /* Anchors: device frame `dev` played position `pos`, and every later
      * frame the next position, until the next anchor (a seek, loop wrap or
      * start) or stop (pos -1). A ring, newest at hist_n - 1; an entry is

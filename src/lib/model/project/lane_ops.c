@@ -160,6 +160,35 @@ static int write_range(json_t *doc, json_t *lane, json_t *args, const reel_cmd *
     return REEL_OK;
 }
 
+/* A recorder's pass: "ranges" [{from_frame, to_frame}], each written over
+ * (replace) with the commands inside it, one chunk each, in one edit. */
+static int write_ranges(reel_op_ctx *x, json_t *lane, json_t *ranges, const reel_cmd *c,
+                        size_t n, json_t *reply, reel_error *err)
+{
+    size_t i, used = 0;
+    json_t *r;
+    int rc = REEL_OK;
+    json_array_foreach(ranges, i, r) {
+        int64_t lo = json_integer_value(json_object_get(r, "from_frame"));
+        int64_t hi = json_integer_value(json_object_get(r, "to_frame"));
+        if (hi < lo)
+            return reel_error_set(err, REEL_ERANGE, "ranges[%zu] ends before it starts", i);
+        size_t a = 0;
+        while (a < n && c[a].frame < lo)
+            a++;
+        size_t b = a;
+        while (b < n && c[b].frame < hi)
+            b++;
+        used += b - a;
+        if ((rc = add_chunk(x, lane, c + a, b - a, lo, hi, true, reply, err)))
+            return rc;
+    }
+    if (used != n)
+        return reel_error_set(err, REEL_ERANGE, "%zu of the events are outside every range "
+                              "(or in two)", n - used);
+    return REEL_OK;
+}
+
 static int edit_lane_write(reel_op_ctx *x, json_t *doc, json_t *args, json_t *reply,
                            reel_error *err)
 {
@@ -173,10 +202,20 @@ static int edit_lane_write(reel_op_ctx *x, json_t *doc, json_t *args, json_t *re
         return rc;
     int64_t from, to;
     bool replace = reel_arg_bool(args, "replace", false);
-    if (!(rc = write_range(doc, lane, args, c, n, &from, &to, err)))
+    json_t *ranges = json_object_get(args, "ranges");
+    if (ranges)
+        rc = write_ranges(x, lane, ranges, c, n, reply, err);
+    else if (!(rc = write_range(doc, lane, args, c, n, &from, &to, err)))
         rc = add_chunk(x, lane, c, n, from, to, replace, reply, err);
     free(c);
     json_object_set_new(reply, "events", json_integer((json_int_t)n));
+    const char *mode = reel_arg_str(args, "mode_after", NULL);
+    if (!rc && mode) {
+        if (!reel_lane_mode_valid(mode))
+            return reel_error_set(err, REEL_EINVAL, "lane mode '%.32s' is not one of manual, "
+                                  "play, write, touch, latch, overdub", mode);
+        json_object_set_new(lane, "mode", json_string(mode));
+    }
     return rc;
 }
 

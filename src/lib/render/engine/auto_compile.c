@@ -101,8 +101,8 @@ static int resolve(json_t *doc, const char *target, reel_auto_range *r, reel_err
             r->toggle = toggle;
         }
     } else {
-        rc = reel_error_set(err, REEL_ENOENT, "automation target %s: a %s node has no automatable "
-                            "parameters", target, kind);
+        rc = reel_error_set(err, REEL_ENOENT, "automation target %s: node %s (%s) has no "
+                            "automatable parameters", target, a, kind);
     }
     json_decref(owned);
     return rc;

@@ -18,12 +18,14 @@
  * for its users before it closes the client).
  */
 #include "capture/control.h"
+#include "core/log.h"
 #include "core/op.h"
 #include "io/alsa_playback.h"
 #include "io/jack_backend.h"
 #include "model/project/project_db.h"
 #include "model/project/lane_doc.h"
 #include "render/engine/auto_compile.h"
+#include "render/engine/auto_record.h"
 #include "render/engine/graph_compile.h"
 #include "render/engine/lv2_host.h"
 #include "rt/plan_auto.h"
@@ -66,6 +68,8 @@ typedef struct transport {
     char rec_project[REEL_PROJECT_ID_MAX], rec_track[64], rec_stream[512];
     char rec_port[REEL_JACK_PORT_MAX];
     uint64_t rec_start;
+    reel_auto_rec *arec; /* armed automation lanes (auto_record.h) */
+    json_t *arec_failed;  /* the last pass that could not be committed (reported) */
 } transport;
 
 static const reel_op_table transport_ops;
@@ -129,6 +133,11 @@ static int transport_init(reel_service *s, reel_error *err)
     transport *t = calloc(1, sizeof *t);
     if (!t)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    int rc = reel_auto_rec_new(&t->arec, err);
+    if (rc) {
+        free(t);
+        return rc;
+    }
     pthread_mutex_init(&t->mu, NULL);
     reel_service_state_set(s, &transport_ops, t);
     return REEL_OK;
@@ -151,6 +160,8 @@ static void transport_fini(reel_service *s)
         return;
     release_device(t);
     json_decref(t->doc);
+    json_decref(t->arec_failed);
+    reel_auto_rec_free(t->arec);
     pthread_mutex_destroy(&t->mu);
     free(t);
     reel_service_state_set(s, &transport_ops, NULL);
@@ -314,7 +325,7 @@ static json_t *state_json(transport *t)
     else
         snprintf(device, sizeof device, "none");
     return json_pack("{s:s, s:I, s:I, s:I, s:b, s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:i, s:o, s:o, "
-                     "s:I, s:I, s:o}",
+                     "s:I, s:I, s:o, s:o}",
                      "device", device, "graph_latency_frames", (json_int_t)t->latency,
                      "output_latency_frames",
                      (json_int_t)(t->latency + port_lat[1]), "device_skips",
@@ -329,7 +340,51 @@ static json_t *state_json(transport *t)
                      (json_int_t)(t->player ? atomic_load(&t->player->periods_played) : 0),
                      "device_periods",
                      (json_int_t)(t->player ? atomic_load(&t->player->periods_seen) : 0),
-                     "automation", auto_json(t));
+                     "automation", auto_json(t), "recorder", reel_auto_rec_state(t->arec));
+}
+
+/* ---- the automation recorder's passes (auto_record.h) ----------------------- */
+
+static int arec_commit(void *ud, json_t *args, json_t **out, reel_error *err)
+{
+    reel_op_ctx *x = ud;
+    return reel_service_run_op(x->service, "lane_write", args, x->origin, out, err);
+}
+
+/* End the pass (t->mu held) at `frame` and add what it wrote to `reply`
+ * ("recorded"); a commit that fails keeps the pass and is reported. */
+static void arec_end(reel_op_ctx *x, transport *t, int64_t frame, json_t *reply)
+{
+    json_t *report = NULL;
+    reel_error e;
+    int rc = reel_auto_rec_pass_end(t->arec, frame, arec_commit, x, &report, &e);
+    if (rc) {
+        json_decref(t->arec_failed);
+        t->arec_failed = json_pack("{s:s, s:i}", "error", e.msg, "code", rc);
+        reel_log_error("transport", "automation recorder: a pass was not committed: %s", e.msg);
+    }
+    if (reply && report && json_array_size(report))
+        json_object_set(reply, "recorded", report);
+    json_decref(report);
+}
+
+/* A pass starts at `frame`. */
+static void arec_start(transport *t, int64_t frame)
+{
+    reel_auto_rec_pass_start(t->arec, frame);
+    reel_auto_rec_pass_wraps(t->arec, atomic_load(&t->player->loop_wraps));
+}
+
+/* The playhead went back to the loop's start since the pass began: that
+ * pass ends at the loop's end, the next begins at its start. */
+static void arec_wrap(reel_op_ctx *x, transport *t, json_t *reply)
+{
+    uint64_t w = atomic_load(&t->player->loop_wraps);
+    if (!reel_auto_rec_wrapped(t->arec, w))
+        return;
+    arec_end(x, t, atomic_load(&t->player->loop_to), reply);
+    arec_start(t, atomic_load(&t->player->loop_from));
+    reel_auto_rec_pass_wraps(t->arec, w);
 }
 
 static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
@@ -422,11 +477,33 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
                                         &t->alsa, err)))
             goto out;
     }
+    /* the timeline's loop region, if it has one, plays as a loop */
+    json_t *ltl = reel_project_find(json_object_get(t->doc, "timelines"), t->timeline, NULL);
+    json_t *loop = json_object_get(ltl, "loop");
+    int64_t lf = 0, lt = 0;
+    if (loop && (reel_project_pos_frames(t->doc, ltl, json_number_value(json_object_get(loop,
+                                                                                      "from")),
+                                         &lf, err) ||
+                 reel_project_pos_frames(t->doc, ltl, json_number_value(json_object_get(loop,
+                                                                                      "to")),
+                                         &lt, err))) {
+        rc = err->code;
+        goto out;
+    }
+    reel_player_loop(t->player, lf, lt);
+    json_t *recorded = json_object();
+    bool was = atomic_load(&t->player->playing);
+    if (was && (fj || !same))
+        arec_end(x, t, reel_player_position(t->player), recorded);
     if (fj || !same)
         reel_player_seek(t->player, from);
     reel_player_play(t->player, true);
+    if (!was || fj || !same)
+        arec_start(t, fj || !same ? from : reel_player_position(t->player));
     *out = state_json(t);
     json_object_set_new(*out, "playing", json_true());
+    json_object_update(*out, recorded);
+    json_decref(recorded);
 out:
     pthread_mutex_unlock(&t->mu);
     if (u.c || u.cache)
@@ -470,6 +547,10 @@ static int op_transport_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_er
         reel_player_play(t->player, false);
     *out = state_json(t);
     json_object_set_new(*out, "playing", json_false());
+    if (t->player) {
+        arec_wrap(x, t, *out);
+        arec_end(x, t, reel_player_position(t->player), *out);
+    }
     pthread_mutex_unlock(&t->mu);
     return REEL_OK;
 }
@@ -499,8 +580,16 @@ static int op_transport_seek(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     }
     int64_t frame = 0;
     if (!rc && !(rc = reel_project_pos_frames(t->doc, tl, at, &frame, err))) {
+        json_t *recorded = json_object();
+        bool playing = atomic_load(&t->player->playing);
+        if (playing) /* Ardour: a locate ends the pass; a new one starts where it lands */
+            arec_end(x, t, reel_player_position(t->player), recorded);
         reel_player_seek(t->player, frame);
+        if (playing)
+            arec_start(t, frame);
         *out = state_json(t);
+        json_object_update(*out, recorded);
+        json_decref(recorded);
         json_object_set_new(*out, "position_frame", json_integer((json_int_t)frame));
     }
     pthread_mutex_unlock(&t->mu);
@@ -641,6 +730,12 @@ static int op_automation_schedule(reel_op_ctx *x, json_t *args, json_t **out, re
         rc = reel_auto_push(reel_plan_auto(c->plan), &cmd, err);
     }
     json_decref(ev);
+    json_t *recorded = json_object();
+    if (!rc && found && reel_auto_rec_any(t->arec) && atomic_load(&t->player->playing)) {
+        arec_wrap(x, t, recorded);
+        json_t *tj = json_object_get(args, "touch");
+        rc = reel_auto_rec_command(t->arec, target, &cmd, tj ? json_is_true(tj) : -1, err);
+    }
     if (!rc && !found)
         rc = reel_error_set(err, REEL_ENOENT, "automation target '%.200s' is not in the graph "
                             "playing", target);
@@ -648,7 +743,51 @@ static int op_automation_schedule(reel_op_ctx *x, json_t *args, json_t **out, re
         *out = reel_lane_cmd_json(&cmd);
         json_object_set_new(*out, "target", json_string(target));
         json_object_set_new(*out, "position_frame", json_integer(now));
+        json_object_update(*out, recorded);
     }
+    json_decref(recorded);
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+/* Arm (or disarm) a lane of the version playing for the automation recorder. */
+static int op_record_arm(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    pthread_mutex_lock(&t->mu);
+    const char *lane = reel_arg_str(args, "lane", "");
+    int rc;
+    if (!reel_arg_bool(args, "on", true)) {
+        rc = reel_auto_rec_disarm(t->arec, lane, err);
+    } else {
+        json_t *tl = reel_project_find(json_object_get(t->doc, "timelines"), t->timeline, NULL);
+        uint32_t rate = (uint32_t)json_integer_value(json_object_get(t->doc, "rate"));
+        reel_auto_arm a = {.project = t->project, .lane = lane, .doc = t->doc, .punch_from = -1,
+                           .punch_to = -1,
+                           .touch_timeout = (int64_t)((json_object_get(args, "touch_timeout")
+                                                           ? json_number_value(json_object_get(
+                                                                 args, "touch_timeout"))
+                                                           : 0.5) *
+                                                      rate),
+                           .quantize = reel_arg_int(args, "quantize_frames", 0)};
+        json_t *pf = json_object_get(args, "punch_from"), *pt = json_object_get(args, "punch_to");
+        rc = REEL_OK;
+        if (pf)
+            rc = reel_project_pos_frames(t->doc, tl, json_number_value(pf), &a.punch_from, err);
+        if (!rc && pt)
+            rc = reel_project_pos_frames(t->doc, tl, json_number_value(pt), &a.punch_to, err);
+        json_t *l = reel_lane_find(t->doc, lane);
+        const char *ltl = l ? json_string_value(json_object_get(l, "timeline")) : NULL;
+        if (!rc && l && (!ltl || strcmp(ltl, t->timeline) != 0))
+            rc = reel_error_set(err, REEL_ESTATE, "lane %s is on timeline %s, the transport "
+                                "plays %s", lane, ltl ? ltl : "?", t->timeline);
+        if (!rc)
+            rc = reel_auto_rec_arm(t->arec, &a, err);
+    }
+    if (!rc)
+        *out = reel_auto_rec_state(t->arec);
     pthread_mutex_unlock(&t->mu);
     return rc;
 }
@@ -871,6 +1010,11 @@ static const reel_op ops[] = {
      "trigger of a target at a frame or timeline position (default: the next frame played); "
      "applied on its exact frame, or at the next period and counted late.",
      0, op_automation_schedule},
+    {"record_arm",
+     "Arm a lane of the version playing for the automation recorder (its mode: write, touch, "
+     "latch or overdub; punch range, touch timeout, quantize), or disarm it (on: false). Each "
+     "pass (play to stop, seek, loop wrap) commits one lane_write.",
+     0, op_record_arm},
     {"transport_play",
      "Play a project version (default: the head) through its graph to JACK from a timeline "
      "position; while playing, a new version is swapped in at a period boundary.",

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# automation_record.sh — the automation recorder (render/engine/auto_record.c) on a transport
+# playing to `jackd -d dummy`, with Ardour's record modes, checked against the lanes written:
+#  - one pass (play from 0 to stop) over four lanes that already hold commands at frames 1000
+#    and 30000: write overwrites the whole interval played (and becomes touch), touch only
+#    from a touch to its release, latch from its first command to the stop, overdub adds;
+#    each lane that recorded is one lane_write (one undo step) named in the stop's reply;
+#  - punch: an overdub lane armed with a punch range records only the commands inside it;
+#  - a loop: the timeline's loop region plays as a loop, and a command earlier than the pass
+#    has reached (time went back) commits the pass and starts the next: two passes, two
+#    versions;
+#  - the recorded version renders what its lanes say (a set at frame 20000 lands there);
+#  - bad input: arming a lane in play mode, a lane that does not exist, an empty punch range,
+#    disarming a lane that is not armed.
+# Commands are scheduled at explicit frames ahead of the playhead; what is recorded is the
+# frame each was scheduled for, so the outcome does not depend on how fast the calls arrive.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/jack_lib.sh"
+need sox
+start_jackd
+
+mksrc "$TMP/m.wav" 1 1 f32 $RATE
+ok reel init >/dev/null
+AM=$(import_art "$TMP/m.wav")
+edit project create rec --rate $RATE
+P=$(idof project)
+edit track add "$P" --channels 1
+T=$(idof track)
+edit clip add "$P" --track "$T" --at 0 --source "$AM"
+edit graph set "$P" --graph '{"nodes":[{"id":"t","kind":"track","track":"'"$T"'"},
+ {"id":"b1","kind":"bus","channels":1},{"id":"b2","kind":"bus","channels":1},{"id":"b3","kind":"bus","channels":1},
+ {"id":"o","kind":"output","channels":1}],
+ "connections":[{"from":"t","to":"b1"},{"from":"b1","to":"b2"},{"from":"b2","to":"b3"},{"from":"b3","to":"o"}]}'
+declare -A LANE
+for tg in t:gain b1:gain b2:gain b3:gain; do
+    edit lane add "$P" --target $tg
+    LANE[$tg]=$(idof lane)
+    edit lane write "$P" "${LANE[$tg]}" --events '[{"frame":1000,"value":0.5},{"frame":30000,"value":0.25}]'
+done
+edit lane mode "$P" "${LANE[t:gain]}" write
+edit lane mode "$P" "${LANE[b1:gain]}" touch
+edit lane mode "$P" "${LANE[b2:gain]}" latch
+edit lane mode "$P" "${LANE[b3:gain]}" overdub
+
+reel_bg "$TMP/serve.log" serve --source tone --stream stream://tone/rec --listen 127.0.0.1:0 --no-osc
+SERVE_PID=$BG_PID
+serve_ready "$TMP/serve.log" "$SERVE_PID"
+
+expect_fail any reel call record_arm '{"lane": "'"${LANE[t:gain]}"'"}'
+grep -q "nothing is loaded" "$TMP/ef.err" || fail "arm before play: $(cat "$TMP/ef.err")"
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+arm() { ok reel call record_arm "$1" >"$TMP/arm.json"; }
+for tg in t:gain b2:gain b3:gain; do arm '{"lane": "'"${LANE[$tg]}"'"}'; done
+arm '{"lane": "'"${LANE[b1:gain]}"'", "touch_timeout": 0}'
+json_check "len(d['armed']) == 4 and d['in_pass']" "$TMP/arm.json"
+sched() { ok reel call automation_schedule "$1" >/dev/null; }
+sched '{"target": "t:gain", "value": 0.8, "frame": 20000}'
+sched '{"target": "b1:gain", "value": 0.3, "frame": 20000, "touch": true}'
+sched '{"target": "b1:gain", "value": 0.4, "frame": 22000, "touch": true}'
+sched '{"target": "b1:gain", "value": 0.45, "frame": 24000, "touch": false}'
+sched '{"target": "b1:gain", "value": 0.9, "frame": 26000, "touch": false}'
+sched '{"target": "b2:gain", "value": 0.7, "frame": 21000}'
+sched '{"target": "b3:gain", "value": 0.9, "frame": 23000}'
+V0=$(reel --json project history "$P" | json "len(d['versions'])")
+ok reel call transport_state '{"until_frame": 40000, "timeout": 30}' >/dev/null
+ok reel call transport_stop >"$TMP/stop.json"
+json_check "sorted(r['lane'] for r in d['recorded']) == sorted(['${LANE[t:gain]}', '${LANE[b1:gain]}', '${LANE[b2:gain]}', '${LANE[b3:gain]}'])" "$TMP/stop.json"
+V1=$(reel --json project history "$P" | json "len(d['versions'])")
+[[ $((V1 - V0)) == 4 ]] || fail "one pass over four lanes made $((V1 - V0)) versions"
+events() { reel --json lane get "$P" "${LANE[$1]}" | json "' '.join('%d:%g' % (e['frame'], e['value']) for e in d['events'])"; }
+ev=$(events t:gain)
+[[ $ev == "20000:0.8" ]] || fail "write: $ev"
+ev=$(events b1:gain)
+[[ $ev == "1000:0.5 20000:0.3 22000:0.4 24000:0.45 30000:0.25" ]] || fail "touch: $ev"
+ev=$(events b2:gain)
+[[ $ev == "1000:0.5 21000:0.7" ]] || fail "latch: $ev"
+ev=$(events b3:gain)
+[[ $ev == "1000:0.5 23000:0.9 30000:0.25" ]] || fail "overdub: $ev"
+ok reel --json lane list "$P" >"$TMP/list.json"
+json_check "[l['mode'] for l in d['lanes'] if l['id'] == '${LANE[t:gain]}'] == ['touch']" "$TMP/list.json"
+# the recorded version renders it: the track's gain 0.8 from frame 20000 on
+ok reel --json render "$P" --to 0.6 --out "$TMP/rec.wav" >/dev/null
+python3 - "$TMP/rec.wav" "$TMP/m.wav" "$(dirname "$0")" <<'EOF' || fail "the recorded write pass does not render"
+import array, subprocess, sys
+sys.path.insert(0, sys.argv[3])
+from mix_oracle import read_float_wav
+a = array.array("f")
+a.frombytes(subprocess.check_output(["sox", "-D", sys.argv[2], "-t", "f32", "-e", "floating-point", "-"]))
+f32 = lambda x: array.array("f", [x])[0]
+ch, _, out = read_float_wav(sys.argv[1])
+def gain(lane, k):
+    v = 1.0
+    for f, x in lane:
+        if k >= f:
+            v = x
+    return v
+t = [(20000, 0.8)]
+b1 = [(1000, 0.5), (20000, 0.3), (22000, 0.4), (24000, 0.45), (30000, 0.25)]
+b2 = [(1000, 0.5), (21000, 0.7)]
+b3 = [(1000, 0.5), (23000, 0.9), (30000, 0.25)]
+for k in range(len(out)):
+    want = f32(f32(f32(f32(a[k] * f32(gain(t, k))) * f32(gain(b1, k))) * f32(gain(b2, k))) * f32(gain(b3, k)))
+    if out[k] != want:
+        sys.exit("frame %d: %r, want %r" % (k, out[k], want))
+EOF
+
+# Punch: the overdub lane records only inside [0.5 s, 0.6 s).
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+arm '{"lane": "'"${LANE[b3:gain]}"'", "punch_from": 0.5, "punch_to": 0.6}'
+ok reel call record_arm '{"lane": "'"${LANE[b2:gain]}"'", "on": false}' >/dev/null
+ok reel call record_arm '{"lane": "'"${LANE[b1:gain]}"'", "on": false}' >/dev/null
+ok reel call record_arm '{"lane": "'"${LANE[t:gain]}"'", "on": false}' >/dev/null
+sched '{"target": "b3:gain", "value": 0.1, "frame": 23500}'
+sched '{"target": "b3:gain", "value": 0.2, "frame": 25000}'
+sched '{"target": "b3:gain", "value": 0.3, "frame": 29000}'
+ok reel call transport_state '{"until_frame": 30000, "timeout": 30}' >/dev/null
+ok reel call transport_stop >"$TMP/stop.json"
+ev=$(events b3:gain)
+[[ $ev == "1000:0.5 23000:0.9 25000:0.2 30000:0.25" ]] || fail "punch: $ev"
+
+# A loop: two passes, two versions.
+edit timeline update "$P" "$(reel --json project show "$P" | json "d['document']['timelines'][0]['id']")" \
+    --loop-from 0.25 --loop-to 0.5
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+arm '{"lane": "'"${LANE[b3:gain]}"'"}'
+V0=$(reel --json project history "$P" | json "len(d['versions'])")
+sched '{"target": "b3:gain", "value": 0.6, "frame": 20000}'
+ok reel call transport_state >"$TMP/state.json"   # then a whole loop's periods: it wrapped
+N=$(($(json "d['device_periods']" "$TMP/state.json") + 24000 / PERIOD + 2))
+ok reel call transport_state '{"until_periods": '"$N"', "timeout": 30}' >/dev/null
+ok reel call automation_schedule '{"target": "b3:gain", "value": 0.65, "frame": 15000}' >"$TMP/wrap.json"
+json_check "len(d['recorded']) == 1 and d['recorded'][0]['events'] == 1" "$TMP/wrap.json"
+ok reel call transport_state >"$TMP/state.json"
+json_check "d['recorder']['in_pass'] and d['recorder']['pass_from'] == 12000" "$TMP/state.json"
+ok reel call transport_stop >"$TMP/stop.json"
+V1=$(reel --json project history "$P" | json "len(d['versions'])")
+[[ $((V1 - V0)) == 2 ]] || fail "two loop passes made $((V1 - V0)) versions"
+ev=$(events b3:gain)
+[[ $ev == "1000:0.5 15000:0.65 20000:0.6 23000:0.9 25000:0.2 30000:0.25" ]] || fail "loop: $ev"
+
+# Bad input.
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+expect_fail any reel lane add "$P" --target o:gain
+grep -q "node o (output) has no automatable parameters" "$TMP/ef.err" || fail "output gain: $(cat "$TMP/ef.err")"
+expect_fail any reel call record_arm '{"lane": "l99-0000"}'
+grep -q "no lane 'l99-0000'" "$TMP/ef.err" || fail "missing lane: $(cat "$TMP/ef.err")"
+edit lane mode "$P" "${LANE[b2:gain]}" play
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+expect_fail any reel call record_arm '{"lane": "'"${LANE[b2:gain]}"'"}'
+grep -q "is in play mode" "$TMP/ef.err" || fail "play mode: $(cat "$TMP/ef.err")"
+expect_fail any reel call record_arm '{"lane": "'"${LANE[b3:gain]}"'", "punch_from": 0.6, "punch_to": 0.5}'
+grep -q "punch range is empty" "$TMP/ef.err" || fail "punch: $(cat "$TMP/ef.err")"
+expect_fail any reel call record_arm '{"lane": "'"${LANE[b1:gain]}"'", "on": false}'
+grep -q "is not armed" "$TMP/ef.err" || fail "disarm: $(cat "$TMP/ef.err")"
+ok reel call transport_stop >/dev/null
+kill -INT "$SERVE_PID"
+wait_bg "$SERVE_PID"
+pass
