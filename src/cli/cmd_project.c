@@ -125,6 +125,26 @@ static const op_verb lane_verbs[] = {
     {"compact", "lane_compact", {"project", "lane"}, "P L " EDIT},
 };
 
+static const op_verb automation_verbs[] = {
+    {"schedule", "automation_schedule", {0},
+     "--target T --value V [--type set|ramp|trigger] [--frame F | --at X]\n"
+     "              [--ramp-frames N | --ramp L] [--curve C] [--touch | --no-touch]"},
+    {"arm", "record_arm", {"lane"},
+     "L [--no-on] [--punch-from X] [--punch-to X] [--touch-timeout S]\n"
+     "              [--quantize-frames N]"},
+    {"values", "param_values", {0}, "[--targets T,...]"},
+};
+
+static const op_verb scene_verbs[] = {
+    {"capture", "scene_capture", {"project"}, "P [--name N] [--targets T,...] " EDIT},
+    {"recall", "scene_recall", {"project", "scene"},
+     "P S [--mode instant|crossfade|morph] [--time SECONDS]\n"
+     "              [--quantize none|beat|bar]"},
+    {"remove", "scene_remove", {"project", "scene"}, "P S " EDIT},
+    {"push", "scene_push", {"project", "scene"}, "P S [--mode M] [--time SECONDS] [--quantize Q]"},
+    {"pop", "scene_pop", {0}, "[--mode M] [--time SECONDS] [--quantize Q]"},
+};
+
 #define FAMILY(n, about, v) {n, about, v, sizeof v / sizeof v[0]}
 static const op_family families[] = {
     FAMILY("project",
@@ -161,6 +181,17 @@ static const op_family families[] = {
            "  exact frames. Ramps step every 16 frames; curves: linear, exponential,\n"
            "  logarithmic, s_curve, discrete.\n",
            lane_verbs),
+    FAMILY("automation",
+           "  the graph playing (transport_play): schedule a command on a target at a frame\n"
+           "  or position (default: the next frame played), arm a lane for the recorder\n"
+           "  (its mode: write, touch, latch, overdub; each pass is one undo step), read the\n"
+           "  parameters' current values.\n",
+           automation_verbs),
+    FAMILY("scene",
+           "  scenes (S: a scene id): values of targets captured from the graph playing or\n"
+           "  the document; recalled instantly, crossfaded or morphed, on the next beat or\n"
+           "  bar; push saves the current values and recalls, pop restores them.\n",
+           scene_verbs),
     FAMILY("take",
            "  a window of a captured stream placed on a track without copying a frame\n"
            "  (a virtual slice; time specs as for `reel slice`: -2m, head, #FRAME...)\n",
@@ -269,6 +300,8 @@ int cmd_clip(cli *c) { return run_family(c, family_find("clip")); }
 int cmd_take(cli *c) { return run_family(c, family_find("take")); }
 int cmd_graph(cli *c) { return run_family(c, family_find("graph")); }
 int cmd_lane(cli *c) { return run_family(c, family_find("lane")); }
+int cmd_automation(cli *c) { return run_family(c, family_find("automation")); }
+int cmd_scene(cli *c) { return run_family(c, family_find("scene")); }
 
 int cmd_project_render(cli *c)
 {

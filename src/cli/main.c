@@ -58,6 +58,8 @@ static const cli_command commands[] = {
     {"take", cmd_take},
     {"graph", cmd_graph},
     {"lane", cmd_lane},
+    {"automation", cmd_automation},
+    {"scene", cmd_scene},
     {"play", cmd_play},
 };
 
@@ -130,6 +132,13 @@ static void usage(FILE *f)
           "       [--from X --to X] | list P | get P L [--from-frame F] [--to-frame F]\n"
           "       [--limit N] | clear P L | mode P L MODE | remove P L | compact P L\n"
           "                                         automation lanes, played by render and play\n"
+          "  automation schedule --target T --value V [--type T] [--frame F | --at X]\n"
+          "       [--ramp-frames N | --ramp L] [--curve C] [--touch] | arm L [--no-on]\n"
+          "       [--punch-from X] [--punch-to X] [--touch-timeout S] [--quantize-frames N]\n"
+          "       | values [--targets T,...]      the graph playing: commands, recorder\n"
+          "  scene capture P [--name N] [--targets T,...] | recall P S [--mode M] [--time S]\n"
+          "       [--quantize none|beat|bar] | remove P S | push P S ... | pop ...\n"
+          "                                         scenes of parameter values\n"
           "    (project, track, timeline, marker add, tempo, event, clip, take: each option is\n"
           "    the op's argument; an edit takes --base V; `reel clip split --help`)\n"
           "SRC: tone[:FREQ] | file:PATH | alsa[:DEVICE] | alsa-midi[:CLIENT:PORT] |\n"

@@ -10,6 +10,8 @@
 #    has reached (time went back) commits the pass and starts the next: two passes, two
 #    versions;
 #  - the recorded version renders what its lanes say (a set at frame 20000 lands there);
+#  - scenes live: captured from the graph playing, recalled as a morph quantized to the next
+#    beat (recorded by an armed lane as one ramp), pushed and popped;
 #  - bad input: arming a lane in play mode, a lane that does not exist, an empty punch range,
 #    disarming a lane that is not armed.
 # Commands are scheduled at explicit frames ahead of the playhead; what is recorded is the
@@ -138,6 +140,49 @@ V1=$(reel --json project history "$P" | json "len(d['versions'])")
 ev=$(events b3:gain)
 [[ $ev == "1000:0.5 15000:0.65 20000:0.6 23000:0.9 25000:0.2 30000:0.25" ]] || fail "loop: $ev"
 
+# Scenes on the graph playing: captured live (what the commands set), recalled as a morph on
+# the next beat (120 bpm: every 24000 frames) and recorded by an armed overdub lane as one
+# ramp; push saves the live values and recalls, pop restores them.
+edit timeline update "$P" "$(reel --json project show "$P" | json "d['document']['timelines'][0]['id']")" --loop-clear
+edit lane mode "$P" "${LANE[b3:gain]}" play
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+sched '{"target": "t:pan", "value": -0.5}'
+ok reel call transport_state '{"until_frame": 2000, "timeout": 30}' >/dev/null
+ok reel --json scene capture "$P" --targets t:pan,b1:mute >"$TMP/scene.json"
+json_check "d['from'] == 'playing' and d['values'] == {'t:pan': -0.5, 'b1:mute': 0}" "$TMP/scene.json"
+SC=$(json "d['scene']" "$TMP/scene.json")
+ok reel call transport_stop >/dev/null
+edit lane add "$P" --target t:pan --mode overdub
+LP=$(idof lane)
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+sched '{"target": "t:pan", "value": 0.75, "frame": 10}'
+arm '{"lane": "'"$LP"'"}'
+ok reel call transport_state '{"until_frame": 1000, "timeout": 30}' >/dev/null
+ok reel call param_values '{"targets": ["t:pan"]}' >"$TMP/vals.json"
+json_check "d['values']['t:pan'] == 0.75" "$TMP/vals.json"
+ok reel --json scene recall "$P" "$SC" --mode morph --time 0.1 --quantize beat >"$TMP/recall.json"
+json_check "d['applied_to'] == 'playing' and d['frame'] == 24000 and d['commands'] == 2" "$TMP/recall.json"
+ok reel call transport_state '{"until_frame": 30000, "timeout": 30}' >/dev/null
+ok reel call param_values '{"targets": ["t:pan"]}' >"$TMP/vals.json"
+json_check "d['values']['t:pan'] == -0.5" "$TMP/vals.json"
+ok reel call transport_stop >"$TMP/stop.json"
+ok reel --json lane get "$P" "$LP" >"$TMP/get.json"
+json_check "[(e['frame'], e['type'], e.get('ramp_frames'), e['value']) for e in d['events']] == [(24000, 'ramp', 4800, -0.5)]" "$TMP/get.json"
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+sched '{"target": "t:pan", "value": 0.25}'
+ok reel call transport_state '{"until_frame": 1000, "timeout": 30}' >/dev/null
+ok reel --json scene push "$P" "$SC" >"$TMP/push.json"
+json_check "d['depth'] == 1" "$TMP/push.json"
+ok reel call transport_state '{"until_frame": 3000, "timeout": 30}' >/dev/null
+ok reel call param_values '{"targets": ["t:pan"]}' >"$TMP/vals.json"
+json_check "d['values']['t:pan'] == -0.5" "$TMP/vals.json"
+ok reel --json scene pop >"$TMP/pop.json"
+json_check "d['depth'] == 0" "$TMP/pop.json"
+ok reel call transport_state '{"until_frame": 5000, "timeout": 30}' >/dev/null
+ok reel call param_values '{"targets": ["t:pan"]}' >"$TMP/vals.json"
+json_check "d['values']['t:pan'] == 0.25" "$TMP/vals.json"
+ok reel call transport_stop >/dev/null
+
 # Bad input.
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
 expect_fail any reel lane add "$P" --target o:gain
@@ -148,7 +193,7 @@ edit lane mode "$P" "${LANE[b2:gain]}" play
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
 expect_fail any reel call record_arm '{"lane": "'"${LANE[b2:gain]}"'"}'
 grep -q "is in play mode" "$TMP/ef.err" || fail "play mode: $(cat "$TMP/ef.err")"
-expect_fail any reel call record_arm '{"lane": "'"${LANE[b3:gain]}"'", "punch_from": 0.6, "punch_to": 0.5}'
+expect_fail any reel call record_arm '{"lane": "'"${LANE[b1:gain]}"'", "punch_from": 0.6, "punch_to": 0.5}'
 grep -q "punch range is empty" "$TMP/ef.err" || fail "punch: $(cat "$TMP/ef.err")"
 expect_fail any reel call record_arm '{"lane": "'"${LANE[b1:gain]}"'", "on": false}'
 grep -q "is not armed" "$TMP/ef.err" || fail "disarm: $(cat "$TMP/ef.err")"

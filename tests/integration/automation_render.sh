@@ -10,12 +10,20 @@
 #  - a write with replace drops what it overwrites; lane_clear of a range; compact leaves one
 #    chunk and the same render; undo takes a write back; gc keeps the chunks;
 #  - LV2 control inputs are targets, with the plugin's own range;
+#  - scenes with the transport stopped: captured from the document, recalled into it (a new
+#    version that renders as the captured one); a scene whose clip is gone is refused whole;
 #  - bad input (unknown targets, values out of range, a ramp without length, an exponential
 #    ramp to 0, unknown modes and curves, commands outside their write's range, a lane whose
 #    target the graph no longer has) gets one clear error and leaves the history as it was.
 source "$(dirname "$0")/lib.sh"
 need sox
 mono_stereo_project auto
+bad() { # PATTERN ARGS...: refused with PATTERN in the message
+    local pat=$1
+    shift
+    expect_fail any reel "$@"
+    grep -q -- "$pat" "$TMP/ef.err" || fail "reel $*: '$pat' not in: $(cat "$TMP/ef.err")"
+}
 edit track update "$P" "$TS" --mute
 
 # check NAME GAINEXPR: the render $TMP/NAME.wav, both channels, is src(k) x g(k) exactly, with
@@ -156,12 +164,6 @@ EOF
 
 # Bad input: one clear error each, and the history as it was.
 V0=$(versions)
-bad() { # PATTERN ARGS...: refused with PATTERN in the message
-    local pat=$1
-    shift
-    expect_fail any reel "$@"
-    grep -q -- "$pat" "$TMP/ef.err" || fail "reel $*: '$pat' not in: $(cat "$TMP/ef.err")"
-}
 bad "no graph node 'nope'" lane add "$P" --target nope:gain
 bad "the plugin has no control input 'loud'" lane add "$P" --target amp:loud
 bad "no clip 'c9-0000'" lane add "$P" --target clip:c9-0000:gain
@@ -188,4 +190,37 @@ LM=$(idof lane)
 V0=$(versions)
 bad "on (1) or off (0)" lane write "$P" "$LM" --events '[{"frame":1,"value":0.5}]'
 [[ $(versions) == "$V0" ]] || fail "a refused edit changed the history ($V0 -> $(versions) versions)"
+
+# Scenes, stopped: captured from the document, recalled into it (a new version).
+edit graph set "$P" --graph '{"nodes":[]}'
+for l in $(reel --json lane list "$P" | json "' '.join(l['id'] for l in d['lanes'])"); do
+    edit lane remove "$P" "$l"
+done
+edit track update "$P" "$TM" --gain 0.5 --pan=-0.25
+edit scene capture "$P" --name verse
+SC=$(idof scene)
+json_check "d['from'] == 'document' and d['values']['$TM:gain'] == 0.5 and d['values']['$TM:pan'] == -0.25 and d['values']['$TS:mute'] == 1" "$TMP/ok.json"
+render verse
+edit track update "$P" "$TM" --gain 2 --pan 0.5 --no-mute
+edit track update "$P" "$TS" --no-mute
+edit scene recall "$P" "$SC"
+json_check "d['applied_to'] == 'document'" "$TMP/ok.json"
+ok reel --json project show "$P" >"$TMP/doc.json"
+json_check "[(t['gain'], t['pan'], t.get('mute')) for t in d['document']['tracks'] if t['id'] == '$TM'] == [(0.5, -0.25, False)]" "$TMP/doc.json"
+render recalled
+cmp -s "$TMP/verse.wav" "$TMP/recalled.wav" || fail "the recalled scene does not render as when it was captured"
+edit clip add "$P" --track "$TM" --at 0.5 --source "$AM"
+CL=$(idof clip)
+edit scene capture "$P" --targets "clip:$CL:gain,$TM:gain"
+SC2=$(idof scene)
+edit clip remove "$P" "$CL"
+V1=$(versions)
+bad "scene $SC2 names parameters the project no longer has (or values out of their range): clip:$CL:gain" scene recall "$P" "$SC2"
+[[ $(versions) == "$V1" ]] || fail "a refused recall changed the history"
+bad "no scene 's99-0000'" scene recall "$P" s99-0000
+bad "no graph node 'nope'" scene capture "$P" --targets nope:gain
+bad "scene_push needs the project playing" scene push "$P" "$SC"
+bad "the scene stack is empty" scene pop
+edit scene remove "$P" "$SC2"
+
 pass

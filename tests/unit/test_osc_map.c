@@ -206,10 +206,51 @@ static void test_split(void **state)
     assert_int_equal(reel_osc_packet_split(deep, sizeof deep, count_msg, &s, &e), REEL_EINVAL);
 }
 
+/* Every parameter of the graph playing has an address; scenes too. */
+static void test_params(void **state)
+{
+    (void)state;
+    lo_message m = lo_message_new();
+    lo_message_add_float(m, 0.5f);
+    expect("/reel/param/bus/gain", m, "automation_schedule", "{\"target\":\"bus:gain\",\"value\":0.5}");
+    m = lo_message_new();
+    lo_message_add_int32(m, 3);
+    lo_message_add_int32(m, 1);
+    expect("/reel/param/amp/gain", m, "automation_schedule",
+           "{\"target\":\"amp:gain\",\"touch\":true,\"value\":3.0}");
+    m = lo_message_new();
+    lo_message_add_double(m, 0.25);
+    lo_message_add_int32(m, 0);
+    expect("/reel/param/clip/c5-1234/gain", m, "automation_schedule",
+           "{\"target\":\"clip:c5-1234:gain\",\"touch\":false,\"value\":0.25}");
+    m = lo_message_new();
+    lo_message_add_string(m, "prj-1");
+    lo_message_add_string(m, "s3-1");
+    lo_message_add_string(m, "morph");
+    lo_message_add_float(m, 2.0f);
+    expect("/reel/scene/recall", m, "scene_recall",
+           "{\"mode\":\"morph\",\"project\":\"prj-1\",\"scene\":\"s3-1\",\"time\":2.0}");
+    expect("/reel/scene/pop", lo_message_new(), "scene_pop", "{}");
+    refuse("/reel/param/bus/gain", lo_message_new(), NULL, REEL_EINVAL, "takes a value");
+    m = lo_message_new();
+    lo_message_add_string(m, "loud");
+    refuse("/reel/param/bus/gain", m, NULL, REEL_EINVAL, "argument 1 (value) must be a finite");
+    m = lo_message_new();
+    lo_message_add_float(m, 1);
+    refuse("/reel/param/bus", m, NULL, REEL_ENOENT, "want /reel/param/<node>/<param>");
+    m = lo_message_new();
+    lo_message_add_float(m, 1);
+    refuse("/reel/param/a/b/c", m, NULL, REEL_ENOENT, "want /reel/param/<node>/<param>");
+    m = lo_message_new();
+    lo_message_add_float(m, 1);
+    refuse("/reel/param/clip/c1/pan", m, NULL, REEL_ENOENT, "clip/<id>/gain");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_params),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_split),
     };

@@ -191,6 +191,11 @@ static float slot_value(const reel_auto *a, const reel_plan *p, uint32_t s)
     return 0.0f;
 }
 
+float reel_auto_slot_value(const reel_auto *a, const reel_plan *p, uint32_t slot)
+{
+    return slot < a->n_slot ? slot_value(a, p, slot) : 0.0f;
+}
+
 /* Realtime. */
 static void slot_store(reel_auto *a, reel_plan *p, uint32_t s, float v)
 {

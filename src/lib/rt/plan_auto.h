@@ -64,6 +64,8 @@ int reel_auto_slot_float(reel_auto *a, float *value, float lo, float hi, uint32_
 int reel_auto_slot_trigger(reel_auto *a, reel_auto_trigger_fn fn, void *ud, uint32_t *slot,
                            reel_error *err);
 size_t reel_auto_n_slots(const reel_auto *a);
+/* A slot's value now (any thread: relaxed loads; a trigger slot reads 0). */
+float reel_auto_slot_value(const reel_auto *a, const reel_plan *p, uint32_t slot);
 
 /* A lane for `slot`: n commands sorted by frame (copied; their slot is
  * set to `slot`). */

@@ -156,6 +156,11 @@ static double float_short(float v)
     return (double)v;
 }
 
+json_t *reel_auto_value_json(float v)
+{
+    return json_real(float_short(v));
+}
+
 json_t *reel_lane_cmd_json(const reel_cmd *c)
 {
     json_t *o = json_pack("{s:I, s:s, s:f}", "frame", (json_int_t)c->frame, "type",

@@ -64,6 +64,9 @@ bool reel_lane_mode_plays(const char *mode);
 int reel_lane_cmd_parse(json_t *doc, json_t *tl, json_t *ev, const reel_auto_range *range,
                         reel_cmd *out, reel_error *err);
 json_t *reel_lane_cmd_json(const reel_cmd *c);
+/* A parameter value as JSON: the shortest decimal that reads back as the
+ * same float (0.1, not 0.10000000149011612). */
+json_t *reel_auto_value_json(float v);
 
 /* Store n commands (sorted by frame) as a chunk; *chunk is the lane's
  * entry for it, covering [from, to) (replace: a write over that range). */

@@ -750,6 +750,50 @@ static int op_automation_schedule(reel_op_ctx *x, json_t *args, json_t **out, re
     return rc;
 }
 
+/* The values of targets of the graph playing, now: every target, or those
+ * asked for (one that is not in the graph is refused, named). */
+static int op_param_values(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
+{
+    transport *t = playing_or_fail(x, err);
+    if (!t)
+        return err->code;
+    pthread_mutex_lock(&t->mu);
+    reap(t);
+    int rc = REEL_OK;
+    json_t *vals = json_object(), *want = json_object_get(args, "targets");
+    reel_compiled *c = t->n_units ? t->units[t->n_units - 1].c : NULL;
+    reel_auto *a = c ? reel_plan_auto(c->plan) : NULL;
+    if (!a) {
+        rc = reel_error_set(err, REEL_ESTATE, "the graph playing has no automation targets");
+    } else if (want) {
+        size_t i;
+        json_t *w;
+        json_array_foreach(want, i, w) {
+            uint32_t slot;
+            if ((rc = reel_compiled_target(c, json_string_value(w), &slot, NULL, err)))
+                break;
+            json_object_set_new(vals, json_string_value(w),
+                                reel_auto_value_json(reel_auto_slot_value(a, c->plan, slot)));
+        }
+    } else {
+        for (size_t i = 0; i < c->n_target; i++)
+            json_object_set_new(vals, c->target[i].name,
+                                reel_auto_value_json(
+                                    reel_auto_slot_value(a, c->plan, c->target[i].slot)));
+    }
+    if (!rc) {
+        uint32_t rate = (uint32_t)json_integer_value(json_object_get(t->doc, "rate"));
+        *out = json_pack("{s:o, s:s, s:s, s:s, s:I, s:b, s:i}", "values", vals, "project",
+                         t->project, "version", t->version, "timeline", t->timeline,
+                         "position_frame", (json_int_t)reel_player_position(t->player),
+                         "playing", atomic_load(&t->player->playing), "rate", (int)rate);
+        vals = NULL;
+    }
+    json_decref(vals);
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
 /* Arm (or disarm) a lane of the version playing for the automation recorder. */
 static int op_record_arm(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
@@ -1010,6 +1054,10 @@ static const reel_op ops[] = {
      "trigger of a target at a frame or timeline position (default: the next frame played); "
      "applied on its exact frame, or at the next period and counted late.",
      0, op_automation_schedule},
+    {"param_values",
+     "The current values of the graph playing's parameters (every automation target, or "
+     "those asked for): what automation, mappings and live changes have set.",
+     0, op_param_values},
     {"record_arm",
      "Arm a lane of the version playing for the automation recorder (its mode: write, touch, "
      "latch or overdub; punch range, touch timeout, quantize), or disarm it (on: false). Each "

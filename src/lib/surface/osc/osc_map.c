@@ -18,8 +18,8 @@ typedef struct route {
     const char *path;
     const char *op;
     const char *kinds;   /* one letter per optional argument, in order */
-    const char *names[3]; /* their JSON names */
-    const char *what[3];  /* for messages */
+    const char *names[4]; /* their JSON names */
+    const char *what[4];  /* for messages */
 } route;
 
 static const route routes[] = {
@@ -31,6 +31,10 @@ static const route routes[] = {
     {"/reel/session/play", "session_play", "S", {"id"}, {"session id"}},
     {"/reel/session/stop", "session_stop", "S", {"id"}, {"session id"}},
     {"/reel/marker", "marker", "SS", {"name", "stream"}, {"marker name", "stream URI"}},
+    {"/reel/scene/recall", "scene_recall", "SSSN", {"project", "scene", "mode", "time"},
+     {"project id", "scene id", "mode", "seconds"}},
+    {"/reel/scene/push", "scene_push", "SS", {"project", "scene"}, {"project id", "scene id"}},
+    {"/reel/scene/pop", "scene_pop", "", {0}, {0}},
 };
 
 static bool is_string(char t)
@@ -59,11 +63,59 @@ static double number_of(char t, const void *a)
     }
 }
 
+#define PARAM_PREFIX "/reel/param/"
+
+/* /reel/param/<node>/<param> value [touch] and /reel/param/clip/<id>/gain
+ * value [touch] -> automation_schedule {target, value, touch}: every
+ * parameter of the graph playing has an address (OSCQuery publishes them). */
+static int map_param(const char *path, const char *types, lo_arg **argv, int argc,
+                     reel_osc_call *out, reel_error *err)
+{
+    const char *rest = path + strlen(PARAM_PREFIX);
+    char target[208];
+    const char *slash = strchr(rest, '/');
+    if (!slash || slash == rest || !slash[1])
+        return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: want "
+                              PARAM_PREFIX "<node>/<param> or " PARAM_PREFIX "clip/<id>/gain",
+                              path);
+    if (strncmp(rest, "clip/", 5) == 0) {
+        const char *id = rest + 5, *g = strchr(id, '/');
+        if (!g || g == id || strcmp(g, "/gain") != 0)
+            return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: a clip's address is "
+                                  PARAM_PREFIX "clip/<id>/gain", path);
+        snprintf(target, sizeof target, "clip:%.*s:gain", (int)(g - id), id);
+    } else {
+        if (strchr(slash + 1, '/'))
+            return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: want "
+                                  PARAM_PREFIX "<node>/<param>", path);
+        snprintf(target, sizeof target, "%.*s:%s", (int)(slash - rest), rest, slash + 1);
+    }
+    if (argc < 1 || argc > 2 || (size_t)argc != strlen(types ? types : ""))
+        return reel_error_set(err, REEL_EINVAL, "%.100s takes a value and an optional touch "
+                              "(1 held, 0 released), got %d arguments", path, argc);
+    double v[2];
+    for (int i = 0; i < argc; i++) {
+        v[i] = is_number(types[i]) ? number_of(types[i], argv[i]) : NAN;
+        if (!isfinite(v[i]))
+            return reel_error_set(err, REEL_EINVAL, "%.100s: argument %d (%s) must be a finite "
+                                  "number", path, i + 1, i ? "touch" : "value");
+    }
+    out->args = json_pack("{s:s, s:f}", "target", target, "value", v[0]);
+    if (!out->args)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    if (argc == 2)
+        json_object_set_new(out->args, "touch", json_boolean(v[1] != 0));
+    snprintf(out->op, sizeof out->op, "automation_schedule");
+    return REEL_OK;
+}
+
 int reel_osc_map(const char *path, const char *types, lo_arg **argv, int argc,
                  const char *last_session, reel_osc_call *out, reel_error *err)
 {
     out->op[0] = '\0';
     out->args = NULL;
+    if (strncmp(path, PARAM_PREFIX, strlen(PARAM_PREFIX)) == 0)
+        return map_param(path, types, argv, argc, out, err);
     const route *r = NULL;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (strcmp(path, routes[i].path) == 0)
@@ -72,7 +124,8 @@ int reel_osc_map(const char *path, const char *types, lo_arg **argv, int argc,
         return reel_error_set(err, REEL_ENOENT,
                               "unknown OSC address '%.100s' (try /record/start, /record/stop, "
                               "/record/status, /reel/grab, /reel/session/create|play|stop, "
-                              "/reel/marker)", path);
+                              "/reel/marker, /reel/param/<node>/<param>, "
+                              "/reel/scene/recall|push|pop)", path);
     int max = (int)strlen(r->kinds);
     if (argc < 0 || (size_t)argc != strlen(types ? types : ""))
         return reel_error_set(err, REEL_EINVAL, "%s: malformed argument list", path);

@@ -13,6 +13,12 @@
  *   /reel/session/play [id:s]    -> session_play {id}  (no id: the last
  *   /reel/session/stop [id:s]    -> session_stop {id}   session created)
  *   /reel/marker [name:s] [stream:s]         -> marker {name, stream}
+ *   /reel/param/<node>/<param> value:N [touch:N]
+ *   /reel/param/clip/<id>/gain value:N [touch:N]
+ *                                -> automation_schedule {target, value, touch}
+ *   /reel/scene/recall project:s scene:s [mode:s] [time:N] -> scene_recall
+ *   /reel/scene/push project:s scene:s      -> scene_push
+ *   /reel/scene/pop                          -> scene_pop
  * Strings may also come as symbols ('S').
  *
  * Owns: nothing beyond the JSON it returns. Must never: read past the
