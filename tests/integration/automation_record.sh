@@ -12,13 +12,15 @@
 #  - the recorded version renders what its lanes say (a set at frame 20000 lands there);
 #  - scenes live: captured from the graph playing, recalled as a morph quantized to the next
 #    beat (recorded by an armed lane as one ramp), pushed and popped;
+#  - discovery: the OSCQuery tree (GET /api/oscquery, curl) against param_values; oscsend and
+#    an OSC client drive parameters by their addresses;
 #  - bad input: arming a lane in play mode, a lane that does not exist, an empty punch range,
 #    disarming a lane that is not armed.
 # Commands are scheduled at explicit frames ahead of the playhead; what is recorded is the
 # frame each was scheduled for, so the outcome does not depend on how fast the calls arrive.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/jack_lib.sh"
-need sox
+need sox curl oscsend
 start_jackd
 
 mksrc "$TMP/m.wav" 1 1 f32 $RATE
@@ -44,9 +46,11 @@ edit lane mode "$P" "${LANE[b1:gain]}" touch
 edit lane mode "$P" "${LANE[b2:gain]}" latch
 edit lane mode "$P" "${LANE[b3:gain]}" overdub
 
-reel_bg "$TMP/serve.log" serve --source tone --stream stream://tone/rec --listen 127.0.0.1:0 --no-osc
+reel_bg "$TMP/serve.log" serve --source tone --stream stream://tone/rec --listen 127.0.0.1:0 --osc 0
 SERVE_PID=$BG_PID
 serve_ready "$TMP/serve.log" "$SERVE_PID"
+OSC_PORT=$(sed -n 's|.*OSC on udp://127.0.0.1:\([0-9]*\).*|\1|p' "$TMP/serve.log")
+[[ -n $OSC_PORT ]] || fail "serve did not print its OSC port: $(cat "$TMP/serve.log")"
 
 expect_fail any reel call record_arm '{"lane": "'"${LANE[t:gain]}"'"}'
 grep -q "nothing is loaded" "$TMP/ef.err" || fail "arm before play: $(cat "$TMP/ef.err")"
@@ -181,6 +185,49 @@ json_check "d['depth'] == 0" "$TMP/pop.json"
 ok reel call transport_state '{"until_frame": 5000, "timeout": 30}' >/dev/null
 ok reel call param_values '{"targets": ["t:pan"]}' >"$TMP/vals.json"
 json_check "d['values']['t:pan'] == 0.25" "$TMP/vals.json"
+ok reel call transport_stop >/dev/null
+
+# Discovery: the OSCQuery tree (GET /api/oscquery) holds every target of the graph playing
+# with its type, range and value; an OSC message (liblo's oscsend) to one of its addresses
+# drives that parameter, and the tree shows the new value.
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+ok reel call transport_state '{"until_frame": 1000, "timeout": 30}' >/dev/null
+oscq() {
+    curl -sf "$SERVE_URL/api/oscquery" >"$TMP/oscq.json" || fail "GET /api/oscquery failed"
+    ok reel call param_values '{"ranges": true}' >"$TMP/pv.json"
+    python3 - "$TMP/oscq.json" "$TMP/pv.json" "$1" <<'EOF' || fail "the OSCQuery tree does not match the graph playing"
+import json, sys
+tree, pv = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+def walk(n, out):
+    if "TYPE" in n and n["FULL_PATH"].startswith("/reel/param/"):
+        out[n["FULL_PATH"]] = n
+    for c in n.get("CONTENTS", {}).values():
+        walk(c, out)
+    return out
+nodes = walk(tree, {})
+want = {"/reel/param/" + t.replace(":", "/"): (v, pv["ranges"][t]) for t, v in pv["values"].items()}
+assert set(nodes) == set(want), (sorted(set(nodes) ^ set(want)))
+for path, (v, (lo, hi, toggle)) in want.items():
+    n = nodes[path]
+    assert n["ACCESS"] == 3 and n["TYPE"] == ("i" if toggle else "f"), n
+    assert n["RANGE"][0].get("MIN") == lo and n["RANGE"][0].get("MAX") == hi, (n, lo, hi)
+    assert n["VALUE"] == [v], (n, v)
+assert nodes["/reel/param/b1/gain"]["VALUE"] == [float(sys.argv[3])], nodes["/reel/param/b1/gain"]
+assert "recall" in tree["CONTENTS"]["reel"]["CONTENTS"]["scene"]["CONTENTS"]
+print("ok %d parameters" % len(nodes))
+EOF
+}
+oscq 0.5
+oscsend 127.0.0.1 "$OSC_PORT" /reel/param/b1/gain f 0.125
+python3 "$(dirname "$0")/osc_client.py" "$OSC_PORT" /reel/param/b2/gain f:0.25 >"$TMP/oscr.json" ||
+    fail "no OSC reply: $(cat "$TMP/oscr.json")"
+N=$(($(reel call transport_state | json "d['device_periods']") + 4))
+ok reel call transport_state '{"until_periods": '"$N"', "timeout": 30}' >/dev/null
+oscq 0.125
+ok reel call param_values '{"targets": ["b2:gain"]}' >"$TMP/vals.json"
+json_check "d['values']['b2:gain'] == 0.25" "$TMP/vals.json"
+python3 "$(dirname "$0")/osc_client.py" "$OSC_PORT" /reel/param/nope/gain f:1 >"$TMP/oscr.json" || true
+grep -q "not in the graph playing" "$TMP/oscr.json" || fail "OSC to an unknown parameter: $(cat "$TMP/oscr.json")"
 ok reel call transport_stop >/dev/null
 
 # Bad input.

@@ -268,6 +268,13 @@ async function main() {
     check(ll.lanes.length === 1 && ll.lanes[0].mode === 'touch', `lane_list ${JSON.stringify(ll)}`);
     const spare = await call('lane_add', { project: P, target: 'a:pan' });
     await call('lane_remove', { project: P, lane: spare.lane });
+    const scn = await call('scene_capture', { project: P, name: 'a' });
+    check(scn.from === 'document' && scn.values['a:gain'] === 0.5, `scene_capture ${JSON.stringify(scn)}`);
+    const rcl = await call('scene_recall', { project: P, scene: scn.scene });
+    check(rcl.applied_to === 'document', `scene_recall ${JSON.stringify(rcl)}`);
+    await call('scene_remove', { project: P, scene: scn.scene });
+    const oq = await call('oscquery', {});
+    check(oq.FULL_PATH === '/' && oq.CONTENTS.reel, `oscquery ${JSON.stringify(oq)}`);
     const rn = await call('render', { project: P, stems: true });
     // The transport: its state without a device; the rest need JACK, which this test does not
     // start: each answers with an error naming why (or plays, if a default server runs).
@@ -278,6 +285,9 @@ async function main() {
       ['node_param_set', { node: 'a', param: 'gain', value: 0.5 }],
       ['automation_schedule', { target: 'a:gain', value: 0.5 }],
       ['record_arm', { lane: ln.lane }],
+      ['param_values', {}],
+      ['scene_push', { project: P, scene: 's1-0000' }],
+      ['scene_pop', {}],
       ['track_record_start', { project: P, track: tr.track, stream: sc.stream }],
       ['track_record_stop', {}],
       ['track_record_place', { project: P, track: tr.track, stream: sc.stream, from: '-1s', to: '-0.5s' }]]) {

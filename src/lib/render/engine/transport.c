@@ -781,6 +781,18 @@ static int op_param_values(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
                                 reel_auto_value_json(
                                     reel_auto_slot_value(a, c->plan, c->target[i].slot)));
     }
+    json_t *ranges = NULL;
+    if (!rc && reel_arg_bool(args, "ranges", false)) { /* {target: [lo, hi, toggle]} */
+        ranges = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(vals, k, v) {
+            uint32_t slot;
+            reel_auto_range r;
+            if (!reel_compiled_target(c, k, &slot, &r, err))
+                json_object_set_new(ranges, k, json_pack("[f, f, b]", r.lo, r.hi, r.toggle));
+        }
+    }
     if (!rc) {
         uint32_t rate = (uint32_t)json_integer_value(json_object_get(t->doc, "rate"));
         *out = json_pack("{s:o, s:s, s:s, s:s, s:I, s:b, s:i}", "values", vals, "project",
@@ -788,7 +800,11 @@ static int op_param_values(reel_op_ctx *x, json_t *args, json_t **out, reel_erro
                          "position_frame", (json_int_t)reel_player_position(t->player),
                          "playing", atomic_load(&t->player->playing), "rate", (int)rate);
         vals = NULL;
+        if (ranges)
+            json_object_set_new(*out, "ranges", ranges);
+        ranges = NULL;
     }
+    json_decref(ranges);
     json_decref(vals);
     pthread_mutex_unlock(&t->mu);
     return rc;
