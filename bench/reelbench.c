@@ -34,13 +34,31 @@
  *       last one, "build_total <seconds> <cas_bytes> <doc_bytes>", and per
  *       edit "edit <kind> <j> <wall_us> <cas_bytes_added>".
  *
+ *   reelbench automation LANES SECONDS
+ *       rt/plan_auto.c and render/engine/auto_record.c in process, at 48 kHz
+ *       and 64-frame periods. "merge": a plan of one track playing a clip,
+ *       with LANES lanes each ramping its own slot all the time (a ramp per
+ *       lane per 4800 frames, so every slot steps every 16 frames; linear or
+ *       s-curve) or each setting it every 100 ms ("sparse"); per-period cost of reel_plan_play
+ *       minus the same plan without automation, medians of 9 batches of 2000
+ *       periods: "merge <case> <us_per_period> <reference_us>". "lookup": a
+ *       24-hour lane (a set every 100 ms), reel_auto_locate at 2001 random
+ *       frames: "lookup <commands> <median_us>". "record": for SECONDS, a
+ *       producer thread pushes 100 000 live commands a second (reel_auto_push,
+ *       and each into the recorder, as automation_schedule does) while a
+ *       consumer thread runs a period every 1.333 ms: "record <pushed>
+ *       <applied> <late> <refused> <recorded>".
+ *
  * Not part of the library; built by bench/run.sh with gcc against libreel.a.
  */
 #include "capture/recorder.h"
+#include "render/engine/auto_record.h"
+#include "rt/plan_auto.h"
 #include "service/service.h"
 #include "slice/slice.h"
 #include "store/store.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,6 +473,229 @@ static int cmd_project(const char *root, const char *art, int n, int k)
     return rc ? 1 : 0;
 }
 
+/* ---- automation ----------------------------------------------------------- */
+
+static float bench_dc[48000 * 4];
+
+static reel_plan *bench_plan(void)
+{
+    reel_plan *p;
+    reel_error e;
+    for (size_t i = 0; i < sizeof bench_dc / sizeof *bench_dc; i++)
+        bench_dc[i] = 0.5f;
+    if (reel_plan_new(2, 64, &p, &e) || reel_plan_node_set(p, 0, REEL_PLAN_TRACK, 1, &e) ||
+        reel_plan_node_set(p, 1, REEL_PLAN_OUTPUT, 1, &e) ||
+        reel_plan_edge_add(p, 0, 0, 1, 0, 1.0f, &e))
+        exit(1);
+    reel_plan_clip c = {.at = 0, .len = 48000 * 4, .src = bench_dc, .src_ch = 1, .gain = 1};
+    if (reel_plan_clip_add(p, 0, &c, &e) || reel_plan_seal(p, &e))
+        exit(1);
+    return p;
+}
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median per-period cost over 9 batches of 2000 periods from frame 0. */
+static double period_cost(reel_plan *p)
+{
+    double b[9];
+    for (int k = 0; k < 9; k++) {
+        if (reel_plan_auto(p))
+            reel_auto_locate(reel_plan_auto(p), p, 0);
+        double t0 = now_us();
+        for (int i = 0; i < 2000; i++)
+            reel_plan_play(p, (int64_t)i * 64, 64);
+        b[k] = (now_us() - t0) / 2000;
+    }
+    qsort(b, 9, sizeof *b, dcmp);
+    return b[4];
+}
+
+static float *bench_slots;
+
+static reel_plan *lanes_plan(int lanes, bool ramps, int curve)
+{
+    reel_plan *p = bench_plan();
+    reel_auto *a;
+    reel_error e;
+    if (reel_auto_new(&a, &e))
+        exit(1);
+    bench_slots = calloc((size_t)lanes, sizeof *bench_slots);
+    int64_t span = 2000LL * 64;
+    size_t n = ramps ? (size_t)(span / 4800 + 1) : (size_t)(span / 4800 + 1);
+    reel_cmd *c = malloc(n * sizeof *c);
+    for (int l = 0; l < lanes; l++) {
+        uint32_t s;
+        if (reel_auto_slot_float(a, &bench_slots[l], 0, 16, &s, &e))
+            exit(1);
+        int64_t off = (int64_t)l * 4800 / lanes;
+        for (size_t k = 0; k < n; k++)
+            c[k] = ramps ? (reel_cmd){.frame = off + (int64_t)k * 4800, .type = REEL_CMD_RAMP,
+                                      .value = (float)(k % 2), .ramp_frames = 4800,
+                                      .curve = (uint8_t)curve}
+                         : (reel_cmd){.frame = off + (int64_t)k * 4800, .type = REEL_CMD_SET,
+                                      .value = (float)(k % 2)};
+        if (reel_auto_lane_add(a, s, c, n, &e))
+            exit(1);
+    }
+    free(c);
+    if (reel_auto_attach(a, p, &e))
+        exit(1);
+    return p;
+}
+
+typedef struct rec_bench {
+    reel_plan *p;
+    reel_auto *a;
+    uint32_t slot;
+    _Atomic int64_t pos;
+    _Atomic bool done;
+    uint64_t pushed, refused;
+    double seconds;
+} rec_bench;
+
+static void *consumer(void *ud)
+{
+    rec_bench *b = ud;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t pos = 0;
+    while (!atomic_load(&b->done)) {
+        reel_plan_play(b->p, pos, 64);
+        pos += 64;
+        atomic_store(&b->pos, pos);
+        t.tv_nsec += 1333333;
+        if (t.tv_nsec >= 1000000000) {
+            t.tv_nsec -= 1000000000;
+            t.tv_sec++;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+    }
+    for (int i = 0; i < 64; i++) { /* drain what is left */
+        reel_plan_play(b->p, pos, 64);
+        pos += 64;
+    }
+    return NULL;
+}
+
+static int count_commit(void *ud, json_t *args, json_t **out, reel_error *err)
+{
+    (void)err;
+    *(size_t *)ud += json_array_size(json_object_get(args, "events"));
+    *out = json_object();
+    return REEL_OK;
+}
+
+static int cmd_automation(int lanes, double seconds)
+{
+    reel_plan *p0 = bench_plan();
+    double ref = period_cost(p0);
+    reel_plan_free(p0);
+    static const char *const cases[] = {"ramps_linear", "ramps_s_curve", "sparse"};
+    for (int r = 0; r < 3; r++) {
+        reel_plan *p = lanes_plan(lanes, r < 2, r == 1 ? REEL_CURVE_S : REEL_CURVE_LINEAR);
+        printf("merge %s %.3f %.3f\n", cases[r], period_cost(p), ref);
+        reel_plan_free(p);
+        free(bench_slots);
+    }
+    /* lookup in a 24-hour lane */
+    {
+        reel_plan *p = bench_plan();
+        reel_auto *a;
+        reel_error e;
+        uint32_t s;
+        float v = 0;
+        if (reel_auto_new(&a, &e) || reel_auto_slot_float(a, &v, 0, 16, &s, &e))
+            return 1;
+        size_t n = 24 * 3600 * 10;
+        reel_cmd *c = malloc(n * sizeof *c);
+        for (size_t k = 0; k < n; k++)
+            c[k] = (reel_cmd){.frame = (int64_t)k * 4800, .type = k % 3 ? REEL_CMD_SET
+                                                                        : REEL_CMD_RAMP,
+                              .value = (float)(k % 7), .ramp_frames = k % 3 ? 0 : 2400};
+        if (reel_auto_lane_add(a, s, c, n, &e) || reel_auto_attach(a, p, &e))
+            return 1;
+        free(c);
+        double t[2001];
+        uint64_t x = 88172645463325252ULL;
+        for (int i = 0; i < 2001; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int64_t f = (int64_t)(x % (uint64_t)(n * 4800));
+            double t0 = now_us();
+            reel_auto_locate(a, p, f);
+            t[i] = now_us() - t0;
+        }
+        qsort(t, 2001, sizeof *t, dcmp);
+        printf("lookup %zu %.3f\n", n, t[1000]);
+        reel_plan_free(p);
+    }
+    /* 100 000 live commands a second, recorded */
+    rec_bench b = {.p = bench_plan(), .seconds = seconds};
+    reel_error e;
+    reel_auto_rec *rec;
+    float v = 0;
+    if (reel_auto_new(&b.a, &e) || reel_auto_slot_float(b.a, &v, 0, 16, &b.slot, &e) ||
+        reel_auto_attach(b.a, b.p, &e) || reel_auto_rec_new(&rec, &e))
+        return 1;
+    json_t *doc = json_pack("{s:[{s:s, s:s, s:s, s:s}]}", "lanes", "id", "l1", "timeline",
+                            "tl", "target", "x:gain", "mode", "overdub");
+    reel_auto_arm arm = {.project = "p", .lane = "l1", .doc = doc, .punch_from = -1,
+                         .punch_to = -1};
+    if (reel_auto_rec_arm(rec, &arm, &e))
+        return 1;
+    reel_auto_rec_pass_start(rec, 0);
+    atomic_init(&b.pos, 0);
+    atomic_init(&b.done, false);
+    pthread_t th;
+    pthread_create(&th, NULL, consumer, &b);
+    double t0 = now_us();
+    uint64_t target = (uint64_t)(seconds * 100000);
+    while (b.pushed + b.refused < target) {
+        double due = (double)(b.pushed + b.refused) / 100000.0 * 1e6;
+        double now = now_us() - t0;
+        if (now < due) {
+            struct timespec d = {0, (long)((due - now) * 1000)};
+            nanosleep(&d, NULL);
+        }
+        reel_cmd c = {.frame = atomic_load(&b.pos) + 128, .slot = b.slot,
+                      .type = REEL_CMD_SET, .value = (float)(b.pushed % 16)};
+        if (reel_auto_push(b.a, &c, &e)) {
+            b.refused++;
+            continue;
+        }
+        b.pushed++;
+        if (reel_auto_rec_command(rec, "x:gain", &c, -1, &e))
+            return 1;
+    }
+    atomic_store(&b.done, true);
+    pthread_join(th, NULL);
+    size_t recorded = 0;
+    json_t *report;
+    if (reel_auto_rec_pass_end(rec, atomic_load(&b.pos), count_commit, &recorded, &report, &e))
+        return 1;
+    json_decref(report);
+    reel_auto_stats st;
+    reel_auto_stats_get(b.a, &st);
+    printf("record %llu %llu %llu %llu %zu\n", (unsigned long long)b.pushed,
+           (unsigned long long)st.live, (unsigned long long)st.late,
+           (unsigned long long)b.refused, recorded);
+    reel_auto_rec_free(rec);
+    json_decref(doc);
+    reel_plan_free(b.p);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -467,7 +708,10 @@ int main(int argc, char **argv)
                             strtoull(argv[5], NULL, 10));
     if (argc == 6 && strcmp(argv[1], "project") == 0 && atoi(argv[4]) > 0 && atoi(argv[5]) > 0)
         return cmd_project(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
+    if (argc == 4 && strcmp(argv[1], "automation") == 0 && atoi(argv[2]) > 0)
+        return cmd_automation(atoi(argv[2]), atof(argv[3]));
     fprintf(stderr, "usage: reelbench hash FILE | vslice STORE URI N |\n"
-                    "       rotation STORE SIM_SECONDS RATE CHUNK_FRAMES | project STORE ARTIFACT N K\n");
+                    "       rotation STORE SIM_SECONDS RATE CHUNK_FRAMES | project STORE ARTIFACT N K |\n"
+                    "       automation LANES SECONDS\n");
     return 2;
 }

@@ -19,6 +19,10 @@
 #   8 render    reel render of a project of 16 stereo f32 tracks (gain + pan, one clip each)
 #               on one core (taskset -c 0): x real time vs 100x, and its whole-process time
 #               vs `sox -m` of the same 16 files; --stems (17 files) on 1 core and on all
+#   9 automation in-process (reelbench automation): the realtime merge's cost per 64-frame
+#               period at 1000 lanes (ramping linear, s-curve, sparse) vs 5 % of the
+#               period; a lookup in a 24-hour lane vs 50 us; 100 000 live commands a second
+#               for AUTO_SECONDS (60) pushed, applied and recorded, none lost
 #
 # Environment:
 #   REEL=PATH        the reel binary (default: build/src/cli/reel)
@@ -29,6 +33,8 @@
 #   ROT_RATE, ROT_CHUNK  its mono i16 stream: rate and chunk frames (48000, 131072)
 #   KEEP_INPUTS=1    keep the generated WAV and random file for the next run
 #   ONLY="a b"       run only these of: ingest hashing grab rotation jack http project render
+#                    automation
+#   AUTO_SECONDS=S   length of the automation recording benchmark (default 60)
 #   PROJECT_CLIPS=N  clips in the project benchmark's project (default 10000)
 #   PROJECT_EDITS=K  edits of each kind it measures (default 50)
 #   REEL_BENCH_SECONDS=S  length of each JACK channel-count run (default 60)
@@ -545,6 +551,28 @@ rm -rf "$RS"
 echo
 fi
 
+# ---- 9: automation ------------------------------------------------------------------
+# Targets (issue 16): the merge costs under 5 % of a 64-frame period at 1 000 lanes; a lookup
+# in a 24-hour lane under 50 us; 100 000 live commands a second recorded for AUTO_SECONDS (60)
+# with none lost. In process (reelbench automation): rt/plan_auto.c and the recorder.
+if want automation; then
+"$HELPER" automation 1000 "${AUTO_SECONDS:-60}" >"$BENCH_DIR/auto.txt" || die "automation helper failed"
+budget=$(awk 'BEGIN { printf "%.2f", 64 / 48000 * 1e6 * 0.05 }')
+for c in ramps_linear ramps_s_curve sparse; do
+    read -r _ _ total ref < <(awk -v c="$c" '$1 == "merge" && $2 == c' "$BENCH_DIR/auto.txt")
+    cost=$(awk -v t="$total" -v r="$ref" 'BEGIN { d = t - r; printf "%.3f", (d > 0.001 ? d : 0.001) }')
+    RATIO[auto_$c]=$(ratio "$budget" "$cost")
+    echo "bench automation-merge-$c: reel $cost us, reference $budget us, ratio ${RATIO[auto_$c]} (5 % of a 64-frame period at 48 kHz / the merge's cost per period with 1000 lanes, $c; the plan alone costs $(fmt "$ref") us; target ratio >= 1)"
+done
+read -r _ n lk < <(awk '$1 == "lookup"' "$BENCH_DIR/auto.txt")
+RATIO[auto_lookup]=$(ratio 50 "$lk")
+echo "bench automation-lookup: reel $(fmt "$lk") us, reference 50.000 us, ratio ${RATIO[auto_lookup]} (50 us target / median reel_auto_locate in a 24-hour lane of $n commands; target ratio >= 1)"
+read -r _ pushed applied late refused recorded < <(awk '$1 == "record"' "$BENCH_DIR/auto.txt")
+RATIO[auto_record]=$(ratio "$applied" "$pushed")
+echo "bench automation-record: reel $applied applied and $recorded recorded of $pushed pushed ($late late, $refused refused), reference $pushed, ratio ${RATIO[auto_record]} (100 000 commands/s for ${AUTO_SECONDS:-60} s; target 1.00: none lost)"
+echo
+fi
+
 # ---- summary --------------------------------------------------------------------
 pass() { awk -v r="$1" -v t="$2" 'BEGIN {
     split(t, a, " "); op = a[1]; v = a[2] + 0
@@ -566,5 +594,10 @@ for kind in clip_update clip_move clip_split marker_add; do
 done
 row render_x render-speed ">= 1.0" " (x real time / 100x, 1 core)"
 row render_sox render-vs-sox ">= 1.0" " (sox -m time / reel time, 1 core)"
+row auto_ramps_linear auto-merge ">= 1.0" " (5 % of a 64-frame period / merge cost, 1000 ramping lanes)"
+row auto_ramps_s_curve "  s-curve" ">= 1.0"
+row auto_sparse "  sparse" ">= 1.0"
+row auto_lookup auto-lookup ">= 1.0" " (50 us / lookup in a 24-hour lane)"
+row auto_record auto-record ">= 1.0" " (applied / pushed at 100 000 commands/s)"
 [[ -n ${stems_target:-} ]] && row render_stems render-stems ">= $stems_target" " (--stems: 1-core time / $(nproc)-core time)"
 for l in ${JACK_LINES[@]+"${JACK_LINES[@]}"} ${HTTP_LINES[@]+"${HTTP_LINES[@]}"}; do echo "  ${l#bench }"; done

@@ -62,6 +62,8 @@ struct reel_auto {
     size_t n_merged, cur;
     uint32_t *ramping; /* slots with a ramp in progress (n_ramping of them) */
     size_t n_ramping;
+    int64_t ramp_end_min; /* the earliest end of a ramp in progress */
+    int64_t cell;         /* the grid step the ramping slots hold the value of */
     reel_ring ring;
     live_ev *heap;
     size_t heap_n;
@@ -345,6 +347,8 @@ static void ramp_start(reel_auto *a, uint32_t s, int64_t t0, int64_t len, float 
     auto_slot *sl = &a->slot[s];
     if (!sl->ramping)
         a->ramping[a->n_ramping++] = s;
+    if (a->n_ramping == 1 || t0 + len < a->ramp_end_min)
+        a->ramp_end_min = t0 + len;
     sl->ramping = true;
     sl->t0 = t0;
     sl->len = len;
@@ -402,6 +406,7 @@ void reel_auto_locate(reel_auto *a, reel_plan *p, int64_t frame)
             hi = mid;
     }
     a->cur = lo;
+    a->cell = INT64_MIN;
     for (size_t i = 0; i < a->n_lane; i++) {
         auto_lane *l = &a->lane[i];
         uint32_t s = l->slot;
@@ -477,23 +482,35 @@ void reel_plan_play(reel_plan *p, int64_t frame, uint32_t n)
             next = a->merged[a->cur].c.frame;
         if (a->heap_n && a->heap[0].c.frame < next)
             next = a->heap[0].c.frame;
-        for (size_t i = 0; i < a->n_ramping;) {
-            uint32_t s = a->ramping[i];
-            auto_slot *sl = &a->slot[s];
-            int64_t rend = sl->t0 + sl->len;
-            if (pos >= rend) { /* the ramp is over: its end value from here on */
-                slot_store(a, p, s, sl->v1);
-                ramp_stop(a, s); /* moves the last entry into i */
-                continue;
+        if (a->n_ramping) {
+            if (pos >= a->ramp_end_min) { /* ramps over: their end values, the rest's min */
+                int64_t m = INT64_MAX;
+                for (size_t i = 0; i < a->n_ramping;) {
+                    auto_slot *sl = &a->slot[a->ramping[i]];
+                    if (pos >= sl->t0 + sl->len) {
+                        uint32_t s = a->ramping[i];
+                        slot_store(a, p, s, sl->v1);
+                        ramp_stop(a, s); /* moves the last entry into i */
+                        continue;
+                    }
+                    m = sl->t0 + sl->len < m ? sl->t0 + sl->len : m;
+                    i++;
+                }
+                a->ramp_end_min = m;
             }
-            slot_store(a, p, s, ramp_value(sl, pos));
-            int64_t step = pos - (pos % REEL_AUTO_STEP + REEL_AUTO_STEP) % REEL_AUTO_STEP +
-                           REEL_AUTO_STEP;
-            if (step < next)
-                next = step;
-            if (rend < next)
-                next = rend;
-            i++;
+            /* values change only at a grid step (or where a ramp starts: apply() stored it) */
+            int64_t cell = pos - (pos % REEL_AUTO_STEP + REEL_AUTO_STEP) % REEL_AUTO_STEP;
+            if (cell != a->cell) {
+                a->cell = cell;
+                for (size_t i = 0; i < a->n_ramping; i++)
+                    slot_store(a, p, a->ramping[i], ramp_value(&a->slot[a->ramping[i]], pos));
+            }
+            if (a->n_ramping) {
+                if (cell + REEL_AUTO_STEP < next)
+                    next = cell + REEL_AUTO_STEP;
+                if (a->ramp_end_min < next)
+                    next = a->ramp_end_min;
+            }
         }
         reel_plan_run_span(p, pos, (uint32_t)(pos - frame), (uint32_t)(next - pos));
         pos = next;
