@@ -10,6 +10,7 @@
 #  - a write with replace drops what it overwrites; lane_clear of a range; compact leaves one
 #    chunk and the same render; undo takes a write back; gc keeps the chunks;
 #  - LV2 control inputs are targets, with the plugin's own range;
+#  - thinning (lane get --thin) is a view by Ardour's triangle rule; toggles are never thinned;
 #  - scenes with the transport stopped: captured from the document, recalled into it (a new
 #    version that renders as the captured one); a scene whose clip is gone is refused whole;
 #  - bad input (unknown targets, values out of range, a ramp without length, an exponential
@@ -190,6 +191,36 @@ LM=$(idof lane)
 V0=$(versions)
 bad "on (1) or off (0)" lane write "$P" "$LM" --events '[{"frame":1,"value":0.5}]'
 [[ $(versions) == "$V0" ]] || fail "a refused edit changed the history ($V0 -> $(versions) versions)"
+
+# Thinning is a view (Ardour's rule, checked against a Python one): the lane keeps every command.
+edit lane add "$P" --target "$TS:pan"
+LT=$(idof lane)
+EV='[{"frame":0,"value":0},{"frame":100,"value":0.25},{"frame":200,"value":0.5},{"frame":300,"value":0.75},
+ {"frame":400,"value":0},{"frame":500,"value":0.0001},{"frame":600,"type":"ramp","value":1,"ramp_frames":50},
+ {"frame":700,"value":0.5},{"frame":800,"value":0.5},{"frame":900,"value":0.5},{"frame":1000,"value":-1}]'
+edit lane write "$P" "$LT" --events "$EV"
+ok reel --json lane get "$P" "$LT" --thin 20 >"$TMP/thin.json"
+python3 - "$TMP/thin.json" "$EV" <<'EOF' || fail "the thinned view is not Ardour's rule"
+import json, sys
+got = json.load(open(sys.argv[1]))
+ev = json.loads(sys.argv[2])
+out = []
+for e in ev:
+    out.append(e)
+    while len(out) >= 3 and all(o.get("type", "set") == "set" for o in out[-3:]):
+        (x1, y1), (x2, y2), (x3, y3) = [(o["frame"], o["value"]) for o in out[-3:]]
+        if abs(x1 * (y2 - y3) + x2 * (y3 - y1) + x3 * (y1 - y2)) >= 20:
+            break
+        del out[-2]
+want = [o["frame"] for o in out]
+assert [e["frame"] for e in got["events"]] == want, ([e["frame"] for e in got["events"]], want)
+assert got["total"] == len(ev) and len(want) < len(ev), (got["total"], want)
+EOF
+ok reel --json lane get "$P" "$LT" >"$TMP/full.json"
+json_check "len(d['events']) == 11" "$TMP/full.json"
+edit lane write "$P" "$LM" --events '[{"frame":0,"value":0},{"frame":10,"value":0},{"frame":20,"value":0}]'
+ok reel --json lane get "$P" "$LM" --thin 1000000 >"$TMP/thin.json"
+json_check "len(d['events']) == 3" "$TMP/thin.json"
 
 # Scenes, stopped: captured from the document, recalled into it (a new version).
 edit graph set "$P" --graph '{"nodes":[]}'

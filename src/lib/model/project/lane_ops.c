@@ -13,6 +13,7 @@
 #include "model/project/project_db.h"
 #include "model/project/project_edit.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,31 @@ static int op_lane_list(reel_op_ctx *x, json_t *args, json_t **out, reel_error *
     return *out ? REEL_OK : reel_error_set(err, REEL_ENOMEM, "out of memory");
 }
 
+/* Ardour's thinning (ControlList::thin) as a view: of three sets in a row,
+ * the middle one goes when the triangle they make, |x1(y2-y3) + x2(y3-y1) +
+ * x3(y1-y2)| in frames x value, is smaller than `factor`. Ramps and
+ * triggers are kept and end a run; a toggle's lane is never thinned. The
+ * lane itself is not changed. Returns the new count (in place). */
+static size_t thin(reel_cmd *c, size_t n, double factor)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        c[w++] = c[i];
+        while (w >= 3 && c[w - 1].type == REEL_CMD_SET && c[w - 2].type == REEL_CMD_SET &&
+               c[w - 3].type == REEL_CMD_SET) {
+            double x1 = (double)c[w - 3].frame, y1 = c[w - 3].value;
+            double x2 = (double)c[w - 2].frame, y2 = c[w - 2].value;
+            double x3 = (double)c[w - 1].frame, y3 = c[w - 1].value;
+            double area = fabs(x1 * (y2 - y3) + x2 * (y3 - y1) + x3 * (y1 - y2));
+            if (area >= factor)
+                break;
+            c[w - 2] = c[w - 1];
+            w--;
+        }
+    }
+    return w;
+}
+
 static int op_lane_get(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
 {
     json_t *doc;
@@ -364,15 +390,27 @@ static int op_lane_get(reel_op_ctx *x, json_t *args, json_t **out, reel_error *e
             hi = mid;
     }
     size_t limit = (size_t)reel_arg_int(args, "limit", 100000);
+    size_t hi_ = lo;
+    while (hi_ < n && c[hi_].frame < to)
+        hi_++;
+    json_t *tj = json_object_get(args, "thin");
+    size_t shown = hi_ - lo;
+    reel_auto_range range;
+    reel_error e;
+    if (tj && json_number_value(tj) > 0 &&
+        reel_auto_target_resolve(doc, json_string_value(json_object_get(lane, "target")), &range,
+                                 &e) == REEL_OK &&
+        !range.toggle)
+        shown = thin(c + lo, hi_ - lo, json_number_value(tj));
     json_t *evs = json_array();
     size_t k = lo;
-    for (; k < n && c[k].frame < to && json_array_size(evs) < limit; k++)
+    for (; k < lo + shown && json_array_size(evs) < limit; k++)
         json_array_append_new(evs, reel_lane_cmd_json(&c[k]));
     json_t *before = lo > 0 ? reel_lane_cmd_json(&c[lo - 1]) : json_null();
     *out = json_pack("{s:O, s:O, s:O, s:I, s:o, s:o, s:b}", "lane", json_object_get(lane, "id"),
                      "target", json_object_get(lane, "target"), "mode",
                      json_object_get(lane, "mode"), "total", (json_int_t)n, "events", evs,
-                     "before", before, "truncated", k < n && c[k].frame < to);
+                     "before", before, "truncated", k < lo + shown);
     free(c);
     json_decref(doc);
     return *out ? REEL_OK : reel_error_set(err, REEL_ENOMEM, "out of memory");
