@@ -14,6 +14,8 @@
 #    beat (recorded by an armed lane as one ramp), pushed and popped;
 #  - discovery: the OSCQuery tree (GET /api/oscquery, curl) against param_values; oscsend and
 #    an OSC client drive parameters by their addresses;
+#  - SIGKILL while recording: the next serve commits the journal's pass (one version, every
+#    command the recorder took);
 #  - bad input: arming a lane in play mode, a lane that does not exist, an empty punch range,
 #    disarming a lane that is not armed.
 # Commands are scheduled at explicit frames ahead of the playhead; what is recorded is the
@@ -73,7 +75,8 @@ ok reel call transport_stop >"$TMP/stop.json"
 json_check "sorted(r['lane'] for r in d['recorded']) == sorted(['${LANE[t:gain]}', '${LANE[b1:gain]}', '${LANE[b2:gain]}', '${LANE[b3:gain]}'])" "$TMP/stop.json"
 V1=$(reel --json project history "$P" | json "len(d['versions'])")
 [[ $((V1 - V0)) == 4 ]] || fail "one pass over four lanes made $((V1 - V0)) versions"
-events() { reel --json lane get "$P" "${LANE[$1]}" | json "' '.join('%d:%g' % (e['frame'], e['value']) for e in d['events'])"; }
+events_of() { reel --json lane get "$P" "$1" | json "' '.join('%d:%g' % (e['frame'], e['value']) for e in d['events'])"; }
+events() { events_of "${LANE[$1]}"; }
 ev=$(events t:gain)
 [[ $ev == "20000:0.8" ]] || fail "write: $ev"
 ev=$(events b1:gain)
@@ -192,7 +195,7 @@ ok reel call transport_stop >/dev/null
 # drives that parameter, and the tree shows the new value.
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
 ok reel call transport_state '{"until_frame": 1000, "timeout": 30}' >/dev/null
-oscq() {
+oscq() {  # VALUE (arg 1: b1's gain) and every node against param_values, transport stopped
     curl -sf "$SERVE_URL/api/oscquery" >"$TMP/oscq.json" || fail "GET /api/oscquery failed"
     ok reel call param_values '{"ranges": true}' >"$TMP/pv.json"
     python3 - "$TMP/oscq.json" "$TMP/pv.json" "$1" <<'EOF' || fail "the OSCQuery tree does not match the graph playing"
@@ -217,18 +220,45 @@ assert "recall" in tree["CONTENTS"]["reel"]["CONTENTS"]["scene"]["CONTENTS"]
 print("ok %d parameters" % len(nodes))
 EOF
 }
+ok reel call transport_stop >/dev/null   # the values hold still while the two are read
 oscq 0.5
+ok reel call transport_play '{"project": "'"$P"'"}' >/dev/null
 oscsend 127.0.0.1 "$OSC_PORT" /reel/param/b1/gain f 0.125
 python3 "$(dirname "$0")/osc_client.py" "$OSC_PORT" /reel/param/b2/gain f:0.25 >"$TMP/oscr.json" ||
     fail "no OSC reply: $(cat "$TMP/oscr.json")"
 N=$(($(reel call transport_state | json "d['device_periods']") + 4))
 ok reel call transport_state '{"until_periods": '"$N"', "timeout": 30}' >/dev/null
+ok reel call transport_stop >/dev/null
 oscq 0.125
 ok reel call param_values '{"targets": ["b2:gain"]}' >"$TMP/vals.json"
 json_check "d['values']['b2:gain'] == 0.25" "$TMP/vals.json"
 python3 "$(dirname "$0")/osc_client.py" "$OSC_PORT" /reel/param/nope/gain f:1 >"$TMP/oscr.json" || true
 grep -q "not in the graph playing" "$TMP/oscr.json" || fail "OSC to an unknown parameter: $(cat "$TMP/oscr.json")"
 ok reel call transport_stop >/dev/null
+
+# SIGKILL while recording: every command the recorder took is in its journal; the next serve
+# commits the pass at its first transport op (one version), and the lane holds all of it.
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+arm '{"lane": "'"$LP"'"}'
+for f in 5000 6000 7000; do sched '{"target": "t:pan", "value": 0.1, "frame": '"$f"'}'; done
+EV0=$(events_of "$LP")
+V0=$(reel --json project history "$P" | json "len(d['versions'])")
+kill -9 "$SERVE_PID"
+wait "$SERVE_PID" 2>/dev/null || true
+[[ -f $STORE/automation/$LP.journal ]] || fail "no journal for lane $LP after the kill"
+reel_bg "$TMP/serve2.log" serve --source tone --stream stream://tone/rec --listen 127.0.0.1:0 --osc 0
+SERVE_PID=$BG_PID
+serve_ready "$TMP/serve2.log" "$SERVE_PID"
+ok reel call transport_state >"$TMP/state.json"
+json_check "d['recovered'] == [{'lane': '$LP', 'events': 3, 'version': d['recovered'][0]['version']}]" "$TMP/state.json"
+[[ ! -e $STORE/automation/$LP.journal ]] || fail "the recovered journal is still there"
+V1=$(reel --json project history "$P" | json "len(d['versions'])")
+[[ $((V1 - V0)) == 1 ]] || fail "the recovery made $((V1 - V0)) versions"
+ev=$(events_of "$LP")
+want=$(python3 -c 'import sys; print(" ".join(sorted(sys.argv[1].split() + ["5000:0.1", "6000:0.1", "7000:0.1"], key=lambda e: int(e.split(":")[0]))))' "$EV0")
+[[ $ev == "$want" ]] || fail "recovered lane: $ev, want $want"
+ok reel call transport_state >"$TMP/state.json"
+json_check "'recovered' not in d" "$TMP/state.json"
 
 # Bad input.
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null

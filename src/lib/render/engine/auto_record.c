@@ -8,11 +8,19 @@
  */
 #include "render/engine/auto_record.h"
 
+#include "core/fsutil.h"
+#include "core/le_bytes.h"
 #include "model/project/lane_doc.h"
+#include "model/project/lane_format.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define REC_LANES_MAX 256
 #define REC_CMDS_MAX (1u << 24)
@@ -32,6 +40,7 @@ typedef struct rec_lane {
     size_t n_cmd, cap_cmd;
     range *rg;
     size_t n_rg, cap_rg;
+    int jfd; /* this pass's journal, -1: none yet */
 } rec_lane;
 
 struct reel_auto_rec {
@@ -40,6 +49,7 @@ struct reel_auto_rec {
     bool in_pass;
     int64_t pass_from, furthest;
     uint64_t wraps; /* the player's loop wraps when the pass began */
+    char jdir[4096]; /* journals ("" : none) */
     uint64_t passes;
 };
 
@@ -54,6 +64,8 @@ static void lane_free(rec_lane *l)
 {
     if (!l)
         return;
+    if (l->jfd >= 0)
+        close(l->jfd);
     free(l->cmd);
     free(l->rg);
     free(l);
@@ -97,6 +109,7 @@ int reel_auto_rec_arm(reel_auto_rec *r, const reel_auto_arm *a, reel_error *err)
             return reel_error_set(err, REEL_EFULL, "%d lanes are armed already", REC_LANES_MAX);
         if (!(l = calloc(1, sizeof *l)))
             return reel_error_set(err, REEL_ENOMEM, "out of memory");
+        l->jfd = -1;
         r->lane[r->n++] = l;
     }
     snprintf(l->project, sizeof l->project, "%s", a->project);
@@ -178,6 +191,64 @@ static int touch_close(rec_lane *l, int64_t at, reel_error *err)
     return range_add(l, l->touch_from, at, err);
 }
 
+int reel_auto_rec_journal_dir(reel_auto_rec *r, const char *dir, reel_error *err)
+{
+    r->jdir[0] = 0;
+    if (!dir)
+        return REEL_OK;
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return reel_error_set(err, REEL_EIO, "cannot make the automation journal folder %s",
+                              dir);
+    snprintf(r->jdir, sizeof r->jdir, "%s", dir);
+    return REEL_OK;
+}
+
+static void journal_path(const reel_auto_rec *r, const char *lane, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s.journal", r->jdir, lane);
+}
+
+/* Append one command to the lane's journal (opened, with its header, at
+ * the pass's first command). */
+static int journal_add(reel_auto_rec *r, rec_lane *l, const reel_cmd *k, reel_error *err)
+{
+    if (!r->jdir[0])
+        return REEL_OK;
+    char path[4200];
+    journal_path(r, l->id, path, sizeof path);
+    if (l->jfd < 0) {
+        l->jfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        json_t *h = json_pack("{s:s, s:s, s:s, s:I}", "project", l->project, "lane", l->id,
+                              "mode", l->mode, "pass_from", (json_int_t)r->pass_from);
+        char *txt = h ? json_dumps(h, JSON_COMPACT) : NULL;
+        json_decref(h);
+        reel_error e;
+        bool ok = l->jfd >= 0 && txt && reel_fs_write_all(l->jfd, txt, strlen(txt), &e) == 0 &&
+                  reel_fs_write_all(l->jfd, "\n", 1, &e) == 0;
+        free(txt);
+        if (!ok)
+            return reel_error_set(err, REEL_EIO, "cannot write the automation journal %s",
+                                  path);
+    }
+    uint8_t rec[REEL_LANE_HEADER + REEL_LANE_RECORD];
+    reel_lane_encode(k, 1, rec);
+    reel_error e;
+    if (reel_fs_write_all(l->jfd, rec + REEL_LANE_HEADER, REEL_LANE_RECORD, &e))
+        return reel_error_set(err, REEL_EIO, "cannot write the automation journal %s", path);
+    return REEL_OK;
+}
+
+static void journal_done(reel_auto_rec *r, rec_lane *l)
+{
+    if (l->jfd < 0)
+        return;
+    close(l->jfd);
+    l->jfd = -1;
+    char path[4200];
+    journal_path(r, l->id, path, sizeof path);
+    unlink(path);
+}
+
 int reel_auto_rec_command(reel_auto_rec *r, const char *target, const reel_cmd *c, int touch,
                           reel_error *err)
 {
@@ -231,6 +302,9 @@ int reel_auto_rec_command(reel_auto_rec *r, const char *target, const reel_cmd *
             l->cap_cmd = cap;
         }
         l->cmd[l->n_cmd++] = k;
+        int rc = journal_add(r, l, &k, err);
+        if (rc)
+            return rc;
     }
     return REEL_OK;
 }
@@ -272,8 +346,10 @@ int reel_auto_rec_pass_end(reel_auto_rec *r, int64_t frame, reel_auto_rec_commit
         if (rc)
             break;
         bool overdub = strcmp(l->mode, "overdub") == 0;
-        if (overdub ? l->n_cmd == 0 : l->n_rg == 0)
+        if (overdub ? l->n_cmd == 0 : l->n_rg == 0) {
+            journal_done(r, l);
             continue;
+        }
         /* commands outside every range (touch: after a release) are not written */
         size_t w = 0;
         for (size_t k = 0; !overdub && k < l->n_cmd; k++) {
@@ -311,11 +387,122 @@ int reel_auto_rec_pass_end(reel_auto_rec *r, int64_t frame, reel_auto_rec_commit
         if (after)
             snprintf(l->mode, sizeof l->mode, "%s", after);
         l->n_cmd = l->n_rg = 0;
+        journal_done(r, l);
     }
     if (!rc) {
         r->in_pass = false;
         r->passes++;
     }
+    return rc;
+}
+
+/* One journal: its header and records into lane_write arguments. */
+static int journal_args(const char *path, json_t **args, reel_error *err)
+{
+    *args = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) || sb.st_size > (off_t)REEL_LANE_RECORD * REC_CMDS_MAX + 4096) {
+        if (fd >= 0)
+            close(fd);
+        return reel_error_set(err, REEL_EIO, "cannot read the automation journal %s", path);
+    }
+    size_t len = (size_t)sb.st_size;
+    uint8_t *buf = malloc(len + REEL_LANE_HEADER + 1);
+    size_t got = 0;
+    while (buf && got < len) {
+        ssize_t k = read(fd, buf + REEL_LANE_HEADER + got, len - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    if (!buf || got != len) {
+        free(buf);
+        return reel_error_set(err, REEL_EIO, "cannot read the automation journal %s", path);
+    }
+    uint8_t *body = buf + REEL_LANE_HEADER;
+    uint8_t *nl = memchr(body, '\n', len);
+    json_error_t je;
+    json_t *h = nl ? json_loadb((const char *)body, (size_t)(nl - body), 0, &je) : NULL;
+    if (!h) {
+        free(buf);
+        return reel_error_set(err, REEL_ECORRUPT, "automation journal %s: no header", path);
+    }
+    size_t rec_bytes = len - (size_t)(nl + 1 - body);
+    size_t n = rec_bytes / REEL_LANE_RECORD; /* a record cut by the kill is dropped */
+    uint8_t *chunk = nl + 1 - REEL_LANE_HEADER;
+    reel_lane_encode(NULL, 0, chunk); /* a chunk header in front of the records... */
+    reel_put_le32(chunk + 8, (uint32_t)n); /* ...holding n of them */
+    reel_cmd *cmds;
+    size_t nc;
+    int rc = reel_lane_decode(chunk, reel_lane_encoded_size(n), &cmds, &nc, err);
+    free(buf);
+    if (rc) {
+        json_decref(h);
+        return rc;
+    }
+    json_t *evs = json_array();
+    for (size_t i = 0; i < nc; i++)
+        json_array_append_new(evs, reel_lane_cmd_json(&cmds[i]));
+    const char *mode = json_string_value(json_object_get(h, "mode")) ?: "overdub";
+    *args = json_pack("{s:O, s:O, s:o}", "project", json_object_get(h, "project"), "lane",
+                      json_object_get(h, "lane"), "events", evs);
+    if (nc && strcmp(mode, "overdub") != 0) {
+        int64_t from = strcmp(mode, "write") == 0
+                           ? json_integer_value(json_object_get(h, "pass_from"))
+                           : cmds[0].frame;
+        if (from > cmds[0].frame)
+            from = cmds[0].frame;
+        json_object_set_new(*args, "ranges",
+                            json_pack("[{s:I, s:I}]", "from_frame", (json_int_t)from, "to_frame",
+                                      (json_int_t)(cmds[nc - 1].frame + 1)));
+        if (strcmp(mode, "write") == 0)
+            json_object_set_new(*args, "mode_after", json_string("touch"));
+    }
+    free(cmds);
+    json_decref(h);
+    return REEL_OK;
+}
+
+int reel_auto_rec_recover(reel_auto_rec *r, reel_auto_rec_commit_fn fn, void *ud,
+                          json_t **report, reel_error *err)
+{
+    *report = json_array();
+    if (!r->jdir[0])
+        return REEL_OK;
+    DIR *d = opendir(r->jdir);
+    if (!d)
+        return REEL_OK;
+    int rc = REEL_OK;
+    struct dirent *de;
+    while (!rc && (de = readdir(d))) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 9 || strcmp(de->d_name + nl - 8, ".journal") != 0)
+            continue;
+        char lane[80];
+        snprintf(lane, sizeof lane, "%.*s", (int)(nl - 8), de->d_name);
+        if (find(r, lane, NULL) && find(r, lane, NULL)->jfd >= 0)
+            continue; /* this process's own pass */
+        char path[4200];
+        journal_path(r, lane, path, sizeof path);
+        json_t *args;
+        if ((rc = journal_args(path, &args, err)))
+            break;
+        json_t *out = NULL;
+        size_t n = json_array_size(json_object_get(args, "events"));
+        if (n)
+            rc = fn(ud, args, &out, err);
+        if (!rc) {
+            json_array_append_new(*report, json_pack("{s:s, s:I, s:O?}", "lane", lane, "events",
+                                                     (json_int_t)n, "version",
+                                                     json_object_get(out, "version")));
+            unlink(path);
+        }
+        json_decref(out);
+        json_decref(args);
+    }
+    closedir(d);
     return rc;
 }
 

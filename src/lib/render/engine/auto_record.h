@@ -19,9 +19,18 @@
  * applied but not recorded). Quantize: recorded frames are rounded to the
  * nearest multiple of `quantize` frames.
  *
- * Owns: the armed lanes and what each pass gathered. Must never: lose a
- * recorded command (a commit that fails keeps the pass and reports it), or
- * commit a pass twice.
+ * Crash safety: with a journal folder, every command a pass records is
+ * also appended (write(2), one record each, before the op answers) to
+ * `<folder>/<lane>.journal`: a JSON line {project, lane, mode, pass_from}
+ * and then lane_format.h records. A SIGKILL keeps what write(2) handed to
+ * the kernel; the next process's reel_auto_rec_recover commits each
+ * journal it finds as the pass it was (write: over [pass_from, last
+ * command]; touch and latch: from the first command to the last; overdub:
+ * added) and removes it. A committed pass removes its journal.
+ *
+ * Owns: the armed lanes, what each pass gathered, their journals. Must
+ * never: lose a recorded command (a commit that fails keeps the pass and
+ * its journal, and reports it), or commit a pass twice.
  */
 #ifndef REEL_RENDER_AUTO_RECORD_H
 #define REEL_RENDER_AUTO_RECORD_H
@@ -46,6 +55,12 @@ typedef struct reel_auto_arm {
 } reel_auto_arm;
 
 int reel_auto_rec_new(reel_auto_rec **out, reel_error *err);
+/* Where journals go (made if missing); NULL: none. */
+int reel_auto_rec_journal_dir(reel_auto_rec *r, const char *dir, reel_error *err);
+/* Commit every journal left in the folder by a process that died
+ * (*report: one entry per lane recovered). */
+int reel_auto_rec_recover(reel_auto_rec *r, reel_auto_rec_commit_fn fn, void *ud,
+                          json_t **report, reel_error *err);
 void reel_auto_rec_free(reel_auto_rec *r);
 
 int reel_auto_rec_arm(reel_auto_rec *r, const reel_auto_arm *a, reel_error *err);

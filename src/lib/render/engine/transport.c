@@ -70,6 +70,7 @@ typedef struct transport {
     uint64_t rec_start;
     reel_auto_rec *arec; /* armed automation lanes (auto_record.h) */
     json_t *arec_failed;  /* the last pass that could not be committed (reported) */
+    bool arec_recovered;  /* journals of a process that died are committed */
 } transport;
 
 static const reel_op_table transport_ops;
@@ -134,6 +135,10 @@ static int transport_init(reel_service *s, reel_error *err)
     if (!t)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     int rc = reel_auto_rec_new(&t->arec, err);
+    char jdir[4200];
+    snprintf(jdir, sizeof jdir, "%s/automation", reel_service_root(s));
+    if (!rc && (rc = reel_auto_rec_journal_dir(t->arec, jdir, err)))
+        reel_auto_rec_free(t->arec);
     if (rc) {
         free(t);
         return rc;
@@ -368,6 +373,30 @@ static void arec_end(reel_op_ctx *x, transport *t, int64_t frame, json_t *reply)
     json_decref(report);
 }
 
+/* Passes a process that died left in journals, committed at the first
+ * transport op after the restart (once), reported in `reply` as
+ * "recovered". */
+static void arec_recover(reel_op_ctx *x, transport *t, json_t *reply)
+{
+    if (t->arec_recovered)
+        return;
+    t->arec_recovered = true;
+    json_t *report = NULL;
+    reel_error e;
+    if (reel_auto_rec_recover(t->arec, arec_commit, x, &report, &e)) {
+        t->arec_recovered = false; /* tried again at the next op */
+        reel_log_error("transport", "automation recorder: a journal was not recovered: %s",
+                       e.msg);
+    }
+    if (report && json_array_size(report)) {
+        reel_log_warn("transport", "automation recorder: recovered %zu pass(es) a stopped "
+                      "process left", json_array_size(report));
+        if (reply)
+            json_object_set(reply, "recovered", report);
+    }
+    json_decref(report);
+}
+
 /* A pass starts at `frame`. */
 static void arec_start(transport *t, int64_t frame)
 {
@@ -492,6 +521,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     }
     reel_player_loop(t->player, lf, lt);
     json_t *recorded = json_object();
+    arec_recover(x, t, recorded);
     bool was = atomic_load(&t->player->playing);
     if (was && (fj || !same))
         arec_end(x, t, reel_player_position(t->player), recorded);
@@ -646,6 +676,8 @@ static int op_transport_state(reel_op_ctx *x, json_t *args, json_t **out, reel_e
         pthread_mutex_lock(&t->mu);
     }
     *out = state_json(t);
+    if (*out)
+        arec_recover(x, t, *out);
     pthread_mutex_unlock(&t->mu);
     return *out ? REEL_OK : reel_error_set(err, REEL_ENOMEM, "out of memory");
 }
