@@ -10,6 +10,8 @@
 #  - a write with replace drops what it overwrites; lane_clear of a range; compact leaves one
 #    chunk and the same render; undo takes a write back; gc keeps the chunks;
 #  - LV2 control inputs are targets, with the plugin's own range;
+#  - set before trigger: a clip launched at frame 1000 by one lane and given gain 0.5 at the
+#    same frame by another sounds with gain 0.5 from its first sample, whatever the lanes' order;
 #  - thinning (lane get --thin) is a view by Ardour's triangle rule; toggles are never thinned;
 #  - scenes with the transport stopped: captured from the document, recalled into it (a new
 #    version that renders as the captured one); a scene whose clip is gone is refused whole;
@@ -253,5 +255,49 @@ bad "no graph node 'nope'" scene capture "$P" --targets nope:gain
 bad "scene_push needs the project playing" scene push "$P" "$SC"
 bad "the scene stack is empty" scene pop
 edit scene remove "$P" "$SC2"
+
+# Set before trigger: at frame 1000 one lane launches clip CK (it plays from its first frame
+# there, beside its own place at 3 s) and another sets CK's gain to 0.5. Whichever lane was
+# written first, the launched clip's first sample already has gain 0.5.
+edit track update "$P" "$TM" --mute
+edit track add "$P" --channels 1
+T3=$(idof track)
+edit clip add "$P" --track "$T3" --at 3 --source "$AM"
+CK=$(idof clip)
+launch_lanes() { # FIRST SECOND: lane targets, in the order they are added
+    for tg in "$@"; do
+        edit lane add "$P" --target "$tg"
+        L=$(idof lane)
+        if [[ $tg == *:launch ]]; then
+            edit lane write "$P" "$L" --events '[{"frame":1000,"type":"trigger","value":1}]'
+        else
+            edit lane write "$P" "$L" --events '[{"frame":1000,"value":0.5}]'
+        fi
+        LL+=("$L")
+    done
+}
+LL=()
+launch_lanes "clip:$CK:launch" "clip:$CK:gain"
+render trig1 --to 2
+python3 - "$TMP/trig1.wav" "$TMP/m.wav" "$(dirname "$0")" <<'EOF' || fail "the launched clip does not start at frame 1000 with gain 0.5"
+import array, subprocess, sys
+sys.path.insert(0, sys.argv[3])
+from mix_oracle import read_float_wav
+a = array.array("f")
+a.frombytes(subprocess.check_output(["sox", "-D", sys.argv[2], "-t", "f32", "-e", "floating-point", "-"]))
+f32 = lambda x: array.array("f", [x])[0]
+ch, _, out = read_float_wav(sys.argv[1])
+for k in range(len(out) // ch):
+    want = f32(a[k - 1000] * 0.5) if 1000 <= k < 1000 + len(a) else 0.0
+    for c in range(ch):
+        if out[k * ch + c] != want:
+            sys.exit("frame %d: %r, want %r" % (k, out[k * ch + c], want))
+EOF
+for l in "${LL[@]}"; do edit lane remove "$P" "$l"; done
+LL=()
+launch_lanes "clip:$CK:gain" "clip:$CK:launch"
+render trig2 --to 2
+cmp -s "$TMP/trig1.wav" "$TMP/trig2.wav" || fail "the order the lanes were written in changed the render"
+bad "a clip's targets are gain and launch" lane add "$P" --target "clip:$CK:pan"
 
 pass

@@ -42,6 +42,11 @@ typedef struct plan_node {
     int64_t *max_end;     /* max_end[k] = max(at + len) of clip[0..k] */
     size_t n_clip, cap_clip;
     bool any_clip_solo;
+    struct {
+        long k;     /* clip index (sorted order) */
+        int64_t at; /* where its first frame sounds */
+    } voice[REEL_PLAN_VOICES];
+    uint32_t n_voice; /* realtime-owned */
     reel_plan_run_fn run;
     void (*reset)(void *ud);
     void *ud;
@@ -110,6 +115,30 @@ void reel_plan_auto_own(reel_plan *p, reel_auto *a)
 reel_auto *reel_plan_auto(const reel_plan *p)
 {
     return p->autom;
+}
+
+long reel_plan_clip_index(const reel_plan *p, uint32_t node, size_t seq)
+{
+    if (node >= p->n || !p->sealed)
+        return -1;
+    for (size_t k = 0; k < p->node[node].n_clip; k++)
+        if (p->node[node].clip[k].seq == seq)
+            return (long)k;
+    return -1;
+}
+
+void reel_plan_clip_launch(reel_plan *p, uint32_t node, long index, int64_t at)
+{
+    if (node >= p->n || index < 0 || (size_t)index >= p->node[node].n_clip)
+        return;
+    plan_node *nd = &p->node[node];
+    if (nd->n_voice == REEL_PLAN_VOICES) { /* the oldest gives way */
+        memmove(nd->voice, nd->voice + 1, (REEL_PLAN_VOICES - 1) * sizeof nd->voice[0]);
+        nd->n_voice--;
+    }
+    nd->voice[nd->n_voice].k = index;
+    nd->voice[nd->n_voice].at = at;
+    nd->n_voice++;
 }
 
 size_t reel_plan_clip_count(const reel_plan *p, uint32_t i)
@@ -288,6 +317,7 @@ void reel_plan_reset(reel_plan *p)
             }
         if (nd->reset)
             nd->reset(nd->ud);
+        nd->n_voice = 0;
     }
 }
 
@@ -424,6 +454,18 @@ void reel_plan_run_span(reel_plan *p, int64_t frame, uint32_t off, uint32_t n)
                     continue;
                 clip_play(c, nd->buf + off, nd->channels, p->block, frame, n);
             }
+        }
+        if (nd->kind == REEL_PLAN_TRACK && nd->n_voice) { /* launched clips, then the spent go */
+            uint32_t w = 0;
+            for (uint32_t v = 0; v < nd->n_voice; v++) {
+                reel_plan_clip lc = nd->clip[nd->voice[v].k].c;
+                lc.at = nd->voice[v].at;
+                if (!lc.mute && !(nd->any_clip_solo && !lc.solo))
+                    clip_play(&lc, nd->buf + off, nd->channels, p->block, frame, n);
+                if (lc.at + lc.len > frame + n)
+                    nd->voice[w++] = nd->voice[v];
+            }
+            nd->n_voice = w;
         }
         if (nd->kind == REEL_PLAN_PROCESSOR) {
             float *outs[REEL_PLAN_CH_MAX];

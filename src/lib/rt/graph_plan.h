@@ -140,6 +140,17 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n);
  * <= block): how plan_auto.h splits a block at command frames. */
 void reel_plan_run_span(reel_plan *p, int64_t frame, uint32_t off, uint32_t n);
 
+/* Launching (a clip's trigger, plan_auto.h): from timeline frame `at`, the
+ * clip of track node `node` added `seq`-th plays again from its first
+ * frame, with its own gain, pan, fades and mute, beside the timeline's
+ * placement; at most REEL_PLAN_VOICES launches sound at once per track
+ * (the oldest gives way). A reset (seek) silences every launch.
+ * reel_plan_clip_launch is realtime; the index comes from
+ * reel_plan_clip_index after the seal. */
+#define REEL_PLAN_VOICES 8
+long reel_plan_clip_index(const reel_plan *p, uint32_t node, size_t seq);
+void reel_plan_clip_launch(reel_plan *p, uint32_t node, long index, int64_t at);
+
 /* Clips added to node i so far (the next one's `seq`). */
 size_t reel_plan_clip_count(const reel_plan *p, uint32_t i);
 

@@ -59,9 +59,14 @@ static int resolve(json_t *doc, const char *target, reel_auto_range *r, reel_err
         if (!reel_project_clip_find(doc, a, NULL, NULL))
             return reel_error_set(err, REEL_ENOENT, "automation target %s: no clip '%.64s'",
                                   target, a);
+        if (strcmp(b, "launch") == 0) { /* a trigger: the clip plays from its start */
+            r->lo = 0;
+            r->hi = 1;
+            return REEL_OK;
+        }
         if (strcmp(b, "gain") != 0)
-            return reel_error_set(err, REEL_ENOENT, "automation target %s: a clip's automatable "
-                                  "parameter is gain", target);
+            return reel_error_set(err, REEL_ENOENT, "automation target %s: a clip's targets are "
+                                  "gain and launch (a trigger)", target);
         r->lo = 0;
         r->hi = 16;
         return REEL_OK;
@@ -155,6 +160,20 @@ int reel_compiled_target(const reel_compiled *c, const char *target, uint32_t *s
     return REEL_OK;
 }
 
+/* What a clip's launch trigger plays (realtime: the plan's launch call). */
+typedef struct launch_ud {
+    reel_plan *plan;
+    uint32_t node;
+    long index;
+} launch_ud;
+
+static void launch_fire(void *ud, float value, int64_t frame)
+{
+    (void)value;
+    launch_ud *l = ud;
+    reel_plan_clip_launch(l->plan, l->node, l->index, frame);
+}
+
 static int slots_make(reel_compiled *c, reel_auto *a, table *tb, reel_error *err)
 {
     char name[208];
@@ -181,11 +200,22 @@ static int slots_make(reel_compiled *c, reel_auto *a, table *tb, reel_error *err
             }
         }
     }
+    launch_ud *lu = c->n_clip_ref ? calloc(c->n_clip_ref, sizeof *lu) : NULL;
+    if (c->n_clip_ref && !lu)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    c->launch = lu;
     for (size_t k = 0; k < c->n_clip_ref && !rc; k++) {
         float *g = reel_plan_clip_gain_ref(c->plan, c->clip_ref[k].node, c->clip_ref[k].seq);
         snprintf(name, sizeof name, "clip:%s:gain", c->clip_ref[k].id);
         if (g && !(rc = reel_auto_slot_float(a, g, 0.0f, 16.0f, &s, err)))
             rc = table_add(tb, name, s, 0.0f, 16.0f, false, err);
+        lu[k] = (launch_ud){c->plan, c->clip_ref[k].node,
+                            reel_plan_clip_index(c->plan, c->clip_ref[k].node,
+                                                 c->clip_ref[k].seq)};
+        snprintf(name, sizeof name, "clip:%s:launch", c->clip_ref[k].id);
+        if (!rc && lu[k].index >= 0 && !(rc = reel_auto_slot_trigger(a, launch_fire, &lu[k], &s,
+                                                                        err)))
+            rc = table_add(tb, name, s, 0.0f, 1.0f, false, err);
     }
     if (rc)
         return rc;

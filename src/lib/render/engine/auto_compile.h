@@ -6,7 +6,9 @@
  *
  * Targets: "<node>:gain", ":pan", ":mute" of track and bus nodes, ":solo"
  * of track nodes; "<node>:<symbol>" for every control input of a plugin
- * node's LV2 instance; "clip:<id>:gain" for every clip placed. The same
+ * node's LV2 instance; "clip:<id>:gain" for every clip placed, and
+ * "clip:<id>:launch", a trigger: the clip plays again from its first frame
+ * at the trigger's frame (graph_plan.h's launches). The same
  * rules answer model/project's target resolver (lane_doc.h), registered
  * here, so a lane op refuses exactly what a compile could not drive.
  *

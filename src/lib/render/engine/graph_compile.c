@@ -341,6 +341,7 @@ void reel_compiled_free(reel_compiled *c)
     free(c->node_latency);
     free(c->clip_ref);
     free(c->target);
+    free(c->launch);
     free(c);
 }
 

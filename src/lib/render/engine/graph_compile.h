@@ -55,6 +55,7 @@ typedef struct reel_compiled {
     size_t n_clip_ref;
     struct reel_auto_target *target; /* automation targets by name (auto_compile.h) */
     size_t n_target;
+    void *launch; /* per clip placed: what its launch trigger plays (auto_compile.c) */
 } reel_compiled;
 
 typedef struct reel_clip_ref {
