@@ -240,7 +240,7 @@ ok reel call transport_stop >/dev/null
 # commits the pass at its first transport op (one version), and the lane holds all of it.
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
 arm '{"lane": "'"$LP"'"}'
-for f in 5000 6000 7000; do sched '{"target": "t:pan", "value": 0.1, "frame": '"$f"'}'; done
+for f in 6000 5000 7000; do sched '{"target": "t:pan", "value": 0.1, "frame": '"$f"'}'; done
 EV0=$(events_of "$LP")
 V0=$(reel --json project history "$P" | json "len(d['versions'])")
 kill -9 "$SERVE_PID"

@@ -7,6 +7,7 @@
 
 #include "model/project/lane_format.h"
 #include "model/project/project_doc.h"
+#include "core/fsutil.h"
 #include "store/cas.h"
 
 #include <math.h>
@@ -202,31 +203,19 @@ static int chunk_load(reel_store *st, const char *spec, reel_cmd **out, size_t *
                       reel_error *err)
 {
     reel_hash h;
-    int rc = reel_hash_from_hex(&h, spec ? spec : "", err);
-    if (rc)
+    if (reel_hash_from_hex(&h, spec ? spec : "", err))
         return reel_error_set(err, REEL_ECORRUPT, "a lane chunk names '%.80s', not a hash",
                               spec ? spec : "");
-    int fd;
-    if ((rc = reel_cas_open_content(reel_store_cas(st), &h, &fd, err)))
+    if (!reel_cas_has(reel_store_cas(st), &h))
+        return reel_error_set(err, REEL_ENOENT, "lane chunk %s is not in the store", spec);
+    char path[4096];
+    reel_cas_content_path(reel_store_cas(st), &h, path);
+    char *buf;
+    size_t len;
+    int rc = reel_fs_read_all(path, &buf, &len, err);
+    if (rc)
         return rc;
-    struct stat sb;
-    uint8_t *buf = NULL;
-    if (fstat(fd, &sb) || (uint64_t)sb.st_size > reel_lane_encoded_size(REEL_LANE_MAX_EVENTS) ||
-        !(buf = malloc((size_t)sb.st_size + 1))) {
-        close(fd);
-        return reel_error_set(err, REEL_EIO, "lane chunk %s: cannot read it", spec);
-    }
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t k = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    rc = got == (size_t)sb.st_size
-             ? reel_lane_decode(buf, got, out, n, err)
-             : reel_error_set(err, REEL_EIO, "lane chunk %s: short read", spec);
+    rc = reel_lane_decode((const uint8_t *)buf, len, out, n, err);
     free(buf);
     return rc;
 }

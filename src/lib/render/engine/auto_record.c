@@ -396,48 +396,64 @@ int reel_auto_rec_pass_end(reel_auto_rec *r, int64_t frame, reel_auto_rec_commit
     return rc;
 }
 
+typedef struct jrec {
+    int64_t frame;
+    size_t i;
+} jrec;
+
+static int jrec_cmp(const void *a, const void *b)
+{
+    const jrec *x = a, *y = b;
+    if (x->frame != y->frame)
+        return x->frame < y->frame ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
 /* One journal: its header and records into lane_write arguments. */
 static int journal_args(const char *path, json_t **args, reel_error *err)
 {
     *args = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) || sb.st_size > (off_t)REEL_LANE_RECORD * REC_CMDS_MAX + 4096) {
-        if (fd >= 0)
-            close(fd);
-        return reel_error_set(err, REEL_EIO, "cannot read the automation journal %s", path);
-    }
-    size_t len = (size_t)sb.st_size;
-    uint8_t *buf = malloc(len + REEL_LANE_HEADER + 1);
-    size_t got = 0;
-    while (buf && got < len) {
-        ssize_t k = read(fd, buf + REEL_LANE_HEADER + got, len - got);
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    if (!buf || got != len) {
-        free(buf);
-        return reel_error_set(err, REEL_EIO, "cannot read the automation journal %s", path);
-    }
-    uint8_t *body = buf + REEL_LANE_HEADER;
-    uint8_t *nl = memchr(body, '\n', len);
+    char *text;
+    size_t len;
+    int rc = reel_fs_read_all(path, &text, &len, err);
+    if (rc)
+        return rc;
+    char *nl = memchr(text, '\n', len);
     json_error_t je;
-    json_t *h = nl ? json_loadb((const char *)body, (size_t)(nl - body), 0, &je) : NULL;
-    if (!h) {
-        free(buf);
-        return reel_error_set(err, REEL_ECORRUPT, "automation journal %s: no header", path);
+    json_t *h = nl ? json_loadb(text, (size_t)(nl - text), 0, &je) : NULL;
+    size_t n = h ? (len - (size_t)(nl + 1 - text)) / REEL_LANE_RECORD : 0; /* a record cut
+                                                                             by the kill goes */
+    uint8_t *chunk = h ? malloc(reel_lane_encoded_size(n)) : NULL;
+    if (!chunk) {
+        free(text);
+        json_decref(h);
+        return h ? reel_error_set(err, REEL_ENOMEM, "out of memory")
+                 : reel_error_set(err, REEL_ECORRUPT, "automation journal %s: no header", path);
     }
-    size_t rec_bytes = len - (size_t)(nl + 1 - body);
-    size_t n = rec_bytes / REEL_LANE_RECORD; /* a record cut by the kill is dropped */
-    uint8_t *chunk = nl + 1 - REEL_LANE_HEADER;
     reel_lane_encode(NULL, 0, chunk); /* a chunk header in front of the records... */
     reel_put_le32(chunk + 8, (uint32_t)n); /* ...holding n of them */
+    /* commands come in the order they were scheduled, not always of their
+     * frames: the records go into frame order (stable) first */
+    jrec *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        free(chunk);
+        free(text);
+        json_decref(h);
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
+    const uint8_t *recs = (const uint8_t *)nl + 1;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (jrec){(int64_t)reel_get_le64(recs + i * REEL_LANE_RECORD), i};
+    qsort(order, n, sizeof *order, jrec_cmp);
+    for (size_t i = 0; i < n; i++)
+        memcpy(chunk + REEL_LANE_HEADER + i * REEL_LANE_RECORD,
+               recs + order[i].i * REEL_LANE_RECORD, REEL_LANE_RECORD);
+    free(order);
+    free(text);
     reel_cmd *cmds;
     size_t nc;
-    int rc = reel_lane_decode(chunk, reel_lane_encoded_size(n), &cmds, &nc, err);
-    free(buf);
+    rc = reel_lane_decode(chunk, reel_lane_encoded_size(n), &cmds, &nc, err);
+    free(chunk);
     if (rc) {
         json_decref(h);
         return rc;
