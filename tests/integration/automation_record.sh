@@ -50,17 +50,21 @@ edit lane mode "$P" "${LANE[b3:gain]}" overdub
 
 reel_bg "$TMP/serve.log" serve --source tone --stream stream://tone/rec --listen 127.0.0.1:0 --osc 0
 SERVE_PID=$BG_PID
+FAIL_LOGS=("$TMP/serve.log" "$TMP/serve2.log")
 serve_ready "$TMP/serve.log" "$SERVE_PID"
 OSC_PORT=$(sed -n 's|.*OSC on udp://127.0.0.1:\([0-9]*\).*|\1|p' "$TMP/serve.log")
 [[ -n $OSC_PORT ]] || fail "serve did not print its OSC port: $(cat "$TMP/serve.log")"
 
 expect_fail any reel call record_arm '{"lane": "'"${LANE[t:gain]}"'"}'
 grep -q "nothing is loaded" "$TMP/ef.err" || fail "arm before play: $(cat "$TMP/ef.err")"
+# armed while stopped, so the pass (and a write lane's interval) starts where the play does
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+ok reel call transport_stop >/dev/null
 arm() { ok reel call record_arm "$1" >"$TMP/arm.json"; }
 for tg in t:gain b2:gain b3:gain; do arm '{"lane": "'"${LANE[$tg]}"'"}'; done
 arm '{"lane": "'"${LANE[b1:gain]}"'", "touch_timeout": 0}'
-json_check "len(d['armed']) == 4 and d['in_pass']" "$TMP/arm.json"
+json_check "len(d['armed']) == 4 and not d['in_pass']" "$TMP/arm.json"
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
 sched() { ok reel call automation_schedule "$1" >/dev/null; }
 sched '{"target": "t:gain", "value": 0.8, "frame": 20000}'
 sched '{"target": "b1:gain", "value": 0.3, "frame": 20000, "touch": true}'
@@ -168,13 +172,16 @@ ok reel call transport_state '{"until_frame": 1000, "timeout": 30}' >/dev/null
 ok reel call param_values '{"targets": ["t:pan"]}' >"$TMP/vals.json"
 json_check "d['values']['t:pan'] == 0.75" "$TMP/vals.json"
 ok reel --json scene recall "$P" "$SC" --mode morph --time 0.1 --quantize beat >"$TMP/recall.json"
-json_check "d['applied_to'] == 'playing' and d['frame'] == 24000 and d['commands'] == 2" "$TMP/recall.json"
-ok reel call transport_state '{"until_frame": 30000, "timeout": 30}' >/dev/null
+# the next beat after wherever the playhead was (how far it got depends on this machine)
+json_check "d['applied_to'] == 'playing' and d['frame'] % 24000 == 0 and d['frame'] > 0 and d['commands'] == 2" "$TMP/recall.json"
+R=$(json "d['frame']" "$TMP/recall.json")
+ok reel call transport_state '{"until_frame": '"$((R + 4800 + 256))"', "timeout": 30}' >/dev/null
 ok reel call param_values '{"targets": ["t:pan"]}' >"$TMP/vals.json"
 json_check "d['values']['t:pan'] == -0.5" "$TMP/vals.json"
 ok reel call transport_stop >"$TMP/stop.json"
 ok reel --json lane get "$P" "$LP" >"$TMP/get.json"
-json_check "[(e['frame'], e['type'], e.get('ramp_frames'), e['value']) for e in d['events']] == [(24000, 'ramp', 4800, -0.5)]" "$TMP/get.json"
+json_check "[(e['frame'], e['type'], e.get('ramp_frames'), e['value']) for e in d['events']] == [($R, 'ramp', 4800, -0.5)]" "$TMP/get.json"
+edit lane mode "$P" "$LP" manual   # push and pop on a target no lane drives: no timing in it
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
 sched '{"target": "t:pan", "value": 0.25}'
 ok reel call transport_state '{"until_frame": 1000, "timeout": 30}' >/dev/null
@@ -193,8 +200,8 @@ ok reel call transport_stop >/dev/null
 # Discovery: the OSCQuery tree (GET /api/oscquery) holds every target of the graph playing
 # with its type, range and value; an OSC message (liblo's oscsend) to one of its addresses
 # drives that parameter, and the tree shows the new value.
-ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
-ok reel call transport_state '{"until_frame": 1000, "timeout": 30}' >/dev/null
+ok reel call transport_play '{"project": "'"$P"'", "from": 1}' >/dev/null   # past b1's lane
+ok reel call transport_state '{"until_frame": 49000, "timeout": 30}' >/dev/null
 oscq() {  # VALUE (arg 1: b1's gain) and every node against param_values, transport stopped
     curl -sf "$SERVE_URL/api/oscquery" >"$TMP/oscq.json" || fail "GET /api/oscquery failed"
     ok reel call param_values '{"ranges": true}' >"$TMP/pv.json"
@@ -215,13 +222,13 @@ for path, (v, (lo, hi, toggle)) in want.items():
     assert n["ACCESS"] == 3 and n["TYPE"] == ("i" if toggle else "f"), n
     assert n["RANGE"][0].get("MIN") == lo and n["RANGE"][0].get("MAX") == hi, (n, lo, hi)
     assert n["VALUE"] == [v], (n, v)
-assert nodes["/reel/param/b1/gain"]["VALUE"] == [float(sys.argv[3])], nodes["/reel/param/b1/gain"]
+assert sys.argv[3] == "" or nodes["/reel/param/b1/gain"]["VALUE"] == [float(sys.argv[3])], nodes["/reel/param/b1/gain"]
 assert "recall" in tree["CONTENTS"]["reel"]["CONTENTS"]["scene"]["CONTENTS"]
 print("ok %d parameters" % len(nodes))
 EOF
 }
 ok reel call transport_stop >/dev/null   # the values hold still while the two are read
-oscq 0.5
+oscq ""
 ok reel call transport_play '{"project": "'"$P"'"}' >/dev/null
 oscsend 127.0.0.1 "$OSC_PORT" /reel/param/b1/gain f 0.125
 python3 "$(dirname "$0")/osc_client.py" "$OSC_PORT" /reel/param/b2/gain f:0.25 >"$TMP/oscr.json" ||
@@ -238,6 +245,7 @@ ok reel call transport_stop >/dev/null
 
 # SIGKILL while recording: every command the recorder took is in its journal; the next serve
 # commits the pass at its first transport op (one version), and the lane holds all of it.
+edit lane mode "$P" "$LP" overdub
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
 arm '{"lane": "'"$LP"'"}'
 for f in 6000 5000 7000; do sched '{"target": "t:pan", "value": 0.1, "frame": '"$f"'}'; done

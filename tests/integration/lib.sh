@@ -35,9 +35,14 @@ _cleanup() {
 }
 trap _cleanup EXIT
 
-# fail MSG: one line on stderr, exit 1.
+# fail MSG: one line on stderr, exit 1. A test that sets FAIL_LOGS (files) gets their last
+# lines after it, for a failure nobody can reproduce later (a server that died).
 fail() {
     echo "FAIL $TEST_NAME: $*" >&2
+    local f
+    for f in ${FAIL_LOGS[@]+"${FAIL_LOGS[@]}"}; do
+        [[ -f $f ]] && { echo "--- last lines of $f:"; tail -n 40 "$f"; } >&2
+    done
     exit 1
 }
 

@@ -540,8 +540,10 @@ static void test_protocol_round_trip(void **state)
     const uint64_t total = TOTAL;
     float *in = tsu_make_input((size_t)total * CH, 8);
     fake *f = fake_start(reel_control_zmq_context(x->c), ep, "fake-engine-1");
+    pthread_mutex_lock(&f->mu); /* its thread reads these under the lock */
     f->in = in;
     f->bogus_full = true;
+    pthread_mutex_unlock(&f->mu);
     pump(x, f, started, "StreamStart");
     assert_true(reel_control_engine_connected(x->c));
     assert_true(logged(x, "engine connected (fake-engine-1)"));
@@ -625,7 +627,9 @@ static void test_engine_refuses_start(void **state)
     reel_error err = {0};
     assert_int_equal(reel_control_add_stream(x->c, &def, &err), REEL_OK);
     fake *f = fake_start(reel_control_zmq_context(x->c), ep, "fake-refuser");
+    pthread_mutex_lock(&f->mu); /* its thread reads it under the lock (TSan saw the race) */
     f->reject_start = true;
+    pthread_mutex_unlock(&f->mu);
     pump(x, f, rejected, "the refused stream to end");
     assert_true(logged(x, URI ": the engine cannot record it: no such device: test"));
     reel_control_stream_info in;

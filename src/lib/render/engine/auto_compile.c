@@ -258,6 +258,11 @@ int reel_auto_compile(reel_compiled *c, json_t *doc, json_t *tl, reel_store *st,
         }
         reel_cmd *cmds;
         size_t n;
+        if (!st) {
+            rc = reel_error_set(err, REEL_EINVAL, "lane %.64s: its chunks need a store to be "
+                                "read", sget(lane, "id"));
+            goto fail;
+        }
         if ((rc = reel_lane_events(st, lane, &cmds, &n, err)))
             goto fail;
         rc = reel_auto_lane_add(a, slot, cmds, n, err);

@@ -41,6 +41,7 @@ typedef struct rec_lane {
     range *rg;
     size_t n_rg, cap_rg;
     int jfd; /* this pass's journal, -1: none yet */
+    int64_t armed_at; /* armed while playing, this pass: from here on (-1: the pass's start) */
 } rec_lane;
 
 struct reel_auto_rec {
@@ -121,6 +122,7 @@ int reel_auto_rec_arm(reel_auto_rec *r, const reel_auto_arm *a, reel_error *err)
     l->punch_to = a->punch_to;
     l->touch_timeout = a->touch_timeout;
     l->quantize = a->quantize;
+    l->armed_at = a->at;
     return REEL_OK;
 }
 
@@ -147,6 +149,8 @@ void reel_auto_rec_pass_start(reel_auto_rec *r, int64_t frame)
 {
     r->in_pass = true;
     r->pass_from = r->furthest = frame;
+    for (size_t i = 0; i < r->n; i++)
+        r->lane[i]->armed_at = -1;
 }
 
 bool reel_auto_rec_wrapped(const reel_auto_rec *r, uint64_t wraps)
@@ -193,13 +197,8 @@ static int touch_close(rec_lane *l, int64_t at, reel_error *err)
 
 int reel_auto_rec_journal_dir(reel_auto_rec *r, const char *dir, reel_error *err)
 {
-    r->jdir[0] = 0;
-    if (!dir)
-        return REEL_OK;
-    if (mkdir(dir, 0755) && errno != EEXIST)
-        return reel_error_set(err, REEL_EIO, "cannot make the automation journal folder %s",
-                              dir);
-    snprintf(r->jdir, sizeof r->jdir, "%s", dir);
+    (void)err;
+    snprintf(r->jdir, sizeof r->jdir, "%s", dir ? dir : ""); /* made at its first journal */
     return REEL_OK;
 }
 
@@ -217,6 +216,9 @@ static int journal_add(reel_auto_rec *r, rec_lane *l, const reel_cmd *k, reel_er
     char path[4200];
     journal_path(r, l->id, path, sizeof path);
     if (l->jfd < 0) {
+        if (mkdir(r->jdir, 0755) && errno != EEXIST)
+            return reel_error_set(err, REEL_EIO, "cannot make the automation journal folder "
+                                  "%s", r->jdir);
         l->jfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         json_t *h = json_pack("{s:s, s:s, s:s, s:I}", "project", l->project, "lane", l->id,
                               "mode", l->mode, "pass_from", (json_int_t)r->pass_from);
@@ -332,7 +334,8 @@ int reel_auto_rec_pass_end(reel_auto_rec *r, int64_t frame, reel_auto_rec_commit
         rec_lane *l = r->lane[i];
         const char *after = NULL;
         if (strcmp(l->mode, "write") == 0) {
-            rc = range_add(l, r->pass_from, frame, err);
+            int64_t from = l->armed_at > r->pass_from ? l->armed_at : r->pass_from;
+            rc = range_add(l, from, frame, err);
             after = "touch"; /* Ardour: write is dangerous, it does not outlive the pass */
         } else if (strcmp(l->mode, "touch") == 0 && l->touching) {
             int64_t end = l->touch_timeout > 0 && l->touch_last + l->touch_timeout < frame
@@ -507,13 +510,20 @@ int reel_auto_rec_recover(reel_auto_rec *r, reel_auto_rec_commit_fn fn, void *ud
             break;
         json_t *out = NULL;
         size_t n = json_array_size(json_object_get(args, "events"));
-        if (n)
-            rc = fn(ud, args, &out, err);
-        if (!rc) {
+        reel_error ce;
+        int crc = n ? fn(ud, args, &out, &ce) : REEL_OK;
+        if (!crc) {
             json_array_append_new(*report, json_pack("{s:s, s:I, s:O?}", "lane", lane, "events",
                                                      (json_int_t)n, "version",
                                                      json_object_get(out, "version")));
             unlink(path);
+        } else { /* kept aside, so the next op does not try it again */
+            char failed[4300];
+            snprintf(failed, sizeof failed, "%s.failed", path);
+            rename(path, failed);
+            json_array_append_new(*report, json_pack("{s:s, s:I, s:s, s:s}", "lane", lane,
+                                                     "events", (json_int_t)n, "error", ce.msg,
+                                                     "kept", failed));
         }
         json_decref(out);
         json_decref(args);

@@ -52,13 +52,17 @@ typedef struct reel_auto_arm {
     int64_t punch_from, punch_to; /* -1: none */
     int64_t touch_timeout;        /* frames */
     int64_t quantize;             /* frames; 0: none */
+    int64_t at;                   /* where the playhead is when armed while playing, else -1:
+                                     a write pass writes from there, not from the pass's start */
 } reel_auto_arm;
 
 int reel_auto_rec_new(reel_auto_rec **out, reel_error *err);
-/* Where journals go (made if missing); NULL: none. */
+/* Where journals go (made at the first one); NULL: none. */
 int reel_auto_rec_journal_dir(reel_auto_rec *r, const char *dir, reel_error *err);
 /* Commit every journal left in the folder by a process that died
- * (*report: one entry per lane recovered). */
+ * (*report: one entry per lane recovered). A journal whose commit is
+ * refused (its lane is gone) is kept as <lane>.journal.failed, reported
+ * with the error, and the rest go on. */
 int reel_auto_rec_recover(reel_auto_rec *r, reel_auto_rec_commit_fn fn, void *ud,
                           json_t **report, reel_error *err);
 void reel_auto_rec_free(reel_auto_rec *r);

@@ -38,7 +38,7 @@ struct reel_source_cache {
 
 reel_store *reel_source_cache_store(const reel_source_cache *c)
 {
-    return c->st;
+    return c ? c->st : NULL;
 }
 
 int reel_source_cache_new(reel_store *st, uint32_t rate, reel_source_cache **out,

@@ -863,7 +863,10 @@ static int op_record_arm(reel_op_ctx *x, json_t *args, json_t **out, reel_error 
                                                                  args, "touch_timeout"))
                                                            : 0.5) *
                                                       rate),
-                           .quantize = reel_arg_int(args, "quantize_frames", 0)};
+                           .quantize = reel_arg_int(args, "quantize_frames", 0),
+                           .at = atomic_load(&t->player->playing)
+                                     ? reel_player_position(t->player)
+                                     : -1};
         json_t *pf = json_object_get(args, "punch_from"), *pt = json_object_get(args, "punch_to");
         rc = REEL_OK;
         if (pf)
