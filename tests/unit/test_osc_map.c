@@ -244,6 +244,9 @@ static void test_params(void **state)
     m = lo_message_new();
     lo_message_add_float(m, 1);
     refuse("/reel/param/clip/c1/pan", m, NULL, REEL_ENOENT, "clip/<id>/gain");
+    m = lo_message_new(); /* fuzz_osc found it: a target that is not UTF-8 */
+    lo_message_add_float(m, 1);
+    refuse("/reel/param/ord/\xaetart", m, NULL, REEL_EINVAL, "is not UTF-8");
 }
 
 int main(void)

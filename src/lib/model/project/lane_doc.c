@@ -272,7 +272,8 @@ int reel_lane_events(reel_store *st, json_t *lane, reel_cmd **out, size_t *n, re
         free(all);
         return rc;
     }
-    qsort(all, na, sizeof *all, seq_cmp);
+    if (na) /* (qsort of nothing must not be handed a NULL array) */
+        qsort(all, na, sizeof *all, seq_cmp);
     reel_cmd *res = malloc((na ? na : 1) * sizeof *res);
     if (!res) {
         free(all);

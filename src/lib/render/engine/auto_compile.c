@@ -219,7 +219,8 @@ static int slots_make(reel_compiled *c, reel_auto *a, table *tb, reel_error *err
     }
     if (rc)
         return rc;
-    qsort(tb->t, tb->n, sizeof *tb->t, target_cmp);
+    if (tb->n)
+        qsort(tb->t, tb->n, sizeof *tb->t, target_cmp);
     /* a clip two track nodes play: the first one's slot (names stay unique) */
     size_t w = 0;
     for (size_t k = 0; k < tb->n; k++)

@@ -100,7 +100,10 @@ static int map_param(const char *path, const char *types, lo_arg **argv, int arg
             return reel_error_set(err, REEL_EINVAL, "%.100s: argument %d (%s) must be a finite "
                                   "number", path, i + 1, i ? "touch" : "value");
     }
-    out->args = json_pack("{s:s, s:f}", "target", target, "value", v[0]);
+    json_t *tj = json_string(target);
+    if (!tj)
+        return reel_error_set(err, REEL_EINVAL, "OSC address %.100s is not UTF-8", path);
+    out->args = json_pack("{s:o, s:f}", "target", tj, "value", v[0]);
     if (!out->args)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     if (argc == 2)
