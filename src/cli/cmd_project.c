@@ -145,6 +145,17 @@ static const op_verb scene_verbs[] = {
     {"pop", "scene_pop", {0}, "[--mode M] [--time SECONDS] [--quantize Q]"},
 };
 
+static const op_verb mapping_verbs[] = {
+    {"add", "mapping_add", {"project"},
+     "P --mapping '{\"input\":{\"midi\":\"cc\",\"channel\":1,\"number\":7},\n"
+     "              \"target\":\"NODE:gain\",\"transform\":{...}}' " EDIT},
+    {"remove", "mapping_remove", {"project", "mapping"}, "P M " EDIT},
+    {"list", "mapping_list", {"project"}, "P [--version V]"},
+    {"learn", "mapping_learn", {"project"},
+     "P --mapping '{\"target\":\"NODE:gain\"}' [--timeout SECONDS]"},
+    {"input", "mapping_input", {0}, "--osc /ADDRESS --value V [--touch] | --midi B,B,B"},
+};
+
 #define FAMILY(n, about, v) {n, about, v, sizeof v / sizeof v[0]}
 static const op_family families[] = {
     FAMILY("project",
@@ -192,6 +203,13 @@ static const op_family families[] = {
            "  the document; recalled instantly, crossfaded or morphed, on the next beat or\n"
            "  bar; push saves the current values and recalls, pop restores them.\n",
            scene_verbs),
+    FAMILY("mapping",
+           "  controller mappings (M: a mapping id): MIDI CC, note, program, bend or NRPN on\n"
+           "  the transport's JACK port control_in, or an OSC address, through a transform\n"
+           "  (min, max, curve, deadzone, smoothing, quantize, invert) to a parameter or an\n"
+           "  action; feedback to control_out and the OSC sender; pickup; learn binds the\n"
+           "  next message received.\n",
+           mapping_verbs),
     FAMILY("take",
            "  a window of a captured stream placed on a track without copying a frame\n"
            "  (a virtual slice; time specs as for `reel slice`: -2m, head, #FRAME...)\n",
@@ -302,6 +320,7 @@ int cmd_graph(cli *c) { return run_family(c, family_find("graph")); }
 int cmd_lane(cli *c) { return run_family(c, family_find("lane")); }
 int cmd_automation(cli *c) { return run_family(c, family_find("automation")); }
 int cmd_scene(cli *c) { return run_family(c, family_find("scene")); }
+int cmd_mapping(cli *c) { return run_family(c, family_find("mapping")); }
 
 int cmd_project_render(cli *c)
 {

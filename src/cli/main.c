@@ -60,6 +60,7 @@ static const cli_command commands[] = {
     {"lane", cmd_lane},
     {"automation", cmd_automation},
     {"scene", cmd_scene},
+    {"mapping", cmd_mapping},
     {"play", cmd_play},
 };
 
@@ -139,6 +140,9 @@ static void usage(FILE *f)
           "  scene capture P [--name N] [--targets T,...] | recall P S [--mode M] [--time S]\n"
           "       [--quantize none|beat|bar] | remove P S | push P S ... | pop ...\n"
           "                                         scenes of parameter values\n"
+          "  mapping add P --mapping JSON | remove P M | list P | learn P --mapping JSON\n"
+          "       [--timeout S] | input --osc /ADDR --value V [--touch] | --midi B,B,B\n"
+          "                                         controller mappings (MIDI, OSC), feedback\n"
           "    (project, track, timeline, marker add, tempo, event, clip, take: each option is\n"
           "    the op's argument; an edit takes --base V; `reel clip split --help`)\n"
           "SRC: tone[:FREQ] | file:PATH | alsa[:DEVICE] | alsa-midi[:CLIENT:PORT] |\n"

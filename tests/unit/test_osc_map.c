@@ -249,12 +249,37 @@ static void test_params(void **state)
     refuse("/reel/param/ord/\xaetart", m, NULL, REEL_EINVAL, "is not UTF-8");
 }
 
+/* Addresses outside /reel/ and /record/ with a value are a controller's. */
+static void test_controller(void **state)
+{
+    (void)state;
+    lo_message m = lo_message_new();
+    lo_message_add_float(m, 0.5f);
+    expect("/1/fader3", m, "mapping_input", "{\"osc\":\"/1/fader3\",\"value\":0.5}");
+    m = lo_message_new();
+    lo_message_add_double(m, 0.25);
+    lo_message_add_int32(m, 0);
+    expect("/knob", m, "mapping_input", "{\"osc\":\"/knob\",\"touch\":false,\"value\":0.25}");
+    m = lo_message_new();
+    lo_message_add_string(m, "x");
+    refuse("/knob", m, NULL, REEL_EINVAL, "argument 1 (value) must be a finite number");
+    m = lo_message_new();
+    lo_message_add_float(m, 1);
+    lo_message_add_float(m, 1);
+    lo_message_add_float(m, 1);
+    refuse("/knob", m, NULL, REEL_EINVAL, "takes a value and an optional touch");
+    m = lo_message_new(); /* under /reel/ an unknown address stays unknown */
+    lo_message_add_float(m, 1);
+    refuse("/reel/nope", m, NULL, REEL_ENOENT, "unknown OSC address '/reel/nope'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_controller),
         cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,13 @@ struct reel_jack_player {
     reel_jack_rt_player *rt; /* realtime memory */
 };
 
+struct reel_jack_ctl {
+    reel_jack *j;
+    jack_port_t *in, *out;
+    char in_full[REEL_JACK_PORT_MAX], out_full[REEL_JACK_PORT_MAX];
+    reel_jack_rt_ctl *rt; /* realtime memory */
+};
+
 struct reel_jack {
     char name[REEL_JACK_PORT_MAX]; /* the client name the server gave us */
     char server[256];
@@ -105,6 +112,8 @@ struct reel_jack {
     size_t n_outs;
     reel_jack_player *players[REEL_RT_PLAYERS_MAX];
     size_t n_players;
+    reel_jack_ctl *ctls[REEL_RT_CTLS_MAX];
+    size_t n_ctls;
     reel_jack_rt *rt; /* realtime memory */
     uint32_t nominal_rate;
     bool activated;
@@ -714,6 +723,162 @@ bool reel_jack_out_remove(reel_jack *j, reel_jack_out *o)
     return gone;
 }
 
+/* ---- controller ports ------------------------------------------------------------ */
+
+static void ctl_free(reel_jack_ctl *c)
+{
+    if (!c)
+        return;
+    if (c->rt) {
+        reel_ring_destroy(&c->rt->in);
+        reel_ring_destroy(&c->rt->out);
+        reel_rt_free(c->rt, sizeof *c->rt);
+    }
+    free(c);
+}
+
+static jack_port_t *register_unique(reel_jack *j, const char *name, unsigned long flags)
+{
+    char pname[REEL_JACK_PORT_MAX];
+    snprintf(pname, sizeof pname, "%s", name);
+    for (int k = 2; k < 64; k++) {
+        jack_port_t *p = jack_port_register(j->client, pname, JACK_DEFAULT_MIDI_TYPE, flags, 0);
+        if (p)
+            return p;
+        snprintf(pname, sizeof pname, "%s-%d", name, k);
+    }
+    return NULL;
+}
+
+int reel_jack_ctl_add(reel_jack *j, const char *name, reel_jack_ctl **out, reel_error *err)
+{
+    if (!name || !*name || strlen(name) + 12 >= REEL_JACK_PORT_MAX)
+        return reel_error_set(err, REEL_EINVAL, "bad JACK controller port name");
+    reel_jack_ctl *c = calloc(1, sizeof *c);
+    if (!c || !(c->rt = reel_rt_alloc(sizeof *c->rt, err))) {
+        free(c);
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    }
+    int rc = reel_ring_init(&c->rt->in, sizeof(reel_jack_ctl_msg), REEL_RT_CTL_RING, err);
+    if (!rc && (rc = reel_ring_init(&c->rt->out, sizeof(reel_jack_ctl_msg), REEL_RT_CTL_RING,
+                                    err)))
+        reel_ring_destroy(&c->rt->in);
+    if (rc) {
+        reel_rt_free(c->rt, sizeof *c->rt);
+        free(c);
+        return rc;
+    }
+    c->j = j;
+    uint64_t seq = 0;
+    char pn[REEL_JACK_PORT_MAX];
+    pthread_mutex_lock(&j->mu);
+    if (!j->activated || !atomic_load(&j->connected) || !j->client) {
+        rc = reel_error_set(err, REEL_EDEVICE, "the JACK client is not running");
+        goto out;
+    }
+    if (j->n_ctls == REEL_RT_CTLS_MAX) {
+        rc = reel_error_set(err, REEL_EFULL, "the JACK client has %d controller ports already",
+                            REEL_RT_CTLS_MAX);
+        goto out;
+    }
+    snprintf(pn, sizeof pn, "%s_in", name);
+    c->in = register_unique(j, pn, JackPortIsInput | JackPortIsTerminal);
+    snprintf(pn, sizeof pn, "%s_out", name);
+    c->out = c->in ? register_unique(j, pn, JackPortIsOutput | JackPortIsTerminal) : NULL;
+    if (!c->out) {
+        if (c->in)
+            jack_port_unregister(j->client, c->in);
+        rc = reel_error_set(err, REEL_EDEVICE, "cannot register JACK controller ports");
+        goto out;
+    }
+    snprintf(c->in_full, sizeof c->in_full, "%s", jack_port_name(c->in));
+    snprintf(c->out_full, sizeof c->out_full, "%s", jack_port_name(c->out));
+    c->rt->in_port = c->in;
+    c->rt->out_port = c->out;
+    if ((rc = push_cmd(j, REEL_JACK_RT_ADD_CTL, c->rt, &seq, err))) {
+        jack_port_unregister(j->client, c->in);
+        jack_port_unregister(j->client, c->out);
+        goto out;
+    }
+    j->ctls[j->n_ctls++] = c;
+out:
+    pthread_mutex_unlock(&j->mu);
+    if (rc) {
+        ctl_free(c);
+        return rc;
+    }
+    if ((rc = await_cmd(j, seq, err))) {
+        reel_jack_ctl_remove(j, c);
+        return rc;
+    }
+    *out = c;
+    return REEL_OK;
+}
+
+const char *reel_jack_ctl_in_name(const reel_jack_ctl *c)
+{
+    return c->in_full;
+}
+
+const char *reel_jack_ctl_out_name(const reel_jack_ctl *c)
+{
+    return c->out_full;
+}
+
+bool reel_jack_ctl_recv(reel_jack_ctl *c, reel_jack_ctl_msg *m)
+{
+    return reel_ring_pop(&c->rt->in, m);
+}
+
+bool reel_jack_ctl_send(reel_jack_ctl *c, const uint8_t *data, uint8_t len)
+{
+    if (len < 1 || len > 3)
+        return false;
+    reel_jack_ctl_msg m = {.len = len};
+    memcpy(m.data, data, len);
+    return reel_ring_push(&c->rt->out, &m);
+}
+
+void reel_jack_ctl_counts(const reel_jack_ctl *c, uint64_t *in, uint64_t *dropped, uint64_t *out)
+{
+    *in = atomic_load_explicit(&c->rt->in_count, memory_order_relaxed);
+    *dropped = atomic_load_explicit(&c->rt->in_dropped, memory_order_relaxed);
+    *out = atomic_load_explicit(&c->rt->out_count, memory_order_relaxed);
+}
+
+bool reel_jack_ctl_alive(const reel_jack_ctl *c)
+{
+    return !atomic_load_explicit(&c->rt->dead, memory_order_acquire) &&
+           atomic_load(&c->j->connected) && !atomic_load(&c->j->shutdown);
+}
+
+bool reel_jack_ctl_remove(reel_jack *j, reel_jack_ctl *c)
+{
+    if (!c)
+        return true;
+    pthread_mutex_lock(&j->mu);
+    uint64_t seq = 0;
+    int rc = push_cmd(j, REEL_JACK_RT_REMOVE_CTL, c->rt, &seq, NULL);
+    pthread_mutex_unlock(&j->mu);
+    bool gone = rc == 0 && (!j->activated || await_cmd(j, seq, NULL) == 0);
+    pthread_mutex_lock(&j->mu);
+    for (size_t i = 0; i < j->n_ctls; i++)
+        if (j->ctls[i] == c) {
+            j->ctls[i] = j->ctls[--j->n_ctls];
+            break;
+        }
+    if (j->client && !atomic_load(&c->rt->dead) && atomic_load(&j->connected)) {
+        jack_port_unregister(j->client, c->in);
+        jack_port_unregister(j->client, c->out);
+    }
+    pthread_mutex_unlock(&j->mu);
+    if (gone)
+        ctl_free(c);
+    else
+        free(c); /* the realtime side may still hold its rings: leave them */
+    return gone;
+}
+
 /* ---- graph players ------------------------------------------------------------ */
 
 int reel_jack_player_add(reel_jack *j, const char *name, reel_player *player,
@@ -1089,6 +1254,8 @@ void reel_jack_close(reel_jack *j)
         reel_rt_free(j->players[i]->rt, sizeof *j->players[i]->rt);
         free(j->players[i]);
     }
+    for (size_t i = 0; i < j->n_ctls; i++)
+        ctl_free(j->ctls[i]);
     reel_jack_rt_destroy(j->rt);
     reel_rt_free(j->rt, sizeof *j->rt);
     pthread_mutex_destroy(&j->mu);

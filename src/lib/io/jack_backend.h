@@ -53,6 +53,7 @@
 
 #include "rt/chunk_writer.h"
 #include "rt/graph_player.h"
+#include "rt/jack_rt.h"
 #include "rt/midi_sched.h"
 
 #include <stdbool.h>
@@ -169,6 +170,28 @@ uint64_t reel_jack_out_xruns(const reel_jack_out *o);
  * the realtime side could not be made to let go in time: then the schedule
  * it played must be left alive (leaked) by the caller. */
 bool reel_jack_out_remove(reel_jack *j, reel_jack_out *o);
+
+/* ---- controller ports (the mapping layer's MIDI in and feedback out) ---- */
+
+typedef struct reel_jack_ctl reel_jack_ctl;
+
+/* A MIDI input "<name>_in" and output "<name>_out" (made unique), on an
+ * active client: what arrives at the input is read with
+ * reel_jack_ctl_recv, stamped with its device frame; reel_jack_ctl_send
+ * queues a message for the output's next period. */
+int reel_jack_ctl_add(reel_jack *j, const char *name, reel_jack_ctl **out, reel_error *err);
+const char *reel_jack_ctl_in_name(const reel_jack_ctl *c);  /* "client:<name>_in" */
+const char *reel_jack_ctl_out_name(const reel_jack_ctl *c); /* "client:<name>_out" */
+/* One message received (false: none waiting). Single consumer. */
+bool reel_jack_ctl_recv(reel_jack_ctl *c, reel_jack_ctl_msg *m);
+/* Queue 1 to 3 bytes for the output; false if the queue is full. Single producer. */
+bool reel_jack_ctl_send(reel_jack_ctl *c, const uint8_t *data, uint8_t len);
+/* Messages received, dropped (the queue was full) and sent so far. */
+void reel_jack_ctl_counts(const reel_jack_ctl *c, uint64_t *in, uint64_t *dropped, uint64_t *out);
+/* False once the server went away (the ports are gone). */
+bool reel_jack_ctl_alive(const reel_jack_ctl *c);
+/* Take it off (waits for the realtime side), unregister, free. */
+bool reel_jack_ctl_remove(reel_jack *j, reel_jack_ctl *c);
 
 /* ---- graph players (rt/graph_player.h) ---- */
 

@@ -76,6 +76,17 @@ static void apply(reel_jack_rt *rt, const reel_jack_rt_cmd *c)
                 break;
             }
         break;
+    case REEL_JACK_RT_ADD_CTL:
+        if (rt->n_ctls < REEL_RT_CTLS_MAX)
+            rt->ctls[rt->n_ctls++] = c->ptr;
+        break;
+    case REEL_JACK_RT_REMOVE_CTL:
+        for (size_t i = 0; i < rt->n_ctls; i++)
+            if (rt->ctls[i] == c->ptr) {
+                rt->ctls[i] = rt->ctls[--rt->n_ctls];
+                break;
+            }
+        break;
     case REEL_JACK_RT_REMOVE_OUT:
         for (size_t i = 0; i < rt->n_outs; i++)
             if (rt->outs[i] == c->ptr) {
@@ -156,6 +167,37 @@ void reel_jack_rt_drop_outs(reel_jack_rt *rt)
     for (size_t i = 0; i < rt->n_players; i++)
         atomic_store_explicit(&rt->players[i]->dead, true, memory_order_release);
     rt->n_players = 0;
+    for (size_t i = 0; i < rt->n_ctls; i++)
+        atomic_store_explicit(&rt->ctls[i]->dead, true, memory_order_release);
+    rt->n_ctls = 0;
+}
+
+/* Realtime: one controller pair's period (jack_rt.h, reel_jack_rt_ctl). */
+static void ctl_period(reel_jack_rt *rt, reel_jack_rt_ctl *c, uint32_t nframes, uint64_t dev)
+{
+    const reel_jack_port_ops *ops = rt->ops;
+    void *buf = ops->buffer(c->in_port, nframes);
+    uint32_t count = buf ? ops->midi_count(buf) : 0;
+    for (uint32_t e = 0; e < count; e++) {
+        reel_jack_midi_ev ev;
+        if (!ops->midi_get(buf, e, &ev) || ev.size == 0 || ev.size > 3)
+            continue;
+        reel_jack_ctl_msg m = {.dev = dev + (ev.time < nframes ? ev.time : 0),
+                               .len = (uint8_t)ev.size};
+        memcpy(m.data, ev.data, ev.size);
+        if (reel_ring_push(&c->in, &m))
+            atomic_fetch_add_explicit(&c->in_count, 1, memory_order_relaxed);
+        else
+            atomic_fetch_add_explicit(&c->in_dropped, 1, memory_order_relaxed);
+    }
+    void *ob = ops->buffer(c->out_port, nframes);
+    if (!ob)
+        return;
+    ops->midi_clear(ob);
+    reel_jack_ctl_msg m;
+    for (int k = 0; k < REEL_RT_CTL_OUT_PER_PERIOD && reel_ring_pop(&c->out, &m); k++)
+        if (m.len >= 1 && m.len <= 3 && ops->midi_write(ob, 0, m.data, m.len))
+            atomic_fetch_add_explicit(&c->out_count, 1, memory_order_relaxed);
 }
 
 /* Every stream owes `n` frames of silence before this period. */
@@ -241,6 +283,8 @@ void reel_jack_process_period(reel_jack_rt *rt, uint32_t nframes, uint32_t frame
             reel_midi_sched_cycle(o->sched, frame_time, nframes, out_write, &oc);
         }
     }
+    for (size_t i = 0; i < rt->n_ctls; i++)
+        ctl_period(rt, rt->ctls[i], nframes, dev);
     for (size_t i = 0; i < rt->n_players; i++) {
         reel_jack_rt_player *pl = rt->players[i];
         bool ok = true;

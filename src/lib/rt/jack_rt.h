@@ -81,6 +81,27 @@ typedef struct reel_jack_rt_player {
     _Atomic bool dead;             /* taken off by the supervisor: the server went away */
 } reel_jack_rt_player;
 
+/* One controller port pair (the mapping layer's MIDI in and feedback out,
+ * render/engine/mapping_live.h; memory from reel_rt_alloc). The period
+ * copies every short message (1 to 3 bytes; SysEx is not a controller's)
+ * arriving at `in_port` into `in`, stamped with its device frame, counting
+ * those that find the ring full in `in_dropped` (a flood is counted, never
+ * waited for); and writes up to REEL_RT_CTL_OUT_PER_PERIOD messages from
+ * `out` to `out_port` at the period's start. */
+typedef struct reel_jack_ctl_msg {
+    uint64_t dev; /* device frame the message arrived at (in); unused (out) */
+    uint8_t len;
+    uint8_t data[3];
+} reel_jack_ctl_msg;
+
+typedef struct reel_jack_rt_ctl {
+    void *in_port, *out_port;
+    reel_ring in;  /* realtime -> control */
+    reel_ring out; /* control -> realtime */
+    _Atomic uint64_t in_count, in_dropped, out_count;
+    _Atomic bool dead; /* taken off by the supervisor: the server went away */
+} reel_jack_rt_ctl;
+
 typedef enum reel_jack_rt_cmd_type {
     REEL_JACK_RT_ADD_STREAM = 1,
     REEL_JACK_RT_REMOVE_STREAM = 2,
@@ -88,12 +109,14 @@ typedef enum reel_jack_rt_cmd_type {
     REEL_JACK_RT_REMOVE_OUT = 4,
     REEL_JACK_RT_ADD_PLAYER = 5,
     REEL_JACK_RT_REMOVE_PLAYER = 6,
+    REEL_JACK_RT_ADD_CTL = 7,
+    REEL_JACK_RT_REMOVE_CTL = 8,
 } reel_jack_rt_cmd_type;
 
 typedef struct reel_jack_rt_cmd {
     uint32_t type;
     uint64_t seq;
-    void *ptr; /* reel_jack_rt_stream *, reel_jack_rt_out * or reel_jack_rt_player * */
+    void *ptr; /* reel_jack_rt_stream *, _out *, _player * or _ctl * */
 } reel_jack_rt_cmd;
 
 typedef struct reel_jack_rt {
@@ -105,6 +128,8 @@ typedef struct reel_jack_rt {
     size_t n_outs;
     reel_jack_rt_player *players[REEL_RT_PLAYERS_MAX];
     size_t n_players;
+    reel_jack_rt_ctl *ctls[REEL_RT_CTLS_MAX];
+    size_t n_ctls;
 
     reel_ring cmds;           /* control -> producer: reel_jack_rt_cmd */
     uint64_t pushed;          /* control-owned: seq of the last command pushed */
@@ -173,7 +198,7 @@ void reel_jack_rt_forward(reel_jack_rt *rt);
 void reel_jack_rt_silence(reel_jack_rt *rt, uint64_t n, int64_t mono_ns, int64_t wall_ns,
                           uint64_t device_frame);
 
-/* The supervisor took over: every output and player is marked dead and
+/* The supervisor took over: every output, player and controller port is marked dead and
  * taken off (their ports went with the client). Producer only. */
 void reel_jack_rt_drop_outs(reel_jack_rt *rt);
 

@@ -17,6 +17,9 @@
 #define REEL_RT_STREAMS_MAX 64        /* capture streams one context carries */
 #define REEL_RT_OUTS_MAX 8            /* MIDI outputs one context carries */
 #define REEL_RT_PLAYERS_MAX 8         /* graph players (transports) one context carries */
+#define REEL_RT_CTLS_MAX 2            /* controller port pairs one context carries */
+#define REEL_RT_CTL_RING 1024         /* controller messages buffered each way */
+#define REEL_RT_CTL_OUT_PER_PERIOD 64 /* feedback messages written per period at most */
 #define REEL_RT_CMD_QUEUE 256         /* command queue slots (control -> realtime) */
 #define REEL_RT_CMDS_PER_PERIOD 16    /* commands applied per period at most */
 #define REEL_RT_CMD_WAIT_NS 5000000000LL /* a command not applied by then is an error */

@@ -234,7 +234,7 @@ static int edit_scene_capture(reel_op_ctx *x, json_t *doc, json_t *args, json_t 
         if (rc)
             break;
         const char *t = json_string_value(tj);
-        double v;
+        double v = 0;
         if (live)
             v = json_number_value(json_object_get(json_object_get(live, "values"), t));
         else if ((rc = doc_value(doc, t, &v, err)))

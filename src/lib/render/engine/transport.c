@@ -28,6 +28,8 @@
 #include "render/engine/auto_record.h"
 #include "render/engine/graph_compile.h"
 #include "render/engine/lv2_host.h"
+#include "render/engine/mapping_live.h"
+#include "render/engine/transport.h"
 #include "rt/plan_auto.h"
 #include "rt/rt_mem.h"
 #include "slice/slice.h"
@@ -71,6 +73,7 @@ typedef struct transport {
     reel_auto_rec *arec; /* armed automation lanes (auto_record.h) */
     json_t *arec_failed;  /* the last pass that could not be committed (reported) */
     bool arec_recovered;  /* journals of a process that died are committed */
+    reel_map_live *maps;  /* controller mappings and their ports (mapping_live.h) */
 } transport;
 
 static const reel_op_table transport_ops;
@@ -107,6 +110,7 @@ static void reap(transport *t)
 /* The player and its ports gone, every unit freed, the client let go. */
 static void release_device(transport *t)
 {
+    reel_map_live_detach(t->maps); /* the controller ports go with the client */
     if (t->player)
         reel_player_play(t->player, false);
     reel_alsa_player_close(t->alsa); /* its thread has let go of the player when this returns */
@@ -139,6 +143,8 @@ static int transport_init(reel_service *s, reel_error *err)
     snprintf(jdir, sizeof jdir, "%s/automation", reel_service_root(s));
     if (!rc && (rc = reel_auto_rec_journal_dir(t->arec, jdir, err)))
         reel_auto_rec_free(t->arec);
+    if (!rc && (rc = reel_map_live_new(s, &t->maps, err)))
+        reel_auto_rec_free(t->arec);
     if (rc) {
         free(t);
         return rc;
@@ -153,6 +159,7 @@ static void transport_detach(reel_service *s)
     transport *t = reel_service_state(s, &transport_ops);
     if (!t)
         return;
+    reel_map_live_stop(t->maps); /* its ops calls take t->mu: not under it */
     pthread_mutex_lock(&t->mu);
     release_device(t);
     pthread_mutex_unlock(&t->mu);
@@ -164,12 +171,22 @@ static void transport_fini(reel_service *s)
     if (!t)
         return;
     release_device(t);
+    reel_map_live_free(t->maps);
     json_decref(t->doc);
     json_decref(t->arec_failed);
     reel_auto_rec_free(t->arec);
     pthread_mutex_destroy(&t->mu);
     free(t);
     reel_service_state_set(s, &transport_ops, NULL);
+}
+
+/* The controller ports on the client just acquired: playback goes on
+ * without them if they cannot be made (logged; mappings report it). */
+static void attach_controller(transport *t)
+{
+    reel_error e;
+    if (reel_map_live_attach(t->maps, t->j, &e))
+        reel_log_warn("transport", "no controller ports: %s", e.msg);
 }
 
 static int ensure_client(transport *t, reel_error *err)
@@ -180,6 +197,7 @@ static int ensure_client(transport *t, reel_error *err)
         return REEL_OK;
     if ((t->j = reel_jack_shared_acquire(NULL))) {
         t->shared = true;
+        attach_controller(t);
         return REEL_OK;
     }
     int rc = reel_jack_open(&t->j, "reel-play", NULL, err);
@@ -196,6 +214,7 @@ static int ensure_client(transport *t, reel_error *err)
         return rc;
     }
     t->shared = false;
+    attach_controller(t);
     return REEL_OK;
 }
 
@@ -307,7 +326,7 @@ static json_t *auto_json(transport *t)
                      (json_int_t)st.waiting);
 }
 
-static json_t *state_json(transport *t)
+static json_t *state_core(transport *t)
 {
     reap(t);
     bool playing = t->player && atomic_load(&t->player->playing);
@@ -346,6 +365,32 @@ static json_t *state_json(transport *t)
                      "device_periods",
                      (json_int_t)(t->player ? atomic_load(&t->player->periods_seen) : 0),
                      "automation", auto_json(t), "recorder", reel_auto_rec_state(t->arec));
+}
+
+static json_t *state_json(transport *t)
+{
+    json_t *o = state_core(t);
+    json_object_set_new(o, "mappings", reel_map_live_state(t->maps));
+    return o;
+}
+
+reel_map_live *reel_transport_maps(reel_service *s)
+{
+    transport *t = reel_service_state(s, &transport_ops);
+    return t ? t->maps : NULL;
+}
+
+int reel_transport_controller(reel_service *s, reel_error *err)
+{
+    transport *t = reel_service_state(s, &transport_ops);
+    if (!t)
+        return reel_error_set(err, REEL_ESTATE, "no transport in this service");
+    pthread_mutex_lock(&t->mu);
+    int rc = ensure_client(t, err);
+    if (!rc && !reel_map_live_attached(t->maps))
+        rc = reel_map_live_attach(t->maps, t->j, err);
+    pthread_mutex_unlock(&t->mu);
+    return rc;
 }
 
 /* ---- the automation recorder's passes (auto_record.h) ----------------------- */
@@ -530,6 +575,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     reel_player_play(t->player, true);
     if (!was || fj || !same)
         arec_start(t, fj || !same ? from : reel_player_position(t->player));
+    reel_map_live_load(t->maps, t->project, t->doc); /* this version's mappings in force */
     *out = state_json(t);
     json_object_set_new(*out, "playing", json_true());
     json_object_update(*out, recorded);
@@ -738,6 +784,9 @@ static int op_automation_schedule(reel_op_ctx *x, json_t *args, json_t **out, re
     if (!t)
         return err->code;
     const char *target = reel_arg_str(args, "target", "");
+    const char *src = reel_arg_str(args, "source", "op");
+    uint16_t source = strcmp(src, "osc") == 0 ? 2 : strcmp(src, "midi") == 0 ? 3
+                                                : strcmp(src, "web") == 0 ? 4 : 1;
     pthread_mutex_lock(&t->mu);
     reap(t);
     int rc = REEL_OK;
@@ -758,7 +807,7 @@ static int op_automation_schedule(reel_op_ctx *x, json_t *args, json_t **out, re
         if ((rc = reel_lane_cmd_parse(t->doc, tl, ev, &range, &cmd, err)))
             break;
         cmd.slot = slot;
-        cmd.source = 1;
+        cmd.source = source;
         rc = reel_auto_push(reel_plan_auto(c->plan), &cmd, err);
     }
     json_decref(ev);
@@ -766,7 +815,14 @@ static int op_automation_schedule(reel_op_ctx *x, json_t *args, json_t **out, re
     if (!rc && found && reel_auto_rec_any(t->arec) && atomic_load(&t->player->playing)) {
         arec_wrap(x, t, recorded);
         json_t *tj = json_object_get(args, "touch");
-        rc = reel_auto_rec_command(t->arec, target, &cmd, tj ? json_is_true(tj) : -1, err);
+        /* a controller's message is recorded where the playhead was when it came in */
+        reel_cmd rcmd = cmd;
+        int64_t at;
+        json_t *df = json_object_get(args, "device_frame");
+        if (df && !reel_player_pos_at_past(t->player, (uint64_t)json_integer_value(df), &at,
+                                           NULL))
+            rcmd.frame = at;
+        rc = reel_auto_rec_command(t->arec, target, &rcmd, tj ? json_is_true(tj) : -1, err);
     }
     if (!rc && !found)
         rc = reel_error_set(err, REEL_ENOENT, "automation target '%.200s' is not in the graph "

@@ -112,6 +112,34 @@ static int map_param(const char *path, const char *types, lo_arg **argv, int arg
     return REEL_OK;
 }
 
+/* Any other address is a controller's, for the mappings: value [touch] ->
+ * mapping_input {osc, value, touch} (the server adds reply_to). */
+static int map_controller(const char *path, const char *types, lo_arg **argv, int argc,
+                          reel_osc_call *out, reel_error *err)
+{
+    if (argc < 1 || argc > 2 || (size_t)argc != strlen(types ? types : ""))
+        return reel_error_set(err, REEL_EINVAL, "%.100s: a mapped OSC address takes a value and "
+                              "an optional touch (1 held, 0 released), got %d arguments", path,
+                              argc);
+    double v[2];
+    for (int i = 0; i < argc; i++) {
+        v[i] = is_number(types[i]) ? number_of(types[i], argv[i]) : NAN;
+        if (!isfinite(v[i]))
+            return reel_error_set(err, REEL_EINVAL, "%.100s: argument %d (%s) must be a finite "
+                                  "number", path, i + 1, i ? "touch" : "value");
+    }
+    json_t *pj = json_string(path);
+    if (!pj)
+        return reel_error_set(err, REEL_EINVAL, "OSC address %.100s is not UTF-8", path);
+    out->args = json_pack("{s:o, s:f}", "osc", pj, "value", v[0]);
+    if (!out->args)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    if (argc == 2)
+        json_object_set_new(out->args, "touch", json_boolean(v[1] != 0));
+    snprintf(out->op, sizeof out->op, "mapping_input");
+    return REEL_OK;
+}
+
 int reel_osc_map(const char *path, const char *types, lo_arg **argv, int argc,
                  const char *last_session, reel_osc_call *out, reel_error *err)
 {
@@ -123,12 +151,15 @@ int reel_osc_map(const char *path, const char *types, lo_arg **argv, int argc,
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (strcmp(path, routes[i].path) == 0)
             r = &routes[i];
+    if (!r && argc >= 1 && strncmp(path, "/reel/", 6) != 0 && strncmp(path, "/record/", 8) != 0)
+        return map_controller(path, types, argv, argc, out, err);
     if (!r)
         return reel_error_set(err, REEL_ENOENT,
                               "unknown OSC address '%.100s' (try /record/start, /record/stop, "
                               "/record/status, /reel/grab, /reel/session/create|play|stop, "
                               "/reel/marker, /reel/param/<node>/<param>, "
-                              "/reel/scene/recall|push|pop)", path);
+                              "/reel/scene/recall|push|pop, or a mapped controller's address "
+                              "with a value)", path);
     int max = (int)strlen(r->kinds);
     if (argc < 0 || (size_t)argc != strlen(types ? types : ""))
         return reel_error_set(err, REEL_EINVAL, "%s: malformed argument list", path);

@@ -19,6 +19,9 @@
  *   /reel/scene/recall project:s scene:s [mode:s] [time:N] -> scene_recall
  *   /reel/scene/push project:s scene:s      -> scene_push
  *   /reel/scene/pop                          -> scene_pop
+ *   any other address (not under /reel/ or /record/) value:N [touch:N]
+ *                                -> mapping_input {osc, value, touch}: a
+ *                                   controller's, for the mappings
  * Strings may also come as symbols ('S').
  *
  * Owns: nothing beyond the JSON it returns. Must never: read past the

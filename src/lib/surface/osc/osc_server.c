@@ -135,6 +135,15 @@ static void handle_message(void *ud, void *data, size_t len)
         reply_error(o, path, rc, e.msg);
         return;
     }
+    bool controller = strcmp(call.op, "mapping_input") == 0;
+    if (controller && o->from.ss_family == AF_INET) { /* feedback goes back to the sender */
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&o->from;
+        char host[INET_ADDRSTRLEN], url[64];
+        if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof host)) {
+            snprintf(url, sizeof url, "osc.udp://%s:%u/", host, ntohs(in->sin_port));
+            json_object_set_new(call.args, "reply_to", json_string(url));
+        }
+    }
     json_t *out = NULL;
     rc = reel_service_call(o->svc, call.op, call.args, "osc", &out, &e);
     json_decref(call.args);
@@ -147,7 +156,9 @@ static void handle_message(void *ud, void *data, size_t len)
         if (id)
             snprintf(o->last_session, sizeof o->last_session, "%s", id);
     }
-    if (strcmp(call.op, "record_status") == 0)
+    if (controller)
+        ; /* a fader's stream of values gets no replies (errors only); feedback is the answer */
+    else if (strcmp(call.op, "record_status") == 0)
         reply_status(o, out);
     else
         reply_ok(o, call.op, out);
