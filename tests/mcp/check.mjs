@@ -273,6 +273,11 @@ async function main() {
     const rcl = await call('scene_recall', { project: P, scene: scn.scene });
     check(rcl.applied_to === 'document', `scene_recall ${JSON.stringify(rcl)}`);
     await call('scene_remove', { project: P, scene: scn.scene });
+    const mp = await call('mapping_add', { project: P, mapping: { input: { osc: '/fader/1' },
+      target: 'a:gain', transform: { min: 0, max: 1, curve: 's_curve' } } });
+    const ml = await call('mapping_list', { project: P });
+    check(ml.mappings.length === 1 && ml.mappings[0].id === mp.mapping, `mapping_list ${JSON.stringify(ml)}`);
+    await call('mapping_remove', { project: P, mapping: mp.mapping });
     const oq = await call('oscquery', {});
     check(oq.FULL_PATH === '/' && oq.CONTENTS.reel, `oscquery ${JSON.stringify(oq)}`);
     const rn = await call('render', { project: P, stems: true });
@@ -288,6 +293,8 @@ async function main() {
       ['param_values', {}],
       ['scene_push', { project: P, scene: 's1-0000' }],
       ['scene_pop', {}],
+      ['mapping_learn', { project: P, mapping: { target: 'a:gain' }, timeout: 0.2 }],
+      ['mapping_input', { osc: '/fader/1', value: 0.5 }],
       ['track_record_start', { project: P, track: tr.track, stream: sc.stream }],
       ['track_record_stop', {}],
       ['track_record_place', { project: P, track: tr.track, stream: sc.stream, from: '-1s', to: '-0.5s' }]]) {

@@ -670,6 +670,73 @@ static void test_command_queue(void **state)
     free(rt);
 }
 
+/* Controller ports: what comes in is stamped with its device frame (the
+ * period's first frame plus the event's offset); SysEx and empty events are
+ * not a controller's; a flood finds the ring full and is counted, never
+ * waited for; feedback goes out at most REEL_RT_CTL_OUT_PER_PERIOD a period,
+ * the rest the next one, in order; the supervisor marks the pair dead. */
+static void test_controller_ports(void **state)
+{
+    (void)state;
+    reel_jack_rt *rt = calloc(1, sizeof *rt);
+    reel_jack_rt_ctl *c = calloc(1, sizeof *c);
+    assert_non_null(rt);
+    assert_non_null(c);
+    reel_error err = {0};
+    assert_int_equal(reel_jack_rt_init(rt, &fake_ops, RATE, &err), REEL_OK);
+    assert_int_equal(reel_ring_init(&c->in, sizeof(reel_jack_ctl_msg), REEL_RT_CTL_RING, &err), 0);
+    assert_int_equal(reel_ring_init(&c->out, sizeof(reel_jack_ctl_msg), REEL_RT_CTL_RING, &err), 0);
+    static fake_port in, out;
+    c->in_port = &in;
+    c->out_port = &out;
+    uint64_t seq;
+    assert_true(reel_jack_rt_push(rt, REEL_JACK_RT_ADD_CTL, c, &seq));
+    static const uint8_t cc[3] = {0xB0, 7, 64}, pc[2] = {0xC0, 5}, sysex[4] = {0xF0, 1, 2, 0xF7};
+    in.n_midi = 4;
+    in.midi[0] = (reel_jack_midi_ev){.time = 10, .size = 3, .data = cc};
+    in.midi[1] = (reel_jack_midi_ev){.time = 200, .size = 2, .data = pc};
+    in.midi[2] = (reel_jack_midi_ev){.time = 201, .size = 4, .data = sysex};
+    in.midi[3] = (reel_jack_midi_ev){.time = 202, .size = 0, .data = cc};
+    reel_jack_process_period(rt, 256, 5000, 0, 0);
+    reel_jack_ctl_msg m;
+    assert_true(reel_ring_pop(&c->in, &m));
+    assert_true(m.dev == 5010 && m.len == 3 && memcmp(m.data, cc, 3) == 0);
+    assert_true(reel_ring_pop(&c->in, &m));
+    assert_true(m.dev == 5200 && m.len == 2 && m.data[0] == 0xC0 && m.data[1] == 5);
+    assert_false(reel_ring_pop(&c->in, &m));
+    /* a flood: four messages a period until the ring is full, then counted drops */
+    in.n_midi = 4;
+    for (int k = 0; k < 4; k++)
+        in.midi[k] = (reel_jack_midi_ev){.time = (uint32_t)k, .size = 3, .data = cc};
+    uint32_t ft = 5256;
+    for (int p = 0; p < REEL_RT_CTL_RING / 4 + 8; p++, ft += 256)
+        reel_jack_process_period(rt, 256, ft, 0, 0);
+    assert_int_equal(atomic_load(&c->in_count), 2 + REEL_RT_CTL_RING);
+    assert_int_equal(atomic_load(&c->in_dropped), 4 * (REEL_RT_CTL_RING / 4 + 8) - REEL_RT_CTL_RING);
+    in.n_midi = 0;
+    /* feedback: 70 queued, OUT_MAX a period reach the fake port, in order */
+    for (int k = 0; k < 70; k++) {
+        reel_jack_ctl_msg f = {.len = 3, .data = {0xB0, 7, (uint8_t)k}};
+        assert_true(reel_ring_push(&c->out, &f));
+    }
+    reel_jack_process_period(rt, 256, ft, 0, 0);
+    assert_int_equal(out.n_out, OUT_MAX); /* the port is full; the rest are lost to it, counted */
+    for (int k = 0; k < OUT_MAX; k++)
+        assert_int_equal(out.out_data[k][2], k);
+    assert_int_equal(atomic_load(&c->out_count), OUT_MAX);
+    assert_int_equal(reel_ring_count(&c->out), 70 - REEL_RT_CTL_OUT_PER_PERIOD);
+    reel_jack_process_period(rt, 256, ft + 256, 0, 0);
+    assert_int_equal(out.out_data[0][2], REEL_RT_CTL_OUT_PER_PERIOD);
+    reel_jack_rt_drop_outs(rt);
+    assert_true(atomic_load(&c->dead));
+    assert_int_equal(rt->n_ctls, 0);
+    reel_ring_destroy(&c->in);
+    reel_ring_destroy(&c->out);
+    reel_jack_rt_destroy(rt);
+    free(c);
+    free(rt);
+}
+
 /* ---- steady state on real recorders: one context, 64 channels ------------- */
 
 #define PERIOD 256
@@ -1491,6 +1558,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_controls),
         cmocka_unit_test(test_device_frame_clock),
+        cmocka_unit_test(test_controller_ports),
         cmocka_unit_test(test_period_content),
         cmocka_unit_test(test_forwarding_and_owed_silence),
         cmocka_unit_test(test_owed_silence_is_bounded),

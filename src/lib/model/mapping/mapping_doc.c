@@ -394,6 +394,8 @@ size_t reel_mapping_feedback_midi(const reel_mapping *m, double x, uint8_t out[1
     int ch = m->channel >= 0 ? m->channel : 0;
     x = clamp01(x);
     int v7 = (int)lround(x * 127.0), v14 = (int)lround(x * 16383.0);
+    if (m->number < 0 && m->kind != REEL_MAP_BEND)
+        return 0; /* no one controller to show it on */
     switch (m->kind) {
     case REEL_MAP_CC:
         out[0] = (uint8_t)(0xB0 | ch), out[1] = (uint8_t)m->number, out[2] = (uint8_t)v7;
