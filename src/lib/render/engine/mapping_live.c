@@ -86,6 +86,9 @@ void reel_map_live_stop(reel_map_live *m)
     if (!m || !m->started)
         return;
     atomic_store(&m->stop, true);
+    pthread_mutex_lock(&m->mu);
+    pthread_cond_broadcast(&m->cv); /* a learn waiting gives up */
+    pthread_mutex_unlock(&m->mu);
     pthread_join(m->thread, NULL);
     m->started = false;
 }
@@ -410,10 +413,13 @@ static void *dispatch_main(void *ud)
     if (!wk)
         return NULL;
     unsigned tick = 0;
+    bool idle = false;
     while (!atomic_load(&m->stop)) {
-        struct timespec ts = {0, TICK_NS};
+        /* with nothing mapped and no learn waiting, a tick of 10 ms is enough */
+        struct timespec ts = {0, idle ? 10 * TICK_NS : TICK_NS};
         nanosleep(&ts, NULL);
         pthread_mutex_lock(&m->mu);
+        idle = m->n == 0 && !m->learning && m->n_inj == 0;
         reel_jack_ctl_msg msg;
         for (size_t k = 0; k < m->n_inj; k++) {
             reel_map_msg mm;
@@ -624,7 +630,7 @@ int reel_map_live_learn(reel_map_live *m, double timeout_s, json_t **input, reel
     double end = (double)until.tv_sec + until.tv_nsec / 1e9 + timeout_s;
     until.tv_sec = (time_t)end;
     until.tv_nsec = (long)((end - (double)until.tv_sec) * 1e9);
-    while (!m->learned)
+    while (!m->learned && !atomic_load(&m->stop))
         if (pthread_cond_timedwait(&m->cv, &m->mu, &until) == ETIMEDOUT)
             break;
     int rc = REEL_OK;
