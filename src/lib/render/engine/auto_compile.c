@@ -32,8 +32,8 @@ static const char *sget(json_t *o, const char *k)
 }
 
 /* "clip:<id>:gain" -> id; "<node>:<param>" -> node, param. */
-static int target_split(const char *target, bool *clip, char *a, size_t na, char *b, size_t nb,
-                        reel_error *err)
+int reel_auto_target_split(const char *target, bool *clip, char *a, size_t na, char *b,
+                           size_t nb, reel_error *err)
 {
     *clip = strncmp(target, "clip:", 5) == 0;
     const char *s = *clip ? target + 5 : target;
@@ -51,7 +51,7 @@ static int resolve(json_t *doc, const char *target, reel_auto_range *r, reel_err
 {
     bool clip;
     char a[128], b[128];
-    int rc = target_split(target, &clip, a, sizeof a, b, sizeof b, err);
+    int rc = reel_auto_target_split(target, &clip, a, sizeof a, b, sizeof b, err);
     if (rc)
         return rc;
     memset(r, 0, sizeof *r);

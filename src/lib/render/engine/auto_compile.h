@@ -36,4 +36,10 @@ int reel_auto_compile(reel_compiled *c, json_t *doc, json_t *tl, reel_store *st,
 int reel_compiled_target(const reel_compiled *c, const char *target, uint32_t *slot,
                          reel_auto_range *range, reel_error *err);
 
+/* A target path's parts: "<node>:<param>" -> (node, param), "clip:<id>:gain"
+ * -> (id, gain) with *clip set. REEL_EINVAL for anything else (or parts too
+ * long for a and b). */
+int reel_auto_target_split(const char *target, bool *clip, char *a, size_t na, char *b,
+                           size_t nb, reel_error *err);
+
 #endif

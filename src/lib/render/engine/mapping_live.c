@@ -359,9 +359,9 @@ static void feedback(reel_map_live *m)
     json_t *out = NULL;
     reel_error e;
     /* not through run(): a transport that is not playing is not an error here */
-    int rc = reel_service_run_op(m->service, "param_values",
-                                 json_pack("{s:o, s:b}", "targets", targets, "ranges", 1),
-                                 "mapping", &out, &e);
+    json_t *args = json_pack("{s:o, s:b}", "targets", targets, "ranges", 1);
+    int rc = reel_service_run_op(m->service, "param_values", args, "mapping", &out, &e);
+    json_decref(args);
     if (rc) {
         json_decref(out);
         return;

@@ -25,6 +25,7 @@
  * scene, or touch the transport but through its ops.
  */
 #include "core/op.h"
+#include "render/engine/auto_compile.h"
 #include "model/project/lane_doc.h"
 #include "model/project/project_db.h"
 #include "model/project/project_edit.h"
@@ -112,15 +113,11 @@ static json_t *doc_node(json_t *doc, const char *id, json_t **track)
     return NULL;
 }
 
-/* Split "a:b" / "clip:c:gain" (the resolver has checked the form). */
+/* Split "a:b" / "clip:c:gain" (the resolver has checked the form; a bad one is empty). */
 static void split(const char *target, char *a, size_t na, char *b, size_t nb, bool *clip)
 {
-    *clip = strncmp(target, "clip:", 5) == 0;
-    const char *s = *clip ? target + 5 : target;
-    const char *colon = *clip ? strrchr(s, ':') : strchr(s, ':');
-    size_t k = colon ? (size_t)(colon - s) : strlen(s);
-    snprintf(a, na, "%.*s", (int)(k < na ? k : na - 1), s);
-    snprintf(b, nb, "%s", colon ? colon + 1 : "");
+    if (reel_auto_target_split(target, clip, a, na, b, nb, NULL))
+        *a = *b = '\0';
 }
 
 /* The object and key of a target's value in the document, or NULL if
