@@ -15,6 +15,7 @@
 #  - OSC: oscsend to a mapped address drives the parameter; a move by other means goes back
 #    to the mapping's OSC feedback address, seen by oscdump;
 #  - actions: a program change recalls the next scene, a note stops the transport;
+#  - telemetry: per-node CPU time in transport_state and as transport.telemetry on /api/events;
 #  - bad input: a target the graph lacks, a port that does not exist, a bad transform, an
 #    unknown mapping, a learn nobody answers.
 source "$(dirname "$0")/lib.sh"
@@ -94,8 +95,14 @@ edit mapping add "$P" --mapping '{"input":{"midi":"note","channel":1,"number":60
 ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
 ok reel call record_arm '{"lane": "'"$L"'"}' >/dev/null
 wait_map "d['mappings']['applied'] >= 1"
+curl -sS -N "$SERVE_URL/api/events" >"$TMP/events.txt" 2>/dev/null &
+CLIENT_PIDS+=($!)
 N=$(($(reel call transport_state | json "d['device_periods']") + 72000 / PERIOD))
-ok reel call transport_state '{"until_periods": '"$N"', "timeout": 30}' >/dev/null
+ok reel call transport_state '{"until_periods": '"$N"', "timeout": 30}' >"$TMP/state.json"
+# the watchdog: every node's CPU time in transport_state and, once a second, on /api/events
+json_check "sorted(d['telemetry']['nodes']) == ['b', 'o', 't'] and all(n['spans'] > 0 and n['cpu_us_per_period'] > 0 for n in d['telemetry']['nodes'].values()) and d['telemetry']['graph_cpu_percent'] > 0 and d['telemetry']['period_us'] == 1e6 * $PERIOD / $RATE" "$TMP/state.json"
+wait_log "$TMP/events.txt" '^data: .*"nodes": *\{.*"cpu_us_per_period"'
+grep -q '^event: transport.telemetry$' "$TMP/events.txt" || fail "no transport.telemetry event: $(head -c 300 "$TMP/events.txt")"
 ok reel call transport_stop >"$TMP/stop.json"
 json_check "[r['lane'] for r in d['recorded']] == ['$L']" "$TMP/stop.json"
 stop_clients

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct plan_edge {
     uint32_t from, from_ch, to_ch;
@@ -51,6 +52,8 @@ typedef struct plan_node {
     void (*reset)(void *ud);
     void *ud;
     _Atomic float param[REEL_PLAN_N_PARAMS];
+    /* CPU time (reel_plan_timing): written by the thread running the plan, read by anyone */
+    _Atomic uint64_t cpu_ns, cpu_max_ns, cpu_spans;
 } plan_node;
 
 struct reel_plan {
@@ -60,6 +63,7 @@ struct reel_plan {
     bool sealed;
     _Atomic uint64_t silenced;
     reel_auto *autom; /* its automation (plan_auto.c), or NULL */
+    bool timed;       /* measure each node's CPU time (reel_plan_timing) */
 };
 
 int reel_plan_new(uint32_t n_nodes, uint32_t block, reel_plan **out, reel_error *err)
@@ -397,6 +401,107 @@ static size_t first_clip(const plan_node *nd, int64_t frame)
     return lo;
 }
 
+/* Realtime: one node's part of a span (its inputs summed, its clips,
+ * processor or fader). */
+static void run_node(reel_plan *p, uint32_t i, int64_t frame, uint32_t off, uint32_t n,
+                     bool any_solo)
+{
+    plan_node *nd = &p->node[i];
+    uint32_t in_ch = inputs_of(nd);
+    float *in = nd->kind == REEL_PLAN_PROCESSOR ? nd->in_buf : nd->buf;
+    for (uint32_t ch = 0; ch < in_ch; ch++)
+        memset(in + (size_t)ch * p->block + off, 0, n * sizeof(float));
+    for (size_t e = 0; e < nd->n_edge; e++) {
+        plan_edge *ed = &nd->edge[e];
+        const plan_node *sn = &p->node[ed->from];
+        const float *s =
+            (ed->pre ? sn->pre_buf : sn->buf) + (size_t)ed->from_ch * p->block + off;
+        float *d = in + (size_t)ed->to_ch * p->block + off;
+        if (!ed->line) {
+            for (uint32_t t = 0; t < n; t++)
+                d[t] += s[t] * ed->gain;
+            continue;
+        }
+        /* write each frame into the ring, read the one `delay` behind it */
+        for (uint32_t t = 0; t < n; t++) {
+            uint32_t w = ed->wpos + t;
+            w = w >= ed->len ? w - ed->len : w;
+            ed->line[w] = s[t];
+            uint32_t r = w >= ed->delay ? w - ed->delay : w + ed->len - ed->delay;
+            d[t] += ed->line[r] * ed->gain;
+        }
+        ed->wpos = (ed->wpos + n) % ed->len;
+    }
+    if (nd->kind == REEL_PLAN_TRACK && nd->n_clip) {
+        for (size_t k = first_clip(nd, frame);
+             k < nd->n_clip && nd->clip[k].c.at < frame + n; k++) {
+            const reel_plan_clip *c = &nd->clip[k].c;
+            if (c->mute || (nd->any_clip_solo && !c->solo))
+                continue;
+            clip_play(c, nd->buf + off, nd->channels, p->block, frame, n);
+        }
+    }
+    if (nd->kind == REEL_PLAN_TRACK && nd->n_voice) { /* launched clips, then the spent go */
+        uint32_t w = 0;
+        for (uint32_t v = 0; v < nd->n_voice; v++) {
+            reel_plan_clip lc = nd->clip[nd->voice[v].k].c;
+            lc.at = nd->voice[v].at;
+            if (!lc.mute && !(nd->any_clip_solo && !lc.solo))
+                clip_play(&lc, nd->buf + off, nd->channels, p->block, frame, n);
+            if (lc.at + lc.len > frame + n)
+                nd->voice[w++] = nd->voice[v];
+        }
+        nd->n_voice = w;
+    }
+    if (nd->kind == REEL_PLAN_PROCESSOR) {
+        float *outs[REEL_PLAN_CH_MAX];
+        const float *ins[REEL_PLAN_CH_MAX];
+        for (uint32_t ch = 0; ch < nd->channels; ch++)
+            outs[ch] = nd->buf + (size_t)ch * p->block + off;
+        for (uint32_t ch = 0; ch < in_ch; ch++)
+            ins[ch] = nd->in_buf + (size_t)ch * p->block + off;
+        bool ok = nd->run(nd->ud, ins, outs, n);
+        for (uint32_t ch = 0; ok && ch < nd->channels; ch++)
+            for (uint32_t t = 0; t < n; t++)
+                if (!isfinite(outs[ch][t])) {
+                    ok = false;
+                    break;
+                }
+        if (!ok) {
+            for (uint32_t ch = 0; ch < nd->channels; ch++)
+                memset(outs[ch], 0, n * sizeof(float));
+            atomic_fetch_add_explicit(&p->silenced, 1, memory_order_relaxed);
+        }
+        return;
+    }
+    if (nd->kind == REEL_PLAN_OUTPUT)
+        return;
+    if (nd->pre_buf) /* what pre-fader sends read: the sum before gain, pan and mute */
+        for (uint32_t ch = 0; ch < nd->channels; ch++)
+            memcpy(nd->pre_buf + (size_t)ch * p->block + off,
+                   nd->buf + (size_t)ch * p->block + off,
+                   n * sizeof(float));
+    float gain = atomic_load_explicit(&nd->param[REEL_PLAN_GAIN], memory_order_relaxed);
+    bool silent =
+        atomic_load_explicit(&nd->param[REEL_PLAN_MUTE], memory_order_relaxed) != 0 ||
+        (nd->kind == REEL_PLAN_TRACK && any_solo &&
+         atomic_load_explicit(&nd->param[REEL_PLAN_SOLO], memory_order_relaxed) == 0);
+    if (silent)
+        gain = 0.0f;
+    float gl = 1.0f, gr = 1.0f;
+    if (nd->channels == 2)
+        pan_gains(atomic_load_explicit(&nd->param[REEL_PLAN_PAN], memory_order_relaxed),
+                  &gl, &gr);
+    for (uint32_t ch = 0; ch < nd->channels; ch++) {
+        float g = gain * (nd->channels == 2 ? (ch == 0 ? gl : gr) : 1.0f);
+        if (g == 1.0f)
+            continue;
+        float *b = nd->buf + (size_t)ch * p->block + off;
+        for (uint32_t t = 0; t < n; t++)
+            b[t] *= g;
+    }
+}
+
 void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
 {
     reel_plan_run_span(p, frame, 0, n);
@@ -419,102 +524,38 @@ void reel_plan_run_span(reel_plan *p, int64_t frame, uint32_t off, uint32_t n)
         if (p->node[i].kind == REEL_PLAN_TRACK &&
             atomic_load_explicit(&p->node[i].param[REEL_PLAN_SOLO], memory_order_relaxed) != 0)
             any_solo = true;
-    for (uint32_t i = 0; i < p->n; i++) {
-        plan_node *nd = &p->node[i];
-        uint32_t in_ch = inputs_of(nd);
-        float *in = nd->kind == REEL_PLAN_PROCESSOR ? nd->in_buf : nd->buf;
-        for (uint32_t ch = 0; ch < in_ch; ch++)
-            memset(in + (size_t)ch * p->block + off, 0, n * sizeof(float));
-        for (size_t e = 0; e < nd->n_edge; e++) {
-            plan_edge *ed = &nd->edge[e];
-            const plan_node *sn = &p->node[ed->from];
-            const float *s =
-                (ed->pre ? sn->pre_buf : sn->buf) + (size_t)ed->from_ch * p->block + off;
-            float *d = in + (size_t)ed->to_ch * p->block + off;
-            if (!ed->line) {
-                for (uint32_t t = 0; t < n; t++)
-                    d[t] += s[t] * ed->gain;
-                continue;
-            }
-            /* write each frame into the ring, read the one `delay` behind it */
-            for (uint32_t t = 0; t < n; t++) {
-                uint32_t w = ed->wpos + t;
-                w = w >= ed->len ? w - ed->len : w;
-                ed->line[w] = s[t];
-                uint32_t r = w >= ed->delay ? w - ed->delay : w + ed->len - ed->delay;
-                d[t] += ed->line[r] * ed->gain;
-            }
-            ed->wpos = (ed->wpos + n) % ed->len;
-        }
-        if (nd->kind == REEL_PLAN_TRACK && nd->n_clip) {
-            for (size_t k = first_clip(nd, frame);
-                 k < nd->n_clip && nd->clip[k].c.at < frame + n; k++) {
-                const reel_plan_clip *c = &nd->clip[k].c;
-                if (c->mute || (nd->any_clip_solo && !c->solo))
-                    continue;
-                clip_play(c, nd->buf + off, nd->channels, p->block, frame, n);
-            }
-        }
-        if (nd->kind == REEL_PLAN_TRACK && nd->n_voice) { /* launched clips, then the spent go */
-            uint32_t w = 0;
-            for (uint32_t v = 0; v < nd->n_voice; v++) {
-                reel_plan_clip lc = nd->clip[nd->voice[v].k].c;
-                lc.at = nd->voice[v].at;
-                if (!lc.mute && !(nd->any_clip_solo && !lc.solo))
-                    clip_play(&lc, nd->buf + off, nd->channels, p->block, frame, n);
-                if (lc.at + lc.len > frame + n)
-                    nd->voice[w++] = nd->voice[v];
-            }
-            nd->n_voice = w;
-        }
-        if (nd->kind == REEL_PLAN_PROCESSOR) {
-            float *outs[REEL_PLAN_CH_MAX];
-            const float *ins[REEL_PLAN_CH_MAX];
-            for (uint32_t ch = 0; ch < nd->channels; ch++)
-                outs[ch] = nd->buf + (size_t)ch * p->block + off;
-            for (uint32_t ch = 0; ch < in_ch; ch++)
-                ins[ch] = nd->in_buf + (size_t)ch * p->block + off;
-            bool ok = nd->run(nd->ud, ins, outs, n);
-            for (uint32_t ch = 0; ok && ch < nd->channels; ch++)
-                for (uint32_t t = 0; t < n; t++)
-                    if (!isfinite(outs[ch][t])) {
-                        ok = false;
-                        break;
-                    }
-            if (!ok) {
-                for (uint32_t ch = 0; ch < nd->channels; ch++)
-                    memset(outs[ch], 0, n * sizeof(float));
-                atomic_fetch_add_explicit(&p->silenced, 1, memory_order_relaxed);
-            }
-            continue;
-        }
-        if (nd->kind == REEL_PLAN_OUTPUT)
-            continue;
-        if (nd->pre_buf) /* what pre-fader sends read: the sum before gain, pan and mute */
-            for (uint32_t ch = 0; ch < nd->channels; ch++)
-                memcpy(nd->pre_buf + (size_t)ch * p->block + off,
-                       nd->buf + (size_t)ch * p->block + off,
-                       n * sizeof(float));
-        float gain = atomic_load_explicit(&nd->param[REEL_PLAN_GAIN], memory_order_relaxed);
-        bool silent =
-            atomic_load_explicit(&nd->param[REEL_PLAN_MUTE], memory_order_relaxed) != 0 ||
-            (nd->kind == REEL_PLAN_TRACK && any_solo &&
-             atomic_load_explicit(&nd->param[REEL_PLAN_SOLO], memory_order_relaxed) == 0);
-        if (silent)
-            gain = 0.0f;
-        float gl = 1.0f, gr = 1.0f;
-        if (nd->channels == 2)
-            pan_gains(atomic_load_explicit(&nd->param[REEL_PLAN_PAN], memory_order_relaxed),
-                      &gl, &gr);
-        for (uint32_t ch = 0; ch < nd->channels; ch++) {
-            float g = gain * (nd->channels == 2 ? (ch == 0 ? gl : gr) : 1.0f);
-            if (g == 1.0f)
-                continue;
-            float *b = nd->buf + (size_t)ch * p->block + off;
-            for (uint32_t t = 0; t < n; t++)
-                b[t] *= g;
-        }
+    if (!p->timed) {
+        for (uint32_t i = 0; i < p->n; i++)
+            run_node(p, i, frame, off, n, any_solo);
+        return;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0); /* vDSO: no system call */
+    for (uint32_t i = 0; i < p->n; i++) {
+        run_node(p, i, frame, off, n, any_solo);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        uint64_t dt = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+        plan_node *nd = &p->node[i];
+        atomic_fetch_add_explicit(&nd->cpu_ns, dt, memory_order_relaxed);
+        atomic_fetch_add_explicit(&nd->cpu_spans, 1, memory_order_relaxed);
+        if (dt > atomic_load_explicit(&nd->cpu_max_ns, memory_order_relaxed))
+            atomic_store_explicit(&nd->cpu_max_ns, dt, memory_order_relaxed);
+        t0 = t1;
+    }
+}
+
+void reel_plan_timing(reel_plan *p, bool on)
+{
+    p->timed = on;
+}
+
+void reel_plan_node_cpu(const reel_plan *p, uint32_t i, uint64_t *ns, uint64_t *max_ns,
+                        uint64_t *spans)
+{
+    const plan_node *nd = &p->node[i];
+    *ns = atomic_load_explicit(&nd->cpu_ns, memory_order_relaxed);
+    *max_ns = atomic_load_explicit(&nd->cpu_max_ns, memory_order_relaxed);
+    *spans = atomic_load_explicit(&nd->cpu_spans, memory_order_relaxed);
 }
 
 const float *reel_plan_node_buf(const reel_plan *p, uint32_t i, uint32_t ch)

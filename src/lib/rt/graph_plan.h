@@ -175,4 +175,13 @@ uint32_t reel_plan_block(const reel_plan *p);
 /* Blocks in which a processor's output was silenced (NaN/Inf or failure). */
 uint64_t reel_plan_silenced(const reel_plan *p);
 
+/* Measure each node's CPU time while the plan runs (two vDSO clock reads
+ * per node and span: for realtime plans, where the watchdog wants it;
+ * offline renders leave it off). Before the plan runs. */
+void reel_plan_timing(reel_plan *p, bool on);
+/* Node i's CPU time so far: the total, the longest span, the spans run.
+ * Any thread. */
+void reel_plan_node_cpu(const reel_plan *p, uint32_t i, uint64_t *ns, uint64_t *max_ns,
+                        uint64_t *spans);
+
 #endif

@@ -74,9 +74,12 @@ typedef struct transport {
     json_t *arec_failed;  /* the last pass that could not be committed (reported) */
     bool arec_recovered;  /* journals of a process that died are committed */
     reel_map_live *maps;  /* controller mappings and their ports (mapping_live.h) */
+    reel_service *service;
+    int64_t telemetry_ns; /* when the last telemetry event went out */
 } transport;
 
 static const reel_op_table transport_ops;
+static void telemetry_tick(reel_service *s, void *ud);
 
 static void unit_free(unit *u)
 {
@@ -150,7 +153,10 @@ static int transport_init(reel_service *s, reel_error *err)
         return rc;
     }
     pthread_mutex_init(&t->mu, NULL);
+    t->service = s;
     reel_service_state_set(s, &transport_ops, t);
+    if (reel_service_on_tick(s, telemetry_tick, t))
+        reel_log_warn("transport", "no tick left for telemetry events");
     return REEL_OK;
 }
 
@@ -367,9 +373,70 @@ static json_t *state_core(transport *t)
                      "automation", auto_json(t), "recorder", reel_auto_rec_state(t->arec));
 }
 
+/* The watchdog's numbers (seed 003): each node's CPU time per period and
+ * its longest span, against the period's duration; late commands; the
+ * device's xruns (JACK) or underruns (ALSA). */
+static json_t *telemetry_json(transport *t)
+{
+    json_t *nodes = json_object();
+    reel_compiled *c = t->n_units ? t->units[t->n_units - 1].c : NULL;
+    uint64_t periods = t->player ? atomic_load(&t->player->periods_played) : 0;
+    uint32_t rate = t->doc ? (uint32_t)json_integer_value(json_object_get(t->doc, "rate")) : 0;
+    uint32_t period = t->j ? reel_jack_buffer_size(t->j) : c ? reel_plan_block(c->plan) : 0;
+    double period_us = rate ? 1e6 * period / rate : 0;
+    double total_us = 0;
+    for (uint32_t i = 0; c && i < c->n; i++) {
+        uint64_t ns, max_ns, spans;
+        reel_plan_node_cpu(c->plan, i, &ns, &max_ns, &spans);
+        double per = periods ? ns / 1e3 / (double)periods : 0;
+        total_us += per;
+        json_object_set_new(nodes, c->id[i],
+                            json_pack("{s:f, s:f, s:f, s:I}", "cpu_us_per_period", per,
+                                      "max_span_us", max_ns / 1e3, "cpu_percent",
+                                      period_us > 0 ? 100.0 * per / period_us : 0.0, "spans",
+                                      (json_int_t)spans));
+    }
+    reel_auto_stats st = {0};
+    if (c && reel_plan_auto(c->plan))
+        reel_auto_stats_get(reel_plan_auto(c->plan), &st);
+    reel_jack_stats js = {0};
+    if (t->j)
+        reel_jack_get_stats(t->j, &js);
+    return json_pack("{s:o, s:f, s:f, s:I, s:I, s:I, s:I}", "nodes", nodes, "graph_cpu_percent",
+                     period_us > 0 ? 100.0 * total_us / period_us : 0.0, "period_us", period_us,
+                     "late_commands", (json_int_t)st.late, "xruns", (json_int_t)js.xruns,
+                     "underruns", (json_int_t)(t->alsa ? reel_alsa_player_underruns(t->alsa) : 0),
+                     "device_skips",
+                     (json_int_t)(t->player ? atomic_load(&t->player->device_skips) : 0));
+}
+
+/* About once a second while playing: the telemetry on /api/events (a tick
+ * must not wait: skipped while an op holds the transport). */
+static void telemetry_tick(reel_service *s, void *ud)
+{
+    transport *t = ud;
+    (void)s;
+    int64_t now = now_ns();
+    if (now - t->telemetry_ns < 1000000000LL || pthread_mutex_trylock(&t->mu) != 0)
+        return;
+    t->telemetry_ns = now;
+    json_t *ev = NULL;
+    if (t->player && atomic_load(&t->player->playing)) {
+        ev = telemetry_json(t);
+        json_object_set_new(ev, "project", json_string(t->project));
+        json_object_set_new(ev, "position_frame",
+                            json_integer((json_int_t)reel_player_position(t->player)));
+    }
+    pthread_mutex_unlock(&t->mu);
+    if (ev)
+        reel_service_publish(t->service, "transport.telemetry", ev);
+    json_decref(ev);
+}
+
 static json_t *state_json(transport *t)
 {
     json_t *o = state_core(t);
+    json_object_set_new(o, "telemetry", telemetry_json(t));
     json_object_set_new(o, "mappings", reel_map_live_state(t->maps));
     return o;
 }
@@ -512,6 +579,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
         if ((rc = reel_source_cache_new(x->st, rate, &u.cache, err)) ||
             (rc = reel_graph_compile(doc, tl_id, node, block, u.cache, &u.c, err)))
             goto out;
+        reel_plan_timing(u.c->plan, true); /* per-node CPU time for the watchdog */
         uint32_t ch = reel_plan_node_channels(u.c->plan, u.c->output);
         if ((rc = alsa ? ensure_alsa_player(t, ch, err) : ensure_player(t, ch, err)))
             goto out;
