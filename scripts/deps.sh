@@ -25,7 +25,7 @@ PACKAGES=(
   # BLAKE3 C sources (compiled into reel) and the b3sum oracle
   librust-blake3-dev b3sum
   # oracles and tools used by tests, demo and CI
-  sox capnproto curl python3 python3-zmq python3-jsonschema git midicsv
+  sox capnproto curl python3 python3-zmq python3-jsonschema python3-websockets git midicsv
   # MIDI clock from JACK transport (tests/integration/midi_clock.sh)
   jack-midi-clock
   # the web page's npm packages (installed by the build) and its browser test; the official

@@ -14,7 +14,9 @@
 #  - MIDI learn: mapping_learn binds the next message received;
 #  - OSC: oscsend to a mapped address drives the parameter; a move by other means goes back
 #    to the mapping's OSC feedback address, seen by oscdump;
-#  - actions: a program change recalls the next scene, a note stops the transport;
+#  - a flood of 20000 OSC messages: counted and coalesced, the periods go on;
+#  - actions: a note arms and disarms a lane, a program change recalls the next scene, a note
+#    stops the transport;
 #  - telemetry: per-node CPU time in transport_state and as transport.telemetry on /api/events;
 #  - bad input: a target the graph lacks, a port that does not exist, a bad transform, an
 #    unknown mapping, a learn nobody answers.
@@ -209,7 +211,36 @@ settle
 ok reel call automation_schedule '{"target": "b:gain", "value": 0.75}' >/dev/null
 wait_log "$TMP/osc.txt" "/fader/1 f 0\.75"
 
-# Actions: a program change recalls the next scene; note 61 stops the transport.
+# A flood: 20000 OSC messages as fast as a socket sends them. The periods go on (the callback
+# never waits for the control side), the millisecond's last position wins (coalesced), and
+# the mapping still answers a message after it.
+R=$(reel call transport_state | json "d['mappings']['received']")
+python3 - "$OSC_PORT" <<'EOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for k in range(20000):
+    s.sendto(b"/fader/1\0\0\0\0,f\0\0" + struct.pack(">f", (k % 100) / 100), ("127.0.0.1", int(sys.argv[1])))
+EOF
+settle
+ok reel call transport_state >"$TMP/state.json"
+json_check "d['mappings']['received'] > $R + 100 and d['mappings']['coalesced'] > 0 and d['mappings']['applied'] < d['mappings']['received']" "$TMP/state.json"
+A=$(json "d['mappings']['applied']" "$TMP/state.json")
+oscsend 127.0.0.1 "$OSC_PORT" /fader/1 f 0.375
+wait_map "d['mappings']['applied'] > $A"
+settle
+[[ $(value b:gain) == 0.375 ]] || fail "after the flood /fader/1 0.375 set b:gain to $(value b:gain)"
+
+# Actions: a note arms and disarms a lane; a program change recalls the next scene; note 61
+# stops the transport.
+edit mapping add "$P" --mapping '{"input":{"midi":"note","number":62},"action":"record_arm","lane":"'"$L"'"}'
+ok reel call transport_play '{"project": "'"$P"'", "from": 0}' >/dev/null
+ok reel call record_arm '{"lane": "'"$L"'", "on": false}' >/dev/null   # armed since the first pass
+inject 144,62,100
+wait_map "[a['lane'] for a in d['recorder']['armed']] == ['$L']"
+inject 128,62,0
+inject 144,62,100
+wait_map "d['recorder']['armed'] == []"
+
 ok reel call automation_schedule '{"target": "b:pan", "value": -0.5}' >/dev/null
 settle
 edit scene capture "$P" --targets b:pan
@@ -227,11 +258,11 @@ settle
 inject 144,61,100
 wait_map "not d['playing']"
 ok reel --json mapping list "$P" >"$TMP/list.json"
-json_check "len(d['mappings']) == 7 and d['live']['errors'] == 0" "$TMP/list.json"
+json_check "len(d['mappings']) == 8 and d['live']['errors'] == 0" "$TMP/list.json"
 M=$(json "d['mappings'][0]['id']" "$TMP/list.json")
 edit mapping remove "$P" "$M"
 ok reel --json mapping list "$P" >"$TMP/list.json"
-json_check "len(d['mappings']) == 6 and '$M' not in [m['id'] for m in d['mappings']]" "$TMP/list.json"
+json_check "len(d['mappings']) == 7 and '$M' not in [m['id'] for m in d['mappings']]" "$TMP/list.json"
 kill -INT "$SERVE_PID"
 wait_bg "$SERVE_PID"
 pass

@@ -22,6 +22,7 @@
 typedef struct http_sse_client http_sse_client;
 typedef struct http_conn http_conn;
 typedef struct http_mcp http_mcp;
+typedef struct http_ws http_ws;
 
 struct reel_http {
     reel_store *st;
@@ -45,6 +46,11 @@ struct reel_http {
     http_conn *conns;            /* under conn_lock */
     pthread_t guard_th;
     bool guard_running;
+    /* WebSocket connections (http_ws.c) */
+    pthread_mutex_t ws_lock;
+    http_ws *ws;                 /* under ws_lock */
+    size_t n_ws;
+    bool ws_closing;
 };
 
 typedef enum http_body_kind { HTTP_BODY_NONE, HTTP_BODY_JSON, HTTP_BODY_BLOB } http_body_kind;
@@ -102,6 +108,10 @@ enum MHD_Result http_events_open(reel_http *h, struct MHD_Connection *conn);
 /* http_peaks.c */
 enum MHD_Result http_peaks_send(http_req *r, struct MHD_Connection *conn);
 enum MHD_Result http_debug_send(http_req *r, struct MHD_Connection *conn); /* /api/debug */
+
+/* http_ws.c: the WebSocket at /api/ws */
+enum MHD_Result http_ws_open(reel_http *h, struct MHD_Connection *conn);
+void http_ws_close_all(reel_http *h); /* before the daemon stops */
 
 /* http_web.c */
 enum MHD_Result http_page_send(http_req *r, struct MHD_Connection *conn);

@@ -395,6 +395,9 @@ int reel_http_route_parse(const char *method, const char *uri, reel_http_route *
         } else if (strcmp(seg[1], "events") == 0 && n == 2) {
             r->kind = REEL_ROUTE_EVENTS;
             st = allow(r, REEL_HTTP_GET, "GET", err);
+        } else if (strcmp(seg[1], "ws") == 0 && n == 2) {
+            r->kind = REEL_ROUTE_WS;
+            st = allow(r, REEL_HTTP_GET, "GET", err);
         } else if (strcmp(seg[1], "debug") == 0 && n == 2) {
             r->kind = REEL_ROUTE_DEBUG;
             st = allow(r, REEL_HTTP_GET | REEL_HTTP_HEAD, "GET, HEAD", err);

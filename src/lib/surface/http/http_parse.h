@@ -35,6 +35,7 @@ typedef enum reel_http_route_kind {
     REEL_ROUTE_ARTIFACT,         /* GET  /api/artifacts/{id} */
     REEL_ROUTE_ARTIFACT_CONTENT, /* GET  /api/artifacts/{id}/content */
     REEL_ROUTE_EVENTS,           /* GET  /api/events */
+    REEL_ROUTE_WS,               /* GET  /api/ws (a WebSocket upgrade) */
     REEL_ROUTE_BLOBS,            /* GET  /blobs (the list of content hashes) */
     REEL_ROUTE_BLOB,             /* GET|HEAD|PUT /blobs/blake3:<64 hex> */
     REEL_ROUTE_OPS,              /* GET  /api/ops (every op with its schema) */

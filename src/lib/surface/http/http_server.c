@@ -694,6 +694,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return http_blobs_list(r, conn);
     if (r->route.kind == REEL_ROUTE_EVENTS)
         return http_events_open(r->h, conn);
+    if (r->route.kind == REEL_ROUTE_WS)
+        return http_ws_open(r->h, conn);
     if (r->route.kind == REEL_ROUTE_PAGE)
         return http_page_send(r, conn);
     if (r->route.kind == REEL_ROUTE_STREAM_PEAKS)
@@ -852,6 +854,7 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
     }
     pthread_mutex_init(&h->sse_lock, NULL);
     pthread_mutex_init(&h->conn_lock, NULL);
+    pthread_mutex_init(&h->ws_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -861,7 +864,8 @@ int reel_http_open(reel_http **out, reel_store *st, const reel_http_opts *o, ree
     /* poll, not select: with hundreds of connections descriptors pass
      * FD_SETSIZE. */
     h->d = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD, 0, on_accept, h,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE, 0,
+        on_accept, h,
         on_request, h, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, h, MHD_OPTION_CONNECTION_LIMIT, h->o.max_connections,
@@ -904,12 +908,14 @@ void reel_http_close(reel_http *h)
     pthread_mutex_unlock(&h->sse_lock);
     if (h->guard_running)
         pthread_join(h->guard_th, NULL);
+    http_ws_close_all(h); /* upgraded connections are ours to close, before the daemon's */
     MHD_stop_daemon(h->d); /* closes the listening socket, joins every connection */
     reel_peak_cache_close(h->peaks);
     http_mcp_close(h);
     pthread_cond_destroy(&h->sse_cond);
     pthread_mutex_destroy(&h->sse_lock);
     pthread_mutex_destroy(&h->conn_lock);
+    pthread_mutex_destroy(&h->ws_lock);
     reel_service_close(h->own_service);
     free(h);
 }

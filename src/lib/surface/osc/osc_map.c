@@ -63,33 +63,12 @@ static double number_of(char t, const void *a)
     }
 }
 
-#define PARAM_PREFIX "/reel/param/"
-
-/* /reel/param/<node>/<param> value [touch] and /reel/param/clip/<id>/gain
- * value [touch] -> automation_schedule {target, value, touch}: every
- * parameter of the graph playing has an address (OSCQuery publishes them). */
-static int map_param(const char *path, const char *types, lo_arg **argv, int argc,
-                     reel_osc_call *out, reel_error *err)
+/* A message of a value and an optional touch (1 held, 0 released) -> op
+ * {key: name, value, touch}. */
+static int value_touch_call(const char *path, const char *types, lo_arg **argv, int argc,
+                            const char *op, const char *key, const char *name,
+                            reel_osc_call *out, reel_error *err)
 {
-    const char *rest = path + strlen(PARAM_PREFIX);
-    char target[208];
-    const char *slash = strchr(rest, '/');
-    if (!slash || slash == rest || !slash[1])
-        return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: want "
-                              PARAM_PREFIX "<node>/<param> or " PARAM_PREFIX "clip/<id>/gain",
-                              path);
-    if (strncmp(rest, "clip/", 5) == 0) {
-        const char *id = rest + 5, *g = strchr(id, '/');
-        if (!g || g == id || strcmp(g, "/gain") != 0)
-            return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: a clip's address is "
-                                  PARAM_PREFIX "clip/<id>/gain", path);
-        snprintf(target, sizeof target, "clip:%.*s:gain", (int)(g - id), id);
-    } else {
-        if (strchr(slash + 1, '/'))
-            return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: want "
-                                  PARAM_PREFIX "<node>/<param>", path);
-        snprintf(target, sizeof target, "%.*s:%s", (int)(slash - rest), rest, slash + 1);
-    }
     if (argc < 1 || argc > 2 || (size_t)argc != strlen(types ? types : ""))
         return reel_error_set(err, REEL_EINVAL, "%.100s takes a value and an optional touch "
                               "(1 held, 0 released), got %d arguments", path, argc);
@@ -100,16 +79,58 @@ static int map_param(const char *path, const char *types, lo_arg **argv, int arg
             return reel_error_set(err, REEL_EINVAL, "%.100s: argument %d (%s) must be a finite "
                                   "number", path, i + 1, i ? "touch" : "value");
     }
-    json_t *tj = json_string(target);
-    if (!tj)
+    json_t *nj = json_string(name);
+    if (!nj)
         return reel_error_set(err, REEL_EINVAL, "OSC address %.100s is not UTF-8", path);
-    out->args = json_pack("{s:o, s:f}", "target", tj, "value", v[0]);
+    out->args = json_pack("{s:o, s:f}", key, nj, "value", v[0]);
     if (!out->args)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     if (argc == 2)
         json_object_set_new(out->args, "touch", json_boolean(v[1] != 0));
-    snprintf(out->op, sizeof out->op, "automation_schedule");
+    snprintf(out->op, sizeof out->op, "%s", op);
     return REEL_OK;
+}
+
+#define PARAM_PREFIX "/reel/param/"
+
+int reel_osc_param_target(const char *path, char *target, size_t n, reel_error *err)
+{
+    if (strncmp(path, PARAM_PREFIX, strlen(PARAM_PREFIX)) != 0)
+        return reel_error_set(err, REEL_ENOENT, "OSC address %.100s is not under "
+                              PARAM_PREFIX, path);
+    const char *rest = path + strlen(PARAM_PREFIX);
+    const char *slash = strchr(rest, '/');
+    if (!slash || slash == rest || !slash[1])
+        return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: want "
+                              PARAM_PREFIX "<node>/<param> or " PARAM_PREFIX "clip/<id>/gain",
+                              path);
+    if (strncmp(rest, "clip/", 5) == 0) {
+        const char *id = rest + 5, *g = strchr(id, '/');
+        if (!g || g == id || strcmp(g, "/gain") != 0)
+            return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: a clip's address is "
+                                  PARAM_PREFIX "clip/<id>/gain", path);
+        snprintf(target, n, "clip:%.*s:gain", (int)(g - id), id);
+    } else {
+        if (strchr(slash + 1, '/'))
+            return reel_error_set(err, REEL_ENOENT, "OSC address %.100s: want "
+                                  PARAM_PREFIX "<node>/<param>", path);
+        snprintf(target, n, "%.*s:%s", (int)(slash - rest), rest, slash + 1);
+    }
+    return REEL_OK;
+}
+
+/* /reel/param/<node>/<param> value [touch] and /reel/param/clip/<id>/gain
+ * value [touch] -> automation_schedule {target, value, touch}: every
+ * parameter of the graph playing has an address (OSCQuery publishes them). */
+static int map_param(const char *path, const char *types, lo_arg **argv, int argc,
+                     reel_osc_call *out, reel_error *err)
+{
+    char target[208];
+    int rc = reel_osc_param_target(path, target, sizeof target, err);
+    if (rc)
+        return rc;
+    return value_touch_call(path, types, argv, argc, "automation_schedule", "target", target,
+                            out, err);
 }
 
 /* Any other address is a controller's, for the mappings: value [touch] ->
@@ -117,27 +138,7 @@ static int map_param(const char *path, const char *types, lo_arg **argv, int arg
 static int map_controller(const char *path, const char *types, lo_arg **argv, int argc,
                           reel_osc_call *out, reel_error *err)
 {
-    if (argc < 1 || argc > 2 || (size_t)argc != strlen(types ? types : ""))
-        return reel_error_set(err, REEL_EINVAL, "%.100s: a mapped OSC address takes a value and "
-                              "an optional touch (1 held, 0 released), got %d arguments", path,
-                              argc);
-    double v[2];
-    for (int i = 0; i < argc; i++) {
-        v[i] = is_number(types[i]) ? number_of(types[i], argv[i]) : NAN;
-        if (!isfinite(v[i]))
-            return reel_error_set(err, REEL_EINVAL, "%.100s: argument %d (%s) must be a finite "
-                                  "number", path, i + 1, i ? "touch" : "value");
-    }
-    json_t *pj = json_string(path);
-    if (!pj)
-        return reel_error_set(err, REEL_EINVAL, "OSC address %.100s is not UTF-8", path);
-    out->args = json_pack("{s:o, s:f}", "osc", pj, "value", v[0]);
-    if (!out->args)
-        return reel_error_set(err, REEL_ENOMEM, "out of memory");
-    if (argc == 2)
-        json_object_set_new(out->args, "touch", json_boolean(v[1] != 0));
-    snprintf(out->op, sizeof out->op, "mapping_input");
-    return REEL_OK;
+    return value_touch_call(path, types, argv, argc, "mapping_input", "osc", path, out, err);
 }
 
 int reel_osc_map(const char *path, const char *types, lo_arg **argv, int argc,

@@ -56,4 +56,9 @@ typedef void (*reel_osc_message_fn)(void *ud, void *msg, size_t len);
 int reel_osc_packet_split(void *data, size_t len, reel_osc_message_fn fn, void *ud,
                           reel_error *err);
 
+/* The automation target of a parameter's OSC address: /reel/param/<node>/<param>
+ * -> "<node>:<param>", /reel/param/clip/<id>/gain -> "clip:<id>:gain"
+ * (REEL_ENOENT naming the form wanted otherwise). */
+int reel_osc_param_target(const char *path, char *target, size_t n, reel_error *err);
+
 #endif
