@@ -12,6 +12,7 @@
 #include "test_util.h"
 
 #include "core/hash.h"
+#include "core/sha1.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -299,10 +300,48 @@ static void test_random_ids_differ(void **state)
     assert_true(reel_hash_equal(&ids[0], &back));
 }
 
+/* SHA-1 (the WebSocket handshake's): FIPS 180 examples, both padding
+ * cases (55 and 56 bytes, where the length spills into a second block),
+ * and a million 'a'. */
+static void test_sha1_vectors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t repeat;
+        const char *hex;
+    } v[] = {
+        {"", 1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+        {"abc", 1, "a9993e364706816aba3e25717850c26c9cd0d89d"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+         "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+        {"a", 55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"},
+        {"a", 64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"},
+        {"a", 1000000, "34aa973cd4c4daa4f61eeb2bdbad27316534016f"},
+        {"dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11", 1,
+         "b37a4f2cc0624f1690f64606cf385945b2bec4ea"}, /* RFC 6455 section 1.3's example */
+    };
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        size_t n = strlen(v[k].in) * v[k].repeat;
+        char *buf = malloc(n + 1);
+        assert_non_null(buf);
+        for (size_t r = 0; r < v[k].repeat; r++)
+            memcpy(buf + r * strlen(v[k].in), v[k].in, strlen(v[k].in));
+        uint8_t d[20];
+        reel_sha1(buf, n, d);
+        char hex[41];
+        for (int i = 0; i < 20; i++)
+            snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        assert_string_equal(hex, v[k].hex);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_vectors),
+        cmocka_unit_test(test_sha1_vectors),
         cmocka_unit_test(test_hex_round_trip),
         cmocka_unit_test(test_string_prefix),
         cmocka_unit_test(test_rejects_bad_hex),
