@@ -10,7 +10,8 @@
  * an error code on failure; a matched route never carries a dot segment or
  * a NUL-free parameter that is empty; a page name has no path in it; a
  * peaks route has 1..REEL_HTTP_PEAK_BINS_MAX bins and no session bounds; a satisfiable range lies inside the
- * resource; a failed slice body leaves nothing allocated and names a code.
+ * resource; a failed slice body leaves nothing allocated and names a code; WebSocket frames
+ * (the same bytes as a stream of them) lie inside the input.
  */
 #include "surface/http/http_parse.h"
 
@@ -83,5 +84,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         strcmp(s + strlen(s) - 16, "0123456789abcdef") != 0)
         abort();
     free(s);
+    /* the bytes as a stream of WebSocket client frames: a frame lies inside what was given,
+     * its header is one of the three sizes, a refusal is 1002 or 1009 */
+    for (size_t at = 0; at < size;) {
+        reel_ws_frame f;
+        long k = reel_ws_frame_parse(data + at, size - at, 4096, &f);
+        if (k == 0)
+            break;
+        if (k < 0) {
+            if (k != -1002 && k != -1009)
+                abort();
+            break;
+        }
+        if ((size_t)k > size - at || f.header + f.len != (size_t)k || f.len > 4096 ||
+            (f.header != 6 && f.header != 8 && f.header != 14) || (f.op >= 8 && f.len > 125))
+            abort();
+        at += (size_t)k;
+    }
     return 0;
 }

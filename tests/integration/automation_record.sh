@@ -25,14 +25,7 @@ source "$(dirname "$0")/jack_lib.sh"
 need sox curl oscsend
 start_jackd
 
-mksrc "$TMP/m.wav" 1 1 f32 $RATE
-ok reel init >/dev/null
-AM=$(import_art "$TMP/m.wav")
-edit project create rec --rate $RATE
-P=$(idof project)
-edit track add "$P" --channels 1
-T=$(idof track)
-edit clip add "$P" --track "$T" --at 0 --source "$AM"
+mono_project rec $RATE
 edit graph set "$P" --graph '{"nodes":[{"id":"t","kind":"track","track":"'"$T"'"},
  {"id":"b1","kind":"bus","channels":1},{"id":"b2","kind":"bus","channels":1},{"id":"b3","kind":"bus","channels":1},
  {"id":"o","kind":"output","channels":1}],

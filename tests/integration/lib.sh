@@ -191,6 +191,20 @@ mono_stereo_project() {
     edit clip add "$P" --track "$TS" --at 0 --source "$AS"
 }
 
+# mono_project NAME RATE: a new store's project NAME at RATE with one mono track T playing a 1 s
+# sox-made float source from 0 ($TMP/m.wav, artifact AM): the transport tests' common ground.
+# Sets P, T, AM.
+mono_project() {
+    mksrc "$TMP/m.wav" 1 1 f32 "$2"
+    ok reel init >/dev/null
+    AM=$(import_art "$TMP/m.wav")
+    edit project create "$1" --rate "$2"
+    P=$(idof project)
+    edit track add "$P" --channels 1
+    T=$(idof track)
+    edit clip add "$P" --track "$T" --at 0 --source "$AM"
+}
+
 # status_field URI FIELD
 status_field() {
     reel --json status "$1" | json "d['$2']"

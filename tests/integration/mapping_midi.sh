@@ -25,14 +25,7 @@ source "$(dirname "$0")/jack_lib.sh"
 need sox oscsend oscdump jack_midiseq jack_midi_dump
 start_jackd
 
-mksrc "$TMP/m.wav" 1 1 f32 $RATE
-ok reel init >/dev/null
-AM=$(import_art "$TMP/m.wav")
-edit project create maps --rate $RATE
-P=$(idof project)
-edit track add "$P" --channels 1
-T=$(idof track)
-edit clip add "$P" --track "$T" --at 0 --source "$AM"
+mono_project maps $RATE
 edit graph set "$P" --graph '{"nodes":[{"id":"t","kind":"track","track":"'"$T"'"},
  {"id":"b","kind":"bus","channels":1},{"id":"o","kind":"output","channels":1}],
  "connections":[{"from":"t","to":"b"},{"from":"b","to":"o"}]}'

@@ -18,14 +18,7 @@ DEB_PY=/usr/bin/python3
     fail "this test needs Debian's python3-websockets ($DEB_PY -c 'import websockets')"
 start_jackd
 
-mksrc "$TMP/m.wav" 1 1 f32 $RATE
-ok reel init >/dev/null
-AM=$(import_art "$TMP/m.wav")
-edit project create ws --rate $RATE
-P=$(idof project)
-edit track add "$P" --channels 1
-T=$(idof track)
-edit clip add "$P" --track "$T" --at 0 --source "$AM"
+mono_project ws $RATE
 edit graph set "$P" --graph '{"nodes":[{"id":"t","kind":"track","track":"'"$T"'"},
  {"id":"b","kind":"bus","channels":1},{"id":"o","kind":"output","channels":1}],
  "connections":[{"from":"t","to":"b"},{"from":"b","to":"o"}]}'

@@ -504,9 +504,46 @@ static void test_origin(void **state)
     assert_false(reel_http_origin_ok("http://192.168.1.5:7070", NULL));
 }
 
+/* WebSocket client frames: RFC 6455 section 5.7's masked "Hello", a 16-bit
+ * length, too few bytes, and every refusal. */
+static void test_ws_frames(void **state)
+{
+    (void)state;
+    reel_ws_frame f;
+    uint8_t hello[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
+    assert_int_equal(reel_ws_frame_parse(hello, sizeof hello, 100, &f), 11);
+    assert_true(f.fin && f.op == 1 && f.header == 6 && f.len == 5);
+    char text[6] = {0};
+    for (int i = 0; i < 5; i++)
+        text[i] = (char)(hello[6 + i] ^ f.mask[i & 3]);
+    assert_string_equal(text, "Hello");
+    for (size_t n = 0; n < sizeof hello; n++) /* every prefix: wait for more */
+        assert_int_equal(reel_ws_frame_parse(hello, n, 100, &f), 0);
+    static uint8_t big[8 + 300] = {0x02, 0xfe, 0x01, 0x2c, 1, 2, 3, 4};
+    assert_int_equal(reel_ws_frame_parse(big, sizeof big, 300, &f), 308);
+    assert_true(!f.fin && f.op == 2 && f.header == 8 && f.len == 300);
+    assert_int_equal(reel_ws_frame_parse(big, sizeof big, 299, &f), -1009);
+    uint8_t huge[14] = {0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 1}; /* 65537 bytes */
+    assert_int_equal(reel_ws_frame_parse(huge, sizeof huge, 65536, &f), -1009);
+    uint8_t unmasked[] = {0x81, 0x05, 'H', 'e', 'l', 'l', 'o'};
+    assert_int_equal(reel_ws_frame_parse(unmasked, sizeof unmasked, 100, &f), -1002);
+    uint8_t rsv[] = {0xc1, 0x80, 0, 0, 0, 0};
+    assert_int_equal(reel_ws_frame_parse(rsv, sizeof rsv, 100, &f), -1002);
+    uint8_t op3[] = {0x83, 0x80, 0, 0, 0, 0};
+    assert_int_equal(reel_ws_frame_parse(op3, sizeof op3, 100, &f), -1002);
+    uint8_t ping_frag[] = {0x09, 0x80, 0, 0, 0, 0};
+    assert_int_equal(reel_ws_frame_parse(ping_frag, sizeof ping_frag, 100, &f), -1002);
+    uint8_t ping_long[] = {0x89, 0xfe, 0, 126};
+    assert_int_equal(reel_ws_frame_parse(ping_long, sizeof ping_long, 1000, &f), -1002);
+    uint8_t close[] = {0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8};
+    assert_int_equal(reel_ws_frame_parse(close, sizeof close, 100, &f), 8);
+    assert_true(f.op == 8 && f.len == 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ws_frames),
         cmocka_unit_test(test_routes_match),  cmocka_unit_test(test_routes_resources),
         cmocka_unit_test(test_routes_sessions), cmocka_unit_test(test_routes_reject),
         cmocka_unit_test(test_routes_web),

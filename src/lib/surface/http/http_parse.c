@@ -613,3 +613,39 @@ bool reel_http_origin_ok(const char *origin, const char *self_url)
     return self_url && origin_split(self_url, self_host, sizeof self_host, &self_auth) &&
            strcasecmp(auth, self_auth) == 0 && strncasecmp(origin, self_url, 5) == 0;
 }
+
+long reel_ws_frame_parse(const uint8_t *p, size_t n, size_t max, reel_ws_frame *f)
+{
+    if (n < 2)
+        return 0;
+    f->fin = p[0] & 0x80;
+    f->op = p[0] & 0x0f;
+    bool masked = p[1] & 0x80;
+    uint64_t len = p[1] & 0x7f;
+    size_t hl = 2;
+    if (!masked || (p[0] & 0x70) || (f->op > 2 && f->op < 8) || f->op > 10)
+        return -1002;
+    if (len == 126) {
+        if (n < 4)
+            return 0;
+        len = (uint64_t)p[2] << 8 | p[3];
+        hl = 4;
+    } else if (len == 127) {
+        if (n < 10)
+            return 0;
+        len = 0;
+        for (int i = 0; i < 8; i++)
+            len = len << 8 | p[2 + i];
+        hl = 10;
+    }
+    if (f->op >= 8 && (!f->fin || len > 125))
+        return -1002;
+    if (len > max)
+        return -1009;
+    if (n < hl + 4 || n - hl - 4 < len)
+        return 0;
+    memcpy(f->mask, p + hl, 4);
+    f->header = hl + 4;
+    f->len = (size_t)len;
+    return (long)(f->header + f->len);
+}

@@ -139,4 +139,21 @@ bool reel_http_origin_ok(const char *origin, const char *self_url);
  * in time independent of where the bytes differ. */
 bool reel_http_bearer_ok(const char *header, const char *token);
 
+/* ---- WebSocket frames (RFC 6455 section 5.2), as a client sends them ---- */
+
+typedef struct reel_ws_frame {
+    bool fin;
+    int op;        /* 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong */
+    size_t header; /* bytes before the payload (with the mask) */
+    size_t len;    /* payload bytes */
+    uint8_t mask[4];
+} reel_ws_frame;
+
+/* The client frame at the start of p[0..n): its total size (header and
+ * payload, all inside p) when complete, 0 when more bytes are needed, or
+ * minus the close code to answer with: -1002 (not masked, reserved bits
+ * or opcode, a control frame fragmented or over 125 bytes), -1009 (a
+ * payload over `max`). */
+long reel_ws_frame_parse(const uint8_t *p, size_t n, size_t max, reel_ws_frame *f);
+
 #endif

@@ -194,71 +194,44 @@ static void on_message(http_ws *w, int op, const uint8_t *p, size_t n)
     free(copy);
 }
 
-/* Take every complete frame in w->in. False: close the connection (after
- * sending a close with the reason, where there is one). */
+/* Take every complete frame in w->in (reel_ws_frame_parse). False: close
+ * the connection (after sending a close with the reason, where there is one). */
 static bool take_frames(http_ws *w)
 {
     size_t at = 0;
     bool ok = true;
     while (ok) {
-        const uint8_t *p = w->in + at;
-        size_t left = w->n_in - at;
-        if (left < 2)
+        reel_ws_frame f;
+        long k = reel_ws_frame_parse(w->in + at, w->n_in - at, WS_MSG_MAX, &f);
+        if (k == 0)
             break;
-        bool fin = p[0] & 0x80, masked = p[1] & 0x80;
-        int op = p[0] & 0x0f;
-        uint64_t len = p[1] & 0x7f;
-        size_t hl = 2;
-        if (len == 126) {
-            if (left < 4)
-                break;
-            len = (uint64_t)p[2] << 8 | p[3], hl = 4;
-        } else if (len == 127) {
-            if (left < 10)
-                break;
-            len = 0;
-            for (int i = 0; i < 8; i++)
-                len = len << 8 | p[2 + i];
-            hl = 10;
-        }
-        if (!masked || (p[0] & 0x70)) { /* unmasked client frame, or reserved bits */
-            send_close(w, 1002);
+        if (k < 0) {
+            send_close(w, (unsigned)-k);
             return false;
         }
-        if (len > WS_MSG_MAX || (op < 8 && w->n_msg + len > WS_MSG_MAX)) {
-            send_close(w, 1009);
-            return false;
-        }
-        if (left < hl + 4 + len)
-            break;
-        uint8_t mask[4];
-        memcpy(mask, p + hl, 4);
-        uint8_t *pl = (uint8_t *)p + hl + 4;
-        for (uint64_t i = 0; i < len; i++)
-            pl[i] ^= mask[i & 3];
-        at += hl + 4 + (size_t)len;
-        if (op >= 8) { /* control frames: never fragmented, at most 125 bytes */
-            if (!fin || len > 125) {
-                send_close(w, 1002);
-                return false;
-            }
-            if (op == 9)
-                ok = send_frame(w, 10, pl, (size_t)len);
-            else if (op == 8) {
-                send_frame(w, 8, pl, len >= 2 ? 2 : 0);
+        uint8_t *pl = w->in + at + f.header;
+        for (size_t i = 0; i < f.len; i++)
+            pl[i] ^= f.mask[i & 3];
+        at += (size_t)k;
+        if (f.op >= 8) { /* ping, pong, close */
+            if (f.op == 9)
+                ok = send_frame(w, 10, pl, f.len);
+            else if (f.op == 8) {
+                send_frame(w, 8, pl, f.len >= 2 ? 2 : 0);
                 return false;
             }
             continue;
         }
-        if (op == 0 ? w->msg_op == 0 : (op != 1 && op != 2) || w->msg_op != 0) {
-            send_close(w, 1002); /* a continuation of nothing, or a new message mid-message */
+        /* a continuation of nothing, a new message mid-message, or one too long */
+        if ((f.op == 0) != (w->msg_op != 0) || w->n_msg + f.len > WS_MSG_MAX) {
+            send_close(w, f.op && w->msg_op ? 1002 : w->n_msg + f.len > WS_MSG_MAX ? 1009 : 1002);
             return false;
         }
-        if (op)
-            w->msg_op = op;
-        memcpy(w->msg + w->n_msg, pl, (size_t)len);
-        w->n_msg += (size_t)len;
-        if (fin) {
+        if (f.op)
+            w->msg_op = f.op;
+        memcpy(w->msg + w->n_msg, pl, f.len);
+        w->n_msg += f.len;
+        if (f.fin) {
             on_message(w, w->msg_op, w->msg, w->n_msg);
             w->n_msg = 0;
             w->msg_op = 0;
