@@ -156,6 +156,16 @@ static const op_verb mapping_verbs[] = {
     {"input", "mapping_input", {0}, "--osc /ADDRESS --value V [--touch] | --midi B,B,B"},
 };
 
+static const op_verb widget_verbs[] = {
+    {"add", "widget_add", {"project"},
+     "P --widget '{\"kind\":\"slider\",\"targets\":[{\"target\":\"NODE:gain\"}]}' " EDIT},
+    {"update", "widget_update", {"project", "widget"},
+     "P W [--kind K] [--name N] [--targets JSON] " EDIT},
+    {"remove", "widget_remove", {"project", "widget"}, "P W " EDIT},
+    {"set", "widget_set", {"project", "widget"},
+     "P W [--value X | --x X --y Y] [--touch | --no-touch]"},
+};
+
 #define FAMILY(n, about, v) {n, about, v, sizeof v / sizeof v[0]}
 static const op_family families[] = {
     FAMILY("project",
@@ -210,6 +220,12 @@ static const op_family families[] = {
            "  action; feedback to control_out and the OSC sender; pickup; learn binds the\n"
            "  next message received.\n",
            mapping_verbs),
+    FAMILY("widget",
+           "  widgets (W: a widget id): sliders, macros, toggles, buttons and XY pads in the\n"
+           "  project, each driving parameters (through a mapping's transform) and actions;\n"
+           "  set moves one of the project playing (positions 0..1; a toggle set without a\n"
+           "  value flips).\n",
+           widget_verbs),
     FAMILY("take",
            "  a window of a captured stream placed on a track without copying a frame\n"
            "  (a virtual slice; time specs as for `reel slice`: -2m, head, #FRAME...)\n",
@@ -321,6 +337,7 @@ int cmd_lane(cli *c) { return run_family(c, family_find("lane")); }
 int cmd_automation(cli *c) { return run_family(c, family_find("automation")); }
 int cmd_scene(cli *c) { return run_family(c, family_find("scene")); }
 int cmd_mapping(cli *c) { return run_family(c, family_find("mapping")); }
+int cmd_widget(cli *c) { return run_family(c, family_find("widget")); }
 
 int cmd_project_render(cli *c)
 {

@@ -61,6 +61,7 @@ static const cli_command commands[] = {
     {"automation", cmd_automation},
     {"scene", cmd_scene},
     {"mapping", cmd_mapping},
+    {"widget", cmd_widget},
     {"play", cmd_play},
 };
 
@@ -143,6 +144,8 @@ static void usage(FILE *f)
           "  mapping add P --mapping JSON | remove P M | list P | learn P --mapping JSON\n"
           "       [--timeout S] | input --osc /ADDR --value V [--touch] | --midi B,B,B\n"
           "                                         controller mappings (MIDI, OSC), feedback\n"
+          "  widget add P --widget JSON | update P W ... | remove P W | set P W [--value X |\n"
+          "       --x X --y Y] [--touch]            sliders, toggles, buttons, XY pads, macros\n"
           "    (project, track, timeline, marker add, tempo, event, clip, take: each option is\n"
           "    the op's argument; an edit takes --base V; `reel clip split --help`)\n"
           "SRC: tone[:FREQ] | file:PATH | alsa[:DEVICE] | alsa-midi[:CLIENT:PORT] |\n"

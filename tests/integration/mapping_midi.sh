@@ -17,6 +17,7 @@
 #  - a flood of 20000 OSC messages: counted and coalesced, the periods go on;
 #  - actions: a note arms and disarms a lane, a program change recalls the next scene, a note
 #    stops the transport;
+#  - widgets: an XY pad, a toggle and a button move the project playing; refusals;
 #  - telemetry: per-node CPU time in transport_state and as transport.telemetry on /api/events;
 #  - bad input: a target the graph lacks, a port that does not exist, a bad transform, an
 #    unknown mapping, a learn nobody answers.
@@ -248,6 +249,47 @@ wait_map "d['mappings']['actions'] >= 1"
 settle
 settle
 [[ $(value b:pan) == -0.5 ]] || fail "scene_next recalled b:pan = $(value b:pan), want the first scene's -0.5"
+# Widgets: an XY pad (x -> b:gain 0..1, y -> b:pan), a toggle on b:mute, a button that recalls
+# the next scene; each moves the project playing through automation_schedule.
+edit widget add "$P" --widget '{"kind":"xy","name":"pad","targets":[{"target":"b:gain","transform":{"min":0,"max":1}},{"target":"b:pan","axis":"y"}]}'
+WXY=$(idof widget)
+ok reel --json widget set "$P" "$WXY" --x 0.25 --y 0.25 >"$TMP/wset.json"
+json_check "d['applied'] == [{'target': 'b:gain', 'value': 0.25}, {'target': 'b:pan', 'value': -0.5}]" "$TMP/wset.json"
+settle
+[[ $(value b:gain) == 0.25 && $(value b:pan) == -0.5 ]] || fail "the XY pad set b:gain $(value b:gain), b:pan $(value b:pan)"
+edit widget add "$P" --widget '{"kind":"toggle","targets":[{"target":"b:mute"}]}'
+WT=$(idof widget)
+ok reel widget set "$P" "$WT" >/dev/null
+settle
+[[ $(value b:mute) == 1.0 ]] || fail "the toggle did not mute: $(value b:mute)"
+ok reel widget set "$P" "$WT" >/dev/null
+settle
+[[ $(value b:mute) == 0.0 ]] || fail "the toggle did not unmute: $(value b:mute)"
+edit widget add "$P" --widget '{"kind":"button","targets":[{"action":"scene_next"}]}'
+WB=$(idof widget)
+ok reel --json widget set "$P" "$WB" --value 1 >"$TMP/wset.json"
+json_check "d['applied'] == [{'action': 'fired'}]" "$TMP/wset.json"
+settle
+settle
+[[ $(value b:pan) == 0.5 ]] || fail "the button's scene_next recalled b:pan = $(value b:pan), want the second scene's 0.5"
+ok reel --json widget set "$P" "$WB" --value 1 >"$TMP/wset.json"   # still held: no new press
+json_check "d['applied'] == []" "$TMP/wset.json"
+expect_fail any reel widget set "$P" w99-0000 --value 1
+grep -q "no widget 'w99-0000'" "$TMP/ef.err" || fail "unknown widget: $(cat "$TMP/ef.err")"
+expect_fail any reel widget set "$P" "$WXY" --x 0.5
+grep -q "needs 'y'" "$TMP/ef.err" || fail "xy without y: $(cat "$TMP/ef.err")"
+expect_fail any reel widget set "$P" "$WXY" --x 2 --y 0
+grep -q "'x' must be a position" "$TMP/ef.err" || fail "x out of range: $(cat "$TMP/ef.err")"
+expect_fail any reel widget add "$P" --widget '{"kind":"knob","targets":[{"target":"b:gain"}]}'
+grep -q "knob" "$TMP/ef.err" || fail "bad kind: $(cat "$TMP/ef.err")"
+expect_fail any reel widget add "$P" --widget '{"kind":"slider","targets":[{"target":"nope:gain"}]}'
+grep -q "targets\[0\]" "$TMP/ef.err" || fail "bad widget target: $(cat "$TMP/ef.err")"
+expect_fail any reel widget add "$P" --widget '{"kind":"slider","targets":[{"target":"b:gain","axis":"y"}]}'
+grep -q "only an xy pad" "$TMP/ef.err" || fail "y axis on a slider: $(cat "$TMP/ef.err")"
+edit widget update "$P" "$WT" --name mute
+edit widget remove "$P" "$WB"
+ok reel --json project show "$P" >"$TMP/show.json"
+json_check "sorted(w['id'] for w in d['document']['widgets']) == sorted(['$WXY', '$WT']) and [w.get('name') for w in d['document']['widgets'] if w['id'] == '$WT'] == ['mute']" "$TMP/show.json"
 inject 144,61,100
 wait_map "not d['playing']"
 ok reel --json mapping list "$P" >"$TMP/list.json"

@@ -278,6 +278,13 @@ async function main() {
     const ml = await call('mapping_list', { project: P });
     check(ml.mappings.length === 1 && ml.mappings[0].id === mp.mapping, `mapping_list ${JSON.stringify(ml)}`);
     await call('mapping_remove', { project: P, mapping: mp.mapping });
+    const wd = await call('widget_add', { project: P, widget: { kind: 'xy', name: 'pad',
+      targets: [{ target: 'a:gain', transform: { min: 0, max: 1 } }, { target: 'a:pan', axis: 'y' }] } });
+    await call('widget_update', { project: P, widget: wd.widget, name: 'pad 2' });
+    const ws = await client.callTool({ name: 'widget_set', arguments: { project: P, widget: wd.widget, x: 0.5, y: 0.5 } });
+    check(ws.isError === true && /transport_play/.test(textOf(ws)), `widget_set stopped: ${textOf(ws)}`);
+    called.add('widget_set');
+    await call('widget_remove', { project: P, widget: wd.widget });
     const oq = await call('oscquery', {});
     check(oq.FULL_PATH === '/' && oq.CONTENTS.reel, `oscquery ${JSON.stringify(oq)}`);
     const rn = await call('render', { project: P, stems: true });

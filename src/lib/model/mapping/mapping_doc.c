@@ -190,6 +190,17 @@ static int parse_transform(json_t *t, reel_mapping *m, reel_error *err)
     return REEL_OK;
 }
 
+int reel_mapping_parse_output(json_t *doc, reel_mapping *m, reel_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (!json_is_object(doc))
+        return reel_error_set(err, REEL_EINVAL, "not an object");
+    m->kind = REEL_MAP_OSC; /* no input of its own */
+    m->channel = m->number = -1;
+    int rc = parse_target(doc, m, err);
+    return rc ? rc : parse_transform(json_object_get(doc, "transform"), m, err);
+}
+
 int reel_mapping_parse(json_t *doc, reel_mapping *m, reel_error *err)
 {
     memset(m, 0, sizeof *m);

@@ -124,6 +124,10 @@ typedef struct reel_map_midi_state {
  * the first wrong one). `id` may be absent (then empty). */
 int reel_mapping_parse(json_t *doc, reel_mapping *m, reel_error *err);
 
+/* Only the output half ("target" or "action" with "lane", "transform"):
+ * a widget's targets (widget_doc.h). */
+int reel_mapping_parse_output(json_t *doc, reel_mapping *m, reel_error *err);
+
 void reel_map_midi_state_init(reel_map_midi_state *st);
 /* One MIDI message (1 to 3 bytes) as a controller message; false for
  * messages no mapping can take (clock, an NRPN selection, ...). */

@@ -465,6 +465,15 @@ static void *dispatch_main(void *ud)
 
 /* ---- control side -------------------------------------------------------------------- */
 
+void reel_map_live_fire(reel_map_live *m, const reel_mapping *a, const char *project)
+{
+    work w = {.m = *a, .fire = true};
+    pthread_mutex_lock(&m->mu);
+    m->actions++;
+    pthread_mutex_unlock(&m->mu);
+    do_action(m, &w, project);
+}
+
 int reel_map_live_attach(reel_map_live *m, reel_jack *j, reel_error *err)
 {
     pthread_mutex_lock(&m->mu);

@@ -12,8 +12,10 @@
  * and after each mapping edit), and applied through the ops, never around
  * them: a parameter by automation_schedule (with the device frame, so an
  * armed lane records it at the position played when it arrived; applied
- * at the next period; smoothing is a ramp), an action by scene_recall,
- * transport_play / transport_stop, record_arm or marker.
+ * at the next period; smoothing is a ramp), an action by scene_recall
+ * (the head's scenes in order), transport_play / transport_stop,
+ * record_arm (a press toggles the lane's arming) or marker (the moment on
+ * the recording, as /reel/marker).
  *
  * Rate limits (a flood is counted, never a stall): the ring drops what
  * finds it full (counted by the realtime side); within one millisecond
@@ -83,6 +85,11 @@ int reel_map_live_midi(reel_map_live *m, const uint8_t *d, size_t n, reel_error 
  * mapping's "input" (*input, new reference). REEL_ESTATE when none came;
  * REEL_ECONFLICT if a learn is under way. */
 int reel_map_live_learn(reel_map_live *m, double timeout_s, json_t **input, reel_error *err);
+
+/* Carry out action `a` (a mapping's or a widget's target) on `project` now,
+ * through the ops (counted with the mappings' actions). Not under the
+ * transport's lock. */
+void reel_map_live_fire(reel_map_live *m, const reel_mapping *a, const char *project);
 
 /* Ports and counters, for transport_state. */
 json_t *reel_map_live_state(reel_map_live *m);
