@@ -132,6 +132,14 @@ expect_fail() {
     grep -q '^reel: ' "$TMP/ef.err" || fail "stderr does not start with 'reel: ': $* -- $err"
 }
 
+# refuses PATTERN CMD...: CMD fails as expect_fail wants, its one line matching PATTERN (grep -E).
+refuses() {
+    local pat=$1
+    shift
+    expect_fail any "$@"
+    grep -qE -- "$pat" "$TMP/ef.err" || fail "refusal of $* does not say '$pat': $(cat "$TMP/ef.err")"
+}
+
 # json EXPR [FILE]: evaluate a python expression over the JSON document `d` (stdin or FILE).
 json() {
     local expr=$1 file=${2:-/dev/stdin}

@@ -70,18 +70,12 @@ OUT=$(json "d['mappings']['feedback_port']" "$TMP/state.json")
 
 # Bad input first: nothing of it is stored.
 V0=$(reel --json project history "$P" | json "len(d['versions'])")
-expect_fail any reel mapping add "$P" --mapping '{"input":{"midi":"cc","number":7},"target":"nope:gain"}'
-grep -q "nope" "$TMP/ef.err" || fail "unknown target: $(cat "$TMP/ef.err")"
-expect_fail any reel mapping add "$P" --mapping '{"input":{"midi":"cc","number":7},"target":"t:gain","port":"nobody:out"}'
-grep -q "nobody:out" "$TMP/ef.err" || fail "unknown port: $(cat "$TMP/ef.err")"
-expect_fail any reel mapping add "$P" --mapping '{"input":{"midi":"cc","number":7},"target":"t:gain","transform":{"quantize":1}}'
-grep -q "quantize" "$TMP/ef.err" || fail "bad transform: $(cat "$TMP/ef.err")"
-expect_fail any reel mapping add "$P" --mapping '{"input":{"midi":"cc"},"target":"t:gain"}'
-grep -q "needs a 'number'" "$TMP/ef.err" || fail "no number: $(cat "$TMP/ef.err")"
-expect_fail any reel mapping remove "$P" m99-0000
-grep -q "no mapping 'm99-0000'" "$TMP/ef.err" || fail "unknown mapping: $(cat "$TMP/ef.err")"
-expect_fail any reel mapping learn "$P" --mapping '{"target":"t:gain"}' --timeout 0.2
-grep -q "no controller message came" "$TMP/ef.err" || fail "learn timeout: $(cat "$TMP/ef.err")"
+refuses "nope" reel mapping add "$P" --mapping '{"input":{"midi":"cc","number":7},"target":"nope:gain"}'
+refuses "nobody:out" reel mapping add "$P" --mapping '{"input":{"midi":"cc","number":7},"target":"t:gain","port":"nobody:out"}'
+refuses "quantize" reel mapping add "$P" --mapping '{"input":{"midi":"cc","number":7},"target":"t:gain","transform":{"quantize":1}}'
+refuses "needs a 'number'" reel mapping add "$P" --mapping '{"input":{"midi":"cc"},"target":"t:gain"}'
+refuses "no mapping 'm99-0000'" reel mapping remove "$P" m99-0000
+refuses "no controller message came" reel mapping learn "$P" --mapping '{"target":"t:gain"}' --timeout 0.2
 V1=$(reel --json project history "$P" | json "len(d['versions'])")
 [[ $V0 == "$V1" ]] || fail "refused mappings stored versions ($V0 -> $V1)"
 
@@ -274,18 +268,12 @@ settle
 [[ $(value b:pan) == 0.5 ]] || fail "the button's scene_next recalled b:pan = $(value b:pan), want the second scene's 0.5"
 ok reel --json widget set "$P" "$WB" --value 1 >"$TMP/wset.json"   # still held: no new press
 json_check "d['applied'] == []" "$TMP/wset.json"
-expect_fail any reel widget set "$P" w99-0000 --value 1
-grep -q "no widget 'w99-0000'" "$TMP/ef.err" || fail "unknown widget: $(cat "$TMP/ef.err")"
-expect_fail any reel widget set "$P" "$WXY" --x 0.5
-grep -q "needs 'y'" "$TMP/ef.err" || fail "xy without y: $(cat "$TMP/ef.err")"
-expect_fail any reel widget set "$P" "$WXY" --x 2 --y 0
-grep -q "'x' must be a position" "$TMP/ef.err" || fail "x out of range: $(cat "$TMP/ef.err")"
-expect_fail any reel widget add "$P" --widget '{"kind":"knob","targets":[{"target":"b:gain"}]}'
-grep -q "knob" "$TMP/ef.err" || fail "bad kind: $(cat "$TMP/ef.err")"
-expect_fail any reel widget add "$P" --widget '{"kind":"slider","targets":[{"target":"nope:gain"}]}'
-grep -q "targets\[0\]" "$TMP/ef.err" || fail "bad widget target: $(cat "$TMP/ef.err")"
-expect_fail any reel widget add "$P" --widget '{"kind":"slider","targets":[{"target":"b:gain","axis":"y"}]}'
-grep -q "only an xy pad" "$TMP/ef.err" || fail "y axis on a slider: $(cat "$TMP/ef.err")"
+refuses "no widget 'w99-0000'" reel widget set "$P" w99-0000 --value 1
+refuses "needs 'y'" reel widget set "$P" "$WXY" --x 0.5
+refuses "'x' must be a position" reel widget set "$P" "$WXY" --x 2 --y 0
+refuses "knob" reel widget add "$P" --widget '{"kind":"knob","targets":[{"target":"b:gain"}]}'
+refuses "targets\[0\]" reel widget add "$P" --widget '{"kind":"slider","targets":[{"target":"nope:gain"}]}'
+refuses "only an xy pad" reel widget add "$P" --widget '{"kind":"slider","targets":[{"target":"b:gain","axis":"y"}]}'
 edit widget update "$P" "$WT" --name mute
 edit widget remove "$P" "$WB"
 ok reel --json project show "$P" >"$TMP/show.json"

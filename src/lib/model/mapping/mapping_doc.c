@@ -190,6 +190,21 @@ static int parse_transform(json_t *t, reel_mapping *m, reel_error *err)
     return REEL_OK;
 }
 
+int reel_mapping_id_parse(json_t *doc, char out[REEL_MAPPING_ID_MAX], const char *what,
+                          reel_error *err)
+{
+    json_t *id = json_object_get(doc, "id");
+    out[0] = '\0';
+    if (!id)
+        return REEL_OK;
+    const char *s = json_string_value(id);
+    if (!s || !*s || strlen(s) >= REEL_MAPPING_ID_MAX)
+        return reel_error_set(err, REEL_EINVAL, "%s: 'id' must be a string of 1..%d bytes", what,
+                              REEL_MAPPING_ID_MAX - 1);
+    snprintf(out, REEL_MAPPING_ID_MAX, "%s", s);
+    return REEL_OK;
+}
+
 int reel_mapping_parse_output(json_t *doc, reel_mapping *m, reel_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -206,15 +221,9 @@ int reel_mapping_parse(json_t *doc, reel_mapping *m, reel_error *err)
     memset(m, 0, sizeof *m);
     if (!json_is_object(doc))
         return reel_error_set(err, REEL_EINVAL, "mapping: not an object");
-    json_t *id = json_object_get(doc, "id");
-    if (id) {
-        const char *s = json_string_value(id);
-        if (!s || !*s || strlen(s) >= REEL_MAPPING_ID_MAX)
-            return reel_error_set(err, REEL_EINVAL, "mapping: 'id' must be a string of 1..%d "
-                                  "bytes", REEL_MAPPING_ID_MAX - 1);
-        snprintf(m->id, sizeof m->id, "%s", s);
-    }
-    int rc;
+    int rc = reel_mapping_id_parse(doc, m->id, "mapping", err);
+    if (rc)
+        return rc;
     if ((rc = parse_input(json_object_get(doc, "input"), m, err)) ||
         (rc = parse_target(doc, m, err)) ||
         (rc = parse_transform(json_object_get(doc, "transform"), m, err)) ||

@@ -124,6 +124,11 @@ typedef struct reel_map_midi_state {
  * the first wrong one). `id` may be absent (then empty). */
 int reel_mapping_parse(json_t *doc, reel_mapping *m, reel_error *err);
 
+/* The document's optional "id" into out ("" when absent); `what` names the
+ * document in the error. */
+int reel_mapping_id_parse(json_t *doc, char out[REEL_MAPPING_ID_MAX], const char *what,
+                          reel_error *err);
+
 /* Only the output half ("target" or "action" with "lane", "transform"):
  * a widget's targets (widget_doc.h). */
 int reel_mapping_parse_output(json_t *doc, reel_mapping *m, reel_error *err);

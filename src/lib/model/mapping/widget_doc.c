@@ -13,14 +13,9 @@ int reel_widget_parse(json_t *doc, reel_widget *w, reel_error *err)
     memset(w, 0, sizeof *w);
     if (!json_is_object(doc))
         return reel_error_set(err, REEL_EINVAL, "widget: not an object");
-    json_t *id = json_object_get(doc, "id");
-    if (id) {
-        const char *s = json_string_value(id);
-        if (!s || !*s || strlen(s) >= REEL_MAPPING_ID_MAX)
-            return reel_error_set(err, REEL_EINVAL, "widget: 'id' must be a string of 1..%d "
-                                  "bytes", REEL_MAPPING_ID_MAX - 1);
-        snprintf(w->id, sizeof w->id, "%s", s);
-    }
+    int rc = reel_mapping_id_parse(doc, w->id, "widget", err);
+    if (rc)
+        return rc;
     const char *kind = json_string_value(json_object_get(doc, "kind"));
     int k = -1;
     for (int i = 0; kind && i < 5; i++)

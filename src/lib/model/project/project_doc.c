@@ -57,6 +57,16 @@ json_t *reel_project_find(json_t *arr, const char *id, size_t *index)
     return NULL;
 }
 
+int reel_project_remove_item(json_t *doc, const char *array, const char *id, const char *what,
+                             reel_error *err)
+{
+    size_t idx;
+    if (!reel_project_find(json_object_get(doc, array), id, &idx))
+        return reel_error_set(err, REEL_ENOENT, "no %s '%.64s' in this project", what, id);
+    json_array_remove(json_object_get(doc, array), idx);
+    return REEL_OK;
+}
+
 /* The 4 hex digits after "prj-" that end every id of the project. */
 static void id_tag(json_t *doc, char tag[8])
 {

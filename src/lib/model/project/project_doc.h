@@ -54,6 +54,10 @@ void reel_project_checker_free(reel_project_checker *k);
 /* The object in array `arr` whose "id" is `id` (NULL if none); its index
  * into *index when found and index is not NULL. */
 json_t *reel_project_find(json_t *arr, const char *id, size_t *index);
+/* Remove the object `id` from the document's array `array` (REEL_ENOENT,
+ * "no <what> '<id>' in this project", when it has none). */
+int reel_project_remove_item(json_t *doc, const char *array, const char *id, const char *what,
+                             reel_error *err);
 
 /* A fresh id "<prefix><n>-<tag>" from the document's next_id counter (which
  * it advances; ids are never reused within a project's history, so an id

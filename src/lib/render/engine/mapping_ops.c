@@ -107,12 +107,7 @@ static int edit_mapping_remove(reel_op_ctx *x, json_t *doc, json_t *args, json_t
 {
     (void)x;
     (void)reply;
-    size_t idx;
-    const char *id = reel_arg_str(args, "mapping", "");
-    if (!reel_project_find(json_object_get(doc, "mappings"), id, &idx))
-        return reel_error_set(err, REEL_ENOENT, "no mapping '%.64s' in this project", id);
-    json_array_remove(json_object_get(doc, "mappings"), idx);
-    return REEL_OK;
+    return reel_project_remove_item(doc, "mappings", reel_arg_str(args, "mapping", ""), "mapping", err);
 }
 
 static int op_mapping_remove(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)

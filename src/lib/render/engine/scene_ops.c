@@ -266,12 +266,7 @@ static int edit_scene_remove(reel_op_ctx *x, json_t *doc, json_t *args, json_t *
 {
     (void)x;
     (void)reply;
-    size_t idx;
-    const char *id = reel_arg_str(args, "scene", "");
-    if (!reel_project_find(json_object_get(doc, "scenes"), id, &idx))
-        return reel_error_set(err, REEL_ENOENT, "no scene '%.64s' in this project", id);
-    json_array_remove(json_object_get(doc, "scenes"), idx);
-    return REEL_OK;
+    return reel_project_remove_item(doc, "scenes", reel_arg_str(args, "scene", ""), "scene", err);
 }
 
 static int op_scene_remove(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)

@@ -145,12 +145,7 @@ static int edit_widget_remove(reel_op_ctx *x, json_t *doc, json_t *args, json_t 
 {
     (void)x;
     (void)reply;
-    size_t idx;
-    const char *id = reel_arg_str(args, "widget", "");
-    if (!reel_project_find(json_object_get(doc, "widgets"), id, &idx))
-        return reel_error_set(err, REEL_ENOENT, "no widget '%.64s' in this project", id);
-    json_array_remove(json_object_get(doc, "widgets"), idx);
-    return REEL_OK;
+    return reel_project_remove_item(doc, "widgets", reel_arg_str(args, "widget", ""), "widget", err);
 }
 
 static int op_widget_remove(reel_op_ctx *x, json_t *args, json_t **out, reel_error *err)
