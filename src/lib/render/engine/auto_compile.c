@@ -96,14 +96,16 @@ static int resolve(json_t *doc, const char *target, reel_auto_range *r, reel_err
             }
     } else if (strcmp(kind, "plugin") == 0) {
         reel_lv2_host *h;
-        float lo, hi;
-        bool toggle;
+        float lo = 0, hi = 0;
+        bool toggle = false;
         if (!(rc = reel_lv2_host_new(&h, err))) {
             rc = reel_lv2_control_info(h, a, sget(node, "uri"), b, &lo, &hi, &toggle, err);
             reel_lv2_host_free(h);
-            r->lo = lo;
-            r->hi = hi;
-            r->toggle = toggle;
+            if (!rc) { /* a control the plugin does not have leaves them unset */
+                r->lo = lo;
+                r->hi = hi;
+                r->toggle = toggle;
+            }
         }
     } else {
         rc = reel_error_set(err, REEL_ENOENT, "automation target %s: node %s (%s) has no "
