@@ -375,7 +375,8 @@ static json_t *state_core(transport *t)
 
 /* The watchdog's numbers (seed 003): each node's CPU time per period and
  * its longest span, against the period's duration; late commands; the
- * device's xruns (JACK) or underruns (ALSA). */
+ * device's xruns (JACK) or underruns (ALSA); the frames of cycles the JACK
+ * server skipped for this client. */
 static json_t *telemetry_json(transport *t)
 {
     json_t *nodes = json_object();
@@ -402,7 +403,8 @@ static json_t *telemetry_json(transport *t)
     reel_jack_stats js = {0};
     if (t->j)
         reel_jack_get_stats(t->j, &js);
-    return json_pack("{s:o, s:f, s:f, s:I, s:I, s:I, s:I}", "nodes", nodes, "graph_cpu_percent",
+    return json_pack("{s:o, s:I, s:f, s:f, s:I, s:I, s:I, s:I}", "nodes", nodes,
+                     "dropped_frames", (json_int_t)js.dropped_frames, "graph_cpu_percent",
                      period_us > 0 ? 100.0 * total_us / period_us : 0.0, "period_us", period_us,
                      "late_commands", (json_int_t)st.late, "xruns", (json_int_t)js.xruns,
                      "underruns", (json_int_t)(t->alsa ? reel_alsa_player_underruns(t->alsa) : 0),
