@@ -40,13 +40,17 @@ serve_ready "$TMP/serve.log" "$SERVE_PID"
 OSC_PORT=$(sed -n 's|.*OSC on udp://127.0.0.1:\([0-9]*\).*|\1|p' "$TMP/serve.log")
 [[ -n $OSC_PORT ]] || fail "serve did not print its OSC port: $(cat "$TMP/serve.log")"
 
-# wait_map EXPR: until EXPR (python over d, transport_state's "mappings") holds, at most 10 s.
+# wait_map EXPR: until EXPR (python over transport_state) holds, looking once a period (each
+# look waits for the next period of the device: no sleeping), at most 400 periods.
 wait_map() {
-    local i=0
-    until [[ $(reel call transport_state | json "$1" /dev/stdin 2>/dev/null) == true ]]; do
+    local i=0 st="$TMP/wait_map.json"
+    reel call transport_state >"$st"
+    until [[ $(json "$1" "$st" 2>/dev/null) == true ]]; do
         i=$((i + 1))
-        [[ $i -le 200 ]] || fail "mappings never reached: $1 -- $(reel call transport_state | json "d['mappings']")"
-        sleep 0.05
+        [[ $i -le 400 ]] || fail "mappings never reached: $1 -- $(json "d['mappings']" "$st")"
+        local n
+        n=$(($(json "d['device_periods']" "$st") + 1))
+        reel call transport_state '{"until_periods": '"$n"', "timeout": 30}' >"$st"
     done
 }
 # settle: two more periods, so what was scheduled has been applied.
