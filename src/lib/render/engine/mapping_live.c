@@ -130,7 +130,7 @@ typedef struct work {
     size_t i; /* mapping index under `gen` */
     reel_mapping m;
     bool ranged, caught, fire;
-    double lo, hi, x, prev_x, last_v;
+    double lo, hi, x, prev_x;
     int touch;
     uint64_t dev;
     bool toggle;
@@ -174,7 +174,7 @@ static void handle_msg(reel_map_live *m, const reel_map_msg *msg, uint64_t dev)
 }
 
 /* Under the lock: what is due, copied out (and cleared). */
-static size_t take_work(reel_map_live *m, work *w, size_t cap, uint64_t *gen, uint64_t dev_now)
+static size_t take_work(reel_map_live *m, work *w, size_t cap, uint64_t *gen)
 {
     size_t n = 0;
     *gen = m->gen;
@@ -184,8 +184,8 @@ static size_t take_work(reel_map_live *m, work *w, size_t cap, uint64_t *gen, ui
             continue;
         w[n] = (work){.i = i, .m = lm->m, .ranged = lm->ranged, .caught = lm->caught,
                       .fire = lm->fire, .lo = lm->lo, .hi = lm->hi, .x = lm->pend_x,
-                      .prev_x = lm->last_x, .last_v = lm->last_v, .touch = lm->pend_touch,
-                      .dev = lm->pend_dev ? lm->pend_dev : dev_now, .toggle = lm->toggle};
+                      .prev_x = lm->last_x, .touch = lm->pend_touch,
+                      .dev = lm->pend_dev, .toggle = lm->toggle};
         if (lm->pend)
             lm->last_x = lm->pend_x;
         lm->pend = lm->fire = false;
@@ -439,7 +439,7 @@ static void *dispatch_main(void *ud)
             handle_msg(m, &mm, msg.dev);
         }
         uint64_t gen;
-        size_t n = take_work(m, wk, MAPS_MAX, &gen, 0);
+        size_t n = take_work(m, wk, MAPS_MAX, &gen);
         char project[128];
         snprintf(project, sizeof project, "%s", m->project);
         uint32_t rate = m->j ? reel_jack_sample_rate(m->j) : 0;
