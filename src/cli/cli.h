@@ -116,6 +116,7 @@ int cmd_automation(cli *c);
 int cmd_scene(cli *c);
 int cmd_mapping(cli *c);
 int cmd_widget(cli *c);
+int cmd_follow(cli *c);
 /* `reel render PROJECT ...`: a project rendered through its graph (cmd_slice.c's
  * cmd_render hands a project id over). */
 int cmd_project_render(cli *c);

@@ -166,6 +166,15 @@ static const op_verb widget_verbs[] = {
      "P W [--value X | --x X --y Y] [--touch | --no-touch]"},
 };
 
+static const op_verb follow_verbs[] = {
+    {"set", "follow_set", {"project"},
+     "P --scope clip|group|timeline --target ID [--timeline TL]\n"
+     "              --a '{\"action\":\"PlayNextClip\"}' [--b '{\"action\":\"Stop\"}'] [--chance PCT]\n"
+     "              [--loops N | --no-linked --after X] [--quantize none|beat|bar] " EDIT},
+    {"clear", "follow_clear", {"project"}, "P [--follow F | --target ID | --all] " EDIT},
+    {"enable", "follow_enable", {"project", "enabled"}, "P true|false " EDIT},
+};
+
 #define FAMILY(n, about, v) {n, about, v, sizeof v / sizeof v[0]}
 static const op_family families[] = {
     FAMILY("project",
@@ -226,6 +235,13 @@ static const op_family families[] = {
            "  set moves one of the project playing (positions 0..1; a toggle set without a\n"
            "  value flips).\n",
            widget_verbs),
+    FAMILY("follow",
+           "  follow actions (F: an attachment id) on a clip, a group or a timeline: two\n"
+           "  actions A and B with A's chance in percent, after the clip's end N times\n"
+           "  (linked) or after a time (unlinked), on a beat or bar if quantized; seeded by\n"
+           "  the project's seed, so a render and a realtime run choose alike. enable false\n"
+           "  switches them all off while editing.\n",
+           follow_verbs),
     FAMILY("take",
            "  a window of a captured stream placed on a track without copying a frame\n"
            "  (a virtual slice; time specs as for `reel slice`: -2m, head, #FRAME...)\n",
@@ -338,6 +354,7 @@ int cmd_automation(cli *c) { return run_family(c, family_find("automation")); }
 int cmd_scene(cli *c) { return run_family(c, family_find("scene")); }
 int cmd_mapping(cli *c) { return run_family(c, family_find("mapping")); }
 int cmd_widget(cli *c) { return run_family(c, family_find("widget")); }
+int cmd_follow(cli *c) { return run_family(c, family_find("follow")); }
 
 int cmd_project_render(cli *c)
 {

@@ -62,6 +62,7 @@ static const cli_command commands[] = {
     {"scene", cmd_scene},
     {"mapping", cmd_mapping},
     {"widget", cmd_widget},
+    {"follow", cmd_follow},
     {"play", cmd_play},
 };
 
@@ -146,6 +147,10 @@ static void usage(FILE *f)
           "                                         controller mappings (MIDI, OSC), feedback\n"
           "  widget add P --widget JSON | update P W ... | remove P W | set P W [--value X |\n"
           "       --x X --y Y] [--touch]            sliders, toggles, buttons, XY pads, macros\n"
+          "  follow set P --scope clip|group|timeline --target ID --a JSON [--b JSON]\n"
+          "       [--chance PCT] [--loops N | --no-linked --after X] [--quantize Q]\n"
+          "       | clear P [--follow F | --target ID | --all] | enable P true|false\n"
+          "                                         follow actions, seeded and gapless\n"
           "    (project, track, timeline, marker add, tempo, event, clip, take: each option is\n"
           "    the op's argument; an edit takes --base V; `reel clip split --help`)\n"
           "SRC: tone[:FREQ] | file:PATH | alsa[:DEVICE] | alsa-midi[:CLIENT:PORT] |\n"

@@ -285,6 +285,12 @@ async function main() {
     check(ws.isError === true && /transport_play/.test(textOf(ws)), `widget_set stopped: ${textOf(ws)}`);
     called.add('widget_set');
     await call('widget_remove', { project: P, widget: wd.widget });
+    const fl = await call('follow_set', { project: P, scope: 'clip', target: cl.clip,
+      a: { action: 'PlayAgain' }, b: { action: 'Stop' }, chance: 60, loops: 2, quantize: 'beat' });
+    await call('follow_enable', { project: P, enabled: false });
+    await call('follow_enable', { project: P, enabled: true });
+    const fc = await call('follow_clear', { project: P, follow: fl.follow });
+    check(fc.removed === 1, `follow_clear ${JSON.stringify(fc)}`);
     const oq = await call('oscquery', {});
     check(oq.FULL_PATH === '/' && oq.CONTENTS.reel, `oscquery ${JSON.stringify(oq)}`);
     const rn = await call('render', { project: P, stems: true });

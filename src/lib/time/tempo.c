@@ -350,3 +350,25 @@ int reel_tempo_beats_to_bbt(const reel_tempo_map *m, double beats, int64_t *bar,
     *beat = (double)(1 + in * s->den / 4.0L);
     return REEL_OK;
 }
+
+int reel_tempo_next_grid(const reel_tempo_map *m, const char *q, int64_t pos, uint32_t rate,
+                         int64_t *at, reel_error *err)
+{
+    *at = pos;
+    if (!q || strcmp(q, "none") == 0)
+        return REEL_OK;
+    double beats = reel_tempo_frames_to_beats(m, pos, rate), target = ceil(beats - 1e-9);
+    int rc = REEL_OK;
+    if (strcmp(q, "bar") == 0) {
+        int64_t bar;
+        double beat;
+        if (reel_tempo_beats_to_bbt(m, beats, &bar, &beat))
+            return reel_error_set(err, REEL_EINVAL, "the tempo map has no bar after frame %lld",
+                                  (long long)pos);
+        rc = beat > 1 + 1e-9 ? reel_tempo_bbt_to_beats(m, bar + 1, 1, &target, err)
+                             : reel_tempo_bbt_to_beats(m, bar, 1, &target, err);
+    }
+    if (!rc)
+        *at = reel_tempo_beats_to_frames(m, target, rate);
+    return rc;
+}

@@ -96,4 +96,10 @@ int reel_tempo_bbt_to_beats(const reel_tempo_map *m, int64_t bar, double beat, d
  * or too large position (nothing written then). */
 int reel_tempo_beats_to_bbt(const reel_tempo_map *m, double beats, int64_t *bar, double *beat);
 
+/* The next beat ("beat") or bar ("bar") line at or after frame `pos`, or
+ * pos itself ("none" or NULL): where a quantized command lands. REEL_EINVAL
+ * if the map has no such line (a position past REEL_TEMPO_BEATS_MAX). */
+int reel_tempo_next_grid(const reel_tempo_map *m, const char *q, int64_t pos, uint32_t rate,
+                         int64_t *at, reel_error *err);
+
 #endif /* REEL_TEMPO_H */

@@ -11,6 +11,7 @@
  */
 #include "render/engine/graph_compile.h"
 
+#include "model/follow/follow_plan.h"
 #include "model/project/project_doc.h"
 #include "render/engine/auto_compile.h"
 #include "render/engine/builtin_nodes.h"
@@ -342,6 +343,8 @@ void reel_compiled_free(reel_compiled *c)
     free(c->clip_ref);
     free(c->target);
     free(c->launch);
+    json_decref(c->follow_log);
+    reel_follow_plan_free(c->follow_plan);
     free(c);
 }
 
@@ -362,27 +365,30 @@ static int64_t to_rate(int64_t f, uint32_t src_rate, uint32_t rate)
     return (int64_t)(((unsigned __int128)f * rate + src_rate / 2) / src_rate);
 }
 
-static int place_clip(json_t *doc, json_t *tl, json_t *clip, reel_source_cache *cache,
-                      reel_compiled *c, uint32_t node, reel_error *err)
+/* What clip `clip` of `tl` plays as the plan reads it, at its placement:
+ * its source decoded (and stretched) at the plan's rate. *pc->len is 0
+ * when nothing of it sounds at this rate. */
+static int clip_template(json_t *doc, json_t *tl, json_t *clip, reel_source_cache *cache,
+                         uint32_t rate, reel_plan_clip *pc, reel_error *err)
 {
     const char *id = sget(clip, "id");
     char what[96];
     snprintf(what, sizeof what, "clip %.64s", id ? id : "?");
     double stretch = nget(clip, "stretch", 1), pitch = nget(clip, "pitch", 0);
     reel_source_audio a;
+    memset(pc, 0, sizeof *pc);
     int rc = reel_source_cache_get(cache, json_object_get(clip, "source"), what, &a, err);
     if (rc)
         return rc;
     int64_t at;
     if ((rc = reel_project_pos_frames(doc, tl, nget(clip, "at", 0), &at, err)))
         return rc;
-    int64_t start = to_rate(json_integer_value(json_object_get(clip, "start")), a.src_rate,
-                            c->rate);
-    int64_t end = to_rate(json_integer_value(json_object_get(clip, "end")), a.src_rate, c->rate);
+    int64_t start = to_rate(json_integer_value(json_object_get(clip, "start")), a.src_rate, rate);
+    int64_t end = to_rate(json_integer_value(json_object_get(clip, "end")), a.src_rate, rate);
     int64_t fade_in = to_rate(json_integer_value(json_object_get(clip, "fade_in")), a.src_rate,
-                              c->rate);
+                              rate);
     int64_t fade_out = to_rate(json_integer_value(json_object_get(clip, "fade_out")), a.src_rate,
-                               c->rate);
+                               rate);
     if (end > a.n)
         end = a.n;
     if (start >= end)
@@ -399,7 +405,7 @@ static int place_clip(json_t *doc, json_t *tl, json_t *clip, reel_source_cache *
         fade_in = llround((double)fade_in * stretch);
         fade_out = llround((double)fade_out * stretch);
     }
-    reel_plan_clip pc = {
+    *pc = (reel_plan_clip){
         .at = at,
         .len = len,
         .src = src,
@@ -411,51 +417,120 @@ static int place_clip(json_t *doc, json_t *tl, json_t *clip, reel_source_cache *
         .mute = json_is_true(json_object_get(clip, "mute")),
         .solo = json_is_true(json_object_get(clip, "solo")),
     };
-    if (at + pc.len > c->end)
-        c->end = at + pc.len;
+    return REEL_OK;
+}
+
+/* Add `pc` (clip `id`) to track node `node`; `ref`: it is the clip's own
+ * placement, which its automation targets (gain, launch) name. */
+static int add_clip(reel_compiled *c, uint32_t node, const char *id, const reel_plan_clip *pc,
+                    bool ref, reel_error *err)
+{
+    if (pc->len <= 0)
+        return REEL_OK;
+    if (pc->at + pc->len > c->end)
+        c->end = pc->at + pc->len;
+    if (!ref)
+        return reel_plan_clip_add(c->plan, node, pc, err);
     if (c->n_clip_ref % 64 == 0) {
         reel_clip_ref *r = realloc(c->clip_ref, (c->n_clip_ref + 64) * sizeof *r);
         if (!r)
             return reel_error_set(err, REEL_ENOMEM, "out of memory");
         c->clip_ref = r;
     }
-    reel_clip_ref *ref = &c->clip_ref[c->n_clip_ref];
-    snprintf(ref->id, sizeof ref->id, "%s", id ? id : "");
-    ref->node = node;
-    ref->seq = reel_plan_clip_count(c->plan, node);
-    rc = reel_plan_clip_add(c->plan, node, &pc, err);
+    reel_clip_ref *r = &c->clip_ref[c->n_clip_ref];
+    snprintf(r->id, sizeof r->id, "%s", id ? id : "");
+    r->node = node;
+    r->seq = reel_plan_clip_count(c->plan, node);
+    int rc = reel_plan_clip_add(c->plan, node, pc, err);
     c->n_clip_ref += rc == REEL_OK;
     return rc;
 }
 
-/* Every audio clip of `tl` on a track some track node plays. */
+/* The voices a follow plan asks lengths for (follow_plan.h). */
+typedef struct follow_ud {
+    json_t *doc;
+    reel_source_cache *cache;
+    uint32_t rate;
+} follow_ud;
+
+static int follow_len(void *ud, json_t *tl, json_t *clip, int64_t *frames, reel_error *err)
+{
+    follow_ud *f = ud;
+    reel_plan_clip pc;
+    int rc = clip_template(f->doc, tl, clip, f->cache, f->rate, &pc, err);
+    *frames = pc.len;
+    return rc;
+}
+
+/* Every audio clip of `tl` on a track some track node plays: where it is
+ * placed, or, with follow actions or nested timelines, as the follow plan
+ * says (its log and triggers kept in `c`). */
 static int place_clips(json_t *doc, json_t *tl, const graph *g, reel_source_cache *cache,
-                       reel_compiled *c, reel_error *err)
+                       int64_t horizon, reel_compiled *c, reel_error *err)
 {
     size_t i;
     json_t *clip;
-    json_array_foreach(json_object_get(tl, "clips"), i, clip) {
-        const char *track = sget(clip, "track"), *kind = sget(clip, "kind");
-        for (size_t k = 0; k < g->n; k++) {
-            const gnode *nd = &g->node[k];
-            if (nd->pk != REEL_PLAN_TRACK || strcmp(sget(nd->track, "id"), track) != 0)
-                continue;
-            if (kind && strcmp(kind, "timeline") == 0)
-                return reel_error_set(err, REEL_EFORMAT, "clip %.64s plays a nested timeline: "
-                                      "nested timelines do not render in this build yet",
-                                      sget(clip, "id"));
+    int rc = REEL_OK;
+    if (!reel_follow_plan_needed(doc, tl)) {
+        json_array_foreach(json_object_get(tl, "clips"), i, clip) {
+            const char *track = sget(clip, "track"), *kind = sget(clip, "kind");
             if (kind && strcmp(kind, "audio") != 0)
                 continue; /* action clips carry events, not audio */
-            int rc = place_clip(doc, tl, clip, cache, c, nd->rank, err);
+            for (size_t k = 0; k < g->n && !rc; k++) {
+                const gnode *nd = &g->node[k];
+                if (nd->pk != REEL_PLAN_TRACK || strcmp(sget(nd->track, "id"), track) != 0)
+                    continue;
+                reel_plan_clip pc;
+                if (!(rc = clip_template(doc, tl, clip, cache, c->rate, &pc, err)))
+                    rc = add_clip(c, nd->rank, sget(clip, "id"), &pc, true, err);
+            }
             if (rc)
                 return rc;
         }
+        return REEL_OK;
     }
-    return REEL_OK;
+    follow_ud fu = {doc, cache, c->rate};
+    reel_follow_plan *fp;
+    if ((rc = reel_follow_plan_build(doc, tl, horizon, follow_len, &fu, &fp, err)))
+        return rc;
+    for (size_t v = 0; v < fp->n_voice && !rc; v++) {
+        const reel_follow_voice *fv = &fp->voice[v];
+        const char *track = sget(fv->clip, "track");
+        for (size_t k = 0; k < g->n && !rc; k++) {
+            const gnode *nd = &g->node[k];
+            if (nd->pk != REEL_PLAN_TRACK || strcmp(sget(nd->track, "id"), track) != 0)
+                continue;
+            reel_plan_clip pc;
+            if ((rc = clip_template(doc, fv->timeline, fv->clip, cache, c->rate, &pc, err)))
+                break;
+            /* the voice: from `off` into the clip, `len` frames, fades kept
+             * where they fall inside it */
+            pc.src += (size_t)fv->off * pc.src_ch;
+            pc.fade_in = pc.fade_in > fv->off ? pc.fade_in - fv->off : 0;
+            pc.at = fv->at;
+            pc.len = fv->len;
+            if (pc.fade_out > pc.len)
+                pc.fade_out = pc.len;
+            if (pc.fade_in > pc.len)
+                pc.fade_in = pc.len;
+            rc = add_clip(c, nd->rank, sget(fv->clip, "id"), &pc, fv->placed && fv->off == 0,
+                          err);
+        }
+    }
+    if (!rc) {
+        c->follow_log = json_incref(fp->log);
+        c->follow_open = fp->open;
+        c->follow_log_dropped = fp->log_dropped;
+        c->follow_plan = fp;
+        fp = NULL;
+    }
+    reel_follow_plan_free(fp);
+    return rc;
 }
 
 int reel_graph_compile(json_t *doc, const char *timeline, const char *output, uint32_t block,
-                       reel_source_cache *cache, reel_compiled **out, reel_error *err)
+                       int64_t horizon, reel_source_cache *cache, reel_compiled **out,
+                       reel_error *err)
 {
     json_t *tls = json_object_get(doc, "timelines");
     json_t *tl = timeline ? reel_project_find(tls, timeline, NULL) : json_array_get(tls, 0);
@@ -568,7 +643,9 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
     free(lat_in);
     c->latency = c->node_latency[c->output];
     if (!rc)
-        rc = place_clips(doc, tl, &g, cache, c, err);
+        rc = place_clips(doc, tl, &g, cache,
+                        horizon > 0 ? horizon : (int64_t)REEL_FOLLOW_HORIZON_S * c->rate, c,
+                        err);
     if (!rc)
         rc = reel_plan_seal(c->plan, err);
     if (!rc) { /* the plugins' instances live as long as the plan that runs them */

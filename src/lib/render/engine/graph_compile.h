@@ -56,7 +56,17 @@ typedef struct reel_compiled {
     struct reel_auto_target *target; /* automation targets by name (auto_compile.h) */
     size_t n_target;
     void *launch; /* per clip placed: what its launch trigger plays (auto_compile.c) */
+    /* follow actions (model/follow/follow_plan.h): the choices made, whether
+     * a chain was still going at the horizon, the plan (its triggers) */
+    json_t *follow_log;
+    bool follow_open;
+    size_t follow_log_dropped;
+    struct reel_follow_plan *follow_plan;
 } reel_compiled;
+
+/* How far ahead follow actions are expanded when the caller names no
+ * horizon: an hour of the timeline. */
+#define REEL_FOLLOW_HORIZON_S 3600
 
 typedef struct reel_clip_ref {
     char id[64];
@@ -74,9 +84,11 @@ int reel_graph_check(json_t *doc, json_t *graph, reel_error *err);
 
 /* Compile `doc`'s graph for playing timeline `timeline` (NULL: the first)
  * in blocks of `block` frames, rendering output node `output` (NULL: the
- * first output). */
+ * first output), with follow actions expanded up to plan frame `horizon`
+ * (0: REEL_FOLLOW_HORIZON_S). */
 int reel_graph_compile(json_t *doc, const char *timeline, const char *output, uint32_t block,
-                       reel_source_cache *cache, reel_compiled **out, reel_error *err);
+                       int64_t horizon, reel_source_cache *cache, reel_compiled **out,
+                       reel_error *err);
 void reel_compiled_free(reel_compiled *c);
 
 /* Index of node `id` (-1 if none). */

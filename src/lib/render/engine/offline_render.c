@@ -57,7 +57,8 @@ static int sink_open(reel_store *st, sink *s, const reel_offline_request *req, u
 }
 
 static int record(reel_store *st, sink *s, const reel_offline_request *req, const char *kind,
-                  const char *node, int64_t from, int64_t to, uint32_t rate, reel_error *err)
+                  const char *node, int64_t from, int64_t to, uint32_t rate, json_t *follow,
+                  reel_error *err)
 {
     int rc = reel_cas_ingest(reel_store_cas(st), s->path, NULL, &s->content, err);
     if (rc)
@@ -72,6 +73,8 @@ static int record(reel_store *st, sink *s, const reel_offline_request *req, cons
                              reel_sample_format_name(req->sample_format));
     if (!meta)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    if (follow)
+        json_object_set(meta, "follow", follow);
     reel_artifact a;
     memset(&a, 0, sizeof a);
     a.content = s->content;
@@ -101,19 +104,43 @@ int reel_offline_render(reel_store *st, const reel_offline_request *req, json_t 
     sink *sinks = NULL;
     size_t n_sinks = 0;
     float *inter = NULL;
-    int rc = reel_out_check(req->format, req->sample_format, err);
-    if (rc || (rc = reel_source_cache_new(st, rate, &cache, err)) ||
-        (rc = reel_graph_compile(req->doc, req->timeline, req->output, req->block, cache, &c,
-                                 err)))
-        goto out;
+    json_t *follow = NULL;
     json_t *tls = json_object_get(req->doc, "timelines");
     json_t *tl = req->timeline ? reel_project_find(tls, req->timeline, NULL)
                                : json_array_get(tls, 0);
-    int64_t from = 0, to = c->end;
+    int64_t from = 0, to = 0;
+    /* follow actions are expanded as far as the render goes */
+    int rc = reel_out_check(req->format, req->sample_format, err);
+    if (!rc && tl && req->has_to)
+        rc = reel_project_pos_frames(req->doc, tl, req->to, &to, err);
+    if (rc || (rc = reel_source_cache_new(st, rate, &cache, err)) ||
+        (rc = reel_graph_compile(req->doc, req->timeline, req->output, req->block, to, cache, &c,
+                                 err)))
+        goto out;
+    if (!req->has_to)
+        to = c->end;
     if (req->has_from && (rc = reel_project_pos_frames(req->doc, tl, req->from, &from, err)))
         goto out;
-    if (req->has_to && (rc = reel_project_pos_frames(req->doc, tl, req->to, &to, err)))
+    if (!req->has_to && c->follow_open) {
+        rc = reel_error_set(err, REEL_ERANGE, "the follow actions of timeline %s never stop: "
+                            "give --to (a render needs an end)",
+                            json_string_value(json_object_get(tl, "id")));
         goto out;
+    }
+    /* the choices made inside the range: in the reply and the artifact */
+    if (c->follow_log) {
+        if (!(follow = json_array())) {
+            rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
+            goto out;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(c->follow_log, i, e) {
+            int64_t f = json_integer_value(json_object_get(e, "frame"));
+            if (f >= from && f <= to) /* one at the end frame ended it */
+                json_array_append(follow, e);
+        }
+    }
     if (!req->has_to && c->end == 0) {
         rc = reel_error_set(err, REEL_ERANGE, "nothing to render: no audio clip plays on "
                                               "timeline %s (give --to for silence)",
@@ -195,7 +222,7 @@ int reel_offline_render(reel_store *st, const reel_offline_request *req, json_t 
         req->progress(to - from, to - from, req->progress_ud);
     for (size_t k = 0; k < n_sinks && !rc; k++)
         rc = record(st, &sinks[k], req, k == 0 ? "render" : "stem", c->id[sinks[k].node], from,
-                    to, rate, err);
+                    to, rate, follow, err);
     if (rc)
         goto out;
     double secs = (double)(to - from) / rate;
@@ -221,7 +248,10 @@ int reel_offline_render(reel_store *st, const reel_offline_request *req, json_t 
                      (json_int_t)reel_plan_silenced(c->plan), "stems", stems);
     if (!*out)
         rc = reel_error_set(err, REEL_ENOMEM, "out of memory");
+    else if (follow)
+        json_object_set(*out, "follow", follow);
 out:
+    json_decref(follow);
     for (size_t k = 0; sinks && k < n_sinks; k++) {
         if (sinks[k].ao)
             reel_audio_out_abort(sinks[k].ao);

@@ -288,21 +288,8 @@ static int quantized(json_t *doc, const char *q, int64_t pos, uint32_t rate, int
     if (!m)
         return reel_error_set(err, REEL_ENOMEM, "out of memory");
     int rc = reel_tempo_map_from_json(json_object_get(doc, "tempo"), m, err);
-    if (!rc) {
-        double beats = reel_tempo_frames_to_beats(m, pos, rate), target = ceil(beats - 1e-9);
-        if (strcmp(q, "bar") == 0) {
-            int64_t bar;
-            double beat;
-            if (!(rc = reel_tempo_beats_to_bbt(m, beats, &bar, &beat) ? REEL_EINVAL : REEL_OK))
-                rc = beat > 1 + 1e-9 ? reel_tempo_bbt_to_beats(m, bar + 1, 1, &target, err)
-                                     : reel_tempo_bbt_to_beats(m, bar, 1, &target, err);
-            if (rc && err->code == REEL_OK)
-                reel_error_set(err, rc, "the tempo map has no bar after frame %lld",
-                               (long long)pos);
-        }
-        if (!rc)
-            *at = reel_tempo_beats_to_frames(m, target, rate);
-    }
+    if (!rc)
+        rc = reel_tempo_next_grid(m, q, pos, rate, at, err);
     free(m);
     return rc;
 }

@@ -579,7 +579,7 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     if (!same) {
         uint32_t block = period && period <= REEL_PLAN_BLOCK_MAX ? period : 1024;
         if ((rc = reel_source_cache_new(x->st, rate, &u.cache, err)) ||
-            (rc = reel_graph_compile(doc, tl_id, node, block, u.cache, &u.c, err)))
+            (rc = reel_graph_compile(doc, tl_id, node, block, 0, u.cache, &u.c, err)))
             goto out;
         reel_plan_timing(u.c->plan, true); /* per-node CPU time for the watchdog */
         uint32_t ch = reel_plan_node_channels(u.c->plan, u.c->output);
