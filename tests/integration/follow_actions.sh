@@ -15,6 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 need sox
 R=48000
+step() { echo "  ok: $*"; }
 # tone NAME FREQ SECONDS: a mono float source at R.
 tone() {
     sox -D -n -r $R -c 1 -e floating-point -b 32 "$TMP/$1.wav" synth "$3" sine "$2" gain -3 ||
@@ -55,4 +56,187 @@ json_check "[e['frame'] for e in d['follow']] == [24000, 36000, 72000]" "$TMP/ch
 ART=$(json "d['artifact']" "$TMP/chain.json")
 ok reel --json show "$ART" >"$TMP/art.json"
 json_check "len(d['meta']['follow']) == 3" "$TMP/art.json"
-pass "PlayNextClip chains a group gaplessly"
+step "PlayNextClip chains a group gaplessly"
+
+# newproj NAME [create options]: a project of one mono track; sets P, T, TL (its first timeline).
+newproj() {
+    local name=$1
+    shift
+    edit project create "$name" --rate $R "$@"
+    P=$(idof project)
+    edit track add "$P" --channels 1
+    T=$(idof track)
+    TL=$(reel project show "$P" | json "d['document']['timelines'][0]['id']")
+}
+# render_to NAME [render options]: the head rendered into $TMP/NAME.wav, the reply NAME.json.
+render_to() {
+    local name=$1
+    shift
+    ok reel --json render "$P" --out "$TMP/$name.wav" "$@" >"$TMP/$name.json"
+}
+
+# LoopClip: two linked loops, then three more repeats: five plays of a back to back.
+newproj loop
+edit clip add "$P" --track "$T" --at 0 --source "$A"
+CL=$(idof clip)
+edit follow set "$P" --scope clip --target "$CL" --loops 2 --a '{"action":"LoopClip","count":3}'
+render_to loop
+sox -D "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav" -e floating-point -b 32 \
+    "$TMP/a5.wav" remix 1 1 || fail "sox: a5"
+pcm_same "$TMP/loop.wav" "$TMP/a5.wav"
+json_check "[e['action'] for e in d['follow']] == ['LoopClip'] and d['follow'][0]['frame'] == 48000" "$TMP/loop.json"
+step "LoopClip after two linked loops plays the clip five times"
+
+# Stop, unlinked: c cut at exactly 0.3 s (14400 frames), silence after.
+newproj stop
+edit clip add "$P" --track "$T" --at 0 --source "$C"
+CL=$(idof clip)
+refuses "after" reel follow set "$P" --scope clip --target "$CL" --no-linked --a '{"action":"Stop"}'
+refuses "after" reel follow set "$P" --scope clip --target "$CL" --no-linked --after 0 --a '{"action":"Stop"}'
+edit follow set "$P" --scope clip --target "$CL" --no-linked --after 0.3 --a '{"action":"Stop"}'
+render_to stop --to 1
+sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/c03.wav" trim 0 14400s pad 0 33600s remix 1 1 ||
+    fail "sox: c03"
+pcm_same "$TMP/stop.wav" "$TMP/c03.wav"
+step "Stop after an unlinked 0.3 s cuts the clip on that frame"
+
+# JumpToMarker: a plays, then the timeline goes on from marker m (1 s), where b is placed.
+newproj jump
+edit clip add "$P" --track "$T" --at 0 --source "$A"
+CL=$(idof clip)
+edit clip add "$P" --track "$T" --at 1 --source "$B"
+edit clip add "$P" --track "$T" --at 3 --source "$C"
+edit marker add "$P" --name m --at 1
+M=$(idof marker)
+refuses "no marker" reel follow set "$P" --scope clip --target "$CL" --a '{"action":"JumpToMarker","marker":"m404"}'
+edit follow set "$P" --scope clip --target "$CL" --a '{"action":"JumpToMarker","marker":"'"$M"'"}'
+render_to jump
+# c is placed 2 s after the marker: it sounds 2 s after the jump, at 2.5 s
+sox -D -n -r $R -c 1 -e floating-point -b 32 "$TMP/gap.wav" trim 0 1.75 || fail "sox: gap"
+sox -D "$TMP/a.wav" "$TMP/b.wav" "$TMP/gap.wav" "$TMP/c.wav" -e floating-point -b 32 \
+    "$TMP/jump_ref.wav" remix 1 1 || fail "sox: jump_ref"
+pcm_same "$TMP/jump.wav" "$TMP/jump_ref.wav"
+step "JumpToMarker plays on from the marker, at the frame the clip ended"
+
+# PlayTimeline and StopTimeline: a's end starts timeline t2 (b, then c at 0.25 s); b's end
+# stops the main timeline, whose c at 2 s never plays, and t2 plays on.
+newproj tls
+edit clip add "$P" --track "$T" --at 0 --source "$A"
+CL=$(idof clip)
+edit clip add "$P" --track "$T" --at 2 --source "$C"
+edit timeline add "$P" --name t2
+T2=$(idof timeline)
+edit clip add "$P" --timeline "$T2" --track "$T" --at 0 --source "$B"
+CB2=$(idof clip)
+edit clip add "$P" --timeline "$T2" --track "$T" --at 0.25 --source "$C"
+refuses "no timeline" reel follow set "$P" --scope clip --target "$CL" --a '{"action":"PlayTimeline","timeline":"t404"}'
+edit follow set "$P" --scope clip --target "$CL" --a '{"action":"PlayTimeline","timeline":"'"$T2"'"}'
+edit follow set "$P" --scope clip --target "$CB2" --a '{"action":"StopTimeline","timeline":"'"$TL"'"}' --b '{"action":"NoAction"}' --chance 100
+render_to tls
+sox -D "$TMP/a.wav" "$TMP/b.wav" "$TMP/c.wav" -e floating-point -b 32 "$TMP/tls_ref.wav" remix 1 1 ||
+    fail "sox: tls_ref"
+pcm_same "$TMP/tls.wav" "$TMP/tls_ref.wav"
+json_check "[(e['action'], e.get('to')) for e in d['follow']] == [('PlayTimeline', '$T2'), ('StopTimeline', '$TL')]" "$TMP/tls.json"
+step "PlayTimeline starts another timeline on the frame, StopTimeline stops one"
+
+# TriggerActionClip: 0.25 s into c, action clip X fires; its event 0.1 s in sets the track's
+# gain to 0.5: from frame 16800 on, c plays at half.
+newproj trig
+edit clip add "$P" --track "$T" --at 0 --source "$C"
+CL=$(idof clip)
+edit clip add "$P" --track "$T" --kind action --at 20 --length 1 \
+    --event '{"at":0.1,"type":"widgetChange","target":"'"$T"':gain","payload":{"value":0.5}}'
+X=$(idof clip)
+refuses "no action clip" reel follow set "$P" --scope clip --target "$CL" --no-linked --after 0.25 --a '{"action":"TriggerActionClip","action_clip":"'"$CL"'"}'
+edit follow set "$P" --scope clip --target "$CL" --no-linked --after 0.25 --a '{"action":"TriggerActionClip","action_clip":"'"$X"'"}'
+render_to trig
+sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/c_head.wav" trim 0 16800s || fail "sox"
+sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/c_tail.wav" trim 16800s vol 0.5 || fail "sox"
+sox -D "$TMP/c_head.wav" "$TMP/c_tail.wav" -e floating-point -b 32 "$TMP/trig_ref.wav" remix 1 1 ||
+    fail "sox: trig_ref"
+pcm_same "$TMP/trig.wav" "$TMP/trig_ref.wav" --tol 1
+step "TriggerActionClip runs the action clip's gain change on its frame"
+
+# tones_of NAME: the sequence of clips in $TMP/NAME.wav read from its samples alone: at each
+# clip's start, the tone's frequency by zero crossings over 0.1 s names the clip (a 330 Hz,
+# 24000 frames; b 550 Hz, 12000; c 770 Hz, 36000), and the next one starts after it.
+tones_of() {
+    sox -D "$TMP/$1.wav" -t raw -e floating-point -b 32 -c 1 "$TMP/$1.raw" remix 1 ||
+        fail "sox: $1.raw"
+    python3 - "$TMP/$1.raw" <<'PYEOF'
+import array, sys
+x = array.array('f')
+x.frombytes(open(sys.argv[1], 'rb').read())
+clips = {330: ('a', 24000), 550: ('b', 12000), 770: ('c', 36000)}
+pos, seq = 0, []
+while pos + 4800 <= len(x):
+    w = x[pos + 1:pos + 4801]
+    zc = sum(1 for i in range(1, len(w)) if (w[i - 1] < 0) != (w[i] < 0))
+    f = zc * 10 / 2
+    name, n = min(clips.items(), key=lambda kv: abs(kv[0] - f))[1]
+    if abs(f - min(clips, key=lambda k: abs(k - f))) > 20:
+        sys.exit(f"no known tone at frame {pos}: {f} Hz")
+    seq.append(name)
+    pos += n
+print(''.join(seq))
+PYEOF
+}
+
+# RandomClipInGroup, seeded: the same sequence in two renders, from the samples and the log;
+# another seed, another sequence.
+rand_project() { # NAME SEED
+    newproj "$1" --seed "$2"
+    edit clip add "$P" --track "$T" --at 0 --source "$A" --group g
+    RA=$(idof clip)
+    edit clip add "$P" --track "$T" --at 1 --source "$B" --group g
+    RB=$(idof clip)
+    edit clip add "$P" --track "$T" --at 2 --source "$C" --group g
+    RC=$(idof clip)
+    edit follow set "$P" --scope group --target g --timeline "$TL" --a '{"action":"RandomClipInGroup"}'
+}
+rand_project rand 7
+refuses "never stop" reel render "$P" --out "$TMP/never.wav"
+render_to r1 --to 12
+render_to r2 --to 12 --block 333
+S1=$(tones_of r1)
+S2=$(tones_of r2)
+[[ $S1 == "$S2" && ${#S1} -ge 12 ]] || fail "RandomClipInGroup: two renders chose $S1 and $S2"
+LOGSEQ=$(json "'a' + ''.join({'$RA': 'a', '$RB': 'b', '$RC': 'c'}[e['to']] for e in d['follow'] if e['frame'] < 12 * $R)" "$TMP/r1.json")
+[[ ${LOGSEQ:0:${#S1}} == "$S1" ]] || fail "the log says $LOGSEQ, the samples $S1"
+json_check "d['content'] == '$(json "d['content']" "$TMP/r2.json")'" "$TMP/r1.json"
+[[ $S1 == *a*b* || $S1 == *b*a* ]] && [[ $S1 == *c* ]] || fail "RandomClipInGroup never left: $S1"
+P7=$P TL7=$TL RA7=$RA
+rand_project rand9 9
+render_to r9 --to 12
+S9=$(tones_of r9)
+[[ $S9 != "$S1" ]] || fail "seeds 7 and 9 chose the same sequence $S1"
+step "RandomClipInGroup: seed 7 plays $S1 twice, seed 9 plays $S9"
+
+# The switch: follow actions off, the clips play where they are placed (a 0, b 1, c 2 s).
+P=$P7 TL=$TL7 RA=$RA7
+edit follow enable "$P" false
+render_to off
+json_check "d['frames'] == int(2.75 * $R) and 'follow' not in d" "$TMP/off.json"
+edit follow enable "$P" true
+step "follow enable false plays the clips where they are placed"
+
+# Bad input: each one line, and the head does not move.
+HEAD=$(reel --json project show "$P" | json "d['version']")
+refuses "no audio clip" reel follow set "$P" --scope clip --target c404 --a '{"action":"Stop"}'
+refuses "chance" reel follow set "$P" --scope clip --target "$RA" --chance 101 --a '{"action":"Stop"}'
+refuses "loops" reel follow set "$P" --scope clip --target "$RA" --loops 0 --a '{"action":"Stop"}'
+refuses "want one of" reel follow set "$P" --scope clip --target "$RA" --a '{"action":"Explode"}'
+refuses "group" reel follow set "$P" --scope timeline --target "$TL" --a '{"action":"PlayNextClip"}'
+refuses "no follow action" reel follow clear "$P" --follow f404
+# two empty timelines that start each other when they end: no time ever passes
+edit timeline add "$P" --name e1
+E1=$(idof timeline)
+edit timeline add "$P" --name e2
+E2=$(idof timeline)
+edit follow set "$P" --scope timeline --target "$E1" --a '{"action":"PlayTimeline","timeline":"'"$E2"'"}'
+HEAD=$(reel --json project show "$P" | json "d['version']")
+refuses "no time passing" reel follow set "$P" --scope timeline --target "$E2" --a '{"action":"PlayTimeline","timeline":"'"$E1"'"}'
+[[ $(reel --json project show "$P" | json "d['version']") == "$HEAD" ]] ||
+    fail "a refused follow_set moved the head"
+step "bad input refused, one line each, nothing stored"
+pass

@@ -151,12 +151,16 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static uint64_t fnv1a(const char *s)
+/* An attachment's generator: the project's seed and the attachment's id
+ * without its project tag ("f6" of "f6-71da"), so that the same seed and
+ * the same edits choose alike in another project too. */
+static uint64_t rng_seed(uint64_t seed, const char *id)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
+    const char *end = id ? strrchr(id, '-') : NULL;
+    for (; id && *id && id != end; id++)
+        h = (h ^ (unsigned char)*id) * 0x100000001b3ULL;
+    return seed ^ h;
 }
 
 static int oom(fp *p)
@@ -875,7 +879,7 @@ int reel_follow_plan_build(json_t *doc, json_t *tl, int64_t horizon, reel_follow
             break;
         if ((rc = reel_follow_parse(a, &p.att[i].f, err)))
             goto out;
-        p.att[i].rng = p.seed ^ fnv1a(p.att[i].f.id);
+        p.att[i].rng = rng_seed(p.seed, p.att[i].f.id);
     }
     long root;
     if ((rc = inst_start(&p, tl, 0, 0, INT64_MAX, -1, true, 1, &root)))

@@ -4,6 +4,7 @@
  */
 #include "render/engine/auto_compile.h"
 
+#include "model/follow/follow_plan.h"
 #include "model/project/project_doc.h"
 #include "render/engine/lv2_host.h"
 #include "rt/plan_auto.h"
@@ -232,6 +233,68 @@ static int slots_make(reel_compiled *c, reel_auto *a, table *tb, reel_error *err
     return REEL_OK;
 }
 
+/* A note in the follow log (something an action clip asked that did not
+ * happen). */
+static void follow_note(reel_compiled *c, int64_t frame, const char *clip, const char *note)
+{
+    json_t *e = json_pack("{sI ss ss}", "frame", (json_int_t)frame, "from", clip ? clip : "",
+                          "note", note);
+    if (e && c->follow_log)
+        json_array_append_new(c->follow_log, e);
+    else
+        json_decref(e);
+}
+
+/* The events of every action clip a follow action triggered (follow_plan.h),
+ * each a command at its frame: widgetChange {target, payload {value}} sets
+ * an automation target, as a lane would. What names no target of this
+ * graph, or another kind of event, is noted in the follow log instead. */
+static int trigger_lanes(reel_compiled *c, reel_auto *a, json_t *doc, reel_error *err)
+{
+    const reel_follow_plan *fp = c->follow_plan;
+    for (size_t k = 0; fp && k < fp->n_trigger; k++) {
+        const reel_follow_trigger *t = &fp->trigger[k];
+        const char *cid = sget(t->clip, "id");
+        double at = json_number_value(json_object_get(t->clip, "at"));
+        int64_t base;
+        int rc = reel_project_pos_frames(doc, t->timeline, at, &base, err);
+        if (rc)
+            return rc;
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(t->clip, "events"), i, e) {
+            const char *type = sget(e, "type"), *target = sget(e, "target");
+            json_t *v = json_object_get(json_object_get(e, "payload"), "value");
+            int64_t f;
+            char note[320];
+            if ((rc = reel_project_pos_frames(doc, t->timeline,
+                                              at + json_number_value(json_object_get(e, "at")),
+                                              &f, err)))
+                return rc;
+            f = t->at + (f - base);
+            uint32_t slot;
+            reel_auto_range range;
+            reel_error ignored;
+            if (!type || strcmp(type, "widgetChange") != 0) {
+                snprintf(note, sizeof note, "action clip event %s is not run by the engine in "
+                         "this build: nothing done", type ? type : "?");
+                follow_note(c, f, cid, note);
+            } else if (!target || !json_is_number(v) ||
+                       reel_compiled_target(c, target, &slot, &range, &ignored)) {
+                snprintf(note, sizeof note, "action clip event: %.200s is no target of this "
+                         "graph (or has no payload value): nothing done", target ? target : "?");
+                follow_note(c, f, cid, note);
+            } else {
+                reel_cmd cmd = {.frame = f, .value = (float)json_number_value(v),
+                                .type = REEL_CMD_SET};
+                if ((rc = reel_auto_lane_add(a, slot, &cmd, 1, err)))
+                    return rc;
+            }
+        }
+    }
+    return REEL_OK;
+}
+
 int reel_auto_compile(reel_compiled *c, json_t *doc, json_t *tl, reel_store *st,
                       reel_error *err)
 {
@@ -273,6 +336,8 @@ int reel_auto_compile(reel_compiled *c, json_t *doc, json_t *tl, reel_store *st,
         if (rc)
             goto fail;
     }
+    if ((rc = trigger_lanes(c, a, doc, err)))
+        goto fail;
     if (!(rc = reel_auto_attach(a, c->plan, err)))
         return REEL_OK; /* the plan owns it now */
 fail:
