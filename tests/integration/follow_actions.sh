@@ -239,4 +239,46 @@ refuses "no time passing" reel follow set "$P" --scope timeline --target "$E2" -
 [[ $(reel --json project show "$P" | json "d['version']") == "$HEAD" ]] ||
     fail "a refused follow_set moved the head"
 step "bad input refused, one line each, nothing stored"
+
+# Nested timelines: a beats timeline "kid" (b at beat 0, c at beat 10) inside the seconds
+# timeline at 1 s, with the tempo 120 bpm to beat 8 and 90 after: beat 10 is 8 * 0.5 + 2 *
+# 60/90 s = 16/3 s after the kid's start, so c sounds at 1 s + 256000 frames. A second nested
+# clip at 10 s loops the kid's first beat (0.5 s, b in it) for 1.25 s: b at 10, 10.5, 11 s.
+newproj nest
+edit tempo set "$P" --tempo '[{"beat":0,"bpm":120,"num":4,"den":4},{"beat":8,"bpm":90,"num":4,"den":4}]'
+edit timeline add "$P" --name kid --timebase beats
+K=$(idof timeline)
+edit clip add "$P" --timeline "$K" --track "$T" --at 0 --source "$B"
+edit clip add "$P" --timeline "$K" --track "$T" --at 10 --source "$C"
+edit marker add "$P" --timeline "$K" --name top --at 0
+M0=$(idof marker)
+edit marker add "$P" --timeline "$K" --name one --at 1
+M1=$(idof marker)
+edit clip add "$P" --track "$T" --kind timeline --nested "$K" --at 1
+edit clip add "$P" --track "$T" --kind timeline --nested "$K" --at 10 --length 1.25 \
+    --loop-start-marker "$M0" --loop-end-marker "$M1"
+render_to nest --to 12
+for s in b c; do
+    sox -D "$TMP/$s.wav" -t raw -e floating-point -b 32 "$TMP/$s.raw" || fail "sox: $s.raw"
+done
+python3 - "$TMP" $R <<'PYEOF'
+import array, sys
+tmp, r = sys.argv[1], int(sys.argv[2])
+def raw(n):
+    a = array.array('f'); a.frombytes(open(f"{tmp}/{n}.raw", 'rb').read()); return a
+b, c = raw('b'), raw('c')
+out = array.array('f', bytes(4 * 12 * r))
+def put(src, at, n=None):
+    for i in range(len(src) if n is None else n):
+        out[at + i] += src[i]
+put(b, r)
+# beats to seconds by the tempo map, by hand: 8 beats at 120 bpm, then 2 at 90
+put(c, r + round((8 * 60 / 120 + 2 * 60 / 90) * r))
+for k in range(3):
+    put(b, 10 * r + k * r // 2)
+st = array.array('f', [v for v in out for _ in (0, 1)])
+open(f"{tmp}/nest_ref.raw", 'wb').write(st.tobytes())
+PYEOF
+pcm_same "$TMP/nest.wav" "$TMP/nest_ref.raw" --raw-b 2:$R:f32
+step "a nested beats timeline lands its clips on the tempo map's frames, loops between markers"
 pass

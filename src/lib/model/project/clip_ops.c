@@ -101,8 +101,10 @@ static int source_of(reel_op_ctx *x, const char *spec, json_t **src, reel_error 
 static const char *const audio_fields[] = {"gain", "pan", "mute", "solo", "fade_in", "fade_out",
                                            "stretch", "pitch", "algorithm"};
 static const char *const action_fields[] = {"length", "loop", "events"};
-static const char *const nested_fields[] = {"start_marker", "end_marker", "loop_start_marker",
-                                            "loop_end_marker"};
+/* a nested clip's length (parent timebase) bounds it; without, it plays its
+ * child from start to end marker once */
+static const char *const nested_fields[] = {"length", "start_marker", "end_marker",
+                                            "loop_start_marker", "loop_end_marker"};
 
 static void copy_fields(json_t *obj, json_t *args, const char *const *keys, size_t n)
 {
