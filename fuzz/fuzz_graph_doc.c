@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         reel_compiled *c = NULL;
         reel_error_clear(&err);
-        rc = reel_graph_compile(doc, NULL, NULL, 64, NULL, &c, &err);
+        rc = reel_graph_compile(doc, NULL, NULL, 64, 0, NULL, &c, &err);
         if (rc == REEL_OK) {
             reel_plan_run(c->plan, 0, 64);
             for (uint32_t i = 0; i < c->n; i++)

@@ -99,6 +99,12 @@ int reel_follow_parse(json_t *att, reel_follow *out, reel_error *err)
         rc = parse_action(json_object_get(att, "b"), "b", id, &out->b, err);
     if (rc)
         return rc;
+    if (out->scope == REEL_FOLLOW_TIMELINE &&
+        (reel_follow_kind_picks(out->a.kind) || reel_follow_kind_picks(out->b.kind)))
+        return reel_error_set(err, REEL_EINVAL, "follow %s: %s picks a clip of a group; a "
+                              "timeline's follow action cannot", id,
+                              reel_follow_kind_name(reel_follow_kind_picks(out->a.kind)
+                                                        ? out->a.kind : out->b.kind));
     json_t *ch = json_object_get(att, "chance");
     if (ch && (!json_is_number(ch) || json_number_value(ch) < 0 || json_number_value(ch) > 100 ||
                json_number_value(ch) != floor(json_number_value(ch))))

@@ -736,9 +736,18 @@ static int act(fp *p, int ai, long vk, long ii, int64_t t)
     case REEL_FOLLOW_OTHER:
     case REEL_FOLLOW_RANDOM: {
         size_t n, me = 0, j = 0;
+        if (!clip) { /* follow_doc refuses it; a document made elsewhere may still say it */
+            log_add(p, t, f, from, b, a, NULL, "a timeline's follow action cannot pick a clip: "
+                    "nothing done");
+            return REEL_OK;
+        }
         json_t **m = members(p, tl, clip, &n);
         if (!m)
             return oom(p);
+        if (!n) {
+            free(m);
+            return REEL_OK;
+        }
         for (size_t k = 0; k < n; k++)
             if (m[k] == clip)
                 me = k;

@@ -43,10 +43,6 @@ static int check_action(json_t *doc, const reel_follow *f, json_t *tl, const ree
 {
     const char *id = f->id ? f->id : "?";
     json_t *tls = json_object_get(doc, "timelines");
-    if (reel_follow_kind_picks(a->kind) && f->scope == REEL_FOLLOW_TIMELINE)
-        return reel_error_set(err, REEL_EINVAL, "follow %s: %s picks a clip of a group; a "
-                              "timeline's follow action cannot", id,
-                              reel_follow_kind_name(a->kind));
     if (a->kind == REEL_FOLLOW_JUMP &&
         !reel_project_find(json_object_get(tl, "markers"), a->marker, NULL))
         return reel_error_set(err, REEL_ENOENT, "follow %s: timeline %s has no marker '%.64s'",
