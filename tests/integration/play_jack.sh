@@ -6,6 +6,7 @@
 # stream; the playback ports are connected to the capture ports (and nothing else), so reel's
 # own capture records what it sent. The captured window, sliced as 32-bit float, holds the
 # whole offline render of the same version, sample for sample, at one offset.
+# A seeded chain of follow actions (model/follow) taken the same way is its render, too.
 # Then: the transport ops (state, seek to a marker, stop, node_param_set muting the bus live and
 # setting a plugin's control input), bad input (a JACK port that does not
 # exist, a project at another rate than the server's), and `reel serve --play P`, which plays
@@ -196,6 +197,32 @@ ch, _, a = read_float_wav(sys.argv[1])
 nz = [i // ch for i, x in enumerate(a) if x != 0.0]
 sys.exit(0 if not nz else "the muted bus sounds in frames %d..%d of %d" % (nz[0], nz[-1], len(a) // ch))' \
     "$TMP/muted.wav" "$(dirname "$0")" || fail "node_param_set mute did not silence the bus"
+# Follow actions play as they render: a seeded chain of RandomClipInGroup (85 %) or Stop over
+# three tones, taken from JACK like the takes above, holds the render bit for bit; the
+# transport reports the choices it passed, the same as the render's.
+P0=$P FRAMES0=$FRAMES
+for f in 330:0.25 550:0.5 770:0.375; do
+    sox -D -n -r $RATE -c 1 -e floating-point -b 32 "$TMP/t${f%%:*}.wav" synth "${f#*:}" \
+        sine "${f%%:*}" gain -3 || fail "sox: tone $f"
+done
+edit project create fol --rate $RATE --seed 12
+P=$(idof project)
+edit track add "$P" --channels 1
+FT=$(idof track)
+for f in 330 550 770; do
+    edit clip add "$P" --track "$FT" --at 0 --source "$(import_art "$TMP/t$f.wav")" --group g
+done
+TL=$(reel project show "$P" | json "d['document']['timelines'][0]['id']")
+edit follow set "$P" --scope group --target g --timeline "$TL" --chance 85 \
+    --a '{"action":"RandomClipInGroup"}' --b '{"action":"Stop"}'
+ok reel --json render "$P" --out "$TMP/follow.wav" >"$TMP/follow.json"
+FRAMES=$(json "d['frames']" "$TMP/follow.json")
+json_check "len(d['follow']) >= 6 and len({e.get('to') for e in d['follow']}) == 4 and d['follow'][-1]['action'] == 'Stop' and d['frames'] < 7 * $RATE" "$TMP/follow.json"
+REF=$TMP/follow.wav takes
+ok reel call transport_state >"$TMP/state.json"
+json_check "d['follow']['made'] == $(json "len(d['follow'])" "$TMP/follow.json") and d['follow']['choices'][-1]['action'] == 'Stop' and not d['follow']['open']" "$TMP/state.json"
+P=$P0 FRAMES=$FRAMES0
+
 kill -INT "$SERVE_PID"
 wait_bg "$SERVE_PID"
 

@@ -76,6 +76,10 @@ typedef struct transport {
     reel_map_live *maps;  /* controller mappings and their ports (mapping_live.h) */
     reel_service *service;
     int64_t telemetry_ns; /* when the last telemetry event went out */
+    /* follow choices published on /api/events: of plan `follow_c`, the
+     * entries before `follow_sent` are out */
+    const reel_compiled *follow_c;
+    size_t follow_sent;
 } transport;
 
 static const reel_op_table transport_ops;
@@ -373,6 +377,12 @@ static json_t *state_core(transport *t)
                      "automation", auto_json(t), "recorder", reel_auto_rec_state(t->arec));
 }
 
+/* The plan playing (the newest unit). */
+static reel_compiled *playing_plan(transport *t)
+{
+    return t->n_units ? t->units[t->n_units - 1].c : NULL;
+}
+
 /* The watchdog's numbers (seed 003): each node's CPU time per period and
  * its longest span, against the period's duration; late commands; the
  * device's xruns (JACK) or underruns (ALSA); the frames of cycles the JACK
@@ -380,7 +390,7 @@ static json_t *state_core(transport *t)
 static json_t *telemetry_json(transport *t)
 {
     json_t *nodes = json_object();
-    reel_compiled *c = t->n_units ? t->units[t->n_units - 1].c : NULL;
+    reel_compiled *c = playing_plan(t);
     uint64_t periods = t->player ? atomic_load(&t->player->periods_played) : 0;
     uint32_t rate = t->doc ? (uint32_t)json_integer_value(json_object_get(t->doc, "rate")) : 0;
     uint32_t period = t->j ? reel_jack_buffer_size(t->j) : c ? reel_plan_block(c->plan) : 0;
@@ -412,24 +422,89 @@ static json_t *telemetry_json(transport *t)
                      (json_int_t)(t->player ? atomic_load(&t->player->device_skips) : 0));
 }
 
-/* About once a second while playing: the telemetry on /api/events (a tick
- * must not wait: skipped while an op holds the transport). */
+/* The follow actions of the plan playing (model/follow/follow_plan.h): the
+ * choices the playhead has passed (how many, the last 16), whether the
+ * chain was still going at the plan's horizon. */
+static json_t *follow_json(transport *t)
+{
+    reel_compiled *c = playing_plan(t);
+    int64_t pos = t->player ? reel_player_position(t->player) : 0;
+    json_t *last = json_array();
+    size_t made = 0, n = c && c->follow_log ? json_array_size(c->follow_log) : 0;
+    while (made < n && json_integer_value(json_object_get(json_array_get(c->follow_log, made),
+                                                          "frame")) <= pos)
+        made++;
+    for (size_t i = made > 16 ? made - 16 : 0; i < made; i++)
+        json_array_append(last, json_array_get(c->follow_log, i));
+    return json_pack("{s:b, s:b, s:I, s:I, s:o}", "active", c && c->follow_log != NULL, "open",
+                     c && c->follow_open, "made", (json_int_t)made, "planned", (json_int_t)n,
+                     "choices", last);
+}
+
+/* The follow choices the playhead passed since the last call, as
+ * "transport.follow" events (the plan's log, frame order). Under t->mu. */
+static json_t *follow_passed(transport *t)
+{
+    reel_compiled *c = playing_plan(t);
+    if (!c || !c->follow_log || !t->player || !atomic_load(&t->player->playing))
+        return NULL;
+    int64_t pos = reel_player_position(t->player);
+    size_t n = json_array_size(c->follow_log);
+    int64_t sent_frame = t->follow_sent ? json_integer_value(json_object_get(
+                             json_array_get(c->follow_log, t->follow_sent - 1), "frame")) : -1;
+    if (c != t->follow_c || pos < sent_frame) { /* a new plan, or a seek back: from here on */
+        t->follow_c = c;
+        t->follow_sent = 0;
+        while (t->follow_sent < n &&
+               json_integer_value(json_object_get(json_array_get(c->follow_log, t->follow_sent),
+                                                  "frame")) < pos)
+            t->follow_sent++;
+    }
+    json_t *out = NULL;
+    while (t->follow_sent < n) {
+        json_t *e = json_array_get(c->follow_log, t->follow_sent);
+        if (json_integer_value(json_object_get(e, "frame")) > pos)
+            break;
+        if (!out)
+            out = json_array();
+        json_array_append(out, e);
+        t->follow_sent++;
+    }
+    return out;
+}
+
+/* At every poll: the follow choices just passed; about once a second while
+ * playing: the telemetry, on /api/events (a tick must not wait: skipped
+ * while an op holds the transport). */
 static void telemetry_tick(reel_service *s, void *ud)
 {
     transport *t = ud;
     (void)s;
-    int64_t now = now_ns();
-    if (now - t->telemetry_ns < 1000000000LL || pthread_mutex_trylock(&t->mu) != 0)
+    if (pthread_mutex_trylock(&t->mu) != 0)
         return;
-    t->telemetry_ns = now;
-    json_t *ev = NULL;
-    if (t->player && atomic_load(&t->player->playing)) {
+    json_t *passed = follow_passed(t), *ev = NULL;
+    int64_t now = now_ns();
+    if (now - t->telemetry_ns >= 1000000000LL && t->player && atomic_load(&t->player->playing)) {
+        t->telemetry_ns = now;
         ev = telemetry_json(t);
         json_object_set_new(ev, "project", json_string(t->project));
         json_object_set_new(ev, "position_frame",
                             json_integer((json_int_t)reel_player_position(t->player)));
     }
+    char project[REEL_PROJECT_ID_MAX];
+    snprintf(project, sizeof project, "%s", t->project);
     pthread_mutex_unlock(&t->mu);
+    size_t i;
+    json_t *e;
+    json_array_foreach(passed, i, e) {
+        json_t *o = json_deep_copy(e);
+        if (o) {
+            json_object_set_new(o, "project", json_string(project));
+            reel_service_publish(t->service, "transport.follow", o);
+        }
+        json_decref(o);
+    }
+    json_decref(passed);
     if (ev)
         reel_service_publish(t->service, "transport.telemetry", ev);
     json_decref(ev);
@@ -440,6 +515,7 @@ static json_t *state_json(transport *t)
     json_t *o = state_core(t);
     json_object_set_new(o, "telemetry", telemetry_json(t));
     json_object_set_new(o, "mappings", reel_map_live_state(t->maps));
+    json_object_set_new(o, "follow", follow_json(t));
     return o;
 }
 
