@@ -281,4 +281,29 @@ open(f"{tmp}/nest_ref.raw", 'wb').write(st.tobytes())
 PYEOF
 pcm_same "$TMP/nest.wav" "$TMP/nest_ref.raw" --raw-b 2:$R:f32
 step "a nested beats timeline lands its clips on the tempo map's frames, loops between markers"
+
+# Timeline events run where they are: at 0.25 s c's gain halves (audio_clip_param), at 0.5 s c
+# stops and b starts (audio_clip_stop, audio_clip_start), at 1 s the timeline jumps to marker
+# m at 2 s, where b is placed; a ui_show is logged for surfaces.
+newproj events
+edit clip add "$P" --track "$T" --at 0 --source "$C"
+CE=$(idof clip)
+edit clip add "$P" --track "$T" --at 2 --source "$B"
+BE=$(idof clip)
+edit marker add "$P" --name m --at 2
+ME=$(idof marker)
+edit event add "$P" --at 0.1 --type ui_show --target panel
+edit event add "$P" --at 0.25 --type audio_clip_param --target "$CE" --payload '{"value":0.5}'
+edit event add "$P" --at 0.5 --type audio_clip_stop --target "$CE"
+edit event add "$P" --at 0.5 --type audio_clip_start --target "$BE"
+edit event add "$P" --at 1 --type timeline_jump_marker --payload '{"marker":"'"$ME"'"}'
+render_to events
+json_check "[e['type'] for e in d['follow']] == ['ui_show', 'audio_clip_param', 'audio_clip_stop', 'audio_clip_start', 'timeline_jump_marker'] and d['frames'] == 60000" "$TMP/events.json"
+sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/e1.wav" trim 0 12000s || fail "sox"
+sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/e2.wav" trim 12000s =24000s vol 0.5 || fail "sox"
+sox -D -n -r $R -c 1 -e floating-point -b 32 "$TMP/e3.wav" trim 0 12000s || fail "sox"
+sox -D "$TMP/e1.wav" "$TMP/e2.wav" "$TMP/b.wav" "$TMP/e3.wav" "$TMP/b.wav" -e floating-point \
+    -b 32 "$TMP/events_ref.wav" remix 1 1 || fail "sox: events_ref"
+pcm_same "$TMP/events.wav" "$TMP/events_ref.wav" --tol 1
+step "timeline events start, stop and set clips and jump to a marker on their frames"
 pass

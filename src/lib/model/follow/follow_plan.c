@@ -49,8 +49,9 @@ typedef struct fp_voice {
 typedef struct fp_ev {
     int64_t frame;
     uint64_t seq;
-    bool inst;
+    bool inst;    /* idx: an instance (its timeline's follow action, or `event`), else a voice */
     long idx;
+    json_t *event; /* a timeline event of instance idx (borrowed), else NULL */
 } fp_ev;
 
 typedef struct fp_len {
@@ -275,7 +276,7 @@ static bool ev_less(const fp_ev *a, const fp_ev *b)
     return a->frame < b->frame || (a->frame == b->frame && a->seq < b->seq);
 }
 
-static int ev_push(fp *p, int64_t frame, bool inst, long idx)
+static int ev_push_event(fp *p, int64_t frame, bool inst, long idx, json_t *event)
 {
     if (p->n_ev == p->cap_ev) {
         size_t cap = p->cap_ev ? p->cap_ev * 2 : 64;
@@ -286,7 +287,7 @@ static int ev_push(fp *p, int64_t frame, bool inst, long idx)
         p->cap_ev = cap;
     }
     size_t k = p->n_ev++;
-    p->heap[k] = (fp_ev){frame, p->seq++, inst, idx};
+    p->heap[k] = (fp_ev){frame, p->seq++, inst, idx, event};
     while (k > 0 && ev_less(&p->heap[k], &p->heap[(k - 1) / 2])) {
         fp_ev t = p->heap[k];
         p->heap[k] = p->heap[(k - 1) / 2];
@@ -294,6 +295,11 @@ static int ev_push(fp *p, int64_t frame, bool inst, long idx)
         k = (k - 1) / 2;
     }
     return REEL_OK;
+}
+
+static int ev_push(fp *p, int64_t frame, bool inst, long idx)
+{
+    return ev_push_event(p, frame, inst, idx, NULL);
 }
 
 static fp_ev ev_pop(fp *p)
@@ -615,6 +621,17 @@ static int inst_start(fp *p, json_t *tl, int64_t from, int64_t at, int64_t hi, l
         }
     }
     free(firsts);
+    /* its timeline events from `from` on, inside its window */
+    json_array_foreach(json_object_get(tl, "events"), i, c) {
+        int64_t s = p->inst[ii].origin + pos_frames(p, tl, num(c, "at", 0));
+        if (rc || s < at || s >= hi)
+            continue;
+        if (s >= p->horizon) {
+            p->out->open = true;
+            continue;
+        }
+        rc = ev_push_event(p, s, true, ii, c);
+    }
     if (rc || p->inst[ii].att < 0)
         return rc;
     const reel_follow *f = &p->att[p->inst[ii].att].f;
@@ -654,6 +671,38 @@ static void log_add(fp *p, int64_t t, const reel_follow *f, const char *from, bo
         json_object_set_new(e, "note", json_string(note));
     if (e)
         json_array_append_new(p->out->log, e);
+}
+
+/* A timeline event run (or not, and why) in the log. */
+static void log_event(fp *p, int64_t t, json_t *ev, const char *note)
+{
+    if (json_array_size(p->out->log) >= REEL_FOLLOW_LOG_MAX) {
+        p->out->log_dropped++;
+        return;
+    }
+    json_t *e = json_pack("{sI ss ss}", "frame", (json_int_t)t, "event", str(ev, "id") ?: "",
+                          "type", str(ev, "type") ?: "");
+    if (e && str(ev, "target"))
+        json_object_set_new(e, "target", json_string(str(ev, "target")));
+    if (e && json_object_get(ev, "payload"))
+        json_object_set(e, "payload", json_object_get(ev, "payload"));
+    if (e && note)
+        json_object_set_new(e, "note", json_string(note));
+    if (e)
+        json_array_append_new(p->out->log, e);
+}
+
+static int cmd_add(fp *p, const char *target, int64_t t, double value)
+{
+    reel_follow_cmd *n = realloc(p->out->cmd, (p->out->n_cmd + 1) * sizeof *n);
+    if (!n)
+        return oom(p);
+    p->out->cmd = n;
+    n += p->out->n_cmd++;
+    snprintf(n->target, sizeof n->target, "%s", target);
+    n->frame = t;
+    n->value = value;
+    return REEL_OK;
 }
 
 static int trigger_add(fp *p, const char *id, int64_t t)
@@ -818,6 +867,92 @@ static int act(fp *p, int ai, long vk, long ii, int64_t t)
     }
 }
 
+/* Timeline event `ev` of instance `ii` at frame `t` (seed 004 section 7.4):
+ * clips started, stopped and their gain set; timelines played, stopped,
+ * sought, jumped to a marker; ui_* logged for surfaces (the transport
+ * publishes them as it passes); routing and scripts noted as not run. */
+static int run_timeline_event(fp *p, long ii, json_t *ev, int64_t t)
+{
+    const char *type = str(ev, "type") ?: "", *target = str(ev, "target");
+    json_t *pl = json_object_get(ev, "payload"), *tl = p->inst[ii].tl, *other, *c;
+    json_t *tls = json_object_get(p->doc, "timelines");
+    long parent = p->inst[ii].parent, nv, ni;
+    int64_t hi = p->inst[ii].hi;
+    bool top = parent < 0 && hi == INT64_MAX;
+    char note[200];
+    if (strcmp(type, "audio_clip_start") == 0 || strcmp(type, "audio_clip_stop") == 0 ||
+        strcmp(type, "audio_clip_param") == 0) {
+        c = target ? by_id(json_object_get(tl, "clips"), target) : NULL;
+        if (!c || !is_kind(c, "audio")) {
+            snprintf(note, sizeof note, "timeline %.64s has no audio clip %.64s: nothing done",
+                     str(tl, "id"), target ? target : "(no target)");
+            log_event(p, t, ev, note);
+            return REEL_OK;
+        }
+        log_event(p, t, ev, NULL);
+        if (strcmp(type, "audio_clip_start") == 0)
+            return voice_start(p, ii, c, t, 0, false, true, 1, -1, &nv);
+        if (strcmp(type, "audio_clip_stop") == 0) { /* every voice of it sounding at t */
+            for (size_t k = 0; k < p->n_voice; k++)
+                if (p->voice[k].v.clip == c && p->voice[k].v.at + p->voice[k].v.len > t)
+                    chain_cut(p, (long)k, t);
+            return REEL_OK;
+        }
+        const char *param = str(pl, "param") ?: "gain";
+        json_t *v = json_object_get(pl, "value");
+        char name[200];
+        snprintf(name, sizeof name, "clip:%.64s:%.64s", target, param);
+        return json_is_number(v) ? cmd_add(p, name, t, json_number_value(v)) : REEL_OK;
+    }
+    if (strcmp(type, "timeline_play") == 0 || strcmp(type, "timeline_stop") == 0) {
+        const char *which = target ? target : str(tl, "id");
+        other = by_id(tls, which);
+        if (!other) {
+            snprintf(note, sizeof note, "no timeline %.64s: nothing done", which);
+            log_event(p, t, ev, note);
+            return REEL_OK;
+        }
+        log_event(p, t, ev, NULL);
+        if (strcmp(type, "timeline_stop") == 0) {
+            stop_timeline(p, which, t);
+            return REEL_OK;
+        }
+        return inst_start(p, other, 0, t, INT64_MAX, -1, true, 1, &ni);
+    }
+    if (strcmp(type, "timeline_seek") == 0 || strcmp(type, "timeline_jump_marker") == 0) {
+        int64_t to;
+        if (strcmp(type, "timeline_seek") == 0) {
+            json_t *v = json_object_get(pl, "to");
+            if (!json_is_number(v) || json_number_value(v) < 0) {
+                log_event(p, t, ev, "timeline_seek needs payload {\"to\": a position}: "
+                                    "nothing done");
+                return REEL_OK;
+            }
+            to = pos_frames(p, tl, json_number_value(v));
+        } else {
+            const char *mid = str(pl, "marker") ?: target;
+            json_t *mk = marker(tl, mid);
+            if (!mk) {
+                snprintf(note, sizeof note, "timeline %.64s has no marker %.64s: nothing done",
+                         str(tl, "id"), mid ? mid : "(none named)");
+                log_event(p, t, ev, note);
+                return REEL_OK;
+            }
+            to = pos_frames(p, tl, num(mk, "at", 0));
+        }
+        log_event(p, t, ev, NULL);
+        inst_cut(p, ii, t);
+        return inst_start(p, tl, to, t, hi, parent, top, 1, &ni);
+    }
+    if (strncmp(type, "ui_", 3) == 0) {
+        log_event(p, t, ev, NULL); /* for surfaces: published as the playhead passes */
+        return REEL_OK;
+    }
+    snprintf(note, sizeof note, "%s is not run by the engine in this build: nothing done", type);
+    log_event(p, t, ev, note);
+    return REEL_OK;
+}
+
 static int run_event(fp *p, const fp_ev *e)
 {
     long nv, ni;
@@ -838,6 +973,8 @@ static int run_event(fp *p, const fp_ev *e)
     fp_inst *in = &p->inst[e->idx];
     if (in->stop <= e->frame && in->stop != INT64_MAX)
         return REEL_OK;
+    if (e->event)
+        return run_timeline_event(p, e->idx, e->event, e->frame);
     const reel_follow *f = &p->att[in->att].f;
     if (f->linked && in->plays < f->loops)
         return inst_start(p, in->tl, 0, e->frame, in->hi, in->parent, true, in->plays + 1, &ni);
@@ -853,7 +990,7 @@ bool reel_follow_plan_needed(json_t *doc, json_t *tl)
     json_array_foreach(json_object_get(tl, "clips"), i, c)
         if (is_kind(c, "timeline"))
             return true;
-    return false;
+    return json_array_size(json_object_get(tl, "events")) > 0;
 }
 
 int reel_follow_plan_build(json_t *doc, json_t *tl, int64_t horizon, reel_follow_len_fn len,
@@ -949,6 +1086,7 @@ void reel_follow_plan_free(reel_follow_plan *p)
         return;
     free(p->voice);
     free(p->trigger);
+    free(p->cmd);
     json_decref(p->log);
     free(p);
 }

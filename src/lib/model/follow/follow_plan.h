@@ -13,6 +13,16 @@
  * offline render of one version hold the same voices: the next clip starts
  * on the frame the previous one stops, whatever the period.
  *
+ * Timeline events (a timeline's "events", seed 004 section 7.4) run in the
+ * same loop, at their positions in each instance of their timeline:
+ * audio_clip_start/stop/param (target: a clip of the timeline; param's
+ * payload {param (default gain), value}), timeline_play/stop (target: a
+ * timeline, default its own), timeline_seek (payload {to}) and
+ * timeline_jump_marker (payload {marker} or target). ui_* events are only
+ * logged, for the transport to publish as the playhead passes them;
+ * routing_* and script_run are logged as not run (structural changes and
+ * scripts are not part of a plan).
+ *
  * Semantics (Live's, on a timeline): a clip plays where it is placed,
  * except in a group that has follow actions, where only the group's first
  * clip (by position) plays by placement and the others wait to be picked.
@@ -58,12 +68,25 @@ typedef struct reel_follow_trigger {
     int64_t at;              /* plan frame its events count from */
 } reel_follow_trigger;
 
+/* A value a timeline event sets on an automation target at a frame
+ * (audio_clip_param: "clip:<id>:<param>"). */
+typedef struct reel_follow_cmd {
+    char target[200];
+    int64_t frame;
+    double value;
+} reel_follow_cmd;
+
 typedef struct reel_follow_plan {
     reel_follow_voice *voice; /* in the order made */
     size_t n_voice;
     reel_follow_trigger *trigger;
     size_t n_trigger;
-    json_t *log;  /* [{frame, follow, from, choice "a"|"b", action, to?, note?}] in frame order */
+    reel_follow_cmd *cmd;
+    size_t n_cmd;
+    /* in frame order: follow choices {frame, follow, from, choice "a"|"b",
+     * action, to?, note?} and timeline events {frame, event, type, target?,
+     * payload?, note?} */
+    json_t *log;
     size_t log_dropped; /* entries past REEL_FOLLOW_LOG_MAX (counted, not kept) */
     bool open;    /* a follow action was still to fire at the horizon */
     int64_t end;  /* the frame after the last one any voice sounds */
@@ -78,8 +101,8 @@ typedef int (*reel_follow_len_fn)(void *ud, json_t *timeline, json_t *clip, int6
                                   reel_error *err);
 
 /* Whether timeline `tl` of `doc` needs a plan (follow actions switched on,
- * or a nested timeline clip on it): otherwise its clips play exactly where
- * they are placed. */
+ * a nested timeline clip or events on it): otherwise its clips play
+ * exactly where they are placed. */
 bool reel_follow_plan_needed(json_t *doc, json_t *tl);
 
 int reel_follow_plan_build(json_t *doc, json_t *tl, int64_t horizon, reel_follow_len_fn len,

@@ -292,6 +292,24 @@ static int trigger_lanes(reel_compiled *c, reel_auto *a, json_t *doc, reel_error
             }
         }
     }
+    /* audio_clip_param events: a value on a target at a frame */
+    for (size_t k = 0; fp && k < fp->n_cmd; k++) {
+        const reel_follow_cmd *fc = &fp->cmd[k];
+        uint32_t slot;
+        reel_auto_range range;
+        reel_error ignored;
+        if (reel_compiled_target(c, fc->target, &slot, &range, &ignored)) {
+            char note[320];
+            snprintf(note, sizeof note, "timeline event: %.200s is no target of this graph: "
+                     "nothing done", fc->target);
+            follow_note(c, fc->frame, NULL, note);
+            continue;
+        }
+        reel_cmd cmd = {.frame = fc->frame, .value = (float)fc->value, .type = REEL_CMD_SET};
+        int rc = reel_auto_lane_add(a, slot, &cmd, 1, err);
+        if (rc)
+            return rc;
+    }
     return REEL_OK;
 }
 

@@ -500,7 +500,8 @@ static void telemetry_tick(reel_service *s, void *ud)
         json_t *o = json_deep_copy(e);
         if (o) {
             json_object_set_new(o, "project", json_string(project));
-            reel_service_publish(t->service, "transport.follow", o);
+            reel_service_publish(t->service, json_object_get(o, "event") ? "timeline.event"
+                                                                        : "transport.follow", o);
         }
         json_decref(o);
     }
