@@ -60,6 +60,17 @@ static const op_verb timeline_verbs[] = {
      "P TL [--name N] [--timebase seconds|beats]\n"
      "              [--loop-from X --loop-to Y | --loop-clear] " EDIT},
     {"remove", "timeline_remove", {"project", "timeline"}, "P TL " EDIT},
+    {"play", "timeline_play", {"project", "timeline"},
+     "P [TL] [--from X | --marker M] [--to X] [--port PORT]..."},
+    {"stop", "timeline_stop", {"project", "timeline"}, "[P [TL]]"},
+    {"seek", "timeline_seek", {0}, "--to X | --marker M"},
+    {"loop", "timeline_set_loop", {"project", "timeline"},
+     "P TL --start-marker M --end-marker M (neither: no loop) " EDIT},
+    {"state", "timeline_get_state", {"project", "timeline"}, "[P [TL]]"},
+    {"segment", "play_marker_segment", {"project"},
+     "P [--timeline TL] --start-marker M --end-marker M [--loop]"},
+    {"asset", "play_asset_as_timeline", {"project", "artifact"},
+     "P ARTIFACT [--track T] [--marker M]   (its reference timeline)"},
 };
 
 static const op_verb marker_verbs[] = {
@@ -182,7 +193,10 @@ static const op_family families[] = {
            "  Every edit stores a new version and prints it; undo and redo move the head.\n",
            project_verbs),
     FAMILY("track", "  a project's tracks (P: the project id, T: a track id)\n", track_verbs),
-    FAMILY("timeline", "  a project's timelines (TL: a timeline id; the first is the default)\n",
+    FAMILY("timeline",
+           "  a project's timelines (TL: a timeline id; the first is the default), and playing\n"
+           "  one through the transport: play, stop, seek, loop between markers, state, a\n"
+           "  segment between two markers, an audio artifact as its reference timeline.\n",
            timeline_verbs),
     FAMILY("marker",
            "  markers on a project's timeline (M: a marker id). `reel marker STREAM\n"

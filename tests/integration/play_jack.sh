@@ -221,6 +221,35 @@ json_check "len(d['follow']) >= 6 and len({e.get('to') for e in d['follow']}) ==
 REF=$TMP/follow.wav takes
 ok reel call transport_state >"$TMP/state.json"
 json_check "d['follow']['made'] == $(json "len(d['follow'])" "$TMP/follow.json") and d['follow']['choices'][-1]['action'] == 'Stop' and not d['follow']['open']" "$TMP/state.json"
+# The timeline transport (seed 004 section 7.3): a segment between two markers stops on the
+# second one's frame; looped, the playhead stays between them; the state in the timeline's
+# terms; an artifact played as its reference timeline, made once and then reused.
+edit marker add "$P" --timeline "$TL" --name a --at 0.25
+MA=$(idof marker)
+edit marker add "$P" --timeline "$TL" --name b --at 0.75
+MB=$(idof marker)
+refuses "not after" reel timeline segment "$P" --start-marker "$MB" --end-marker "$MA"
+ok reel timeline segment "$P" --start-marker "$MA" --end-marker "$MB" >"$TMP/seg.json"
+# 0.5 s to play: a second of periods later it has stopped, on the marker's frame
+N=$(($(json "d['device_periods']" "$TMP/seg.json") + RATE / PERIOD))
+ok reel call transport_state '{"until_periods": '"$N"', "timeout": 30}' >"$TMP/state.json"
+json_check "not d['playing'] and d['position_frame'] == $RATE * 3 // 4" "$TMP/state.json"
+ok reel --json timeline state "$P" >"$TMP/tstate.json"
+json_check "d['loaded'] and not d['playing'] and d['position'] == 0.75 and d['timeline'] == '$TL' and len(d['markers']) == 2" "$TMP/tstate.json"
+refuses "is not playing" reel timeline stop
+ok reel timeline segment "$P" --start-marker "$MA" --end-marker "$MB" --loop >/dev/null
+ok reel call transport_state >"$TMP/state.json"
+N=$(($(json "d['device_periods']" "$TMP/state.json") + 3 * RATE / 2 / PERIOD))
+ok reel call transport_state '{"until_periods": '"$N"', "timeout": 30}' >"$TMP/state.json"
+json_check "d['playing'] and $RATE // 4 <= d['position_frame'] < $RATE * 3 // 4" "$TMP/state.json"
+ok reel timeline stop "$P" "$TL" >/dev/null
+ART550=$(import_art "$TMP/t550.wav")
+ok reel --json timeline asset "$P" "$ART550" >"$TMP/asset.json"
+REFTL=$(json "d['reference_timeline']" "$TMP/asset.json")
+json_check "d['created'] and d['playing'] and d['timeline'] == '$REFTL'" "$TMP/asset.json"
+ok reel --json timeline asset "$P" "$ART550" >"$TMP/asset2.json"
+json_check "not d['created'] and d['reference_timeline'] == '$REFTL'" "$TMP/asset2.json"
+ok reel timeline stop >/dev/null
 P=$P0 FRAMES=$FRAMES0
 
 kill -INT "$SERVE_PID"

@@ -310,12 +310,20 @@ async function main() {
       ['mapping_input', { osc: '/fader/1', value: 0.5 }],
       ['track_record_start', { project: P, track: tr.track, stream: sc.stream }],
       ['track_record_stop', {}],
-      ['track_record_place', { project: P, track: tr.track, stream: sc.stream, from: '-1s', to: '-0.5s' }]]) {
+      ['track_record_place', { project: P, track: tr.track, stream: sc.stream, from: '-1s', to: '-0.5s' }],
+      ['timeline_play', { project: P, timeline: tl.timeline, from: 0 }],
+      ['timeline_seek', { to: 0 }], ['timeline_stop', {}],
+      ['play_marker_segment', { project: P, timeline: tl.timeline, start_marker: 'm0-0000', end_marker: 'm1-0000' }],
+      ['play_asset_as_timeline', { project: P, artifact: imp.artifact }]]) {
       const r = await client.callTool({ name, arguments: args });
       check(r.isError !== true || textOf(r).length > 0, `${name}: ${textOf(r)}`);
       called.add(name);
     }
     await client.callTool({ name: 'transport_stop', arguments: {} });
+    const gs = await call('timeline_get_state', { project: P, timeline: tl.timeline });
+    check(gs.timeline === tl.timeline && gs.timebase === 'beats' && gs.playing === false, `timeline_get_state ${JSON.stringify(gs)}`);
+    const tsl = await call('timeline_set_loop', { project: P, timeline: tl.timeline });
+    check(tsl.loop === null, `timeline_set_loop ${JSON.stringify(tsl)}`);
     check(/^art-/.test(rn.artifact) && rn.from_frame === 0 &&
       Math.abs(rn.frames - Math.round(3 * 48000 + (imp.frames - 20) * 48000 / imp.rate)) <= 1 &&
       rn.stems.length === 1, `render ${JSON.stringify(rn)}`);

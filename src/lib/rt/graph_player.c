@@ -25,6 +25,7 @@ void reel_player_init(reel_player *p, uint32_t channels)
     atomic_init(&p->start_pending, false);
     atomic_init(&p->device_skips, 0);
     atomic_init(&p->loop_wraps, 0);
+    atomic_init(&p->stop_at, -1);
     atomic_init(&p->hist_n, 0);
 }
 
@@ -60,6 +61,11 @@ void reel_player_loop(reel_player *p, int64_t from, int64_t to)
     atomic_store_explicit(&p->loop_to, 0, memory_order_relaxed);
     atomic_store_explicit(&p->loop_from, from, memory_order_relaxed);
     atomic_store_explicit(&p->loop_to, to, memory_order_release);
+}
+
+void reel_player_stop_at(reel_player *p, int64_t frame)
+{
+    atomic_store_explicit(&p->stop_at, frame, memory_order_release);
 }
 
 int64_t reel_player_position(const reel_player *p)
@@ -168,10 +174,22 @@ void reel_player_period(reel_player *p, float *const *out, uint32_t n, uint64_t 
     uint32_t pch = reel_plan_node_channels(plan, main);
     int64_t lf = atomic_load_explicit(&p->loop_from, memory_order_acquire);
     int64_t lt = atomic_load_explicit(&p->loop_to, memory_order_acquire);
+    int64_t end = atomic_load_explicit(&p->stop_at, memory_order_acquire);
     for (uint32_t done = 0; done < n;) {
+        if (end >= 0 && p->pos >= end) { /* the end asked for: silence, and stopped */
+            for (uint32_t ch = 0; ch < p->channels; ch++)
+                memset(out[ch] + done, 0, (n - done) * sizeof(float));
+            atomic_store_explicit(&p->playing, false, memory_order_release);
+            atomic_store_explicit(&p->stop_at, -1, memory_order_release);
+            stop_mark(p, dev + done);
+            p->was_playing = false;
+            break;
+        }
         uint32_t k = n - done < block ? n - done : block;
         if (lt > lf && p->pos < lt && p->pos + k > lt)
             k = (uint32_t)(lt - p->pos); /* stop the block at the loop's end */
+        if (end >= 0 && p->pos + k > end)
+            k = (uint32_t)(end - p->pos);
         reel_plan_play(plan, p->pos, k);
         for (uint32_t ch = 0; ch < p->channels; ch++) {
             if (ch < pch)

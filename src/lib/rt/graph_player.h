@@ -55,6 +55,7 @@ typedef struct reel_player {
     _Atomic bool start_pending;
     _Atomic uint64_t device_skips; /* periods the device clock jumped over while playing */
     _Atomic uint64_t loop_wraps;   /* times the playhead went from the loop's end to its start */
+    _Atomic int64_t stop_at;       /* -1: none; else the frame where playing stops (once) */
     /* Anchors: device frame `dev` played position `pos`, and every later
      * frame the next position, until the next anchor (a seek, loop wrap or
      * start) or stop (pos -1). A ring, newest at hist_n - 1; an entry is
@@ -80,6 +81,9 @@ reel_plan *reel_player_reap(reel_player *p);
 void reel_player_play(reel_player *p, bool on);
 void reel_player_seek(reel_player *p, int64_t frame);
 void reel_player_loop(reel_player *p, int64_t from, int64_t to); /* to <= from: no loop */
+/* Stop once the playhead reaches `frame` (silence from that frame of the
+ * period on); -1: play on. Cleared when it stops there. */
+void reel_player_stop_at(reel_player *p, int64_t frame);
 /* The next frame to play: a seek not yet taken by the callback counts as
  * done (it is where the playhead goes at the next period). */
 int64_t reel_player_position(const reel_player *p);

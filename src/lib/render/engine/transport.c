@@ -711,7 +711,29 @@ static int op_transport_play(reel_op_ctx *x, json_t *args, json_t **out, reel_er
         rc = err->code;
         goto out;
     }
+    /* a loop or an end of this play only (play_marker_segment), positions
+     * on the timeline played */
+    json_t *lj = json_object_get(args, "loop"), *tj = json_object_get(args, "to");
+    int64_t stop = -1;
+    if (lj && ((rc = reel_project_pos_frames(t->doc, ltl, json_number_value(json_object_get(
+                                                               lj, "from")), &lf, err)) ||
+               (rc = reel_project_pos_frames(t->doc, ltl, json_number_value(json_object_get(
+                                                               lj, "to")), &lt, err))))
+        goto out;
+    if (lj && lt <= lf) {
+        rc = reel_error_set(err, REEL_ERANGE, "the loop's end (frame %lld) is not after its "
+                            "start (frame %lld)", (long long)lt, (long long)lf);
+        goto out;
+    }
+    if (tj && (rc = reel_project_pos_frames(t->doc, ltl, json_number_value(tj), &stop, err)))
+        goto out;
+    if (tj && stop <= (fj ? from : reel_player_position(t->player))) {
+        rc = reel_error_set(err, REEL_ERANGE, "\"to\" (frame %lld) is not after where the "
+                            "play starts", (long long)stop);
+        goto out;
+    }
     reel_player_loop(t->player, lf, lt);
+    reel_player_stop_at(t->player, stop);
     json_t *recorded = json_object();
     arec_recover(x, t, recorded);
     bool was = atomic_load(&t->player->playing);
@@ -766,8 +788,10 @@ static int op_transport_stop(reel_op_ctx *x, json_t *args, json_t **out, reel_er
     if (!t)
         return reel_error_set(err, REEL_ESTATE, "the transport is not running");
     pthread_mutex_lock(&t->mu);
-    if (t->player)
+    if (t->player) {
         reel_player_play(t->player, false);
+        reel_player_stop_at(t->player, -1);
+    }
     *out = state_json(t);
     json_object_set_new(*out, "playing", json_false());
     if (t->player) {
