@@ -19,7 +19,10 @@
  * Compiling orders nodes so each runs after what it reads (a cycle is
  * refused, named: "a -> b -> a"), decodes the clips' sources into the
  * cache, and places each audio clip of the chosen timeline on its track's
- * player in frames of the project's rate. Latency: a delay node's frames
+ * player in frames of the project's rate: where it is placed, or, when
+ * follow actions, nested timelines or timeline events are in play, as the
+ * follow plan says (model/follow/follow_plan.h: each clip play a plan clip
+ * of its own, cut where an action cut it). Latency: a delay node's frames
  * and an LV2 plugin's reported latency add up along each path; where
  * paths of different latency meet, the quicker ones are delayed on their
  * connection to match (so they sum aligned), and each node's latency from
