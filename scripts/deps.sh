@@ -18,6 +18,8 @@ PACKAGES=(
   # the engine: sample-rate conversion of clip sources, LV2 hosting (lilv, the LV2 headers),
   # time-stretch and pitch (Rubber Band)
   libsoxr-dev liblilv-dev lv2-dev librubberband-dev
+  # scripts of timeline events (script_run): Lua 5.4, in a sandbox
+  liblua5.4-dev
   # LV2 plugins the engine tests play, and lv2apply (lilv-utils), their oracle
   swh-lv2 mda-lv2 lv2-examples lilv-utils
   # tests

@@ -223,7 +223,8 @@ ok reel call transport_state >"$TMP/state.json"
 json_check "d['follow']['made'] == $(json "len(d['follow'])" "$TMP/follow.json") and d['follow']['choices'][-1]['action'] == 'Stop' and not d['follow']['open']" "$TMP/state.json"
 # The timeline transport (seed 004 section 7.3): a segment between two markers stops on the
 # second one's frame; looped, the playhead stays between them; the state in the timeline's
-# terms; an artifact played as its reference timeline, made once and then reused.
+# terms; an artifact played as its reference timeline, made once and then reused; a script_run
+# event's script runs as the playhead passes it.
 edit marker add "$P" --timeline "$TL" --name a --at 0.25
 MA=$(idof marker)
 edit marker add "$P" --timeline "$TL" --name b --at 0.75
@@ -250,6 +251,14 @@ json_check "d['created'] and d['playing'] and d['timeline'] == '$REFTL'" "$TMP/a
 ok reel --json timeline asset "$P" "$ART550" >"$TMP/asset2.json"
 json_check "not d['created'] and d['reference_timeline'] == '$REFTL'" "$TMP/asset2.json"
 ok reel timeline stop >/dev/null
+# a script_run event runs its script when the playhead passes it (on the control thread)
+edit event add "$P" --timeline "$TL" --at 0.05 --type script_run \
+    --payload '{"source": "return reel.call(\"project_create\", {name = args.n}).project", "args": {"n": "from-timeline"}}'
+ok reel timeline play "$P" "$TL" --from 0 --to 0.2 >"$TMP/tp.json"
+N=$(($(json "d['device_periods']" "$TMP/tp.json") + RATE / PERIOD))
+ok reel call transport_state '{"until_periods": '"$N"', "timeout": 30}' >/dev/null
+ok reel --json project list >"$TMP/plist.json"
+json_check "any(p['name'] == 'from-timeline' for p in d['projects'])" "$TMP/plist.json"
 P=$P0 FRAMES=$FRAMES0
 
 kill -INT "$SERVE_PID"

@@ -289,6 +289,8 @@ async function main() {
       a: { action: 'PlayAgain' }, b: { action: 'Stop' }, chance: 60, loops: 2, quantize: 'beat' });
     await call('follow_enable', { project: P, enabled: false });
     await call('follow_enable', { project: P, enabled: true });
+    const scr = await call('script_run', { source: 'return reel.call("project_get", {project = args.p}).project', args: { p: P } });
+    check(scr.result === P && /^blake3:/.test(scr.script), `script_run ${JSON.stringify(scr)}`);
     const fc = await call('follow_clear', { project: P, follow: fl.follow });
     check(fc.removed === 1, `follow_clear ${JSON.stringify(fc)}`);
     const oq = await call('oscquery', {});

@@ -944,8 +944,9 @@ static int run_timeline_event(fp *p, long ii, json_t *ev, int64_t t)
         inst_cut(p, ii, t);
         return inst_start(p, tl, to, t, hi, parent, top, 1, &ni);
     }
-    if (strncmp(type, "ui_", 3) == 0) {
-        log_event(p, t, ev, NULL); /* for surfaces: published as the playhead passes */
+    if (strncmp(type, "ui_", 3) == 0 || strcmp(type, "script_run") == 0) {
+        /* for surfaces, and scripts the transport runs as the playhead passes */
+        log_event(p, t, ev, NULL);
         return REEL_OK;
     }
     snprintf(note, sizeof note, "%s is not run by the engine in this build: nothing done", type);

@@ -18,10 +18,10 @@
  * audio_clip_start/stop/param (target: a clip of the timeline; param's
  * payload {param (default gain), value}), timeline_play/stop (target: a
  * timeline, default its own), timeline_seek (payload {to}) and
- * timeline_jump_marker (payload {marker} or target). ui_* events are only
- * logged, for the transport to publish as the playhead passes them;
- * routing_* and script_run are logged as not run (structural changes and
- * scripts are not part of a plan).
+ * timeline_jump_marker (payload {marker} or target). ui_* and script_run
+ * events are only logged, for the transport to publish and run as the
+ * playhead passes them (a render runs no script); routing_* are logged as
+ * not run (structural changes are not part of a plan).
  *
  * Semantics (Live's, on a timeline): a clip plays where it is placed,
  * except in a group that has follow actions, where only the group's first

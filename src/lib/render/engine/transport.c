@@ -473,6 +473,27 @@ static json_t *follow_passed(transport *t)
     return out;
 }
 
+/* A script_run timeline event the playhead passed: its payload's "script"
+ * (a stored script's hash) or "source" run now, on the control thread
+ * (script_lua.h), with the payload's "args"; the result or the error goes
+ * into the event published. */
+static void script_event(transport *t, json_t *ev)
+{
+    json_t *pl = json_object_get(ev, "payload"), *args = json_object(), *out = NULL;
+    const char *keys[] = {"script", "source", "args"};
+    for (size_t k = 0; k < 3; k++)
+        if (json_object_get(pl, keys[k]))
+            json_object_set(args, keys[k], json_object_get(pl, keys[k]));
+    reel_error e;
+    reel_error_clear(&e);
+    if (reel_service_run_op(t->service, "script_run", args, "timeline", &out, &e))
+        json_object_set_new(ev, "error", json_string(e.msg));
+    else
+        json_object_set(ev, "result", json_object_get(out, "result"));
+    json_decref(out);
+    json_decref(args);
+}
+
 /* At every poll: the follow choices just passed; about once a second while
  * playing: the telemetry, on /api/events (a tick must not wait: skipped
  * while an op holds the transport). */
@@ -498,6 +519,8 @@ static void telemetry_tick(reel_service *s, void *ud)
     json_t *e;
     json_array_foreach(passed, i, e) {
         json_t *o = json_deep_copy(e);
+        if (o && strcmp(json_string_value(json_object_get(o, "type")) ?: "", "script_run") == 0)
+            script_event(t, o);
         if (o) {
             json_object_set_new(o, "project", json_string(project));
             reel_service_publish(t->service, json_object_get(o, "event") ? "timeline.event"
