@@ -16,6 +16,13 @@ source "$(dirname "$0")/lib.sh"
 need sox
 R=48000
 step() { echo "  ok: $*"; }
+# concat OUT IN...: sox's concatenation of the inputs, as float on both channels of the stereo
+# master (a mono track at pan 0 feeds both at unity).
+concat() {
+    local out=$1
+    shift
+    sox -D "$@" -e floating-point -b 32 "$TMP/$out.wav" remix 1 1 || fail "sox: $out"
+}
 # tone NAME FREQ SECONDS: a mono float source at R.
 tone() {
     sox -D -n -r $R -c 1 -e floating-point -b 32 "$TMP/$1.wav" synth "$3" sine "$2" gain -3 ||
@@ -46,8 +53,7 @@ edit follow set "$P" --scope clip --target "$CC" --a '{"action":"Stop"}'
 ok reel --json render "$P" --out "$TMP/chain.wav" --block 64 --format wav >"$TMP/chain.json"
 ok reel --json render "$P" --out "$TMP/chain1000.wav" --block 1000 >"$TMP/chain1000.json"
 # expected: sox's concatenation, on both channels of the stereo master (a mono track at pan 0)
-sox -D "$TMP/a.wav" "$TMP/b.wav" "$TMP/c.wav" -e floating-point -b 32 "$TMP/abc.wav" remix 1 1 ||
-    fail "sox: concatenation"
+concat abc "$TMP/a.wav" "$TMP/b.wav" "$TMP/c.wav"
 pcm_same "$TMP/chain.wav" "$TMP/abc.wav"
 pcm_same "$TMP/chain1000.wav" "$TMP/abc.wav"
 json_check "d['frames'] == $R * 3 // 2" "$TMP/chain.json"
@@ -81,8 +87,7 @@ edit clip add "$P" --track "$T" --at 0 --source "$A"
 CL=$(idof clip)
 edit follow set "$P" --scope clip --target "$CL" --loops 2 --a '{"action":"LoopClip","count":3}'
 render_to loop
-sox -D "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav" -e floating-point -b 32 \
-    "$TMP/a5.wav" remix 1 1 || fail "sox: a5"
+concat a5 "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav" "$TMP/a.wav"
 pcm_same "$TMP/loop.wav" "$TMP/a5.wav"
 json_check "[e['action'] for e in d['follow']] == ['LoopClip'] and d['follow'][0]['frame'] == 48000" "$TMP/loop.json"
 step "LoopClip after two linked loops plays the clip five times"
@@ -113,8 +118,7 @@ edit follow set "$P" --scope clip --target "$CL" --a '{"action":"JumpToMarker","
 render_to jump
 # c is placed 2 s after the marker: it sounds 2 s after the jump, at 2.5 s
 sox -D -n -r $R -c 1 -e floating-point -b 32 "$TMP/gap.wav" trim 0 1.75 || fail "sox: gap"
-sox -D "$TMP/a.wav" "$TMP/b.wav" "$TMP/gap.wav" "$TMP/c.wav" -e floating-point -b 32 \
-    "$TMP/jump_ref.wav" remix 1 1 || fail "sox: jump_ref"
+concat jump_ref "$TMP/a.wav" "$TMP/b.wav" "$TMP/gap.wav" "$TMP/c.wav"
 pcm_same "$TMP/jump.wav" "$TMP/jump_ref.wav"
 step "JumpToMarker plays on from the marker, at the frame the clip ended"
 
@@ -133,8 +137,7 @@ refuses "no timeline" reel follow set "$P" --scope clip --target "$CL" --a '{"ac
 edit follow set "$P" --scope clip --target "$CL" --a '{"action":"PlayTimeline","timeline":"'"$T2"'"}'
 edit follow set "$P" --scope clip --target "$CB2" --a '{"action":"StopTimeline","timeline":"'"$TL"'"}' --b '{"action":"NoAction"}' --chance 100
 render_to tls
-sox -D "$TMP/a.wav" "$TMP/b.wav" "$TMP/c.wav" -e floating-point -b 32 "$TMP/tls_ref.wav" remix 1 1 ||
-    fail "sox: tls_ref"
+concat tls_ref "$TMP/a.wav" "$TMP/b.wav" "$TMP/c.wav"
 pcm_same "$TMP/tls.wav" "$TMP/tls_ref.wav"
 json_check "[(e['action'], e.get('to')) for e in d['follow']] == [('PlayTimeline', '$T2'), ('StopTimeline', '$TL')]" "$TMP/tls.json"
 step "PlayTimeline starts another timeline on the frame, StopTimeline stops one"
@@ -152,8 +155,7 @@ edit follow set "$P" --scope clip --target "$CL" --no-linked --after 0.25 --a '{
 render_to trig
 sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/c_head.wav" trim 0 16800s || fail "sox"
 sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/c_tail.wav" trim 16800s vol 0.5 || fail "sox"
-sox -D "$TMP/c_head.wav" "$TMP/c_tail.wav" -e floating-point -b 32 "$TMP/trig_ref.wav" remix 1 1 ||
-    fail "sox: trig_ref"
+concat trig_ref "$TMP/c_head.wav" "$TMP/c_tail.wav"
 pcm_same "$TMP/trig.wav" "$TMP/trig_ref.wav" --tol 1
 step "TriggerActionClip runs the action clip's gain change on its frame"
 
@@ -302,8 +304,7 @@ json_check "[e['type'] for e in d['follow']] == ['ui_show', 'audio_clip_param', 
 sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/e1.wav" trim 0 12000s || fail "sox"
 sox -D "$TMP/c.wav" -e floating-point -b 32 "$TMP/e2.wav" trim 12000s =24000s vol 0.5 || fail "sox"
 sox -D -n -r $R -c 1 -e floating-point -b 32 "$TMP/e3.wav" trim 0 12000s || fail "sox"
-sox -D "$TMP/e1.wav" "$TMP/e2.wav" "$TMP/b.wav" "$TMP/e3.wav" "$TMP/b.wav" -e floating-point \
-    -b 32 "$TMP/events_ref.wav" remix 1 1 || fail "sox: events_ref"
+concat events_ref "$TMP/e1.wav" "$TMP/e2.wav" "$TMP/b.wav" "$TMP/e3.wav" "$TMP/b.wav"
 pcm_same "$TMP/events.wav" "$TMP/events_ref.wav" --tol 1
 step "timeline events start, stop and set clips and jump to a marker on their frames"
 pass

@@ -403,17 +403,22 @@ static int voice_start(fp *p, long ii, json_t *clip, int64_t s, int64_t off, boo
     return ev_push(p, t, false, k);
 }
 
+/* Voice `v` stops at `t` (nothing of it sounds if it starts there or
+ * later), and its follow action will not fire. */
+static void voice_cut(fp_voice *v, int64_t t)
+{
+    v->dead = true;
+    if (v->v.at >= t)
+        v->v.len = 0;
+    else if (v->v.at + v->v.len > t)
+        v->v.len = t - v->v.at;
+}
+
 /* Voice `k` and the repeats chained to it stop at `t`. */
 static void chain_cut(fp *p, long k, int64_t t)
 {
-    for (; k >= 0; k = p->voice[k].next_in_chain) {
-        fp_voice *v = &p->voice[k];
-        v->dead = true;
-        if (v->v.at >= t)
-            v->v.len = 0;
-        else if (v->v.at + v->v.len > t)
-            v->v.len = t - v->v.at;
-    }
+    for (; k >= 0; k = p->voice[k].next_in_chain)
+        voice_cut(&p->voice[k], t);
 }
 
 static void inst_cut(fp *p, long ii, int64_t t)
@@ -423,13 +428,8 @@ static void inst_cut(fp *p, long ii, int64_t t)
         in->stop = t;
     for (long k = in->first_voice; k >= 0; k = p->voice[k].next_in_inst) {
         fp_voice *v = &p->voice[k];
-        if (v->v.at + v->v.len < t)
-            continue; /* over before: its event has run */
-        v->dead = true;
-        if (v->v.at >= t)
-            v->v.len = 0;
-        else if (v->v.at + v->v.len > t)
-            v->v.len = t - v->v.at;
+        if (v->v.at + v->v.len >= t) /* else over before: its event has run */
+            voice_cut(v, t);
     }
     for (size_t c = 0; c < p->n_inst; c++)
         if (p->inst[c].parent == ii && p->inst[c].stop > t)
