@@ -9,6 +9,9 @@
  * one-line message; a graph that passes must pass again (the check is a
  * function of the document) and must compile into a plan that runs a
  * block of silence (no clips) without reading outside its buffers.
+ * A "routing" list in the input becomes the timeline's events (routing_set
+ * and routing_update, render/engine/routing_events.c): the compile merges
+ * the graphs they leave, or refuses with one line.
  *
  * Must never: touch the disk or a store, or keep state between inputs.
  */
@@ -21,6 +24,12 @@ static void check_refusal(int rc, const reel_error *err)
 {
     if ((rc != REEL_EINVAL && rc != REEL_EFORMAT && rc != REEL_ENOMEM) || err->code != rc ||
         err->msg[0] == '\0' || strchr(err->msg, '\n'))
+        abort();
+}
+
+static void check_line(const reel_error *err)
+{
+    if (err->msg[0] == '\0' || strchr(err->msg, '\n'))
         abort();
 }
 
@@ -39,6 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         "timelines", "id", "main", "clips", "graph", graph);
     if (!doc)
         abort();
+    json_t *routing = json_object_get(graph, "routing");
+    if (json_is_array(routing))
+        json_object_set(json_array_get(json_object_get(doc, "timelines"), 0), "events", routing);
     reel_error err;
     reel_error_clear(&err);
     int rc = reel_graph_check(doc, graph, &err);
@@ -58,6 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     if (reel_plan_node_buf(c->plan, i, ch)[63] != 0.0f)
                         abort(); /* no clips: only silence can come out */
             reel_compiled_free(c);
+        } else if (json_is_array(routing)) {
+            /* an event naming what is not there: one line */
+            if (rc != REEL_EINVAL && rc != REEL_ENOMEM && rc != REEL_ENOENT && rc != REEL_EEXIST)
+                abort();
+            check_line(&err);
         } else if (rc != REEL_EINVAL && rc != REEL_ENOMEM) {
             abort(); /* only "no output node" may stop a checked graph from compiling */
         }

@@ -307,4 +307,74 @@ sox -D -n -r $R -c 1 -e floating-point -b 32 "$TMP/e3.wav" trim 0 12000s || fail
 concat events_ref "$TMP/e1.wav" "$TMP/e2.wav" "$TMP/b.wav" "$TMP/e3.wav" "$TMP/b.wav"
 pcm_same "$TMP/events.wav" "$TMP/events_ref.wav" --tol 1
 step "timeline events start, stop and set clips and jump to a marker on their frames"
+# Routing events (routing_update, routing_set) change the graph on their frames: t1 and t2 (a
+# bus at 0.5) to master; at 0.5 s t1 is disconnected and the bus goes to unity; at 1 s a new
+# graph plays t1 alone at 0.25. The oracle adds the sources by hand (python, float32), at
+# blocks of 64 and 1000 alike.
+newproj routing
+T1=$T
+edit track add "$P" --channels 1
+T2=$(idof track)
+tone l 330 1.5
+tone h 550 1.5
+LA=$(import_art "$TMP/l.wav")
+HA=$(import_art "$TMP/h.wav")
+edit clip add "$P" --track "$T1" --at 0 --source "$LA"
+edit clip add "$P" --track "$T2" --at 0 --source "$HA"
+edit graph set "$P" --graph '{"nodes":[{"id":"t1","kind":"track","track":"'"$T1"'"},
+  {"id":"t2","kind":"track","track":"'"$T2"'"},{"id":"bus","kind":"bus","gain":0.5},
+  {"id":"master","kind":"output","channels":2}],
+  "connections":[{"from":"t1","to":"master"},{"from":"t2","to":"bus"},{"from":"bus","to":"master"}]}'
+edit event add "$P" --at 0.5 --type routing_update \
+    --payload '{"disconnect":[{"from":"t1","to":"master"}],"set":[{"id":"bus","gain":1}]}'
+edit event add "$P" --at 1 --type routing_set --payload '{"graph":{"nodes":[
+  {"id":"t1","kind":"track","track":"'"$T1"'"},{"id":"master","kind":"output","channels":2}],
+  "connections":[{"from":"t1","to":"master","gain":0.25}]}}'
+render_to routing --block 64
+render_to routing1000 --block 1000
+json_check "[e['type'] for e in d['follow']] == ['routing_update', 'routing_set'] and [e['frame'] for e in d['follow']] == [24000, 48000]" "$TMP/routing.json"
+for s in l h; do
+    sox -D "$TMP/$s.wav" -t raw -e floating-point -b 32 "$TMP/$s.raw" || fail "sox: $s.raw"
+done
+python3 - "$TMP" $R <<'PYEOF'
+import array, sys
+tmp, r = sys.argv[1], int(sys.argv[2])
+def raw(n):
+    a = array.array('f'); a.frombytes(open(f"{tmp}/{n}.raw", 'rb').read()); return a
+l, h = raw('l'), raw('h')
+out = array.array('f', bytes(4 * len(l)))
+for i in range(len(l)):
+    if i < r // 2:
+        out[i] = l[i] + array.array('f', [h[i] * 0.5])[0]
+    elif i < r:
+        out[i] = h[i]
+    else:
+        out[i] = l[i] * 0.25
+st = array.array('f', [v for v in out for _ in (0, 1)])
+open(f"{tmp}/routing_ref.raw", 'wb').write(st.tobytes())
+PYEOF
+pcm_same "$TMP/routing.wav" "$TMP/routing_ref.raw" --raw-b 2:$R:f32
+pcm_same "$TMP/routing1000.wav" "$TMP/routing_ref.raw" --raw-b 2:$R:f32
+step "routing events change the graph on their frames, in one plan"
+
+# Routing events that cannot play: refused when added, one line, the head unmoved. First a
+# good one: two buses chained after 1.2 s.
+edit event add "$P" --at 1.2 --type routing_update \
+    --payload '{"add":[{"id":"b1","kind":"bus"},{"id":"b2","kind":"bus"}],"connect":[{"from":"b1","to":"b2"}]}'
+HEAD=$(reel --json project show "$P" | json "d['version']")
+refuses "no connection t2 -> master" reel event add "$P" --at 1.3 --type routing_update \
+    --payload '{"disconnect":[{"from":"t2","to":"master"}]}'
+refuses "unknown key" reel event add "$P" --at 1.3 --type routing_update --payload '{"move":[]}'
+refuses "changes nothing" reel event add "$P" --at 1.3 --type routing_update --payload '{}'
+refuses "changes its kind, track, plugin or channels" reel event add "$P" --at 1.3 --type routing_update \
+    --payload '{"remove":["t1"],"add":[{"id":"t1","kind":"bus"}],"connect":[{"from":"t1","to":"master"}]}'
+refuses "needs payload" reel event add "$P" --at 1.3 --type routing_set --payload '{"graph":{}}'
+refuses "no node 'nope'" reel event add "$P" --at 1.3 --type routing_update \
+    --payload '{"connect":[{"from":"nope","to":"master"}]}'
+# the chain reversed: each graph alone is fine, the two together loop
+refuses "cycle: b1 -> b2 -> b1" reel event add "$P" --at 1.3 --type routing_update \
+    --payload '{"disconnect":[{"from":"b1","to":"b2"}],"connect":[{"from":"b2","to":"b1"}]}'
+[[ $(reel --json project show "$P" | json "d['version']") == "$HEAD" ]] ||
+    fail "a refused routing event moved the head"
+step "routing events that cannot play are refused, naming what is wrong"
 pass

@@ -221,6 +221,32 @@ json_check "len(d['follow']) >= 6 and len({e.get('to') for e in d['follow']}) ==
 REF=$TMP/follow.wav takes
 ok reel call transport_state >"$TMP/state.json"
 json_check "d['follow']['made'] == $(json "len(d['follow'])" "$TMP/follow.json") and d['follow']['choices'][-1]['action'] == 'Stop' and not d['follow']['open']" "$TMP/state.json"
+# Routing events play as they render: a routing_update off any period boundary (0.1234 s)
+# takes one track away and raises a bus, a routing_set at 0.3 s puts in a graph of its own;
+# the JACK capture holds the render bit for bit.
+PF=$P
+edit project create rout --rate $RATE
+P=$(idof project)
+edit track add "$P" --channels 1
+R1=$(idof track)
+edit track add "$P" --channels 1
+R2=$(idof track)
+edit clip add "$P" --track "$R1" --at 0 --source "$(import_art "$TMP/t330.wav")"
+edit clip add "$P" --track "$R2" --at 0 --source "$(import_art "$TMP/t550.wav")"
+edit graph set "$P" --graph '{"nodes":[{"id":"r1","kind":"track","track":"'"$R1"'"},
+  {"id":"r2","kind":"track","track":"'"$R2"'"},{"id":"bus","kind":"bus","gain":0.5},
+  {"id":"master","kind":"output","channels":2}],
+  "connections":[{"from":"r1","to":"master"},{"from":"r2","to":"bus"},{"from":"bus","to":"master"}]}'
+edit event add "$P" --at 0.1234 --type routing_update \
+    --payload '{"disconnect":[{"from":"r1","to":"master"}],"set":[{"id":"bus","gain":1}]}'
+edit event add "$P" --at 0.3 --type routing_set --payload '{"graph":{"nodes":[
+  {"id":"r2","kind":"track","track":"'"$R2"'"},{"id":"master","kind":"output","channels":2}],
+  "connections":[{"from":"r2","to":"master","gain":0.25}]}}'
+ok reel --json render "$P" --out "$TMP/routing.wav" >"$TMP/routing.json"
+FRAMES=$(json "d['frames']" "$TMP/routing.json")
+json_check "[e['type'] for e in d['follow']] == ['routing_update', 'routing_set']" "$TMP/routing.json"
+REF=$TMP/routing.wav takes
+P=$PF
 # The timeline transport (seed 004 section 7.3): a segment between two markers stops on the
 # second one's frame; looped, the playhead stays between them; the state in the timeline's
 # terms; an artifact played as its reference timeline, made once and then reused; a script_run

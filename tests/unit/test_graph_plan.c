@@ -6,7 +6,9 @@
  * changes a sample (64 x 1-frame blocks = one 64-frame block = odd sizes);
  * overlapping clips in any insertion order; solo-in-place on tracks, not
  * buses; clip solo inside a track; a processor's NaN silenced and counted;
- * parameter changes taking effect at the next block without a rebuild; and
+ * parameter changes taking effect at the next block without a rebuild;
+ * edges with a window (routing events) carrying sound exactly inside it,
+ * a delayed one fed outside it, at any block size; and
  * build calls refusing what cannot run (edges out of order, missing
  * channels, an unsealed plan playing silence).
  */
@@ -214,6 +216,46 @@ static void test_processor_nan_silenced(void **state)
     reel_plan_free(p);
 }
 
+/* Track 0 (mono) into output 1 twice: directly in frames [37, 150), and
+ * 5 frames late from 120 on (its line fed before that too). */
+static reel_plan *windowed(uint32_t block)
+{
+    reel_plan *p;
+    reel_error e;
+    assert_int_equal(reel_plan_new(2, block, &p, &e), 0);
+    assert_int_equal(reel_plan_node_set(p, 0, REEL_PLAN_TRACK, 1, &e), 0);
+    assert_int_equal(reel_plan_node_set(p, 1, REEL_PLAN_OUTPUT, 1, &e), 0);
+    assert_int_equal(reel_plan_edge_add_window(p, 0, 0, 1, 0, 1.0f, 0, false, 37, 150, &e), 0);
+    assert_int_equal(reel_plan_edge_add_window(p, 0, 0, 1, 0, 0.5f, 5, false, 120, INT64_MAX,
+                                               &e), 0);
+    assert_int_equal(reel_plan_edge_add_window(p, 0, 0, 1, 0, 1.0f, 0, false, 9, 9, &e),
+                     REEL_EINVAL); /* carries nothing */
+    reel_plan_clip b = {.at = 0, .len = N, .src = mono, .src_ch = 1, .gain = 1.0f};
+    assert_int_equal(reel_plan_clip_add(p, 0, &b, &e), 0);
+    assert_int_equal(reel_plan_seal(p, &e), 0);
+    return p;
+}
+
+static void test_edge_windows(void **state)
+{
+    (void)state;
+    static const uint32_t blocks[] = {1, 7, 64, 100, 512};
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+        reel_plan *p = windowed(blocks[i]);
+        float got[N];
+        render(p, 1, N, blocks[i], got, 1);
+        for (int t = 0; t < N; t++) {
+            float want = 0.0f;
+            if (t >= 37 && t < 150)
+                want += mono[t];
+            if (t >= 120)
+                want += mono[t - 5] * 0.5f;
+            assert_true(got[t] == want);
+        }
+        reel_plan_free(p);
+    }
+}
+
 static void test_build_refusals(void **state)
 {
     (void)state;
@@ -249,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_solo_and_mute),
         cmocka_unit_test(test_overlaps_any_order),
         cmocka_unit_test(test_processor_nan_silenced),
+        cmocka_unit_test(test_edge_windows),
         cmocka_unit_test(test_build_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

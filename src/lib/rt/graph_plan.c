@@ -24,6 +24,7 @@ typedef struct plan_edge {
     bool pre;       /* from the source's pre-fader buffer */
     float *line;    /* delay + block floats (a ring), when delay > 0 */
     uint32_t len, wpos;
+    int64_t on, off; /* it carries sound in frames [on, off) (routing events) */
 } plan_edge;
 
 typedef struct plan_clip {
@@ -63,6 +64,8 @@ struct reel_plan {
     bool sealed;
     _Atomic uint64_t silenced;
     reel_auto *autom; /* its automation (plan_auto.c), or NULL */
+    int64_t *sw;      /* sorted frames where some edge starts or stops carrying */
+    size_t n_sw;
     bool timed;       /* measure each node's CPU time (reel_plan_timing) */
 };
 
@@ -105,6 +108,7 @@ void reel_plan_free(reel_plan *p)
         free(p->node[i].max_end);
     }
     free(p->node);
+    free(p->sw);
     reel_auto_free(p->autom);
     free(p);
 }
@@ -203,24 +207,27 @@ int reel_plan_edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t t
     return reel_plan_edge_add_delayed(p, from, from_ch, to, to_ch, gain, 0, err);
 }
 
-static int edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to, uint32_t to_ch,
-                    float gain, uint32_t delay, bool pre, reel_error *err);
-
 int reel_plan_edge_add_delayed(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
                                uint32_t to_ch, float gain, uint32_t delay, reel_error *err)
 {
-    return edge_add(p, from, from_ch, to, to_ch, gain, delay, false, err);
+    return reel_plan_edge_add_window(p, from, from_ch, to, to_ch, gain, delay, false, INT64_MIN,
+                                     INT64_MAX, err);
 }
 
 int reel_plan_edge_add_pre(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
                            uint32_t to_ch, float gain, uint32_t delay, reel_error *err)
 {
-    return edge_add(p, from, from_ch, to, to_ch, gain, delay, true, err);
+    return reel_plan_edge_add_window(p, from, from_ch, to, to_ch, gain, delay, true, INT64_MIN,
+                                     INT64_MAX, err);
 }
 
-static int edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to, uint32_t to_ch,
-                    float gain, uint32_t delay, bool pre, reel_error *err)
+int reel_plan_edge_add_window(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
+                              uint32_t to_ch, float gain, uint32_t delay, bool pre, int64_t on,
+                              int64_t off, reel_error *err)
 {
+    if (on >= off)
+        return reel_error_set(err, REEL_EINVAL, "plan edge %u -> %u: carries nothing (frames "
+                              "%lld to %lld)", from, to, (long long)on, (long long)off);
     if (from >= to || to >= p->n)
         return reel_error_set(err, REEL_EINVAL, "plan edge %u -> %u: not in running order", from,
                               to);
@@ -236,7 +243,7 @@ static int edge_add(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to, 
         nd->edge = e;
         nd->cap_edge = cap;
     }
-    plan_edge ed = {from, from_ch, to_ch, gain, delay, pre, NULL, 0, 0};
+    plan_edge ed = {from, from_ch, to_ch, gain, delay, pre, NULL, 0, 0, on, off};
     plan_node *src = &p->node[from];
     if (pre && (src->kind == REEL_PLAN_TRACK || src->kind == REEL_PLAN_BUS) && !src->pre_buf &&
         !(src->pre_buf = calloc((size_t)src->channels * p->block, sizeof(float))))
@@ -283,8 +290,49 @@ static int clip_cmp(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+static int frame_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The frames where an edge starts or stops carrying: spans are cut there,
+ * so within a span every edge either carries or not. */
+static int switches_collect(reel_plan *p, reel_error *err)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < p->n; i++)
+        for (size_t e = 0; e < p->node[i].n_edge; e++)
+            n += (p->node[i].edge[e].on != INT64_MIN) + (p->node[i].edge[e].off != INT64_MAX);
+    free(p->sw);
+    p->sw = NULL;
+    p->n_sw = 0;
+    if (!n)
+        return REEL_OK;
+    if (!(p->sw = malloc(n * sizeof *p->sw)))
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < p->n; i++)
+        for (size_t e = 0; e < p->node[i].n_edge; e++) {
+            const plan_edge *ed = &p->node[i].edge[e];
+            if (ed->on != INT64_MIN)
+                p->sw[p->n_sw++] = ed->on;
+            if (ed->off != INT64_MAX)
+                p->sw[p->n_sw++] = ed->off;
+        }
+    qsort(p->sw, p->n_sw, sizeof *p->sw, frame_cmp);
+    size_t w = 0;
+    for (size_t k = 0; k < p->n_sw; k++)
+        if (!w || p->sw[k] != p->sw[w - 1])
+            p->sw[w++] = p->sw[k];
+    p->n_sw = w;
+    return REEL_OK;
+}
+
 int reel_plan_seal(reel_plan *p, reel_error *err)
 {
+    int rc = switches_collect(p, err);
+    if (rc)
+        return rc;
     for (uint32_t i = 0; i < p->n; i++) {
         plan_node *nd = &p->node[i];
         if (!nd->n_clip)
@@ -417,18 +465,22 @@ static void run_node(reel_plan *p, uint32_t i, int64_t frame, uint32_t off, uint
         const float *s =
             (ed->pre ? sn->pre_buf : sn->buf) + (size_t)ed->from_ch * p->block + off;
         float *d = in + (size_t)ed->to_ch * p->block + off;
+        bool live = frame >= ed->on && frame < ed->off; /* the whole span: cut at switches */
         if (!ed->line) {
-            for (uint32_t t = 0; t < n; t++)
+            for (uint32_t t = 0; live && t < n; t++)
                 d[t] += s[t] * ed->gain;
             continue;
         }
-        /* write each frame into the ring, read the one `delay` behind it */
+        /* write each frame into the ring, read the one `delay` behind it
+         * (fed while it carries nothing too, so what it carries from its
+         * first frame on is its source `delay` frames late, as always) */
         for (uint32_t t = 0; t < n; t++) {
             uint32_t w = ed->wpos + t;
             w = w >= ed->len ? w - ed->len : w;
             ed->line[w] = s[t];
             uint32_t r = w >= ed->delay ? w - ed->delay : w + ed->len - ed->delay;
-            d[t] += ed->line[r] * ed->gain;
+            if (live)
+                d[t] += ed->line[r] * ed->gain;
         }
         ed->wpos = (ed->wpos + n) % ed->len;
     }
@@ -507,12 +559,40 @@ void reel_plan_run(reel_plan *p, int64_t frame, uint32_t n)
     reel_plan_run_span(p, frame, 0, n);
 }
 
+static void run_span_one(reel_plan *p, int64_t frame, uint32_t off, uint32_t n);
+
+/* Realtime: the first switch after `frame` (INT64_MAX: none), by bisection. */
+static int64_t switch_after(const reel_plan *p, int64_t frame)
+{
+    size_t lo = 0, hi = p->n_sw;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->sw[mid] <= frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->n_sw ? p->sw[lo] : INT64_MAX;
+}
+
 void reel_plan_run_span(reel_plan *p, int64_t frame, uint32_t off, uint32_t n)
 {
     if (off >= p->block)
         return;
     if (n > p->block - off)
         n = p->block - off;
+    while (n) { /* in spans that end at every switch */
+        int64_t next = p->n_sw ? switch_after(p, frame) : INT64_MAX;
+        uint32_t k = next - frame < (int64_t)n ? (uint32_t)(next - frame) : n;
+        run_span_one(p, frame, off, k);
+        frame += k;
+        off += k;
+        n -= k;
+    }
+}
+
+static void run_span_one(reel_plan *p, int64_t frame, uint32_t off, uint32_t n)
+{
     if (!p->sealed) { /* a build call not followed by reel_plan_seal: play nothing */
         for (uint32_t i = 0; i < p->n; i++)
             for (uint32_t ch = 0; ch < p->node[i].channels; ch++)

@@ -116,6 +116,14 @@ int reel_plan_edge_add_delayed(reel_plan *p, uint32_t from, uint32_t from_ch, ui
 int reel_plan_edge_add_pre(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
                            uint32_t to_ch, float gain, uint32_t delay, reel_error *err);
 
+/* The same, carrying sound only in plan frames [on, off) (a routing
+ * event's graph, graph_compile.h); outside them it adds nothing (a delay
+ * line is still fed). Runs are cut at every such frame, so a change of
+ * routing lands on its frame whatever the block. */
+int reel_plan_edge_add_window(reel_plan *p, uint32_t from, uint32_t from_ch, uint32_t to,
+                              uint32_t to_ch, float gain, uint32_t delay, bool pre, int64_t on,
+                              int64_t off, reel_error *err);
+
 /* Realtime: empty every delay line (a seek or a new start: what plays next
  * is what a render starting there holds), and call each processor's reset.
  * Work bounded by the delay lines' total length. */

@@ -692,16 +692,32 @@ static void log_event(fp *p, int64_t t, json_t *ev, const char *note)
         json_array_append_new(p->out->log, e);
 }
 
+int reel_follow_plan_cmd_add(reel_follow_plan *p, const char *target, int64_t frame,
+                             double value, reel_error *err)
+{
+    reel_follow_cmd *n = realloc(p->cmd, (p->n_cmd + 1) * sizeof *n);
+    if (!n)
+        return reel_error_set(err, REEL_ENOMEM, "out of memory");
+    p->cmd = n;
+    n += p->n_cmd++;
+    snprintf(n->target, sizeof n->target, "%s", target);
+    n->frame = frame;
+    n->value = value;
+    return REEL_OK;
+}
+
 static int cmd_add(fp *p, const char *target, int64_t t, double value)
 {
-    reel_follow_cmd *n = realloc(p->out->cmd, (p->out->n_cmd + 1) * sizeof *n);
+    return reel_follow_plan_cmd_add(p->out, target, t, value, p->err);
+}
+
+static int route_add(fp *p, json_t *ev, int64_t t)
+{
+    reel_follow_route *n = realloc(p->out->route, (p->out->n_route + 1) * sizeof *n);
     if (!n)
         return oom(p);
-    p->out->cmd = n;
-    n += p->out->n_cmd++;
-    snprintf(n->target, sizeof n->target, "%s", target);
-    n->frame = t;
-    n->value = value;
+    p->out->route = n;
+    n[p->out->n_route++] = (reel_follow_route){ev, t};
     return REEL_OK;
 }
 
@@ -870,7 +886,8 @@ static int act(fp *p, int ai, long vk, long ii, int64_t t)
 /* Timeline event `ev` of instance `ii` at frame `t` (seed 004 section 7.4):
  * clips started, stopped and their gain set; timelines played, stopped,
  * sought, jumped to a marker; ui_* logged for surfaces (the transport
- * publishes them as it passes); routing and scripts noted as not run. */
+ * publishes them as it passes, and runs the scripts); routing events kept
+ * for the compile. */
 static int run_timeline_event(fp *p, long ii, json_t *ev, int64_t t)
 {
     const char *type = str(ev, "type") ?: "", *target = str(ev, "target");
@@ -948,6 +965,10 @@ static int run_timeline_event(fp *p, long ii, json_t *ev, int64_t t)
         /* for surfaces, and scripts the transport runs as the playhead passes */
         log_event(p, t, ev, NULL);
         return REEL_OK;
+    }
+    if (strcmp(type, "routing_set") == 0 || strcmp(type, "routing_update") == 0) {
+        log_event(p, t, ev, NULL);
+        return route_add(p, ev, t);
     }
     snprintf(note, sizeof note, "%s is not run by the engine in this build: nothing done", type);
     log_event(p, t, ev, note);
@@ -1088,6 +1109,7 @@ void reel_follow_plan_free(reel_follow_plan *p)
     free(p->voice);
     free(p->trigger);
     free(p->cmd);
+    free(p->route);
     json_decref(p->log);
     free(p);
 }

@@ -20,8 +20,9 @@
  * timeline, default its own), timeline_seek (payload {to}) and
  * timeline_jump_marker (payload {marker} or target). ui_* and script_run
  * events are only logged, for the transport to publish and run as the
- * playhead passes them (a render runs no script); routing_* are logged as
- * not run (structural changes are not part of a plan).
+ * playhead passes them (a render runs no script); routing_set and
+ * routing_update are kept, in frame order, for the compile to turn into
+ * the graph that plays from their frame on (graph_compile.h).
  *
  * Semantics (Live's, on a timeline): a clip plays where it is placed,
  * except in a group that has follow actions, where only the group's first
@@ -76,6 +77,12 @@ typedef struct reel_follow_cmd {
     double value;
 } reel_follow_cmd;
 
+/* A routing event (routing_set, routing_update) reached at a frame. */
+typedef struct reel_follow_route {
+    json_t *event; /* borrowed from the document */
+    int64_t frame;
+} reel_follow_route;
+
 typedef struct reel_follow_plan {
     reel_follow_voice *voice; /* in the order made */
     size_t n_voice;
@@ -83,6 +90,8 @@ typedef struct reel_follow_plan {
     size_t n_trigger;
     reel_follow_cmd *cmd;
     size_t n_cmd;
+    reel_follow_route *route; /* in frame order */
+    size_t n_route;
     /* in frame order: follow choices {frame, follow, from, choice "a"|"b",
      * action, to?, note?} and timeline events {frame, event, type, target?,
      * payload?, note?} */
@@ -108,6 +117,11 @@ bool reel_follow_plan_needed(json_t *doc, json_t *tl);
 int reel_follow_plan_build(json_t *doc, json_t *tl, int64_t horizon, reel_follow_len_fn len,
                            void *ud, reel_follow_plan **out, reel_error *err);
 void reel_follow_plan_free(reel_follow_plan *p);
+
+/* One more value on a target at a frame (the compile adds a routing
+ * event's parameter changes this way). */
+int reel_follow_plan_cmd_add(reel_follow_plan *p, const char *target, int64_t frame,
+                             double value, reel_error *err);
 
 /* Frames of an audio clip as its document says (source frames at the
  * project's rate, stretched): a reel_follow_len_fn for checks made

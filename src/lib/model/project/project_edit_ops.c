@@ -9,6 +9,7 @@
  * holds clips, a timeline another nests, are refused rather than removed
  * with what depends on them).
  */
+#include "model/project/event_check.h"
 #include "model/project/project_edit.h"
 
 #include "time/tempo.h"
@@ -231,6 +232,8 @@ static int edit_tempo_set(reel_op_ctx *x, json_t *doc, json_t *args, json_t *rep
 
 /* ---- timeline events ---------------------------------------------------------- */
 
+REEL_REGISTRY_DECLARE(event_checks, reel_event_check);
+
 static int edit_event_add(reel_op_ctx *x, json_t *doc, json_t *args, json_t *reply,
                           reel_error *err)
 {
@@ -245,6 +248,12 @@ static int edit_event_add(reel_op_ctx *x, json_t *doc, json_t *args, json_t *rep
     static const char *const f[] = {"target", "payload"};
     copy_fields(e, args, f, 2);
     json_array_append_new(json_object_get(tl, "events"), e);
+    for (const reel_event_check *const *it = REEL_REGISTRY_BEGIN(event_checks);
+         it && it < REEL_REGISTRY_END(event_checks); it++) {
+        int rc = (*it)->check(doc, tl, e, err);
+        if (rc)
+            return rc; /* on the edited copy: nothing stored */
+    }
     json_object_set_new(reply, "event", json_string(id));
     return REEL_OK;
 }

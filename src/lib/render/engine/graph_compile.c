@@ -16,6 +16,7 @@
 #include "render/engine/auto_compile.h"
 #include "render/engine/builtin_nodes.h"
 #include "render/engine/lv2_host.h"
+#include "render/engine/routing_events.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@ typedef struct gedge {
     int from_ch, to_ch; /* -1: every channel (graph_compile.h's mapping) */
     double gain;
     bool pre; /* a pre-fader send */
+    int64_t on, off; /* frames it carries sound in (routing events: routing_events.h) */
 } gedge;
 
 typedef struct graph {
@@ -285,7 +287,7 @@ static int graph_build(json_t *doc, json_t *graph_in, graph *g, reel_error *err)
                                   "audio inputs", from, to, to);
         g->edge[g->n_edge++] =
             (gedge){(uint32_t)f, (uint32_t)t, fch, tch, gain,
-                    json_is_true(json_object_get(cj, "pre"))};
+                    json_is_true(json_object_get(cj, "pre")), INT64_MIN, INT64_MAX};
     }
     /* Kahn, in document order among the ready ones. */
     uint32_t *indeg = calloc(g->n + 1, sizeof *indeg);
@@ -464,14 +466,14 @@ static int follow_len(void *ud, json_t *tl, json_t *clip, int64_t *frames, reel_
 
 /* Every audio clip of `tl` on a track some track node plays: where it is
  * placed, or, with follow actions or nested timelines, as the follow plan
- * says (its log and triggers kept in `c`). */
+ * `fp` says (taken: its log and triggers kept in `c`). */
 static int place_clips(json_t *doc, json_t *tl, const graph *g, reel_source_cache *cache,
-                       int64_t horizon, reel_compiled *c, reel_error *err)
+                       reel_follow_plan *fp, reel_compiled *c, reel_error *err)
 {
     size_t i;
     json_t *clip;
     int rc = REEL_OK;
-    if (!reel_follow_plan_needed(doc, tl)) {
+    if (!fp) {
         json_array_foreach(json_object_get(tl, "clips"), i, clip) {
             const char *track = sget(clip, "track"), *kind = sget(clip, "kind");
             if (kind && strcmp(kind, "audio") != 0)
@@ -489,10 +491,6 @@ static int place_clips(json_t *doc, json_t *tl, const graph *g, reel_source_cach
         }
         return REEL_OK;
     }
-    follow_ud fu = {doc, cache, c->rate};
-    reel_follow_plan *fp;
-    if ((rc = reel_follow_plan_build(doc, tl, horizon, follow_len, &fu, &fp, err)))
-        return rc;
     for (size_t v = 0; v < fp->n_voice && !rc; v++) {
         const reel_follow_voice *fv = &fp->voice[v];
         const char *track = sget(fv->clip, "track");
@@ -539,10 +537,36 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
                                                          : "this project has no timeline%s",
                               timeline ? timeline : "");
     graph g;
-    int rc = graph_build(doc, json_object_get(doc, "graph"), &g, err);
+    memset(&g, 0, sizeof g);
     reel_compiled *c = NULL;
-    if (rc)
+    reel_follow_plan *fp = NULL;
+    json_t *routed = NULL; /* the graphs routing events leave, merged */
+    reel_route_window *win = NULL;
+    uint32_t rate = (uint32_t)json_integer_value(json_object_get(doc, "rate"));
+    int rc = REEL_OK;
+    if (reel_follow_plan_needed(doc, tl)) {
+        follow_ud fu = {doc, cache, rate};
+        if ((rc = reel_follow_plan_build(doc, tl,
+                                         horizon > 0 ? horizon
+                                                     : (int64_t)REEL_FOLLOW_HORIZON_S * rate,
+                                         follow_len, &fu, &fp, err)))
+            goto out;
+        if (fp->n_route &&
+            (rc = reel_routing_union(doc, fp->route, fp->n_route, fp, &routed, &win, err)))
+            goto out;
+    }
+    if ((rc = graph_build(doc, routed ? routed : json_object_get(doc, "graph"), &g, err))) {
+        if (routed) {
+            char msg[REEL_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            rc = reel_error_set(err, rc, "with its routing events, %s", msg);
+        }
         goto out;
+    }
+    for (size_t e = 0; routed && e < g.n_edge; e++) { /* one edge per connection, in order */
+        g.edge[e].on = win[e].on;
+        g.edge[e].off = win[e].off;
+    }
     if (!(c = calloc(1, sizeof *c)) || !(c->id = calloc(g.n + 1, sizeof *c->id)) ||
         !(c->kind = calloc(g.n + 1, sizeof *c->kind)) ||
         !(c->plugin = calloc(g.n + 1, sizeof *c->plugin)) ||
@@ -552,7 +576,7 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
         goto out;
     }
     c->n = (uint32_t)g.n;
-    c->rate = (uint32_t)json_integer_value(json_object_get(doc, "rate"));
+    c->rate = rate;
     c->output = UINT32_MAX;
     if ((rc = reel_plan_new(c->n, block, &c->plan, err)))
         goto out;
@@ -627,25 +651,27 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
         uint32_t f = g.node[ed->from].rank, t = g.node[ed->to].rank;
         uint32_t fn = g.node[ed->from].channels, tn = g.node[ed->to].in_ch;
         uint32_t d = lat_in[t] - c->node_latency[f];
-        int (*add)(reel_plan *, uint32_t, uint32_t, uint32_t, uint32_t, float, uint32_t,
-                   reel_error *) = ed->pre ? reel_plan_edge_add_pre : reel_plan_edge_add_delayed;
+        float eg = (float)ed->gain;
         if (ed->from_ch >= 0) {
-            rc = add(c->plan, f, (uint32_t)ed->from_ch, t, (uint32_t)ed->to_ch, (float)ed->gain, d,
-                     err);
+            rc = reel_plan_edge_add_window(c->plan, f, (uint32_t)ed->from_ch, t,
+                                           (uint32_t)ed->to_ch, eg, d, ed->pre, ed->on, ed->off,
+                                           err);
         } else if (fn == 1) {
             for (uint32_t ch = 0; ch < tn && !rc; ch++)
-                rc = add(c->plan, f, 0, t, ch, (float)ed->gain, d, err);
+                rc = reel_plan_edge_add_window(c->plan, f, 0, t, ch, eg, d, ed->pre, ed->on,
+                                               ed->off, err);
         } else {
             for (uint32_t ch = 0; ch < fn && !rc; ch++)
-                rc = add(c->plan, f, ch, t, ch % tn, (float)ed->gain, d, err);
+                rc = reel_plan_edge_add_window(c->plan, f, ch, t, ch % tn, eg, d, ed->pre, ed->on,
+                                               ed->off, err);
         }
     }
     free(lat_in);
     c->latency = c->node_latency[c->output];
-    if (!rc)
-        rc = place_clips(doc, tl, &g, cache,
-                        horizon > 0 ? horizon : (int64_t)REEL_FOLLOW_HORIZON_S * c->rate, c,
-                        err);
+    if (!rc) {
+        rc = place_clips(doc, tl, &g, cache, fp, c, err);
+        fp = NULL; /* place_clips took it */
+    }
     if (!rc)
         rc = reel_plan_seal(c->plan, err);
     if (!rc) { /* the plugins' instances live as long as the plan that runs them */
@@ -656,6 +682,9 @@ int reel_graph_compile(json_t *doc, const char *timeline, const char *output, ui
         rc = reel_auto_compile(c, doc, tl, reel_source_cache_store(cache), err);
 out:
     graph_clear(&g);
+    reel_follow_plan_free(fp);
+    json_decref(routed);
+    free(win);
     if (rc) {
         reel_compiled_free(c);
         return rc;

@@ -22,7 +22,10 @@
  * player in frames of the project's rate: where it is placed, or, when
  * follow actions, nested timelines or timeline events are in play, as the
  * follow plan says (model/follow/follow_plan.h: each clip play a plan clip
- * of its own, cut where an action cut it). Latency: a delay node's frames
+ * of its own, cut where an action cut it). Routing events on the way
+ * (routing_events.h) make the graph compiled the union of the graphs they
+ * leave, each connection carrying sound only while its graph is in force.
+ * Latency: a delay node's frames
  * and an LV2 plugin's reported latency add up along each path; where
  * paths of different latency meet, the quicker ones are delayed on their
  * connection to match (so they sum aligned), and each node's latency from
